@@ -1,0 +1,22 @@
+"""Incident service composition root: `uvicorn --factory services.incident.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.incident import api, events, store
+from services.incident.settings import IncidentSettings
+from shared.app import build_app
+from shared.runtime import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="incident",
+    title="ITSM incident service",
+    description="Incidents, service requests, problems and known errors, SLA clocks (ISO/IEC 20000-1 8.1, 8.2).",
+    metadata=store.metadata,
+    handlers=events.HANDLERS,
+)
+
+
+def create_app(settings: IncidentSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or IncidentSettings(), [api.router])

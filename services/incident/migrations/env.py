@@ -1,0 +1,7 @@
+"""Alembic environment of the incident service."""
+
+from services.incident.settings import IncidentSettings
+from services.incident.store import metadata
+from shared.migrations import run_env
+
+run_env(metadata, IncidentSettings().database_url)

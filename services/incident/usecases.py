@@ -1,0 +1,47 @@
+"""Incident use cases: one async function per command; only these commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from services.incident import events
+from services.incident.domain import Channel, Impact, Incident, Urgency
+from services.incident.store import IncidentRepository
+from shared.numbering import format_number
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    title: str
+    description: str
+    caller: str
+    channel: Channel
+    impact: Impact
+    urgency: Urgency
+    ci_id: UUID | None = None
+
+
+async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
+    async with uow:
+        incidents = IncidentRepository(uow.connection)
+        incident = Incident.open(
+            incident_id=uuid4(),
+            number=format_number("INC", await incidents.next_number()),
+            title=cmd.title,
+            description=cmd.description,
+            caller=cmd.caller,
+            channel=cmd.channel,
+            impact=cmd.impact,
+            urgency=cmd.urgency,
+            ci_id=cmd.ci_id,
+            now=datetime.now(UTC),
+        )
+        await incidents.add(incident)
+        for event in incident.pending_events:
+            uow.emit(events.to_contract(event, incident), subject=str(incident.id))
+        await uow.commit()
+    incident.pending_events.clear()
+    return incident

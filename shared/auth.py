@@ -1,0 +1,124 @@
+"""Bearer JWT authentication with roles.
+
+Development and tests sign HS256 tokens with a shared secret (`itsm token` mints them); a real
+identity provider is used through its JWKS URL (RS256/ES256). Roles come from the `roles` claim
+(a list) or, for providers that nest them, `realm_access.roles`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from fastapi import Request
+
+from shared.errors import Forbidden, Unauthenticated
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    AGENT = "agent"
+    PROBLEM_MANAGER = "problem_manager"
+    CHANGE_MANAGER = "change_manager"
+    CAB_MEMBER = "cab_member"
+    CONFIG_MANAGER = "config_manager"
+    SUPPLIER_MANAGER = "supplier_manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+
+    def has_any(self, roles: Iterable[str]) -> bool:
+        return Role.ADMIN in self.roles or bool(self.roles.intersection(roles))
+
+
+def mint_token(
+    secret: str,
+    subject: str,
+    roles: Iterable[str],
+    *,
+    ttl: timedelta = timedelta(hours=12),
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {"sub": subject, "roles": sorted(set(roles)), "iat": now, "exp": now + ttl}
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        secret: str | None,
+        jwks_url: str | None = None,
+        audience: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._audience = audience
+        self._issuer = issuer
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                # PyJWKClient fetches over blocking HTTP (cached); keep it off the event loop.
+                key: Any = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+                algorithms = ["RS256", "ES256"]
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["sub", "exp"], "verify_aud": self._audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid bearer token: {exc}") from exc
+        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
+        return Principal(subject=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("a bearer token is required (Authorization: Bearer <jwt>)")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(_bearer(request))
+
+
+READ_ROLES = frozenset(Role)
+"""Every role may read; the auditor only reads."""
+
+
+def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that authenticates and checks that the caller holds one of `roles`."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
+        if not principal.has_any(roles):
+            raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(roles))}")
+        return principal
+
+    return dependency

@@ -1,0 +1,179 @@
+"""The transactional outbox: events are rows written in the state change's own transaction.
+
+`OutboxRelay` publishes pending rows with publisher confirms and marks them sent. Several
+replicas may run it: rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL. Delivery is
+at least once (a crash between publish and mark republishes), which the consumers' inbox absorbs.
+The `traceparent` of the request that wrote a row is stored with it and re-attached at publish
+time, so one trace runs from the HTTP request to every consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.db import BigIntKey, UtcDateTime
+from shared.events import CloudEvent
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigIntKey, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("routing_key", String(200), nullable=False),
+        Column("subject", String(200)),
+        Column("payload", Text, nullable=False),
+        Column("headers", Text, nullable=False, server_default="{}"),
+        Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+        Column("published_at", UtcDateTime, index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+    )
+
+
+def outbox_row(event: CloudEvent) -> dict[str, Any]:
+    """The row for one event, carrying the current trace context."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {
+        "event_id": str(event.id),
+        "event_type": event.type,
+        "routing_key": event.routing_key,
+        "subject": event.subject,
+        "payload": event.model_dump_json(),
+        "headers": json.dumps(carrier),
+    }
+
+
+async def write_events(conn: AsyncConnection, table: Table, events: Sequence[CloudEvent]) -> None:
+    if events:
+        await conn.execute(table.insert(), [outbox_row(e) for e in events])
+
+
+class EventSink(Protocol):
+    """Where the relay sends rows: the broker publisher in production."""
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, event_type: str, headers: dict[str, str]
+    ) -> None: ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        sink: EventSink,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 0.5,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._engine = engine
+        self._table = table
+        self._sink = sink
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._skip_locked = engine.dialect.name == "postgresql"
+
+    def notify(self) -> None:
+        """Called after a commit that wrote outbox rows: publish now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, then stop; unpublished rows wait for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=10)
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = self._poll_interval_s
+        while not self._stopping:
+            published, failed = 0, 0
+            if self._sink.is_connected:
+                try:
+                    published, failed = await self.relay_once()
+                except Exception:
+                    log.exception("outbox relay pass failed")
+                    failed = 1
+            backoff = min(backoff * 2, self._max_backoff_s) if failed else self._poll_interval_s
+            if published and not failed:
+                continue  # there may be more right away
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+
+    async def relay_once(self) -> tuple[int, int]:
+        """Publish one batch; returns (published, failed)."""
+        t = self._table
+        query = (
+            select(t.c.id, t.c.event_id, t.c.event_type, t.c.routing_key, t.c.payload, t.c.headers)
+            .where(t.c.published_at.is_(None))
+            .order_by(t.c.id)
+            .limit(self._batch_size)
+        )
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return 0, 0
+            results = await asyncio.gather(*(self._publish(r) for r in rows), return_exceptions=True)
+            sent = [r.id for r, res in zip(rows, results, strict=True) if res is None]
+            errors = [(r.id, res) for r, res in zip(rows, results, strict=True) if res is not None]
+            if sent:
+                await conn.execute(update(t).where(t.c.id.in_(sent)).values(published_at=datetime.now(UTC)))
+            for row_id, error in errors:
+                await conn.execute(
+                    update(t).where(t.c.id == row_id).values(attempts=t.c.attempts + 1, last_error=repr(error)[:2000])
+                )
+        if errors:
+            log.warning("outbox: %d of %d events not published yet: %r", len(errors), len(rows), errors[0][1])
+        return len(sent), len(errors)
+
+    async def _publish(self, row: Any) -> None:
+        token = otel_context.attach(propagate.extract(json.loads(row.headers or "{}")))
+        try:
+            await self._sink.publish(
+                row.routing_key,
+                row.payload.encode(),
+                message_id=row.event_id,
+                event_type=row.event_type,
+                headers={},
+            )
+        finally:
+            otel_context.detach(token)
+
+
+async def pending_count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        value = await conn.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
+    return int(value or 0)

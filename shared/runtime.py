@@ -1,0 +1,112 @@
+"""What a running service holds: its engine, broker connection, outbox relay and consumer.
+
+The same `ServiceRuntime` backs the API process (`shared.app`) and a standalone worker
+(`shared.worker`); nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine
+from shared.messaging import BrokerConnection, EventConsumer, EventPublisher, Handler
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service as the shared mechanism sees it: its tables and the events it consumes."""
+
+    name: str
+    title: str
+    description: str
+    metadata: MetaData
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    version: str = "0.1.0"
+
+    @property
+    def outbox(self) -> Table:
+        return self.metadata.tables["outbox"]
+
+    @property
+    def inbox(self) -> Table:
+        return self.metadata.tables["inbox"]
+
+
+class ServiceRuntime:
+    def __init__(self, spec: ServiceSpec, settings: ServiceSettings, *, run_worker: bool = True) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.run_worker = run_worker
+        self.engine: AsyncEngine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self.broker = BrokerConnection(settings.amqp_url.get_secret_value(), name=f"itsm-{spec.name}")
+        self.publisher = EventPublisher(self.broker, settings.events_exchange, timeout_s=settings.publish_timeout_s)
+        self.relay = OutboxRelay(
+            self.engine,
+            spec.outbox,
+            self.publisher,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
+        self.consumer: EventConsumer | None = None
+        if spec.handlers:
+            self.consumer = EventConsumer(
+                self.broker,
+                consumer_name=spec.name,
+                exchange_name=settings.events_exchange,
+                queue_name=settings.queue_name(),
+                handlers=spec.handlers,
+                unit_of_work=self.unit_of_work,
+                inbox_table=spec.inbox,
+                prefetch=settings.prefetch,
+                max_attempts=settings.max_delivery_attempts,
+                retry_delay_ms=settings.retry_delay_ms,
+            )
+        self.accepting = False
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.spec.outbox, source=f"/itsm/{self.spec.name}", on_commit=self.relay.notify)
+
+    async def start(self) -> None:
+        self.broker.start()
+        if self.run_worker:
+            self.relay.start()
+            if self.consumer is not None:
+                self.consumer.start()
+        self.accepting = True
+        log.info("%s started", self.spec.name)
+
+    async def stop(self) -> None:
+        """Drain: stop consuming and finish in-hand deliveries, flush the relay, then close."""
+        self.accepting = False
+        if self.consumer is not None:
+            await self.consumer.stop()
+        await self.relay.stop()
+        await self.broker.close()
+        await self.engine.dispose()
+        log.info("%s stopped", self.spec.name)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["broker"] = "ok" if self.broker.is_connected else "unavailable"
+        if self.run_worker and self.consumer is not None:
+            checks["consumer"] = "ok" if self.consumer.is_attached else "not attached"
+        if not self.accepting:
+            checks["lifecycle"] = "shutting down"
+        return checks

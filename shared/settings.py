@@ -1,0 +1,85 @@
+"""Service settings: one pydantic-settings class per service, read from the environment.
+
+A service reads `<SERVICE>_<FIELD>` first (for example `INCIDENT_DATABASE_URL`) and falls back
+to the suite-wide `ITSM_<FIELD>` (for example `ITSM_AMQP_URL`), so one variable can configure
+all five services on one machine while each can still be pointed elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEV_JWT_SECRET = "itsm-development-secret-change-me-0123456789"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; subclasses set `service_name`, the port and the env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    service_name: ClassVar[str] = "service"
+    default_port: ClassVar[int] = 8000
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = 0
+    database_url: str = ""
+    db_pool_size: int = 10
+    amqp_url: SecretStr = SecretStr("amqp://guest:guest@localhost:5672/")
+    events_exchange: str = "itsm.events"
+    # Prefix for this service's queue names; tests use it to stay apart on a shared broker.
+    queue_prefix: str = ""
+    prefetch: int = Field(default=32, ge=1, le=1000)
+    max_delivery_attempts: int = Field(default=5, ge=1, le=100)
+    retry_delay_ms: int = Field(default=2000, ge=10)
+    relay_batch_size: int = Field(default=200, ge=1, le=5000)
+    relay_poll_interval_s: float = Field(default=0.5, gt=0)
+    publish_timeout_s: float = Field(default=5.0, gt=0)
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _fill_defaults_and_refuse_unsafe(self) -> ServiceSettings:
+        if not self.port:
+            self.port = self.default_port
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///./var/{self.service_name}.db"
+        if (
+            self.environment == "prod"
+            and self.jwt_jwks_url is None
+            and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+        ):
+            raise ValueError("jwt_secret: the development secret is refused in prod; set a JWKS URL or a secret")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        suite_wide = EnvSettingsSource(settings_cls, env_prefix="ITSM_")
+        return init_settings, env_settings, suite_wide, dotenv_settings, file_secret_settings
+
+    def queue_name(self) -> str:
+        return f"{self.queue_prefix}{self.service_name}"
+
+    def describe(self) -> dict[str, Any]:
+        """Settings without secrets, for a startup log line."""
+        return self.model_dump(exclude={"amqp_url", "jwt_secret"})

@@ -1,0 +1,76 @@
+"""The unit of work: one transaction for a state change and the events it causes.
+
+Use cases open `async with uow:`, change state through the service's store, call
+`uow.emit(event)` for each integration event, and `await uow.commit()`. Commit writes the events
+into the outbox in the same transaction, then wakes the relay. Nothing here talks to the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.events import CloudEvent, EventData, new_event
+from shared.outbox import write_events
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        *,
+        source: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._source = source
+        self._on_commit = on_commit
+        self._conn: AsyncConnection | None = None
+        self._events: list[CloudEvent] = []
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        self._events = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    def emit(self, data: EventData, *, subject: str) -> CloudEvent:
+        event = new_event(data, source=self._source, subject=subject)
+        self._events.append(event)
+        return event
+
+    async def commit(self) -> None:
+        conn = self.connection
+        events, self._events = self._events, []
+        await write_events(conn, self._outbox, events)
+        await conn.commit()
+        if events:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._events = []
+        await self.connection.rollback()
