@@ -1,0 +1,110 @@
+"""Where the tests find PostgreSQL and RabbitMQ, and how they keep to themselves on them.
+
+The servers come from `ITSM_TEST_DATABASE_URL` (an admin URL: the tests create and drop their
+own databases) and `ITSM_TEST_AMQP_URL`; where those are unset and a Docker engine answers,
+testcontainers starts them. Each run uses its own databases (`itsm_t<run>_<service>`), its own
+exchange (`itsm.events.t<run>`) and queue prefix (`t<run>.`), and removes them at the end, so a
+second run on the same long-lived servers starts clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import aio_pika
+from sqlalchemy.engine import make_url
+
+from shared.messaging import QueueNames
+from shared.migrations import upgrade
+
+
+@dataclass
+class TestServers:
+    database_url: str
+    amqp_url: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    databases: list[str] = field(default_factory=list)
+
+    @property
+    def exchange(self) -> str:
+        return f"itsm.events.t{self.run_id}"
+
+    @property
+    def queue_prefix(self) -> str:
+        return f"t{self.run_id}."
+
+    def database_url_for(self, name: str) -> str:
+        return make_url(self.database_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _docker_engine_up() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+@contextmanager
+def test_servers() -> Iterator[TestServers]:
+    db_url = os.environ.get("ITSM_TEST_DATABASE_URL")
+    amqp_url = os.environ.get("ITSM_TEST_AMQP_URL")
+    if db_url and amqp_url:
+        yield TestServers(database_url=db_url, amqp_url=amqp_url)
+        return
+    if not _docker_engine_up():
+        raise RuntimeError(
+            "set ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL (see .ci/run), or run where Docker answers"
+        )
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg, RabbitMqContainer("rabbitmq:3.13") as mq:
+        amqp = f"amqp://guest:guest@{mq.get_container_host_ip()}:{mq.get_exposed_port(5672)}/"
+        yield TestServers(database_url=pg.get_connection_url(), amqp_url=amqp)
+
+
+async def _admin_execute(servers: TestServers, statement: str) -> None:
+    import asyncpg
+
+    url = make_url(servers.database_url)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def create_service_database(servers: TestServers, service: str) -> str:
+    """A fresh, migrated database for `service`; dropped by `cleanup`."""
+    name = f"itsm_t{servers.run_id}_{service}"
+    await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin_execute(servers, f'CREATE DATABASE "{name}"')
+    servers.databases.append(name)
+    url = servers.database_url_for(name)
+    await asyncio.to_thread(upgrade, service, url)
+    return url
+
+
+async def cleanup(servers: TestServers, services: list[str]) -> None:
+    for name in servers.databases:
+        await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection = await aio_pika.connect(servers.amqp_url)
+    try:
+        channel = await connection.channel()
+        for service in services:
+            names = QueueNames.for_queue(servers.queue_prefix + service)
+            for queue in (names.main, names.retry, names.dead):
+                await channel.queue_delete(queue)
+        await channel.queue_delete(f"{servers.exchange}.unrouted")
+        await channel.exchange_delete(servers.exchange)
+        await channel.exchange_delete(f"{servers.exchange}.unrouted")
+    finally:
+        await connection.close()
