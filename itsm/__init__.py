@@ -1,0 +1,1 @@
+"""The `itsm` command line: run the suite, migrate, mint tokens, handle dead letters."""

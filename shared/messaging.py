@@ -73,7 +73,7 @@ class BrokerConnection:
 
     @property
     def is_connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed and self.ready.is_set()
+        return self.connection is not None and self.connection.connected.is_set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"amqp-connect-{self._name}")
@@ -82,13 +82,13 @@ class BrokerConnection:
         while self.connection is None:
             try:
                 self.connection = await aio_pika.connect_robust(
-                    self._url, client_properties={"connection_name": self._name}
+                    self._url,
+                    client_properties={"connection_name": self._name},
+                    reconnect_interval=self._retry_interval_s,
                 )
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
                 log.warning("broker not reachable (%s); retrying in %.1fs", exc, self._retry_interval_s)
                 await asyncio.sleep(self._retry_interval_s)
-        self.connection.reconnect_callbacks.add(lambda *_: self.ready.set())
-        self.connection.close_callbacks.add(lambda *_: self.ready.clear())
         self.ready.set()
 
     async def channel(self, *, confirms: bool = True) -> AbstractChannel:

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from shared.auth import mint_token
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_telemetry
-from tests.infra import TestServers, cleanup, create_service_database, test_servers
+from tests.infra import Servers, cleanup, create_service_database, provide_servers
 
 TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
 SERVICES = ["incident", "change", "config", "supplier", "reporting"]
@@ -53,13 +53,13 @@ def span_exporter() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture(scope="session")
-def servers_sync() -> Iterator[TestServers]:
-    with test_servers() as servers:
+def servers_sync() -> Iterator[Servers]:
+    with provide_servers() as servers:
         yield servers
 
 
 @pytest.fixture(scope="session")
-async def servers(servers_sync: TestServers) -> AsyncIterator[TestServers]:
+async def servers(servers_sync: Servers) -> AsyncIterator[Servers]:
     yield servers_sync
     await cleanup(servers_sync, SERVICES)
 
@@ -68,7 +68,7 @@ _databases: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-async def service_database(servers: TestServers) -> Callable[[str], Any]:
+async def service_database(servers: Servers) -> Callable[[str], Any]:
     """`await service_database("incident")` -> URL of the run's migrated database for it."""
 
     async def get(service: str) -> str:
@@ -80,7 +80,7 @@ async def service_database(servers: TestServers) -> Callable[[str], Any]:
 
 
 @pytest.fixture(scope="session")
-def make_settings(servers: TestServers) -> Callable[..., Any]:
+def make_settings(servers: Servers) -> Callable[..., Any]:
     """Settings of a service pointed at the run's servers, exchange and queue prefix."""
 
     def build(settings_cls: type[S], database_url: str, **overrides: Any) -> S:

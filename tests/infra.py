@@ -14,9 +14,10 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aio_pika
 from sqlalchemy.engine import make_url
@@ -24,9 +25,11 @@ from sqlalchemy.engine import make_url
 from shared.messaging import QueueNames
 from shared.migrations import upgrade
 
+T = TypeVar("T")
+
 
 @dataclass
-class TestServers:
+class Servers:
     database_url: str
     amqp_url: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -51,11 +54,11 @@ def _docker_engine_up() -> bool:
 
 
 @contextmanager
-def test_servers() -> Iterator[TestServers]:
+def provide_servers() -> Iterator[Servers]:
     db_url = os.environ.get("ITSM_TEST_DATABASE_URL")
     amqp_url = os.environ.get("ITSM_TEST_AMQP_URL")
     if db_url and amqp_url:
-        yield TestServers(database_url=db_url, amqp_url=amqp_url)
+        yield Servers(database_url=db_url, amqp_url=amqp_url)
         return
     if not _docker_engine_up():
         raise RuntimeError(
@@ -66,10 +69,10 @@ def test_servers() -> Iterator[TestServers]:
 
     with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg, RabbitMqContainer("rabbitmq:3.13") as mq:
         amqp = f"amqp://guest:guest@{mq.get_container_host_ip()}:{mq.get_exposed_port(5672)}/"
-        yield TestServers(database_url=pg.get_connection_url(), amqp_url=amqp)
+        yield Servers(database_url=pg.get_connection_url(), amqp_url=amqp)
 
 
-async def _admin_execute(servers: TestServers, statement: str) -> None:
+async def _admin_execute(servers: Servers, statement: str) -> None:
     import asyncpg
 
     url = make_url(servers.database_url)
@@ -82,7 +85,7 @@ async def _admin_execute(servers: TestServers, statement: str) -> None:
         await conn.close()
 
 
-async def create_service_database(servers: TestServers, service: str) -> str:
+async def create_service_database(servers: Servers, service: str) -> str:
     """A fresh, migrated database for `service`; dropped by `cleanup`."""
     name = f"itsm_t{servers.run_id}_{service}"
     await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -93,7 +96,7 @@ async def create_service_database(servers: TestServers, service: str) -> str:
     return url
 
 
-async def cleanup(servers: TestServers, services: list[str]) -> None:
+async def cleanup(servers: Servers, services: list[str]) -> None:
     for name in servers.databases:
         await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     connection = await aio_pika.connect(servers.amqp_url)
@@ -108,3 +111,15 @@ async def cleanup(servers: TestServers, services: list[str]) -> None:
         await channel.exchange_delete(f"{servers.exchange}.unrouted")
     finally:
         await connection.close()
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.05) -> T:
+    """Poll `probe` until it returns without AssertionError; re-raise the last one at the timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await probe()
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(interval)

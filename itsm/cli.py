@@ -1,0 +1,178 @@
+"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dlq list|replay`, `events`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from itsm.registry import SERVICE_NAMES, all_entries, entry
+from shared.auth import Role, mint_token
+from shared.settings import ServiceSettings
+
+app = typer.Typer(help="The ITSM suite's command line.", no_args_is_help=True, add_completion=False)
+dlq_app = typer.Typer(help="Dead-lettered messages of a service.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+console = Console()
+err = Console(stderr=True)
+
+ServiceArg = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}")]
+
+
+def _settings(service: str) -> ServiceSettings:
+    try:
+        return entry(service).settings()
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")] = True,
+) -> None:
+    """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ)."""
+    from itsm.supervisor import broker_reachable, run_all
+
+    amqp_url = _settings("incident").amqp_url.get_secret_value()
+    problem = asyncio.run(broker_reachable(amqp_url))
+    if problem is not None:
+        err.print(
+            f"[red]RabbitMQ is not reachable at {_redact(amqp_url)} ({problem}).[/] Start one "
+            "(`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 rabbitmq:3.13`) or set ITSM_AMQP_URL."
+        )
+        raise typer.Exit(2)
+    if migrate_first:
+        for service in SERVICE_NAMES:
+            migrate(service)
+    raise typer.Exit(asyncio.run(run_all(all_entries(), host=host, console=console)))
+
+
+@app.command()
+def migrate(service: Annotated[str, typer.Argument(help="A service, or 'all'")] = "all") -> None:
+    """Apply a service's database migrations (all services by default)."""
+    from shared.migrations import upgrade
+
+    for name in SERVICE_NAMES if service == "all" else [service]:
+        settings = _settings(name)
+        upgrade(name, settings.database_url)
+        console.print(f"{name}: migrated ({_redact(settings.database_url)})")
+
+
+@app.command()
+def worker(service: ServiceArg) -> None:
+    """Run a service's outbox relay and consumer without its HTTP API (to scale them apart)."""
+    from shared.worker import run_worker
+
+    settings = _settings(service)
+    asyncio.run(run_worker(entry(service).spec, settings))
+
+
+@app.command()
+def token(
+    subject: Annotated[str, typer.Argument(help="Who the token is for")],
+    role: Annotated[list[Role], typer.Option("--role", "-r", help="A role; repeat for several")],
+    hours: Annotated[float, typer.Option(help="Lifetime in hours")] = 12,
+) -> None:
+    """Mint a development token (HS256, signed with ITSM_JWT_SECRET)."""
+    settings = _settings("incident")
+    typer.echo(
+        mint_token(
+            settings.jwt_secret.get_secret_value(),
+            subject,
+            [r.value for r in role],
+            ttl=timedelta(hours=hours),
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
+    )
+
+
+@dlq_app.command("list")
+def dlq_list(
+    service: ServiceArg,
+    limit: Annotated[int, typer.Option(help="At most this many")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+) -> None:
+    """Show the messages in a service's dead-letter queue (they stay there)."""
+    from shared.dlq import list_dead_letters
+
+    settings = _settings(service)
+    letters = asyncio.run(list_dead_letters(settings.amqp_url.get_secret_value(), settings.queue_name(), limit=limit))
+    if as_json:
+        for letter in letters:
+            typer.echo(
+                json.dumps(
+                    {
+                        "message_id": letter.message_id,
+                        "type": letter.event_type,
+                        "routing_key": letter.routing_key,
+                        "attempts": letter.attempts,
+                        "error": letter.error,
+                        "body": letter.body.decode(errors="replace"),
+                    }
+                )
+            )
+        return
+    table = Table("message id", "type", "attempts", "error", title=f"{settings.queue_name()}.dead")
+    for letter in letters:
+        table.add_row(letter.message_id or "-", letter.event_type or "-", str(letter.attempts), letter.error)
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    service: ServiceArg,
+    message_id: Annotated[str | None, typer.Option("--id", help="Only the message with this id")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="Replace the body with this (repaired) file; needs --id")
+    ] = None,
+) -> None:
+    """Put dead-lettered messages back on the service's queue, optionally with a repaired body."""
+    from shared.dlq import replay_dead_letters
+
+    if body_file is not None and message_id is None:
+        raise typer.BadParameter("--body-file needs --id: a repaired body replaces one message")
+    settings = _settings(service)
+    body = body_file.read_bytes() if body_file is not None else None
+    count = asyncio.run(
+        replay_dead_letters(
+            settings.amqp_url.get_secret_value(), settings.queue_name(), message_id=message_id, replacement_body=body
+        )
+    )
+    console.print(f"replayed {count} message(s) to {settings.queue_name()}")
+    if message_id is not None and count == 0:
+        raise typer.Exit(1)
+
+
+@app.command()
+def events(
+    out: Annotated[Path | None, typer.Option(help="Write one JSON Schema file per event type here")] = None,
+) -> None:
+    """Print the event catalogue (who publishes, who consumes), or export the JSON Schemas."""
+    from itsm.catalogue import catalogue_markdown, write_schemas
+
+    if out is not None:
+        for path in write_schemas(out):
+            console.print(str(path))
+        return
+    typer.echo(catalogue_markdown())
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+if __name__ == "__main__":
+    app()

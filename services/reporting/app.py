@@ -1,0 +1,22 @@
+"""Reporting service composition root: `uvicorn --factory services.reporting.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.reporting import api, events, store
+from services.reporting.settings import ReportingSettings
+from shared.app import build_app
+from shared.runtime import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="reporting",
+    title="ITSM reporting service",
+    description="The suite's event log, projections and service reports (ISO/IEC 20000-1 6.2).",
+    metadata=store.metadata,
+    handlers=events.HANDLERS,
+)
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or ReportingSettings(), [api.router])

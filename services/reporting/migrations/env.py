@@ -1,0 +1,7 @@
+"""Alembic environment of the reporting service."""
+
+from services.reporting.settings import ReportingSettings
+from services.reporting.store import metadata
+from shared.migrations import run_env
+
+run_env(metadata, ReportingSettings().database_url)
