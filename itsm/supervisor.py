@@ -78,12 +78,12 @@ async def run_all(entries: Sequence[ServiceEntry], *, host: str, console: Consol
     return exit_code
 
 
-async def broker_reachable(url: str, timeout: float = 3.0) -> str | None:
+async def broker_reachable(url: str, within_s: float = 3.0) -> str | None:
     """None when the broker answers; otherwise why not, in a few words."""
     import aio_pika
 
     try:
-        connection = await asyncio.wait_for(aio_pika.connect(url), timeout)
+        connection = await asyncio.wait_for(aio_pika.connect(url), within_s)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}".strip()
     await connection.close()

@@ -113,9 +113,9 @@ async def cleanup(servers: Servers, services: list[str]) -> None:
         await connection.close()
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.05) -> T:
+async def eventually(probe: Callable[[], Awaitable[T]], *, within_s: float = 20.0, interval: float = 0.05) -> T:
     """Poll `probe` until it returns without AssertionError; re-raise the last one at the timeout."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within_s
     while True:
         try:
             return await probe()

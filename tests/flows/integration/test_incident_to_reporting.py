@@ -276,7 +276,7 @@ async def test_with_the_broker_unreachable_creates_succeed_and_every_event_arriv
             for incident_id in ids:
                 assert len(await _events_for(reporting, headers, incident_id)) == 1
 
-        await eventually(all_arrived, timeout=60)
+        await eventually(all_arrived, within_s=60)
         await _until_ready(incident_client)
     await proxy.cut()
 
