@@ -1,0 +1,51 @@
+# The suite's entry points. `make help` lists them.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+SERVICES := incident change config supplier reporting
+
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv with pip when it is missing (uses this machine's Python 3.11)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+install: bootstrap ## create .venv from uv.lock
+	$(UV) sync --frozen
+
+up: install ## run the whole suite on this machine (SQLite under ./var/, RabbitMQ from ITSM_AMQP_URL)
+	$(UV) run itsm up
+
+test: install lint typecheck arch migrations-check pytest ## everything CI checks
+
+lint: ## ruff lint and format check
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+fmt: ## apply ruff fixes and formatting
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+typecheck: ## mypy (strict on shared/ and the domain modules)
+	$(UV) run mypy
+
+arch: ## import-linter: services stay independent, domains stay pure
+	$(UV) run lint-imports
+
+migrations-check: ## every service's migrations match its tables (on a scratch SQLite file)
+	@tmp=$$(mktemp -d); for s in $(SERVICES); do \
+	  $(UV) run python -c "from shared.migrations import upgrade, check; u='sqlite+aiosqlite:///$$tmp/$$s.db'; upgrade('$$s', u); check('$$s', u)" || exit 1; \
+	done; rm -rf $$tmp
+
+pytest: ## the test suite (needs ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL, or Docker)
+	$(UV) run pytest
+
+catalogue: ## regenerate docs/events.md and docs/schemas/ from the event contracts
+	$(UV) run itsm events > docs/events.md
+	$(UV) run itsm events --out docs/schemas
+
+bench: install ## benchmarks (see bench/README.md)
+	$(UV) run python -m bench.create_incident
