@@ -26,15 +26,13 @@ def build_app(
     spec: ServiceSpec,
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
-    *,
-    run_worker: bool = True,
 ) -> FastAPI:
     configure_logging(spec.name, level=settings.log_level, json_lines=settings.log_json)
     configure_telemetry(spec.name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = ServiceRuntime(spec, settings, run_worker=run_worker)
+        runtime = ServiceRuntime(spec, settings, run_worker=settings.run_worker)
         app.state.runtime = runtime
         await runtime.start()
         try:

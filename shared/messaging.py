@@ -3,7 +3,7 @@
 Topology, per consuming service `svc` (names carry the settings' `queue_prefix`):
 - `itsm.events`: the durable topic exchange every service publishes to;
 - `svc`: a durable quorum queue bound to the routing keys the service handles;
-- `svc.retry`: a queue whose messages wait `retry_delay_ms`, then dead-letter back to `svc`;
+- `svc.retry.<delay>ms`: a queue whose messages wait `retry_delay_ms`, then dead-letter back to `svc`;
 - `svc.dead`: the dead-letter queue, where a message lands after `max_delivery_attempts` failures.
 
 Attempts are counted in the `x-itsm-attempts` header that the consumer controls (the `x-death`
@@ -51,12 +51,16 @@ the inbox row are committed together."""
 @dataclass(frozen=True)
 class QueueNames:
     main: str
-    retry: str
     dead: str
 
     @classmethod
     def for_queue(cls, main: str) -> QueueNames:
-        return cls(main=main, retry=f"{main}.retry", dead=f"{main}.dead")
+        return cls(main=main, dead=f"{main}.dead")
+
+    def retry(self, delay_ms: int) -> str:
+        # The delay is in the name: a queue's TTL cannot change once declared, so a new delay
+        # gets a new queue instead of a PRECONDITION_FAILED at startup.
+        return f"{self.main}.retry.{delay_ms}ms"
 
 
 class BrokerConnection:
@@ -181,7 +185,7 @@ async def declare_service_queues(
     await channel.declare_queue(names.dead, durable=True, arguments={"x-queue-type": "quorum"})
     # Classic queue: message TTL on quorum queues needs RabbitMQ 3.10+ and brings nothing here.
     await channel.declare_queue(
-        names.retry,
+        names.retry(retry_delay_ms),
         durable=True,
         arguments={
             "x-message-ttl": retry_delay_ms,
@@ -346,7 +350,7 @@ class EventConsumer:
         headers[ATTEMPTS_HEADER] = attempts
         headers[ERROR_HEADER] = reason[:1000]
         headers.setdefault(ROUTING_KEY_HEADER, message.routing_key or "")
-        target = self._names.retry if attempts < self._max_attempts else self._names.dead
+        target = self._names.retry(self._retry_delay_ms) if attempts < self._max_attempts else self._names.dead
         try:
             assert self._channel is not None
             await self._channel.default_exchange.publish(

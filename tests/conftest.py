@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from shared.auth import mint_token
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_telemetry
-from tests.infra import Servers, cleanup, create_service_database, provide_servers
+from tests.infra import RETRY_DELAY_MS, Servers, cleanup, create_service_database, provide_servers
 
 TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
 SERVICES = ["incident", "change", "config", "supplier", "reporting"]
@@ -91,7 +91,7 @@ def make_settings(servers: Servers) -> Callable[..., Any]:
             "events_exchange": servers.exchange,
             "queue_prefix": servers.queue_prefix,
             "jwt_secret": TEST_JWT_SECRET,
-            "retry_delay_ms": 100,
+            "retry_delay_ms": RETRY_DELAY_MS,
             "max_delivery_attempts": 3,
             "relay_poll_interval_s": 0.1,
             "log_json": False,

@@ -26,6 +26,8 @@ from shared.messaging import QueueNames
 from shared.migrations import upgrade
 
 T = TypeVar("T")
+RETRY_DELAY_MS = 100
+"""The retry delay of every service in the tests (short, and one value: it names the queue)."""
 
 
 @dataclass
@@ -85,9 +87,9 @@ async def _admin_execute(servers: Servers, statement: str) -> None:
         await conn.close()
 
 
-async def create_service_database(servers: Servers, service: str) -> str:
-    """A fresh, migrated database for `service`; dropped by `cleanup`."""
-    name = f"itsm_t{servers.run_id}_{service}"
+async def create_service_database(servers: Servers, service: str, *, label: str = "") -> str:
+    """A fresh, migrated database for `service` (several when labelled); dropped by `cleanup`."""
+    name = f"itsm_t{servers.run_id}_{service}{'_' + label if label else ''}"
     await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await _admin_execute(servers, f'CREATE DATABASE "{name}"')
     servers.databases.append(name)
@@ -104,7 +106,7 @@ async def cleanup(servers: Servers, services: list[str]) -> None:
         channel = await connection.channel()
         for service in services:
             names = QueueNames.for_queue(servers.queue_prefix + service)
-            for queue in (names.main, names.retry, names.dead):
+            for queue in (names.main, names.retry(RETRY_DELAY_MS), names.dead):
                 await channel.queue_delete(queue)
         await channel.queue_delete(f"{servers.exchange}.unrouted")
         await channel.exchange_delete(servers.exchange)

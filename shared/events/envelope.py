@@ -51,7 +51,7 @@ class CloudEvent(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     id: UUID = Field(default_factory=uuid4)
     source: str = Field(min_length=1)
-    type: str = Field(pattern=r"^itsm\.[a-z_]+(\.[a-z_]+)+\.v[0-9]+$")
+    type: str = Field(pattern=r"^itsm\.[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\.v[0-9]+$")
     time: AwareDatetime
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"

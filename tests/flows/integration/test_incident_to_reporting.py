@@ -27,6 +27,7 @@ from services.reporting.settings import ReportingSettings
 from shared.dlq import list_dead_letters
 from shared.events import CloudEvent, new_event
 from shared.events.incident import IncidentCreated
+from shared.messaging import declare_exchange
 from tests.conftest import running
 from tests.infra import Servers, eventually
 from tests.tcp_proxy import TcpProxy
@@ -287,7 +288,7 @@ async def test_an_outside_consumer_bound_with_hash_receives_valid_cloudevents(
     connection = await aio_pika.connect(servers.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange(servers.exchange)
+        exchange = await declare_exchange(channel, servers.exchange)
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(exchange, routing_key="#")
         created = (await incident.post("/api/v1/incidents", json=INCIDENT, headers=auth("agent"))).json()

@@ -1,0 +1,203 @@
+{{/*
+Helpers. Most take a context dict built once per service:
+  dict "root" $ "name" "incident" "svc" $svc "component" "api"
+where component is api, worker or migrate.
+*/}}
+
+{{- define "itsm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "itsm.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "itsm.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Object name: <fullname>-<service>, plus -worker or -migrate for those components. */}}
+{{- define "itsm.objectName" -}}
+{{- $base := printf "%s-%s" (include "itsm.fullname" .root) .name }}
+{{- if eq .component "api" }}
+{{- $base | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" $base .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "itsm.selectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-%s" (include "itsm.name" .root) .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "itsm.labels" -}}
+helm.sh/chart: {{ include "itsm.chart" .root }}
+{{ include "itsm.selectorLabels" . }}
+app.kubernetes.io/part-of: {{ include "itsm.name" .root }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end }}
+
+{{/* Pod template labels: the standard ones plus podLabels. */}}
+{{- define "itsm.podLabels" -}}
+{{ include "itsm.labels" . }}
+{{- with .root.Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "itsm.image" -}}
+{{- $v := .root.Values }}
+{{- $own := .svc.image | default dict }}
+{{- $repository := $own.repository | default (printf "%s/%s" $v.image.repository .name) }}
+{{- $tag := $own.tag | default $v.image.tag | default .root.Chart.AppVersion }}
+{{- printf "%s:%s" $repository (toString $tag) }}
+{{- end }}
+
+{{/*
+Environment of every container of a service. Settings are read as <SERVICE>_<FIELD>, falling
+back to ITSM_<FIELD> (shared/settings.py).
+*/}}
+{{- define "itsm.env" -}}
+{{- $v := .root.Values }}
+{{- $db := .svc.database | default dict }}
+{{- if and (eq $v.environment "prod") (not $v.secrets.jwt.name) (not $v.jwt.jwksUrl) }}
+{{- fail "environment prod needs secrets.jwt.name or jwt.jwksUrl: the development JWT secret is refused" }}
+{{- end -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: ITSM_ENVIRONMENT
+  value: {{ $v.environment | quote }}
+- name: ITSM_LOG_LEVEL
+  value: {{ $v.logLevel | quote }}
+{{- with $v.queuePrefix }}
+- name: ITSM_QUEUE_PREFIX
+  value: {{ . | quote }}
+{{- end }}
+- name: ITSM_AMQP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "secrets.amqp.name is required" $v.secrets.amqp.name }}
+      key: {{ $v.secrets.amqp.key | default "url" }}
+{{- with $v.secrets.jwt.name }}
+- name: ITSM_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $v.secrets.jwt.key | default "secret" }}
+{{- end }}
+{{- with $v.jwt.jwksUrl }}
+- name: ITSM_JWT_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.jwt.audience }}
+- name: ITSM_JWT_AUDIENCE
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.jwt.issuer }}
+- name: ITSM_JWT_ISSUER
+  value: {{ . | quote }}
+{{- end }}
+- name: {{ printf "%s_DATABASE_URL" (upper .name) }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "services.%s.database.secretName is required" .name) $db.secretName }}
+      key: {{ $db.secretKey | default "url" }}
+- name: PORT
+  value: {{ .svc.port | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "itsm-%s" .name | quote }}
+{{- $attributes := printf "service.namespace=itsm,deployment.environment.name=%s,k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),itsm.component=%s" $v.environment .component }}
+{{- with $v.otel.resourceAttributes }}
+{{- $attributes = printf "%s,%s" $attributes . }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ $attributes | quote }}
+{{- with $v.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $v.otel.protocol | default "http/protobuf" | quote }}
+{{- end }}
+{{- with $v.otel.sampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.otel.samplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ . | quote }}
+{{- end }}
+{{- range $key, $value := .svc.env }}
+{{- /* Helm reads numbers as floats: print 2097152 as such, not as 2.097152e+06. */}}
+{{- $text := toString $value }}
+{{- if and (kindIs "float64" $value) (eq (floor $value) $value) }}
+{{- $text = int64 $value | toString }}
+{{- end }}
+- name: {{ $key }}
+  value: {{ $text | quote }}
+{{- end }}
+{{- with $v.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Pod spec fields shared by every pod of the chart. */}}
+{{- define "itsm.podSpec" -}}
+{{- $v := .root.Values -}}
+automountServiceAccountToken: false
+{{- with $v.serviceAccountName }}
+serviceAccountName: {{ . }}
+{{- end }}
+{{- /* Service links would add <SERVICE>_PORT=tcp://... variables, which the settings'
+       INCIDENT_/ITSM_ prefixes could read as configuration. */}}
+enableServiceLinks: false
+securityContext:
+  {{- toYaml $v.podSecurityContext | nindent 2 }}
+{{- with $v.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The root filesystem is read-only; /tmp is the one writable place. */}}
+{{- define "itsm.tmpVolume" -}}
+volumes:
+  - name: tmp
+    emptyDir:
+      sizeLimit: 64Mi
+{{- end }}
+
+{{- define "itsm.tmpMount" -}}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- end }}
