@@ -43,9 +43,8 @@ migrations-check: ## every service's migrations match its tables (on a scratch S
 pytest: ## the test suite (needs ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL, or Docker)
 	$(UV) run pytest
 
-catalogue: ## regenerate docs/events.md and docs/schemas/ from the event contracts
-	$(UV) run itsm events > docs/events.md
-	$(UV) run itsm events --out docs/schemas
+catalogue: ## regenerate the README's event catalogue and docs/schemas/ from the event contracts
+	$(UV) run python -m itsm.catalogue
 
 bench: install ## benchmarks (see bench/README.md)
 	$(UV) run python -m bench.create_incident

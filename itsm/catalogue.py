@@ -40,3 +40,26 @@ def write_schemas(folder: Path) -> list[Path]:
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         written.append(path)
     return written
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+START, END = "<!-- events:start -->", "<!-- events:end -->"
+
+
+def readme_with_catalogue(text: str) -> str:
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{catalogue_markdown()}\n{END}{tail}"
+
+
+def main() -> None:
+    """Refresh the README's catalogue and docs/schemas/ (`make catalogue`)."""
+    README.write_text(readme_with_catalogue(README.read_text()))
+    for stale in SCHEMAS.glob("*.json"):
+        stale.unlink()
+    write_schemas(SCHEMAS)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,6 @@ app = typer.Typer(help="The ITSM suite's command line.", no_args_is_help=True, a
 dlq_app = typer.Typer(help="Dead-lettered messages of a service.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 console = Console()
-err = Console(stderr=True)
 
 ServiceArg = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}")]
 
@@ -43,9 +42,10 @@ def up(
     amqp_url = _settings("incident").amqp_url.get_secret_value()
     problem = asyncio.run(broker_reachable(amqp_url))
     if problem is not None:
-        err.print(
-            f"[red]RabbitMQ is not reachable at {_redact(amqp_url)} ({problem}).[/] Start one "
-            "(`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 rabbitmq:3.13`) or set ITSM_AMQP_URL."
+        typer.echo(
+            f"RabbitMQ is not reachable at {_redact(amqp_url)} ({problem}). Start one "
+            "(`rabbitmq-server -detached`, or `docker run -d -p 5672:5672 rabbitmq:3.13`) or set ITSM_AMQP_URL.",
+            err=True,
         )
         raise typer.Exit(2)
     if migrate_first:

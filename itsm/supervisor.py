@@ -80,8 +80,11 @@ async def run_all(entries: Sequence[ServiceEntry], *, host: str, console: Consol
 
 async def broker_reachable(url: str, within_s: float = 3.0) -> str | None:
     """None when the broker answers; otherwise why not, in a few words."""
+    import logging
+
     import aio_pika
 
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the one-line answer below says it all
     try:
         connection = await asyncio.wait_for(aio_pika.connect(url), within_s)
     except Exception as exc:

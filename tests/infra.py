@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -49,6 +50,14 @@ class Servers:
         return make_url(self.database_url).set(database=name).render_as_string(hide_password=False)
 
 
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _docker_engine_up() -> bool:
     if shutil.which("docker") is None:
         return False
@@ -62,9 +71,17 @@ def provide_servers() -> Iterator[Servers]:
     if db_url and amqp_url:
         yield Servers(database_url=db_url, amqp_url=amqp_url)
         return
+    if _answers("127.0.0.1", 5432) and _answers("127.0.0.1", 5672):
+        # A developer machine with both servers running locally on their default ports.
+        yield Servers(
+            database_url=db_url or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+            amqp_url=amqp_url or "amqp://guest:guest@127.0.0.1:5672/",
+        )
+        return
     if not _docker_engine_up():
         raise RuntimeError(
-            "set ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL (see .ci/run), or run where Docker answers"
+            "no PostgreSQL and RabbitMQ for the tests: set ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL "
+            "(see .ci/run), run both locally on their default ports, or run where Docker answers"
         )
     from testcontainers.postgres import PostgresContainer
     from testcontainers.rabbitmq import RabbitMqContainer

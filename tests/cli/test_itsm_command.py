@@ -1,0 +1,55 @@
+"""The `itsm` command line, where it needs no running service."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from typer.testing import CliRunner
+
+from itsm.cli import app
+from shared.auth import TokenVerifier
+
+SECRET = "cli-test-secret-0123456789abcdef012345"
+
+
+def test_up_without_a_broker_says_so_in_one_line_and_exits_non_zero() -> None:
+    result = CliRunner().invoke(app, ["up"], env={"ITSM_AMQP_URL": "amqp://guest:guest@127.0.0.1:9/"})
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "RabbitMQ is not reachable" in lines[0]
+    assert "rabbitmq-server -detached" in lines[0]
+
+
+def test_token_mints_a_token_the_services_accept() -> None:
+    result = CliRunner().invoke(
+        app, ["token", "dana", "--role", "agent", "--role", "auditor"], env={"ITSM_JWT_SECRET": SECRET}
+    )
+    assert result.exit_code == 0, result.output
+    principal = asyncio.run(TokenVerifier(secret=SECRET).verify(result.output.strip()))
+    assert principal.subject == "dana"
+    assert principal.roles == frozenset({"agent", "auditor"})
+
+
+def test_token_refuses_an_unknown_role() -> None:
+    result = CliRunner().invoke(app, ["token", "dana", "--role", "wizard"])
+    assert result.exit_code != 0
+
+
+def test_events_prints_the_catalogue() -> None:
+    result = CliRunner().invoke(app, ["events"])
+    assert result.exit_code == 0
+    assert "`incident.created.v1`" in result.output
+    assert "reporting" in result.output
+
+
+def test_migrate_creates_a_service_database(tmp_path: pytest.TempPathFactory) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/incident.db"
+    result = CliRunner().invoke(app, ["migrate", "incident"], env={"INCIDENT_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "incident: migrated" in result.output
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(f"{tmp_path}/incident.db").execute("select name from sqlite_master")}
+    assert {"incident", "outbox", "inbox", "alembic_version"} <= tables
