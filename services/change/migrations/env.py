@@ -1,0 +1,7 @@
+"""Alembic environment of the change service."""
+
+from services.change.settings import ChangeSettings
+from services.change.store import metadata
+from shared.migrations import run_env
+
+run_env(metadata, ChangeSettings().database_url)

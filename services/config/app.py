@@ -1,0 +1,22 @@
+"""Configuration service composition root: `uvicorn --factory services.config.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.config import api, events, store
+from services.config.settings import ConfigSettings
+from shared.app import build_app
+from shared.runtime import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="config",
+    title="ITSM configuration service",
+    description="Configuration items, their types and relationships: the CMDB (ISO/IEC 20000-1 9.1).",
+    metadata=store.metadata,
+    handlers=events.HANDLERS,
+)
+
+
+def create_app(settings: ConfigSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or ConfigSettings(), [api.router])
