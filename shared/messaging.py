@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -161,7 +162,17 @@ class EventPublisher:
 
 async def declare_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
     """The topic exchange, with an alternate exchange that keeps events no queue is bound to
-    (in `<name>.unrouted`) instead of dropping them or failing the publish."""
+    (in `<name>.unrouted`) instead of dropping them or failing the publish.
+
+    An exchange's arguments cannot change once it exists: one declared earlier without the
+    alternate exchange (by an older version, or another tool) is used as it is, with a warning,
+    rather than failing every start with PRECONDITION_FAILED.
+    """
+    if await _exchange_exists(channel, name):
+        exchange = await channel.get_exchange(name, ensure=False)
+        if not await _exchange_exists(channel, f"{name}.unrouted"):
+            log.warning("exchange %s has no alternate exchange: events no queue is bound to are dropped", name)
+        return exchange
     unrouted = f"{name}.unrouted"
     alternate = await channel.declare_exchange(unrouted, aio_pika.ExchangeType.FANOUT, durable=True)
     queue = await channel.declare_queue(unrouted, durable=True, arguments={"x-queue-type": "quorum"})
@@ -169,6 +180,20 @@ async def declare_exchange(channel: AbstractChannel, name: str) -> AbstractExcha
     return await channel.declare_exchange(
         name, aio_pika.ExchangeType.TOPIC, durable=True, arguments={"alternate-exchange": unrouted}
     )
+
+
+async def _exchange_exists(channel: AbstractChannel, name: str) -> bool:
+    # A passive declare that fails closes its channel, so ask on a throwaway one.
+    connection = (await channel.get_underlay_channel()).connection
+    probe = await connection.channel()
+    try:
+        await probe.exchange_declare(name, passive=True)
+        return True
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return False
+    finally:
+        if not probe.is_closed:
+            await probe.close()
 
 
 async def declare_service_queues(
