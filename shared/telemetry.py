@@ -133,5 +133,8 @@ def configure_logging(service: str, *, level: str = "INFO", json_lines: bool = T
     for noisy in ("aiormq", "aio_pika"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers and not logger.propagate:
+            continue  # `--no-access-log` turned it off
+        logger.handlers[:] = []
+        logger.propagate = True
