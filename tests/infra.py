@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import aio_pika
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import make_url
 
+from shared.db import create_engine
+from shared.events import CloudEvent
 from shared.messaging import QueueNames
 from shared.migrations import upgrade
 
@@ -142,3 +145,25 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, within_s: float = 20.
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(interval)
+
+
+async def row_counts(database_url: str, *tables: Table) -> tuple[int, ...]:
+    """How many rows each table holds: to show that a refused request stored nothing."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return tuple([int(await conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables])
+    finally:
+        await engine.dispose()
+
+
+async def outbox_events(database_url: str, outbox: Table, subject: str) -> list[CloudEvent]:
+    """The events a service wrote about one record, in the order written."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            query = select(outbox.c.payload).where(outbox.c.subject == subject).order_by(outbox.c.id)
+            payloads = (await conn.scalars(query)).all()
+        return [CloudEvent.model_validate_json(p) for p in payloads]
+    finally:
+        await engine.dispose()

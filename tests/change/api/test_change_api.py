@@ -9,15 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
 from services.change.store import change, outbox
-from shared.db import create_engine
-from shared.events import CloudEvent
 from shared.events.change import ChangeCreated
 from tests.conftest import running
+from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -34,28 +32,6 @@ async def change_db(service_database: Callable[[str], Any]) -> str:
 async def client(change_db: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
     async with running(create_app(make_settings(ChangeSettings, change_db))) as client:
         yield client
-
-
-async def _row_counts(url: str) -> tuple[int, int]:
-    """(changes, outbox rows)."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            changes = await conn.scalar(select(func.count()).select_from(change))
-            events = await conn.scalar(select(func.count()).select_from(outbox))
-        return int(changes or 0), int(events or 0)
-    finally:
-        await engine.dispose()
-
-
-async def _events_about(url: str, subject: str) -> list[CloudEvent]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            payloads = (await conn.scalars(select(outbox.c.payload).where(outbox.c.subject == subject))).all()
-        return [CloudEvent.model_validate_json(p) for p in payloads]
-    finally:
-        await engine.dispose()
 
 
 async def _create(client: httpx.AsyncClient, auth: Auth, **body: Any) -> dict[str, Any]:
@@ -150,20 +126,20 @@ async def test_pages_cover_the_list_once_newest_first(client: httpx.AsyncClient,
 async def test_invalid_input_is_a_422_naming_the_field_and_writes_nothing(
     client: httpx.AsyncClient, auth: Auth, change_db: str, body: dict[str, Any], field: str
 ) -> None:
-    before = await _row_counts(change_db)
+    before = await row_counts(change_db, change, outbox)
     r = await client.post(URL, json=body, headers=auth("requester"))
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
-    assert await _row_counts(change_db) == before
+    assert await row_counts(change_db, change, outbox) == before
 
 
 async def test_a_create_writes_exactly_one_change_created_event(
     client: httpx.AsyncClient, auth: Auth, change_db: str
 ) -> None:
-    changes_before, events_before = await _row_counts(change_db)
+    changes_before, events_before = await row_counts(change_db, change, outbox)
     read = await _create(client, auth, type="standard")
-    assert await _row_counts(change_db) == (changes_before + 1, events_before + 1)
-    [event] = await _events_about(change_db, read["id"])
+    assert await row_counts(change_db, change, outbox) == (changes_before + 1, events_before + 1)
+    [event] = await outbox_events(change_db, outbox, read["id"])
     assert event.type == "itsm.change.created.v1"
     data = event.data_as(ChangeCreated)
     assert (str(data.change_id), data.number, data.type, data.status) == (

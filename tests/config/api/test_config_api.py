@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from services.config.app import create_app
 from services.config.domain import CIStatus, CIType, ConfigItem, Criticality, Identifiers
@@ -18,9 +17,9 @@ from services.config.settings import ConfigSettings
 from services.config.store import ConfigItemRepository, config_item, outbox
 from shared.db import create_engine
 from shared.errors import Conflict
-from shared.events import CloudEvent
 from shared.events.config import ConfigItemCreated
 from tests.conftest import running
+from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -41,28 +40,6 @@ async def client(config_db: str, make_settings: Callable[..., Any]) -> AsyncIter
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def _row_counts(url: str) -> tuple[int, int]:
-    """(configuration items, outbox rows)."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            items = await conn.scalar(select(func.count()).select_from(config_item))
-            events = await conn.scalar(select(func.count()).select_from(outbox))
-        return int(items or 0), int(events or 0)
-    finally:
-        await engine.dispose()
-
-
-async def _events_about(url: str, subject: str) -> list[CloudEvent]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            payloads = (await conn.scalars(select(outbox.c.payload).where(outbox.c.subject == subject))).all()
-        return [CloudEvent.model_validate_json(p) for p in payloads]
-    finally:
-        await engine.dispose()
 
 
 async def _create(client: httpx.AsyncClient, auth: Auth, **body: Any) -> httpx.Response:
@@ -126,13 +103,13 @@ async def test_a_hostname_held_by_a_ci_is_a_409_whatever_its_case_and_writes_not
 ) -> None:
     host = unique("db")
     holder = (await _create(client, auth, status="live", identifiers={"hostname": host})).json()
-    before = await _row_counts(config_db)
+    before = await row_counts(config_db, config_item, outbox)
     r = await _create(client, auth, identifiers={"hostname": host.upper()})
     assert r.status_code == 409, r.text
     problem = r.json()
     assert problem["ci_id"] == holder["id"]
     assert holder["number"] in problem["detail"]
-    assert await _row_counts(config_db) == before
+    assert await row_counts(config_db, config_item, outbox) == before
 
 
 async def test_a_retired_ci_does_not_hold_its_hostname(client: httpx.AsyncClient, auth: Auth) -> None:
@@ -228,20 +205,20 @@ async def test_pages_cover_the_list_once_newest_first(client: httpx.AsyncClient,
 async def test_invalid_input_is_a_422_naming_the_field_and_writes_nothing(
     client: httpx.AsyncClient, auth: Auth, config_db: str, body: dict[str, Any], field: str
 ) -> None:
-    before = await _row_counts(config_db)
+    before = await row_counts(config_db, config_item, outbox)
     r = await client.post(URL, json=body, headers=auth("config_manager"))
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
-    assert await _row_counts(config_db) == before
+    assert await row_counts(config_db, config_item, outbox) == before
 
 
 async def test_a_create_writes_exactly_one_ci_created_event(
     client: httpx.AsyncClient, auth: Auth, config_db: str
 ) -> None:
-    items_before, events_before = await _row_counts(config_db)
+    items_before, events_before = await row_counts(config_db, config_item, outbox)
     read = (await _create(client, auth, type="storage", status="live", criticality=2)).json()
-    assert await _row_counts(config_db) == (items_before + 1, events_before + 1)
-    [event] = await _events_about(config_db, read["id"])
+    assert await row_counts(config_db, config_item, outbox) == (items_before + 1, events_before + 1)
+    [event] = await outbox_events(config_db, outbox, read["id"])
     assert event.type == "itsm.ci.created.v1"
     data = event.data_as(ConfigItemCreated)
     assert (str(data.ci_id), data.number, data.type, data.status, data.criticality) == (

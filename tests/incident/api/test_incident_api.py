@@ -9,13 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from services.incident.store import incident, outbox
-from shared.db import create_engine
 from tests.conftest import running
+from tests.infra import row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -30,17 +29,6 @@ async def client(incident_db: str, make_settings: Callable[..., Any]) -> AsyncIt
     app = create_app(make_settings(IncidentSettings, incident_db, max_body_bytes=4096))
     async with running(app) as client:
         yield client
-
-
-async def _row_counts(url: str) -> tuple[int, int]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            incidents = await conn.scalar(select(func.count()).select_from(incident))
-            events = await conn.scalar(select(func.count()).select_from(outbox))
-        return int(incidents or 0), int(events or 0)
-    finally:
-        await engine.dispose()
 
 
 async def test_creating_an_incident_numbers_it_and_sets_priority_from_the_matrix(
@@ -102,22 +90,22 @@ async def test_list_filters_by_status_and_priority_and_paginates(
 async def test_invalid_input_is_a_422_problem_naming_the_field_and_writes_nothing(
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str, body: dict[str, Any], field: str
 ) -> None:
-    before = await _row_counts(incident_db)
+    before = await row_counts(incident_db, incident, outbox)
     r = await client.post("/api/v1/incidents", json=body, headers=auth("agent"))
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     assert problem["status"] == 422
     assert field in [e["field"] for e in problem["errors"]]
-    assert await _row_counts(incident_db) == before
+    assert await row_counts(incident_db, incident, outbox) == before
 
 
 async def test_each_create_writes_exactly_one_outbox_event(
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
-    incidents_before, events_before = await _row_counts(incident_db)
+    incidents_before, events_before = await row_counts(incident_db, incident, outbox)
     r = await client.post(
         "/api/v1/incidents", json={"title": "x", "caller": "c", "impact": 2, "urgency": 2}, headers=auth("agent")
     )
     assert r.status_code == 201
-    assert await _row_counts(incident_db) == (incidents_before + 1, events_before + 1)
+    assert await row_counts(incident_db, incident, outbox) == (incidents_before + 1, events_before + 1)

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from services.supplier.app import create_app
 from services.supplier.domain import RiskRating, Supplier, SupplierCategory, SupplierStatus
@@ -18,9 +17,9 @@ from services.supplier.settings import SupplierSettings
 from services.supplier.store import SupplierRepository, outbox, supplier
 from shared.db import create_engine
 from shared.errors import Conflict
-from shared.events import CloudEvent
 from shared.events.supplier import SupplierCreated
 from tests.conftest import running
+from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -41,28 +40,6 @@ async def client(supplier_db: str, make_settings: Callable[..., Any]) -> AsyncIt
 
 def unique(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:8]}"
-
-
-async def _row_counts(url: str) -> tuple[int, int]:
-    """(suppliers, outbox rows)."""
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            suppliers = await conn.scalar(select(func.count()).select_from(supplier))
-            events = await conn.scalar(select(func.count()).select_from(outbox))
-        return int(suppliers or 0), int(events or 0)
-    finally:
-        await engine.dispose()
-
-
-async def _events_about(url: str, subject: str) -> list[CloudEvent]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            payloads = (await conn.scalars(select(outbox.c.payload).where(outbox.c.subject == subject))).all()
-        return [CloudEvent.model_validate_json(p) for p in payloads]
-    finally:
-        await engine.dispose()
 
 
 async def _create(client: httpx.AsyncClient, auth: Auth, **body: Any) -> httpx.Response:
@@ -119,13 +96,13 @@ async def test_a_name_taken_ignoring_case_and_spacing_is_a_409_and_writes_nothin
 ) -> None:
     name = unique("Globex Hosting")
     first = (await _create(client, auth, name=name)).json()
-    before = await _row_counts(supplier_db)
+    before = await row_counts(supplier_db, supplier, outbox)
     r = await _create(client, auth, name=same(name), category="cloud")
     assert r.status_code == 409, r.text
     problem = r.json()
     assert problem["supplier_id"] == first["id"]
     assert first["number"] in problem["detail"]
-    assert await _row_counts(supplier_db) == before
+    assert await row_counts(supplier_db, supplier, outbox) == before
 
 
 async def test_the_database_refuses_a_duplicate_name_that_slipped_past_the_check(supplier_db: str) -> None:
@@ -201,20 +178,20 @@ async def test_pages_cover_the_list_once_newest_first(client: httpx.AsyncClient,
 async def test_invalid_input_is_a_422_naming_the_field_and_writes_nothing(
     client: httpx.AsyncClient, auth: Auth, supplier_db: str, body: dict[str, Any], field: str
 ) -> None:
-    before = await _row_counts(supplier_db)
+    before = await row_counts(supplier_db, supplier, outbox)
     r = await client.post(URL, json=body, headers=auth("supplier_manager"))
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
-    assert await _row_counts(supplier_db) == before
+    assert await row_counts(supplier_db, supplier, outbox) == before
 
 
 async def test_a_create_writes_exactly_one_supplier_created_event(
     client: httpx.AsyncClient, auth: Auth, supplier_db: str
 ) -> None:
-    suppliers_before, events_before = await _row_counts(supplier_db)
+    suppliers_before, events_before = await row_counts(supplier_db, supplier, outbox)
     read = (await _create(client, auth, category="services", status="onboarding")).json()
-    assert await _row_counts(supplier_db) == (suppliers_before + 1, events_before + 1)
-    [event] = await _events_about(supplier_db, read["id"])
+    assert await row_counts(supplier_db, supplier, outbox) == (suppliers_before + 1, events_before + 1)
+    [event] = await outbox_events(supplier_db, outbox, read["id"])
     assert event.type == "itsm.supplier.created.v1"
     data = event.data_as(SupplierCreated)
     assert (str(data.supplier_id), data.number, data.name, data.category, data.status) == (
