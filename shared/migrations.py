@@ -49,8 +49,11 @@ def _ensure_sqlite_folder(database_url: str) -> None:
 def run_env(metadata: MetaData, default_url: str) -> None:
     """The whole of a service's `migrations/env.py`."""
     config = context.config
-    url = config.get_main_option("sqlalchemy.url") or default_url
+    url = (
+        context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url") or default_url
+    )
     render_as_batch = make_url(url).get_backend_name() == "sqlite"
+    _ensure_sqlite_folder(url)
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=render_as_batch)
         with context.begin_transaction():
