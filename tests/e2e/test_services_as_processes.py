@@ -7,8 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -27,30 +28,32 @@ def _free_port() -> int:
 
 
 @contextmanager
-def service_process(service: str, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
+def service_process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    # Output goes to a file, not a pipe nobody drains (a full pipe would block the service).
+    with tempfile.TemporaryFile() as output:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *command], env={**os.environ, **env}, stdout=output, stderr=output
+        )
+        proc.output = output  # type: ignore[attr-defined]
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
-@asynccontextmanager
-async def started(service: str, servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    database_url = await create_service_database(servers, service, label="e2e")
-    port = _free_port()
-    prefix = service.upper()
-    env = {
-        f"{prefix}_DATABASE_URL": database_url,
+def _output_of(proc: subprocess.Popen[bytes]) -> str:
+    output = proc.output  # type: ignore[attr-defined]
+    output.seek(0)
+    return str(output.read().decode(errors="replace"))[-4000:]
+
+
+def service_env(service: str, servers: Servers, database_url: str) -> dict[str, str]:
+    return {
+        f"{service.upper()}_DATABASE_URL": database_url,
         "ITSM_AMQP_URL": servers.amqp_url,
         "ITSM_EVENTS_EXCHANGE": servers.exchange,
         "ITSM_QUEUE_PREFIX": servers.queue_prefix,
@@ -60,11 +63,24 @@ async def started(service: str, servers: Servers) -> AsyncIterator[httpx.AsyncCl
         "ITSM_RETRY_DELAY_MS": str(RETRY_DELAY_MS),
         "ITSM_MAX_DELIVERY_ATTEMPTS": "3",
     }
-    with service_process(service, port, env) as proc:
+
+
+@asynccontextmanager
+async def started(service: str, servers: Servers, *, separate_worker: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+    """The service's API as a process; with `separate_worker`, its relay and consumer in a second one."""
+    database_url = await create_service_database(servers, service, label="e2e")
+    port = _free_port()
+    env = service_env(service, servers, database_url)
+    api = ["uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(port)]
+    with ExitStack() as stack:
+        if separate_worker:
+            env[f"{service.upper()}_RUN_WORKER"] = "false"
+            stack.enter_context(service_process(["itsm.cli", "worker", service], env))
+        proc = stack.enter_context(service_process(api, env))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
 
             async def ready() -> None:
-                assert proc.poll() is None, (proc.stdout.read() if proc.stdout else b"").decode()
+                assert proc.poll() is None, _output_of(proc)
                 try:
                     r = await client.get("/readyz")
                 except httpx.TransportError as exc:
@@ -104,3 +120,25 @@ async def test_an_incident_created_in_one_process_is_counted_by_reporting_in_ano
         ).json()
         assert sorted(e["subject"] for e in events["items"]) == sorted(c["id"] for c in created)
         await asyncio.sleep(0)
+
+
+async def test_an_api_without_its_worker_and_a_separate_worker_process_deliver_together(
+    servers: Servers, auth: Callable[..., dict[str, str]]
+) -> None:
+    headers = auth("agent")
+    async with (
+        started("reporting", servers, separate_worker=True) as reporting,
+        started("incident", servers, separate_worker=True) as incident,
+    ):
+        ready = (await reporting.get("/readyz")).json()
+        assert "consumer" not in ready["checks"]  # the API process does not consume
+        r = await incident.post(
+            "/api/v1/incidents", json={"title": "w", "caller": "c", "impact": 2, "urgency": 2}, headers=headers
+        )
+        assert r.status_code == 201
+
+        async def delivered() -> None:
+            events = (await reporting.get("/api/v1/events", params={"subject": r.json()["id"]}, headers=headers)).json()
+            assert events["total"] == 1
+
+        await eventually(delivered, within_s=30)

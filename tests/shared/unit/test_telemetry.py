@@ -1,0 +1,62 @@
+"""Telemetry configuration from OTEL_* variables, and JSON logs that carry the trace."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+from shared.telemetry import JsonLogFormatter, _exporters
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, []),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, [HttpExporter]),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, [GrpcExporter]),
+        ({"OTEL_TRACES_EXPORTER": "console"}, [ConsoleSpanExporter]),
+        ({"OTEL_TRACES_EXPORTER": "console,otlp"}, [ConsoleSpanExporter, HttpExporter]),
+        ({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, []),
+    ],
+)
+def test_exporters_follow_the_standard_variables(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: list[type]
+) -> None:
+    for var in (
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert [type(e) for e in _exporters()] == expected
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("shared.test", logging.WARNING, __file__, 1, message, None, None)
+
+
+def test_a_log_line_is_json_with_the_current_trace_and_span_ids() -> None:
+    formatter = JsonLogFormatter("incident")
+    with trace.get_tracer("tests").start_as_current_span("work") as span:
+        line = json.loads(formatter.format(_record("disk %s full")))
+    context = span.get_span_context()
+    assert line["message"] == "disk %s full"
+    assert line["level"] == "warning"
+    assert line["service"] == "incident"
+    assert line["trace_id"] == format(context.trace_id, "032x")
+    assert line["span_id"] == format(context.span_id, "016x")
+
+
+def test_a_log_line_outside_a_span_has_no_trace_ids() -> None:
+    line = json.loads(JsonLogFormatter("incident").format(_record("idle")))
+    assert "trace_id" not in line
