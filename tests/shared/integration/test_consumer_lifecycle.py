@@ -1,0 +1,136 @@
+"""The consumer against real RabbitMQ and PostgreSQL: draining on stop, and handler failures."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aio_pika
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.reporting.store import inbox, outbox
+from shared.db import create_engine
+from shared.events import CloudEvent
+from shared.messaging import BrokerConnection, EventConsumer, declare_exchange
+from shared.uow import UnitOfWork
+from tests.infra import RETRY_DELAY_MS, Servers, create_service_database, eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
+    url = await create_service_database(servers, "reporting", label=f"consumer{uuid.uuid4().hex[:6]}")
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def broker(servers: Servers) -> AsyncIterator[BrokerConnection]:
+    broker = BrokerConnection(servers.amqp_url, name="consumer-test")
+    broker.start()
+    await asyncio.wait_for(broker.ready.wait(), 10)
+    yield broker
+    await broker.close()
+
+
+def _event(key: str) -> CloudEvent:
+    return CloudEvent(source="/itsm/tests", type=f"itsm.{key}", time=datetime.now(UTC), subject="s", data={})
+
+
+async def _publish(servers: Servers, event: CloudEvent) -> None:
+    connection = await aio_pika.connect(servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await declare_exchange(channel, servers.exchange)
+        await exchange.publish(
+            aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.id)), routing_key=event.routing_key
+        )
+
+
+async def _processed(engine: AsyncEngine, consumer: str) -> set[str]:
+    async with engine.connect() as conn:
+        return set((await conn.scalars(select(inbox.c.event_id).where(inbox.c.consumer == consumer))).all())
+
+
+def _consumer(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine, name: str, handler: object
+) -> EventConsumer:
+    key = f"{name}.happened.v1"
+    return EventConsumer(
+        broker,
+        consumer_name=name,
+        exchange_name=servers.exchange,
+        queue_name=servers.queue_prefix + name,
+        handlers={key: handler},  # type: ignore[dict-item]
+        unit_of_work=lambda: UnitOfWork(engine, outbox, source="/itsm/tests"),
+        inbox_table=inbox,
+        max_attempts=2,
+        retry_delay_ms=RETRY_DELAY_MS,
+    )
+
+
+async def _delete_queues(servers: Servers, name: str) -> None:
+    connection = await aio_pika.connect(servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for suffix in ("", ".dead", f".retry.{RETRY_DELAY_MS}ms"):
+            await channel.queue_delete(servers.queue_prefix + name + suffix)
+
+
+async def test_stopping_lets_the_delivery_in_hand_finish_and_commit(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    name = f"drain{uuid.uuid4().hex[:6]}"
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        started.set()
+        await release.wait()
+
+    consumer = _consumer(servers, broker, engine, name, slow_handler)
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    event = _event(f"{name}.happened.v1")
+    await _publish(servers, event)
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(consumer.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()  # waits for the handler
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    assert await _processed(engine, name) == {str(event.id)}
+    assert consumer.stats.processed == 1
+    await _delete_queues(servers, name)
+
+
+async def test_a_failing_handler_rolls_back_its_inbox_row_and_the_event_ends_dead_lettered(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    name = f"failing{uuid.uuid4().hex[:6]}"
+    calls = 0
+
+    async def failing_handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("downstream said no")
+
+    consumer = _consumer(servers, broker, engine, name, failing_handler)
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    await _publish(servers, _event(f"{name}.happened.v1"))
+    await eventually(lambda: _assert(consumer.stats.dead_lettered == 1))
+    assert calls == 2  # max_attempts
+    assert consumer.stats.retried == 1
+    assert await _processed(engine, name) == set()  # the failed attempts left no inbox row
+    await consumer.stop()
+    await _delete_queues(servers, name)
+
+
+async def _assert(condition: bool) -> None:
+    assert condition
