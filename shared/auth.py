@@ -8,6 +8,8 @@ identity provider is used through its JWKS URL (RS256/ES256). Roles come from th
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,6 +62,9 @@ def mint_token(
 
 
 class TokenVerifier:
+    CACHE_SIZE = 1024
+    CACHE_MAX_AGE_S = 300.0
+
     def __init__(
         self,
         *,
@@ -72,8 +77,29 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
+        # Tokens that verified, by their exact text: a client sends the same token on every
+        # request, and checking its signature and claims again costs more than the rest of
+        # the auth. An entry is used only while the token's `exp` is in the future (and for at
+        # most CACHE_MAX_AGE_S), so an expired token is refused exactly as without the cache;
+        # failures are never cached.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, valid_until = cached
+            if time.time() < valid_until:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, exp = await self._verify_uncached(token)
+        self._verified[token] = (principal, min(exp, time.time() + self.CACHE_MAX_AGE_S))
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_uncached(self, token: str) -> tuple[Principal, float]:
+        """The principal and the token's expiry (epoch seconds), or `Unauthenticated`."""
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches over blocking HTTP (cached); keep it off the event loop.
@@ -92,7 +118,9 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid bearer token: {exc}") from exc
         roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
-        return Principal(subject=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
+        principal = Principal(subject=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
+        # PyJWT refuses a token once `exp <= now`; `exp` is required, so it is there and numeric.
+        return principal, float(int(claims["exp"]))
 
 
 def _bearer(request: Request) -> str:

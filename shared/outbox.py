@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import BigIntKey, UtcDateTime
@@ -60,9 +60,17 @@ def outbox_row(event: CloudEvent) -> dict[str, Any]:
     }
 
 
+_INSERTS: dict[Table, Insert] = {}
+
+
 async def write_events(conn: AsyncConnection, table: Table, events: Sequence[CloudEvent]) -> None:
     if events:
-        await conn.execute(table.insert(), [outbox_row(e) for e in events])
+        # One INSERT construct per outbox table, reused: SQLAlchemy then finds its compiled form
+        # in the cache without building and cache-keying a new statement for every commit.
+        insert = _INSERTS.get(table)
+        if insert is None:
+            insert = _INSERTS[table] = table.insert()
+        await conn.execute(insert, [outbox_row(e) for e in events])
 
 
 class EventSink(Protocol):
@@ -94,12 +102,14 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
         self._wake = asyncio.Event()
+        self._notified = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._skip_locked = engine.dialect.name == "postgresql"
 
     def notify(self) -> None:
         """Called after a commit that wrote outbox rows: publish now rather than at the next poll."""
+        self._notified = True
         self._wake.set()
 
     def start(self) -> None:
@@ -117,6 +127,8 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = self._poll_interval_s
         while not self._stopping:
+            # Cleared before the pass, so that a commit notifying during it wakes the next pass.
+            self._wake.clear()
             published, failed = 0, 0
             if self._sink.is_connected:
                 try:
@@ -125,9 +137,14 @@ class OutboxRelay:
                     log.exception("outbox relay pass failed")
                     failed = 1
             backoff = min(backoff * 2, self._max_backoff_s) if failed else self._poll_interval_s
-            if published and not failed:
-                continue  # there may be more right away
-            self._wake.clear()
+            # After a full batch there may be more right away. After a partial one, a relay that
+            # is told of commits (the API process's) waits for the next notify: rows committed
+            # during the pass have already set it, and an immediate extra pass would find nothing
+            # (at a moderate rate: one more transaction per event, for nothing). A relay never
+            # notified (a separate worker) looks again at once, as it cannot know.
+            more = published >= self._batch_size or (published > 0 and not self._notified)
+            if more and not failed:
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
 

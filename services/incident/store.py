@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Integer, String, Table, Text, Uuid, func, select
+from sqlalchemy import Column, Integer, String, Table, Text, Uuid, bindparam, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain import Channel, Impact, Incident, IncidentStatus, Urgency
 from shared.db import UtcDateTime, make_metadata
 from shared.inbox import inbox_table
-from shared.numbering import next_number, number_sequence_table, postgres_sequence
+from shared.numbering import format_number, next_number, number_sequence_table, postgres_sequence
 from shared.outbox import outbox_table
 
 metadata = make_metadata()
@@ -38,6 +38,29 @@ incident = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
+
+
+NUMBER_PREFIX = "INC"
+
+# Inserts are constant statements with the row as parameters: SQLAlchemy finds them compiled in
+# its cache, instead of building and cache-keying a new `insert().values(...)` for every row.
+_INSERT_INCIDENT = incident.insert()
+
+
+def _numbered_insert() -> Any:
+    """PostgreSQL: insert an incident and draw its number from the sequence in one statement,
+    `INSERT INTO incident (number, ...) SELECT 'INC' || lpad(..), $1, .. FROM (SELECT nextval(..)) n
+    RETURNING number` (a round trip and a statement fewer than `SELECT nextval` first). The number
+    reads as `shared.numbering.format_number` writes it: zero-padded to 7 digits, never cut."""
+    drawn = select(INCIDENT_NUMBERS.next_value().label("value")).subquery("n")
+    digits = cast(drawn.c.value, Text)
+    number = literal(NUMBER_PREFIX, String) + func.lpad(digits, func.greatest(7, func.length(digits)), "0")
+    columns = [c for c in incident.c if c.name != "number"]
+    values = select(number, *(bindparam(c.name, type_=c.type) for c in columns)).select_from(drawn)
+    return incident.insert().from_select(["number", *(c.name for c in columns)], values).returning(incident.c.number)
+
+
+_INSERT_NUMBERED_INCIDENT = _numbered_insert()
 
 
 def _to_row(item: Incident) -> dict[str, Any]:
@@ -86,7 +109,20 @@ class IncidentRepository:
         return await next_number(self._conn, "incident")
 
     async def add(self, item: Incident) -> None:
-        await self._conn.execute(incident.insert().values(_to_row(item)))
+        await self._conn.execute(_INSERT_INCIDENT, _to_row(item))
+
+    async def add_numbered(self, item: Incident) -> None:
+        """Insert a new incident and give it the next record number (`item.number` is set).
+
+        Numbers come from the PostgreSQL sequence (SQLite: the counter row), as with
+        `next_number`: they may skip after a rollback, never repeat."""
+        if self._conn.dialect.name == "postgresql":
+            row = _to_row(item)
+            del row["number"]
+            item.number = (await self._conn.execute(_INSERT_NUMBERED_INCIDENT, row)).scalar_one()
+        else:
+            item.number = format_number(NUMBER_PREFIX, await self.next_number())
+            await self.add(item)
 
     async def get(self, incident_id: UUID) -> Incident | None:
         row = (await self._conn.execute(select(incident).where(incident.c.id == incident_id))).first()

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 from services.incident import events
 from services.incident.domain import Channel, Impact, Incident, Urgency
 from services.incident.store import IncidentRepository
-from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
 
@@ -29,7 +28,7 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
         incidents = IncidentRepository(uow.connection)
         incident = Incident.open(
             incident_id=uuid4(),
-            number=format_number("INC", await incidents.next_number()),
+            number="",  # drawn by the insert below
             title=cmd.title,
             description=cmd.description,
             caller=cmd.caller,
@@ -39,7 +38,7 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
             ci_id=cmd.ci_id,
             now=datetime.now(UTC),
         )
-        await incidents.add(incident)
+        await incidents.add_numbered(incident)
         for event in incident.pending_events:
             uow.emit(events.to_contract(event, incident), subject=str(incident.id))
         await uow.commit()

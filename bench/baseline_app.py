@@ -1,0 +1,156 @@
+"""The baseline: what creating an incident costs with nothing but the I/O it needs.
+
+A bare ASGI app (no framework) served by the same uvicorn flags as the suite, one process, on the
+same PostgreSQL, with the incident service's own tables (migrated the same way). `POST
+/api/v1/incidents` reads the JSON body and, in one transaction over raw asyncpg, writes the same
+two rows as the suite (an `incident` row and an `outbox` row carrying the CloudEvent, same
+columns, the number drawn from the same sequence), then answers 201 with the incident as JSON
+plus `Location` and `ETag`, like the suite. No validation, no auth, no tracing, no relay.
+
+    BENCH_BASELINE_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/db \\
+        uv run uvicorn --factory bench.baseline_app:create_app --loop uvloop --http httptools --no-access-log
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# impact x urgency -> priority, the same matrix as the domain's (1 critical .. 5 planning)
+PRIORITY = {(1, 1): 1, (1, 2): 2, (1, 3): 3, (2, 1): 2, (2, 2): 3, (2, 3): 4, (3, 1): 3, (3, 2): 4, (3, 3): 5}
+
+INSERT_INCIDENT = """
+INSERT INTO incident (id, number, title, description, caller, channel, impact, urgency, priority,
+                      status, ci_id, opened_at, updated_at, version)
+VALUES ($1, 'INC' || lpad(nextval('incident_number_seq')::text, 7, '0'), $2, $3, $4, $5, $6, $7, $8,
+        'new', $9, $10, $10, 1)
+RETURNING number
+"""
+INSERT_OUTBOX = """
+INSERT INTO outbox (event_id, event_type, routing_key, subject, payload, headers)
+VALUES ($1, $2, $3, $4, $5, '{}')
+"""
+EVENT_TYPE = "itsm.incident.created.v1"
+ROUTING_KEY = "incident.created.v1"
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class BaselineApp:
+    def __init__(self, dsn: str, pool_size: int) -> None:
+        self._dsn = dsn
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            if scope["method"] == "POST" and scope["path"] == "/api/v1/incidents":
+                await self._create(receive, send)
+            elif scope["path"] == "/healthz":
+                await _respond(send, 200, b'{"status":"ok"}')
+            else:
+                await _respond(send, 404, b'{"detail":"not found"}')
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                # Same ceiling as the suite's engine: pool_size + max_overflow connections.
+                size = self._pool_size
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=size, max_size=2 * size)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._pool is not None:
+                    await self._pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _create(self, receive: Receive, send: Send) -> None:
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        req = json.loads(body)
+        incident_id = uuid.uuid4()
+        now = datetime.now(UTC)
+        impact, urgency = int(req["impact"]), int(req["urgency"])
+        priority = PRIORITY[(impact, urgency)]
+        title, description = req["title"], req.get("description", "")
+        caller, channel = req["caller"], req.get("channel", "api")
+        ci_id = req.get("ci_id")
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            number = await conn.fetchval(
+                INSERT_INCIDENT, incident_id, title, description, caller, channel, impact, urgency, priority, ci_id, now
+            )
+            event_id = str(uuid.uuid4())
+            data = {
+                "incident_id": str(incident_id),
+                "number": number,
+                "title": title,
+                "status": "new",
+                "impact": impact,
+                "urgency": urgency,
+                "priority": priority,
+                "caller": caller,
+                "ci_id": ci_id,
+                "opened_at": now.isoformat(),
+            }
+            event = {
+                "specversion": "1.0",
+                "id": event_id,
+                "source": "/itsm/incident",
+                "type": EVENT_TYPE,
+                "time": now.isoformat(),
+                "subject": str(incident_id),
+                "datacontenttype": "application/json",
+                "dataschema": None,
+                "data": data,
+            }
+            await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, str(incident_id), json.dumps(event))
+        out = {
+            "id": str(incident_id),
+            "number": number,
+            "title": title,
+            "description": description,
+            "caller": caller,
+            "channel": channel,
+            "impact": impact,
+            "urgency": urgency,
+            "priority": priority,
+            "status": "new",
+            "ci_id": ci_id,
+            "opened_at": now.isoformat(),
+            "updated_at": now.isoformat(),
+            "version": 1,
+        }
+        headers = [
+            (b"location", f"/api/v1/incidents/{incident_id}".encode()),
+            (b"etag", b'W/"1"'),
+        ]
+        await _respond(send, 201, json.dumps(out).encode(), headers)
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    all_headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode()), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": all_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app() -> BaselineApp:
+    dsn = os.environ.get("BENCH_BASELINE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    return BaselineApp(dsn, pool_size=int(os.environ.get("BENCH_BASELINE_POOL_SIZE", "10")))
