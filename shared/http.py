@@ -182,3 +182,20 @@ class BodySizeLimit:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+def etag(version: int) -> str:
+    """The weak ETag of a record version: `W/"3"`."""
+    return f'W/"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version an update is based on, from `If-Match` (`W/"3"` or `"3"`); required."""
+    from shared.errors import PreconditionFailed, PreconditionRequired
+
+    if if_match is None:
+        raise PreconditionRequired('send If-Match with the ETag you read (for example If-Match: W/"3")')
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of this API")
+    return int(value)

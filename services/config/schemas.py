@@ -8,7 +8,10 @@ from uuid import UUID
 
 from pydantic import Field
 
-from services.config.domain import CIStatus, CIType, ConfigItem, Criticality, Identifiers
+from services.config.domain.impact import Direction, Reached
+from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
+from services.config.domain.relationships import INVERSE_NAMES, Relationship, RelationshipType
+from services.config.domain.types import TYPE_NAME, CIType
 from shared.http import ApiModel, Page
 
 # One or more RFC 1123 labels joined by dots; compared without case.
@@ -41,26 +44,96 @@ class CIIdentifiers(ApiModel):
         )
 
 
+TypeName = Field(pattern=TYPE_NAME.pattern, description="A CI type (GET /api/v1/ci-types)", examples=["server"])
+
+
+class CITypeCreate(ApiModel):
+    name: str = Field(pattern=TYPE_NAME.pattern, examples=["kubernetes_cluster"])
+    label: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    attribute_schema: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object"}, description="A JSON Schema (2020-12) for the CI's attributes"
+    )
+
+
+class CITypeRead(ApiModel):
+    name: str
+    label: str
+    description: str
+    attribute_schema: dict[str, Any]
+    builtin: bool
+
+    @classmethod
+    def of(cls, ci_type: CIType) -> CITypeRead:
+        return cls(
+            name=ci_type.name,
+            label=ci_type.label,
+            description=ci_type.description,
+            attribute_schema=ci_type.attribute_schema,
+            builtin=ci_type.builtin,
+        )
+
+
 class ConfigItemCreate(ApiModel):
     name: str = Field(min_length=1, max_length=200)
-    type: CIType
+    type: str = TypeName
     status: CIStatus = CIStatus.PLANNED
     criticality: Criticality = Field(default=Criticality.MEDIUM, description="1 critical .. 4 low")
     owner: str | None = Field(default=None, min_length=1, max_length=200)
-    attributes: dict[str, Any] = Field(default_factory=dict, description="Type-specific attributes, a JSON object")
+    description: str = Field(default="", max_length=20_000)
+    service_id: UUID | None = Field(default=None, description="The business service (a CI) it belongs to")
+    supplier_id: UUID | None = Field(default=None, description="The supplier that provides it")
+    location_id: UUID | None = Field(default=None, description="Where it is (a CI of type location)")
+    product_version: str | None = Field(default=None, max_length=100, description="Its software or model version")
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Checked against the type's schema")
     identifiers: CIIdentifiers = Field(default_factory=CIIdentifiers)
+    controlled: bool = Field(default=False, description="Under change control: edits then need an approved change")
+
+
+class ConfigItemUpdate(ApiModel):
+    """Only the fields sent are changed. A controlled CI needs `change_number` (an approved change)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: CIStatus | None = None
+    criticality: Criticality | None = None
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20_000)
+    service_id: UUID | None = None
+    supplier_id: UUID | None = None
+    location_id: UUID | None = None
+    product_version: str | None = Field(default=None, max_length=100)
+    attributes: dict[str, Any] | None = Field(default=None, description="Replaces the attributes as a whole")
+    identifiers: CIIdentifiers | None = None
+    controlled: bool | None = None
+    change_number: str | None = Field(default=None, pattern=r"^CHG[0-9]{7}$", description="The approved change")
+
+    def values(self) -> dict[str, Any]:
+        sent = self.model_dump(exclude_unset=True, exclude={"change_number", "identifiers"})
+        if "identifiers" in self.model_fields_set and self.identifiers is not None:
+            sent["identifiers"] = self.identifiers.to_domain()
+        return sent
+
+
+class ChangeReference(ApiModel):
+    change_number: str | None = Field(default=None, pattern=r"^CHG[0-9]{7}$", description="The approved change")
 
 
 class ConfigItemRead(ApiModel):
     id: UUID
     number: str
     name: str
-    type: CIType
+    type: str
     status: CIStatus
     criticality: Criticality
     owner: str | None
+    description: str
+    service_id: UUID | None
+    supplier_id: UUID | None
+    location_id: UUID | None
+    product_version: str | None
     attributes: dict[str, Any]
     identifiers: CIIdentifiers
+    controlled: bool
     created_at: datetime
     updated_at: datetime
     version: int
@@ -75,12 +148,120 @@ class ConfigItemRead(ApiModel):
             status=item.status,
             criticality=item.criticality,
             owner=item.owner,
+            description=item.description,
+            service_id=item.service_id,
+            supplier_id=item.supplier_id,
+            location_id=item.location_id,
+            product_version=item.product_version,
             attributes=item.attributes,
             identifiers=CIIdentifiers.of(item.identifiers),
+            controlled=item.controlled,
             created_at=item.created_at,
             updated_at=item.updated_at,
             version=item.version,
         )
 
+    @classmethod
+    def of_snapshot(cls, snapshot: dict[str, Any]) -> ConfigItemRead:
+        return cls.model_validate(snapshot)
+
 
 ConfigItemPage = Page[ConfigItemRead]
+
+
+class VersionRead(ApiModel):
+    version: int
+    recorded_at: datetime
+    actor: str
+    cause_kind: str = Field(description="manual, change, discovery or import")
+    cause_reference: str | None = Field(description="The change number, discovery run or import")
+    changes: dict[str, dict[str, Any]] = Field(description="field -> {old, new}; empty for the first version")
+
+
+VersionPage = Page[VersionRead]
+
+
+class RelationshipCreate(ApiModel):
+    source_id: UUID
+    type: RelationshipType
+    target_id: UUID = Field(description="A CI, or a supplier for supported_by")
+    change_number: str | None = Field(default=None, pattern=r"^CHG[0-9]{7}$")
+
+
+class RelationshipRead(ApiModel):
+    id: UUID
+    source_id: UUID
+    type: RelationshipType
+    target_id: UUID
+    target_kind: str
+    inverse: str = Field(description="How it reads from the target: used_by, hosts, ...")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, relationship: Relationship) -> RelationshipRead:
+        return cls(
+            id=relationship.id,
+            source_id=relationship.source_id,
+            type=relationship.type,
+            target_id=relationship.target_id,
+            target_kind=relationship.target_kind,
+            inverse=INVERSE_NAMES[relationship.type],
+            created_at=relationship.created_at,
+        )
+
+
+class CISummary(ApiModel):
+    id: UUID
+    number: str
+    name: str
+    type: str
+    status: CIStatus
+    criticality: Criticality
+
+    @classmethod
+    def of(cls, item: ConfigItem) -> CISummary:
+        return cls(
+            id=item.id,
+            number=item.number,
+            name=item.name,
+            type=item.ci_type,
+            status=item.status,
+            criticality=item.criticality,
+        )
+
+
+class PathStep(ApiModel):
+    from_id: UUID
+    to_id: UUID
+    relationship: RelationshipType
+    read_as: str = Field(description="The relationship as it reads along the path (depends_on, used_by, ...)")
+
+
+class AffectedCI(ApiModel):
+    ci: CISummary
+    distance: int
+    path: list[PathStep]
+
+    @classmethod
+    def of(cls, reached: Reached, item: ConfigItem) -> AffectedCI:
+        return cls(
+            ci=CISummary.of(item),
+            distance=reached.distance,
+            path=[
+                PathStep(
+                    from_id=s.from_id,
+                    to_id=s.to_id,
+                    relationship=s.type,
+                    read_as=INVERSE_NAMES[s.type] if s.relationship_reversed else s.type.value,
+                )
+                for s in reached.path
+            ],
+        )
+
+
+class ImpactRead(ApiModel):
+    root: CISummary
+    direction: Direction
+    depth: int
+    affected: list[AffectedCI]
+    business_services: list[CISummary]
