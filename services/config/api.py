@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.config import store, usecases
+from services.config.domain.discovery import ObservedRelationship
 from services.config.domain.impact import MAX_DEPTH, Direction, ImpactWalk
 from services.config.domain.items import CIStatus
 from services.config.schemas import (
@@ -21,6 +22,10 @@ from services.config.schemas import (
     ConfigItemPage,
     ConfigItemRead,
     ConfigItemUpdate,
+    DiscoveryRunCreate,
+    DiscoveryRunPage,
+    DiscoveryRunRead,
+    DiscoveryRunSummary,
     ImpactRead,
     RelationshipCreate,
     RelationshipRead,
@@ -225,3 +230,51 @@ async def impact(
     return ImpactRead(
         root=CISummary.of(root), direction=direction, depth=depth, affected=affected, business_services=services
     )
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+@router.post("/discovery/runs", status_code=201, response_model=DiscoveryRunRead, tags=["discovery"])
+async def create_discovery_run(
+    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Manager, conn: ReadConnectionDep, response: Response
+) -> DiscoveryRunRead:
+    run = usecases.DiscoveryRun(
+        source=body.source,
+        actor=who.subject,
+        items=[i.to_domain() for i in body.items],
+        relationships=[ObservedRelationship(r.source, r.type.value, r.target) for r in body.relationships],
+    )
+    run_id, _ = await usecases.run_discovery(run, uow)
+    response.headers["Location"] = f"{router.prefix}/discovery/runs/{run_id}"
+    return await get_discovery_run(run_id, conn, who)
+
+
+@router.get("/discovery/runs/{run_id}", response_model=DiscoveryRunRead, tags=["discovery"])
+async def get_discovery_run(run_id: UUID, conn: ReadConnectionDep, _: Reader) -> DiscoveryRunRead:
+    row = await store.get_run(conn, run_id)
+    if row is None:
+        raise NotFound(f"discovery run {run_id} does not exist")
+    return DiscoveryRunRead(
+        id=row.id,
+        source=row.source,
+        actor=row.actor,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts=row.counts,
+        items=row.report["items"],
+        relationship_errors=row.report["relationship_errors"],
+    )
+
+
+@router.get("/discovery/runs", response_model=DiscoveryRunPage, tags=["discovery"])
+async def list_discovery_runs(
+    conn: ReadConnectionDep,
+    _: Reader,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DiscoveryRunPage:
+    rows, total = await store.list_runs(conn, source=source, limit=limit, offset=offset)
+    items = [DiscoveryRunSummary.model_validate(r, from_attributes=True) for r in rows]
+    return DiscoveryRunPage(items=items, total=total, limit=limit, offset=offset)

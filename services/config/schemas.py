@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from services.config.domain.discovery import MAX_ITEMS, ObservedItem, Outcome
 from services.config.domain.impact import Direction, Reached
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import INVERSE_NAMES, Relationship, RelationshipType
@@ -265,3 +266,68 @@ class ImpactRead(ApiModel):
     depth: int
     affected: list[AffectedCI]
     business_services: list[CISummary]
+
+
+class ObservedItemBody(ApiModel):
+    key: str = Field(min_length=1, max_length=200, description="The tool's own reference, used by relationships")
+    type: str = TypeName
+    name: str = Field(min_length=1, max_length=200)
+    identifiers: CIIdentifiers
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    product_version: str | None = Field(default=None, max_length=100)
+
+    def to_domain(self) -> ObservedItem:
+        return ObservedItem(
+            key=self.key,
+            type=self.type,
+            name=self.name,
+            identifiers=self.identifiers.to_domain(),
+            attributes=self.attributes,
+            product_version=self.product_version,
+        )
+
+
+class ObservedRelationshipBody(ApiModel):
+    source: str = Field(description="The key of an item in this run")
+    type: RelationshipType
+    target: str = Field(description="The key of an item in this run")
+
+
+class DiscoveryRunCreate(ApiModel):
+    source: str = Field(min_length=1, max_length=100, examples=["vcenter-eu1", "aws-inventory"])
+    items: list[ObservedItemBody] = Field(max_length=MAX_ITEMS)
+    relationships: list[ObservedRelationshipBody] = Field(default_factory=list, max_length=5 * MAX_ITEMS)
+
+
+class DiscoveryItemResult(ApiModel):
+    key: str
+    outcome: Outcome
+    ci_id: UUID | None
+    number: str | None
+    detail: str | None
+    changes: dict[str, dict[str, Any]] | None
+
+
+class DiscoveryRunRead(ApiModel):
+    id: UUID
+    source: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime
+    counts: dict[str, int] = Field(
+        description="created, updated, unchanged, unauthorised, error, relationships_added, ..."
+    )
+    items: list[DiscoveryItemResult] = Field(description="Every item that was not unchanged")
+    relationship_errors: list[str]
+
+
+class DiscoveryRunSummary(ApiModel):
+    id: UUID
+    source: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime
+    counts: dict[str, int]
+
+
+DiscoveryRunPage = Page[DiscoveryRunSummary]

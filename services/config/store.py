@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -78,10 +78,14 @@ config_item = Table(
     Column("location_id", Uuid),
     Column("product_version", String(100)),
     Column("controlled", Boolean, nullable=False, server_default="0"),
+    # Operational, not configuration: when discovery last saw it (no new version for that).
+    Column("last_seen_at", UtcDateTime),
+    Column("last_seen_by", String(100)),
 )
 
 # domain.hostname_claim: a hostname belongs to one CI at a time, retired CIs release theirs.
 _CLAIMS_HOSTNAME = config_item.c.status != CIStatus.RETIRED.value
+_NOT_RETIRED = config_item.c.status != CIStatus.RETIRED.value
 Index(
     "uq_config_item_hostname",
     config_item.c.hostname,
@@ -127,6 +131,32 @@ relationship_history = Table(
     Column("actor", String(200), nullable=False),
     Column("cause_kind", String(20), nullable=False),
     Column("cause_reference", String(100)),
+)
+
+discovery_run = Table(
+    "discovery_run",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("source", String(100), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+)
+
+unauthorised_change = Table(
+    "unauthorised_change",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, nullable=False, index=True),
+    Column("run_id", Uuid, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("differences", JSON, nullable=False),
+    # The same difference seen again (a repeated run) is one finding, not a new one.
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("status", String(20), nullable=False, server_default="open"),
 )
 
 change_window = Table(
@@ -242,6 +272,31 @@ class ConfigItemRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def add_many(self, items: Sequence[ConfigItem], cause: Cause) -> None:
+        """Insert many new items and their first versions in two statements (discovery, imports)."""
+        if not items:
+            return
+        await self._conn.execute(config_item.insert(), [_to_row(i) for i in items])
+        await self._conn.execute(ci_version.insert(), [_version_row(i, cause, {}) for i in items])
+
+    async def matching(self, identifiers: Mapping[str, set[str]]) -> list[ConfigItem]:
+        """Non-retired CIs holding any of the given identifier values, by kind (hostname, serial, ...)."""
+        found: dict[UUID, ConfigItem] = {}
+        for kind, values in identifiers.items():
+            column = config_item.c[kind]
+            ordered = sorted(values)
+            for start in range(0, len(ordered), 1000):
+                query = select(config_item).where(column.in_(ordered[start : start + 1000]), _NOT_RETIRED)
+                for row in await self._conn.execute(query):
+                    found.setdefault(row.id, _to_domain(row))
+        return list(found.values())
+
+    async def mark_seen(self, ids: Sequence[UUID], at: datetime, source: str) -> None:
+        for chunk in _chunks(list(ids)):
+            await self._conn.execute(
+                update(config_item).where(config_item.c.id.in_(chunk)).values(last_seen_at=at, last_seen_by=source)
+            )
+
     async def next_number(self) -> int:
         return await next_number(self._conn, "ci")
 
@@ -271,18 +326,7 @@ class ConfigItemRepository:
         await self._record_version(item, cause, changes)
 
     async def _record_version(self, item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> None:
-        await self._conn.execute(
-            ci_version.insert().values(
-                ci_id=item.id,
-                version=item.version,
-                recorded_at=item.updated_at,
-                actor=cause.actor,
-                cause_kind=cause.kind,
-                cause_reference=cause.reference,
-                changes=changes,
-                snapshot=item.snapshot(),
-            )
-        )
+        await self._conn.execute(ci_version.insert().values(_version_row(item, cause, changes)))
 
     async def get(self, ci_id: UUID, *, for_update: bool = False) -> ConfigItem | None:
         query = select(config_item).where(config_item.c.id == ci_id)
@@ -304,6 +348,19 @@ class ConfigItemRepository:
         query = select(config_item).where(config_item.c.hostname == hostname, _CLAIMS_HOSTNAME)
         row = (await self._conn.execute(query)).first()
         return _to_domain(row) if row else None
+
+
+def _version_row(item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ci_id": item.id,
+        "version": item.version,
+        "recorded_at": item.updated_at,
+        "actor": cause.actor,
+        "cause_kind": cause.kind,
+        "cause_reference": cause.reference,
+        "changes": changes,
+        "snapshot": item.snapshot(),
+    }
 
 
 def _chunks(ids: Sequence[UUID], size: int = 1000) -> Iterable[Sequence[UUID]]:
@@ -481,8 +538,16 @@ async def upsert_change_window(conn: AsyncConnection, window: ChangeWindow, now:
 
 async def change_window_by_number(conn: AsyncConnection, number: str) -> ChangeWindow | None:
     row = (await conn.execute(select(change_window).where(change_window.c.number == number))).first()
-    if row is None:
-        return None
+    return _window_of(row) if row is not None else None
+
+
+async def open_change_windows(conn: AsyncConnection) -> list[ChangeWindow]:
+    """Changes that may authorise edits (approved and not closed); the domain checks window and CIs."""
+    rows = await conn.execute(select(change_window).where(change_window.c.status.in_(("approved", "implementing"))))
+    return [_window_of(r) for r in rows]
+
+
+def _window_of(row: Any) -> ChangeWindow:
     return ChangeWindow(
         change_id=row.change_id,
         number=row.number,
@@ -491,3 +556,38 @@ async def change_window_by_number(conn: AsyncConnection, number: str) -> ChangeW
         planned_end=row.planned_end,
         affected_ci_ids=frozenset(UUID(i) for i in row.affected_ci_ids),
     )
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+async def record_finding(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Store an unauthorised-change finding once; False when the same one is already recorded."""
+    stmt = (
+        _insert(conn)(unauthorised_change).values(values).on_conflict_do_nothing().returning(unauthorised_change.c.id)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def save_run(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(discovery_run.insert().values(values))
+
+
+async def get_run(conn: AsyncConnection, run_id: UUID) -> Any:
+    return (await conn.execute(select(discovery_run).where(discovery_run.c.id == run_id))).first()
+
+
+async def list_runs(conn: AsyncConnection, *, source: str | None, limit: int, offset: int) -> tuple[list[Any], int]:
+    query = select(
+        discovery_run.c.id,
+        discovery_run.c.source,
+        discovery_run.c.actor,
+        discovery_run.c.started_at,
+        discovery_run.c.finished_at,
+        discovery_run.c.counts,
+    )
+    if source is not None:
+        query = query.where(discovery_run.c.source == source)
+    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await conn.execute(query.order_by(discovery_run.c.started_at.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)

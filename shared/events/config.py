@@ -127,3 +127,33 @@ class ChangeRejected(EventData):
     change_number: str
     errors: list[RejectedItem]
     rejected_at: datetime
+
+
+class UnauthorisedChangeDetected(EventData):
+    routing_key: ClassVar[str] = "ci.unauthorised_change_detected.v1"
+    producer: ClassVar[str] = "config"
+    description: ClassVar[str] = (
+        "Discovery saw a controlled CI differ from its record with no approved change covering it."
+    )
+
+    finding_id: UUID
+    ci_id: UUID
+    number: str
+    name: str
+    criticality: int = Field(ge=1, le=4)
+    source: str = Field(description="The discovery source that observed it")
+    run_id: UUID
+    differences: dict[str, dict[str, Any]] = Field(description="field -> {old (recorded), new (observed)}")
+    detected_at: datetime
+
+
+class DiscoveryRunCompleted(EventData):
+    routing_key: ClassVar[str] = "config.discovery_run_completed.v1"
+    producer: ClassVar[str] = "config"
+    description: ClassVar[str] = "A discovery run was reconciled with the CMDB; `counts` sums up its report."
+
+    run_id: UUID
+    source: str
+    counts: dict[str, int]
+    started_at: datetime
+    finished_at: datetime

@@ -1,0 +1,37 @@
+"""CMDB use cases: one async function per command; only these commit."""
+
+from services.config.usecases.change_control import (
+    apply_implemented_change,
+    on_change_approved,
+    on_change_created,
+    record_change,
+)
+from services.config.usecases.discovery import DiscoveryRun, run_discovery
+from services.config.usecases.items import (
+    DefineCIType,
+    Edit,
+    RegisterConfigItem,
+    define_ci_type,
+    register_config_item,
+    retire_config_item,
+    update_config_item,
+)
+from services.config.usecases.relationships import add_relationship, remove_relationship
+
+__all__ = [
+    "DefineCIType",
+    "DiscoveryRun",
+    "Edit",
+    "RegisterConfigItem",
+    "add_relationship",
+    "apply_implemented_change",
+    "define_ci_type",
+    "on_change_approved",
+    "on_change_created",
+    "record_change",
+    "register_config_item",
+    "remove_relationship",
+    "retire_config_item",
+    "run_discovery",
+    "update_config_item",
+]
