@@ -131,9 +131,7 @@ class BodySizeLimit:
     """Answers 413 for a request body over `max_bytes`, declared or streamed, before any handler
     sees it (so nothing is written)."""
 
-    def __init__(
-        self, app: ASGIApp, max_bytes: int, bulk_paths: Sequence[str] = (), bulk_max_bytes: int = 0
-    ) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, bulk_paths: Sequence[str] = (), bulk_max_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.bulk_paths = tuple(bulk_paths)

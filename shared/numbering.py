@@ -54,7 +54,9 @@ async def next_numbers(conn: AsyncConnection, name: str, count: int) -> list[int
         return [int(r[0]) for r in rows]
     last = await next_number(conn, name)
     if count > 1:
-        await conn.execute(text("UPDATE number_sequence SET value = value + :k WHERE name = :n"), {"k": count - 1, "n": name})
+        await conn.execute(
+            text("UPDATE number_sequence SET value = value + :k WHERE name = :n"), {"k": count - 1, "n": name}
+        )
     return list(range(last, last + count))
 
 
