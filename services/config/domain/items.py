@@ -298,7 +298,7 @@ class ChangeWindow:
         """None when this change allows editing `ci_id` now; otherwise why not."""
         if self.status not in ("approved", "implementing", "implemented"):
             return f"change {self.number} is {self.status}, not approved"
-        if self.affected_ci_ids and ci_id not in self.affected_ci_ids:
+        if ci_id not in self.affected_ci_ids:
             return f"change {self.number} does not list this CI among its affected CIs"
         if self.planned_start is not None and now < self.planned_start:
             return f"change {self.number}'s window opens at {self.planned_start.isoformat()}"

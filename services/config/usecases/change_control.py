@@ -65,7 +65,7 @@ async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> 
     await record_change(uow, change_id=data.change_id, number=data.number, status="implemented")
     cause = Cause("change", data.implemented_by, data.number)
     # The change itself is the authority for the CIs it implements.
-    edit = Edit(actor=data.implemented_by, expected_version=None, change_number=data.number)
+    edit = Edit(actor=data.implemented_by, expected_version=None, change_number=data.number, by_implemented_change=True)
     mark = uow.mark()
     whole = await uow.connection.begin_nested()
     applied: list[AppliedItem] = []

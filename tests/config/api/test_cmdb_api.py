@@ -216,7 +216,12 @@ async def test_a_controlled_ci_changes_only_under_an_approved_change(
         await upsert_change_window(
             conn,
             ChangeWindow(
-                uuid.uuid4(), number, "approved", now - timedelta(hours=1), now + timedelta(hours=1), frozenset()
+                uuid.uuid4(),
+                number,
+                "approved",
+                now - timedelta(hours=1),
+                now + timedelta(hours=1),
+                frozenset({uuid.UUID(ci["id"])}),
             ),
             now,
         )

@@ -140,4 +140,5 @@ def test_a_controlled_ci_needs_a_known_change_and_accepts_an_open_approved_one()
     with pytest.raises(RuleViolation, match="not known"):
         require_change_for_controlled(item, None, "CHG0000001", NOW)
     require_change_for_controlled(item, window(item.id), "CHG0000042", NOW)
-    require_change_for_controlled(item, window(item.id, affected_ci_ids=frozenset()), "CHG0000042", NOW)
+    with pytest.raises(RuleViolation, match="does not list"):  # a change authorises only the CIs it names
+        require_change_for_controlled(item, window(item.id, affected_ci_ids=frozenset()), "CHG0000042", NOW)
