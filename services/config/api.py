@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -10,10 +10,16 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.config import store, usecases
 from services.config.domain.discovery import ObservedRelationship
-from services.config.domain.impact import MAX_DEPTH, Direction, ImpactWalk
-from services.config.domain.items import CIStatus
+from services.config.domain.impact import MAX_DEPTH, Direction
+from services.config.domain.items import CIStatus, ConfigItem
 from services.config.schemas import (
     AffectedCI,
+    AuditReport,
+    BaselineComparison,
+    BaselineCreate,
+    BaselinePage,
+    BaselineRead,
+    ChangedCI,
     ChangeReference,
     CISummary,
     CITypeCreate,
@@ -26,15 +32,21 @@ from services.config.schemas import (
     DiscoveryRunPage,
     DiscoveryRunRead,
     DiscoveryRunSummary,
+    FindingRead,
     ImpactRead,
+    NotSeenRead,
     RelationshipCreate,
     RelationshipRead,
+    ServiceDetail,
+    ServicePage,
+    ServiceRead,
+    UncontrolledEditRead,
     VersionPage,
     VersionRead,
 )
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
-from shared.errors import NotFound
+from shared.errors import NotFound, RuleViolation
 from shared.http import etag, expected_version
 
 router = APIRouter(prefix="/api/v1", tags=["cmdb"])
@@ -220,10 +232,7 @@ async def impact(
     root = await items.get(ci_id)
     if root is None:
         raise NotFound(f"configuration item {ci_id} does not exist")
-    walk = ImpactWalk(ci_id, direction, depth)
-    while frontier := walk.frontier:
-        walk.advance(await store.edges_touching(conn, frontier))
-    reached = walk.result()
+    reached = await store.walk(conn, ci_id, direction, depth)
     found = await items.existing(r.ci_id for r in reached)
     affected = [AffectedCI.of(r, found[r.ci_id]) for r in reached if r.ci_id in found]
     services = [a.ci for a in affected if a.ci.type == "business_service"]
@@ -278,3 +287,133 @@ async def list_discovery_runs(
     rows, total = await store.list_runs(conn, source=source, limit=limit, offset=offset)
     items = [DiscoveryRunSummary.model_validate(r, from_attributes=True) for r in rows]
     return DiscoveryRunPage(items=items, total=total, limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------- baselines
+
+
+@router.post("/baselines", status_code=201, response_model=BaselineRead, tags=["baselines"])
+async def create_baseline(
+    body: BaselineCreate, uow: UnitOfWorkDep, who: Manager, conn: ReadConnectionDep, response: Response
+) -> BaselineRead:
+    cmd = usecases.TakeBaseline(
+        name=body.name,
+        description=body.description,
+        actor=who.subject,
+        service_id=body.service_id,
+        ci_type=body.type,
+        status=body.status.value if body.status else None,
+    )
+    baseline_id, _ = await usecases.take_baseline(cmd, uow)
+    response.headers["Location"] = f"{router.prefix}/baselines/{baseline_id}"
+    return await get_baseline(baseline_id, conn, who)
+
+
+@router.get("/baselines/{baseline_id}", response_model=BaselineRead, tags=["baselines"])
+async def get_baseline(baseline_id: UUID, conn: ReadConnectionDep, _: Reader) -> BaselineRead:
+    row = await store.get_baseline(conn, baseline_id)
+    if row is None:
+        raise NotFound(f"baseline {baseline_id} does not exist")
+    return BaselineRead.model_validate(row, from_attributes=True)
+
+
+@router.get("/baselines", response_model=BaselinePage, tags=["baselines"])
+async def list_baselines(
+    conn: ReadConnectionDep,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BaselinePage:
+    rows, total = await store.list_baselines(conn, limit=limit, offset=offset)
+    items = [BaselineRead.model_validate(r, from_attributes=True) for r in rows]
+    return BaselinePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/baselines/{baseline_id}/compare", response_model=BaselineComparison, tags=["baselines"])
+async def compare_baseline(
+    baseline_id: UUID,
+    uow: UnitOfWorkDep,
+    _: Reader,
+    with_: Annotated[str, Query(alias="with", description="Another baseline's id, or 'now'")] = "now",
+) -> BaselineComparison:
+    other = None if with_ == "now" else _uuid_or_422(with_, "with")
+    result = await usecases.compare_baseline(uow, baseline_id, other)
+    return BaselineComparison(
+        baseline_id=baseline_id,
+        compared_with=with_,
+        added=[ConfigItemRead.of_snapshot(s) for s in result.added],
+        removed=[ConfigItemRead.of_snapshot(s) for s in result.removed],
+        changed=[ChangedCI(ci_id=c.ci_id, number=c.number, name=c.name, changes=c.changes) for c in result.changed],
+        unchanged=result.unchanged,
+    )
+
+
+def _uuid_or_422(value: str, field: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise RuleViolation(f"{value!r} is neither 'now' nor a baseline id", field=field) from None
+
+
+# ---------------------------------------------------------------------------- audit and service catalogue
+
+
+@router.get("/audit", response_model=AuditReport, tags=["audit"])
+async def configuration_audit(
+    conn: ReadConnectionDep,
+    _: Reader,
+    not_seen_days: Annotated[int, Query(ge=1, le=3650)] = 30,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> AuditReport:
+    now = datetime.now(UTC)
+    findings = await store.open_findings(conn, limit=limit)
+    stale = await store.not_seen_since(conn, now - timedelta(days=not_seen_days), limit=limit)
+    edits = await store.controlled_changed_without_change(conn, limit=limit)
+    return AuditReport(
+        generated_at=now,
+        not_seen_days=not_seen_days,
+        differs_from_observed=[FindingRead.model_validate(f, from_attributes=True) for f in findings],
+        not_seen=[NotSeenRead.model_validate(r, from_attributes=True) for r in stale],
+        controlled_changed_without_change=[UncontrolledEditRead.model_validate(e, from_attributes=True) for e in edits],
+    )
+
+
+def _service(item: ConfigItem, members: int) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "name": item.name,
+        "description": item.description or str(item.attributes.get("description", "")),
+        "owner": item.owner,
+        "status": item.status,
+        "criticality": item.criticality,
+        "service_hours": item.attributes.get("service_hours"),
+        "sla_tier": item.attributes.get("sla_tier"),
+        "member_count": members,
+    }
+
+
+@router.get("/services", response_model=ServicePage, tags=["service catalogue"])
+async def service_catalogue(
+    conn: ReadConnectionDep,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ServicePage:
+    services, total = await store.business_services(conn, limit=limit, offset=offset)
+    counts = await store.member_counts(conn, [s.id for s in services])
+    items = [ServiceRead.model_validate(_service(s, counts.get(s.id, 0))) for s in services]
+    return ServicePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/services/{service_id}", response_model=ServiceDetail, tags=["service catalogue"])
+async def service_detail(service_id: UUID, conn: ReadConnectionDep, _: Reader) -> ServiceDetail:
+    items = store.ConfigItemRepository(conn)
+    service = await items.get(service_id)
+    if service is None or service.ci_type != "business_service":
+        raise NotFound(f"there is no business service {service_id}")
+    counts = await store.member_counts(conn, [service.id])
+    reached = await store.walk(conn, service.id, Direction.UPSTREAM, MAX_DEPTH)
+    found = await items.existing(r.ci_id for r in reached)
+    supporting = [AffectedCI.of(r, found[r.ci_id]) for r in reached if r.ci_id in found]
+    return ServiceDetail.model_validate({**_service(service, counts.get(service.id, 0)), "supporting": supporting})

@@ -331,3 +331,105 @@ class DiscoveryRunSummary(ApiModel):
 
 
 DiscoveryRunPage = Page[DiscoveryRunSummary]
+
+
+class BaselineCreate(ApiModel):
+    """A service and everything it depends on (`service_id`), or the CIs of a type and/or status."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    service_id: UUID | None = None
+    type: str | None = Field(default=None, pattern=TYPE_NAME.pattern)
+    status: CIStatus | None = None
+
+
+class BaselineRead(ApiModel):
+    id: UUID
+    name: str
+    description: str
+    scope: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    item_count: int
+
+
+BaselinePage = Page[BaselineRead]
+
+
+class ChangedCI(ApiModel):
+    ci_id: UUID
+    number: str
+    name: str
+    changes: dict[str, dict[str, Any]]
+
+
+class BaselineComparison(ApiModel):
+    baseline_id: UUID
+    compared_with: str = Field(description="Another baseline's id, or 'now'")
+    added: list[ConfigItemRead]
+    removed: list[ConfigItemRead]
+    changed: list[ChangedCI]
+    unchanged: int
+
+
+class FindingRead(ApiModel):
+    id: UUID
+    ci_id: UUID
+    number: str
+    name: str
+    source: str
+    run_id: UUID
+    detected_at: datetime
+    differences: dict[str, dict[str, Any]]
+
+
+class NotSeenRead(ApiModel):
+    id: UUID
+    number: str
+    name: str
+    type: str
+    last_seen_at: datetime
+    last_seen_by: str | None
+
+
+class UncontrolledEditRead(ApiModel):
+    ci_id: UUID
+    number: str
+    name: str
+    version: int
+    recorded_at: datetime
+    actor: str
+    cause_kind: str
+    changes: dict[str, dict[str, Any]]
+
+
+class AuditReport(ApiModel):
+    """ISO/IEC 20000-1 9.1 configuration audit: where the CMDB and reality or its rules disagree."""
+
+    generated_at: datetime
+    not_seen_days: int
+    differs_from_observed: list[FindingRead] = Field(description="Open unauthorised-change findings from discovery")
+    not_seen: list[NotSeenRead] = Field(description="Live CIs discovery has not seen for `not_seen_days`")
+    controlled_changed_without_change: list[UncontrolledEditRead]
+
+
+class ServiceRead(ApiModel):
+    """A business service as the catalogue shows it."""
+
+    id: UUID
+    number: str
+    name: str
+    description: str
+    owner: str | None
+    status: CIStatus
+    criticality: Criticality
+    service_hours: str | None
+    sla_tier: str | None
+    member_count: int = Field(description="CIs that name it as their service")
+
+
+ServicePage = Page[ServiceRead]
+
+
+class ServiceDetail(ServiceRead):
+    supporting: list[AffectedCI] = Field(description="What the service depends on, with the path to each")

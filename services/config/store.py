@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.config.domain.impact import Edge
+from services.config.domain.impact import Direction, Edge, ImpactWalk, Reached
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import BUILTIN_TYPES, BUSINESS_SERVICE, CIType
@@ -493,6 +493,14 @@ async def relationships_of(conn: AsyncConnection, ci_id: UUID) -> list[Relations
     return [_relationship_of(r) for r in await conn.execute(query)]
 
 
+async def walk(conn: AsyncConnection, root: UUID, direction: Direction, depth: int) -> list[Reached]:
+    """Impact analysis from `root`: one query per level, whatever the database."""
+    impact = ImpactWalk(root, direction, depth)
+    while frontier := impact.frontier:
+        impact.advance(await edges_touching(conn, frontier))
+    return impact.result()
+
+
 async def edges_touching(conn: AsyncConnection, ids: Sequence[UUID]) -> list[Edge]:
     """The CI-to-CI relationships with an end in `ids` (one impact-analysis level)."""
     edges: list[Edge] = []
@@ -591,3 +599,139 @@ async def list_runs(conn: AsyncConnection, *, source: str | None, limit: int, of
     total = await conn.scalar(select(func.count()).select_from(query.subquery()))
     rows = await conn.execute(query.order_by(discovery_run.c.started_at.desc()).limit(limit).offset(offset))
     return list(rows), int(total or 0)
+
+
+# ---------------------------------------------------------------------------- baselines and audit
+
+baseline = Table(
+    "baseline",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("scope", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("item_count", Integer, nullable=False),
+)
+
+baseline_item = Table(
+    "baseline_item",
+    metadata,
+    Column("baseline_id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+)
+
+
+async def save_baseline(conn: AsyncConnection, values: dict[str, Any], items: Sequence[ConfigItem]) -> None:
+    await conn.execute(baseline.insert().values(values))
+    if items:
+        await conn.execute(
+            baseline_item.insert(),
+            [
+                {"baseline_id": values["id"], "ci_id": i.id, "version": i.version, "snapshot": i.snapshot()}
+                for i in items
+            ],
+        )
+
+
+async def get_baseline(conn: AsyncConnection, baseline_id: UUID) -> Any:
+    return (await conn.execute(select(baseline).where(baseline.c.id == baseline_id))).first()
+
+
+async def baseline_snapshots(conn: AsyncConnection, baseline_id: UUID) -> dict[str, dict[str, Any]]:
+    rows = await conn.execute(select(baseline_item.c.snapshot).where(baseline_item.c.baseline_id == baseline_id))
+    return {r.snapshot["id"]: r.snapshot for r in rows}
+
+
+async def list_baselines(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Any], int]:
+    total = await conn.scalar(select(func.count()).select_from(baseline))
+    rows = await conn.execute(select(baseline).order_by(baseline.c.created_at.desc()).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def items_by_query(
+    conn: AsyncConnection, *, ci_type: str | None, status: str | None, service_id: UUID | None, limit: int
+) -> list[ConfigItem]:
+    query = select(config_item)
+    if ci_type is not None:
+        query = query.where(config_item.c.type == ci_type)
+    if status is not None:
+        query = query.where(config_item.c.status == status)
+    if service_id is not None:
+        query = query.where(config_item.c.service_id == service_id)
+    rows = await conn.execute(query.order_by(config_item.c.number).limit(limit))
+    return [_to_domain(r) for r in rows]
+
+
+async def open_findings(conn: AsyncConnection, *, limit: int) -> list[Any]:
+    query = (
+        select(unauthorised_change, config_item.c.number, config_item.c.name)
+        .join(config_item, config_item.c.id == unauthorised_change.c.ci_id)
+        .where(unauthorised_change.c.status == "open")
+        .order_by(unauthorised_change.c.detected_at.desc())
+        .limit(limit)
+    )
+    return list(await conn.execute(query))
+
+
+async def not_seen_since(conn: AsyncConnection, cutoff: datetime, *, limit: int) -> list[Any]:
+    """Live CIs that discovery saw once but not since `cutoff`."""
+    query = (
+        select(
+            config_item.c.id,
+            config_item.c.number,
+            config_item.c.name,
+            config_item.c.type,
+            config_item.c.last_seen_at,
+            config_item.c.last_seen_by,
+        )
+        .where(config_item.c.last_seen_at < cutoff, config_item.c.status != CIStatus.RETIRED.value)
+        .order_by(config_item.c.last_seen_at)
+        .limit(limit)
+    )
+    return list(await conn.execute(query))
+
+
+async def controlled_changed_without_change(conn: AsyncConnection, *, limit: int) -> list[Any]:
+    """Versions of CIs under change control whose cause is not a change (edits made around the control)."""
+    query = (
+        select(
+            ci_version.c.ci_id,
+            ci_version.c.version,
+            ci_version.c.recorded_at,
+            ci_version.c.actor,
+            ci_version.c.cause_kind,
+            ci_version.c.changes,
+            config_item.c.number,
+            config_item.c.name,
+        )
+        .join(config_item, config_item.c.id == ci_version.c.ci_id)
+        .where(config_item.c.controlled.is_(True), ci_version.c.cause_kind != "change", ci_version.c.version > 1)
+        .order_by(ci_version.c.recorded_at.desc())
+        .limit(limit)
+    )
+    # Controlled when the version was made (its snapshot says so), and not just the switch to control.
+    return [r for r in await conn.execute(query) if r.snapshot.get("controlled") and "controlled" not in r.changes]
+
+
+async def business_services(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[ConfigItem], int]:
+    query = select(config_item).where(
+        config_item.c.type == BUSINESS_SERVICE, config_item.c.status != CIStatus.RETIRED.value
+    )
+    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await conn.execute(query.order_by(config_item.c.name).limit(limit).offset(offset))
+    return [_to_domain(r) for r in rows], int(total or 0)
+
+
+async def member_counts(conn: AsyncConnection, service_ids: Sequence[UUID]) -> dict[UUID, int]:
+    if not service_ids:
+        return {}
+    query = (
+        select(config_item.c.service_id, func.count())
+        .where(config_item.c.service_id.in_(list(service_ids)), config_item.c.status != CIStatus.RETIRED.value)
+        .group_by(config_item.c.service_id)
+    )
+    return {r[0]: int(r[1]) for r in await conn.execute(query)}

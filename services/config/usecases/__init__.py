@@ -1,5 +1,6 @@
 """CMDB use cases: one async function per command; only these commit."""
 
+from services.config.usecases.baselines import TakeBaseline, compare_baseline, take_baseline
 from services.config.usecases.change_control import (
     apply_implemented_change,
     on_change_approved,
@@ -23,8 +24,10 @@ __all__ = [
     "DiscoveryRun",
     "Edit",
     "RegisterConfigItem",
+    "TakeBaseline",
     "add_relationship",
     "apply_implemented_change",
+    "compare_baseline",
     "define_ci_type",
     "on_change_approved",
     "on_change_created",
@@ -33,5 +36,6 @@ __all__ = [
     "remove_relationship",
     "retire_config_item",
     "run_discovery",
+    "take_baseline",
     "update_config_item",
 ]
