@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from services.config import store, usecases
+from services.config import formats, store, usecases
 from services.config.domain.discovery import ObservedRelationship
 from services.config.domain.impact import MAX_DEPTH, Direction
 from services.config.domain.items import CIStatus, ConfigItem
@@ -34,6 +35,7 @@ from services.config.schemas import (
     DiscoveryRunSummary,
     FindingRead,
     ImpactRead,
+    ImportRead,
     NotSeenRead,
     RelationshipCreate,
     RelationshipRead,
@@ -417,3 +419,79 @@ async def service_detail(service_id: UUID, conn: ReadConnectionDep, _: Reader) -
     found = await items.existing(r.ci_id for r in reached)
     supporting = [AffectedCI.of(r, found[r.ci_id]) for r in reached if r.ci_id in found]
     return ServiceDetail.model_validate({**_service(service, counts.get(service.id, 0)), "supporting": supporting})
+
+
+# ---------------------------------------------------------------------------- bulk import and export
+
+ExportFormat = Annotated[Literal["json", "csv"], Query(alias="format")]
+_IMPORT_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+        "required": True,
+    }
+}
+
+
+async def _rows(request: Request, columns: tuple[str, ...]) -> list[dict[str, object]]:
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("text/csv"):
+        try:
+            return formats.from_csv(body.decode("utf-8-sig"), columns)
+        except UnicodeDecodeError:
+            raise RuleViolation("CSV must be UTF-8", field="body") from None
+    return formats.from_json(body)
+
+
+def _export(rows: list[dict[str, object]], columns: tuple[str, ...], fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return Response(
+            formats.to_csv(rows, columns),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return JSONResponse(rows)
+
+
+@router.get("/export/cis", tags=["bulk"], response_class=Response)
+async def export_cis(
+    conn: ReadConnectionDep,
+    _: Reader,
+    fmt: ExportFormat = "json",
+    ci_type: Annotated[str | None, Query(alias="type", max_length=50)] = None,
+    status: CIStatus | None = None,
+) -> Response:
+    items = await store.export_items(conn, ci_type=ci_type, status=status.value if status else None)
+    return _export([formats.ci_row(i) for i in items], formats.CI_COLUMNS, fmt, "cis")
+
+
+@router.get("/export/relationships", tags=["bulk"], response_class=Response)
+async def export_relationships(conn: ReadConnectionDep, _: Reader, fmt: ExportFormat = "json") -> Response:
+    rows = [{"source": r.source, "type": r.type, "target": r.target} for r in await store.export_relationships(conn)]
+    return _export(rows, formats.RELATIONSHIP_COLUMNS, fmt, "relationships")
+
+
+@router.post("/import/cis", tags=["bulk"], response_model=ImportRead, openapi_extra=_IMPORT_BODY)
+async def import_cis(
+    request: Request,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    change_number: Annotated[str | None, Query(pattern=r"^CHG[0-9]{7}$")] = None,
+) -> ImportRead:
+    rows = await _rows(request, formats.CI_COLUMNS)
+    result = await usecases.import_cis(rows, uow, actor=who.subject, change_number=change_number)
+    return ImportRead(created=result.created, updated=result.updated, unchanged=result.unchanged)
+
+
+@router.post("/import/relationships", tags=["bulk"], response_model=ImportRead, openapi_extra=_IMPORT_BODY)
+async def import_relationships(
+    request: Request,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    change_number: Annotated[str | None, Query(pattern=r"^CHG[0-9]{7}$")] = None,
+) -> ImportRead:
+    rows = await _rows(request, formats.RELATIONSHIP_COLUMNS)
+    result = await usecases.import_relationships(rows, uow, actor=who.subject, change_number=change_number)
+    return ImportRead(created=result.created, updated=result.updated, unchanged=result.unchanged)

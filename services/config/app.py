@@ -15,7 +15,7 @@ SPEC = ServiceSpec(
     description="Configuration items, their types and relationships: the CMDB (ISO/IEC 20000-1 9.1).",
     metadata=store.metadata,
     handlers=worker.HANDLERS,
-    bulk_paths=("/api/v1/discovery/runs",),
+    bulk_paths=("/api/v1/discovery/runs", "/api/v1/import/"),
 )
 
 

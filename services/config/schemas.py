@@ -433,3 +433,9 @@ ServicePage = Page[ServiceRead]
 
 class ServiceDetail(ServiceRead):
     supporting: list[AffectedCI] = Field(description="What the service depends on, with the path to each")
+
+
+class ImportRead(ApiModel):
+    created: int
+    updated: int
+    unchanged: int

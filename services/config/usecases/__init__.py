@@ -1,6 +1,7 @@
 """CMDB use cases: one async function per command; only these commit."""
 
 from services.config.usecases.baselines import TakeBaseline, compare_baseline, take_baseline
+from services.config.usecases.bulk import CIRow, ImportResult, RelationshipRow, import_cis, import_relationships
 from services.config.usecases.change_control import (
     apply_implemented_change,
     on_change_approved,
@@ -20,15 +21,20 @@ from services.config.usecases.items import (
 from services.config.usecases.relationships import add_relationship, remove_relationship
 
 __all__ = [
+    "CIRow",
     "DefineCIType",
     "DiscoveryRun",
     "Edit",
+    "ImportResult",
     "RegisterConfigItem",
+    "RelationshipRow",
     "TakeBaseline",
     "add_relationship",
     "apply_implemented_change",
     "compare_baseline",
     "define_ci_type",
+    "import_cis",
+    "import_relationships",
     "on_change_approved",
     "on_change_created",
     "record_change",
