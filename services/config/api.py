@@ -15,6 +15,7 @@ from services.config.domain.impact import MAX_DEPTH, Direction
 from services.config.domain.items import CIStatus, ConfigItem
 from services.config.schemas import (
     AffectedCI,
+    AppliedChangeRead,
     AuditReport,
     BaselineComparison,
     BaselineCreate,
@@ -22,6 +23,7 @@ from services.config.schemas import (
     BaselineRead,
     ChangedCI,
     ChangeReference,
+    CIChangesRead,
     CISummary,
     CITypeCreate,
     CITypeRead,
@@ -37,6 +39,7 @@ from services.config.schemas import (
     ImpactRead,
     ImportRead,
     NotSeenRead,
+    PlannedChangeRead,
     RelationshipCreate,
     RelationshipRead,
     ServiceDetail,
@@ -190,6 +193,24 @@ async def ci_history(
         for r in rows
     ]
     return VersionPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/cis/{ci_id}/changes", response_model=CIChangesRead, tags=["configuration items"])
+async def ci_changes(ci_id: UUID, conn: ReadConnectionDep, _: Reader) -> CIChangesRead:
+    if await store.get_config_item(conn, ci_id) is None:
+        raise NotFound(f"configuration item {ci_id} does not exist")
+    applied, planned = await store.changes_touching(conn, ci_id)
+    return CIChangesRead(
+        applied=[
+            AppliedChangeRead(number=r.number, first_applied_at=r.first, latest_version=r.version) for r in applied
+        ],
+        planned=[
+            PlannedChangeRead(
+                number=w.number, status=w.status, planned_start=w.planned_start, planned_end=w.planned_end
+            )
+            for w in planned
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------- relationships and impact

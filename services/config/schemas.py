@@ -439,3 +439,23 @@ class ImportRead(ApiModel):
     created: int
     updated: int
     unchanged: int
+
+
+class AppliedChangeRead(ApiModel):
+    number: str
+    first_applied_at: datetime
+    latest_version: int
+
+
+class PlannedChangeRead(ApiModel):
+    number: str
+    status: str
+    planned_start: datetime | None
+    planned_end: datetime | None
+
+
+class CIChangesRead(ApiModel):
+    """The changes that touched a CI (9.1 traceability) and the approved ones that may still."""
+
+    applied: list[AppliedChangeRead]
+    planned: list[PlannedChangeRead]

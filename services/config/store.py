@@ -769,3 +769,19 @@ async def export_relationships(conn: AsyncConnection) -> list[Any]:
         .order_by(source.c.number, r.c.type, target.c.number)
     )
     return list(await conn.execute(query))
+
+
+async def changes_touching(conn: AsyncConnection, ci_id: UUID) -> tuple[list[Any], list[ChangeWindow]]:
+    """The changes recorded as causes of this CI's versions, and the open changes that name it."""
+    applied = await conn.execute(
+        select(
+            ci_version.c.cause_reference.label("number"),
+            func.min(ci_version.c.recorded_at).label("first"),
+            func.max(ci_version.c.version).label("version"),
+        )
+        .where(ci_version.c.ci_id == ci_id, ci_version.c.cause_kind == "change")
+        .group_by(ci_version.c.cause_reference)
+        .order_by(func.min(ci_version.c.recorded_at))
+    )
+    planned = [w for w in await open_change_windows(conn) if ci_id in w.affected_ci_ids]
+    return list(applied), planned

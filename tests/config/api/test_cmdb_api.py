@@ -226,6 +226,9 @@ async def test_a_controlled_ci_changes_only_under_an_approved_change(
             now,
         )
     await engine.dispose()
+    touched = (await client.get(f"/api/v1/cis/{ci['id']}/changes", headers=manager)).json()
+    assert [c["number"] for c in touched["planned"]] == [number]
+    assert touched["applied"] == []
     allowed = await patch(client, manager, ci, owner="someone", change_number=number)
     assert allowed.status_code == 200, allowed.text
     history = (await client.get(f"/api/v1/cis/{ci['id']}/history", headers=manager)).json()

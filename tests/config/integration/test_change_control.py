@@ -109,6 +109,8 @@ async def test_a_change_with_three_ci_updates_makes_three_versions_caused_by_it(
         assert history[0]["cause_reference"] == number
         assert history[0]["actor"] == "alice"
         assert history[0]["changes"] == {"attributes.cpu_cores": {"old": None, "new": 16}}
+        touched = (await client.get(f"/api/v1/cis/{ci['id']}/changes", headers=headers)).json()
+        assert [c["number"] for c in touched["applied"]] == [number]
 
 
 async def test_one_invalid_item_rejects_the_whole_change_and_applies_nothing(
