@@ -55,7 +55,12 @@ def build_app(
         issuer=settings.jwt_issuer,
     )
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        bulk_paths=spec.bulk_paths,
+        bulk_max_bytes=settings.max_bulk_body_bytes,
+    )
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -77,9 +77,16 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     engine = sa_asyncio.create_async_engine(parsed, **kwargs)
     if is_sqlite(parsed):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # The sqlite3 driver opens transactions itself and so breaks SAVEPOINT; let SQLAlchemy
+        # issue BEGIN instead (the recipe from SQLAlchemy's SQLite dialect documentation).
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     if asyncpg:
         event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -94,6 +101,7 @@ def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the relay read while the API writes; busy_timeout waits instead of failing.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")

@@ -45,9 +45,20 @@ class RuleViolation(DomainError):
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail, **({"errors": [{"field": field, "reason": detail}]} if field else {}))
 
+    @classmethod
+    def of_fields(cls, errors: Sequence[tuple[str, str]]) -> RuleViolation:
+        """One violation naming several fields: `[(field, reason), ...]`."""
+        error = cls("; ".join(f"{name}: {reason}" for name, reason in errors))
+        error.extensions["errors"] = [{"field": name, "reason": reason} for name, reason in errors]
+        return error
+
 
 class PreconditionFailed(DomainError):
     """A stale `If-Match` version."""
+
+
+class PreconditionRequired(DomainError):
+    """An update without `If-Match`: the client must say which version it changes."""
 
 
 class Unauthenticated(DomainError):
@@ -71,6 +82,7 @@ PROBLEM_TABLE: dict[type[DomainError], Problem] = {
     Conflict: Problem(409, "Conflict", "conflict"),
     RuleViolation: Problem(422, "Business rule violated", "rule-violation"),
     PreconditionFailed: Problem(412, "Precondition failed", "precondition-failed"),
+    PreconditionRequired: Problem(428, "Precondition required", "precondition-required"),
     Unauthenticated: Problem(401, "Unauthenticated", "unauthenticated"),
     Forbidden: Problem(403, "Forbidden", "forbidden"),
     DomainError: Problem(400, "Bad request", "bad-request"),

@@ -131,17 +131,20 @@ class BodySizeLimit:
     """Answers 413 for a request body over `max_bytes`, declared or streamed, before any handler
     sees it (so nothing is written)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, bulk_paths: Sequence[str] = (), bulk_max_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.bulk_paths = tuple(bulk_paths)
+        self.bulk_max_bytes = max(bulk_max_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.bulk_max_bytes if str(scope.get("path", "")).startswith(self.bulk_paths) else self.max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
         exceeded = False
@@ -152,7 +155,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     exceeded = True
                     raise BodyTooLarge
             return message
@@ -165,20 +168,37 @@ class BodySizeLimit:
                 await send(message)
             elif not answered:
                 answered = True
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
 
         try:
             await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
             if not answered:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
             413,
             "Request body too large",
-            f"The request body is larger than {self.max_bytes} bytes.",
+            f"The request body is larger than {limit} bytes.",
             slug="http-413",
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+def etag(version: int) -> str:
+    """The weak ETag of a record version: `W/"3"`."""
+    return f'W/"{version}"'
+
+
+def expected_version(if_match: str | None) -> int:
+    """The version an update is based on, from `If-Match` (`W/"3"` or `"3"`); required."""
+    from shared.errors import PreconditionFailed, PreconditionRequired
+
+    if if_match is None:
+        raise PreconditionRequired('send If-Match with the ETag you read (for example If-Match: W/"3")')
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of this API")
+    return int(value)

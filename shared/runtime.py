@@ -33,6 +33,8 @@ class ServiceSpec:
     metadata: MetaData
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     version: str = "0.1.0"
+    bulk_paths: tuple[str, ...] = ()
+    """Path prefixes that take large bodies (up to `max_bulk_body_bytes`)."""
 
     @property
     def outbox(self) -> Table:

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_bulk_body_bytes: int = Field(
+        default=64 * 1_048_576, ge=1024, description="The bound for bulk endpoints (discovery runs, imports)"
+    )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and consumer inside the API process (off: use `itsm worker`)"
     )

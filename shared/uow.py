@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Protocol, Self
+from uuid import UUID
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.events import CloudEvent, EventData, new_event
 from shared.outbox import write_events
+
+
+class Aggregate(Protocol):
+    """A domain object that records what happened to it until the unit of work publishes it."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def pending_events(self) -> list[Any]: ...
 
 
 class UnitOfWork:
@@ -62,6 +73,19 @@ class UnitOfWork:
         event = new_event(data, source=self._source, subject=subject)
         self._events.append(event)
         return event
+
+    def emit_pending(self, aggregate: Aggregate, to_contract: Callable[[Any, Any], EventData]) -> None:
+        """Turn the aggregate's domain events into contracts (subject: its id) and clear them."""
+        for event in aggregate.pending_events:
+            self.emit(to_contract(event, aggregate), subject=str(aggregate.id))
+        aggregate.pending_events.clear()
+
+    def mark(self) -> int:
+        """A point to come back to with `discard_since` (for work undone by a savepoint rollback)."""
+        return len(self._events)
+
+    def discard_since(self, mark: int) -> None:
+        del self._events[mark:]
 
     async def commit(self) -> None:
         conn = self.connection

@@ -40,6 +40,13 @@ class Servers:
     amqp_url: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     databases: list[str] = field(default_factory=list)
+    extra_queue_prefixes: list[str] = field(default_factory=list)
+
+    def new_queue_prefix(self, label: str) -> str:
+        """A queue prefix of its own (removed at the end), for tests whose queues must start empty."""
+        prefix = f"{self.queue_prefix}{label}{len(self.extra_queue_prefixes)}."
+        self.extra_queue_prefixes.append(prefix)
+        return prefix
 
     @property
     def exchange(self) -> str:
@@ -124,8 +131,8 @@ async def cleanup(servers: Servers, services: list[str]) -> None:
     connection = await aio_pika.connect(servers.amqp_url)
     try:
         channel = await connection.channel()
-        for service in services:
-            names = QueueNames.for_queue(servers.queue_prefix + service)
+        for service in [p + s for p in (servers.queue_prefix, *servers.extra_queue_prefixes) for s in services]:
+            names = QueueNames.for_queue(service)
             for queue in (names.main, names.retry(RETRY_DELAY_MS), names.dead):
                 await channel.queue_delete(queue)
         await channel.queue_delete(f"{servers.exchange}.unrouted")

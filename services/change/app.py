@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.change import api, events, store
+from services.change import api, store, worker
 from services.change.settings import ChangeSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="ITSM change service",
     description="Requests for change, approvals and the change schedule; releases (ISO/IEC 20000-1 9.2, 9.3, 5).",
     metadata=store.metadata,
-    handlers=events.HANDLERS,
+    handlers=worker.HANDLERS,
 )
 
 

@@ -1,13 +1,10 @@
-"""What the change service publishes (domain event -> contract) and consumes (none yet)."""
+"""What the change service publishes: its domain events turned into the published contracts."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from services.change.domain import Change, ChangeDrafted
 from shared.events import EventData
 from shared.events.change import ChangeCreated
-from shared.messaging import Handler
 
 
 def to_contract(event: ChangeDrafted, item: Change) -> EventData:
@@ -20,7 +17,3 @@ def to_contract(event: ChangeDrafted, item: Change) -> EventData:
         requester=item.requester,
         created_at=item.created_at,
     )
-
-
-HANDLERS: Mapping[str, Handler] = {}
-"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

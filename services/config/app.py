@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.config import api, events, store
+from services.config import api, store, worker
 from services.config.settings import ConfigSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -14,7 +14,8 @@ SPEC = ServiceSpec(
     title="ITSM configuration service",
     description="Configuration items, their types and relationships: the CMDB (ISO/IEC 20000-1 9.1).",
     metadata=store.metadata,
-    handlers=events.HANDLERS,
+    handlers=worker.HANDLERS,
+    bulk_paths=("/api/v1/discovery/runs", "/api/v1/import/"),
 )
 
 

@@ -1,26 +1,68 @@
-"""What the configuration service publishes (domain event -> contract) and consumes (none yet)."""
+"""What the CMDB publishes: its domain events turned into the published contracts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal
 
-from services.config.domain import ConfigItem, ConfigItemRegistered
+from services.config.domain.items import Cause, ConfigItem, ItemEvent, ItemRegistered, ItemRetired, ItemUpdated
+from services.config.domain.relationships import Relationship
 from shared.events import EventData
-from shared.events.config import ConfigItemCreated
-from shared.messaging import Handler
+from shared.events import config as contracts
 
 
-def to_contract(event: ConfigItemRegistered, item: ConfigItem) -> EventData:
-    return ConfigItemCreated(
-        ci_id=event.ci_id,
-        number=item.number,
-        name=item.name,
-        type=item.ci_type.value,
-        status=item.status.value,
-        criticality=int(item.criticality),
-        created_at=item.created_at,
+def _cause(cause: Cause) -> contracts.Cause:
+    return contracts.Cause(kind=cause.kind, reference=cause.reference, actor=cause.actor)
+
+
+def to_contract(event: ItemEvent, item: ConfigItem) -> EventData:
+    if isinstance(event, ItemRegistered):
+        return contracts.ConfigItemCreated(
+            ci_id=item.id,
+            number=item.number,
+            name=item.name,
+            type=item.ci_type,
+            status=item.status.value,
+            criticality=int(item.criticality),
+            created_at=item.created_at,
+            service_id=item.service_id,
+            supplier_id=item.supplier_id,
+            owner=item.owner,
+            controlled=item.controlled,
+            version=item.version,
+            cause=_cause(event.cause),
+        )
+    if isinstance(event, ItemUpdated):
+        return contracts.ConfigItemUpdated(
+            ci_id=item.id,
+            number=item.number,
+            name=item.name,
+            type=item.ci_type,
+            status=item.status.value,
+            criticality=int(item.criticality),
+            service_id=item.service_id,
+            supplier_id=item.supplier_id,
+            version=item.version,
+            changes=event.changes,
+            cause=_cause(event.cause),
+            updated_at=item.updated_at,
+        )
+    assert isinstance(event, ItemRetired)
+    return contracts.ConfigItemRetired(
+        ci_id=item.id, number=item.number, version=item.version, cause=_cause(event.cause), retired_at=item.updated_at
     )
 
 
-HANDLERS: Mapping[str, Handler] = {}
-"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""
+def relationship_changed(
+    relationship: Relationship, action: Literal["added", "removed"], cause: Cause, now: datetime
+) -> EventData:
+    return contracts.RelationshipChanged(
+        relationship_id=relationship.id,
+        action=action,
+        source_id=relationship.source_id,
+        type=relationship.type.value,
+        target_id=relationship.target_id,
+        target_kind=relationship.target_kind,
+        cause=_cause(cause),
+        occurred_at=now,
+    )

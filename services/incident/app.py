@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.incident import api, events, store
+from services.incident import api, store, worker
 from services.incident.settings import IncidentSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="ITSM incident service",
     description="Incidents, service requests, problems and known errors, SLA clocks (ISO/IEC 20000-1 8.1, 8.2).",
     metadata=store.metadata,
-    handlers=events.HANDLERS,
+    handlers=worker.HANDLERS,
 )
 
 

@@ -1,13 +1,10 @@
-"""What the incident service publishes (domain event -> contract) and consumes (none yet)."""
+"""What the incident service publishes: its domain events turned into the published contracts."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from services.incident.domain import Incident, IncidentOpened
 from shared.events import EventData
 from shared.events.incident import IncidentCreated
-from shared.messaging import Handler
 
 
 def to_contract(event: IncidentOpened, incident: Incident) -> EventData:
@@ -22,7 +19,3 @@ def to_contract(event: IncidentOpened, incident: Incident) -> EventData:
         ci_id=incident.ci_id,
         opened_at=incident.opened_at,
     )
-
-
-HANDLERS: Mapping[str, Handler] = {}
-"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import api, events, store
+from services.reporting import api, store, worker
 from services.reporting.settings import ReportingSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="ITSM reporting service",
     description="The suite's event log, projections and service reports (ISO/IEC 20000-1 6.2).",
     metadata=store.metadata,
-    handlers=events.HANDLERS,
+    handlers=worker.HANDLERS,
 )
 
 

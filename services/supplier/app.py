@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.supplier import api, events, store
+from services.supplier import api, store, worker
 from services.supplier.settings import SupplierSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -14,7 +14,7 @@ SPEC = ServiceSpec(
     title="ITSM supplier service",
     description="Suppliers, contracts and supplier performance (ISO/IEC 20000-1 7.2, 4.2).",
     metadata=store.metadata,
-    handlers=events.HANDLERS,
+    handlers=worker.HANDLERS,
 )
 
 

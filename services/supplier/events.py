@@ -1,13 +1,10 @@
-"""What the supplier service publishes (domain event -> contract) and consumes (none yet)."""
+"""What the supplier service publishes: its domain events turned into the published contracts."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from services.supplier.domain import Supplier, SupplierRegistered
 from shared.events import EventData
 from shared.events.supplier import SupplierCreated
-from shared.messaging import Handler
 
 
 def to_contract(event: SupplierRegistered, supplier: Supplier) -> EventData:
@@ -19,7 +16,3 @@ def to_contract(event: SupplierRegistered, supplier: Supplier) -> EventData:
         status=supplier.status.value,
         created_at=supplier.created_at,
     )
-
-
-HANDLERS: Mapping[str, Handler] = {}
-"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import EventData
 
@@ -23,3 +23,55 @@ class ChangeCreated(EventData):
     status: str
     requester: str
     created_at: datetime
+
+
+class ChangeApproved(EventData):
+    routing_key: ClassVar[str] = "change.approved.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = (
+        "A change was approved for its window: config accepts edits of the CIs it names while it is open."
+    )
+
+    change_id: UUID
+    number: str
+    type: str
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    affected_ci_ids: list[UUID] = Field(default_factory=list)
+    approved_at: datetime
+
+
+class RelationshipRef(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    source_id: UUID
+    type: str
+    target_id: UUID
+
+
+class PlannedCIChange(BaseModel):
+    """One CI change a change plans; config applies them all or none when it is implemented."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    action: Literal["create", "update", "retire", "add_relationship", "remove_relationship"]
+    ci_id: UUID | None = Field(default=None, description="The CI to update or retire")
+    ci: dict[str, Any] | None = Field(
+        default=None, description="For create: name, type and the other CI fields, as in POST /api/v1/cis"
+    )
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="For update: the CI fields to set (name, status, attributes, ...)"
+    )
+    relationship: RelationshipRef | None = None
+
+
+class ChangeImplemented(EventData):
+    routing_key: ClassVar[str] = "change.implemented.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change was implemented; config applies its planned CI changes atomically."
+
+    change_id: UUID
+    number: str
+    implemented_at: datetime
+    implemented_by: str
+    ci_changes: list[PlannedCIChange] = Field(default_factory=list)

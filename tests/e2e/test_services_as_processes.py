@@ -51,12 +51,12 @@ def _output_of(proc: subprocess.Popen[bytes]) -> str:
     return str(output.read().decode(errors="replace"))[-4000:]
 
 
-def service_env(service: str, servers: Servers, database_url: str) -> dict[str, str]:
+def service_env(service: str, servers: Servers, database_url: str, queue_prefix: str) -> dict[str, str]:
     return {
         f"{service.upper()}_DATABASE_URL": database_url,
         "ITSM_AMQP_URL": servers.amqp_url,
         "ITSM_EVENTS_EXCHANGE": servers.exchange,
-        "ITSM_QUEUE_PREFIX": servers.queue_prefix,
+        "ITSM_QUEUE_PREFIX": queue_prefix,
         "ITSM_JWT_SECRET": TEST_JWT_SECRET,
         "ITSM_ENVIRONMENT": "test",
         "OTEL_TRACES_EXPORTER": "none",
@@ -66,11 +66,13 @@ def service_env(service: str, servers: Servers, database_url: str) -> dict[str, 
 
 
 @asynccontextmanager
-async def started(service: str, servers: Servers, *, separate_worker: bool = False) -> AsyncIterator[httpx.AsyncClient]:
+async def started(
+    service: str, servers: Servers, queue_prefix: str, *, separate_worker: bool = False
+) -> AsyncIterator[httpx.AsyncClient]:
     """The service's API as a process; with `separate_worker`, its relay and consumer in a second one."""
     database_url = await create_service_database(servers, service, label="e2e")
     port = _free_port()
-    env = service_env(service, servers, database_url)
+    env = service_env(service, servers, database_url, queue_prefix)
     api = ["uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(port)]
     with ExitStack() as stack:
         if separate_worker:
@@ -95,7 +97,8 @@ async def test_an_incident_created_in_one_process_is_counted_by_reporting_in_ano
     servers: Servers, auth: Callable[..., dict[str, str]]
 ) -> None:
     headers = auth("agent")
-    async with started("reporting", servers) as reporting, started("incident", servers) as incident:
+    prefix = servers.new_queue_prefix("e2e")  # reporting's queue starts empty: it counts only this test
+    async with started("reporting", servers, prefix) as reporting, started("incident", servers, prefix) as incident:
         assert (await reporting.get("/api/v1/reports/incidents/summary", headers=headers)).json()["total"] == 0
         created = []
         for impact, urgency in [(1, 1), (2, 2), (3, 3)]:
@@ -126,9 +129,10 @@ async def test_an_api_without_its_worker_and_a_separate_worker_process_deliver_t
     servers: Servers, auth: Callable[..., dict[str, str]]
 ) -> None:
     headers = auth("agent")
+    prefix = servers.new_queue_prefix("e2e")
     async with (
-        started("reporting", servers, separate_worker=True) as reporting,
-        started("incident", servers, separate_worker=True) as incident,
+        started("reporting", servers, prefix, separate_worker=True) as reporting,
+        started("incident", servers, prefix, separate_worker=True) as incident,
     ):
         ready = (await reporting.get("/readyz")).json()
         assert "consumer" not in ready["checks"]  # the API process does not consume

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from services.config.app import create_app
-from services.config.domain import CIStatus, CIType, ConfigItem, Criticality, Identifiers
+from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
+from services.config.domain.types import BUILTIN_TYPES
 from services.config.settings import ConfigSettings
 from services.config.store import ConfigItemRepository, config_item, outbox
 from shared.db import create_engine
@@ -67,7 +68,11 @@ async def test_attributes_and_identifiers_round_trip_with_dns_names_in_lower_cas
     client: httpx.AsyncClient, auth: Auth
 ) -> None:
     host = unique("Web")
-    attributes = {"cpu": 8, "disks": [{"size_gb": 500, "ssd": True}], "os": {"name": "Debian", "version": "13"}}
+    attributes = {
+        "cpu_cores": 8,
+        "disks": [{"size_gb": 500, "ssd": True}],
+        "platform": {"name": "Debian", "version": "13"},
+    }
     body = {
         "name": "web front",
         "type": "virtual_machine",
@@ -127,22 +132,23 @@ async def test_the_database_refuses_a_second_holder_that_slipped_past_the_check(
             ci_id=uuid.uuid4(),
             number=unique("CI"),
             name="raced",
-            ci_type=CIType.SERVER,
+            ci_type=next(t for t in BUILTIN_TYPES if t.name == "server"),
             status=CIStatus.LIVE,
             criticality=Criticality.LOW,
             owner=None,
             attributes={},
             identifiers=Identifiers(hostname=host),
             now=datetime.now(UTC),
+            cause=Cause("manual", "tester"),
         )
 
     engine = create_engine(config_db)
     try:
         async with engine.connect() as conn:
             items = ConfigItemRepository(conn)
-            await items.add(item())
+            await items.add(item(), Cause("manual", "tester"))
             with pytest.raises(Conflict):
-                await items.add(item())
+                await items.add(item(), Cause("manual", "tester"))
             await conn.rollback()
     finally:
         await engine.dispose()

@@ -8,18 +8,21 @@ from uuid import uuid4
 
 import pytest
 
-from services.config.domain import (
+from services.config.domain.items import (
+    Cause,
     CIStatus,
-    CIType,
     ConfigItem,
-    ConfigItemRegistered,
     Criticality,
     Identifiers,
+    ItemRegistered,
     hostname_claim,
 )
+from services.config.domain.types import BUILTIN_TYPES
 from shared.errors import RuleViolation
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+CAUSE = Cause("manual", "tester")
+SERVER = next(t for t in BUILTIN_TYPES if t.name == "server")
 
 
 def register(**overrides: Any) -> ConfigItem:
@@ -27,13 +30,14 @@ def register(**overrides: Any) -> ConfigItem:
         "ci_id": uuid4(),
         "number": "CI0000001",
         "name": "mail-01",
-        "ci_type": CIType.SERVER,
+        "ci_type": SERVER,
         "status": CIStatus.LIVE,
         "criticality": Criticality.MEDIUM,
         "owner": None,
         "attributes": {},
         "identifiers": Identifiers(),
         "now": NOW,
+        "cause": CAUSE,
     }
     values.update(overrides)
     return ConfigItem.register(**values)
@@ -45,7 +49,7 @@ def test_a_ci_is_registered_at_version_1_and_records_one_event() -> None:
     assert item.name == "mail-01"
     assert item.version == 1
     assert item.created_at == item.updated_at == NOW
-    assert item.pending_events == [ConfigItemRegistered(ci_id)]
+    assert item.pending_events == [ItemRegistered(ci_id, CAUSE)]
 
 
 def test_a_blank_name_is_refused() -> None:

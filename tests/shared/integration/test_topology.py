@@ -22,21 +22,25 @@ async def channel(servers: Servers) -> AsyncIterator[AbstractChannel]:
         yield await connection.channel()
 
 
-async def test_an_event_no_queue_is_bound_to_is_kept_in_the_unrouted_queue(
-    servers: Servers, channel: AbstractChannel
-) -> None:
-    exchange = await declare_exchange(channel, servers.exchange)
-    message_id = str(uuid.uuid4())
-    await exchange.publish(aio_pika.Message(b"{}", message_id=message_id), routing_key="nobody.listens.v1")
-    unrouted = await channel.get_queue(f"{servers.exchange}.unrouted")
+async def test_an_event_no_queue_is_bound_to_is_kept_in_the_unrouted_queue(channel: AbstractChannel) -> None:
+    # An exchange of its own: on the run's exchange, reporting's queue binds `#` and takes everything.
+    name = f"itsm.events.aetest{uuid.uuid4().hex[:8]}"
+    exchange = await declare_exchange(channel, name)
+    try:
+        message_id = str(uuid.uuid4())
+        await exchange.publish(aio_pika.Message(b"{}", message_id=message_id), routing_key="nobody.listens.v1")
+        unrouted = await channel.get_queue(f"{name}.unrouted")
 
-    async def kept() -> None:
-        found = []
-        while (message := await unrouted.get(no_ack=True, fail=False, timeout=5)) is not None:
-            found.append(message.message_id)
-        assert message_id in found
+        async def kept() -> None:
+            message = await unrouted.get(no_ack=True, fail=False, timeout=5)
+            assert message is not None
+            assert message.message_id == message_id
 
-    await eventually(kept)
+        await eventually(kept)
+    finally:
+        await channel.queue_delete(f"{name}.unrouted")
+        await channel.exchange_delete(name)
+        await channel.exchange_delete(f"{name}.unrouted")
 
 
 async def test_an_existing_exchange_declared_without_the_alternate_is_used_as_it_is(

@@ -1,0 +1,65 @@
+"""Relationships between CIs: add and remove, under change control for controlled sources."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from services.config import events
+from services.config.domain.items import Cause
+from services.config.domain.relationships import Relationship, RelationshipType, target_kind_of
+from services.config.store import ConfigItemRepository, RelationshipRepository
+from services.config.usecases.items import Edit, authorise_edit, manual_or_change, utc_now
+from shared.errors import Conflict, NotFound, RuleViolation
+from shared.uow import UnitOfWork
+
+# ---------------------------------------------------------------------------- relationships
+
+
+async def add_relationship(
+    source_id: UUID, kind: RelationshipType, target_id: UUID, edit: Edit, uow: UnitOfWork
+) -> Relationship:
+    async with uow:
+        relationship = await link_step(uow, source_id, kind, target_id, edit, manual_or_change(edit))
+        await uow.commit()
+    return relationship
+
+
+async def link_step(
+    uow: UnitOfWork, source_id: UUID, kind: RelationshipType, target_id: UUID, edit: Edit, cause: Cause
+) -> Relationship:
+    now = utc_now()
+    items = ConfigItemRepository(uow.connection)
+    source = await items.get(source_id)
+    if source is None:
+        raise RuleViolation(f"there is no CI {source_id}", field="source_id")
+    if target_kind_of(kind) == "ci" and await items.get(target_id) is None:
+        raise RuleViolation(f"there is no CI {target_id}", field="target_id")
+    await authorise_edit(uow, source, edit, now)
+    relationships = RelationshipRepository(uow.connection)
+    if (existing := await relationships.find(source_id, kind, target_id)) is not None:
+        raise Conflict(f"{source.number} already {kind.value} {target_id}", relationship_id=str(existing.id))
+    relationship = Relationship.link(
+        relationship_id=uuid4(), source_id=source_id, kind=kind, target_id=target_id, now=now
+    )
+    await relationships.add(relationship, cause)
+    uow.emit(events.relationship_changed(relationship, "added", cause, now), subject=str(source_id))
+    return relationship
+
+
+async def remove_relationship(relationship_id: UUID, edit: Edit, uow: UnitOfWork) -> Relationship:
+    async with uow:
+        relationship = await RelationshipRepository(uow.connection).get(relationship_id)
+        if relationship is None:
+            raise NotFound(f"relationship {relationship_id} does not exist")
+        await unlink_step(uow, relationship, edit, manual_or_change(edit))
+        await uow.commit()
+    return relationship
+
+
+async def unlink_step(uow: UnitOfWork, relationship: Relationship, edit: Edit, cause: Cause) -> None:
+    now = utc_now()
+    source = await ConfigItemRepository(uow.connection).get(relationship.source_id)
+    if source is not None:
+        await authorise_edit(uow, source, edit, now)
+    await RelationshipRepository(uow.connection).remove(relationship, cause, now)
+    uow.emit(events.relationship_changed(relationship, "removed", cause, now), subject=str(relationship.source_id))

@@ -1,0 +1,31 @@
+"""What the CMDB consumes: change events, turned into use-case calls (the consumer commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.config import usecases
+from shared.events import CloudEvent
+from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented
+from shared.messaging import Handler
+from shared.uow import UnitOfWork
+
+
+async def on_change_created(event: CloudEvent, uow: UnitOfWork) -> None:
+    await usecases.on_change_created(event.data_as(ChangeCreated), uow)
+
+
+async def on_change_approved(event: CloudEvent, uow: UnitOfWork) -> None:
+    await usecases.on_change_approved(event.data_as(ChangeApproved), uow)
+
+
+async def on_change_implemented(event: CloudEvent, uow: UnitOfWork) -> None:
+    await usecases.apply_implemented_change(event.data_as(ChangeImplemented), uow)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    ChangeCreated.routing_key: on_change_created,
+    ChangeApproved.routing_key: on_change_approved,
+    ChangeImplemented.routing_key: on_change_implemented,
+}
+"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""
