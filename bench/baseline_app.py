@@ -1,8 +1,8 @@
-"""The baseline: what creating an incident costs with nothing but the I/O it needs.
+"""The baseline: what creating an incident costs on the suite's server stack with nothing else.
 
-A bare ASGI app (no framework) served by the same uvicorn flags as the suite, one process, on the
-same PostgreSQL, with the incident service's own tables (migrated the same way). `POST
-/api/v1/incidents` reads the JSON body and, in one transaction over raw asyncpg, writes the same
+FastAPI served by the same uvicorn flags as the suite, one process, on the same PostgreSQL, with
+the incident service's own tables (migrated the same way). `POST /api/v1/incidents` reads the
+JSON body (no model) and, in one transaction over raw asyncpg, writes the same
 two rows as the suite (an `incident` row and an `outbox` row carrying the CloudEvent, same
 columns, the number drawn from the same sequence), then answers 201 with the incident as JSON
 plus `Location` and `ETag`, like the suite. No validation, no auth, no tracing, no relay.
@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from fastapi import FastAPI, Request, Response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,65 +86,70 @@ class BaselineApp:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        req = json.loads(body)
-        incident_id = uuid.uuid4()
-        now = datetime.now(UTC)
-        impact, urgency = int(req["impact"]), int(req["urgency"])
-        priority = PRIORITY[(impact, urgency)]
-        title, description = req["title"], req.get("description", "")
-        caller, channel = req["caller"], req.get("channel", "api")
-        ci_id = req.get("ci_id")
-        assert self._pool is not None
-        async with self._pool.acquire() as conn, conn.transaction():
-            number = await conn.fetchval(
-                INSERT_INCIDENT, incident_id, title, description, caller, channel, impact, urgency, priority, ci_id, now
-            )
-            event_id = str(uuid.uuid4())
-            data = {
-                "incident_id": str(incident_id),
-                "number": number,
-                "title": title,
-                "status": "new",
-                "impact": impact,
-                "urgency": urgency,
-                "priority": priority,
-                "caller": caller,
-                "ci_id": ci_id,
-                "opened_at": now.isoformat(),
-            }
-            event = {
-                "specversion": "1.0",
-                "id": event_id,
-                "source": "/itsm/incident",
-                "type": EVENT_TYPE,
-                "time": now.isoformat(),
-                "subject": str(incident_id),
-                "datacontenttype": "application/json",
-                "dataschema": None,
-                "data": data,
-            }
-            await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, str(incident_id), json.dumps(event))
-        out = {
-            "id": str(incident_id),
-            "number": number,
-            "title": title,
-            "description": description,
-            "caller": caller,
-            "channel": channel,
-            "impact": impact,
-            "urgency": urgency,
-            "priority": priority,
-            "status": "new",
-            "ci_id": ci_id,
-            "opened_at": now.isoformat(),
-            "updated_at": now.isoformat(),
-            "version": 1,
-        }
+        out = await write_incident(self._pool, json.loads(body))
         headers = [
-            (b"location", f"/api/v1/incidents/{incident_id}".encode()),
+            (b"location", f"/api/v1/incidents/{out['id']}".encode()),
             (b"etag", b'W/"1"'),
         ]
         await _respond(send, 201, json.dumps(out).encode(), headers)
+
+
+async def write_incident(pool: asyncpg.Pool | None, req: dict[str, Any]) -> dict[str, Any]:
+    """The two rows of a create, in one transaction over raw asyncpg; returns the incident."""
+    incident_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    impact, urgency = int(req["impact"]), int(req["urgency"])
+    priority = PRIORITY[(impact, urgency)]
+    title, description = req["title"], req.get("description", "")
+    caller, channel = req["caller"], req.get("channel", "api")
+    ci_id = req.get("ci_id")
+    assert pool is not None
+    async with pool.acquire() as conn, conn.transaction():
+        number = await conn.fetchval(
+            INSERT_INCIDENT, incident_id, title, description, caller, channel, impact, urgency, priority, ci_id, now
+        )
+        event_id = str(uuid.uuid4())
+        data = {
+            "incident_id": str(incident_id),
+            "number": number,
+            "title": title,
+            "status": "new",
+            "impact": impact,
+            "urgency": urgency,
+            "priority": priority,
+            "caller": caller,
+            "ci_id": ci_id,
+            "opened_at": now.isoformat(),
+        }
+        event = {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": "/itsm/incident",
+            "type": EVENT_TYPE,
+            "time": now.isoformat(),
+            "subject": str(incident_id),
+            "datacontenttype": "application/json",
+            "dataschema": None,
+            "data": data,
+        }
+        await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, str(incident_id), json.dumps(event))
+    out = {
+        "id": str(incident_id),
+        "number": number,
+        "title": title,
+        "description": description,
+        "caller": caller,
+        "channel": channel,
+        "impact": impact,
+        "urgency": urgency,
+        "priority": priority,
+        "status": "new",
+        "ci_id": ci_id,
+        "opened_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+        "version": 1,
+    }
+    return out
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -151,6 +158,37 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app() -> BaselineApp:
+def create_app() -> Any:
+    """FastAPI with one route over raw asyncpg (the issue's baseline: the suite's server stack,
+    without validation, auth or tracing); `BENCH_BASELINE_KIND=bare` gives the bare ASGI app, a
+    floor that leaves out FastAPI too."""
     dsn = os.environ.get("BENCH_BASELINE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    return BaselineApp(dsn, pool_size=int(os.environ.get("BENCH_BASELINE_POOL_SIZE", "10")))
+    pool_size = int(os.environ.get("BENCH_BASELINE_POOL_SIZE", "10"))
+    if os.environ.get("BENCH_BASELINE_KIND") == "bare":
+        return BaselineApp(dsn, pool_size=pool_size)
+    return fastapi_baseline(dsn, pool_size)
+
+
+def fastapi_baseline(dsn: str, pool_size: int) -> FastAPI:
+    pools: dict[str, asyncpg.Pool] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pools["main"] = await asyncpg.create_pool(dsn, min_size=pool_size, max_size=2 * pool_size)
+        yield
+        await pools["main"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/api/v1/incidents", status_code=201)
+    async def create(request: Request, response: Response) -> dict[str, Any]:
+        out = await write_incident(pools["main"], await request.json())
+        response.headers["Location"] = f"/api/v1/incidents/{out['id']}"
+        response.headers["ETag"] = 'W/"1"'
+        return out
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -188,7 +188,7 @@ def print_table(summary: dict[str, Any]) -> None:
         f" median of {st['rounds']} | req/s | p50 ms | p99 ms | non-2xx |"
     )
     print("|---|---:|---:|---:|---:|")
-    for label, r in (("baseline (bare ASGI + raw asyncpg)", b), ("suite (incident service)", s)):
+    for label, r in (("baseline (FastAPI + raw asyncpg)", b), ("suite (incident service)", s)):
         print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} |")
     verdict = "meets" if summary["ratio"] >= TARGET_RATIO else "MISSES"
     print(
