@@ -44,8 +44,6 @@ async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
             now=datetime.now(UTC),
         )
         await changes.add(item)
-        for event in item.pending_events:
-            uow.emit(events.to_contract(event, item), subject=str(item.id))
+        uow.emit_pending(item, events.to_contract)
         await uow.commit()
-    item.pending_events.clear()
     return item

@@ -39,8 +39,6 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
             now=datetime.now(UTC),
         )
         await incidents.add_numbered(incident)
-        for event in incident.pending_events:
-            uow.emit(events.to_contract(event, incident), subject=str(incident.id))
+        uow.emit_pending(incident, events.to_contract)
         await uow.commit()
-    incident.pending_events.clear()
     return incident

@@ -44,8 +44,6 @@ async def register_supplier(cmd: RegisterSupplier, uow: UnitOfWork) -> Supplier:
             now=datetime.now(UTC),
         )
         await suppliers.add(supplier)
-        for event in supplier.pending_events:
-            uow.emit(events.to_contract(event, supplier), subject=str(supplier.id))
+        uow.emit_pending(supplier, events.to_contract)
         await uow.commit()
-    supplier.pending_events.clear()
     return supplier
