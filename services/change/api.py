@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.change import store, usecases
-from services.change.domain import ChangeStatus, ChangeType
-from services.change.schemas import ChangeCreate, ChangePage, ChangeRead
+from services.change.domain import Change, ChangeStatus, ChangeType
+from services.change.schemas import Assessment, ChangeCreate, ChangePage, ChangeRead, Decision, Failure, Review
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.errors import NotFound
+from shared.http import etag, expected_version
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
@@ -22,9 +23,13 @@ Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.CHAN
 
 @router.post("", status_code=201, response_model=ChangeRead)
 async def create_change(body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response) -> ChangeRead:
-    fields = body.model_dump(exclude={"type", "affected_ci_ids"})
+    fields = body.model_dump(exclude={"type", "affected_ci_ids", "planned_ci_changes"})
     cmd = usecases.DraftChange(
-        **fields, change_type=body.type, affected_ci_ids=tuple(body.affected_ci_ids), requester=caller.subject
+        **fields,
+        change_type=body.type,
+        affected_ci_ids=tuple(body.affected_ci_ids),
+        requester=caller.subject,
+        planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
     )
     item = await usecases.draft_change(cmd, uow)
     response.headers["Location"] = f"{router.prefix}/{item.id}"
@@ -58,3 +63,105 @@ async def list_changes(
         offset=offset,
     )
     return ChangePage(items=[ChangeRead.of(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------- the lifecycle
+
+Manager = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER))]
+Approver = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER, Role.CAB_MEMBER))]
+IfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (optional)')]
+
+
+def _act(change_id: UUID, who: Principal, if_match: str | None) -> usecases.Act:
+    return usecases.Act(change_id, who.subject, who.roles, expected_version(if_match) if if_match else None)
+
+
+def _answer(item: Change, response: Response) -> ChangeRead:
+    response.headers["ETag"] = etag(item.version)
+    return ChangeRead.of(item)
+
+
+@router.post("/{change_id}/submit", response_model=ChangeRead)
+async def submit(
+    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.submit(_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/assess", response_model=ChangeRead)
+async def assess(
+    change_id: UUID, body: Assessment, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.assess(_act(change_id, who, if_match), body.risk, uow), response)
+
+
+@router.post("/{change_id}/approve", response_model=ChangeRead)
+async def approve(
+    change_id: UUID,
+    uow: UnitOfWorkDep,
+    who: Approver,
+    response: Response,
+    body: Decision | None = None,
+    if_match: IfMatch = None,
+) -> ChangeRead:
+    comment = body.comment if body else ""
+    return _answer(
+        await usecases.decide(_act(change_id, who, if_match), approve=True, comment=comment, uow=uow), response
+    )
+
+
+@router.post("/{change_id}/reject", response_model=ChangeRead)
+async def reject(
+    change_id: UUID, body: Decision, uow: UnitOfWorkDep, who: Approver, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    act = _act(change_id, who, if_match)
+    return _answer(await usecases.decide(act, approve=False, comment=body.comment, uow=uow), response)
+
+
+@router.post("/{change_id}/schedule", response_model=ChangeRead)
+async def schedule(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.schedule(_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/start", response_model=ChangeRead)
+async def start(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.start(_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/complete", response_model=ChangeRead)
+async def complete(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.complete(_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/fail", response_model=ChangeRead)
+async def fail(
+    change_id: UUID, body: Failure, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.fail(_act(change_id, who, if_match), body.notes, uow), response)
+
+
+@router.post("/{change_id}/review", response_model=ChangeRead)
+async def review(
+    change_id: UUID, body: Review, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.review(_act(change_id, who, if_match), body.outcome, uow), response)
+
+
+@router.post("/{change_id}/close", response_model=ChangeRead)
+async def close(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.close(_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/cancel", response_model=ChangeRead)
+async def cancel(
+    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return _answer(await usecases.cancel(_act(change_id, who, if_match), uow), response)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Final
 from uuid import UUID
 
-from shared.errors import RuleViolation
+from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation
 
 
 class ChangeType(StrEnum):
@@ -26,8 +27,80 @@ class ChangeStatus(StrEnum):
     SCHEDULED = "scheduled"
     IMPLEMENTING = "implementing"
     IMPLEMENTED = "implemented"
+    FAILED = "failed"
+    REVIEWED = "reviewed"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+class Risk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ASSESS = "assess"
+    APPROVE = "approve"
+    REJECT = "reject"
+    SCHEDULE = "schedule"
+    START = "start"
+    COMPLETE = "complete"
+    FAIL = "fail"
+    REVIEW = "review"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+S, A = ChangeStatus, Action
+# The lifecycle as a table: status -> action -> the status it leads to.
+TRANSITIONS: Final[Mapping[ChangeStatus, Mapping[Action, ChangeStatus]]] = {
+    S.DRAFT: {A.SUBMIT: S.SUBMITTED, A.CANCEL: S.CANCELLED},
+    S.SUBMITTED: {A.ASSESS: S.ASSESSED, A.CANCEL: S.CANCELLED},
+    S.ASSESSED: {A.APPROVE: S.APPROVED, A.REJECT: S.REJECTED, A.CANCEL: S.CANCELLED},
+    S.APPROVED: {A.SCHEDULE: S.SCHEDULED, A.CANCEL: S.CANCELLED},
+    S.SCHEDULED: {A.START: S.IMPLEMENTING, A.CANCEL: S.CANCELLED},
+    S.IMPLEMENTING: {A.COMPLETE: S.IMPLEMENTED, A.FAIL: S.FAILED},
+    S.IMPLEMENTED: {A.REVIEW: S.REVIEWED},
+    S.FAILED: {A.REVIEW: S.REVIEWED},
+    S.REVIEWED: {A.CLOSE: S.CLOSED},
+    S.REJECTED: {A.CLOSE: S.CLOSED},
+    S.CLOSED: {},
+    S.CANCELLED: {},
+}
+
+CAB_QUORUM: Final = 2
+"""Approving CAB members a high-risk normal change needs."""
+
+
+class CmdbOutcome(StrEnum):
+    """What the CMDB did with the change's planned CI changes."""
+
+    NONE = "none"
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Vote:
+    voter: str
+    approve: bool
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Domain event: the change moved from `previous` to its current status by `action`."""
+
+    change_id: UUID
+    action: Action
+    previous: ChangeStatus
+    status: ChangeStatus
+    actor: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _utc(value: datetime | None, name: str) -> datetime | None:
@@ -62,7 +135,106 @@ class Change:
     created_at: datetime
     updated_at: datetime
     version: int = 1
-    pending_events: list[ChangeDrafted] = field(default_factory=list, compare=False, repr=False)
+    planned_ci_changes: tuple[Mapping[str, Any], ...] = ()
+    risk: Risk | None = None
+    votes: tuple[Vote, ...] = ()
+    cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
+    cmdb_errors: tuple[Mapping[str, Any], ...] = ()
+    notes: str = ""
+    pending_events: list[ChangeDrafted | StatusChanged] = field(default_factory=list, compare=False, repr=False)
+
+    def allowed_actions(self) -> list[str]:
+        return [a.value for a in TRANSITIONS[self.status]]
+
+    def _move(self, action: Action, actor: str, now: datetime, **detail: Any) -> None:
+        target = TRANSITIONS[self.status].get(action)
+        if target is None:
+            raise InvalidTransition(action.value, self.status.value, self.allowed_actions())
+        previous, self.status = self.status, target
+        self.version += 1
+        self.updated_at = now
+        self.pending_events.append(StatusChanged(self.id, action, previous, target, actor, detail))
+
+    def submit(self, actor: str, now: datetime) -> None:
+        self._move(Action.SUBMIT, actor, now)
+        if self.change_type is ChangeType.STANDARD:
+            # Pre-authorised: a standard change follows an approved model and skips assessment and CAB.
+            self.status = ChangeStatus.APPROVED
+            self.pending_events.append(
+                StatusChanged(self.id, Action.APPROVE, ChangeStatus.SUBMITTED, ChangeStatus.APPROVED, actor)
+            )
+
+    def assess(self, risk: Risk, actor: str, now: datetime) -> None:
+        self._move(Action.ASSESS, actor, now, risk=risk.value)
+        self.risk = risk
+
+    def needs_cab(self) -> bool:
+        return self.change_type is ChangeType.NORMAL and self.risk is Risk.HIGH
+
+    def decide(self, *, approve: bool, voter: str, roles: frozenset[str], comment: str, now: datetime) -> None:
+        """An approver's decision. Nobody decides on their own change. Low and medium risk, and
+        emergencies (one approver, reviewed afterwards), need a change manager; a high-risk normal
+        change needs `CAB_QUORUM` approving CAB members, and one rejection rejects it."""
+        action = Action.APPROVE if approve else Action.REJECT
+        if action not in TRANSITIONS[self.status]:
+            raise InvalidTransition(action.value, self.status.value, self.allowed_actions())
+        if voter == self.requester:
+            raise Forbidden("nobody approves or rejects their own change (separation of duties)")
+        admin = "admin" in roles
+        if self.needs_cab():
+            if not (admin or "cab_member" in roles):
+                raise Forbidden("a high-risk change is decided by the CAB: the cab_member role is needed")
+        elif not (admin or "change_manager" in roles):
+            raise Forbidden("this change is decided by a change manager")
+        if any(v.voter == voter for v in self.votes):
+            raise Conflict(f"{voter} has already voted on {self.number}")
+        self.votes = (*self.votes, Vote(voter, approve, comment, now))
+        if not approve:
+            self._move(Action.REJECT, voter, now, reason=comment)
+        elif not self.needs_cab() or sum(v.approve for v in self.votes) >= CAB_QUORUM:
+            self._move(Action.APPROVE, voter, now)
+        else:
+            self.version += 1  # the vote is recorded; the change waits for the quorum
+            self.updated_at = now
+
+    def schedule(self, actor: str, now: datetime) -> None:
+        if self.planned_start is None or self.planned_end is None:
+            raise RuleViolation(
+                "a change is scheduled for its planned window: set planned_start and planned_end", field="planned_start"
+            )
+        self._move(Action.SCHEDULE, actor, now)
+
+    def start(self, actor: str, now: datetime) -> None:
+        self._move(Action.START, actor, now)
+
+    def complete(self, actor: str, now: datetime) -> None:
+        self._move(Action.COMPLETE, actor, now)
+        self.cmdb_outcome = CmdbOutcome.PENDING if self.planned_ci_changes else CmdbOutcome.NONE
+
+    def fail(self, notes: str, actor: str, now: datetime) -> None:
+        if not notes.strip():
+            raise RuleViolation("say what failed and how it was backed out", field="notes")
+        self._move(Action.FAIL, actor, now, notes=notes)
+        self.notes = notes
+
+    def review(self, outcome: str, actor: str, now: datetime) -> None:
+        if not outcome.strip():
+            raise RuleViolation("a review records its outcome", field="outcome")
+        self._move(Action.REVIEW, actor, now, outcome=outcome)
+        self.notes = outcome
+
+    def close(self, actor: str, now: datetime) -> None:
+        self._move(Action.CLOSE, actor, now)
+
+    def cancel(self, actor: str, now: datetime) -> None:
+        self._move(Action.CANCEL, actor, now)
+
+    def record_cmdb_outcome(self, applied: bool, errors: Iterable[Mapping[str, Any]], now: datetime) -> None:
+        """The CMDB's answer to the implemented change: a rejection flags the change for follow-up."""
+        self.cmdb_outcome = CmdbOutcome.APPLIED if applied else CmdbOutcome.REJECTED
+        self.cmdb_errors = tuple(errors)
+        self.version += 1
+        self.updated_at = now
 
     @classmethod
     def draft(
@@ -80,6 +252,7 @@ class Change:
         planned_end: datetime | None,
         affected_ci_ids: Iterable[UUID],
         now: datetime,
+        planned_ci_changes: Iterable[Mapping[str, Any]] = (),
     ) -> Change:
         if not title.strip():
             raise RuleViolation("a change needs a title", field="title")
@@ -104,6 +277,7 @@ class Change:
             affected_ci_ids=tuple(sorted(set(affected_ci_ids))),
             created_at=now,
             updated_at=now,
+            planned_ci_changes=tuple(planned_ci_changes),
         )
         change.pending_events.append(ChangeDrafted(change_id))
         return change

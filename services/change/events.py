@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
-from services.change.domain import Change, ChangeDrafted
+from typing import Any
+
+from services.change.domain import Change, ChangeDrafted, ChangeStatus, StatusChanged
 from shared.events import EventData
-from shared.events.change import ChangeCreated
+from shared.events import change as contracts
 
 
-def to_contract(event: ChangeDrafted, item: Change) -> EventData:
-    return ChangeCreated(
-        change_id=event.change_id,
-        number=item.number,
-        title=item.title,
-        type=item.change_type.value,
-        status=item.status.value,
-        requester=item.requester,
-        created_at=item.created_at,
-    )
+def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData:
+    if isinstance(event, ChangeDrafted):
+        return contracts.ChangeCreated(
+            change_id=event.change_id,
+            number=item.number,
+            title=item.title,
+            type=item.change_type.value,
+            status=ChangeStatus.DRAFT.value,
+            requester=item.requester,
+            created_at=item.created_at,
+        )
+    if event.status is ChangeStatus.APPROVED:
+        return contracts.ChangeApproved(
+            change_id=item.id,
+            number=item.number,
+            type=item.change_type.value,
+            planned_start=item.planned_start,
+            planned_end=item.planned_end,
+            affected_ci_ids=list(item.affected_ci_ids),
+            approved_at=item.updated_at,
+        )
+    if event.status is ChangeStatus.IMPLEMENTED:
+        return contracts.ChangeImplemented(
+            change_id=item.id,
+            number=item.number,
+            implemented_at=item.updated_at,
+            implemented_by=event.actor,
+            ci_changes=[contracts.PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
+        )
+    common: dict[str, Any] = {
+        "change_id": item.id,
+        "number": item.number,
+        "type": item.change_type.value,
+        "status": event.status.value,
+        "previous_status": event.previous.value,
+        "actor": event.actor,
+        "occurred_at": item.updated_at,
+    }
+    by_status: dict[ChangeStatus, type[contracts.ChangeStatusEvent]] = {
+        ChangeStatus.SUBMITTED: contracts.ChangeSubmitted,
+        ChangeStatus.ASSESSED: contracts.ChangeAssessed,
+        ChangeStatus.REJECTED: contracts.ChangeDeclined,
+        ChangeStatus.SCHEDULED: contracts.ChangeScheduled,
+        ChangeStatus.IMPLEMENTING: contracts.ChangeImplementing,
+        ChangeStatus.FAILED: contracts.ChangeFailed,
+        ChangeStatus.REVIEWED: contracts.ChangeReviewed,
+        ChangeStatus.CLOSED: contracts.ChangeClosed,
+        ChangeStatus.CANCELLED: contracts.ChangeCancelled,
+    }
+    extra = {
+        ChangeStatus.SCHEDULED: {"planned_start": item.planned_start, "planned_end": item.planned_end},
+    }.get(event.status, {})
+    return by_status[event.status].model_validate({**common, **dict(event.detail), **extra})

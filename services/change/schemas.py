@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from services.change.domain import Change, ChangeStatus, ChangeType
+from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk
+from shared.events.change import PlannedCIChange
 from shared.http import ApiModel, Page
 
 
@@ -24,6 +26,32 @@ class ChangeCreate(ApiModel):
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = Field(default=None, description="After planned_start")
     affected_ci_ids: list[UUID] = Field(default_factory=list, max_length=500, description="Configuration items")
+    planned_ci_changes: list[PlannedCIChange] = Field(
+        default_factory=list, max_length=1000, description="What config applies, all or none, when it is implemented"
+    )
+
+
+class VoteRead(ApiModel):
+    voter: str
+    approve: bool
+    comment: str
+    at: datetime
+
+
+class Assessment(ApiModel):
+    risk: Risk
+
+
+class Decision(ApiModel):
+    comment: str = Field(default="", max_length=2000)
+
+
+class Failure(ApiModel):
+    notes: str = Field(min_length=1, max_length=20_000, description="What failed and how it was backed out")
+
+
+class Review(ApiModel):
+    outcome: str = Field(min_length=1, max_length=20_000, description="Outcome, incidents it caused, lessons")
 
 
 class ChangeRead(ApiModel):
@@ -42,6 +70,13 @@ class ChangeRead(ApiModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    risk: Risk | None
+    planned_ci_changes: list[PlannedCIChange]
+    votes: list[VoteRead]
+    cmdb_outcome: CmdbOutcome = Field(description="Whether the CMDB applied the planned CI changes")
+    cmdb_errors: list[dict[str, Any]]
+    notes: str
+    allowed_actions: list[str]
 
     @classmethod
     def of(cls, item: Change) -> ChangeRead:
@@ -61,6 +96,13 @@ class ChangeRead(ApiModel):
             created_at=item.created_at,
             updated_at=item.updated_at,
             version=item.version,
+            risk=item.risk,
+            planned_ci_changes=[PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
+            votes=[VoteRead(voter=v.voter, approve=v.approve, comment=v.comment, at=v.at) for v in item.votes],
+            cmdb_outcome=item.cmdb_outcome,
+            cmdb_errors=[dict(e) for e in item.cmdb_errors],
+            notes=item.notes,
+            allowed_actions=item.allowed_actions(),
         )
 
 

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, Uuid, func, select
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text, Uuid, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.change.domain import Change, ChangeStatus, ChangeType
+from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk, Vote
 from shared.db import UtcDateTime, make_metadata
+from shared.errors import PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
 from shared.outbox import outbox_table
@@ -38,6 +39,22 @@ change = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("risk", String(10)),
+    Column("planned_ci_changes", JSON, nullable=False, server_default="[]"),
+    Column("cmdb_outcome", String(10), nullable=False, server_default="none"),
+    Column("cmdb_errors", JSON, nullable=False, server_default="[]"),
+    Column("notes", Text, nullable=False, server_default=""),
+)
+
+# Every approver's decision, kept: who, approve or reject, why, when (ISO/IEC 20000-1 9.2 records).
+change_vote = Table(
+    "change_vote",
+    metadata,
+    Column("change_id", Uuid, ForeignKey("change.id", ondelete="CASCADE"), primary_key=True),
+    Column("voter", String(200), primary_key=True),
+    Column("approve", Boolean, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("at", UtcDateTime, nullable=False),
 )
 
 # One row per CI a change affects; indexed by CI for "which changes touch this CI".
@@ -65,10 +82,15 @@ def _to_row(item: Change) -> dict[str, Any]:
         "created_at": item.created_at,
         "updated_at": item.updated_at,
         "version": item.version,
+        "risk": item.risk.value if item.risk else None,
+        "planned_ci_changes": [dict(c) for c in item.planned_ci_changes],
+        "cmdb_outcome": item.cmdb_outcome.value,
+        "cmdb_errors": [dict(e) for e in item.cmdb_errors],
+        "notes": item.notes,
     }
 
 
-def _to_domain(row: Any, affected_ci_ids: list[UUID]) -> Change:
+def _to_domain(row: Any, affected_ci_ids: list[UUID], votes: Sequence[Vote] = ()) -> Change:
     return Change(
         id=row.id,
         number=row.number,
@@ -85,6 +107,12 @@ def _to_domain(row: Any, affected_ci_ids: list[UUID]) -> Change:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        risk=Risk(row.risk) if row.risk else None,
+        planned_ci_changes=tuple(row.planned_ci_changes),
+        cmdb_outcome=CmdbOutcome(row.cmdb_outcome),
+        cmdb_errors=tuple(row.cmdb_errors),
+        notes=row.notes,
+        votes=tuple(votes),
     )
 
 
@@ -98,7 +126,13 @@ async def _with_affected_cis(conn: AsyncConnection, rows: Sequence[Any]) -> list
     cis: defaultdict[UUID, list[UUID]] = defaultdict(list)
     for link in links:
         cis[link.change_id].append(link.ci_id)
-    return [_to_domain(r, cis[r.id]) for r in rows]
+    vote_rows = await conn.execute(
+        select(change_vote).where(change_vote.c.change_id.in_([r.id for r in rows])).order_by(change_vote.c.at)
+    )
+    votes: defaultdict[UUID, list[Vote]] = defaultdict(list)
+    for v in vote_rows:
+        votes[v.change_id].append(Vote(v.voter, v.approve, v.comment, v.at))
+    return [_to_domain(r, cis[r.id], votes[r.id]) for r in rows]
 
 
 class ChangeRepository:
@@ -115,8 +149,33 @@ class ChangeRepository:
                 change_affected_ci.insert(), [{"change_id": item.id, "ci_id": ci} for ci in item.affected_ci_ids]
             )
 
-    async def get(self, change_id: UUID) -> Change | None:
-        rows = (await self._conn.execute(select(change).where(change.c.id == change_id))).all()
+    async def save(self, item: Change, expected_version: int) -> None:
+        """Write a changed change if nobody else did since it was read; add its new votes."""
+        values = _to_row(item)
+        del values["id"], values["number"], values["created_at"]
+        result = await self._conn.execute(
+            update(change).where(change.c.id == item.id, change.c.version == expected_version).values(values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        known = set(
+            (await self._conn.scalars(select(change_vote.c.voter).where(change_vote.c.change_id == item.id))).all()
+        )
+        new = [v for v in item.votes if v.voter not in known]
+        if new:
+            await self._conn.execute(
+                change_vote.insert(),
+                [
+                    {"change_id": item.id, "voter": v.voter, "approve": v.approve, "comment": v.comment, "at": v.at}
+                    for v in new
+                ],
+            )
+
+    async def get(self, change_id: UUID, *, for_update: bool = False) -> Change | None:
+        query = select(change).where(change.c.id == change_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        rows = (await self._conn.execute(query)).all()
         found = await _with_affected_cis(self._conn, rows)
         return found[0] if found else None
 

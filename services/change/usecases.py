@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from services.change import events
-from services.change.domain import Change, ChangeType
+from services.change.domain import Change, ChangeType, Risk
 from services.change.store import ChangeRepository
+from shared.errors import NotFound, PreconditionFailed
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -24,6 +27,7 @@ class DraftChange:
     planned_start: datetime | None = None
     planned_end: datetime | None = None
     affected_ci_ids: tuple[UUID, ...] = ()
+    planned_ci_changes: tuple[Mapping[str, Any], ...] = ()
 
 
 async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
@@ -42,8 +46,90 @@ async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
             planned_end=cmd.planned_end,
             affected_ci_ids=cmd.affected_ci_ids,
             now=datetime.now(UTC),
+            planned_ci_changes=cmd.planned_ci_changes,
         )
         await changes.add(item)
         uow.emit_pending(item, events.to_contract)
         await uow.commit()
     return item
+
+
+@dataclass(frozen=True)
+class Act:
+    """A lifecycle action on a change: who, with which roles, on which version (If-Match)."""
+
+    change_id: UUID
+    actor: str
+    roles: frozenset[str]
+    expected_version: int | None = None
+
+
+async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], None]) -> Change:
+    async with uow:
+        changes = ChangeRepository(uow.connection)
+        item = await changes.get(cmd.change_id, for_update=True)
+        if item is None:
+            raise NotFound(f"change {cmd.change_id} does not exist")
+        if cmd.expected_version is not None and cmd.expected_version != item.version:
+            raise PreconditionFailed(f"{item.number} is at version {item.version}, not {cmd.expected_version}")
+        read_version = item.version
+        apply(item, datetime.now(UTC))
+        await changes.save(item, read_version)
+        uow.emit_pending(item, events.to_contract)
+        await uow.commit()
+    return item
+
+
+async def submit(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.submit(cmd.actor, now))
+
+
+async def assess(cmd: Act, risk: Risk, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now))
+
+
+async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> Change:
+    return await _act(
+        cmd, uow, lambda c, now: c.decide(approve=approve, voter=cmd.actor, roles=cmd.roles, comment=comment, now=now)
+    )
+
+
+async def schedule(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.schedule(cmd.actor, now))
+
+
+async def start(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.start(cmd.actor, now))
+
+
+async def complete(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.complete(cmd.actor, now))
+
+
+async def fail(cmd: Act, notes: str, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.fail(notes, cmd.actor, now))
+
+
+async def review(cmd: Act, outcome: str, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.review(outcome, cmd.actor, now))
+
+
+async def close(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.close(cmd.actor, now))
+
+
+async def cancel(cmd: Act, uow: UnitOfWork) -> Change:
+    return await _act(cmd, uow, lambda c, now: c.cancel(cmd.actor, now))
+
+
+async def record_cmdb_outcome(
+    change_id: UUID, *, applied: bool, errors: Sequence[Mapping[str, Any]], uow: UnitOfWork
+) -> None:
+    """The CMDB's answer to an implemented change (from config's events, in the consumer's unit of work)."""
+    changes = ChangeRepository(uow.connection)
+    item = await changes.get(change_id, for_update=True)
+    if item is None:
+        return  # not ours (another change service's change): nothing to record
+    read_version = item.version
+    item.record_cmdb_outcome(applied, errors, datetime.now(UTC))
+    await changes.save(item, read_version)

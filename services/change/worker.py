@@ -1,9 +1,29 @@
-"""What the change service consumes: nothing yet. Its queue is bound to exactly these keys."""
+"""What the change service consumes: the CMDB's answer to each implemented change."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.change import usecases
+from shared.events import CloudEvent
+from shared.events.config import ChangeApplied, ChangeRejected
 from shared.messaging import Handler
+from shared.uow import UnitOfWork
 
-HANDLERS: Mapping[str, Handler] = {}
+
+async def on_change_applied(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data_as(ChangeApplied)
+    await usecases.record_cmdb_outcome(data.change_id, applied=True, errors=[], uow=uow)
+
+
+async def on_change_rejected(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data_as(ChangeRejected)
+    errors = [e.model_dump() for e in data.errors]
+    await usecases.record_cmdb_outcome(data.change_id, applied=False, errors=errors, uow=uow)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    ChangeApplied.routing_key: on_change_applied,
+    ChangeRejected.routing_key: on_change_rejected,
+}
+"""Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -75,3 +75,80 @@ class ChangeImplemented(EventData):
     implemented_at: datetime
     implemented_by: str
     ci_changes: list[PlannedCIChange] = Field(default_factory=list)
+
+
+class ChangeStatusEvent(EventData):
+    """What every lifecycle event of a change carries (the base of the per-status types)."""
+
+    change_id: UUID
+    number: str
+    type: str
+    status: str
+    previous_status: str
+    actor: str
+    occurred_at: datetime
+
+
+class ChangeSubmitted(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.submitted.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change was submitted for assessment (a standard change is approved at once)."
+
+
+class ChangeAssessed(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.assessed.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change's risk was assessed; it now waits for approval."
+
+    risk: str
+
+
+class ChangeDeclined(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.rejected.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change was rejected by its approvers."
+
+    reason: str
+
+
+class ChangeScheduled(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.scheduled.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "An approved change was put on the change schedule for its window."
+
+    planned_start: datetime
+    planned_end: datetime
+
+
+class ChangeImplementing(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.implementing.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "Implementation of a change started."
+
+
+class ChangeFailed(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.failed.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change failed and was backed out."
+
+    notes: str
+
+
+class ChangeReviewed(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.reviewed.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "The post-implementation review of a change was recorded."
+
+    outcome: str
+
+
+class ChangeClosed(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.closed.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change was closed."
+
+
+class ChangeCancelled(ChangeStatusEvent):
+    routing_key: ClassVar[str] = "change.cancelled.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A change was withdrawn before implementation."

@@ -1,0 +1,165 @@
+"""The change lifecycle as a state machine, separation of duties and the CAB quorum (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from services.change.domain import (
+    CAB_QUORUM,
+    TRANSITIONS,
+    Action,
+    Change,
+    ChangeStatus,
+    ChangeType,
+    CmdbOutcome,
+    Risk,
+    StatusChanged,
+)
+from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation
+
+NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
+MANAGER = frozenset({"change_manager"})
+CAB = frozenset({"cab_member"})
+
+
+def change(kind: ChangeType = ChangeType.NORMAL, **overrides: object) -> Change:
+    values: dict[str, object] = {
+        "change_id": uuid4(),
+        "number": "CHG0000001",
+        "title": "Patch the mail relays",
+        "description": "",
+        "justification": "security fix",
+        "change_type": kind,
+        "category": None,
+        "requester": "rita",
+        "planned_start": NOW + timedelta(days=1),
+        "planned_end": NOW + timedelta(days=1, hours=2),
+        "affected_ci_ids": [],
+        "now": NOW,
+    }
+    values.update(overrides)
+    item = Change.draft(**values)  # type: ignore[arg-type]
+    item.pending_events.clear()
+    return item
+
+
+def assessed(risk: Risk, kind: ChangeType = ChangeType.NORMAL) -> Change:
+    item = change(kind)
+    item.submit("rita", NOW)
+    item.assess(risk, "mike", NOW)
+    item.pending_events.clear()
+    return item
+
+
+def test_every_status_lists_its_actions_and_only_those_are_allowed() -> None:
+    assert TRANSITIONS[ChangeStatus.DRAFT].keys() == {Action.SUBMIT, Action.CANCEL}
+    assert TRANSITIONS[ChangeStatus.CLOSED] == {}
+    item = change()
+    with pytest.raises(InvalidTransition) as refused:
+        item.start("mike", NOW)
+    assert refused.value.extensions == {"state": "draft", "allowed_actions": ["cancel", "submit"]}
+
+
+def test_the_normal_path_from_draft_to_closed() -> None:
+    item = assessed(Risk.LOW)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="ok", now=NOW)
+    item.schedule("mike", NOW)
+    item.start("mike", NOW)
+    item.complete("mike", NOW)
+    item.review("went fine", "mike", NOW)
+    item.close("mike", NOW)
+    assert item.status is ChangeStatus.CLOSED
+    assert [e.status for e in item.pending_events if isinstance(e, StatusChanged)] == [
+        ChangeStatus.APPROVED,
+        ChangeStatus.SCHEDULED,
+        ChangeStatus.IMPLEMENTING,
+        ChangeStatus.IMPLEMENTED,
+        ChangeStatus.REVIEWED,
+        ChangeStatus.CLOSED,
+    ]
+
+
+def test_nobody_approves_their_own_change() -> None:
+    item = assessed(Risk.LOW)
+    with pytest.raises(Forbidden, match="own change"):
+        item.decide(approve=True, voter="rita", roles=frozenset({"change_manager", "admin"}), comment="", now=NOW)
+    assert item.status is ChangeStatus.ASSESSED
+
+
+def test_low_risk_needs_a_change_manager_not_a_cab_member() -> None:
+    item = assessed(Risk.MEDIUM)
+    with pytest.raises(Forbidden):
+        item.decide(approve=True, voter="carl", roles=CAB, comment="", now=NOW)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    assert item.status is ChangeStatus.APPROVED
+
+
+def test_a_high_risk_change_needs_the_cab_quorum_and_each_vote_is_kept() -> None:
+    item = assessed(Risk.HIGH)
+    with pytest.raises(Forbidden, match="CAB"):
+        item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    item.decide(approve=True, voter="carl", roles=CAB, comment="fine by me", now=NOW)
+    assert item.status is ChangeStatus.ASSESSED  # one vote of CAB_QUORUM
+    with pytest.raises(Conflict):
+        item.decide(approve=True, voter="carl", roles=CAB, comment="again", now=NOW)
+    for voter in [f"cab{i}" for i in range(CAB_QUORUM - 1)]:
+        item.decide(approve=True, voter=voter, roles=CAB, comment="", now=NOW)
+    assert item.status is ChangeStatus.APPROVED
+    assert [v.voter for v in item.votes] == ["carl", *(f"cab{i}" for i in range(CAB_QUORUM - 1))]
+    assert item.votes[0].comment == "fine by me"
+
+
+def test_one_cab_rejection_rejects() -> None:
+    item = assessed(Risk.HIGH)
+    item.decide(approve=True, voter="carl", roles=CAB, comment="", now=NOW)
+    item.decide(approve=False, voter="cleo", roles=CAB, comment="no back-out plan", now=NOW)
+    assert item.status is ChangeStatus.REJECTED
+    assert item.pending_events[-1].detail == {"reason": "no back-out plan"}  # type: ignore[union-attr]
+
+
+def test_an_emergency_change_has_one_approver_even_at_high_risk() -> None:
+    item = assessed(Risk.HIGH, ChangeType.EMERGENCY)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="outage", now=NOW)
+    assert item.status is ChangeStatus.APPROVED
+
+
+def test_a_standard_change_is_approved_when_submitted() -> None:
+    item = change(ChangeType.STANDARD)
+    item.submit("rita", NOW)
+    assert item.status is ChangeStatus.APPROVED
+    assert [e.status for e in item.pending_events] == [ChangeStatus.SUBMITTED, ChangeStatus.APPROVED]  # type: ignore[union-attr]
+
+
+def test_scheduling_needs_the_window_and_failing_needs_notes() -> None:
+    item = change(planned_start=None, planned_end=None)
+    item.submit("rita", NOW)
+    item.assess(Risk.LOW, "mike", NOW)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    with pytest.raises(RuleViolation, match="planned window"):
+        item.schedule("mike", NOW)
+    ready = assessed(Risk.LOW)
+    ready.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    ready.schedule("mike", NOW)
+    ready.start("mike", NOW)
+    with pytest.raises(RuleViolation):
+        ready.fail("  ", "mike", NOW)
+    ready.fail("timeout on node 2, rolled back", "mike", NOW)
+    assert ready.status is ChangeStatus.FAILED
+    with pytest.raises(InvalidTransition):
+        ready.close("mike", NOW)  # a failed change is reviewed before it closes
+
+
+def test_the_cmdb_outcome_is_pending_until_config_answers() -> None:
+    item = assessed(Risk.LOW)
+    item.planned_ci_changes = ({"action": "retire", "ci_id": str(uuid4())},)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    item.schedule("mike", NOW)
+    item.start("mike", NOW)
+    item.complete("mike", NOW)
+    assert item.cmdb_outcome is CmdbOutcome.PENDING
+    item.record_cmdb_outcome(False, [{"index": 0, "reason": "CI not found"}], NOW)
+    assert item.cmdb_outcome is CmdbOutcome.REJECTED
+    assert item.cmdb_errors == ({"index": 0, "reason": "CI not found"},)
