@@ -6,8 +6,8 @@ lifespan starts the runtime (broker connection, outbox relay, consumer) and drai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -26,7 +26,11 @@ def build_app(
     spec: ServiceSpec,
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
+    *,
+    resources: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
+    """`resources` opens what a service needs beside the runtime (a client for another service)
+    for the app's lifetime, with `app.state` to put it on."""
     configure_logging(spec.name, level=settings.log_level, json_lines=settings.log_json)
     configure_telemetry(spec.name)
 
@@ -36,7 +40,11 @@ def build_app(
         app.state.runtime = runtime
         await runtime.start()
         try:
-            yield
+            if resources is None:
+                yield
+            else:
+                async with resources(app):
+                    yield
         finally:
             await runtime.stop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.change import store, usecases
 from services.change.domain import Change, ChangeStatus, ChangeType
@@ -90,9 +90,16 @@ async def submit(
 
 @router.post("/{change_id}/assess", response_model=ChangeRead)
 async def assess(
-    change_id: UUID, body: Assessment, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    change_id: UUID,
+    body: Assessment,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ChangeRead:
-    return _answer(await usecases.assess(_act(change_id, who, if_match), body.risk, uow), response)
+    impact = request.app.state.impact
+    return _answer(await usecases.assess(_act(change_id, who, if_match), body.risk, uow, impact), response)
 
 
 @router.post("/{change_id}/approve", response_model=ChangeRead)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.change import api, store, worker
+from services.change.impact_client import ConfigImpactClient
 from services.change.settings import ChangeSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -19,4 +23,19 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: ChangeSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or ChangeSettings(), [api.router])
+    settings = settings or ChangeSettings()
+
+    @asynccontextmanager
+    async def impact_client(app: FastAPI) -> AsyncIterator[None]:
+        token = settings.config_token.get_secret_value() if settings.config_token else None
+        jwt_secret = None if settings.jwt_jwks_url else settings.jwt_secret.get_secret_value()
+        client = ConfigImpactClient.from_settings(
+            settings.config_url, token, jwt_secret, timeout_s=settings.config_timeout_s
+        )
+        app.state.impact = client
+        try:
+            yield
+        finally:
+            await client.close()
+
+    return build_app(SPEC, settings, [api.router], resources=impact_client)

@@ -137,6 +137,8 @@ class Change:
     version: int = 1
     planned_ci_changes: tuple[Mapping[str, Any], ...] = ()
     risk: Risk | None = None
+    risk_reasons: tuple[str, ...] = ()
+    failed_at: datetime | None = None
     votes: tuple[Vote, ...] = ()
     cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
     cmdb_errors: tuple[Mapping[str, Any], ...] = ()
@@ -164,9 +166,10 @@ class Change:
                 StatusChanged(self.id, Action.APPROVE, ChangeStatus.SUBMITTED, ChangeStatus.APPROVED, actor)
             )
 
-    def assess(self, risk: Risk, actor: str, now: datetime) -> None:
+    def assess(self, risk: Risk, actor: str, now: datetime, reasons: Iterable[str] = ()) -> None:
         self._move(Action.ASSESS, actor, now, risk=risk.value)
         self.risk = risk
+        self.risk_reasons = tuple(reasons)
 
     def needs_cab(self) -> bool:
         return self.change_type is ChangeType.NORMAL and self.risk is Risk.HIGH
@@ -216,6 +219,7 @@ class Change:
             raise RuleViolation("say what failed and how it was backed out", field="notes")
         self._move(Action.FAIL, actor, now, notes=notes)
         self.notes = notes
+        self.failed_at = now
 
     def review(self, outcome: str, actor: str, now: datetime) -> None:
         if not outcome.strip():

@@ -39,7 +39,9 @@ class VoteRead(ApiModel):
 
 
 class Assessment(ApiModel):
-    risk: Risk
+    risk: Risk | None = Field(
+        default=None, description="Leave out to have it computed from config's impact analysis and history"
+    )
 
 
 class Decision(ApiModel):
@@ -71,6 +73,7 @@ class ChangeRead(ApiModel):
     updated_at: datetime
     version: int
     risk: Risk | None
+    risk_reasons: list[str] = Field(description="How the risk was arrived at")
     planned_ci_changes: list[PlannedCIChange]
     votes: list[VoteRead]
     cmdb_outcome: CmdbOutcome = Field(description="Whether the CMDB applied the planned CI changes")
@@ -97,6 +100,7 @@ class ChangeRead(ApiModel):
             updated_at=item.updated_at,
             version=item.version,
             risk=item.risk,
+            risk_reasons=list(item.risk_reasons),
             planned_ci_changes=[PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
             votes=[VoteRead(voter=v.voter, approve=v.approve, comment=v.comment, at=v.at) for v in item.votes],
             cmdb_outcome=item.cmdb_outcome,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,7 @@ class ChangeSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "change"
     default_port: ClassVar[int] = 8002
+
+    config_url: str = Field(default="http://127.0.0.1:8003", description="The configuration service, for impact")
+    config_token: SecretStr | None = Field(default=None, description="A token for it; else one signed with jwt_secret")
+    config_timeout_s: float = Field(default=2.0, gt=0, description="Past this, the impact is unknown (scored high)")

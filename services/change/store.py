@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +45,8 @@ change = Table(
     Column("cmdb_outcome", String(10), nullable=False, server_default="none"),
     Column("cmdb_errors", JSON, nullable=False, server_default="[]"),
     Column("notes", Text, nullable=False, server_default=""),
+    Column("risk_reasons", JSON, nullable=False, server_default="[]"),
+    Column("failed_at", UtcDateTime),
 )
 
 # Every approver's decision, kept: who, approve or reject, why, when (ISO/IEC 20000-1 9.2 records).
@@ -87,6 +90,8 @@ def _to_row(item: Change) -> dict[str, Any]:
         "cmdb_outcome": item.cmdb_outcome.value,
         "cmdb_errors": [dict(e) for e in item.cmdb_errors],
         "notes": item.notes,
+        "risk_reasons": list(item.risk_reasons),
+        "failed_at": item.failed_at,
     }
 
 
@@ -112,6 +117,8 @@ def _to_domain(row: Any, affected_ci_ids: list[UUID], votes: Sequence[Vote] = ()
         cmdb_outcome=CmdbOutcome(row.cmdb_outcome),
         cmdb_errors=tuple(row.cmdb_errors),
         notes=row.notes,
+        risk_reasons=tuple(row.risk_reasons),
+        failed_at=row.failed_at,
         votes=tuple(votes),
     )
 
@@ -200,3 +207,25 @@ async def list_changes(
     total = await conn.scalar(select(func.count()).select_from(query.subquery()))
     rows = await conn.execute(query.order_by(change.c.created_at.desc(), change.c.id).limit(limit).offset(offset))
     return await _with_affected_cis(conn, rows.all()), int(total or 0)
+
+
+async def recent_history_on(
+    conn: AsyncConnection, ci_ids: Sequence[UUID], since: datetime, *, exclude: UUID
+) -> tuple[int, int]:
+    """(changes implemented or failed on any of these CIs since `since`, how many of them failed)."""
+    if not ci_ids:
+        return 0, 0
+    finished = ("implemented", "failed", "reviewed", "closed")
+    query = (
+        select(change.c.id, change.c.failed_at)
+        .distinct()
+        .join(change_affected_ci, change_affected_ci.c.change_id == change.c.id)
+        .where(
+            change_affected_ci.c.ci_id.in_(list(ci_ids)),
+            change.c.id != exclude,
+            change.c.status.in_(finished),
+            change.c.updated_at >= since,
+        )
+    )
+    rows = (await conn.execute(query)).all()
+    return len(rows), sum(1 for r in rows if r.failed_at is not None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from services.change import events
 from services.change.domain import Change, ChangeType, Risk
-from services.change.store import ChangeRepository
+from services.change.risk import ImpactFacts, RiskFacts, assess_risk
+from services.change.store import ChangeRepository, recent_history_on
 from shared.errors import NotFound, PreconditionFailed
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
@@ -84,8 +85,38 @@ async def submit(cmd: Act, uow: UnitOfWork) -> Change:
     return await _act(cmd, uow, lambda c, now: c.submit(cmd.actor, now))
 
 
-async def assess(cmd: Act, risk: Risk, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now))
+class ImpactSource(Protocol):
+    async def impact_of(self, ci_ids: Sequence[UUID]) -> ImpactFacts | None: ...
+
+
+RECENT = timedelta(days=90)
+
+
+async def assess(cmd: Act, risk: Risk | None, uow: UnitOfWork, impact: ImpactSource) -> Change:
+    """Record the risk: the assessor's, or (without one) computed from impact and history, explained."""
+    if risk is not None:
+        return await _act(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now, [f"set by {cmd.actor}"]))
+    async with uow:
+        item = await ChangeRepository(uow.connection).get(cmd.change_id)
+    if item is None:
+        raise NotFound(f"change {cmd.change_id} does not exist")
+    # Asked outside the transaction: no row lock is held while another service answers.
+    facts_impact = await impact.impact_of(item.affected_ci_ids)
+    async with uow:
+        changes, failures = await recent_history_on(
+            uow.connection, item.affected_ci_ids, datetime.now(UTC) - RECENT, exclude=item.id
+        )
+    computed = assess_risk(
+        RiskFacts(
+            change_type=item.change_type,
+            affected_cis=len(item.affected_ci_ids),
+            impact=facts_impact,
+            recent_changes_on_cis=changes,
+            recent_failures_on_cis=failures,
+        )
+    )
+    reasons = [*computed.reasons, f"score {computed.score}"]
+    return await _act(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons))
 
 
 async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> Change:
