@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import AwareDatetime
 
 from services.change import store, usecases
+from services.change.calendar import schedule_ics
 from services.change.domain import Change, ChangeStatus, ChangeType
-from services.change.schemas import Assessment, ChangeCreate, ChangePage, ChangeRead, Decision, Failure, Review
+from services.change.schedule import Blackout
+from services.change.schedule import Conflict as ScheduleConflict
+from services.change.schemas import (
+    Assessment,
+    BlackoutCreate,
+    BlackoutRead,
+    ChangeCreate,
+    ChangePage,
+    ChangeRead,
+    ConflictRead,
+    Decision,
+    Failure,
+    Review,
+    ScheduleEntry,
+    ScheduleRead,
+)
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
-from shared.errors import NotFound
+from shared.errors import NotFound, RuleViolation
 from shared.http import etag, expected_version
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
@@ -172,3 +190,69 @@ async def cancel(
     change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
 ) -> ChangeRead:
     return _answer(await usecases.cancel(_act(change_id, who, if_match), uow), response)
+
+
+# ---------------------------------------------------------------------------- the schedule
+
+schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
+
+
+def _conflict(c: ScheduleConflict) -> ConflictRead:
+    return ConflictRead(severity=c.severity.value, kind=c.kind, detail=c.detail, other=c.other, ci_ids=list(c.ci_ids))
+
+
+def _blackout(b: Blackout) -> BlackoutRead:
+    return BlackoutRead(id=b.id, name=b.name, start=b.start, end=b.end, ci_ids=sorted(b.ci_ids))
+
+
+@router.get("/{change_id}/conflicts", response_model=list[ConflictRead])
+async def change_conflicts(change_id: UUID, conn: ReadConnectionDep, _: Reader) -> list[ConflictRead]:
+    item = await store.get_change(conn, change_id)
+    if item is None:
+        raise NotFound(f"change {change_id} does not exist")
+    return [_conflict(c) for c in await usecases.conflicts_of(conn, item)]
+
+
+@schedule_router.get("/schedule", response_model=ScheduleRead, responses={200: {"content": {"text/calendar": {}}}})
+async def change_schedule(
+    conn: ReadConnectionDep,
+    _: Reader,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+    fmt: Annotated[Literal["json", "ics"], Query(alias="format")] = "json",
+) -> Response | ScheduleRead:
+    if end <= start:
+        raise RuleViolation("'to' must come after 'from'", field="to")
+    if end - start > timedelta(days=366):
+        raise RuleViolation("ask for at most a year at a time", field="to")
+    changes = await store.scheduled_changes(conn, start, end)
+    blackouts = await store.blackouts_between(conn, start, end)
+    if fmt == "ics":
+        return Response(
+            schedule_ics(changes, blackouts),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="change-schedule.ics"'},
+        )
+    entries = [
+        ScheduleEntry(change=ChangeRead.of(c), conflicts=[_conflict(x) for x in await usecases.conflicts_of(conn, c)])
+        for c in changes
+    ]
+    return ScheduleRead(start=start, end=end, changes=entries, blackouts=[_blackout(b) for b in blackouts])
+
+
+@schedule_router.post("/blackouts", status_code=201, response_model=BlackoutRead)
+async def create_blackout(body: BlackoutCreate, uow: UnitOfWorkDep, who: Manager) -> BlackoutRead:
+    blackout = await usecases.add_blackout(
+        name=body.name, start=body.start, end=body.end, ci_ids=body.ci_ids, actor=who.subject, uow=uow
+    )
+    return _blackout(blackout)
+
+
+@schedule_router.get("/blackouts", response_model=list[BlackoutRead])
+async def list_blackouts(
+    conn: ReadConnectionDep,
+    _: Reader,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+) -> list[BlackoutRead]:
+    return [_blackout(b) for b in await store.blackouts_between(conn, start, end)]

@@ -38,4 +38,4 @@ def create_app(settings: ChangeSettings | None = None) -> FastAPI:
         finally:
             await client.close()
 
-    return build_app(SPEC, settings, [api.router], resources=impact_client)
+    return build_app(SPEC, settings, [api.router, api.schedule_router], resources=impact_client)

@@ -200,7 +200,10 @@ class Change:
             self.version += 1  # the vote is recorded; the change waits for the quorum
             self.updated_at = now
 
-    def schedule(self, actor: str, now: datetime) -> None:
+    def schedule(self, actor: str, now: datetime, refusals: Iterable[str] = ()) -> None:
+        """Put the change on the schedule; `refusals` (blackouts it falls in) keep it off."""
+        if reasons := list(refusals):
+            raise Conflict(f"{self.number} cannot be scheduled: " + "; ".join(reasons), refusals=reasons)
         if self.planned_start is None or self.planned_end is None:
             raise RuleViolation(
                 "a change is scheduled for its planned window: set planned_start and planned_end", field="planned_start"

@@ -111,3 +111,38 @@ class ChangeRead(ApiModel):
 
 
 ChangePage = Page[ChangeRead]
+
+
+class ConflictRead(ApiModel):
+    severity: str = Field(description="refused (a blackout) or warning (another change on the same CIs)")
+    kind: str
+    detail: str
+    other: str = Field(description="The other change's number, or the blackout's name")
+    ci_ids: list[UUID]
+
+
+class BlackoutCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=200)
+    start: AwareDatetime
+    end: AwareDatetime
+    ci_ids: list[UUID] = Field(default_factory=list, description="Empty: every CI")
+
+
+class BlackoutRead(ApiModel):
+    id: UUID
+    name: str
+    start: datetime
+    end: datetime
+    ci_ids: list[UUID]
+
+
+class ScheduleEntry(ApiModel):
+    change: ChangeRead
+    conflicts: list[ConflictRead]
+
+
+class ScheduleRead(ApiModel):
+    start: datetime
+    end: datetime
+    changes: list[ScheduleEntry]
+    blackouts: list[BlackoutRead]

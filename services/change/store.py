@@ -8,10 +8,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text, Uuid, func, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk, Vote
+from services.change.schedule import Blackout, Slot
 from shared.db import UtcDateTime, make_metadata
 from shared.errors import PreconditionFailed
 from shared.inbox import inbox_table
@@ -229,3 +244,72 @@ async def recent_history_on(
     )
     rows = (await conn.execute(query)).all()
     return len(rows), sum(1 for r in rows if r.failed_at is not None)
+
+
+# ---------------------------------------------------------------------------- the schedule
+
+blackout_window = Table(
+    "blackout_window",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("start", UtcDateTime, nullable=False, index=True),
+    Column("end", UtcDateTime, nullable=False),
+    Column("ci_ids", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+ON_THE_SCHEDULE = ("approved", "scheduled", "implementing")
+
+
+async def slots_between(conn: AsyncConnection, start: datetime, end: datetime) -> list[Slot]:
+    """Changes on the schedule (approved, scheduled, implementing) whose window overlaps [start, end)."""
+    query = select(change).where(
+        change.c.status.in_(ON_THE_SCHEDULE),
+        change.c.planned_start.is_not(None),
+        change.c.planned_start < end,
+        change.c.planned_end > start,
+    )
+    items = await _with_affected_cis(conn, (await conn.execute(query.order_by(change.c.planned_start))).all())
+    return [slot_of(i) for i in items if i.planned_start and i.planned_end]
+
+
+async def scheduled_changes(conn: AsyncConnection, start: datetime, end: datetime) -> list[Change]:
+    query = select(change).where(
+        change.c.status.in_(ON_THE_SCHEDULE),
+        change.c.planned_start.is_not(None),
+        change.c.planned_start < end,
+        change.c.planned_end > start,
+    )
+    return await _with_affected_cis(conn, (await conn.execute(query.order_by(change.c.planned_start))).all())
+
+
+def slot_of(item: Change) -> Slot:
+    assert item.planned_start is not None and item.planned_end is not None
+    return Slot(item.id, item.number, item.planned_start, item.planned_end, frozenset(item.affected_ci_ids))
+
+
+async def blackouts_between(conn: AsyncConnection, start: datetime, end: datetime) -> list[Blackout]:
+    b = blackout_window
+    rows = await conn.execute(select(b).where(b.c.start < end, b.c.end > start).order_by(b.c.start))
+    return [Blackout(r.id, r.name, r.start, r.end, frozenset(UUID(i) for i in r.ci_ids)) for r in rows]
+
+
+async def add_blackout(conn: AsyncConnection, blackout: Blackout, *, actor: str, now: datetime) -> None:
+    await conn.execute(
+        blackout_window.insert().values(
+            id=blackout.id,
+            name=blackout.name,
+            start=blackout.start,
+            end=blackout.end,
+            ci_ids=sorted(str(i) for i in blackout.ci_ids),
+            created_by=actor,
+            created_at=now,
+        )
+    )
+
+
+async def delete_blackout(conn: AsyncConnection, blackout_id: UUID) -> bool:
+    result = await conn.execute(delete(blackout_window).where(blackout_window.c.id == blackout_id))
+    return bool(result.rowcount)

@@ -8,11 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from services.change import events
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.change import events, store
 from services.change.domain import Change, ChangeType, Risk
 from services.change.risk import ImpactFacts, RiskFacts, assess_risk
-from services.change.store import ChangeRepository, recent_history_on
-from shared.errors import NotFound, PreconditionFailed
+from services.change.schedule import Blackout, Severity
+from services.change.schedule import Conflict as ScheduleConflict
+from services.change.schedule import conflicts as schedule_conflicts
+from services.change.store import ChangeRepository, blackouts_between, recent_history_on, slot_of, slots_between
+from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -125,8 +130,34 @@ async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> C
     )
 
 
+async def conflicts_of(conn: AsyncConnection, item: Change) -> list[ScheduleConflict]:
+    """What the change's window collides with: other changes on its CIs, blackout windows."""
+    if item.planned_start is None or item.planned_end is None:
+        return []
+    slot = slot_of(item)
+    others = await slots_between(conn, slot.start, slot.end)
+    blackouts = await blackouts_between(conn, slot.start, slot.end)
+    return schedule_conflicts(slot, others, blackouts)
+
+
 async def schedule(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.schedule(cmd.actor, now))
+    async with uow:
+        item = await ChangeRepository(uow.connection).get(cmd.change_id)
+        found = await conflicts_of(uow.connection, item) if item is not None else []
+    refusals = [c.detail for c in found if c.severity is Severity.REFUSED]
+    return await _act(cmd, uow, lambda c, now: c.schedule(cmd.actor, now, refusals))
+
+
+async def add_blackout(
+    *, name: str, start: datetime, end: datetime, ci_ids: Sequence[UUID], actor: str, uow: UnitOfWork
+) -> Blackout:
+    if end <= start:
+        raise RuleViolation("a blackout ends after it starts", field="end")
+    blackout = Blackout(uuid4(), name, start, end, frozenset(ci_ids))
+    async with uow:
+        await store.add_blackout(uow.connection, blackout, actor=actor, now=datetime.now(UTC))
+        await uow.commit()
+    return blackout
 
 
 async def start(cmd: Act, uow: UnitOfWork) -> Change:
