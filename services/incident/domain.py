@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
-from shared.errors import RuleViolation
+from shared.errors import InvalidTransition, RuleViolation
 
 
 class Impact(IntEnum):
@@ -64,11 +64,57 @@ def priority_for(
         raise RuleViolation(f"the priority matrix has no entry for impact {impact} and urgency {urgency}") from None
 
 
+class HoldReason(StrEnum):
+    AWAITING_CALLER = "awaiting_caller"
+    AWAITING_SUPPLIER = "awaiting_supplier"
+    AWAITING_CHANGE = "awaiting_change"
+
+
+class Action(StrEnum):
+    ASSIGN = "assign"
+    START = "start"
+    HOLD = "hold"
+    RESUME = "resume"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    CANCEL = "cancel"
+
+
+S, A = IncidentStatus, Action
+# The lifecycle as a table: status -> action -> the status it leads to. Reassigning is allowed
+# while the incident is being worked on (functional escalation), and keeps its status.
+TRANSITIONS: Final[dict[IncidentStatus, dict[Action, IncidentStatus]]] = {
+    S.NEW: {A.ASSIGN: S.ASSIGNED, A.RESOLVE: S.RESOLVED, A.CANCEL: S.CANCELLED},
+    S.ASSIGNED: {A.ASSIGN: S.ASSIGNED, A.START: S.IN_PROGRESS, A.RESOLVE: S.RESOLVED, A.CANCEL: S.CANCELLED},
+    S.IN_PROGRESS: {A.ASSIGN: S.IN_PROGRESS, A.HOLD: S.ON_HOLD, A.RESOLVE: S.RESOLVED, A.CANCEL: S.CANCELLED},
+    S.ON_HOLD: {A.RESUME: S.IN_PROGRESS, A.ASSIGN: S.ON_HOLD, A.RESOLVE: S.RESOLVED, A.CANCEL: S.CANCELLED},
+    S.RESOLVED: {A.CLOSE: S.CLOSED, A.REOPEN: S.IN_PROGRESS},
+    S.CLOSED: {},
+    S.CANCELLED: {},
+}
+
+DEFAULT_REOPEN_WINDOW: Final = timedelta(days=7)
+
+
 @dataclass(frozen=True)
 class IncidentOpened:
     """Domain event: an incident was recorded."""
 
     incident_id: UUID
+
+
+@dataclass(frozen=True)
+class IncidentChanged:
+    """Domain event: an action changed the incident; `changes` is field -> (old, new)."""
+
+    incident_id: UUID
+    action: Action
+    actor: str
+    previous_status: IncidentStatus
+    status: IncidentStatus
+    changes: dict[str, tuple[Any, Any]]
+    reason: str
 
 
 @dataclass
@@ -87,7 +133,81 @@ class Incident:
     opened_at: datetime
     updated_at: datetime
     version: int = 1
-    pending_events: list[IncidentOpened] = field(default_factory=list, compare=False, repr=False)
+    assignment_group: str | None = None
+    assignee: str | None = None
+    hold_reason: HoldReason | None = None
+    resolution_code: str | None = None
+    resolution_notes: str = ""
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    pending_events: list[IncidentOpened | IncidentChanged] = field(default_factory=list, compare=False, repr=False)
+
+    def allowed_actions(self) -> list[str]:
+        return sorted(a.value for a in TRANSITIONS[self.status])
+
+    def _act(self, action: Action, actor: str, now: datetime, reason: str = "", **values: Any) -> None:
+        target = TRANSITIONS[self.status].get(action)
+        if target is None:
+            raise InvalidTransition(action.value, self.status.value, self.allowed_actions())
+        changes: dict[str, tuple[Any, Any]] = {}
+        if target is not self.status:
+            changes["status"] = (self.status.value, target.value)
+        for name, value in values.items():
+            old = getattr(self, name)
+            if old != value:
+                changes[name] = (_plain(old), _plain(value))
+                setattr(self, name, value)
+        previous, self.status = self.status, target
+        self.version += 1
+        self.updated_at = now
+        self.pending_events.append(IncidentChanged(self.id, action, actor, previous, target, changes, reason))
+
+    def assign(self, *, group: str, assignee: str | None, actor: str, now: datetime, reason: str = "") -> None:
+        if not group.strip():
+            raise RuleViolation("an incident is assigned to a group", field="assignment_group")
+        self._act(Action.ASSIGN, actor, now, reason, assignment_group=group.strip(), assignee=assignee)
+
+    def start(self, actor: str, now: datetime) -> None:
+        first = self.first_response_at or now
+        self._act(Action.START, actor, now, first_response_at=first)
+
+    def hold(self, reason: HoldReason, actor: str, now: datetime, note: str = "") -> None:
+        self._act(Action.HOLD, actor, now, note, hold_reason=reason)
+
+    def resume(self, actor: str, now: datetime) -> None:
+        self._act(Action.RESUME, actor, now, hold_reason=None)
+
+    def resolve(self, *, code: str, notes: str, actor: str, now: datetime) -> None:
+        if not code.strip():
+            raise RuleViolation("a resolution needs a code", field="resolution_code")
+        first = self.first_response_at or now
+        self._act(
+            Action.RESOLVE,
+            actor,
+            now,
+            notes,
+            resolution_code=code,
+            resolution_notes=notes,
+            resolved_at=now,
+            first_response_at=first,
+            hold_reason=None,
+        )
+
+    def close(self, actor: str, now: datetime) -> None:
+        self._act(Action.CLOSE, actor, now, closed_at=now)
+
+    def reopen(self, reason: str, actor: str, now: datetime, window: timedelta = DEFAULT_REOPEN_WINDOW) -> None:
+        if self.status is IncidentStatus.RESOLVED and self.resolved_at and now - self.resolved_at > window:
+            raise InvalidTransition("reopen", "resolved more than the reopen window ago", ["close"])
+        if not reason.strip():
+            raise RuleViolation("say why the incident is reopened", field="reason")
+        self._act(Action.REOPEN, actor, now, reason, resolved_at=None, resolution_code=None, resolution_notes="")
+
+    def cancel(self, reason: str, actor: str, now: datetime) -> None:
+        if not reason.strip():
+            raise RuleViolation("say why the incident is cancelled", field="reason")
+        self._act(Action.CANCEL, actor, now, reason)
 
     @classmethod
     def open(
@@ -123,3 +243,12 @@ class Incident:
         )
         incident.pending_events.append(IncidentOpened(incident_id))
         return incident
+
+
+def _plain(value: Any) -> Any:
+    """A value as the history and the events record it (JSON-friendly)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    return value

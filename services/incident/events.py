@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
-from services.incident.domain import Incident, IncidentOpened
+from typing import Any
+
+from services.incident.domain import Action, Incident, IncidentChanged, IncidentOpened
 from shared.events import EventData
-from shared.events.incident import IncidentCreated
+from shared.events import incident as contracts
 
 
-def to_contract(event: IncidentOpened, incident: Incident) -> EventData:
-    return IncidentCreated(
-        incident_id=event.incident_id,
-        number=incident.number,
-        title=incident.title,
-        impact=int(incident.impact),
-        urgency=int(incident.urgency),
-        priority=incident.priority,
-        caller=incident.caller,
-        ci_id=incident.ci_id,
-        opened_at=incident.opened_at,
-    )
+def to_contract(event: IncidentOpened | IncidentChanged, incident: Incident) -> EventData:
+    if isinstance(event, IncidentOpened):
+        return contracts.IncidentCreated(
+            incident_id=event.incident_id,
+            number=incident.number,
+            title=incident.title,
+            impact=int(incident.impact),
+            urgency=int(incident.urgency),
+            priority=incident.priority,
+            caller=incident.caller,
+            ci_id=incident.ci_id,
+            opened_at=incident.opened_at,
+        )
+    common: dict[str, Any] = {
+        "incident_id": incident.id,
+        "number": incident.number,
+        "status": event.status.value,
+        "previous_status": event.previous_status.value,
+        "priority": incident.priority,
+        "actor": event.actor,
+        "occurred_at": incident.updated_at,
+        "changes": {k: list(v) for k, v in event.changes.items()},
+        "reason": event.reason,
+    }
+    if event.action is Action.ASSIGN:
+        return contracts.IncidentAssigned(
+            **common, assignment_group=incident.assignment_group or "", assignee=incident.assignee
+        )
+    if event.action is Action.RESOLVE:
+        assert incident.resolved_at is not None
+        return contracts.IncidentResolved(
+            **common,
+            resolution_code=incident.resolution_code or "",
+            resolved_at=incident.resolved_at,
+            opened_at=incident.opened_at,
+            first_response_at=incident.first_response_at,
+            ci_id=incident.ci_id,
+        )
+    if event.action is Action.CLOSE:
+        return contracts.IncidentClosed(**common)
+    if event.action is Action.REOPEN:
+        return contracts.IncidentReopened(**common)
+    hold = incident.hold_reason.value if incident.hold_reason else None
+    return contracts.IncidentStatusChanged(**common, hold_reason=hold)

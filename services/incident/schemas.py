@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
-from services.incident.domain import Channel, Impact, Incident, IncidentStatus, Urgency
+from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentStatus, Urgency
 from shared.http import ApiModel, Page
 
 
@@ -36,6 +37,15 @@ class IncidentRead(ApiModel):
     opened_at: datetime
     updated_at: datetime
     version: int
+    assignment_group: str | None
+    assignee: str | None
+    hold_reason: HoldReason | None
+    resolution_code: str | None
+    resolution_notes: str
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[str]
 
     @classmethod
     def of(cls, item: Incident) -> IncidentRead:
@@ -54,7 +64,47 @@ class IncidentRead(ApiModel):
             opened_at=item.opened_at,
             updated_at=item.updated_at,
             version=item.version,
+            assignment_group=item.assignment_group,
+            assignee=item.assignee,
+            hold_reason=item.hold_reason,
+            resolution_code=item.resolution_code,
+            resolution_notes=item.resolution_notes,
+            first_response_at=item.first_response_at,
+            resolved_at=item.resolved_at,
+            closed_at=item.closed_at,
+            allowed_actions=item.allowed_actions(),
         )
 
 
 IncidentPage = Page[IncidentRead]
+
+
+class Assignment(ApiModel):
+    assignment_group: str = Field(min_length=1, max_length=100)
+    assignee: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=2000, description="Why, when it is a reassignment")
+
+
+class Hold(ApiModel):
+    reason: HoldReason
+    note: str = Field(default="", max_length=2000)
+
+
+class Resolution(ApiModel):
+    resolution_code: str = Field(min_length=1, max_length=50, examples=["fixed", "workaround", "no_fault_found"])
+    resolution_notes: str = Field(default="", max_length=20_000)
+
+
+class Reason(ApiModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class HistoryEntry(ApiModel):
+    version: int
+    at: datetime
+    actor: str
+    action: str
+    field: str
+    old: Any
+    new: Any
+    reason: str

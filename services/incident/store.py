@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Integer, String, Table, Text, Uuid, bindparam, cast, func, literal, select
+from sqlalchemy import JSON, Column, Integer, String, Table, Text, Uuid, bindparam, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.incident.domain import Channel, Impact, Incident, IncidentStatus, Urgency
-from shared.db import UtcDateTime, make_metadata
+from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
+from shared.db import BigIntKey, UtcDateTime, make_metadata
+from shared.errors import PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import format_number, next_number, number_sequence_table, postgres_sequence
 from shared.outbox import outbox_table
@@ -37,6 +38,30 @@ incident = Table(
     Column("opened_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("assignment_group", String(100), index=True),
+    Column("assignee", String(200), index=True),
+    Column("hold_reason", String(30)),
+    Column("resolution_code", String(50)),
+    Column("resolution_notes", Text, nullable=False, server_default=""),
+    Column("first_response_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+)
+
+# Every field an action changed: who, when, old, new, why (ISO/IEC 20000-1 4.3.3 records).
+incident_history = Table(
+    "incident_history",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("incident_id", Uuid, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("field", String(50), nullable=False),
+    Column("old", JSON),
+    Column("new", JSON),
+    Column("reason", Text, nullable=False, server_default=""),
 )
 
 
@@ -79,6 +104,14 @@ def _to_row(item: Incident) -> dict[str, Any]:
         "opened_at": item.opened_at,
         "updated_at": item.updated_at,
         "version": item.version,
+        "assignment_group": item.assignment_group,
+        "assignee": item.assignee,
+        "hold_reason": item.hold_reason.value if item.hold_reason else None,
+        "resolution_code": item.resolution_code,
+        "resolution_notes": item.resolution_notes,
+        "first_response_at": item.first_response_at,
+        "resolved_at": item.resolved_at,
+        "closed_at": item.closed_at,
     }
 
 
@@ -98,6 +131,14 @@ def _to_domain(row: Any) -> Incident:
         opened_at=row.opened_at,
         updated_at=row.updated_at,
         version=row.version,
+        assignment_group=row.assignment_group,
+        assignee=row.assignee,
+        hold_reason=HoldReason(row.hold_reason) if row.hold_reason else None,
+        resolution_code=row.resolution_code,
+        resolution_notes=row.resolution_notes,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
     )
 
 
@@ -124,9 +165,40 @@ class IncidentRepository:
             item.number = format_number(NUMBER_PREFIX, await self.next_number())
             await self.add(item)
 
-    async def get(self, incident_id: UUID) -> Incident | None:
-        row = (await self._conn.execute(select(incident).where(incident.c.id == incident_id))).first()
+    async def get(self, incident_id: UUID, *, for_update: bool = False) -> Incident | None:
+        query = select(incident).where(incident.c.id == incident_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
         return _to_domain(row) if row else None
+
+    async def save(self, item: Incident, expected_version: int) -> None:
+        """Write a changed incident if nobody else did since it was read, and its field history."""
+        values = _to_row(item)
+        del values["id"], values["number"], values["opened_at"]
+        result = await self._conn.execute(
+            update(incident).where(incident.c.id == item.id, incident.c.version == expected_version).values(values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        rows = [
+            {
+                "incident_id": item.id,
+                "version": item.version,
+                "at": item.updated_at,
+                "actor": e.actor,
+                "action": e.action.value,
+                "field": name,
+                "old": old,
+                "new": new,
+                "reason": e.reason,
+            }
+            for e in item.pending_events
+            if isinstance(e, IncidentChanged)
+            for name, (old, new) in e.changes.items()
+        ]
+        if rows:
+            await self._conn.execute(incident_history.insert(), rows)
 
 
 async def get_incident(conn: AsyncConnection, incident_id: UUID) -> Incident | None:
@@ -149,3 +221,8 @@ async def list_incidents(
     total = await conn.scalar(select(func.count()).select_from(query.subquery()))
     rows = await conn.execute(query.order_by(incident.c.opened_at.desc(), incident.c.id).limit(limit).offset(offset))
     return [_to_domain(r) for r in rows], int(total or 0)
+
+
+async def history_of(conn: AsyncConnection, incident_id: UUID) -> list[Any]:
+    query = select(incident_history).where(incident_history.c.incident_id == incident_id)
+    return list(await conn.execute(query.order_by(incident_history.c.id)))

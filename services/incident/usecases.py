@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -9,6 +10,7 @@ from uuid import UUID, uuid4
 from services.incident import events
 from services.incident.domain import Channel, Impact, Incident, Urgency
 from services.incident.store import IncidentRepository
+from shared.errors import NotFound, PreconditionFailed
 from shared.uow import UnitOfWork
 
 
@@ -39,6 +41,31 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
             now=datetime.now(UTC),
         )
         await incidents.add_numbered(incident)
+        uow.emit_pending(incident, events.to_contract)
+        await uow.commit()
+    return incident
+
+
+@dataclass(frozen=True)
+class Act:
+    """An action on an incident: who, and which version they read (If-Match, optional)."""
+
+    incident_id: UUID
+    actor: str
+    expected_version: int | None = None
+
+
+async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], None]) -> Incident:
+    async with uow:
+        incidents = IncidentRepository(uow.connection)
+        incident = await incidents.get(cmd.incident_id, for_update=True)
+        if incident is None:
+            raise NotFound(f"incident {cmd.incident_id} does not exist")
+        if cmd.expected_version is not None and cmd.expected_version != incident.version:
+            raise PreconditionFailed(f"{incident.number} is at version {incident.version}, not {cmd.expected_version}")
+        read_version = incident.version
+        apply(incident, datetime.now(UTC))
+        await incidents.save(incident, read_version)
         uow.emit_pending(incident, events.to_contract)
         await uow.commit()
     return incident

@@ -12,7 +12,19 @@ from typing import Any
 from uuid import UUID
 
 from shared.events import CloudEvent
-from shared.events.incident import IncidentCreated
+from shared.events.incident import (
+    IncidentAssigned,
+    IncidentClosed,
+    IncidentCreated,
+    IncidentEvent,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentStatusChanged,
+)
+
+_LIFECYCLE = {
+    c.routing_key for c in (IncidentAssigned, IncidentStatusChanged, IncidentResolved, IncidentClosed, IncidentReopened)
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,16 @@ def incident_facts(event: CloudEvent) -> IncidentFacts | None:
             priority=created.priority,
             opened_at=created.opened_at,
             updated_at=event.time,
+        )
+    if event.routing_key in _LIFECYCLE:
+        later = event.data_as(IncidentEvent)
+        return IncidentFacts(
+            incident_id=later.incident_id,
+            number=later.number,
+            status=later.status,
+            priority=later.priority,
+            opened_at=event.time,  # used only if the created event has not arrived yet
+            updated_at=later.occurred_at,
         )
     return None
 

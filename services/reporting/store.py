@@ -73,7 +73,7 @@ async def upsert_incident(conn: AsyncConnection, facts: IncidentFacts) -> None:
     # An older event arriving late must not overwrite a newer state.
     stmt = stmt.on_conflict_do_update(
         index_elements=[incident_projection.c.incident_id],
-        set_={k: stmt.excluded[k] for k in row if k != "incident_id"},
+        set_={k: stmt.excluded[k] for k in row if k not in ("incident_id", "opened_at")},
         where=incident_projection.c.updated_at <= stmt.excluded.updated_at,
     )
     await conn.execute(stmt)

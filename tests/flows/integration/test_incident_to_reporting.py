@@ -306,3 +306,28 @@ async def test_an_outside_consumer_bound_with_hash_receives_valid_cloudevents(
     assert event.type == "itsm.incident.created.v1"
     assert event.specversion == "1.0"
     assert event.data_as(IncidentCreated).number == created["number"]
+
+
+async def test_reporting_follows_an_incident_through_its_lifecycle(
+    incident: httpx.AsyncClient, reporting: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    headers = auth("agent")
+    created = (await incident.post("/api/v1/incidents", json=INCIDENT, headers=headers)).json()
+
+    async def created_counted() -> None:
+        assert await _events_for(reporting, headers, created["id"])
+
+    await eventually(created_counted)
+    before = (await reporting.get("/api/v1/reports/incidents/summary", headers=headers)).json()
+    url = f"/api/v1/incidents/{created['id']}"
+    await incident.post(f"{url}/assign", json={"assignment_group": "ops"}, headers=headers)
+    await incident.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=headers)
+
+    async def resolved_counted() -> None:
+        summary = (await reporting.get("/api/v1/reports/incidents/summary", headers=headers)).json()
+        assert summary["by_status"].get("resolved", 0) == before["by_status"].get("resolved", 0) + 1
+        assert summary["total"] == before["total"]  # the same incident, not a new one
+
+    await eventually(resolved_counted)
+    logged = await _events_for(reporting, headers, created["id"])
+    assert [e["type"] for e in logged][-1] == "itsm.incident.resolved.v1"
