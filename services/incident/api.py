@@ -55,11 +55,25 @@ async def list_incidents(
     _: Reader,
     status: IncidentStatus | None = None,
     priority: Annotated[int | None, Query(ge=1, le=5)] = None,
+    assignment_group: Annotated[str | None, Query(max_length=100)] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    ci_id: UUID | None = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="In the title or description, or a number")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> IncidentPage:
     items, total = await store.list_incidents(
-        conn, status=status.value if status else None, priority=priority, limit=limit, offset=offset
+        conn,
+        status=status.value if status else None,
+        priority=priority,
+        limit=limit,
+        offset=offset,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        ci_id=ci_id,
+        text=q,
     )
     return IncidentPage(items=[IncidentRead.of(i) for i in items], total=total, limit=limit, offset=offset)
 

@@ -5,7 +5,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Integer, String, Table, Text, Uuid, bindparam, cast, func, literal, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
@@ -212,12 +227,31 @@ async def list_incidents(
     priority: int | None,
     limit: int,
     offset: int,
+    assignment_group: str | None = None,
+    assignee: str | None = None,
+    ci_id: UUID | None = None,
+    text: str | None = None,
 ) -> tuple[list[Incident], int]:
     query = select(incident)
     if status is not None:
         query = query.where(incident.c.status == status)
     if priority is not None:
         query = query.where(incident.c.priority == priority)
+    if assignment_group is not None:
+        query = query.where(incident.c.assignment_group == assignment_group)
+    if assignee is not None:
+        query = query.where(incident.c.assignee == assignee)
+    if ci_id is not None:
+        query = query.where(incident.c.ci_id == ci_id)
+    if text:
+        # autoescape: `%` and `_` typed by the user are characters, not wildcards.
+        query = query.where(
+            or_(
+                incident.c.title.icontains(text, autoescape=True),
+                incident.c.description.icontains(text, autoescape=True),
+                incident.c.number == text.upper(),
+            )
+        )
     total = await conn.scalar(select(func.count()).select_from(query.subquery()))
     rows = await conn.execute(query.order_by(incident.c.opened_at.desc(), incident.c.id).limit(limit).offset(offset))
     return [_to_domain(r) for r in rows], int(total or 0)

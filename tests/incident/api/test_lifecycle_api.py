@@ -101,3 +101,37 @@ async def test_a_refused_action_is_409_with_the_allowed_actions_and_stores_nothi
     )
     assert requester.status_code == 403
     assert await row_counts(incident_db, incident_history, outbox) == before
+
+
+async def test_the_list_filters_by_group_assignee_ci_and_text(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    import uuid
+
+    ann = auth("agent", subject="ann")
+    tag, ci = uuid.uuid4().hex[:8], str(uuid.uuid4())
+    body = {"caller": "c", "impact": 3, "urgency": 3}
+    first = (
+        await client.post(
+            "/api/v1/incidents", json={**body, "title": f"Printer {tag} jammed", "ci_id": ci}, headers=ann
+        )
+    ).json()
+    second = (
+        await client.post(
+            "/api/v1/incidents", json={**body, "title": "other", "description": f"see {tag}_x"}, headers=ann
+        )
+    ).json()
+    await client.post(
+        f"/api/v1/incidents/{first['id']}/assign", json={"assignment_group": f"g{tag}", "assignee": "ann"}, headers=ann
+    )
+
+    async def ids(**params: Any) -> list[str]:
+        page = (await client.get("/api/v1/incidents", params=params, headers=ann)).json()
+        return [i["id"] for i in page["items"]]
+
+    assert await ids(q=tag) == [second["id"], first["id"]]  # newest first
+    assert await ids(q=f"{tag}_") == [second["id"]]  # `_` is a character, not a wildcard
+    assert await ids(assignment_group=f"g{tag}") == [first["id"]]
+    assert await ids(ci_id=ci) == [first["id"]]
+    assert await ids(q=first["number"].lower()) == [first["id"]]
+    assert first["id"] in await ids(assignee="ann", limit=200)
