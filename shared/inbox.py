@@ -5,8 +5,7 @@ A redelivered event finds its id already there; the consumer acknowledges it and
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, func
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, MetaData, String, Table, TextClause, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import UtcDateTime
@@ -23,10 +22,22 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
+def _claim_statement(table: Table) -> TextClause:
+    # Plain SQL that PostgreSQL and SQLite (3.35+) both take. SQLAlchemy does not cache the
+    # compiled form of `insert().on_conflict_do_nothing()`, and this runs for every event.
+    return text(
+        f"INSERT INTO {table.name} (consumer, event_id, event_type) VALUES (:consumer, :event_id, :event_type) "
+        "ON CONFLICT DO NOTHING RETURNING event_id"
+    )
+
+
+_CLAIMS: dict[str, TextClause] = {}
+
+
 async def claim(conn: AsyncConnection, table: Table, *, consumer: str, event_id: str, event_type: str) -> bool:
     """Record the event as processed by `consumer`; False when it already was."""
+    stmt = _CLAIMS.get(table.name)
+    if stmt is None:
+        stmt = _CLAIMS[table.name] = _claim_statement(table)
     values = {"consumer": consumer, "event_id": event_id, "event_type": event_type}
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(values).on_conflict_do_nothing().returning(table.c.event_id)
-    return (await conn.execute(stmt)).first() is not None
+    return (await conn.execute(stmt, values)).first() is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, String, Table, Uuid, func, select
+from sqlalchemy import JSON, Column, Integer, String, Table, Uuid, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,22 +49,25 @@ def _insert(conn: AsyncConnection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+# Constant statements with bound values: SQLAlchemy does not cache `insert().on_conflict_...()`
+# and these run for every event reporting receives.
+_RECORD_EVENT = text(
+    "INSERT INTO event_log (event_id, type, source, subject, time, data) "
+    "VALUES (:event_id, :type, :source, :subject, :time, :data) ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("time", type_=UtcDateTime), bindparam("data", type_=JSON))
+
+
 async def record_event(conn: AsyncConnection, event: CloudEvent) -> bool:
     """Store the event once; False when its id is already in the log."""
-    stmt = (
-        _insert(conn)(event_log)
-        .values(
-            event_id=str(event.id),
-            type=event.type,
-            source=event.source,
-            subject=event.subject,
-            time=event.time,
-            data=event.data,
-        )
-        .on_conflict_do_nothing()
-        .returning(event_log.c.event_id)
-    )
-    return (await conn.execute(stmt)).first() is not None
+    values = {
+        "event_id": str(event.id),
+        "type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "time": event.time,
+        "data": event.data,
+    }
+    return (await conn.execute(_RECORD_EVENT, values)).first() is not None
 
 
 async def upsert_incident(conn: AsyncConnection, facts: IncidentFacts) -> None:
