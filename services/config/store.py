@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, NamedTuple
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
@@ -18,17 +18,30 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    any_,
+    bindparam,
     delete,
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
-from services.config.domain.impact import Direction, Edge, ImpactWalk, Reached
+from services.config.domain.impact import (
+    Arrival,
+    Direction,
+    Edge,
+    ImpactWalk,
+    Reached,
+    check_depth,
+    hop_types,
+    reached_by,
+)
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import BUILTIN_TYPES, BUSINESS_SERVICE, CIType
@@ -113,9 +126,12 @@ ci_relationship = Table(
     Column("id", Uuid, primary_key=True),
     Column("source_id", Uuid, nullable=False, index=True),
     Column("type", String(30), nullable=False),
-    Column("target_id", Uuid, nullable=False, index=True),
+    Column("target_id", Uuid, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("source_id", "type", "target_id", name="uq_ci_relationship_edge"),
+    # The unique index serves lookups by source; this one by target, with the type and the other
+    # end in it, so that impact analysis reads relationships from indexes alone.
+    Index("ix_ci_relationship_target_id_type_source_id", "target_id", "type", "source_id"),
 )
 
 relationship_history = Table(
@@ -280,22 +296,26 @@ class ConfigItemRepository:
         await self._conn.execute(ci_version.insert(), [_version_row(i, cause, {}) for i in items])
 
     async def matching(self, identifiers: Mapping[str, set[str]]) -> list[ConfigItem]:
-        """Non-retired CIs holding any of the given identifier values, by kind (hostname, serial, ...)."""
-        found: dict[UUID, ConfigItem] = {}
-        for kind, values in identifiers.items():
+        """Non-retired CIs holding any of the given identifier values, by kind (hostname, serial, ...):
+        first those found by the first kind given, then by the next, each kind by value."""
+        first_found: dict[UUID, tuple[int, str]] = {}
+        for position, (kind, values) in enumerate(identifiers.items()):
             column = config_item.c[kind]
-            ordered = sorted(values)
-            for start in range(0, len(ordered), 1000):
-                query = select(config_item).where(column.in_(ordered[start : start + 1000]), _NOT_RETIRED)
-                for row in await self._conn.execute(query):
-                    found.setdefault(row.id, _to_domain(row))
-        return list(found.values())
+            for condition in _among(self._conn, column, sorted(values)):
+                for row in await self._conn.execute(select(config_item.c.id, column).where(condition, _NOT_RETIRED)):
+                    first_found.setdefault(row[0], (position, row[1]))
+        found = [_to_domain(row) for row in await self._rows_with_ids(first_found)]
+        return sorted(found, key=lambda item: first_found[item.id])
+
+    async def _rows_with_ids(self, ids: Iterable[UUID]) -> list[Any]:
+        rows: list[Any] = []
+        for condition in _among(self._conn, config_item.c.id, list(ids)):
+            rows.extend(await self._conn.execute(select(config_item).where(condition)))
+        return rows
 
     async def mark_seen(self, ids: Sequence[UUID], at: datetime, source: str) -> None:
-        for chunk in _chunks(list(ids)):
-            await self._conn.execute(
-                update(config_item).where(config_item.c.id.in_(chunk)).values(last_seen_at=at, last_seen_by=source)
-            )
+        for condition in _among(self._conn, config_item.c.id, list(ids)):
+            await self._conn.execute(update(config_item).where(condition).values(last_seen_at=at, last_seen_by=source))
 
     async def next_number(self) -> int:
         return await next_number(self._conn, "ci")
@@ -311,8 +331,8 @@ class ConfigItemRepository:
 
     async def save(self, item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> None:
         """Write a changed item, if nobody else changed it since it was read (its previous version)."""
-        values = _to_row(item)
-        del values["id"], values["number"], values["created_at"]
+        values = _saved_values(item)
+        del values["id"]
         try:
             result = await self._conn.execute(
                 update(config_item)
@@ -325,6 +345,50 @@ class ConfigItemRepository:
             raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
         await self._record_version(item, cause, changes)
 
+    async def save_many(self, saved: Sequence[tuple[ConfigItem, dict[str, Any]]], cause: Cause) -> None:
+        """`save` for many items (a discovery run): the same checks and rows, in a few statements.
+
+        The items' previous versions are checked in one query, which on PostgreSQL also locks the
+        rows, so nobody can change them between the check and the update; then one UPDATE and one
+        INSERT of the versions, each executed for all. Should the UPDATE break the hostname index,
+        the items are saved one by one instead, which reports the one at fault as `save` does."""
+        if not saved:
+            return
+        if self._conn.dialect.name != "postgresql":
+            for item, changes in saved:
+                await self.save(item, cause, changes)
+            return
+        current: dict[UUID, int] = {}
+        for condition in _among(self._conn, config_item.c.id, [item.id for item, _ in saved]):
+            # In id order, so that two runs saving overlapping CIs take their locks in the same order.
+            query = (
+                select(config_item.c.id, config_item.c.version)
+                .where(condition)
+                .order_by(config_item.c.id)
+                .with_for_update()
+            )
+            current.update((row[0], row[1]) for row in await self._conn.execute(query))
+        for item, _ in saved:
+            if current.get(item.id) != item.version - 1:
+                raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        rows = [
+            {f"b_{k}": v for k, v in _saved_values(item).items()} | {"b_previous": item.version - 1}
+            for item, _ in saved
+        ]
+        statement = (
+            update(config_item)
+            .where(config_item.c.id == bindparam("b_id"), config_item.c.version == bindparam("b_previous"))
+            .values({k: bindparam(f"b_{k}") for k in _saved_values(saved[0][0]) if k != "id"})
+        )
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(statement, rows)
+        except IntegrityError:
+            for item, changes in saved:
+                await self.save(item, cause, changes)
+            return
+        await self._conn.execute(ci_version.insert(), [_version_row(item, cause, changes) for item, changes in saved])
+
     async def _record_version(self, item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> None:
         await self._conn.execute(ci_version.insert().values(_version_row(item, cause, changes)))
 
@@ -336,12 +400,7 @@ class ConfigItemRepository:
         return _to_domain(row) if row else None
 
     async def existing(self, ids: Iterable[UUID]) -> dict[UUID, ConfigItem]:
-        wanted = list(set(ids))
-        found: dict[UUID, ConfigItem] = {}
-        for chunk in _chunks(wanted):
-            for row in await self._conn.execute(select(config_item).where(config_item.c.id.in_(chunk))):
-                found[row.id] = _to_domain(row)
-        return found
+        return {row.id: _to_domain(row) for row in await self._rows_with_ids(set(ids))}
 
     async def holder_of_hostname(self, hostname: str) -> ConfigItem | None:
         """The CI that holds `hostname` (see `domain.hostname_claim`), if any."""
@@ -366,6 +425,24 @@ def _version_row(item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> dic
 def _chunks(ids: Sequence[UUID], size: int = 1000) -> Iterable[Sequence[UUID]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def _among(conn: AsyncConnection, column: ColumnElement[Any], values: Sequence[Any]) -> Iterable[ColumnElement[bool]]:
+    """`column IN values` in as few conditions as the database allows: on PostgreSQL one, the values
+    in one array parameter (one statement, prepared once, whatever their number); elsewhere one per
+    1,000 values (SQLite limits the parameters of a statement)."""
+    if conn.dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        return
+    for start in range(0, len(values), 1000):
+        yield column.in_(values[start : start + 1000])
+
+
+def _saved_values(item: ConfigItem) -> dict[str, Any]:
+    """The row of `item` as `save` writes it: its id (to find it) and every column that may change."""
+    values = _to_row(item)
+    del values["number"], values["created_at"]
+    return values
 
 
 async def get_config_item(conn: AsyncConnection, ci_id: UUID) -> ConfigItem | None:
@@ -451,6 +528,40 @@ class RelationshipRepository:
         row = (await self._conn.execute(query)).first()
         return _relationship_of(row) if row else None
 
+    async def existing(self, edges: Iterable[tuple[UUID, RelationshipType, UUID]]) -> set[tuple[UUID, str, UUID]]:
+        """Those of the given (source, type, target) relationships that exist (`find` for many)."""
+        wanted = {(source, kind.value, target) for source, kind, target in edges}
+        if not wanted:
+            return set()
+        r = ci_relationship
+        kinds = [r.c.type.in_(sorted({kind for _, kind, _ in wanted}))]
+        found: set[tuple[UUID, str, UUID]] = set()
+        for condition in _among(self._conn, r.c.source_id, sorted({source for source, _, _ in wanted})):
+            rows = await self._conn.execute(select(r.c.source_id, r.c.type, r.c.target_id).where(condition, *kinds))
+            found.update(edge for edge in ((row[0], row[1], row[2]) for row in rows) if edge in wanted)
+        return found
+
+    async def add_many(self, relationships: Sequence[Relationship], cause: Cause) -> None:
+        """`add` for many, in two statements."""
+        if not relationships:
+            return
+        await self._conn.execute(
+            ci_relationship.insert(),
+            [
+                {
+                    "id": r.id,
+                    "source_id": r.source_id,
+                    "type": r.type.value,
+                    "target_id": r.target_id,
+                    "created_at": r.created_at,
+                }
+                for r in relationships
+            ],
+        )
+        await self._conn.execute(
+            relationship_history.insert(), [_history_row(r, "added", cause, r.created_at) for r in relationships]
+        )
+
     async def add(self, relationship: Relationship, cause: Cause) -> None:
         await self._conn.execute(
             ci_relationship.insert().values(
@@ -468,20 +579,22 @@ class RelationshipRepository:
         await self._record(relationship, "removed", cause, now)
 
     async def _record(self, relationship: Relationship, action: str, cause: Cause, now: datetime) -> None:
-        await self._conn.execute(
-            relationship_history.insert().values(
-                id=uuid4(),
-                relationship_id=relationship.id,
-                action=action,
-                source_id=relationship.source_id,
-                type=relationship.type.value,
-                target_id=relationship.target_id,
-                recorded_at=now,
-                actor=cause.actor,
-                cause_kind=cause.kind,
-                cause_reference=cause.reference,
-            )
-        )
+        await self._conn.execute(relationship_history.insert().values(_history_row(relationship, action, cause, now)))
+
+
+def _history_row(relationship: Relationship, action: str, cause: Cause, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid4(),
+        "relationship_id": relationship.id,
+        "action": action,
+        "source_id": relationship.source_id,
+        "type": relationship.type.value,
+        "target_id": relationship.target_id,
+        "recorded_at": now,
+        "actor": cause.actor,
+        "cause_kind": cause.kind,
+        "cause_reference": cause.reference,
+    }
 
 
 async def relationships_of(conn: AsyncConnection, ci_id: UUID) -> list[Relationship]:
@@ -494,11 +607,107 @@ async def relationships_of(conn: AsyncConnection, ci_id: UUID) -> list[Relations
 
 
 async def walk(conn: AsyncConnection, root: UUID, direction: Direction, depth: int) -> list[Reached]:
-    """Impact analysis from `root`: one query per level, whatever the database."""
+    """Impact analysis from `root`, one query per level, whatever the database: on PostgreSQL each
+    query follows only the relationships impact flows along and picks the way each new CI was
+    first reached (`_next_level`); elsewhere `ImpactWalk` takes every relationship touching the
+    level and does the rest. Both give the same result."""
+    if conn.dialect.name == "postgresql":
+        arrivals, _ = await _walk_in_postgresql(conn, root, direction, depth, with_summaries=False)
+        return reached_by(root, arrivals)
     impact = ImpactWalk(root, direction, depth)
     while frontier := impact.frontier:
         impact.advance(await edges_touching(conn, frontier))
     return impact.result()
+
+
+class Summary(NamedTuple):
+    """What an impact answer shows of a CI."""
+
+    id: UUID
+    number: str
+    name: str
+    type: str
+    status: str
+    criticality: int
+
+
+async def impact(
+    conn: AsyncConnection, root: UUID, direction: Direction, depth: int
+) -> tuple[list[Arrival], dict[UUID, Summary]]:
+    """What an impact answer needs: how `walk` first reached each CI (nearest first, then by id; a
+    CI's path is the path to the CI it was reached from, plus that step), and the summary of each
+    reached CI that exists. On PostgreSQL the summaries come with the levels, in the same queries."""
+    if conn.dialect.name == "postgresql":
+        return await _walk_in_postgresql(conn, root, direction, depth, with_summaries=True)
+    arrivals = [
+        Arrival(r.ci_id, r.distance, r.path[-1].from_id, r.path[-1].type, r.path[-1].relationship_reversed)
+        for r in await walk(conn, root, direction, depth)
+    ]
+    return arrivals, await summaries(conn, [a.ci_id for a in arrivals])
+
+
+def _next_level(direction: Direction, *, with_summaries: bool) -> TextClause:
+    """The CIs that impact reaches in one step from the CIs `:frontier`, each once, with the way
+    `ImpactWalk` would take to it among several: from the lowest CI id, then by relationship type,
+    source id and target id (UUIDs order here as in Python; the type by bytes, as `str` does)."""
+    to_source, to_target = hop_types(direction)
+
+    def of_types(kinds: frozenset[RelationshipType]) -> str:
+        return f"r.type IN ({', '.join(repr(k.value) for k in sorted(kinds))})" if kinds else "false"
+
+    level = f"""
+        SELECT DISTINCT ON (hop.id) hop.id, hop.from_id, hop.type, hop.reversed
+        FROM unnest(CAST(:frontier AS uuid[])) AS frontier(id) CROSS JOIN LATERAL (
+            SELECT r.source_id AS id, frontier.id AS from_id, r.type, r.source_id, r.target_id, true AS reversed
+            FROM ci_relationship AS r WHERE r.target_id = frontier.id AND {of_types(to_source)}
+            UNION ALL
+            SELECT r.target_id, frontier.id, r.type, r.source_id, r.target_id, false
+            FROM ci_relationship AS r WHERE r.source_id = frontier.id AND {of_types(to_target)}
+        ) AS hop
+        ORDER BY hop.id, hop.from_id, hop.type COLLATE "C", hop.source_id, hop.target_id
+    """
+    if not with_summaries:
+        return text(level)
+    return text(
+        f"""
+        SELECT hop.id, hop.from_id, hop.type, hop.reversed, ci.number, ci.name, ci.type, ci.status, ci.criticality
+        FROM ({level}) AS hop LEFT JOIN config_item AS ci ON ci.id = hop.id
+        ORDER BY hop.id
+        """
+    )
+
+
+_NEXT_LEVEL: Final = {
+    (direction, with_summaries): _next_level(direction, with_summaries=with_summaries)
+    for direction in Direction
+    for with_summaries in (False, True)
+}
+_RELATIONSHIP_TYPES: Final = {kind.value: kind for kind in RelationshipType}
+
+
+async def _walk_in_postgresql(
+    conn: AsyncConnection, root: UUID, direction: Direction, depth: int, *, with_summaries: bool
+) -> tuple[list[Arrival], dict[UUID, Summary]]:
+    check_depth(depth)
+    query, types = _NEXT_LEVEL[direction, with_summaries], _RELATIONSHIP_TYPES
+    seen = {root}
+    arrivals: list[Arrival] = []
+    found: dict[UUID, Summary] = {}
+    frontier = [root]
+    for distance in range(1, depth + 1):
+        # A level comes ordered by CI id; the CIs reached before are dropped here.
+        result = await conn.execute(query, {"frontier": frontier})
+        rows = [row for row in result.tuples().all() if row[0] not in seen]
+        if not rows:
+            break
+        arrivals += [Arrival(row[0], distance, row[1], types[row[2]], row[3]) for row in rows]
+        if with_summaries:
+            for row in rows:
+                if row[4] is not None:
+                    found[row[0]] = Summary(row[0], row[4], row[5], row[6], row[7], row[8])
+        frontier = [row[0] for row in rows]
+        seen.update(frontier)
+    return arrivals, found
 
 
 async def edges_touching(conn: AsyncConnection, ids: Sequence[UUID]) -> list[Edge]:
@@ -514,6 +723,16 @@ async def edges_touching(conn: AsyncConnection, ids: Sequence[UUID]) -> list[Edg
             Edge(row.source_id, RelationshipType(row.type), row.target_id) for row in await conn.execute(query)
         )
     return edges
+
+
+async def summaries(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, Summary]:
+    """The summaries of the CIs with these ids that exist, by id."""
+    c = config_item
+    columns = (c.c.id, c.c.number, c.c.name, c.c.type, c.c.status, c.c.criticality)
+    found: dict[UUID, Summary] = {}
+    for condition in _among(conn, c.c.id, list(set(ids))):
+        found.update((row[0], Summary(*row)) for row in await conn.execute(select(*columns).where(condition)))
+    return found
 
 
 async def business_services_among(conn: AsyncConnection, ids: Sequence[UUID]) -> set[UUID]:

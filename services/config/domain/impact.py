@@ -5,7 +5,9 @@ fail". Which way impact flows depends on the relationship: if B fails, A is affe
 A depends_on B or A runs_on B; a group is affected when its member fails (member_of); a
 connection affects both ends; a backup does not affect what it backs up. The walk is breadth
 first, so each CI is reached by a shortest path; cycles end where a CI was already reached.
-The store feeds it the relationships that touch each level, so any database serves.
+The store feeds it the relationships that touch each level, so any database serves. A database
+that can do more of a level itself (PostgreSQL) follows only the relationships of `hop_types`
+and tells how each new CI was first reached (`Arrival`); `reached_by` makes the same result.
 """
 
 from __future__ import annotations
@@ -36,14 +38,14 @@ _TARGET_AFFECTS_SOURCE: Final[dict[RelationshipType, bool | None]] = {
 MAX_DEPTH: Final = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     source_id: UUID
     type: RelationshipType
     target_id: UUID
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One hop of a path: from `from_id` to `to_id` along a relationship of `type`."""
 
@@ -53,7 +55,7 @@ class Step:
     relationship_reversed: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reached:
     ci_id: UUID
     distance: int
@@ -76,10 +78,52 @@ def _next_hops(edge: Edge, node: UUID, direction: Direction) -> list[tuple[UUID,
     return hops
 
 
+def check_depth(depth: int) -> None:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be from 1 to {MAX_DEPTH}")
+
+
+def hop_types(direction: Direction) -> tuple[frozenset[RelationshipType], frozenset[RelationshipType]]:
+    """The relationship types the walk follows from a relationship's target to its source, and from
+    its source to its target (what `_next_hops` does, as sets a database query can use)."""
+    source, target = UUID(int=1), UUID(int=2)
+    to_source = frozenset(t for t in RelationshipType if _next_hops(Edge(source, t, target), target, direction))
+    to_target = frozenset(t for t in RelationshipType if _next_hops(Edge(source, t, target), source, direction))
+    return to_source, to_target
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """How the walk first reached a CI: at `distance`, from `from_id` (reached at `distance - 1`)
+    along a relationship of `type`; among equally short ways the one `ImpactWalk` takes: from the
+    lowest `from_id`, then by relationship type, source id and target id."""
+
+    ci_id: UUID
+    distance: int
+    from_id: UUID
+    type: RelationshipType
+    relationship_reversed: bool
+
+
+def reached_by(root: UUID, arrivals: Iterable[Arrival]) -> list[Reached]:
+    """The walk's result (as `ImpactWalk.result`) from how each CI was first reached: each path is
+    the path to the CI it came from plus one step."""
+    paths: dict[UUID, tuple[Step, ...]] = {root: ()}
+    reached: list[Reached] = []
+    for arrival in sorted(arrivals, key=lambda a: a.distance):
+        path = (
+            *paths[arrival.from_id],
+            Step(arrival.from_id, arrival.ci_id, arrival.type, arrival.relationship_reversed),
+        )
+        paths[arrival.ci_id] = path
+        reached.append(Reached(arrival.ci_id, arrival.distance, path))
+    # UUIDs order as their text does (fixed-width hex), and comparing the integers is cheaper.
+    return sorted(reached, key=lambda r: (r.distance, r.ci_id.int))
+
+
 class ImpactWalk:
     def __init__(self, root: UUID, direction: Direction, depth: int) -> None:
-        if not 1 <= depth <= MAX_DEPTH:
-            raise ValueError(f"depth must be from 1 to {MAX_DEPTH}")
+        check_depth(depth)
         self.root = root
         self.direction = direction
         self.depth = depth

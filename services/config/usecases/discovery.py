@@ -154,8 +154,8 @@ class _Reconciler:
                 continue
             updated.append((match, changes))
             self.report.items.append(ItemReport(observed.key, Outcome.UPDATED, match.id, match.number, changes=changes))
-        for item, changes in updated:
-            await self.items.save(item, self.cause, changes)
+        await self.items.save_many(updated, self.cause)
+        for item, _ in updated:
             self.uow.emit_pending(item, events.to_contract)
         created = await self._create(to_create, now)
         await self.items.mark_seen([*seen, *(c.id for c in created)], now, self.run.source)
@@ -236,6 +236,7 @@ class _Reconciler:
     async def reconcile_relationships(self) -> None:
         relationships = RelationshipRepository(self.uow.connection)
         now = utc_now()
+        wanted: list[tuple[UUID, RelationshipType, UUID]] = []
         for observed in self.run.relationships:
             source, target = self.by_key.get(observed.source_key), self.by_key.get(observed.target_key)
             if source is None or target is None:
@@ -250,14 +251,21 @@ class _Reconciler:
             if kind is RelationshipType.SUPPORTED_BY or source == target:
                 self.report.relationship_errors.append(f"{observed.source_key} {observed.type}: not between two CIs")
                 continue
-            if await relationships.find(source, kind, target) is not None:
+            wanted.append((source, kind, target))
+        # Those already recorded in one query, not one each; one observed twice is added once.
+        known = await relationships.existing(wanted)
+        added: list[Relationship] = []
+        for source, kind, target in wanted:
+            if (source, kind.value, target) in known:
                 continue
+            known.add((source, kind.value, target))
             relationship = Relationship.link(
                 relationship_id=uuid4(), source_id=source, kind=kind, target_id=target, now=now
             )
-            await relationships.add(relationship, self.cause)
+            added.append(relationship)
             self.uow.emit(events.relationship_changed(relationship, "added", self.cause, now), subject=str(source))
             self.report.relationships_added += 1
+        await relationships.add_many(added, self.cause)
 
 
 def _stored_report(report: RunReport) -> dict[str, Any]:
