@@ -924,6 +924,7 @@ async def controlled_changed_without_change(conn: AsyncConnection, *, limit: int
             ci_version.c.actor,
             ci_version.c.cause_kind,
             ci_version.c.changes,
+            ci_version.c.snapshot,
             config_item.c.number,
             config_item.c.name,
         )

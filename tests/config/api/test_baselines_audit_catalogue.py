@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
-from services.config.store import config_item
+from services.config.store import ci_version, config_item
 from shared.db import create_engine
 from tests.conftest import running
 
@@ -160,3 +160,29 @@ async def test_the_service_catalogue_lists_business_services_with_what_supports_
     detail = (await client.get(f"/api/v1/services/{service['id']}", headers=auth("requester"))).json()
     assert [s["ci"]["id"] for s in detail["supporting"]] == [db["id"]]
     assert (await client.get(f"/api/v1/services/{db['id']}", headers=headers)).status_code == 404
+
+
+async def test_the_audit_lists_a_controlled_ci_changed_by_something_other_than_a_change(
+    client: httpx.AsyncClient, headers: dict[str, str], config_db: str
+) -> None:
+    ci = await make(client, headers, name=f"ctl-{uuid.uuid4().hex[:6]}", controlled=True)
+    engine = create_engine(config_db)
+    async with engine.begin() as conn:  # a version made around change control (say, by hand in the database)
+        snapshot = {**ci, "owner": "someone", "version": 2}
+        await conn.execute(
+            ci_version.insert().values(
+                ci_id=uuid.UUID(ci["id"]),
+                version=2,
+                recorded_at=datetime.now(UTC),
+                actor="dba",
+                cause_kind="manual",
+                cause_reference=None,
+                changes={"owner": {"old": None, "new": "someone"}},
+                snapshot=snapshot,
+            )
+        )
+    await engine.dispose()
+    r = await client.get("/api/v1/audit", headers=headers)
+    assert r.status_code == 200, r.text
+    [edit] = [e for e in r.json()["controlled_changed_without_change"] if e["ci_id"] == ci["id"]]
+    assert (edit["actor"], edit["cause_kind"], edit["version"]) == ("dba", "manual", 2)
