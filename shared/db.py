@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy.ext.asyncio as sa_asyncio
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData, TypeDecorator, event, exc
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData, Select, TypeDecorator, event, exc, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -111,3 +111,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def page(
+    conn: AsyncConnection, query: Select[Any], *order_by: Any, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of `query` in a stable order, and how many rows the whole query has."""
+    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await conn.execute(query.order_by(*order_by).limit(limit).offset(offset))
+    return list(rows), int(total or 0)

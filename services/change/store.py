@@ -19,7 +19,6 @@ from sqlalchemy import (
     Text,
     Uuid,
     delete,
-    func,
     select,
     update,
 )
@@ -27,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk, Vote
 from services.change.schedule import Blackout, Slot
-from shared.db import UtcDateTime, make_metadata
+from shared.db import UtcDateTime, make_metadata, page
 from shared.errors import PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
@@ -219,9 +218,8 @@ async def list_changes(
         query = query.where(change.c.status == status)
     if change_type is not None:
         query = query.where(change.c.type == change_type)
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(change.c.created_at.desc(), change.c.id).limit(limit).offset(offset))
-    return await _with_affected_cis(conn, rows.all()), int(total or 0)
+    rows, total = await page(conn, query, change.c.created_at.desc(), change.c.id, limit=limit, offset=offset)
+    return await _with_affected_cis(conn, rows), total
 
 
 async def recent_history_on(

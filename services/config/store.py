@@ -45,7 +45,7 @@ from services.config.domain.impact import (
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import BUILTIN_TYPES, BUSINESS_SERVICE, CIType
-from shared.db import UtcDateTime, make_metadata
+from shared.db import UtcDateTime, make_metadata, page
 from shared.errors import Conflict, PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
@@ -472,18 +472,14 @@ async def list_config_items(
     if q:
         # autoescape: a `%` or `_` typed by the user is a character, not a wildcard.
         query = query.where(config_item.c.name.icontains(q, autoescape=True))
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(
-        query.order_by(config_item.c.created_at.desc(), config_item.c.id).limit(limit).offset(offset)
-    )
-    return [_to_domain(r) for r in rows], int(total or 0)
+    rows, total = await page(conn, query, config_item.c.created_at.desc(), config_item.c.id, limit=limit, offset=offset)
+    return [_to_domain(r) for r in rows], total
 
 
 async def list_versions(conn: AsyncConnection, ci_id: UUID, *, limit: int, offset: int) -> tuple[list[Any], int]:
     query = select(ci_version).where(ci_version.c.ci_id == ci_id)
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(ci_version.c.version.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    rows, total = await page(conn, query, ci_version.c.version.desc(), limit=limit, offset=offset)
+    return rows, total
 
 
 async def snapshot_as_of(conn: AsyncConnection, ci_id: UUID, at: datetime) -> dict[str, Any] | None:
@@ -815,9 +811,8 @@ async def list_runs(conn: AsyncConnection, *, source: str | None, limit: int, of
     )
     if source is not None:
         query = query.where(discovery_run.c.source == source)
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(discovery_run.c.started_at.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    rows, total = await page(conn, query, discovery_run.c.started_at.desc(), limit=limit, offset=offset)
+    return rows, total
 
 
 # ---------------------------------------------------------------------------- baselines and audit
@@ -866,9 +861,7 @@ async def baseline_snapshots(conn: AsyncConnection, baseline_id: UUID) -> dict[s
 
 
 async def list_baselines(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Any], int]:
-    total = await conn.scalar(select(func.count()).select_from(baseline))
-    rows = await conn.execute(select(baseline).order_by(baseline.c.created_at.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    return await page(conn, select(baseline), baseline.c.created_at.desc(), limit=limit, offset=offset)
 
 
 async def items_by_query(
@@ -941,9 +934,8 @@ async def business_services(conn: AsyncConnection, *, limit: int, offset: int) -
     query = select(config_item).where(
         config_item.c.type == BUSINESS_SERVICE, config_item.c.status != CIStatus.RETIRED.value
     )
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(config_item.c.name).limit(limit).offset(offset))
-    return [_to_domain(r) for r in rows], int(total or 0)
+    rows, total = await page(conn, query, config_item.c.name, limit=limit, offset=offset)
+    return [_to_domain(r) for r in rows], total
 
 
 async def member_counts(conn: AsyncConnection, service_ids: Sequence[UUID]) -> dict[UUID, int]:

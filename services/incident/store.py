@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
-from shared.db import BigIntKey, UtcDateTime, make_metadata
+from shared.db import BigIntKey, UtcDateTime, make_metadata, page
 from shared.errors import PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import format_number, next_number, number_sequence_table, postgres_sequence
@@ -252,9 +252,8 @@ async def list_incidents(
                 incident.c.number == text.upper(),
             )
         )
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(incident.c.opened_at.desc(), incident.c.id).limit(limit).offset(offset))
-    return [_to_domain(r) for r in rows], int(total or 0)
+    rows, total = await page(conn, query, incident.c.opened_at.desc(), incident.c.id, limit=limit, offset=offset)
+    return [_to_domain(r) for r in rows], total
 
 
 async def history_of(conn: AsyncConnection, incident_id: UUID) -> list[Any]:

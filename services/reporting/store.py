@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.projections import IncidentFacts
-from shared.db import UtcDateTime, make_metadata
+from shared.db import UtcDateTime, make_metadata, page
 from shared.events import CloudEvent
 from shared.inbox import inbox_table
 from shared.numbering import number_sequence_table
@@ -104,9 +104,8 @@ async def list_events(
         query = query.where(event_log.c.time >= since)
     if until is not None:
         query = query.where(event_log.c.time < until)
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(event_log.c.time, event_log.c.event_id).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    rows, total = await page(conn, query, event_log.c.time, event_log.c.event_id, limit=limit, offset=offset)
+    return list(rows), total
 
 
 async def incident_counts(conn: AsyncConnection) -> list[tuple[str, int, int]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Integer, String, Table, Uuid, func, select
+from sqlalchemy import Column, Integer, String, Table, Uuid, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain import RiskRating, Supplier, SupplierCategory, SupplierStatus, name_key
-from shared.db import UtcDateTime, make_metadata
+from shared.db import UtcDateTime, make_metadata, page
 from shared.errors import Conflict
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
@@ -115,6 +115,5 @@ async def list_suppliers(
         query = query.where(supplier.c.status == status)
     if category is not None:
         query = query.where(supplier.c.category == category)
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await conn.execute(query.order_by(supplier.c.created_at.desc(), supplier.c.id).limit(limit).offset(offset))
-    return [_to_domain(r) for r in rows], int(total or 0)
+    rows, total = await page(conn, query, supplier.c.created_at.desc(), supplier.c.id, limit=limit, offset=offset)
+    return [_to_domain(r) for r in rows], total
