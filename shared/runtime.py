@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db import create_engine
 from shared.messaging import BrokerConnection, EventConsumer, EventPublisher, Handler
 from shared.outbox import OutboxRelay
+from shared.periodic import PeriodicJob, PeriodicRunner
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
 
@@ -35,6 +36,8 @@ class ServiceSpec:
     version: str = "0.1.0"
     bulk_paths: tuple[str, ...] = ()
     """Path prefixes that take large bodies (up to `max_bulk_body_bytes`)."""
+    periodic: tuple[PeriodicJob, ...] = ()
+    """Scheduled jobs (watchers) the worker runs; see shared.periodic."""
 
     @property
     def outbox(self) -> Table:
@@ -74,6 +77,9 @@ class ServiceRuntime:
                 max_attempts=settings.max_delivery_attempts,
                 retry_delay_ms=settings.retry_delay_ms,
             )
+        self.periodic = PeriodicRunner(
+            spec.periodic, unit_of_work=self.unit_of_work, engine=self.engine, settings=settings
+        )
         self.accepting = False
 
     def unit_of_work(self) -> UnitOfWork:
@@ -85,12 +91,14 @@ class ServiceRuntime:
             self.relay.start()
             if self.consumer is not None:
                 self.consumer.start()
+            self.periodic.start()
         self.accepting = True
         log.info("%s started", self.spec.name)
 
     async def stop(self) -> None:
         """Drain: stop consuming and finish in-hand deliveries, flush the relay, then close."""
         self.accepting = False
+        await self.periodic.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         await self.relay.stop()

@@ -1,0 +1,230 @@
+"""A service's local copy of the CIs it references, kept current from config's CI events.
+
+Incidents, changes and contracts name CIs. Asking config over HTTP on every write would couple
+their availability to config's; instead each service mounts this small table and its handlers:
+
+    ci_read_model = CIReadModel(metadata)                  # in store.py
+    HANDLERS = {**ci_read_model.handlers, ...}             # in worker.py
+    create_ci_read_model_tables()                          # in the service's migration
+    record = await ci_read_model.get(conn, ci_id)          # in a use case
+
+Events may arrive late or twice: a row only moves forward (a higher CI version wins), so a
+stale `ci.updated.v1` never undoes a newer one. Relationships are kept too (from
+`ci.relationship_changed.v1`), so a service can tell which of its CIs depend on each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import UtcDateTime
+from shared.events import CloudEvent
+from shared.events.config import ConfigItemCreated, ConfigItemRetired, ConfigItemUpdated, RelationshipChanged
+from shared.messaging import Handler
+from shared.uow import UnitOfWork
+
+RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class CIRecord:
+    """What a service knows of a CI without asking config."""
+
+    id: UUID
+    number: str
+    name: str
+    type: str
+    status: str
+    criticality: int
+    service_id: UUID | None
+    supplier_id: UUID | None
+    version: int
+
+    @property
+    def retired(self) -> bool:
+        return self.status == RETIRED
+
+
+def _ci_table(metadata: MetaData) -> Table:
+    return Table(
+        "ci_read_model",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("number", String(20), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("type", String(100), nullable=False),
+        Column("status", String(30), nullable=False),
+        Column("criticality", Integer, nullable=False),
+        Column("service_id", Uuid, index=True),
+        Column("supplier_id", Uuid, index=True),
+        Column("version", Integer, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+def _relationship_table(metadata: MetaData) -> Table:
+    return Table(
+        "ci_relationship_read_model",
+        metadata,
+        Column("id", Uuid, primary_key=True),
+        Column("source_id", Uuid, nullable=False, index=True),
+        Column("type", String(50), nullable=False),
+        Column("target_id", Uuid, nullable=False, index=True),
+    )
+
+
+class CIReadModel:
+    def __init__(self, metadata: MetaData) -> None:
+        self.cis = _ci_table(metadata)
+        self.relationships = _relationship_table(metadata)
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]:
+        """The consumed routing keys -> handlers, to merge into a service's HANDLERS."""
+        return {
+            ConfigItemCreated.routing_key: self._on_created,
+            ConfigItemUpdated.routing_key: self._on_updated,
+            ConfigItemRetired.routing_key: self._on_retired,
+            RelationshipChanged.routing_key: self._on_relationship_changed,
+        }
+
+    async def get(self, conn: AsyncConnection, ci_id: UUID) -> CIRecord | None:
+        row = (await conn.execute(select(self.cis).where(self.cis.c.id == ci_id))).mappings().first()
+        return _record(row) if row is not None else None
+
+    async def get_many(self, conn: AsyncConnection, ci_ids: Iterable[UUID]) -> dict[UUID, CIRecord]:
+        ids = list(set(ci_ids))
+        if not ids:
+            return {}
+        rows = (await conn.execute(select(self.cis).where(self.cis.c.id.in_(ids)))).mappings()
+        return {row["id"]: _record(row) for row in rows}
+
+    async def neighbours(self, conn: AsyncConnection, ci_ids: Iterable[UUID]) -> set[tuple[UUID, UUID]]:
+        """The relationships touching these CIs, as (source, target) pairs, whatever their type."""
+        ids = list(set(ci_ids))
+        if not ids:
+            return set()
+        t = self.relationships
+        rows = await conn.execute(
+            select(t.c.source_id, t.c.target_id).where(or_(t.c.source_id.in_(ids), t.c.target_id.in_(ids)))
+        )
+        return {(row.source_id, row.target_id) for row in rows}
+
+    async def upsert(self, conn: AsyncConnection, values: dict[str, Any]) -> None:
+        """Insert the CI, or move it forward when `values` carries a newer version."""
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(self.cis).values(**values)
+        fresh = {k: stmt.excluded[k] for k in values if k != "id"}
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[self.cis.c.id], set_=fresh, where=self.cis.c.version < stmt.excluded.version
+            )
+        )
+
+    async def _on_created(self, event: CloudEvent, uow: UnitOfWork) -> None:
+        data = event.data_as(ConfigItemCreated)
+        await self.upsert(uow.connection, _values(data, data.version, data.created_at))
+
+    async def _on_updated(self, event: CloudEvent, uow: UnitOfWork) -> None:
+        data = event.data_as(ConfigItemUpdated)
+        await self.upsert(uow.connection, _values(data, data.version, data.updated_at))
+
+    async def _on_retired(self, event: CloudEvent, uow: UnitOfWork) -> None:
+        data = event.data_as(ConfigItemRetired)
+        t = self.cis
+        await uow.connection.execute(
+            t.update()
+            .where(t.c.id == data.ci_id, t.c.version < data.version)
+            .values(status=RETIRED, version=data.version, updated_at=data.retired_at)
+        )
+
+    async def _on_relationship_changed(self, event: CloudEvent, uow: UnitOfWork) -> None:
+        data = event.data_as(RelationshipChanged)
+        if data.target_kind != "ci":
+            return
+        t = self.relationships
+        conn = uow.connection
+        await conn.execute(delete(t).where(t.c.id == data.relationship_id))
+        if data.action == "added":
+            await conn.execute(
+                t.insert().values(
+                    id=data.relationship_id, source_id=data.source_id, type=data.type, target_id=data.target_id
+                )
+            )
+
+
+def _values(data: ConfigItemCreated | ConfigItemUpdated, version: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": data.ci_id,
+        "number": data.number,
+        "name": data.name,
+        "type": data.type,
+        "status": data.status,
+        "criticality": data.criticality,
+        "service_id": data.service_id,
+        "supplier_id": data.supplier_id,
+        "version": version,
+        "updated_at": at,
+    }
+
+
+def _record(row: Any) -> CIRecord:
+    return CIRecord(
+        id=row["id"],
+        number=row["number"],
+        name=row["name"],
+        type=row["type"],
+        status=row["status"],
+        criticality=row["criticality"],
+        service_id=row["service_id"],
+        supplier_id=row["supplier_id"],
+        version=row["version"],
+    )
+
+
+def create_ci_read_model_tables() -> None:
+    """In the migration of a service that mounts `CIReadModel`."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "ci_read_model",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.String(20), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(30), nullable=False),
+        sa.Column("criticality", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Uuid(), nullable=True),
+        sa.Column("supplier_id", sa.Uuid(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ci_read_model")),
+    )
+    op.create_index(op.f("ix_ci_read_model_service_id"), "ci_read_model", ["service_id"])
+    op.create_index(op.f("ix_ci_read_model_supplier_id"), "ci_read_model", ["supplier_id"])
+    op.create_table(
+        "ci_relationship_read_model",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("type", sa.String(50), nullable=False),
+        sa.Column("target_id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ci_relationship_read_model")),
+    )
+    op.create_index(op.f("ix_ci_relationship_read_model_source_id"), "ci_relationship_read_model", ["source_id"])
+    op.create_index(op.f("ix_ci_relationship_read_model_target_id"), "ci_relationship_read_model", ["target_id"])
+
+
+def drop_ci_read_model_tables() -> None:
+    from alembic import op
+
+    op.drop_table("ci_relationship_read_model")
+    op.drop_table("ci_read_model")
