@@ -75,6 +75,10 @@ class ChangeImplemented(EventData):
     implemented_at: datetime
     implemented_by: str
     ci_changes: list[PlannedCIChange] = Field(default_factory=list)
+    type: str | None = None
+    created_at: datetime | None = Field(default=None, description="When the change was recorded (lead time)")
+    affected_ci_ids: list[UUID] = Field(default_factory=list)
+    service_ids: list[UUID] = Field(default_factory=list)
 
 
 class ChangeStatusEvent(EventData):
@@ -87,6 +91,12 @@ class ChangeStatusEvent(EventData):
     previous_status: str
     actor: str
     occurred_at: datetime
+    # What consumers aggregate by (reporting's change figures, incident's change-caused links).
+    created_at: datetime | None = None
+    affected_ci_ids: list[UUID] = Field(default_factory=list)
+    service_ids: list[UUID] = Field(default_factory=list)
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
 
 
 class ChangeSubmitted(ChangeStatusEvent):
@@ -116,9 +126,6 @@ class ChangeScheduled(ChangeStatusEvent):
     producer: ClassVar[str] = "change"
     description: ClassVar[str] = "An approved change was put on the change schedule for its window."
 
-    planned_start: datetime
-    planned_end: datetime
-
 
 class ChangeImplementing(ChangeStatusEvent):
     routing_key: ClassVar[str] = "change.implementing.v1"
@@ -132,6 +139,7 @@ class ChangeFailed(ChangeStatusEvent):
     description: ClassVar[str] = "A change failed and was backed out."
 
     notes: str
+    backed_out: bool = True
 
 
 class ChangeReviewed(ChangeStatusEvent):
@@ -152,3 +160,64 @@ class ChangeCancelled(ChangeStatusEvent):
     routing_key: ClassVar[str] = "change.cancelled.v1"
     producer: ClassVar[str] = "change"
     description: ClassVar[str] = "A change was withdrawn before implementation."
+
+
+# Releases and deployments (ISO/IEC 20000-1 9.3)
+
+
+class ReleaseEvent(EventData):
+    """What every release event carries."""
+
+    release_id: UUID
+    number: str = Field(examples=["REL0000001"])
+    name: str
+    version: str = Field(examples=["2.4.0"])
+    type: Literal["major", "minor", "emergency"]
+    status: str
+    service_id: UUID | None = None
+    change_ids: list[UUID] = Field(default_factory=list)
+    known_error_ids: list[UUID] = Field(default_factory=list)
+    planned_date: datetime | None = None
+    actor: str
+    occurred_at: datetime
+
+
+class ReleaseCreated(ReleaseEvent):
+    routing_key: ClassVar[str] = "release.created.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = "A release was planned: its version, type, changes and known errors."
+
+
+class ReleaseStatusChanged(ReleaseEvent):
+    routing_key: ClassVar[str] = "release.status_changed.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = (
+        "A release moved on in its lifecycle (for example accepted after its acceptance test, deployed, closed)."
+    )
+
+    previous_status: str
+    acceptance_result: str | None = None
+
+
+class DeploymentRecorded(EventData):
+    routing_key: ClassVar[str] = "deployment.recorded.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = (
+        "A deployment to an environment was recorded, from the API or a CI/CD notification, with its change."
+    )
+
+    deployment_id: UUID
+    service_id: UUID | None = None
+    service: str = Field(description="The deployed service's name as the pipeline knows it")
+    environment: str = Field(examples=["test", "staging", "production"])
+    version: str | None = None
+    release_id: UUID | None = None
+    change_id: UUID | None = None
+    change_number: str | None = None
+    result: Literal["in_progress", "succeeded", "failed", "rolled_back"]
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    commit_sha: str | None = None
+    source: str = Field(default="api", examples=["api", "generic", "github"])
+    url: str | None = None
+    recorded_at: datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -22,3 +22,130 @@ class SupplierCreated(EventData):
     category: str
     status: str
     created_at: datetime
+    risk_rating: str | None = None
+    lead_supplier_id: UUID | None = Field(default=None, description="Set for a sub-contractor of a lead supplier")
+
+
+class SupplierUpdated(EventData):
+    routing_key: ClassVar[str] = "supplier.updated.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A supplier's record changed; `changes` holds each field's old and new value."
+
+    supplier_id: UUID
+    number: str
+    name: str
+    status: str
+    lead_supplier_id: UUID | None = None
+    changes: dict[str, list[Any]] = Field(default_factory=dict, description="field -> [old, new]")
+    actor: str
+    occurred_at: datetime
+
+
+class ContractEvent(EventData):
+    """What every contract event carries."""
+
+    contract_id: UUID
+    number: str = Field(examples=["CTR0000001"])
+    supplier_id: UUID
+    status: str
+    actor: str
+    occurred_at: datetime
+
+
+class ContractCreated(ContractEvent):
+    routing_key: ClassVar[str] = "contract.created.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract with a supplier was recorded in draft."
+
+
+class ContractActivated(ContractEvent):
+    routing_key: ClassVar[str] = "contract.activated.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract became active; config records the supplier as supporting its CIs."
+
+    ci_ids: list[UUID] = Field(default_factory=list)
+    service_ids: list[UUID] = Field(default_factory=list)
+    starts_on: datetime
+    ends_on: datetime
+
+
+class ContractAmended(ContractEvent):
+    routing_key: ClassVar[str] = "contract.amended.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract was changed through a recorded amendment."
+
+    amendment: int = Field(ge=1, description="The amendment's sequence number on this contract")
+    changes: dict[str, list[Any]] = Field(default_factory=dict, description="field -> [old, new]")
+    reason: str
+
+
+class ContractExpiring(ContractEvent):
+    routing_key: ClassVar[str] = "contract.expiring.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract's notice deadline is near; raised once per contract and deadline."
+
+    notice_deadline: datetime
+    ends_on: datetime
+
+
+class ContractExpired(ContractEvent):
+    routing_key: ClassVar[str] = "contract.expired.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract reached its end without renewal."
+
+
+class ContractRenewed(ContractEvent):
+    routing_key: ClassVar[str] = "contract.renewed.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract was renewed for a new term."
+
+    ends_on: datetime
+
+
+class ContractTerminated(ContractEvent):
+    routing_key: ClassVar[str] = "contract.terminated.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A contract was terminated before its end."
+
+    reason: str
+
+
+class SupplierTargetBreached(EventData):
+    routing_key: ClassVar[str] = "supplier.target_breached.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A supplier missed a contract target (for example an incident resolved late)."
+
+    supplier_id: UUID
+    contract_id: UUID
+    metric: Literal["response", "resolution", "availability", "change_success"]
+    priority: int | None = None
+    target: float = Field(description="Seconds for times, a percentage for availability and success rate")
+    actual: float
+    incident_id: UUID | None = None
+    period: str = Field(examples=["2026-11"])
+    occurred_at: datetime
+
+
+class DisputeEvent(EventData):
+    dispute_id: UUID
+    number: str = Field(examples=["DSP0000001"])
+    supplier_id: UUID
+    contract_id: UUID | None = None
+    title: str
+    owner: str
+    status: str
+    occurred_at: datetime
+
+
+class DisputeOpened(DisputeEvent):
+    routing_key: ClassVar[str] = "dispute.opened.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A dispute with a supplier was opened."
+
+
+class DisputeClosed(DisputeEvent):
+    routing_key: ClassVar[str] = "dispute.closed.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A dispute with a supplier was closed, with its resolution."
+
+    resolution: str
