@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change import events as change_events
@@ -232,6 +233,17 @@ async def _named_change(conn: AsyncConnection, report: DeploymentReport) -> Chan
 
 
 async def record_deployment(report: DeploymentReport, uow: UnitOfWork, *, create_change: bool) -> DeploymentOutcome:
+    """`_record_deployment`, once more when a concurrent notification about the same deployment
+    inserted it first (the unique source + external id): the second attempt finds and updates it."""
+    try:
+        return await _record_deployment(report, uow, create_change=create_change)
+    except IntegrityError:
+        if report.external_id is None:
+            raise
+        return await _record_deployment(report, uow, create_change=create_change)
+
+
+async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, create_change: bool) -> DeploymentOutcome:
     """Record a deployment, or a later status of one already recorded (same source and external
     id). `create_change` (pipelines): with no change named, make a standard change from the
     template for the service (or the pipeline default template). A standard change from a template

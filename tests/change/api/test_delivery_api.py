@@ -3,6 +3,7 @@ on the run's PostgreSQL and RabbitMQ. Each bad request is a problem+json and sto
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import uuid
@@ -580,3 +581,17 @@ async def test_incidents_linked_to_a_released_change_show_on_the_release_and_its
     assert [d["id"] for d in read["deployments"]] == [dep["id"]]
     dep_read = (await client.get(f"/api/v1/deployments/{dep['id']}", headers=auth("auditor"))).json()
     assert [i["incident_id"] for i in dep_read["incidents"]] == [str(incident_id)]
+
+
+async def test_the_same_notification_delivered_twice_at_once_records_one_deployment(
+    client: httpx.AsyncClient, auth: Auth, delivery_db: str
+) -> None:
+    repo = f"acme/race-{uuid.uuid4().hex[:6]}"
+    await _template(client, auth, name="Deploy race", pipeline_names=[repo])
+    payload = _github(repo, uuid.uuid4().int % 10**10, uuid.uuid4().int % 10**10, "success")
+    before = await row_counts(delivery_db, deployment, deployment_notification)
+    first, second = await asyncio.gather(_send_github(client, payload), _send_github(client, payload))
+    assert {first.status_code, second.status_code} <= {200, 201}, (first.text, second.text)
+    assert first.json()["deployment"]["id"] == second.json()["deployment"]["id"]
+    after = await row_counts(delivery_db, deployment, deployment_notification)
+    assert after == (before[0] + 1, before[1] + 1)
