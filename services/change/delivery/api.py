@@ -50,8 +50,8 @@ from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.errors import NotFound, RuleViolation, Unauthenticated
 from shared.http import etag, expected_version
 
-PIPELINE = "pipeline"
-"""The role of a CI/CD system's token: it records deployments and asks the gate, nothing else here."""
+PIPELINE = Role.PIPELINE
+"""A CI/CD system's token: it records deployments and reads them, and asks the gate."""
 
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES, PIPELINE))]
 Manager = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER))]

@@ -512,6 +512,7 @@ async def test_the_gate_says_yes_inside_an_approved_window_and_no_inside_a_black
     _problem(await client.get("/api/v1/gate", params={**ask, "environment": "mars"}, headers=pipeline), 422)
     _problem(await client.get("/api/v1/gate", params={"environment": "production"}, headers=pipeline), 422)
     _problem(await client.get("/api/v1/gate", params=ask), 401)
+    _problem(await client.get("/api/v1/changes", headers=pipeline), 403)  # a pipeline reads nothing else
 
 
 async def test_the_gate_resolves_a_pipeline_name_through_its_template(client: httpx.AsyncClient, auth: Auth) -> None:
