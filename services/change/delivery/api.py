@@ -334,6 +334,13 @@ async def _notifier(request: Request, raw: bytes, signature: str | None, github_
     return principal.subject
 
 
+def _generic_event_schema() -> dict[str, Any]:
+    """The generic body's JSON Schema for the OpenAPI document; its enums are already components."""
+    schema = GenericDeploymentEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
 @deployments_router.post(
     "/events",
     response_model=PipelineAnswer,
@@ -346,7 +353,7 @@ async def _notifier(request: Request, raw: bytes, signature: str | None, github_
                 "application/json": {
                     "schema": {
                         "oneOf": [
-                            GenericDeploymentEvent.model_json_schema(ref_template="#/components/schemas/{model}"),
+                            _generic_event_schema(),
                             {
                                 "type": "object",
                                 "description": "GitHub's deployment_status webhook payload as GitHub sends it "
