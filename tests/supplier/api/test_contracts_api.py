@@ -62,10 +62,8 @@ async def test_a_contract_is_drafted_with_all_its_terms_and_read_back(
     fetched = await client.get(r.headers["location"], headers=auth("auditor"))
     assert fetched.json() == read
     [created] = await outbox_events(supplier_db, outbox, read["id"])
-    assert (
-        created.data_as(ContractCreated).supplier_id == read["supplier_id"]
-        or str(created.data_as(ContractCreated).supplier_id) == supplier["id"]
-    )
+    data = created.data_as(ContractCreated)
+    assert (str(data.supplier_id), data.status, data.number) == (supplier["id"], "draft", read["number"])
 
 
 async def test_the_lifecycle_runs_and_refuses_what_the_state_does_not_allow_with_409(
