@@ -54,6 +54,12 @@ class ServiceSettings(BaseSettings):
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and consumer inside the API process (off: use `itsm worker`)"
     )
+    backdate_max_days: int = Field(
+        default=92,
+        ge=0,
+        le=3650,
+        description="How far back an admin may record an occurrence (X-ITSM-Occurred-At, for imports); 0 turns it off",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

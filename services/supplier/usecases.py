@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from uuid import uuid4
 
 from services.supplier import events
 from services.supplier.domain import RiskRating, Supplier, SupplierCategory, SupplierStatus
 from services.supplier.store import SupplierRepository
+from shared import clock
 from shared.errors import Conflict
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
@@ -41,7 +41,7 @@ async def register_supplier(cmd: RegisterSupplier, uow: UnitOfWork) -> Supplier:
             risk_rating=cmd.risk_rating,
             supplier_manager=cmd.supplier_manager,
             contact_email=cmd.contact_email,
-            now=datetime.now(UTC),
+            now=clock.now(),
         )
         await suppliers.add(supplier)
         uow.emit_pending(supplier, events.to_contract)
