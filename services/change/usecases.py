@@ -81,8 +81,12 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], No
             raise PreconditionFailed(f"{item.number} is at version {item.version}, not {cmd.expected_version}")
         read_version = item.version
         now = clock.now()
-        if clock.is_backdated() and now < item.updated_at:
-            raise RuleViolation(f"{item.number} last changed at {item.updated_at.isoformat()}: record in order")
+        if clock.is_backdated() and now < item.created_at:
+            # Only creation is checked: consumers update records on the wall clock (a CMDB outcome,
+            # say), so a later import step may rightly predate `updated_at`.
+            raise RuleViolation(
+                f"{item.number} was recorded at {item.created_at.isoformat()}: nothing happens before that"
+            )
         apply(item, now)
         await changes.save(item, read_version)
         uow.emit_pending(item, events.to_contract)

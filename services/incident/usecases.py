@@ -66,8 +66,12 @@ async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], N
             raise PreconditionFailed(f"{incident.number} is at version {incident.version}, not {cmd.expected_version}")
         read_version = incident.version
         now = clock.now()
-        if clock.is_backdated() and now < incident.updated_at:
-            raise RuleViolation(f"{incident.number} last changed at {incident.updated_at.isoformat()}: record in order")
+        if clock.is_backdated() and now < incident.opened_at:
+            # Only creation is checked: consumers update records on the wall clock (a CMDB outcome,
+            # say), so a later import step may rightly predate `updated_at`.
+            raise RuleViolation(
+                f"{incident.number} was recorded at {incident.opened_at.isoformat()}: nothing happens before that"
+            )
         apply(incident, now)
         await incidents.save(incident, read_version)
         uow.emit_pending(incident, events.to_contract)

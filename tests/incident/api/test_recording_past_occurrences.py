@@ -89,7 +89,9 @@ async def test_only_an_admin_may_and_only_sensible_times_are_taken(
     assert no_token.status_code == 401
 
 
-async def test_actions_are_recorded_in_order(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> None:
+async def test_nothing_is_recorded_before_the_incident_was(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
     admin = auth("admin")
     opened = datetime.now(UTC) - timedelta(days=2)
     incident = (await client.post("/api/v1/incidents", json=BODY, headers=at(opened, admin))).json()
@@ -99,4 +101,4 @@ async def test_actions_are_recorded_in_order(client: httpx.AsyncClient, auth: Ca
         headers=at(opened - timedelta(hours=1), admin),
     )
     assert r.status_code == 422, r.text
-    assert "record in order" in r.json()["detail"]
+    assert "nothing happens before that" in r.json()["detail"]
