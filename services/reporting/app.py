@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting import api, store, worker
+from services.reporting.dashboard import mount_dashboard
 from services.reporting.settings import ReportingSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -19,4 +20,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or ReportingSettings(), [api.router])
+    app = build_app(SPEC, settings or ReportingSettings(), [api.router])
+    mount_dashboard(app)
+    return app

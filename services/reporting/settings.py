@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,10 @@ class ReportingSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "reporting"
     default_port: ClassVar[int] = 8005
+
+    stream_max_readers: int = Field(
+        default=200, ge=1, le=10_000, description="Live dashboard streams one process serves at once (more get 503)"
+    )
+    stream_keepalive_s: float = Field(
+        default=15.0, gt=0, le=300, description="A comment line this often on an idle live stream, so proxies keep it"
+    )
