@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,17 @@ class ReportingSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "reporting"
     default_port: ClassVar[int] = 8005
+
+    availability_target_pct: float = Field(
+        default=99.5, ge=0, le=100, description="The availability target of a service without its own"
+    )
+    availability_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per service id, its availability target (JSON, e.g. {"<uuid>": 99.9})',
+    )
+    report_schedule_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
+    )
+
+    def availability_target(self, service_id: str) -> float:
+        return self.availability_targets.get(service_id, self.availability_target_pct)
