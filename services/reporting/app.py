@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     description="The suite's event log, projections and service reports (ISO/IEC 20000-1 6.2).",
     metadata=store.metadata,
     handlers=worker.HANDLERS,
+    periodic=worker.PERIODIC,
 )
 
 

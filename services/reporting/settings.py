@@ -22,3 +22,17 @@ class ReportingSettings(ServiceSettings):
     stream_keepalive_s: float = Field(
         default=15.0, gt=0, le=300, description="A comment line this often on an idle live stream, so proxies keep it"
     )
+
+    availability_target_pct: float = Field(
+        default=99.5, ge=0, le=100, description="The availability target of a service without its own"
+    )
+    availability_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per service id, its availability target (JSON, e.g. {"<uuid>": 99.9})',
+    )
+    report_schedule_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
+    )
+
+    def availability_target(self, service_id: str) -> float:
+        return self.availability_targets.get(service_id, self.availability_target_pct)
