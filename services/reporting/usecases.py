@@ -197,6 +197,9 @@ async def _figures(
             [r._mapping for r in await store.disputes(conn, filters)],
             now,
         )
+    if name == "hotspots":
+        found = [r._mapping for r in await store.incidents(conn, filters)]
+        return figures.hotspots_report(found, await store.service_names(conn))
     if name == "workload":
         found = [r._mapping for r in await store.incidents(conn, filters)]
         requests = [r._mapping for r in await store.requests(conn, filters)]

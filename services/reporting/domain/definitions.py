@@ -253,6 +253,31 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "escalations": "escalations of those incidents",
         },
     ),
+    _d(
+        name="hotspots",
+        title="Incident hot spots: the configuration items with the most incidents",
+        purpose=(
+            "Where incidents recur (8.2 problem identification, 6.2 d): the CIs with the most incidents in the "
+            "period, with how many are still open, major, or linked to a problem"
+        ),
+        audience=("problem manager", "service owners", "configuration manager"),
+        frequency="weekly",
+        data_source="incident.* and incident.linked_to_problem.v1 events; CI names from ci.* events",
+        filters=("from", "to", "service_id", "group", "priority", "supplier_id"),
+        period_applies_to="the incident's opened_at; the 50 CIs with the most incidents, most first",
+        columns={
+            "ci_id": "the configuration item",
+            "ci_name": "its name from the CMDB, when known",
+            "service_id": "the service of its latest incident",
+            "service_name": "that service's name, when known",
+            "incidents": "incidents on it",
+            "open": "of those, still open now",
+            "major": "of those, major incidents",
+            "problems": "distinct problems they are linked to",
+            "recurring": "of those incidents, linked to a problem as a recurrence",
+            "last_opened_at": "when the latest of them was opened",
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

@@ -455,3 +455,40 @@ def workload_report(incidents: Sequence[Row], requests: Sequence[Row], granulari
             if isinstance(v, int):
                 totals[k] += v
     return rows, dict(totals)
+
+
+HOTSPOT_ROWS = 50
+
+
+def hotspots_report(incidents: Sequence[Row], names: Mapping[str, str], *, limit: int = HOTSPOT_ROWS) -> Result:
+    """Incidents per CI, most first (ties by name); incidents without a CI are left out."""
+    by_ci: dict[str, list[Row]] = defaultdict(list)
+    for i in incidents:
+        if i["ci_id"] is not None:
+            by_ci[str(i["ci_id"])].append(i)
+    rows: list[dict[str, Any]] = []
+    for ci, members in by_ci.items():
+        latest = max(members, key=lambda i: i["opened_at"])
+        service = _key(latest["service_id"])
+        rows.append(
+            {
+                "ci_id": ci,
+                "ci_name": names.get(ci, ""),
+                "service_id": service,
+                "service_name": names.get(service, ""),
+                "incidents": len(members),
+                "open": sum(1 for i in members if i["status"] not in CLOSED_INCIDENT),
+                "major": sum(1 for i in members if i["major"]),
+                "problems": len({str(i["problem_id"]) for i in members if i["problem_id"] is not None}),
+                "recurring": sum(1 for i in members if i["problem_link_reason"] == "recurrence"),
+                "last_opened_at": latest["opened_at"].isoformat(),
+            }
+        )
+    rows.sort(key=lambda r: (-r["incidents"], r["ci_name"] or r["ci_id"]))
+    totals = {
+        "cis": len(rows),
+        "incidents_on_cis": sum(r["incidents"] for r in rows),
+        "incidents_without_ci": sum(1 for i in incidents if i["ci_id"] is None),
+        "cis_with_recurrence": sum(1 for r in rows if r["recurring"] or r["incidents"] >= 3),
+    }
+    return rows[:limit], totals
