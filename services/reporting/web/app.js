@@ -353,7 +353,11 @@
       tile("changes", pct(changes.success_rate_pct), `${changes.changes} changes · ${pct(changes.emergency_ratio_pct)} emergency`, grade(changes.success_rate_pct, 95, 85));
     }
     if (dora) {
-      tile("deploys", rate(dora.deployment_frequency_per_day), `${dora.deployments} to production · ${pct(dora.change_failure_rate_pct)} failed`, grade(dora.change_failure_rate_pct, 10, 15, false));
+      if (dora.deployments) {
+        tile("deploys", rate(dora.deployment_frequency_per_day), `${dora.deployments} to production · ${pct(dora.change_failure_rate_pct)} failed`, grade(dora.change_failure_rate_pct, 10, 15, false));
+      } else {
+        tile("deploys", "–", "no production deployments recorded", "");
+      }
     }
   }
 
@@ -379,10 +383,9 @@
     Charts.lines($("chart-trend"), {
       label: "Incidents opened and resolved per day",
       labels,
-      area: true,
       series: [
-        { name: "opened", values: labels.map((d) => perDay.get(d)?.incidents_opened || 0), color: "#2563eb" },
-        { name: "resolved", values: labels.map((d) => perDay.get(d)?.incidents_resolved || 0), color: "#16a34a" },
+        { name: "opened", bars: true, values: labels.map((d) => perDay.get(d)?.incidents_opened || 0), color: "#93c5fd" },
+        { name: "resolved (of those opened that day)", values: labels.map((d) => perDay.get(d)?.incidents_resolved || 0), color: "#16a34a" },
       ],
     });
   }
@@ -393,7 +396,7 @@
     ignoredHint("panel-sla", ["service-levels"]);
     const fields = ["response_measured", "response_met", "resolution_measured", "resolution_met"];
     const perService = [...sumBy(body.rows, (r) => r.service_id || "", fields).entries()].filter(([, v]) => v.response_measured || v.resolution_measured);
-    if (!perService.length) return Charts.empty($("chart-sla"), "No service level results in this period.");
+    if (!perService.length) return Charts.empty($("chart-sla"), "No service level results in this period (they come with resolved incidents that have SLA targets).");
     perService.sort((a, b) => serviceName(a[1]._row).localeCompare(serviceName(b[1]._row)));
     const share = (met, measured) => (measured ? Math.round((1000 * met) / measured) / 10 : 0);
     Charts.bars($("chart-sla"), {
@@ -445,7 +448,7 @@
     if (dora) {
       const t = dora.totals;
       const figures = [
-        ["Deployment frequency", "deployment_frequency_per_day", rate(t.deployment_frequency_per_day)],
+        ["Deployment frequency", "deployment_frequency_per_day", t.deployments ? rate(t.deployment_frequency_per_day) : "–"],
         ["Lead time for changes", "lead_time_hours", duration(t.lead_time_hours)],
         ["Change failure rate", "change_failure_rate_pct", pct(t.change_failure_rate_pct)],
         ["Time to restore", "time_to_restore_hours", duration(t.time_to_restore_hours)],
@@ -453,7 +456,8 @@
       for (const [title, key, shown] of figures) {
         const cell = document.createElement("div");
         cell.dataset.dora = key;
-        const band = num(t[key]) === null ? "" : DORA_BANDS[key](num(t[key]));
+        const measured = num(t[key]) !== null && !(key === "deployment_frequency_per_day" && !t.deployments);
+        const band = measured ? DORA_BANDS[key](num(t[key])) : "";
         cell.innerHTML = `<span class="name"></span><div class="val"></div><span class="band ${band}"></span>`;
         cell.querySelector(".name").textContent = title;
         cell.querySelector(".val").textContent = shown;
@@ -487,7 +491,7 @@
       label: "incidents",
       labels: rows.map((r) => r.ci_name || shortId(r.ci_id)),
       values: rows.map((r) => r.incidents),
-      colours: rows.map((r) => (r.problems ? "#7c3aed" : r.incidents >= 3 ? "#dc2626" : "#2563eb")),
+      colours: rows.map((r) => (r.problems ? "#7c3aed" : r.open ? "#f59e0b" : "#2563eb")),
     });
   }
 

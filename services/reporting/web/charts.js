@@ -26,6 +26,11 @@ const Charts = (() => {
     el("title", {}, node).textContent = content;
   }
 
+  // The drawing's own width is the container's, so text keeps its size whatever the panel's width.
+  function widthOf(container, fallback = 640) {
+    return Math.max(320, Math.round(container.clientWidth || fallback));
+  }
+
   function svgIn(container, width, height, label) {
     container.replaceChildren();
     const svg = el("svg", {
@@ -77,7 +82,7 @@ const Charts = (() => {
       ? Math.max(0, ...labels.map((_, i) => total(i)))
       : Math.max(0, ...series.flatMap((s) => s.values.map(Number).filter(Number.isFinite)));
     if (!labels.length || (peak === 0 && target === undefined)) return empty(container);
-    const W = 640, H = 260, left = 44, right = 12, top = 26, bottom = 42;
+    const W = widthOf(container), H = 260, left = 44, right = 12, top = 26, bottom = 42;
     const svg = svgIn(container, W, H, label);
     const top_ = max ?? niceMax(Math.max(peak, target ?? 0));
     const y = (v) => top + (H - top - bottom) * (1 - v / top_);
@@ -117,7 +122,7 @@ const Charts = (() => {
   // Horizontal bars, one row per label, with an optional target tick: for rankings and scorecards.
   function hbars(container, { labels, values, format = plain, label, max, target, colours, unit = "" }) {
     if (!labels.length) return empty(container);
-    const row = 28, W = 640, left = 170, right = 64, top = 8;
+    const row = 28, W = widthOf(container), left = 170, right = 64, top = 8;
     const H = top * 2 + row * labels.length;
     const svg = svgIn(container, W, H, label);
     const top_ = max ?? niceMax(Math.max(...values.map(Number), target ?? 0));
@@ -140,27 +145,41 @@ const Charts = (() => {
     });
   }
 
-  // Lines over labels (dates), one per series, with dots that carry the values.
+  // Lines over labels (dates), one per series, with dots that carry the values; a series with
+  // `bars: true` is drawn as bars under the lines instead.
   function lines(container, { labels, series, format = plain, label, area = false }) {
     const peak = Math.max(0, ...series.flatMap((s) => s.values.map(Number).filter(Number.isFinite)));
     if (!labels.length) return empty(container);
-    const W = 640, H = 260, left = 44, right = 12, top = 26, bottom = 42;
+    const W = widthOf(container), H = 280, left = 44, right = 16, top = 30, bottom = 34;
     const svg = svgIn(container, W, H, label);
     const top_ = niceMax(peak);
     const y = (v) => top + (H - top - bottom) * (1 - v / top_);
-    const step = labels.length > 1 ? (W - left - right) / (labels.length - 1) : 0;
-    const x = (i) => (labels.length > 1 ? left + step * i : (left + W - right) / 2);
+    const band = (W - left - right) / labels.length;
+    const x = (i) => left + band * i + band / 2;
     for (let k = 0; k <= 4; k++) {
       const v = (top_ * k) / 4;
       el("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }, svg);
       text(svg, left - 6, y(v) + 4, format(v), { class: "axis", "text-anchor": "end" });
     }
-    const every = Math.ceil(labels.length / 10);
+    const every = Math.ceil(labels.length / Math.max(2, Math.floor((W - left - right) / 80)));
     labels.forEach((name, i) => {
       if (i % every === 0) text(svg, x(i), H - bottom + 16, short(name), { class: "axis", "text-anchor": "middle" });
     });
-    series.forEach((s, j) => {
-      const colour = s.color || PALETTE[j % PALETTE.length];
+    const ordered = [...series.filter((s) => s.bars), ...series.filter((s) => !s.bars)];
+    ordered.forEach((s) => {
+      const colour = s.color || PALETTE[series.indexOf(s) % PALETTE.length];
+      if (s.bars) {
+        const width = Math.max(2, band * 0.62);
+        s.values.forEach((v, i) => {
+          const value = Number(v) || 0;
+          const rect = el("rect", {
+            x: x(i) - width / 2, y: y(value), width, height: Math.max(0, y(0) - y(value)), rx: 2, fill: colour,
+            class: "mark bar", "data-series": s.name, "data-label": labels[i], "data-value": value,
+          }, svg);
+          tip(rect, `${labels[i]} · ${s.name}: ${format(value)}`);
+        });
+        return;
+      }
       const points = s.values.map((v, i) => [x(i), y(Number(v) || 0)]);
       if (area && points.length) {
         const d = `M${points[0][0]},${y(0)} ` + points.map(([a, b]) => `L${a},${b}`).join(" ") + ` L${points[points.length - 1][0]},${y(0)} Z`;
@@ -175,7 +194,7 @@ const Charts = (() => {
         tip(dot, `${labels[i]} · ${s.name}: ${format(Number(s.values[i]) || 0)}`);
       });
     });
-    legend(svg, series, left, 14);
+    legend(svg, series, left, 16);
   }
 
   // A half-ring gauge for a percentage, with the target as a tick.
