@@ -126,6 +126,11 @@ class Feed:
         await self.send(resolved, subject=incident_id, at=resolved_at, source="incident")
 
 
+def _spawn(command: list[str], env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
+    # Output to a file, not a pipe nobody drains (a full pipe would block the service).
+    return subprocess.Popen(command, env=env, stdout=output, stderr=output)
+
+
 @pytest.fixture
 async def reporting(servers: Servers) -> AsyncIterator[str]:
     """Reporting as a uvicorn process on a free port; its base URL."""
@@ -144,7 +149,7 @@ async def reporting(servers: Servers) -> AsyncIterator[str]:
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "services.reporting.app:create_app", "--port", str(port)]
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+        proc = _spawn(command, env, output)
         base = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient(base_url=base, timeout=5) as client:
