@@ -88,6 +88,11 @@ _INDEXED = {
 }
 
 
+def stamp(column: str) -> str:
+    """The column holding when a LATEST column's value happened (the time of its event)."""
+    return f"{column}_stamp"
+
+
 def _fact_table(spec: FactTable) -> Table:
     columns: list[Column[Any]] = []
     indexed = _INDEXED.get(spec.name, set())
@@ -98,6 +103,8 @@ def _fact_table(spec: FactTable) -> Table:
             columns.append(Column(name, Integer, nullable=False, server_default="0"))
         else:
             columns.append(Column(name, _column_type(name), index=name in indexed))
+        if merge is Merge.LATEST:
+            columns.append(Column(stamp(name), UtcDateTime))
     columns.append(Column("updated_at", UtcDateTime, nullable=False))
     columns.append(Column("updated_event", String(36), nullable=False))
     return Table(spec.name, metadata, *columns)
@@ -176,11 +183,20 @@ async def record_events(conn: AsyncConnection, events: Sequence[CloudEvent]) -> 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], TextClause] = {}
 
 
+def _newer(table: str, column: str) -> str:
+    """Whether the incoming value of a LATEST column wins: it happened later, or at the same time
+    and is the greater value (a tie broken by the value itself, so that the order does not matter)."""
+    s = stamp(column)
+    return (
+        f"({table}.{s} IS NULL OR excluded.{s} > {table}.{s} "
+        f"OR (excluded.{s} = {table}.{s} AND excluded.{column} > {table}.{column}))"
+    )
+
+
 def _merge_sql(table: str, column: str, merge: Merge) -> str:
     old, new = f"{table}.{column}", f"excluded.{column}"
-    newer = f"(excluded.updated_at, excluded.updated_event) > ({table}.updated_at, {table}.updated_event)"
     return {
-        Merge.LATEST: f"CASE WHEN {newer} THEN {new} ELSE COALESCE({old}, {new}) END",
+        Merge.LATEST: f"CASE WHEN {_newer(table, column)} THEN {new} ELSE {old} END",
         Merge.FILL: f"COALESCE({old}, {new})",
         Merge.MIN: f"CASE WHEN {old} IS NULL OR {new} < {old} THEN {new} ELSE {old} END",
         Merge.MAX: f"CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END",
@@ -195,7 +211,8 @@ def _upsert(spec: FactTable, columns: tuple[str, ...]) -> TextClause:
     if cached is not None:
         return cached
     table = FACTS[spec.name]
-    names = (*columns, "updated_at", "updated_event")
+    latest = [c for c in columns if spec.columns[c] is Merge.LATEST]
+    names = (*columns, *(stamp(c) for c in latest), "updated_at", "updated_event")
     keys = ", ".join(spec.key)
     sql = (
         f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
@@ -203,7 +220,12 @@ def _upsert(spec: FactTable, columns: tuple[str, ...]) -> TextClause:
     )
     newer = f"(excluded.updated_at, excluded.updated_event) > ({spec.name}.updated_at, {spec.name}.updated_event)"
     sets = [f"{c} = {_merge_sql(spec.name, c, spec.columns[c])}" for c in columns if spec.columns[c] is not Merge.KEY]
-    # The order stamp moves only forward (the SET expressions above all read the old row).
+    # Every SET expression reads the old row, so a value and its stamp move together.
+    sets += [
+        f"{stamp(c)} = CASE WHEN {_newer(spec.name, c)} THEN excluded.{stamp(c)} ELSE {spec.name}.{stamp(c)} END"
+        for c in latest
+    ]
+    # The last event applied (by time, then id): for the record, not for merging.
     sets += [
         f"{c} = CASE WHEN {newer} THEN excluded.{c} ELSE {spec.name}.{c} END" for c in ("updated_at", "updated_event")
     ]
@@ -220,8 +242,9 @@ async def apply_patches(conn: AsyncConnection, patches: Iterable[Patch]) -> int:
     count = 0
     for patch in patches:
         specs[patch.table.name] = patch.table
+        stamps = {stamp(c): patch.at for c in patch.columns if patch.table.columns[c] is Merge.LATEST}
         groups[(patch.table.name, patch.columns)].append(
-            {**patch.values, "updated_at": patch.at, "updated_event": patch.event_id}
+            {**patch.values, **stamps, "updated_at": patch.at, "updated_event": patch.event_id}
         )
         count += 1
     for (name, columns), params in groups.items():

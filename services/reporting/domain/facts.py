@@ -4,8 +4,8 @@ Every event becomes zero or more `Patch`es: values for some columns of one row o
 Each column has a `Merge` rule saying how a patch combines with what the row already holds. The
 rules are chosen so that the result does not depend on the order the events are applied in:
 
-- LATEST: the value of the newest event (by its time, then its id); an older event only fills a
-  value still unknown, and a missing value never erases a known one;
+- LATEST: the value of the newest event that carries one (each such column keeps the time of
+  the event that set it; a tie goes to the greater value); a missing value never erases one;
 - FILL: the first known value stays (facts that never change: a number, when it was opened);
 - MIN / MAX: the earliest / latest of the values seen (first response, last resolution);
 - ALL / ANY: boolean AND / OR of every observation (a target missed once stays missed);
