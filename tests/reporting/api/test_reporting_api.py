@@ -38,8 +38,16 @@ async def database(servers: Servers) -> str:
 
 
 @pytest.fixture
-async def client(database: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(ReportingSettings, database, availability_targets={str(MAIL): 98.0})
+async def client(
+    database: str, make_settings: Callable[..., Any], servers: Servers
+) -> AsyncIterator[httpx.AsyncClient]:
+    # A queue of its own: the run's shared reporting queue holds what other tests published.
+    settings = make_settings(
+        ReportingSettings,
+        database,
+        availability_targets={str(MAIL): 98.0},
+        queue_prefix=servers.new_queue_prefix("reporting-api"),
+    )
     async with running(create_app(settings)) as client:
         yield client
 
