@@ -164,7 +164,8 @@ def demo(
             console.print(f"Loading {days} days of demo data through the APIs…")
             loaded = await run_demo(api, days=days, seed=seed, force=force, say=console.print)
             console.print(f"{api.calls} API calls. The dashboard (reporting catches up within seconds):")
-            console.print(f"  {urls['reporting']}/#token={_dev_token('dashboard-viewer', [Role.AUDITOR.value], 12)}")
+            # Plain output: a wrapped line would break the address when copied.
+            typer.echo(f"  {urls['reporting']}/#token={_dev_token('dashboard-viewer', [Role.AUDITOR.value], 12)}")
             if live > 0:
                 console.print(f"Raising an incident every {live:g} s; Ctrl-C stops.")
                 await live_incidents(api, loaded, every_s=live, say=console.print)

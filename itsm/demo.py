@@ -59,10 +59,12 @@ class Api:
     _routes: dict[str, list[tuple[str, re.Pattern[str], str]]] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
     _client: httpx.AsyncClient | None = None
+    mounts: dict[str, httpx.AsyncBaseTransport] | None = None
+    """Transports by URL prefix instead of the network (tests run the services in process)."""
     calls: int = 0
 
     async def __aenter__(self) -> Api:
-        self._client = httpx.AsyncClient(timeout=self.timeout_s)
+        self._client = httpx.AsyncClient(timeout=self.timeout_s, mounts=self.mounts)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -293,12 +295,17 @@ class Demo:
     days: int
     rng: random.Random
     say: Callable[[str], None]
+    seed: int = 0
     loaded: Loaded = field(default_factory=Loaded)
     concurrency: int = 4
 
     @property
     def start(self) -> datetime:
         return self.now - timedelta(days=self.days)
+
+    def rng_for(self, part: str) -> random.Random:
+        """A generator of its own per part, so adding a step changes no other step's data."""
+        return random.Random(f"{self.seed}:{part}")
 
     async def each(self, items: list[Any], work: Callable[[Any], Awaitable[None]]) -> list[str]:
         """Run `work` over items, a few at a time; the errors, as notes."""
@@ -493,8 +500,8 @@ def _working_day_factor(day: date) -> float:
 
 
 def plan_incidents(demo: Demo) -> list[dict[str, Any]]:
-    """Each incident with its planned lifecycle (times); deterministic for a seed."""
-    rng = demo.rng
+    """Each incident with its planned lifecycle (times); the same for the same seed and period."""
+    rng = demo.rng_for("incidents")
     plans: list[dict[str, Any]] = []
     ci_names = list(demo.loaded.cis)
     for offset in range(demo.days):
@@ -664,7 +671,7 @@ async def load_problems(demo: Demo) -> str:
 
 
 def plan_changes(demo: Demo) -> list[dict[str, Any]]:
-    rng = demo.rng
+    rng = demo.rng_for("changes")
     plans: list[dict[str, Any]] = []
     ci_names = list(demo.loaded.cis)
     for offset in range(demo.days):
@@ -815,13 +822,42 @@ STEPS: tuple[Step, ...] = (
 
 
 async def already_loaded(api: Api) -> bool:
+    """Whether a demo service is in the catalogue (found by name, recognised by its description)."""
     try:
         found = await api.call(
-            "config", "GET", "/api/v1/cis", person="demo", params={"q": MARKER, "limit": 1, "type": "business_service"}
+            "config",
+            "GET",
+            "/api/v1/cis",
+            person="demo",
+            params={"q": SERVICES[0].name, "type": "business_service", "limit": 50},
         )
     except (Refused, Missing):
         return False
-    return bool(found and found.get("total"))
+    return any(MARKER in (item.get("description") or "") for item in (found or {}).get("items", []))
+
+
+async def recall(demo: Demo) -> None:
+    """The demo's services and CIs as config has them, when they were loaded by an earlier run."""
+    plans = {p.name: p for p in SERVICES}
+    services = await demo.api.call(
+        "config", "GET", "/api/v1/cis", person="demo", params={"type": "business_service", "limit": 200}
+    )
+    ours = {s["id"]: plans[s["name"]] for s in services["items"] if s["name"] in plans}
+    for service_id, plan in ours.items():
+        demo.loaded.services[plan.name] = service_id
+        found = await demo.api.call(
+            "config", "GET", "/api/v1/cis", person="demo", params={"service_id": service_id, "limit": 200}
+        )
+        for ci in found["items"]:
+            demo.loaded.cis[ci["name"]] = {
+                "id": ci["id"],
+                "type": ci["type"],
+                "service": plan.name,
+                "service_id": service_id,
+                "group": plan.group,
+                "supplier": plan.supplier,
+                "supplier_id": ci.get("supplier_id"),
+            }
 
 
 async def run_demo(
@@ -834,12 +870,14 @@ async def run_demo(
     now: datetime | None = None,
     wait_s: float = 60.0,
 ) -> Demo:
-    demo = Demo(api=api, now=now or datetime.now(UTC), days=days, rng=random.Random(seed), say=say)
+    demo = Demo(api=api, now=now or datetime.now(UTC), days=days, rng=random.Random(seed), say=say, seed=seed)
     for service in api.urls:
         if not await api.discover(service, within_s=wait_s):
             say(f"[yellow]{service} does not answer at {api.urls[service]}: its parts are skipped[/]")
     if not force and await already_loaded(api):
         say("The demo data set is loaded already (use --force to load another copy).")
+        with contextlib.suppress(Refused, Missing):
+            await recall(demo)
         return demo
     for name, step in STEPS:
         try:
@@ -859,6 +897,9 @@ async def live_incidents(api: Api, demo: Demo, *, every_s: float, say: Callable[
     rng = demo.rng
     open_ids: list[str] = []
     names = list(demo.loaded.cis)
+    if not names:
+        say("[yellow]No demo CIs to raise incidents on (is config running?)[/]")
+        return
     while True:
         ci_name = rng.choice(names)
         ci = demo.loaded.cis[ci_name]
