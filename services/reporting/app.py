@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     metadata=store.metadata,
     handlers=worker.HANDLERS,
     periodic=worker.PERIODIC,
+    batch_handler=worker.on_events,
 )
 
 

@@ -16,6 +16,10 @@ class ReportingSettings(ServiceSettings):
     service_name: ClassVar[str] = "reporting"
     default_port: ClassVar[int] = 8005
 
+    # Reporting consumes every event of the suite: it writes them in batches (see EventConsumer).
+    prefetch: int = Field(default=500, ge=1, le=1000)
+    consumer_batch_size: int = Field(default=250, ge=1, le=1000)
+
     availability_target_pct: float = Field(
         default=99.5, ge=0, le=100, description="The availability target of a service without its own"
     )

@@ -16,6 +16,11 @@ async def on_any_event(event: CloudEvent, uow: UnitOfWork) -> None:
     await usecases.project(uow.connection, [event])
 
 
+async def on_events(events: list[CloudEvent], uow: UnitOfWork) -> None:
+    """A batch of new events (the consumer's batching mode): one transaction, one statement per table."""
+    await usecases.project(uow.connection, events)
+
+
 HANDLERS: Mapping[str, Handler] = {"#": on_any_event}
 
 
