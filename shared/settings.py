@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     # Prefix for this service's queue names; tests use it to stay apart on a shared broker.
     queue_prefix: str = ""
     prefetch: int = Field(default=32, ge=1, le=1000)
+    consumer_batch_size: int = Field(
+        default=1, ge=1, le=1000, description="Events per consumer transaction, for services with a batch handler"
+    )
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
     retry_delay_ms: int = Field(default=2000, ge=10)
     relay_batch_size: int = Field(default=200, ge=1, le=5000)

@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     metadata=store.metadata,
     handlers=worker.HANDLERS,
     periodic=worker.PERIODIC,
+    batch_handler=worker.on_events,
 )
 
 

@@ -23,6 +23,10 @@ class ReportingSettings(ServiceSettings):
         default=15.0, gt=0, le=300, description="A comment line this often on an idle live stream, so proxies keep it"
     )
 
+    # Reporting consumes every event of the suite: it writes them in batches (see EventConsumer).
+    prefetch: int = Field(default=500, ge=1, le=1000)
+    consumer_batch_size: int = Field(default=250, ge=1, le=1000)
+
     availability_target_pct: float = Field(
         default=99.5, ge=0, le=100, description="The availability target of a service without its own"
     )

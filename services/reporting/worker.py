@@ -14,9 +14,24 @@ from shared.uow import UnitOfWork
 async def on_any_event(event: CloudEvent, uow: UnitOfWork) -> None:
     # An event already in the log (a redelivery the inbox did not see, e.g. a replay) changes nothing.
     if await usecases.project(uow.connection, [event]):
-        # Announced to the dashboard's live streams once committed, so a re-read report counts it.
-        recorded = live.LiveEvent.of(event)
-        uow.after_commit(lambda: live.FEED.publish(recorded))
+        _announce_after_commit([event], uow)
+
+
+async def on_events(events: list[CloudEvent], uow: UnitOfWork) -> None:
+    """A batch of new events (the consumer's batching mode): one transaction, one statement per table."""
+    if await usecases.project(uow.connection, events):
+        _announce_after_commit(events, uow)
+
+
+def _announce_after_commit(events: list[CloudEvent], uow: UnitOfWork) -> None:
+    """Tell the dashboard's live streams once committed, so a report re-read on the news counts them."""
+    recorded = [live.LiveEvent.of(e) for e in events]
+
+    def announce() -> None:
+        for item in recorded:
+            live.FEED.publish(item)
+
+    uow.after_commit(announce)
 
 
 HANDLERS: Mapping[str, Handler] = {"#": on_any_event}

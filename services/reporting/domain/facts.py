@@ -664,8 +664,18 @@ def _bind_incident(routing_key: str) -> Rule:
 
 _RULES = _rules()
 
-# Events that carry their own time of occurrence (their order); others use the envelope's time.
-_TIME_FIELDS = ("occurred_at", "recorded_at", "updated_at", "detected_at", "retired_at", "implemented_at")
+# When what an event tells happened (what orders its values), from the first of these fields it
+# has: a producer may publish late (outbox, replays), so the envelope's time is only the fallback.
+_TIME_FIELDS = (
+    "occurred_at",
+    "recorded_at",
+    "updated_at",
+    "detected_at",
+    "retired_at",
+    "implemented_at",
+    "opened_at",
+    "created_at",
+)
 
 
 def _time_of(data: EventData, event: CloudEvent) -> datetime:

@@ -38,16 +38,9 @@ async def database(servers: Servers) -> str:
 
 
 @pytest.fixture
-async def client(
-    database: str, make_settings: Callable[..., Any], servers: Servers
-) -> AsyncIterator[httpx.AsyncClient]:
-    # A queue of its own: the run's shared reporting queue holds what other tests published.
-    settings = make_settings(
-        ReportingSettings,
-        database,
-        availability_targets={str(MAIL): 98.0},
-        queue_prefix=servers.new_queue_prefix("reporting-api"),
-    )
+async def client(database: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    # No consumer: a queue bound to `#` would collect every other test's events from here on.
+    settings = make_settings(ReportingSettings, database, availability_targets={str(MAIL): 98.0}, run_worker=False)
     async with running(create_app(settings)) as client:
         yield client
 
@@ -192,7 +185,7 @@ async def test_scheduled_runs_are_stored_once_per_report_and_period_even_with_tw
         assert await row_counts(url, store.report_run) == (len(DEFINITIONS),)
     finally:
         await engine.dispose()
-    async with running(create_app(make_settings(ReportingSettings, url))) as client:
+    async with running(create_app(make_settings(ReportingSettings, url, run_worker=False))) as client:
         runs = (await client.get("/api/v1/report-runs", params={"report": "workload"}, headers=auth("auditor"))).json()
         [run] = runs["items"]
         assert (run["frequency"], run["period_start"], run["period_end"]) == (
