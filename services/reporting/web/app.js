@@ -175,7 +175,7 @@
   }
 
   // ---- loading -----------------------------------------------------------------------------
-  const EXTRA = { workload: { period: "day" }, "service-levels": { period: "day" } };
+  const EXTRA = { workload: { period: "day" } };
 
   async function load(names) {
     const wanted = [...names].filter((name) => state.definitions.has(name));

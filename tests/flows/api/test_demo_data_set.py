@@ -23,6 +23,7 @@ from services.incident.settings import IncidentSettings
 from services.supplier.app import create_app as supplier_app
 from services.supplier.settings import SupplierSettings
 from tests.conftest import TEST_JWT_SECRET
+from tests.infra import Servers, create_service_database
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,14 +36,16 @@ APPS = {
 
 
 async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
-    service_database: Callable[[str], Any], make_settings: Callable[..., Any], auth: Callable[..., dict[str, str]]
+    servers: Servers, make_settings: Callable[..., Any], auth: Callable[..., dict[str, str]]
 ) -> None:
     said: list[str] = []
     now = datetime.now(UTC)
+    prefix = servers.new_queue_prefix("demo")  # databases and queues of its own: it counts what it finds
     async with AsyncExitStack() as stack:
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
         for name, (factory, settings_cls) in APPS.items():
-            app = factory(make_settings(settings_cls, await service_database(name)))
+            database = await create_service_database(servers, name, label="demo")
+            app = factory(make_settings(settings_cls, database, queue_prefix=prefix))
             manager = await stack.enter_async_context(LifespanManager(app, startup_timeout=30, shutdown_timeout=30))
             mounts[f"http://{name}"] = httpx.ASGITransport(app=manager.app)
         urls = {name: f"http://{name}" for name in [*APPS, "reporting"]}
