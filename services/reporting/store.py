@@ -21,7 +21,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
-    case,
     delete,
     func,
     literal_column,
@@ -356,8 +355,8 @@ async def incident_counts(conn: AsyncConnection) -> list[tuple[str, int, int]]:
 
 def _period_label(conn: AsyncConnection, column: Any, granularity: str) -> Any:
     if conn.dialect.name == "postgresql":
-        utc = func.timezone("UTC", column)
-        return func.to_char(func.date_trunc(granularity, utc), "YYYY-MM-DD")
+        # Formatted after the grouping (a to_char per row doubled the report's time on 1M rows).
+        return func.date_trunc(granularity, func.timezone("UTC", column))
     day = func.date(column)
     if granularity == "week":
         return func.date(column, "weekday 0", "-6 days")
@@ -367,7 +366,7 @@ def _period_label(conn: AsyncConnection, column: Any, granularity: str) -> Any:
 
 
 def _count_true(column: Any) -> Any:
-    return func.sum(case((column.is_(True), 1), else_=0))
+    return func.count().filter(column.is_(True))
 
 
 async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
@@ -388,10 +387,15 @@ async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) ->
         .where(*_incident_conditions(filters), i.c.priority.is_not(None))
         .group_by(literal_column("1"), i.c.service_id, i.c.priority)
     )
-    return [
-        {k: (int(v) if k not in ("period", "service_id") and v is not None else v) for k, v in r._mapping.items()}
-        for r in await conn.execute(query)
-    ]
+    groups = []
+    for r in await conn.execute(query):
+        group = {
+            k: (int(v) if k not in ("period", "service_id") and v is not None else v) for k, v in r._mapping.items()
+        }
+        if isinstance(group["period"], datetime):
+            group["period"] = group["period"].date().isoformat()
+        groups.append(group)
+    return groups
 
 
 async def incidents(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
