@@ -110,7 +110,7 @@ async def _server_lag(stack: Stack, ids: list[str]) -> list[float]:
     try:
         rows = await conn.fetch(
             "SELECT extract(epoch FROM e.received_at - p.opened_at) AS lag FROM event_log e"
-            " JOIN incident_projection p ON p.incident_id::text = e.subject WHERE e.subject = ANY($1::text[])",
+            " JOIN incident_facts p ON p.incident_id::text = e.subject WHERE e.subject = ANY($1::text[])",
             ids,
         )
     finally:

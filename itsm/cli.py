@@ -1,8 +1,9 @@
-"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dlq list|replay`, `events`."""
+"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`, `events`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -92,6 +93,85 @@ def token(
             issuer=settings.jwt_issuer,
         )
     )
+
+
+def _service_urls(host: str) -> dict[str, str]:
+    return {name: f"http://{host}:{_settings(name).port}" for name in SERVICE_NAMES}
+
+
+def _dev_token(subject: str, roles: list[str], hours: float) -> str:
+    settings = _settings("reporting")
+    return mint_token(
+        settings.jwt_secret.get_secret_value(),
+        subject,
+        roles,
+        ttl=timedelta(hours=hours),
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
+
+
+@app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(help="Where reporting listens")] = "127.0.0.1",
+    subject: Annotated[str, typer.Option(help="Who the token is for")] = "dashboard-viewer",
+    hours: Annotated[float, typer.Option(help="Lifetime of the token in hours")] = 12,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open it in the default browser")] = False,
+) -> None:
+    """Print the dashboard's address with a read-only (auditor) development token in its fragment."""
+    url = f"{_service_urls(host)['reporting']}/#token={_dev_token(subject, [Role.AUDITOR.value], hours)}"
+    typer.echo(url)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Where the services listen (ports from their settings)")] = "127.0.0.1",
+    url: Annotated[
+        list[str] | None, typer.Option("--url", help="A service's base URL, e.g. incident=http://10.0.0.5:8001")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=90, help="How many days of history to load")] = 28,
+    seed: Annotated[int, typer.Option(help="The same seed loads the same data set")] = 7,
+    force: Annotated[bool, typer.Option(help="Load even if the demo data set is there already")] = False,
+    live: Annotated[
+        float, typer.Option(help="Then keep raising and resolving an incident every N seconds (0: stop)")
+    ] = 0,
+) -> None:
+    """Load a realistic demo data set through the services' APIs (run `itsm up` first, in another terminal).
+
+    Suppliers, the service catalogue with CIs and relationships, contracts, a few weeks of incidents
+    through their lifecycles, problems and changes, recorded at the times they happened (an admin
+    import with X-ITSM-Occurred-At). Parts the running services do not offer yet are skipped with a note.
+    """
+    from itsm.demo import Api, live_incidents, parse_urls, run_demo
+
+    try:
+        urls = parse_urls(url or [], _service_urls(host))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = _settings("incident")
+
+    async def go() -> None:
+        async with Api(
+            urls=urls,
+            secret=settings.jwt_secret.get_secret_value(),
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        ) as api:
+            console.print(f"Loading {days} days of demo data through the APIs…")
+            loaded = await run_demo(api, days=days, seed=seed, force=force, say=console.print)
+            console.print(f"{api.calls} API calls. The dashboard (reporting catches up within seconds):")
+            # Plain output: a wrapped line would break the address when copied.
+            typer.echo(f"  {urls['reporting']}/#token={_dev_token('dashboard-viewer', [Role.AUDITOR.value], 12)}")
+            if live > 0:
+                console.print(f"Raising an incident every {live:g} s; Ctrl-C stops.")
+                await live_incidents(api, loaded, every_s=live, say=console.print)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go())
 
 
 @dlq_app.command("list")

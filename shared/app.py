@@ -6,20 +6,26 @@ lifespan starts the runtime (broker connection, outbox relay, consumer) and drai
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.auth import TokenVerifier
+from shared import clock
+from shared.auth import Role, TokenVerifier, current_principal
+from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
 from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def build_app(
@@ -54,6 +60,7 @@ def build_app(
         version=spec.version,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -74,6 +81,40 @@ def build_app(
         app.include_router(router)
     instrument_app(app)
     return app
+
+
+FUTURE_SKEW = timedelta(minutes=1)
+
+
+async def occurred_at_override(request: Request) -> AsyncIterator[None]:
+    """`X-ITSM-Occurred-At` (see shared.clock): the time an administrator's import records."""
+    raw = request.headers.get(clock.OCCURRED_AT_HEADER)
+    if raw is None:
+        yield
+        return
+    settings: ServiceSettings = request.app.state.settings
+    principal = await current_principal(request)
+    if Role.ADMIN not in principal.roles:
+        raise Forbidden(f"{clock.OCCURRED_AT_HEADER} is for the admin role only (imports of history)")
+    field = f"header.{clock.OCCURRED_AT_HEADER}"
+    if settings.backdate_max_days == 0:
+        raise RuleViolation("recording past occurrences is turned off here (BACKDATE_MAX_DAYS=0)", field=field)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise RuleViolation("an ISO 8601 date-time with an offset, e.g. 2026-11-02T09:30:00Z", field=field) from None
+    if moment.tzinfo is None:
+        raise RuleViolation("needs an offset (Z or +hh:mm)", field=field)
+    now = datetime.now(UTC)
+    if moment > now + FUTURE_SKEW:
+        raise RuleViolation("is in the future", field=field)
+    if moment < now - timedelta(days=settings.backdate_max_days):
+        raise RuleViolation(f"is more than {settings.backdate_max_days} days back", field=field)
+    log.info(
+        "recording as of %s for %s (%s %s)", moment.isoformat(), principal.subject, request.method, request.url.path
+    )
+    with clock.occurring_at(moment):
+        yield
 
 
 def health_router() -> APIRouter:

@@ -86,7 +86,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at BEGIN, waiting up to busy_timeout for it. A deferred
+    # BEGIN that reads and then writes fails at once with "database is locked" when another
+    # connection wrote meanwhile (SQLite cannot upgrade a stale read snapshot), which a service
+    # under concurrent requests, its relay and its consumer hit within seconds. Transactions
+    # then run one at a time per database file: fine for the one-machine run SQLite is for.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

@@ -34,6 +34,17 @@ def _claim_statement(table: Table) -> TextClause:
 _CLAIMS: dict[str, TextClause] = {}
 
 
+async def claim_many(conn: AsyncConnection, table: Table, *, consumer: str, events: list[tuple[str, str]]) -> set[str]:
+    """Record a batch of (event id, type) as processed by `consumer` in one statement; returns
+    the ids that were not recorded before (a multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+    rows = [{"consumer": consumer, "event_id": event_id, "event_type": type_} for event_id, type_ in events]
+    return set((await conn.execute(stmt, rows)).scalars())
+
+
 async def claim(conn: AsyncConnection, table: Table, *, consumer: str, event_id: str, event_type: str) -> bool:
     """Record the event as processed by `consumer`; False when it already was."""
     stmt = _CLAIMS.get(table.name)

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
-from shared.messaging import BrokerConnection, EventConsumer, EventPublisher, Handler
+from shared.messaging import BatchHandler, BrokerConnection, EventConsumer, EventPublisher, Handler
 from shared.outbox import OutboxRelay
 from shared.periodic import PeriodicJob, PeriodicRunner
 from shared.settings import ServiceSettings
@@ -38,6 +38,8 @@ class ServiceSpec:
     """Path prefixes that take large bodies (up to `max_bulk_body_bytes`)."""
     periodic: tuple[PeriodicJob, ...] = ()
     """Scheduled jobs (watchers) the worker runs; see shared.periodic."""
+    batch_handler: BatchHandler | None = None
+    """Optional: applies several events in one transaction (used when `consumer_batch_size` > 1)."""
 
     @property
     def outbox(self) -> Table:
@@ -76,6 +78,8 @@ class ServiceRuntime:
                 prefetch=settings.prefetch,
                 max_attempts=settings.max_delivery_attempts,
                 retry_delay_ms=settings.retry_delay_ms,
+                batch_handler=spec.batch_handler,
+                batch_size=settings.consumer_batch_size,
             )
         self.periodic = PeriodicRunner(
             spec.periodic, unit_of_work=self.unit_of_work, engine=self.engine, settings=settings

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     # Prefix for this service's queue names; tests use it to stay apart on a shared broker.
     queue_prefix: str = ""
     prefetch: int = Field(default=32, ge=1, le=1000)
+    consumer_batch_size: int = Field(
+        default=1, ge=1, le=1000, description="Events per consumer transaction, for services with a batch handler"
+    )
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
     retry_delay_ms: int = Field(default=2000, ge=10)
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
@@ -53,6 +56,12 @@ class ServiceSettings(BaseSettings):
     )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and consumer inside the API process (off: use `itsm worker`)"
+    )
+    backdate_max_days: int = Field(
+        default=92,
+        ge=0,
+        le=3650,
+        description="How far back an admin may record an occurrence (X-ITSM-Occurred-At, for imports); 0 turns it off",
     )
     log_level: str = "INFO"
     log_json: bool = True

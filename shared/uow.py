@@ -44,6 +44,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._conn: AsyncConnection | None = None
         self._events: list[CloudEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def connection(self) -> AsyncConnection:
@@ -55,6 +56,7 @@ class UnitOfWork:
         self._conn = await self._engine.connect()
         await self._conn.begin()
         self._events = []
+        self._after_commit = []
         return self
 
     async def __aexit__(
@@ -80,6 +82,11 @@ class UnitOfWork:
             self.emit(to_contract(event, aggregate), subject=str(aggregate.id))
         aggregate.pending_events.clear()
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (never if it rolls back): for in-process
+        notifications that must not announce what a reader cannot see yet."""
+        self._after_commit.append(callback)
+
     def mark(self) -> int:
         """A point to come back to with `discard_since` (for work undone by a savepoint rollback)."""
         return len(self._events)
@@ -94,7 +101,11 @@ class UnitOfWork:
         await conn.commit()
         if events:
             self._on_commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         self._events = []
+        self._after_commit = []
         await self.connection.rollback()

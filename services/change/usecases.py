@@ -17,6 +17,7 @@ from services.change.schedule import Blackout, Severity
 from services.change.schedule import Conflict as ScheduleConflict
 from services.change.schedule import conflicts as schedule_conflicts
 from services.change.store import ChangeRepository, blackouts_between, recent_history_on, slot_of, slots_between
+from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
@@ -55,7 +56,7 @@ async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
             planned_start=cmd.planned_start,
             planned_end=cmd.planned_end,
             affected_ci_ids=cmd.affected_ci_ids,
-            now=datetime.now(UTC),
+            now=clock.now(),
             planned_ci_changes=cmd.planned_ci_changes,
             service_ids=cmd.service_ids,
             implementation_plan=cmd.implementation_plan,
@@ -87,7 +88,14 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], No
         if cmd.expected_version is not None and cmd.expected_version != item.version:
             raise PreconditionFailed(f"{item.number} is at version {item.version}, not {cmd.expected_version}")
         read_version = item.version
-        apply(item, datetime.now(UTC))
+        now = clock.now()
+        if clock.is_backdated() and now < item.created_at:
+            # Only creation is checked: consumers update records on the wall clock (a CMDB outcome,
+            # say), so a later import step may rightly predate `updated_at`.
+            raise RuleViolation(
+                f"{item.number} was recorded at {item.created_at.isoformat()}: nothing happens before that"
+            )
+        apply(item, now)
         await changes.save(item, read_version)
         uow.emit_pending(item, events.to_contract)
         await uow.commit()
@@ -117,7 +125,7 @@ async def assess(cmd: Act, risk: Risk | None, uow: UnitOfWork, impact: ImpactSou
     facts_impact = await impact.impact_of(item.affected_ci_ids)
     async with uow:
         changes, failures = await recent_history_on(
-            uow.connection, item.affected_ci_ids, datetime.now(UTC) - RECENT, exclude=item.id
+            uow.connection, item.affected_ci_ids, clock.now() - RECENT, exclude=item.id
         )
     computed = assess_risk(
         RiskFacts(
@@ -163,7 +171,7 @@ async def add_blackout(
         raise RuleViolation("a blackout ends after it starts", field="end")
     blackout = Blackout(uuid4(), name, start, end, frozenset(ci_ids))
     async with uow:
-        await store.add_blackout(uow.connection, blackout, actor=actor, now=datetime.now(UTC))
+        await store.add_blackout(uow.connection, blackout, actor=actor, now=clock.now())
         await uow.commit()
     return blackout
 

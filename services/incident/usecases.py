@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from services.incident import events
 from services.incident.domain import Channel, Impact, Incident, Urgency
 from services.incident.store import IncidentRepository
-from shared.errors import NotFound, PreconditionFailed
+from shared import clock
+from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.uow import UnitOfWork
 
 
@@ -38,7 +39,7 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
             impact=cmd.impact,
             urgency=cmd.urgency,
             ci_id=cmd.ci_id,
-            now=datetime.now(UTC),
+            now=clock.now(),
         )
         await incidents.add_numbered(incident)
         uow.emit_pending(incident, events.to_contract)
@@ -64,7 +65,14 @@ async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], N
         if cmd.expected_version is not None and cmd.expected_version != incident.version:
             raise PreconditionFailed(f"{incident.number} is at version {incident.version}, not {cmd.expected_version}")
         read_version = incident.version
-        apply(incident, datetime.now(UTC))
+        now = clock.now()
+        if clock.is_backdated() and now < incident.opened_at:
+            # Only creation is checked: consumers update records on the wall clock (a CMDB outcome,
+            # say), so a later import step may rightly predate `updated_at`.
+            raise RuleViolation(
+                f"{incident.number} was recorded at {incident.opened_at.isoformat()}: nothing happens before that"
+            )
+        apply(incident, now)
         await incidents.save(incident, read_version)
         uow.emit_pending(incident, events.to_contract)
         await uow.commit()

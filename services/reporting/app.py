@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting import api, store, worker
+from services.reporting.dashboard import mount_dashboard
 from services.reporting.settings import ReportingSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -15,8 +16,12 @@ SPEC = ServiceSpec(
     description="The suite's event log, projections and service reports (ISO/IEC 20000-1 6.2).",
     metadata=store.metadata,
     handlers=worker.HANDLERS,
+    periodic=worker.PERIODIC,
+    batch_handler=worker.on_events,
 )
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or ReportingSettings(), [api.router])
+    app = build_app(SPEC, settings or ReportingSettings(), [api.router])
+    mount_dashboard(app)
+    return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pydantic import Field
 
@@ -27,3 +28,50 @@ class IncidentSummaryRead(ApiModel):
     total: int
     by_status: dict[str, int] = Field(description="Incidents per status")
     by_priority: dict[str, int] = Field(description="Incidents per priority, 1 (critical) to 5 (planning)")
+
+
+class ReportDefinitionRead(ApiModel):
+    name: str
+    title: str
+    purpose: str
+    audience: list[str]
+    frequency: str = Field(description="daily, weekly or monthly: how often a run is stored")
+    data_source: str
+    filters: list[str]
+    period_applies_to: str
+    columns: list[str] = Field(description="The row fields, in order (the CSV header)")
+    column_descriptions: dict[str, str]
+
+
+class ReportDefinitions(ApiModel):
+    items: list[ReportDefinitionRead]
+
+
+class ReportBody(ApiModel):
+    """A produced report (the JSON form; CSV holds `rows` only)."""
+
+    report: str
+    definition: ReportDefinitionRead
+    filters: dict[str, Any]
+    generated_at: datetime
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
+class RebuildRead(ApiModel):
+    events: int = Field(description="Events replayed from the log")
+    patches: int = Field(description="Fact row updates applied")
+
+
+class ReportRunRead(ApiModel):
+    id: UUID
+    report: str
+    frequency: str
+    period_start: datetime
+    period_end: datetime
+    generated_at: datetime
+    row_count: int
+    download: str = Field(description="Where to fetch it (add ?format=csv for CSV)")
+
+
+ReportRunPage = Page[ReportRunRead]

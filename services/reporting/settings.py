@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,28 @@ class ReportingSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "reporting"
     default_port: ClassVar[int] = 8005
+
+    stream_max_readers: int = Field(
+        default=200, ge=1, le=10_000, description="Live dashboard streams one process serves at once (more get 503)"
+    )
+    stream_keepalive_s: float = Field(
+        default=15.0, gt=0, le=300, description="A comment line this often on an idle live stream, so proxies keep it"
+    )
+
+    # Reporting consumes every event of the suite: it writes them in batches (see EventConsumer).
+    prefetch: int = Field(default=500, ge=1, le=1000)
+    consumer_batch_size: int = Field(default=250, ge=1, le=1000)
+
+    availability_target_pct: float = Field(
+        default=99.5, ge=0, le=100, description="The availability target of a service without its own"
+    )
+    availability_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per service id, its availability target (JSON, e.g. {"<uuid>": 99.9})',
+    )
+    report_schedule_interval_s: float = Field(
+        default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
+    )
+
+    def availability_target(self, service_id: str) -> float:
+        return self.availability_targets.get(service_id, self.availability_target_pct)

@@ -4,18 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.reporting import projections, store
+from services.reporting import live, usecases
 from shared.events import CloudEvent
 from shared.messaging import Handler
+from shared.periodic import JobContext, PeriodicJob
 from shared.uow import UnitOfWork
 
 
 async def on_any_event(event: CloudEvent, uow: UnitOfWork) -> None:
-    if not await store.record_event(uow.connection, event):
-        return  # already in the log: a redelivery that the inbox did not see (e.g. a replay)
-    facts = projections.incident_facts(event)
-    if facts is not None:
-        await store.upsert_incident(uow.connection, facts)
+    # An event already in the log (a redelivery the inbox did not see, e.g. a replay) changes nothing.
+    if await usecases.project(uow.connection, [event]):
+        _announce_after_commit([event], uow)
+
+
+async def on_events(events: list[CloudEvent], uow: UnitOfWork) -> None:
+    """A batch of new events (the consumer's batching mode): one transaction, one statement per table."""
+    if await usecases.project(uow.connection, events):
+        _announce_after_commit(events, uow)
+
+
+def _announce_after_commit(events: list[CloudEvent], uow: UnitOfWork) -> None:
+    """Tell the dashboard's live streams once committed, so a report re-read on the news counts them."""
+    recorded = [live.LiveEvent.of(e) for e in events]
+
+    def announce() -> None:
+        for item in recorded:
+            live.FEED.publish(item)
+
+    uow.after_commit(announce)
 
 
 HANDLERS: Mapping[str, Handler] = {"#": on_any_event}
+
+
+async def schedule_report_runs(ctx: JobContext) -> None:
+    await usecases.run_scheduled_reports(
+        ctx.unit_of_work, ctx.now, availability_target=ctx.settings.availability_target
+    )
+
+
+PERIODIC = (PeriodicJob("report-runs", schedule_report_runs, lambda s: s.report_schedule_interval_s),)

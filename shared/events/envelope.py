@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared import clock
 
 CONTENT_TYPE = "application/cloudevents+json"
 TYPE_PREFIX = "itsm."
@@ -78,7 +80,7 @@ def new_event(
         id=event_id or uuid4(),
         source=source,
         type=data.event_type(),
-        time=time or datetime.now(UTC),
+        time=time or clock.now(),
         subject=subject,
         data=data.model_dump(mode="json"),
     )

@@ -53,3 +53,12 @@ def test_migrate_creates_a_service_database(tmp_path: pytest.TempPathFactory) ->
 
     tables = {r[0] for r in sqlite3.connect(f"{tmp_path}/incident.db").execute("select name from sqlite_master")}
     assert {"incident", "outbox", "inbox", "alembic_version"} <= tables
+
+
+def test_dashboard_prints_the_address_with_a_read_only_token_in_its_fragment() -> None:
+    result = CliRunner().invoke(app, ["dashboard", "--host", "10.0.0.5"], env={"ITSM_JWT_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    address, _, token = result.output.strip().partition("/#token=")
+    assert address == "http://10.0.0.5:8005"
+    principal = asyncio.run(TokenVerifier(secret=SECRET).verify(token))
+    assert principal.roles == frozenset({"auditor"})

@@ -134,3 +134,50 @@ async def test_a_failing_handler_rolls_back_its_inbox_row_and_the_event_ends_dea
 
 async def _assert(condition: bool) -> None:
     assert condition
+
+
+async def test_batching_applies_each_event_once_and_a_failing_event_alone_goes_to_dead_letters(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    name = f"batch{uuid.uuid4().hex[:6]}"
+    key = f"{name}.happened.v1"
+    events = [_event(key) for _ in range(40)]
+    poison = events[17]
+    batches: list[int] = []
+    applied: list[str] = []
+
+    async def batch_handler(batch: list[CloudEvent], uow: UnitOfWork) -> None:
+        if any(e.id == poison.id for e in batch):
+            raise RuntimeError("one event of the batch is refused")
+        batches.append(len(batch))
+        applied.extend(str(e.id) for e in batch)
+
+    async def one_handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        await batch_handler([event], uow)
+
+    consumer = EventConsumer(
+        broker,
+        consumer_name=name,
+        exchange_name=servers.exchange,
+        queue_name=servers.queue_prefix + name,
+        handlers={key: one_handler},
+        unit_of_work=lambda: UnitOfWork(engine, outbox, source="/itsm/tests"),
+        inbox_table=inbox,
+        max_attempts=2,
+        retry_delay_ms=RETRY_DELAY_MS,
+        prefetch=50,
+        batch_handler=batch_handler,
+        batch_size=10,
+        batch_wait_s=0.05,
+    )
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    for event in [*events, events[3]]:  # one of them twice
+        await _publish(servers, event)
+    await eventually(lambda: _assert(consumer.stats.dead_lettered == 1))
+    await eventually(lambda: _assert(consumer.stats.processed == 39 and consumer.stats.duplicates == 1))
+    assert sorted(applied) == sorted(str(e.id) for e in events if e is not poison)  # each once
+    assert max(batches) > 1  # several events per transaction
+    assert await _processed(engine, name) == {str(e.id) for e in events if e is not poison}
+    await consumer.stop()
+    await _delete_queues(servers, name)

@@ -1,0 +1,320 @@
+"""The report definitions (ISO/IEC 20000-1 6.2: identity, purpose, audience, frequency, data source)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+Frequency = Literal["daily", "weekly", "monthly"]
+
+PERIOD_FILTERS = ("from", "to")
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    name: str
+    title: str
+    purpose: str
+    audience: tuple[str, ...]
+    frequency: Frequency
+    data_source: str
+    filters: tuple[str, ...]
+    columns: Mapping[str, str]
+    """Column name -> what it holds (the CSV header is the names, in this order)."""
+    period_applies_to: str
+    """What `from`/`to` select on."""
+
+
+def _d(**kwargs: object) -> ReportDefinition:
+    return ReportDefinition(**kwargs)  # type: ignore[arg-type]
+
+
+DEFINITIONS: tuple[ReportDefinition, ...] = (
+    _d(
+        name="service-levels",
+        title="Service levels: response and resolution compliance",
+        purpose=(
+            "Performance against service targets (6.1, 6.2 a): share of incidents whose response and "
+            "resolution targets were met, per period, service and priority; breaches; the trend over periods"
+        ),
+        audience=("service owners", "customers", "service level manager"),
+        frequency="monthly",
+        data_source="incident.* (SLA results on incident.resolved.v1) and sla.breached.v1 events",
+        filters=("from", "to", "service_id", "group", "priority", "supplier_id", "period"),
+        period_applies_to="the incident's opened_at; rows are grouped by `period` (day, week, month; default month)",
+        columns={
+            "period": "start of the period (YYYY-MM-DD, UTC)",
+            "service_id": "the service (empty: none recorded)",
+            "service_name": "the service's name from the CMDB, when known",
+            "priority": "incident priority 1 (critical) to 5",
+            "incidents": "incidents opened",
+            "response_measured": "incidents whose response target has a result (met or missed)",
+            "response_met": "of those, met",
+            "response_compliance_pct": "response_met / response_measured x 100 (empty when nothing measured)",
+            "resolution_measured": "incidents whose resolution target has a result",
+            "resolution_met": "of those, met",
+            "resolution_compliance_pct": "resolution_met / resolution_measured x 100",
+            "breaches": "targets missed (response + resolution)",
+        },
+    ),
+    _d(
+        name="incidents",
+        title="Incidents: volume, backlog, MTTA, MTTR, major incidents",
+        purpose="Workload and performance of incident management (8.1, 6.2 b, c), by service and group",
+        audience=("service desk manager", "service owners"),
+        frequency="weekly",
+        data_source="incident.* events",
+        filters=("from", "to", "service_id", "group", "priority", "supplier_id"),
+        period_applies_to="the incident's opened_at",
+        columns={
+            "service_id": "the service",
+            "service_name": "the service's name from the CMDB, when known",
+            "assignment_group": "the group the incident is (last) assigned to",
+            "opened": "incidents opened",
+            "resolved": "of those, resolved or closed now",
+            "backlog": "of those, still open now",
+            "backlog_avg_age_hours": "mean age of the open ones, now",
+            "backlog_oldest_age_hours": "age of the oldest open one, now",
+            "mtta_minutes": "mean time to acknowledge: first assignment or start of work - opened",
+            "mttr_hours": "mean time to resolve: resolved - opened, of the resolved ones",
+            "major_incidents": "major incidents among them",
+            "reassignments": "times they moved from one group to another",
+        },
+    ),
+    _d(
+        name="requests",
+        title="Service requests: volume and fulfilment times",
+        purpose="Workload and fulfilment performance of request management (8.1, 6.2 a, c)",
+        audience=("service desk manager", "service owners"),
+        frequency="weekly",
+        data_source="request.* and sla.breached.v1 events",
+        filters=("from", "to", "service_id", "group", "priority"),
+        period_applies_to="the request's submitted_at",
+        columns={
+            "service_id": "the service",
+            "catalogue_item": "the catalogue item requested",
+            "submitted": "requests submitted",
+            "fulfilled": "of those, fulfilled",
+            "open": "of those, not yet fulfilled, rejected or cancelled",
+            "rejected": "of those, rejected",
+            "cancelled": "of those, cancelled",
+            "avg_fulfilment_hours": "mean fulfilled - submitted",
+            "max_fulfilment_hours": "longest fulfilled - submitted",
+            "fulfilment_compliance_pct": "fulfilment targets met / measured x 100",
+        },
+    ),
+    _d(
+        name="problems",
+        title="Problems: open, known errors, recurring incidents, closed by changes",
+        purpose="Effectiveness of problem management (8.2, 6.2 d, e)",
+        audience=("problem manager", "service owners"),
+        frequency="monthly",
+        data_source="problem.* and incident.linked_to_problem.v1 events",
+        filters=("from", "to", "service_id"),
+        period_applies_to="the problem's opened_at (recurring incidents: the incident's opened_at)",
+        columns={
+            "service_id": "the service",
+            "opened": "problems opened",
+            "open": "of those, not resolved or closed",
+            "known_errors": "of those, published as known errors",
+            "resolved": "of those, resolved or closed",
+            "resolved_by_change": "of those, resolved by a change",
+            "from_recurrence": "of those, opened by problem analysis on recurring incidents",
+            "linked_incidents": "incidents linked to them",
+            "recurring_incidents": "incidents linked to a problem as a recurrence",
+        },
+    ),
+    _d(
+        name="changes",
+        title="Changes: volume by type, success rate, emergency ratio, failures, incidents caused",
+        purpose="Performance of change management (9.2, 6.2 b, d)",
+        audience=("change manager", "CAB"),
+        frequency="weekly",
+        data_source="change.* and incident.linked_to_change.v1 events",
+        filters=("from", "to", "service_id"),
+        period_applies_to="the change's created_at",
+        columns={
+            "type": "standard, normal or emergency",
+            "changes": "changes recorded",
+            "implemented": "implemented successfully",
+            "failed": "failed",
+            "backed_out": "failed and backed out",
+            "success_rate_pct": "implemented / (implemented + failed) x 100",
+            "incidents_caused": "incidents linked to them as caused by the change",
+        },
+    ),
+    _d(
+        name="dora",
+        title="DORA metrics per service",
+        purpose=(
+            "Delivery performance per service (9.3, 6.2 b): deployment frequency, lead time for changes, "
+            "change failure rate, time to restore service"
+        ),
+        audience=("service owners", "engineering leads", "change manager"),
+        frequency="monthly",
+        data_source="deployment.recorded.v1, change.* , incident.linked_to_change.v1 and incident.* events",
+        filters=("from", "to", "service_id"),
+        period_applies_to="deployments finished, changes implemented and outages resolved in the window "
+        "(default: the 30 days before `to`, default now)",
+        columns={
+            "service_id": "the service",
+            "service_name": "the service's name from the CMDB, when known",
+            "deployments": "finished deployments to production (succeeded, failed or rolled back)",
+            "deployment_frequency_per_day": "succeeded production deployments / days in the window",
+            "lead_time_hours": "median of implemented - recorded over the changes on the service",
+            "change_failure_rate_pct": "production deployments that failed, were rolled back or whose change "
+            "caused an incident / deployments x 100",
+            "restores": "outages resolved (priority 1 or major incidents on the service)",
+            "time_to_restore_hours": "median resolved - opened of those outages",
+        },
+    ),
+    _d(
+        name="availability",
+        title="Availability per service",
+        purpose="Availability against its target (6.3.3): downtime from outage incidents, unplanned",
+        audience=("service owners", "customers", "availability manager"),
+        frequency="monthly",
+        data_source="incident.* events (outage: a priority 1 or major incident on the service, opened -> resolved)",
+        filters=("from", "to", "service_id"),
+        period_applies_to="the window the availability is measured over (default: the 30 days before `to`)",
+        columns={
+            "service_id": "the service",
+            "service_name": "the service's name from the CMDB, when known",
+            "window_hours": "length of the window",
+            "outages": "outage incidents overlapping the window",
+            "downtime_minutes": "union of their open -> resolved intervals inside the window",
+            "availability_pct": "(window - downtime) / window x 100",
+            "target_pct": "the availability target (settings)",
+            "target_met": "availability_pct >= target_pct",
+        },
+    ),
+    _d(
+        name="cmdb",
+        title="CMDB: CIs by type and status, unauthorised changes, audit findings",
+        purpose="Control of the configuration (9.1, 6.2 d): what the CMDB holds and what changed without a change",
+        audience=("configuration manager", "auditors"),
+        frequency="monthly",
+        data_source="ci.*, ci.unauthorised_change_detected.v1, config.change_rejected.v1 events",
+        filters=("from", "to", "service_id", "supplier_id"),
+        period_applies_to="when a finding was detected (the CI counts are as of now)",
+        columns={
+            "type": "CI type",
+            "status": "CI status",
+            "cis": "CIs",
+            "critical": "of those, criticality 1",
+            "unauthorised_changes": "unauthorised changes detected on them",
+        },
+    ),
+    _d(
+        name="suppliers",
+        title="Supplier scorecards",
+        purpose="Supplier performance against contract targets (7.2, 4.2)",
+        audience=("supplier manager", "service owners"),
+        frequency="monthly",
+        data_source="supplier.*, contract.*, supplier.target_breached.v1, dispute.* and incident.* events",
+        filters=("from", "to", "supplier_id", "service_id"),
+        period_applies_to="incidents' opened_at and breaches' occurred_at",
+        columns={
+            "supplier_id": "the supplier",
+            "supplier_name": "its name",
+            "status": "its status",
+            "active_contracts": "contracts active now",
+            "incidents": "incidents assigned to the supplier",
+            "incidents_resolved": "of those, resolved",
+            "resolution_compliance_pct": "resolution targets met / measured x 100 on those incidents",
+            "target_breaches": "contract targets missed (supplier.target_breached.v1)",
+            "response_breaches": "of those, response targets",
+            "resolution_breaches": "of those, resolution targets",
+            "availability_breaches": "of those, availability targets",
+            "change_success_breaches": "of those, change success targets",
+            "open_disputes": "disputes open now",
+        },
+    ),
+    _d(
+        name="workload",
+        title="Workload per group",
+        purpose="Workload characteristics and their changes over time (6.1, 6.2 c), per group",
+        audience=("team leads", "service desk manager"),
+        frequency="daily",
+        data_source="incident.* and request.* events",
+        filters=("from", "to", "service_id", "group", "priority", "period"),
+        period_applies_to="opened_at / submitted_at; rows grouped by `period` (default day)",
+        columns={
+            "period": "start of the period (YYYY-MM-DD, UTC)",
+            "assignment_group": "the group",
+            "incidents_opened": "incidents opened",
+            "incidents_resolved": "of those, resolved now",
+            "requests_submitted": "requests submitted",
+            "requests_fulfilled": "of those, fulfilled now",
+            "reassignments": "reassignments of those incidents",
+            "escalations": "escalations of those incidents",
+        },
+    ),
+    _d(
+        name="hotspots",
+        title="Incident hot spots: the configuration items with the most incidents",
+        purpose=(
+            "Where incidents recur (8.2 problem identification, 6.2 d): the CIs with the most incidents in the "
+            "period, with how many are still open, major, or linked to a problem"
+        ),
+        audience=("problem manager", "service owners", "configuration manager"),
+        frequency="weekly",
+        data_source="incident.* and incident.linked_to_problem.v1 events; CI names from ci.* events",
+        filters=("from", "to", "service_id", "group", "priority", "supplier_id"),
+        period_applies_to="the incident's opened_at; the 50 CIs with the most incidents, most first",
+        columns={
+            "ci_id": "the configuration item",
+            "ci_name": "its name from the CMDB, when known",
+            "service_id": "the service of its latest incident",
+            "service_name": "that service's name, when known",
+            "incidents": "incidents on it",
+            "open": "of those, still open now",
+            "major": "of those, major incidents",
+            "problems": "distinct problems they are linked to",
+            "recurring": "of those incidents, linked to a problem as a recurrence",
+            "last_opened_at": "when the latest of them was opened",
+        },
+    ),
+)
+
+BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report is asked for; `None` means no restriction."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    service_id: UUID | None = None
+    group: str | None = None
+    priority: int | None = None
+    supplier_id: UUID | None = None
+    period: Literal["day", "week", "month"] | None = None
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "service_id": str(self.service_id) if self.service_id else None,
+            "group": self.group,
+            "priority": self.priority,
+            "supplier_id": str(self.supplier_id) if self.supplier_id else None,
+            "period": self.period,
+        }
+
+
+def last_complete_period(frequency: Frequency, now: datetime) -> tuple[datetime, datetime]:
+    """The last whole day, ISO week (Monday to Monday) or month before `now`, in UTC."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if frequency == "daily":
+        return today - timedelta(days=1), today
+    if frequency == "weekly":
+        this_monday = today - timedelta(days=today.weekday())
+        return this_monday - timedelta(days=7), this_monday
+    first = today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return previous, first

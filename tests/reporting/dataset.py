@@ -1,0 +1,555 @@
+"""A small suite history with hand-computed report figures (the expectations are in the tests).
+
+Week of Monday 2026-10-05 (T0, UTC): two services (Mail, Payroll), six incidents, three
+requests, two problems, four changes, five deployments, four CIs, a supplier with a contract,
+a breach and a dispute. `NOW` = T0 + 2 days, the time the reports are produced at.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.events import CloudEvent, EventData, new_event
+from shared.events.change import (
+    ChangeCreated,
+    ChangeFailed,
+    ChangeImplemented,
+    ChangeSubmitted,
+    DeploymentRecorded,
+)
+from shared.events.config import Cause, ChangeRejected, ConfigItemCreated, ConfigItemRetired, UnauthorisedChangeDetected
+from shared.events.incident import (
+    IncidentAssigned,
+    IncidentCreated,
+    IncidentEscalated,
+    IncidentLinkedToChange,
+    IncidentLinkedToProblem,
+    IncidentResolved,
+    IncidentStatusChanged,
+    KnownErrorPublished,
+    MajorIncidentDeclared,
+    ProblemCreated,
+    ProblemResolved,
+    RequestFulfilled,
+    RequestRejected,
+    RequestSubmitted,
+    SlaBreached,
+    SlaResult,
+)
+from shared.events.supplier import (
+    ContractActivated,
+    ContractCreated,
+    DisputeOpened,
+    SupplierCreated,
+    SupplierTargetBreached,
+)
+
+T0 = datetime(2026, 10, 5, tzinfo=UTC)
+NOW = T0 + timedelta(days=2)
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+D = timedelta(days=1)
+
+
+def uid(name: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"itsm-test/{name}")
+
+
+MAIL, PAYROLL = uid("svc-mail"), uid("svc-payroll")
+ACME = uid("supplier-acme")
+SRV1, SRV2 = uid("srv1"), uid("srv2")
+INC = {n: uid(f"inc{n}") for n in range(1, 7)}
+CHG = {n: uid(f"chg{n}") for n in range(1, 5)}
+REQ = {n: uid(f"req{n}") for n in range(1, 4)}
+PRB_A, PRB_B = uid("prb-a"), uid("prb-b")
+CONTRACT = uid("contract-1")
+POLICY = uid("policy")
+
+
+def _event(data: EventData, subject: uuid.UUID, at: datetime, source: str) -> CloudEvent:
+    event_id = uid(f"{data.routing_key}/{subject}/{at.isoformat()}")  # the same data set has the same ids
+    return new_event(data, source=f"/itsm/{source}", subject=str(subject), time=at, event_id=event_id)
+
+
+class Incident:
+    """Builds the events of one incident."""
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        service: uuid.UUID,
+        priority: int,
+        opened: datetime,
+        group: str | None = None,
+        supplier: uuid.UUID | None = None,
+    ) -> None:
+        self.id, self.n, self.number = INC[n], n, f"INC000000{n}"
+        self.service, self.priority, self.opened, self.supplier = service, priority, opened, supplier
+        self.group: str | None = None
+        self.status = "new"
+        self.events: list[CloudEvent] = [
+            _event(
+                IncidentCreated(
+                    incident_id=self.id,
+                    number=self.number,
+                    title=f"incident {n}",
+                    impact=2,
+                    urgency=2,
+                    priority=priority,
+                    caller="c",
+                    opened_at=opened,
+                    service_id=service,
+                    supplier_id=supplier,
+                    assignment_group=group,
+                ),
+                self.id,
+                opened,
+                "incident",
+            )
+        ]
+        self.group = group
+
+    def _base(self, status: str, at: datetime, **extra: Any) -> dict[str, Any]:
+        previous, self.status = self.status, status
+        return {
+            "incident_id": self.id,
+            "number": self.number,
+            "status": status,
+            "previous_status": previous,
+            "priority": self.priority,
+            "actor": "a",
+            "occurred_at": at,
+            "service_id": self.service,
+            "assignment_group": self.group,
+            "supplier_id": self.supplier,
+            **extra,
+        }
+
+    def assign(self, group: str, at: datetime) -> Incident:
+        old, self.group = self.group, group
+        data = IncidentAssigned(**self._base("assigned", at, changes={"assignment_group": [old, group]}))
+        self.events.append(_event(data, self.id, at, "incident"))
+        return self
+
+    def start(self, at: datetime) -> Incident:
+        self.events.append(_event(IncidentStatusChanged(**self._base("in_progress", at)), self.id, at, "incident"))
+        return self
+
+    def major(self, at: datetime) -> Incident:
+        data = MajorIncidentDeclared(**self._base(self.status, at, major=True), manager="m", declared_at=at)
+        self.events.append(_event(data, self.id, at, "incident"))
+        return self
+
+    def escalate(self, at: datetime) -> Incident:
+        data = IncidentEscalated(**self._base(self.status, at), kind="hierarchical")
+        self.events.append(_event(data, self.id, at, "incident"))
+        return self
+
+    def breach(self, target: str, at: datetime) -> Incident:
+        data = SlaBreached(
+            ticket_kind="incident",
+            ticket_id=self.id,
+            ticket_number=self.number,
+            target=target,
+            policy_id=POLICY,
+            service_id=self.service,
+            priority=self.priority,
+            assignment_group=self.group,
+            target_business_s=3600,
+            elapsed_business_s=3601,
+            due_at=at,
+            occurred_at=at,
+        )
+        self.events.append(_event(data, self.id, at, "incident"))
+        return self
+
+    def resolve(self, at: datetime, *, response_met: bool, resolution_met: bool) -> Incident:
+        sla = [
+            SlaResult(target="response", target_business_s=1, elapsed_business_s=1, met=response_met),
+            SlaResult(target="resolution", target_business_s=1, elapsed_business_s=1, met=resolution_met),
+        ]
+        data = IncidentResolved(
+            **self._base("resolved", at), resolution_code="fixed", resolved_at=at, opened_at=self.opened, sla=sla
+        )
+        self.events.append(_event(data, self.id, at, "incident"))
+        return self
+
+
+def incidents() -> list[Incident]:
+    i1 = Incident(1, service=MAIL, priority=1, opened=T0).assign("ops", T0 + 10 * M).major(T0 + 15 * M)
+    i1.resolve(T0 + 2 * H, response_met=True, resolution_met=True)
+    i2 = Incident(2, service=MAIL, priority=2, opened=T0 + H).assign("ops", T0 + 90 * M).escalate(T0 + 2 * H)
+    i2.breach("resolution", T0 + 4 * H).resolve(T0 + 5 * H, response_met=True, resolution_met=False)
+    i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H).assign("ops", T0 + 2 * H + 20 * M)
+    i3.assign("net", T0 + 2 * H + 40 * M).resolve(T0 + 3 * H, response_met=True, resolution_met=True)
+    i4 = Incident(4, service=PAYROLL, priority=3, opened=T0 + D, supplier=ACME).assign("net", T0 + D + H)
+    i4.start(T0 + D + 2 * H).breach("response", T0 + D + 30 * M)
+    i5 = Incident(5, service=PAYROLL, priority=1, opened=T0 + D + 2 * H)
+    opened6 = datetime(2026, 11, 2, tzinfo=UTC)
+    i6 = Incident(6, service=PAYROLL, priority=3, opened=opened6, supplier=ACME).assign("ops", opened6 + 30 * M)
+    i6.resolve(opened6 + 4 * H, response_met=True, resolution_met=True)
+    return [i1, i2, i3, i4, i5, i6]
+
+
+def _change_status(
+    cls: type[EventData],
+    n: int,
+    type_: str,
+    status: str,
+    at: datetime,
+    services: list[uuid.UUID],
+    created: datetime,
+    **extra: Any,
+) -> CloudEvent:
+    data = cls(
+        change_id=CHG[n],
+        number=f"CHG000000{n}",
+        type=type_,
+        status=status,
+        previous_status="x",
+        actor="a",
+        occurred_at=at,
+        created_at=created,
+        service_ids=services,
+        **extra,
+    )
+    return _event(data, CHG[n], at, "change")
+
+
+def changes() -> list[CloudEvent]:
+    plan = [
+        (1, "normal", T0, [MAIL]),
+        (2, "standard", T0 + D, [MAIL]),
+        (3, "emergency", T0 + 2 * D, [PAYROLL]),
+        (4, "normal", T0 + 3 * D, [PAYROLL]),
+    ]
+    events = [
+        _event(
+            ChangeCreated(
+                change_id=CHG[n],
+                number=f"CHG000000{n}",
+                title="c",
+                type=t,
+                status="draft",
+                requester="r",
+                created_at=at,
+            ),
+            CHG[n],
+            at,
+            "change",
+        )
+        for n, t, at, _ in plan
+    ]
+    for n, t, created, services, done in (
+        (1, "normal", T0, [MAIL], T0 + 2 * D),
+        (2, "standard", T0 + D, [MAIL], T0 + D + 6 * H),
+    ):
+        events.append(
+            _event(
+                ChangeImplemented(
+                    change_id=CHG[n],
+                    number=f"CHG000000{n}",
+                    implemented_at=done,
+                    implemented_by="i",
+                    type=t,
+                    created_at=created,
+                    service_ids=services,
+                ),
+                CHG[n],
+                done,
+                "change",
+            )
+        )
+    events.append(
+        _change_status(
+            ChangeFailed,
+            3,
+            "emergency",
+            "failed",
+            T0 + 2 * D + H,
+            [PAYROLL],
+            T0 + 2 * D,
+            notes="broke",
+            backed_out=True,
+        )
+    )
+    events.append(_change_status(ChangeSubmitted, 4, "normal", "submitted", T0 + 3 * D + H, [PAYROLL], T0 + 3 * D))
+    events.append(
+        _event(
+            IncidentLinkedToChange(
+                incident_id=INC[4],
+                incident_number="INC0000004",
+                change_id=CHG[2],
+                change_number="CHG0000002",
+                service_id=PAYROLL,
+                reason="probable_cause",
+                occurred_at=T0 + D + 3 * H,
+            ),
+            INC[4],
+            T0 + D + 3 * H,
+            "incident",
+        )
+    )
+    return events
+
+
+def deployments() -> list[CloudEvent]:
+    plan = [
+        (1, MAIL, "production", "succeeded", T0 + 2 * D, CHG[1]),
+        (2, MAIL, "production", "succeeded", T0 + D + 6 * H, CHG[2]),
+        (3, MAIL, "staging", "succeeded", T0 + D, None),
+        (4, PAYROLL, "production", "failed", T0 + 2 * D + H, CHG[3]),
+        (5, PAYROLL, "production", "in_progress", T0 + 2 * D + 2 * H, None),
+    ]
+    return [
+        _event(
+            DeploymentRecorded(
+                deployment_id=uid(f"dep{n}"),
+                service_id=svc,
+                service="x",
+                environment=env,
+                result=result,
+                change_id=change,
+                finished_at=None if result == "in_progress" else at,
+                recorded_at=at,
+            ),
+            uid(f"dep{n}"),
+            at,
+            "change",
+        )
+        for n, svc, env, result, at, change in plan
+    ]
+
+
+def _request(
+    cls: type[EventData], n: int, item: str, status: str, submitted: datetime, at: datetime, **extra: Any
+) -> CloudEvent:
+    data = cls(
+        request_id=REQ[n],
+        number=f"REQ000000{n}",
+        status=status,
+        catalogue_item=item,
+        requester="r",
+        service_id=MAIL,
+        priority=4,
+        assignment_group="desk",
+        actor="a",
+        occurred_at=at,
+        submitted_at=submitted,
+        **extra,
+    )
+    return _event(data, REQ[n], at, "incident")
+
+
+def _fulfilled(n: int, submitted: datetime, at: datetime, met: bool) -> CloudEvent:
+    sla = [SlaResult(target="resolution", target_business_s=1, elapsed_business_s=1, met=met)]
+    return _request(RequestFulfilled, n, "laptop", "fulfilled", submitted, at, fulfilled_at=at, sla=sla)
+
+
+def requests() -> list[CloudEvent]:
+    return [
+        _request(RequestSubmitted, 1, "laptop", "submitted", T0, T0),
+        _fulfilled(1, T0, T0 + 10 * H, True),
+        _request(RequestSubmitted, 2, "laptop", "submitted", T0 + H, T0 + H),
+        _fulfilled(2, T0 + H, T0 + 21 * H, False),
+        _request(RequestSubmitted, 3, "mailbox", "submitted", T0 + 2 * H, T0 + 2 * H),
+        _request(RequestRejected, 3, "mailbox", "rejected", T0 + 2 * H, T0 + 3 * H, approver="boss"),
+    ]
+
+
+def problems() -> list[CloudEvent]:
+    base_a = {"problem_id": PRB_A, "number": "PRB0000001", "title": "p", "service_id": MAIL, "actor": "a"}
+    linked = [INC[2], INC[3]]
+    events = [
+        _event(
+            ProblemCreated(**base_a, status="new", origin="recurrence", incident_ids=linked, occurred_at=T0 + 3 * H),
+            PRB_A,
+            T0 + 3 * H,
+            "incident",
+        ),
+        _event(
+            KnownErrorPublished(
+                **base_a,
+                status="known_error",
+                incident_ids=linked,
+                occurred_at=T0 + 4 * H,
+                known_error_id=uid("ke"),
+                root_cause="rc",
+                workaround="wa",
+            ),
+            PRB_A,
+            T0 + 4 * H,
+            "incident",
+        ),
+        _event(
+            ProblemResolved(**base_a, status="resolved", incident_ids=linked, occurred_at=T0 + 3 * D, change_id=CHG[1]),
+            PRB_A,
+            T0 + 3 * D,
+            "incident",
+        ),
+        _event(
+            ProblemCreated(
+                problem_id=PRB_B,
+                number="PRB0000002",
+                title="q",
+                service_id=PAYROLL,
+                actor="a",
+                status="new",
+                origin="manual",
+                occurred_at=T0 + D,
+            ),
+            PRB_B,
+            T0 + D,
+            "incident",
+        ),
+    ]
+    for n in (2, 3):
+        events.append(
+            _event(
+                IncidentLinkedToProblem(
+                    incident_id=INC[n],
+                    incident_number=f"INC000000{n}",
+                    problem_id=PRB_A,
+                    problem_number="PRB0000001",
+                    reason="recurrence",
+                    occurred_at=T0 + 3 * H,
+                ),
+                INC[n],
+                T0 + 3 * H,
+                "incident",
+            )
+        )
+    return events
+
+
+def configuration() -> list[CloudEvent]:
+    cis = [
+        (MAIL, "Mail", "business_service", "active", 2, None),
+        (PAYROLL, "Payroll", "business_service", "active", 2, None),
+        (SRV1, "srv1", "server", "in_use", 1, ACME),
+        (SRV2, "srv2", "server", "in_use", 3, None),
+    ]
+    events = [
+        _event(
+            ConfigItemCreated(
+                ci_id=ci,
+                number=f"CI{name}",
+                name=name,
+                type=t,
+                status=s,
+                criticality=c,
+                created_at=T0 - D,
+                supplier_id=sup,
+            ),
+            ci,
+            T0 - D,
+            "config",
+        )
+        for ci, name, t, s, c, sup in cis
+    ]
+    cause = Cause(kind="manual", actor="a")
+    events.append(
+        _event(
+            ConfigItemRetired(ci_id=SRV2, number="CIsrv2", version=2, cause=cause, retired_at=T0), SRV2, T0, "config"
+        )
+    )
+    events.append(
+        _event(
+            UnauthorisedChangeDetected(
+                finding_id=uid("finding"),
+                ci_id=SRV1,
+                number="CIsrv1",
+                name="srv1",
+                criticality=1,
+                source="vcenter",
+                run_id=uid("run"),
+                differences={"memory": {"old": 1, "new": 2}},
+                detected_at=T0 + H,
+            ),
+            SRV1,
+            T0 + H,
+            "config",
+        )
+    )
+    events.append(
+        _event(
+            ChangeRejected(change_id=CHG[4], change_number="CHG0000004", errors=[], rejected_at=T0 + 3 * D),
+            CHG[4],
+            T0 + 3 * D,
+            "config",
+        )
+    )
+    return events
+
+
+def suppliers() -> list[CloudEvent]:
+    contract = {"contract_id": CONTRACT, "number": "CTR0000001", "supplier_id": ACME, "actor": "a"}
+    return [
+        _event(
+            SupplierCreated(
+                supplier_id=ACME,
+                number="SUP0000001",
+                name="Acme",
+                category="hosting",
+                status="active",
+                created_at=T0 - D,
+            ),
+            ACME,
+            T0 - D,
+            "supplier",
+        ),
+        _event(ContractCreated(**contract, status="draft", occurred_at=T0 - D), CONTRACT, T0 - D, "supplier"),
+        _event(
+            ContractActivated(
+                **contract, status="active", occurred_at=T0 - D + H, starts_on=T0 - D, ends_on=T0 + 365 * D
+            ),
+            CONTRACT,
+            T0 - D + H,
+            "supplier",
+        ),
+        _event(
+            SupplierTargetBreached(
+                supplier_id=ACME,
+                contract_id=CONTRACT,
+                metric="response",
+                priority=3,
+                target=3600,
+                actual=5400,
+                incident_id=INC[4],
+                period="2026-10",
+                occurred_at=T0 + D + 30 * M,
+            ),
+            ACME,
+            T0 + D + 30 * M,
+            "supplier",
+        ),
+        _event(
+            DisputeOpened(
+                dispute_id=uid("dispute"),
+                number="DSP0000001",
+                supplier_id=ACME,
+                title="d",
+                owner="o",
+                status="open",
+                occurred_at=T0 + D,
+            ),
+            uid("dispute"),
+            T0 + D,
+            "supplier",
+        ),
+    ]
+
+
+def all_events() -> list[CloudEvent]:
+    return [
+        *[e for i in incidents() for e in i.events],
+        *changes(),
+        *deployments(),
+        *requests(),
+        *problems(),
+        *configuration(),
+        *suppliers(),
+    ]
