@@ -216,6 +216,13 @@ class SlaClock:
         """Whether the business time used so far is within the target."""
         return self.elapsed_s <= self.target_s
 
+    def due_instant(self, calendar: BusinessCalendar) -> datetime | None:
+        """The due instant as it stands: planned or passed; for a clock stopped or paused short of
+        its target, where it would be had it run on from then. None once cancelled."""
+        if self.due_at is not None or self.state is ClockState.CANCELLED:
+            return self.due_at
+        return calendar.add_business_seconds(self.since, self.target_s - self.elapsed_s)
+
     def move(self, calendar: BusinessCalendar, state: ClockState, at: datetime) -> None:
         """Go to `state` at `at`: a running segment is closed (its business time kept), a stopped
         clock restarts (reopen) with the time it had, a cancelled one stays cancelled."""
