@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.incident import api, store, worker
+from services.incident.requests import api as requests_api
 from services.incident.settings import IncidentSettings
 from services.incident.sla import api as sla_api
 from services.incident.sla import usecases as sla
@@ -23,4 +24,4 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: IncidentSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or IncidentSettings(), [api.router, sla_api.router])
+    return build_app(SPEC, settings or IncidentSettings(), [api.router, sla_api.router, requests_api.router])
