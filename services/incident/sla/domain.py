@@ -216,6 +216,16 @@ class SlaClock:
         """Whether the business time used so far is within the target."""
         return self.elapsed_s <= self.target_s
 
+    @property
+    def next_alert_at(self) -> datetime | None:
+        """The earliest instant with something still to raise (warning or breach), else None."""
+        pending = [
+            instant
+            for instant, raised in ((self.warn_at, self.warned), (self.due_at, self.breached))
+            if instant is not None and not raised
+        ]
+        return min(pending, default=None)
+
     def due_instant(self, calendar: BusinessCalendar) -> datetime | None:
         """The due instant as it stands: planned or passed; for a clock stopped or paused short of
         its target, where it would be had it run on from then. None once cancelled."""

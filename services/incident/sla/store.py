@@ -26,9 +26,11 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     and_,
+    case,
     delete,
     false,
     func,
+    null,
     or_,
     select,
     update,
@@ -111,10 +113,11 @@ sla_clock = Table(
     Column("breached", Boolean, nullable=False),
     Column("stopped_at", UtcDateTime),
     Column("pauses", Integer, nullable=False),
+    # The watcher's one question: the earliest instant with a warning or breach still to raise
+    # (null: nothing left). One indexed range; the planner sees its real distribution, where
+    # flags and instants in separate columns made it read every open clock.
+    Column("alert_at", UtcDateTime, index=True),
     UniqueConstraint("ticket_id", "target", name="uq_sla_clock_ticket_target"),
-    # The watcher's two questions: which warnings, which breaches are due and not raised.
-    Index("ix_sla_clock_warning_due", "warned", "warn_at"),
-    Index("ix_sla_clock_breach_due", "breached", "due_at"),
 )
 
 sla_notice = Table(
@@ -420,6 +423,7 @@ def _clock_row(stored: StoredClock) -> dict[str, Any]:
         "breached": c.breached,
         "stopped_at": c.stopped_at,
         "pauses": c.pauses,
+        "alert_at": c.next_alert_at,
     }
 
 
@@ -476,19 +480,13 @@ async def save_clocks(conn: AsyncConnection, clocks: Sequence[StoredClock]) -> N
 
 
 def _due(now: datetime) -> Any:
-    # `= false`, not `IS false`: the indexes (warned, warn_at) and (breached, due_at) then serve
-    # each side as one range, so a pass reads the due clocks only, not every open one.
-    return or_(
-        and_(sla_clock.c.warned == false(), sla_clock.c.warn_at < now),
-        and_(sla_clock.c.breached == false(), sla_clock.c.due_at < now),
-    )
+    return sla_clock.c.alert_at < now
 
 
 async def claim_due_clocks(conn: AsyncConnection, now: datetime, limit: int) -> list[StoredClock]:
-    """Clocks whose warning or due instant has passed and was not raised yet, locked for this
-    transaction; rows another watcher holds are skipped (PostgreSQL), not waited for."""
-    # No ORDER BY: ordering by anything but the indexes' columns would read every open clock.
-    query = select(sla_clock).where(_due(now)).limit(limit)
+    """Clocks whose warning or due instant has passed and was not raised yet, the oldest first,
+    locked for this transaction; rows another watcher holds are skipped (PostgreSQL)."""
+    query = select(sla_clock).where(_due(now)).order_by(sla_clock.c.alert_at).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [stored_clock(r) for r in await conn.execute(query)]
@@ -533,7 +531,11 @@ async def insert_notices(conn: AsyncConnection, notices: Sequence[Notice]) -> se
 
 
 async def mark_raised(conn: AsyncConnection, warned: Sequence[int], breached: Sequence[int]) -> None:
+    """Set the flags of what was raised, and move `alert_at` to what is left to raise."""
+    c = sla_clock.c
     if warned:
-        await conn.execute(update(sla_clock).where(sla_clock.c.id.in_(warned)).values(warned=True))
+        left = case((c.breached == false(), c.due_at), else_=null())
+        await conn.execute(update(sla_clock).where(c.id.in_(warned)).values(warned=True, alert_at=left))
     if breached:
-        await conn.execute(update(sla_clock).where(sla_clock.c.id.in_(breached)).values(breached=True))
+        left = case((and_(c.warned == false(), c.warn_at.is_not(None)), c.warn_at), else_=null())
+        await conn.execute(update(sla_clock).where(c.id.in_(breached)).values(breached=True, alert_at=left))

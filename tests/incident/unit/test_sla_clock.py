@@ -274,3 +274,15 @@ def test_incident_states_and_clocks(status: str, responded: bool, response: obje
 )
 def test_request_states_and_clocks(status: str, needs_approval: bool, response: object, resolution: object) -> None:
     assert request_clock_states(status, needs_approval) == {R: response, S: resolution}
+
+
+def test_the_next_alert_is_the_earliest_instant_not_raised_yet() -> None:
+    clock = SlaClock.start(S, policy(), OFFICE, at(7, 9))
+    assert clock.next_alert_at == clock.warn_at
+    clock.warned = True
+    assert clock.next_alert_at == clock.due_at
+    clock.breached = True
+    assert clock.next_alert_at is None
+    clock = SlaClock.start(S, policy(), OFFICE, at(7, 9))
+    clock.move(OFFICE, ClockState.PAUSED, at(7, 10))  # nothing reachable while paused
+    assert clock.next_alert_at is None

@@ -80,12 +80,12 @@ def upgrade() -> None:
         sa.Column("breached", sa.Boolean(), nullable=False),
         sa.Column("stopped_at", _TS, nullable=True),
         sa.Column("pauses", sa.Integer(), nullable=False),
+        sa.Column("alert_at", _TS, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sla_clock")),
         sa.UniqueConstraint("ticket_id", "target", name="uq_sla_clock_ticket_target"),
     )
     op.create_index(op.f("ix_sla_clock_policy_id"), "sla_clock", ["policy_id"])
-    op.create_index("ix_sla_clock_warning_due", "sla_clock", ["warned", "warn_at"])
-    op.create_index("ix_sla_clock_breach_due", "sla_clock", ["breached", "due_at"])
+    op.create_index(op.f("ix_sla_clock_alert_at"), "sla_clock", ["alert_at"])
     op.create_table(
         "sla_notice",
         sa.Column("ticket_id", sa.Uuid(), nullable=False),
