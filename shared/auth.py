@@ -33,6 +33,7 @@ class Role(StrEnum):
     SERVICE_LEVEL_MANAGER = "service_level_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    PIPELINE = "pipeline"  # a CI/CD system: records deployments and asks the change gate, reads nothing else
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,8 @@ async def current_principal(request: Request) -> Principal:
     return await verifier.verify(_bearer(request))
 
 
-READ_ROLES = frozenset(Role)
-"""Every role may read; the auditor only reads."""
+READ_ROLES = frozenset(Role) - {Role.PIPELINE}
+"""Every person's role may read; the auditor only reads. A pipeline's token reads nothing by default."""
 
 
 def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -11,6 +11,8 @@ from pydantic import AwareDatetime
 
 from services.change import store, usecases
 from services.change.calendar import schedule_ics
+from services.change.delivery import usecases as delivery_usecases
+from services.change.delivery.schemas import template_change_request
 from services.change.domain import Change, ChangeStatus, ChangeType
 from services.change.schedule import Blackout
 from services.change.schedule import Conflict as ScheduleConflict
@@ -41,11 +43,22 @@ Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.CHAN
 
 @router.post("", status_code=201, response_model=ChangeRead)
 async def create_change(body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response) -> ChangeRead:
-    fields = body.model_dump(exclude={"type", "affected_ci_ids", "planned_ci_changes"})
+    if body.template_id is not None:
+        item = await delivery_usecases.change_from_template(
+            body.template_id, template_change_request(body), requester=caller.subject, uow=uow
+        )
+        response.headers["Location"] = f"{router.prefix}/{item.id}"
+        response.headers["ETag"] = f'W/"{item.version}"'
+        return ChangeRead.of(item)
+    fields = body.model_dump(
+        exclude={"type", "affected_ci_ids", "planned_ci_changes", "service_ids", "template_id", "title"}
+    )
     cmd = usecases.DraftChange(
         **fields,
+        title=body.title or "",
         change_type=body.type,
         affected_ci_ids=tuple(body.affected_ci_ids),
+        service_ids=tuple(body.service_ids),
         requester=caller.subject,
         planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
     )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.change import api, store, worker
+from services.change.delivery import api as delivery_api
 from services.change.impact_client import ConfigImpactClient
 from services.change.settings import ChangeSettings
 from shared.app import build_app
@@ -38,4 +39,4 @@ def create_app(settings: ChangeSettings | None = None) -> FastAPI:
         finally:
             await client.close()
 
-    return build_app(SPEC, settings, [api.router, api.schedule_router], resources=impact_client)
+    return build_app(SPEC, settings, [api.router, api.schedule_router, *delivery_api.ROUTERS], resources=impact_client)

@@ -143,6 +143,13 @@ class Change:
     cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
     cmdb_errors: tuple[Mapping[str, Any], ...] = ()
     notes: str = ""
+    # The services the change touches, named by the change itself (not derived from its CIs), and
+    # the standard change template (pre-approved model) it follows with the model's plans.
+    service_ids: tuple[UUID, ...] = ()
+    template_id: UUID | None = None
+    implementation_plan: str = ""
+    backout_plan: str = ""
+    test_plan: str = ""
     pending_events: list[ChangeDrafted | StatusChanged] = field(default_factory=list, compare=False, repr=False)
 
     def allowed_actions(self) -> list[str]:
@@ -260,6 +267,11 @@ class Change:
         affected_ci_ids: Iterable[UUID],
         now: datetime,
         planned_ci_changes: Iterable[Mapping[str, Any]] = (),
+        service_ids: Iterable[UUID] = (),
+        template_id: UUID | None = None,
+        implementation_plan: str = "",
+        backout_plan: str = "",
+        test_plan: str = "",
     ) -> Change:
         if not title.strip():
             raise RuleViolation("a change needs a title", field="title")
@@ -285,6 +297,13 @@ class Change:
             created_at=now,
             updated_at=now,
             planned_ci_changes=tuple(planned_ci_changes),
+            service_ids=tuple(sorted(set(service_ids))),
+            template_id=template_id,
+            implementation_plan=implementation_plan,
+            backout_plan=backout_plan,
+            test_plan=test_plan,
         )
+        if template_id is not None and change_type is not ChangeType.STANDARD:
+            raise RuleViolation("a change from a template is a standard change", field="type")
         change.pending_events.append(ChangeDrafted(change_id))
         return change

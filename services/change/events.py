@@ -37,6 +37,10 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             implemented_at=item.updated_at,
             implemented_by=event.actor,
             ci_changes=[contracts.PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
+            type=item.change_type.value,
+            created_at=item.created_at,
+            affected_ci_ids=list(item.affected_ci_ids),
+            service_ids=list(item.service_ids),
         )
     common: dict[str, Any] = {
         "change_id": item.id,
@@ -46,6 +50,9 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
         "previous_status": event.previous.value,
         "actor": event.actor,
         "occurred_at": item.updated_at,
+        "created_at": item.created_at,
+        "affected_ci_ids": list(item.affected_ci_ids),
+        "service_ids": list(item.service_ids),
     }
     by_status: dict[ChangeStatus, type[contracts.ChangeStatusEvent]] = {
         ChangeStatus.SUBMITTED: contracts.ChangeSubmitted,

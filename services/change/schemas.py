@@ -16,7 +16,9 @@ from shared.http import ApiModel, Page
 class ChangeCreate(ApiModel):
     """The requester is the caller (the token's subject), never a body field."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Required, except with a template (its name)"
+    )
     description: str = Field(default="", max_length=20_000)
     justification: str = Field(
         default="", max_length=20_000, description="Why the change is needed; required for an emergency change"
@@ -29,6 +31,19 @@ class ChangeCreate(ApiModel):
     planned_ci_changes: list[PlannedCIChange] = Field(
         default_factory=list, max_length=1000, description="What config applies, all or none, when it is implemented"
     )
+    service_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The services (service CIs) the change touches; the gate looks changes up by them",
+    )
+    template_id: UUID | None = Field(
+        default=None,
+        description="A standard change template: the change becomes a standard change with the template's plans,"
+        " approved at once (no CAB); the title may be left to the template",
+    )
+    implementation_plan: str = Field(default="", max_length=20_000)
+    backout_plan: str = Field(default="", max_length=20_000)
+    test_plan: str = Field(default="", max_length=20_000)
 
 
 class VoteRead(ApiModel):
@@ -79,6 +94,11 @@ class ChangeRead(ApiModel):
     cmdb_outcome: CmdbOutcome = Field(description="Whether the CMDB applied the planned CI changes")
     cmdb_errors: list[dict[str, Any]]
     notes: str
+    service_ids: list[UUID]
+    template_id: UUID | None
+    implementation_plan: str
+    backout_plan: str
+    test_plan: str
     allowed_actions: list[str]
 
     @classmethod
@@ -106,6 +126,11 @@ class ChangeRead(ApiModel):
             cmdb_outcome=item.cmdb_outcome,
             cmdb_errors=[dict(e) for e in item.cmdb_errors],
             notes=item.notes,
+            service_ids=list(item.service_ids),
+            template_id=item.template_id,
+            implementation_plan=item.implementation_plan,
+            backout_plan=item.backout_plan,
+            test_plan=item.test_plan,
             allowed_actions=item.allowed_actions(),
         )
 

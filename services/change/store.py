@@ -61,6 +61,19 @@ change = Table(
     Column("notes", Text, nullable=False, server_default=""),
     Column("risk_reasons", JSON, nullable=False, server_default="[]"),
     Column("failed_at", UtcDateTime),
+    Column("template_id", Uuid),
+    Column("implementation_plan", Text, nullable=False, server_default=""),
+    Column("backout_plan", Text, nullable=False, server_default=""),
+    Column("test_plan", Text, nullable=False, server_default=""),
+)
+
+# One row per service a change names; indexed by service for the pipeline gate ("which changes
+# are open for this service now").
+change_service = Table(
+    "change_service",
+    metadata,
+    Column("change_id", Uuid, ForeignKey("change.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", Uuid, primary_key=True, index=True),
 )
 
 # Every approver's decision, kept: who, approve or reject, why, when (ISO/IEC 20000-1 9.2 records).
@@ -106,10 +119,16 @@ def _to_row(item: Change) -> dict[str, Any]:
         "notes": item.notes,
         "risk_reasons": list(item.risk_reasons),
         "failed_at": item.failed_at,
+        "template_id": item.template_id,
+        "implementation_plan": item.implementation_plan,
+        "backout_plan": item.backout_plan,
+        "test_plan": item.test_plan,
     }
 
 
-def _to_domain(row: Any, affected_ci_ids: list[UUID], votes: Sequence[Vote] = ()) -> Change:
+def _to_domain(
+    row: Any, affected_ci_ids: list[UUID], votes: Sequence[Vote] = (), service_ids: Sequence[UUID] = ()
+) -> Change:
     return Change(
         id=row.id,
         number=row.number,
@@ -134,6 +153,11 @@ def _to_domain(row: Any, affected_ci_ids: list[UUID], votes: Sequence[Vote] = ()
         risk_reasons=tuple(row.risk_reasons),
         failed_at=row.failed_at,
         votes=tuple(votes),
+        service_ids=tuple(sorted(service_ids)),
+        template_id=row.template_id,
+        implementation_plan=row.implementation_plan,
+        backout_plan=row.backout_plan,
+        test_plan=row.test_plan,
     )
 
 
@@ -153,7 +177,13 @@ async def _with_affected_cis(conn: AsyncConnection, rows: Sequence[Any]) -> list
     votes: defaultdict[UUID, list[Vote]] = defaultdict(list)
     for v in vote_rows:
         votes[v.change_id].append(Vote(v.voter, v.approve, v.comment, v.at))
-    return [_to_domain(r, cis[r.id], votes[r.id]) for r in rows]
+    service_rows = await conn.execute(
+        select(change_service).where(change_service.c.change_id.in_([r.id for r in rows]))
+    )
+    services: defaultdict[UUID, list[UUID]] = defaultdict(list)
+    for s in service_rows:
+        services[s.change_id].append(s.service_id)
+    return [_to_domain(r, cis[r.id], votes[r.id], services[r.id]) for r in rows]
 
 
 class ChangeRepository:
@@ -168,6 +198,10 @@ class ChangeRepository:
         if item.affected_ci_ids:
             await self._conn.execute(
                 change_affected_ci.insert(), [{"change_id": item.id, "ci_id": ci} for ci in item.affected_ci_ids]
+            )
+        if item.service_ids:
+            await self._conn.execute(
+                change_service.insert(), [{"change_id": item.id, "service_id": s} for s in item.service_ids]
             )
 
     async def save(self, item: Change, expected_version: int) -> None:

@@ -34,6 +34,10 @@ class DraftChange:
     planned_end: datetime | None = None
     affected_ci_ids: tuple[UUID, ...] = ()
     planned_ci_changes: tuple[Mapping[str, Any], ...] = ()
+    service_ids: tuple[UUID, ...] = ()
+    implementation_plan: str = ""
+    backout_plan: str = ""
+    test_plan: str = ""
 
 
 async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
@@ -53,6 +57,10 @@ async def draft_change(cmd: DraftChange, uow: UnitOfWork) -> Change:
             affected_ci_ids=cmd.affected_ci_ids,
             now=datetime.now(UTC),
             planned_ci_changes=cmd.planned_ci_changes,
+            service_ids=cmd.service_ids,
+            implementation_plan=cmd.implementation_plan,
+            backout_plan=cmd.backout_plan,
+            test_plan=cmd.test_plan,
         )
         await changes.add(item)
         uow.emit_pending(item, events.to_contract)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from services.change import usecases
+from services.change.delivery.worker import on_incident_linked_to_change
 from shared.events import CloudEvent
 from shared.events.config import ChangeApplied, ChangeRejected
+from shared.events.incident import IncidentLinkedToChange
 from shared.messaging import Handler
 from shared.uow import UnitOfWork
 
@@ -25,5 +27,6 @@ async def on_change_rejected(event: CloudEvent, uow: UnitOfWork) -> None:
 HANDLERS: Mapping[str, Handler] = {
     ChangeApplied.routing_key: on_change_applied,
     ChangeRejected.routing_key: on_change_rejected,
+    IncidentLinkedToChange.routing_key: on_incident_linked_to_change,
 }
 """Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""
