@@ -30,6 +30,7 @@ class Role(StrEnum):
     CAB_MEMBER = "cab_member"
     CONFIG_MANAGER = "config_manager"
     SUPPLIER_MANAGER = "supplier_manager"
+    SERVICE_LEVEL_MANAGER = "service_level_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
     PIPELINE = "pipeline"  # a CI/CD system: records deployments and asks the change gate, reads nothing else

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.incident.domain import Action, Incident, IncidentChanged, IncidentOpened
@@ -9,7 +10,10 @@ from shared.events import EventData
 from shared.events import incident as contracts
 
 
-def to_contract(event: IncidentOpened | IncidentChanged, incident: Incident) -> EventData:
+def to_contract(
+    event: IncidentOpened | IncidentChanged, incident: Incident, *, sla: Sequence[contracts.SlaResult] = ()
+) -> EventData:
+    """`sla`: the ticket's SLA targets as they stand after the action (carried by `resolved`)."""
     if isinstance(event, IncidentOpened):
         return contracts.IncidentCreated(
             incident_id=event.incident_id,
@@ -46,6 +50,7 @@ def to_contract(event: IncidentOpened | IncidentChanged, incident: Incident) -> 
             opened_at=incident.opened_at,
             first_response_at=incident.first_response_at,
             ci_id=incident.ci_id,
+            sla=list(sla),
         )
     if event.action is Action.CLOSE:
         return contracts.IncidentClosed(**common)

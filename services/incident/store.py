@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -186,6 +187,16 @@ class IncidentRepository:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
         return _to_domain(row) if row else None
+
+    async def lock_available(self, incident_ids: Collection[UUID]) -> dict[UUID, Incident]:
+        """The incidents nobody else holds, locked for this transaction (PostgreSQL: the others
+        are skipped, not waited for, so a background job never blocks an agent's action)."""
+        if not incident_ids:
+            return {}
+        query = select(incident).where(incident.c.id.in_(list(incident_ids)))
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return {row.id: _to_domain(row) for row in await self._conn.execute(query)}
 
     async def save(self, item: Incident, expected_version: int) -> None:
         """Write a changed incident if nobody else did since it was read, and its field history."""

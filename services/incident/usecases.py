@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from services.incident import events
 from services.incident.domain import Channel, Impact, Incident, Urgency
+from services.incident.sla import usecases as sla
 from services.incident.store import IncidentRepository
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
@@ -42,6 +43,7 @@ async def open_incident(cmd: OpenIncident, uow: UnitOfWork) -> Incident:
             now=clock.now(),
         )
         await incidents.add_numbered(incident)
+        await sla.track_incident(uow.connection, incident, new=True)
         uow.emit_pending(incident, events.to_contract)
         await uow.commit()
     return incident
@@ -74,6 +76,7 @@ async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], N
             )
         apply(incident, now)
         await incidents.save(incident, read_version)
-        uow.emit_pending(incident, events.to_contract)
+        sla_results = await sla.track_incident(uow.connection, incident)
+        uow.emit_pending(incident, lambda event, i: events.to_contract(event, i, sla=sla_results))
         await uow.commit()
     return incident
