@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.incident import api, store, worker
+from services.incident import api, api_alerts, api_problem, store, worker
 from services.incident.settings import IncidentSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -19,4 +19,5 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: IncidentSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or IncidentSettings(), [api.router])
+    routers = [api.router, api_problem.router, api_problem.known_errors_router, api_problem.incident_links_router]
+    return build_app(SPEC, settings or IncidentSettings(), [*routers, api_alerts.router])

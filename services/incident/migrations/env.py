@@ -1,5 +1,6 @@
 """Alembic environment of the incident service."""
 
+from services.incident import store_problem  # noqa: F401  (puts problem management's tables on the metadata)
 from services.incident.settings import IncidentSettings
 from services.incident.store import metadata
 from shared.migrations import run_env
