@@ -32,6 +32,7 @@ class Role(StrEnum):
     SUPPLIER_MANAGER = "supplier_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    MONITORING = "monitoring"  # a monitoring system's service token: posts alerts, reads nothing
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ async def current_principal(request: Request) -> Principal:
     return await verifier.verify(_bearer(request))
 
 
-READ_ROLES = frozenset(Role)
-"""Every role may read; the auditor only reads."""
+READ_ROLES = frozenset(Role) - {Role.MONITORING}
+"""Every role of a person may read; the auditor only reads."""
 
 
 def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -18,12 +18,9 @@ from services.incident.schemas_problem import (
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 
-MONITORING_ROLE = "monitoring"
-"""A role for monitoring systems' service tokens: they may post alerts, nothing else."""
-
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-Sender = Annotated[Principal, Depends(require_roles(Role.AGENT, MONITORING_ROLE))]
+Sender = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.MONITORING))]
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 
 

@@ -142,6 +142,8 @@ async def test_only_monitoring_or_agent_tokens_post_alerts(
     assert (await client.post(URL, json=body, headers=auth("requester"))).status_code == 403
     assert (await client.post(URL, json=body)).status_code == 401
     assert await row_counts(incident_db, *TABLES) == before
+    # The monitoring role posts alerts and reads nothing.
+    assert (await client.get("/api/v1/incidents", headers=auth("monitoring"))).status_code == 403
 
 
 def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
