@@ -21,6 +21,7 @@ def to_contract(event: IncidentOpened | IncidentChanged, incident: Incident) -> 
             caller=incident.caller,
             ci_id=incident.ci_id,
             opened_at=incident.opened_at,
+            channel=incident.channel.value,
         )
     common: dict[str, Any] = {
         "incident_id": incident.id,

@@ -16,7 +16,7 @@ from services.incident.settings import IncidentSettings
 from services.incident.store import incident, incident_history, outbox
 from services.incident.store_problem import monitoring_alert
 from tests.conftest import running
-from tests.infra import row_counts
+from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -63,7 +63,7 @@ def notification(*alerts: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_firing_opens_one_incident_repeats_count_and_resolved_resolves_it(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     monitoring = auth("monitoring", subject="alertmanager")
     fingerprint = uuid.uuid4().hex[:16]
@@ -78,6 +78,9 @@ async def test_firing_opens_one_incident_repeats_count_and_resolved_resolves_it(
     assert created["title"] == "HighErrorRate: 5xx above 5%"
     assert (created["channel"], created["caller"], created["ci_id"]) == ("monitoring", "alertmanager", ci)
     assert (created["impact"], created["urgency"], created["priority"]) == (1, 2, 2)  # severity warning -> urgency 2
+    events = await outbox_events(incident_db, outbox, opened["incident_id"])
+    [opened_event] = [e for e in events if e.type == "itsm.incident.created.v1"]
+    assert opened_event.data["channel"] == "monitoring"
 
     again = (
         await client.post(URL, json=notification(alert("firing", fingerprint, ci_id=ci)), headers=monitoring)
