@@ -6,17 +6,23 @@ from fastapi import FastAPI
 
 from services.supplier import api, store, worker
 from services.supplier.settings import SupplierSettings
+from services.supplier.usecases.expiry import JOB_NAME, watch_contract_expiry
 from shared.app import build_app
+from shared.periodic import PeriodicJob
 from shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
     name="supplier",
     title="ITSM supplier service",
-    description="Suppliers, contracts and supplier performance (ISO/IEC 20000-1 7.2, 4.2).",
+    description=(
+        "Suppliers, the processes they operate, contracts and their lifecycle, supplier performance measured"
+        " from incident, SLA and change events, reviews and disputes (ISO/IEC 20000-1 7.2, 4.2)."
+    ),
     metadata=store.metadata,
     handlers=worker.HANDLERS,
+    periodic=(PeriodicJob(JOB_NAME, watch_contract_expiry, lambda s: s.contract_watch_interval_s),),
 )
 
 
 def create_app(settings: SupplierSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or SupplierSettings(), [api.router])
+    return build_app(SPEC, settings or SupplierSettings(), api.routers)

@@ -43,7 +43,7 @@ def test_a_supplier_is_registered_at_version_1_and_records_one_event() -> None:
     assert supplier.name == "Acme Networks"
     assert supplier.version == 1
     assert supplier.created_at == supplier.updated_at == NOW
-    assert supplier.pending_events == [SupplierRegistered(supplier_id)]
+    assert supplier.pending_events == [SupplierRegistered(supplier_id, "system")]
 
 
 def test_a_blank_name_is_refused() -> None:

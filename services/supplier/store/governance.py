@@ -1,0 +1,249 @@
+"""The process register, performance reviews and disputes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.supplier.domain.governance import (
+    Dispute,
+    DisputeMoved,
+    DisputeRaised,
+    DisputeStatus,
+    OperatedProcess,
+    Process,
+    Review,
+    ReviewAction,
+)
+from services.supplier.domain.records import jsonable
+from services.supplier.store.history import Entry, write_history
+from services.supplier.store.tables import dispute, operated_process, performance_review
+from shared.db import page
+from shared.errors import PreconditionFailed
+from shared.numbering import next_number
+
+# ---------------------------------------------------------------------------- processes
+
+
+def _process_row(item: OperatedProcess) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "supplier_id": item.supplier_id,
+        "process": item.process.value,
+        "scope": item.scope,
+        "contract_id": item.contract_id,
+        "measurement": item.measurement,
+        "kpis": list(item.kpis),
+        "process_owner": item.process_owner,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "version": item.version,
+    }
+
+
+def _process(row: Any) -> OperatedProcess:
+    return OperatedProcess(
+        id=row.id,
+        supplier_id=row.supplier_id,
+        process=Process(row.process),
+        scope=row.scope,
+        contract_id=row.contract_id,
+        measurement=row.measurement,
+        kpis=tuple(row.kpis),
+        process_owner=row.process_owner,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+class ProcessRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, item: OperatedProcess) -> None:
+        await self._conn.execute(operated_process.insert().values(_process_row(item)))
+
+    async def get(self, supplier_id: UUID, process_id: UUID) -> OperatedProcess | None:
+        t = operated_process
+        row = (await self._conn.execute(select(t).where(t.c.id == process_id, t.c.supplier_id == supplier_id))).first()
+        return _process(row) if row else None
+
+    async def save(self, item: OperatedProcess) -> None:
+        t = operated_process
+        values = _process_row(item)
+        del values["id"], values["supplier_id"], values["created_at"]
+        result = await self._conn.execute(
+            update(t).where(t.c.id == item.id, t.c.version == item.version - 1).values(values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed("this register entry was changed by someone else meanwhile; read it again")
+
+    async def remove(self, item: OperatedProcess) -> None:
+        await self._conn.execute(delete(operated_process).where(operated_process.c.id == item.id))
+
+
+async def processes_of(conn: AsyncConnection, supplier_id: UUID) -> list[OperatedProcess]:
+    t = operated_process
+    rows = await conn.execute(select(t).where(t.c.supplier_id == supplier_id).order_by(t.c.process, t.c.created_at))
+    return [_process(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------- reviews
+
+
+def _review(row: Any) -> Review:
+    return Review(
+        id=row.id,
+        number=row.number,
+        supplier_id=row.supplier_id,
+        contract_id=row.contract_id,
+        held_on=row.held_on,
+        period=row.period,
+        participants=tuple(row.participants),
+        figures=row.figures,
+        findings=row.findings,
+        actions=tuple(ReviewAction(a["description"], a["owner"], date.fromisoformat(a["due_on"])) for a in row.actions),
+        recorded_by=row.recorded_by,
+        created_at=row.created_at,
+    )
+
+
+class ReviewRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        return await next_number(self._conn, "review")
+
+    async def add(self, item: Review) -> None:
+        await self._conn.execute(
+            performance_review.insert().values(
+                id=item.id,
+                number=item.number,
+                supplier_id=item.supplier_id,
+                contract_id=item.contract_id,
+                held_on=item.held_on,
+                period=item.period,
+                participants=list(item.participants),
+                figures=dict(item.figures),
+                findings=item.findings,
+                actions=jsonable(item.actions),
+                recorded_by=item.recorded_by,
+                created_at=item.created_at,
+            )
+        )
+
+    async def get(self, review_id: UUID) -> Review | None:
+        t = performance_review
+        row = (await self._conn.execute(select(t).where(t.c.id == review_id))).first()
+        return _review(row) if row else None
+
+
+async def reviews_of(conn: AsyncConnection, supplier_id: UUID) -> list[Review]:
+    t = performance_review
+    rows = await conn.execute(select(t).where(t.c.supplier_id == supplier_id).order_by(t.c.held_on.desc(), t.c.number))
+    return [_review(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------- disputes
+
+DISPUTE_RECORD = "dispute"
+
+
+def _dispute_row(item: Dispute) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "supplier_id": item.supplier_id,
+        "contract_id": item.contract_id,
+        "title": item.title,
+        "description": item.description,
+        "owner": item.owner,
+        "amount": item.amount,
+        "currency": item.currency,
+        "status": item.status.value,
+        "resolution": item.resolution,
+        "opened_by": item.opened_by,
+        "opened_at": item.opened_at,
+        "updated_at": item.updated_at,
+        "closed_at": item.closed_at,
+        "version": item.version,
+    }
+
+
+def _dispute(row: Any) -> Dispute:
+    return Dispute(
+        id=row.id,
+        number=row.number,
+        supplier_id=row.supplier_id,
+        contract_id=row.contract_id,
+        title=row.title,
+        description=row.description,
+        owner=row.owner,
+        amount=Decimal(row.amount) if row.amount is not None else None,
+        currency=row.currency,
+        status=DisputeStatus(row.status),
+        resolution=row.resolution,
+        opened_by=row.opened_by,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
+
+
+class DisputeRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        return await next_number(self._conn, "dispute")
+
+    async def add(self, item: Dispute) -> None:
+        await self._conn.execute(dispute.insert().values(_dispute_row(item)))
+        await self._history(item)
+
+    async def get(self, dispute_id: UUID, *, for_update: bool = False) -> Dispute | None:
+        query = select(dispute).where(dispute.c.id == dispute_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _dispute(row) if row else None
+
+    async def save(self, item: Dispute) -> None:
+        values = _dispute_row(item)
+        del values["id"], values["number"], values["opened_at"], values["supplier_id"]
+        result = await self._conn.execute(
+            update(dispute).where(dispute.c.id == item.id, dispute.c.version == item.version - 1).values(values)
+        )
+        if result.rowcount != 1:
+            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await self._history(item)
+
+    async def _history(self, item: Dispute) -> None:
+        entries = [
+            Entry(e.action.value, e.actor, e.changes, e.reason)
+            if isinstance(e, DisputeMoved)
+            else Entry("open", e.actor, {"status": (None, DisputeStatus.OPEN.value)})
+            for e in item.pending_events
+            if isinstance(e, DisputeMoved | DisputeRaised)
+        ]
+        await write_history(self._conn, DISPUTE_RECORD, item.id, item.version, item.updated_at, entries)
+
+
+async def list_disputes(
+    conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
+) -> tuple[list[Dispute], int]:
+    query = select(dispute)
+    if supplier_id is not None:
+        query = query.where(dispute.c.supplier_id == supplier_id)
+    if status is not None:
+        query = query.where(dispute.c.status == status)
+    rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
+    return [_dispute(r) for r in rows], total

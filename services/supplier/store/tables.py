@@ -1,0 +1,251 @@
+"""The supplier service's tables (SQLAlchemy Core). Migrations: services/supplier/migrations/."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from shared.ci_read_model import CIReadModel
+from shared.db import BigIntKey, UtcDateTime, make_metadata
+from shared.inbox import inbox_table
+from shared.numbering import number_sequence_table
+from shared.outbox import outbox_table
+
+metadata = make_metadata()
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+number_sequence = number_sequence_table(metadata)
+ci_read_model = CIReadModel(metadata)
+
+supplier = Table(
+    "supplier",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    # domain.name_key(name); casefolding can lengthen a name (up to 3 characters for one), hence 600.
+    Column("name_key", String(600), nullable=False, unique=True),
+    Column("category", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("risk_rating", String(10), nullable=False),
+    Column("supplier_manager", String(200)),
+    Column("contact_email", String(254)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("lead_supplier_id", Uuid, index=True),
+    Column("contacts", JSON, nullable=False, server_default="[]"),
+    Column("service_ids", JSON, nullable=False, server_default="[]"),
+    Column("ci_ids", JSON, nullable=False, server_default="[]"),
+)
+
+# Every field change of a supplier, contract or dispute: who, when, old, new, why (4.3.3).
+record_history = Table(
+    "record_history",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("record_type", String(20), nullable=False),
+    Column("record_id", Uuid, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("field", String(50), nullable=False),
+    Column("old", JSON),
+    Column("new", JSON),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("amendment", Integer),
+)
+
+# The register of processes (or parts of them) that suppliers operate (4.2).
+operated_process = Table(
+    "operated_process",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("process", String(40), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("contract_id", Uuid),
+    Column("measurement", Text, nullable=False),
+    Column("kpis", JSON, nullable=False),
+    Column("process_owner", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+contract = Table(
+    "contract",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("scope", Text, nullable=False),
+    Column("service_ids", JSON, nullable=False),
+    Column("ci_ids", JSON, nullable=False),
+    Column("starts_on", UtcDateTime, nullable=False),
+    Column("ends_on", UtcDateTime, nullable=False),
+    Column("notice_period_days", Integer, nullable=False),
+    Column("renewal_terms", Text, nullable=False),
+    Column("value", Numeric(16, 2)),
+    Column("currency", String(3)),
+    Column("charging_basis", String(30), nullable=False),
+    Column("targets", JSON, nullable=False),
+    Column("availability_pct", Float),
+    Column("workload_limits", Text, nullable=False),
+    Column("exceptions", Text, nullable=False),
+    Column("reporting_obligations", JSON, nullable=False),
+    Column("exit_terms", Text, nullable=False),
+    Column("document_refs", JSON, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("term", Integer, nullable=False),
+    Column("amendments", Integer, nullable=False),
+    Column("activated_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# What a contract covers, one row per CI or service: "which contracts cover this CI" is one index read.
+contract_coverage = Table(
+    "contract_coverage",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("item_kind", String(10), nullable=False),
+    Column("item_id", Uuid, nullable=False, index=True),
+    PrimaryKeyConstraint("contract_id", "item_kind", "item_id"),
+)
+
+contract_amendment = Table(
+    "contract_amendment",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("review_id", Uuid, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("contract_id", "number"),
+)
+
+# The expiry watcher's exactly-once key: one row per contract, notice kind and deadline, written
+# in the same transaction as the event it raises (a second replica's insert finds it and stops).
+contract_notice = Table(
+    "contract_notice",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("notified_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("contract_id", "kind", "deadline"),
+)
+
+# Performance, from consumed events: each incident counted toward a contract, and its times.
+contract_incident = Table(
+    "contract_incident",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("incident_id", Uuid, nullable=False),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("incident_number", String(20), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("opened_period", String(7), nullable=False, index=True),
+    Column("first_response_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("resolved_period", String(7), index=True),
+    Column("response_s", Float),
+    Column("resolution_s", Float),
+    Column("response_breached", Boolean, nullable=False),
+    Column("resolution_breached", Boolean, nullable=False),
+    PrimaryKeyConstraint("contract_id", "incident_id"),
+)
+
+contract_change = Table(
+    "contract_change",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("change_id", Uuid, nullable=False),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("change_number", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("period", String(7), nullable=False, index=True),
+    PrimaryKeyConstraint("contract_id", "change_id"),
+)
+
+contract_sla_breach = Table(
+    "contract_sla_breach",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("target", String(20), nullable=False),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("period", String(7), nullable=False, index=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("contract_id", "ticket_id", "target"),
+)
+
+# supplier.target_breached.v1 once per contract, incident and metric (the key), same transaction.
+target_breach = Table(
+    "target_breach",
+    metadata,
+    Column("contract_id", Uuid, nullable=False),
+    Column("incident_id", Uuid, nullable=False),
+    Column("metric", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("contract_id", "incident_id", "metric"),
+)
+
+performance_review = Table(
+    "performance_review",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("contract_id", Uuid),
+    Column("held_on", Date, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("participants", JSON, nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+dispute = Table(
+    "dispute",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("contract_id", Uuid),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("amount", Numeric(16, 2)),
+    Column("currency", String(3)),
+    Column("status", String(20), nullable=False, index=True),
+    Column("resolution", Text),
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+)

@@ -1,0 +1,150 @@
+"""Contract use cases: draft, edit while draft, the lifecycle actions and amendments."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.supplier import events
+from services.supplier.domain.contracts import Amendment, Contract
+from services.supplier.domain.suppliers import SupplierStatus
+from services.supplier.store import ContractRepository, ReviewRepository
+from services.supplier.usecases.common import Edit, check_cis, require_supplier, utc_now
+from shared.errors import NotFound, RuleViolation
+from shared.numbering import format_number
+from shared.uow import UnitOfWork
+
+
+def _emit(uow: UnitOfWork, contract: Contract) -> None:
+    for data in events.contract_events(contract):
+        uow.emit(data, subject=str(contract.id))
+
+
+async def draft_contract(supplier_id: UUID, terms: Mapping[str, Any], actor: str, uow: UnitOfWork) -> Contract:
+    async with uow:
+        conn = uow.connection
+        supplier = await require_supplier(conn, supplier_id, field="supplier_id")
+        if supplier.status is SupplierStatus.EXITED:
+            raise RuleViolation(f"{supplier.number} has exited: no new contract with it", field="supplier_id")
+        await check_cis(conn, terms.get("ci_ids", ()), field="ci_ids")
+        await check_cis(conn, terms.get("service_ids", ()), field="service_ids")
+        contracts = ContractRepository(conn)
+        contract = Contract.draft(
+            contract_id=uuid4(),
+            number=format_number("CTR", await contracts.next_number()),
+            supplier_id=supplier_id,
+            terms=terms,
+            actor=actor,
+            now=utc_now(),
+        )
+        await contracts.add(contract)
+        _emit(uow, contract)
+        await uow.commit()
+    return contract
+
+
+Check = Callable[[AsyncConnection, Contract], Awaitable[None]]
+
+
+async def _no_check(_conn: AsyncConnection, _contract: Contract) -> None:
+    return None
+
+
+async def _act(
+    contract_id: UUID,
+    edit: Edit,
+    uow: UnitOfWork,
+    apply: Callable[[Contract, datetime], Amendment | None],
+    check: Check = _no_check,
+) -> tuple[Contract, Amendment | None]:
+    """Load and lock the contract, check the version read, run `check` (against other records)
+    and `apply` (the domain action), then save, emit and commit, all in one transaction."""
+    async with uow:
+        contracts = ContractRepository(uow.connection)
+        contract = await contracts.get(contract_id, for_update=True)
+        if contract is None:
+            raise NotFound(f"contract {contract_id} does not exist")
+        edit.check(contract.number, contract.version)
+        await check(uow.connection, contract)
+        version = contract.version
+        amendment = apply(contract, utc_now())
+        if contract.version != version:
+            await contracts.save(contract, amendment)
+            _emit(uow, contract)
+            await uow.commit()
+    return contract, amendment
+
+
+async def edit_contract(contract_id: UUID, values: Mapping[str, Any], edit: Edit, uow: UnitOfWork) -> Contract:
+    async def new_cis(conn: AsyncConnection, contract: Contract) -> None:
+        await check_cis(conn, set(values.get("ci_ids", ())) - set(contract.ci_ids), field="ci_ids")
+        await check_cis(conn, set(values.get("service_ids", ())) - set(contract.service_ids), field="service_ids")
+
+    def apply(c: Contract, now: datetime) -> None:
+        c.edit(values, actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply, new_cis))[0]
+
+
+async def activate_contract(contract_id: UUID, edit: Edit, uow: UnitOfWork) -> Contract:
+    async def cis_still_live(conn: AsyncConnection, contract: Contract) -> None:
+        # The CIs may have been retired since the draft was written.
+        if not contract.in_force:
+            await check_cis(conn, contract.ci_ids, field="ci_ids")
+            await check_cis(conn, contract.service_ids, field="service_ids")
+
+    def apply(c: Contract, now: datetime) -> None:
+        c.activate(actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply, cis_still_live))[0]
+
+
+async def cancel_contract(contract_id: UUID, reason: str, edit: Edit, uow: UnitOfWork) -> Contract:
+    def apply(c: Contract, now: datetime) -> None:
+        c.cancel(reason=reason, actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply))[0]
+
+
+async def renew_contract(contract_id: UUID, ends_on: datetime, reason: str, edit: Edit, uow: UnitOfWork) -> Contract:
+    def apply(c: Contract, now: datetime) -> None:
+        c.renew(ends_on=ends_on, reason=reason, actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply))[0]
+
+
+async def terminate_contract(contract_id: UUID, reason: str, edit: Edit, uow: UnitOfWork) -> Contract:
+    def apply(c: Contract, now: datetime) -> None:
+        c.terminate(reason=reason, actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply))[0]
+
+
+async def amend_contract(
+    contract_id: UUID,
+    values: Mapping[str, Any],
+    reason: str,
+    review_id: UUID | None,
+    edit: Edit,
+    uow: UnitOfWork,
+) -> tuple[Contract, Amendment]:
+    async def references(conn: AsyncConnection, contract: Contract) -> None:
+        if review_id is not None:
+            review = await ReviewRepository(conn).get(review_id)
+            if review is None or review.supplier_id != contract.supplier_id:
+                raise RuleViolation(f"there is no review {review_id} of this contract's supplier", field="review_id")
+        await check_cis(conn, set(values.get("ci_ids", ())) - set(contract.ci_ids), field="changes.ci_ids")
+        await check_cis(
+            conn, set(values.get("service_ids", ())) - set(contract.service_ids), field="changes.service_ids"
+        )
+
+    def apply(c: Contract, now: datetime) -> Amendment:
+        return c.amend(values, reason=reason, actor=edit.actor, now=now, review_id=review_id)
+
+    contract, amendment = await _act(contract_id, edit, uow, apply, references)
+    assert amendment is not None  # amend either records one or raises
+    return contract, amendment
