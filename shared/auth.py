@@ -34,6 +34,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     PIPELINE = "pipeline"  # a CI/CD system: records deployments and asks the change gate, reads nothing else
+    MONITORING = "monitoring"  # a monitoring system's service token: posts alerts, reads nothing
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,8 @@ async def current_principal(request: Request) -> Principal:
     return await verifier.verify(_bearer(request))
 
 
-READ_ROLES = frozenset(Role) - {Role.PIPELINE}
-"""Every person's role may read; the auditor only reads. A pipeline's token reads nothing by default."""
+READ_ROLES = frozenset(Role) - {Role.PIPELINE, Role.MONITORING}
+"""Every person's role may read; the auditor only reads. Machine tokens (pipeline, monitoring) read nothing."""
 
 
 def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -87,7 +87,13 @@ class ServiceRuntime:
         self.accepting = False
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.spec.outbox, source=f"/itsm/{self.spec.name}", on_commit=self.relay.notify)
+        return UnitOfWork(
+            self.engine,
+            self.spec.outbox,
+            source=f"/itsm/{self.spec.name}",
+            on_commit=self.relay.notify,
+            settings=self.settings,
+        )
 
     async def start(self) -> None:
         self.broker.start()

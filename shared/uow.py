@@ -37,8 +37,12 @@ class UnitOfWork:
         *,
         source: str,
         on_commit: Callable[[], None] = lambda: None,
+        settings: Any = None,
     ) -> None:
         self._engine = engine
+        # The service's settings, for consumers whose rules are configurable (a handler gets
+        # only the event and the unit of work).
+        self.settings = settings
         self._outbox = outbox
         self._source = source
         self._on_commit = on_commit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.incident import api, store, worker
+from services.incident import api, api_alerts, api_problem, store, worker
 from services.incident.requests import api as requests_api
 from services.incident.settings import IncidentSettings
 from services.incident.sla import api as sla_api
@@ -24,4 +24,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: IncidentSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or IncidentSettings(), [api.router, sla_api.router, requests_api.router])
+    routers = [api.router, api_problem.router, api_problem.known_errors_router, api_problem.incident_links_router]
+    routers += [api_alerts.router, sla_api.router, requests_api.router]
+    return build_app(SPEC, settings or IncidentSettings(), routers)

@@ -141,6 +141,13 @@ class Incident:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # Links that problem management finds (8.2), written by the service's own consumers.
+    problem_id: UUID | None = None
+    problem_number: str | None = None
+    known_error_id: UUID | None = None
+    workaround: str | None = None
+    caused_by_change_id: UUID | None = None
+    caused_by_change_number: str | None = None
     pending_events: list[IncidentOpened | IncidentChanged] = field(default_factory=list, compare=False, repr=False)
 
     def allowed_actions(self) -> list[str]:

@@ -25,6 +25,7 @@ def to_contract(
             caller=incident.caller,
             ci_id=incident.ci_id,
             opened_at=incident.opened_at,
+            channel=incident.channel.value,
         )
     common: dict[str, Any] = {
         "incident_id": incident.id,

@@ -46,6 +46,12 @@ class IncidentRead(ApiModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     allowed_actions: list[str]
+    problem_id: UUID | None = Field(default=None, description="The problem it is linked to (8.2)")
+    problem_number: str | None = None
+    known_error_id: UUID | None = Field(default=None, description="The known error whose workaround it was offered")
+    workaround: str | None = Field(default=None, description="The known error's workaround, attached when it matched")
+    caused_by_change_id: UUID | None = Field(default=None, description="The change that probably caused it")
+    caused_by_change_number: str | None = None
 
     @classmethod
     def of(cls, item: Incident) -> IncidentRead:
@@ -73,6 +79,12 @@ class IncidentRead(ApiModel):
             resolved_at=item.resolved_at,
             closed_at=item.closed_at,
             allowed_actions=item.allowed_actions(),
+            problem_id=item.problem_id,
+            problem_number=item.problem_number,
+            known_error_id=item.known_error_id,
+            workaround=item.workaround,
+            caused_by_change_id=item.caused_by_change_id,
+            caused_by_change_number=item.caused_by_change_number,
         )
 
 

@@ -62,6 +62,14 @@ incident = Table(
     Column("first_response_at", UtcDateTime),
     Column("resolved_at", UtcDateTime),
     Column("closed_at", UtcDateTime),
+    # Problem management's links (8.2): the problem and known error it is linked to, the
+    # workaround offered, and the change that probably caused it.
+    Column("problem_id", Uuid, index=True),
+    Column("problem_number", String(20)),
+    Column("known_error_id", Uuid),
+    Column("workaround", Text),
+    Column("caused_by_change_id", Uuid, index=True),
+    Column("caused_by_change_number", String(20)),
 )
 
 # Every field an action changed: who, when, old, new, why (ISO/IEC 20000-1 4.3.3 records).
@@ -128,6 +136,12 @@ def _to_row(item: Incident) -> dict[str, Any]:
         "first_response_at": item.first_response_at,
         "resolved_at": item.resolved_at,
         "closed_at": item.closed_at,
+        "problem_id": item.problem_id,
+        "problem_number": item.problem_number,
+        "known_error_id": item.known_error_id,
+        "workaround": item.workaround,
+        "caused_by_change_id": item.caused_by_change_id,
+        "caused_by_change_number": item.caused_by_change_number,
     }
 
 
@@ -155,6 +169,12 @@ def _to_domain(row: Any) -> Incident:
         first_response_at=row.first_response_at,
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,
+        problem_id=row.problem_id,
+        problem_number=row.problem_number,
+        known_error_id=row.known_error_id,
+        workaround=row.workaround,
+        caused_by_change_id=row.caused_by_change_id,
+        caused_by_change_number=row.caused_by_change_number,
     )
 
 

@@ -127,10 +127,34 @@ async def test_one_trace_runs_from_the_post_to_reportings_consumer(
     headers = auth("agent")
     created = (await incident.post("/api/v1/incidents", json=INCIDENT, headers=headers)).json()
 
+    def ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[int]:
+        chain = []
+        while span.parent is not None and span.parent.span_id in by_id:
+            chain.append(span.parent.span_id)
+            span = by_id[span.parent.span_id]
+        return chain
+
+    def reporting_consumers(in_trace: list[ReadableSpan]) -> list[ReadableSpan]:
+        """Consume spans whose database work is on reporting's database: the incident service
+        consumes its own incident.created.v1 too (problem analysis), in the same trace."""
+        by_id = {s.context.span_id: s for s in in_trace}
+        return [
+            c
+            for c in in_trace
+            if c.kind is SpanKind.CONSUMER
+            and any(
+                s.kind is SpanKind.CLIENT
+                and c.context.span_id in ancestors(s, by_id)
+                and "reporting" in str((s.attributes or {}).get("db.name", ""))
+                for s in in_trace
+            )
+        ]
+
     async def consumed() -> list[ReadableSpan]:
         assert await _events_for(reporting, headers, created["id"])
         spans: list[ReadableSpan] = list(span_exporter.get_finished_spans())
-        assert any(s.kind is SpanKind.CONSUMER for s in spans)
+        [server] = [s for s in spans if s.kind is SpanKind.SERVER and s.name == "POST /api/v1/incidents"]
+        assert reporting_consumers([s for s in spans if s.context.trace_id == server.context.trace_id])
         return spans
 
     spans = await eventually(consumed)
@@ -142,22 +166,15 @@ async def test_one_trace_runs_from_the_post_to_reportings_consumer(
     inserts = [s for s in in_trace if s.kind is SpanKind.CLIENT and "INSERT" in s.name.upper()]
     assert inserts, "the database insert is in the POST's trace"
     [producer] = [s for s in in_trace if s.kind is SpanKind.PRODUCER]
-    [consumer] = [s for s in in_trace if s.kind is SpanKind.CONSUMER]
+    [consumer] = reporting_consumers(in_trace)
 
-    def ancestors(span: ReadableSpan) -> list[int]:
-        chain = []
-        while span.parent is not None and span.parent.span_id in by_id:
-            chain.append(span.parent.span_id)
-            span = by_id[span.parent.span_id]
-        return chain
-
-    assert server.context.span_id in ancestors(inserts[0])
+    assert server.context.span_id in ancestors(inserts[0], by_id)
     assert producer.parent is not None
     assert producer.parent.span_id == server.context.span_id  # carried through the outbox row
     assert consumer.parent is not None
     assert consumer.parent.span_id == producer.context.span_id  # carried in the AMQP headers
-    assert ancestors(consumer)[-1] == server.context.span_id
-    consumer_db = [s for s in in_trace if s.kind is SpanKind.CLIENT and consumer.context.span_id in ancestors(s)]
+    assert ancestors(consumer, by_id)[-1] == server.context.span_id
+    consumer_db = [s for s in in_trace if s.kind is SpanKind.CLIENT and consumer.context.span_id in ancestors(s, by_id)]
     assert consumer_db, "reporting's database work is inside the consume span"
 
 

@@ -1,7 +1,7 @@
 """Service requests: the request catalogue, requests (numbers REQ...) and their field history.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-28
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from shared.db import BigIntKey
 from shared.numbering import sequence_name
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

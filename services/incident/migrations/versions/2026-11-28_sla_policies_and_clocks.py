@@ -1,6 +1,6 @@
 """SLA calendars and policies, the clocks of each ticket, and the notices the watcher raised.
 
-Revision ID: 0020
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from shared.db import BigIntKey
 
-revision: str = "0020"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
