@@ -387,6 +387,10 @@ async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) ->
         .where(*_incident_conditions(filters), i.c.priority.is_not(None))
         .group_by(literal_column("1"), i.c.service_id, i.c.priority)
     )
+    if conn.dialect.name == "postgresql":
+        # The cost estimate of a scan of every incident turns JIT compilation on, which took about
+        # a fifth of the time of this (short) aggregate over 1,000,000 rows; for this transaction only.
+        await conn.execute(text("SET LOCAL jit = off"))
     groups = []
     for r in await conn.execute(query):
         group = {
