@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from services.config import usecases
 from shared.events import CloudEvent
 from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented
+from shared.events.supplier import ContractActivated
 from shared.messaging import Handler
 from shared.uow import UnitOfWork
 
@@ -23,9 +24,14 @@ async def on_change_implemented(event: CloudEvent, uow: UnitOfWork) -> None:
     await usecases.apply_implemented_change(event.data_as(ChangeImplemented), uow)
 
 
+async def on_contract_activated(event: CloudEvent, uow: UnitOfWork) -> None:
+    await usecases.record_contract_support(event.data_as(ContractActivated), uow)
+
+
 HANDLERS: Mapping[str, Handler] = {
     ChangeCreated.routing_key: on_change_created,
     ChangeApproved.routing_key: on_change_approved,
     ChangeImplemented.routing_key: on_change_implemented,
+    ContractActivated.routing_key: on_contract_activated,
 }
 """Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -18,7 +18,7 @@ from services.config.usecases.items import (
     retire_config_item,
     update_config_item,
 )
-from services.config.usecases.relationships import add_relationship, remove_relationship
+from services.config.usecases.relationships import add_relationship, record_contract_support, remove_relationship
 
 __all__ = [
     "CIRow",
@@ -38,6 +38,7 @@ __all__ = [
     "on_change_approved",
     "on_change_created",
     "record_change",
+    "record_contract_support",
     "register_config_item",
     "remove_relationship",
     "retire_config_item",

@@ -10,6 +10,7 @@ from services.config.domain.relationships import Relationship, RelationshipType,
 from services.config.store import ConfigItemRepository, RelationshipRepository
 from services.config.usecases.items import Edit, authorise_edit, manual_or_change, utc_now
 from shared.errors import Conflict, NotFound, RuleViolation
+from shared.events.supplier import ContractActivated
 from shared.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------- relationships
@@ -63,3 +64,33 @@ async def unlink_step(uow: UnitOfWork, relationship: Relationship, edit: Edit, c
         await authorise_edit(uow, source, edit, now)
     await RelationshipRepository(uow.connection).remove(relationship, cause, now)
     uow.emit(events.relationship_changed(relationship, "removed", cause, now), subject=str(relationship.source_id))
+
+
+async def record_contract_support(data: ContractActivated, uow: UnitOfWork) -> list[Relationship]:
+    """A supplier's contract became active: record that the supplier supports each covered CI.
+
+    The contract is the authority (a record of the supplier process), so no change is needed, even
+    for controlled CIs; the relationship names the contract as its cause. A CI the CMDB does not
+    know, or one already supported by that supplier, is left as it is.
+    """
+    now = utc_now()
+    items = ConfigItemRepository(uow.connection)
+    relationships = RelationshipRepository(uow.connection)
+    cause = Cause(kind="import", actor="supplier-service", reference=data.number)
+    recorded = []
+    for ci_id in dict.fromkeys(data.ci_ids):
+        if await items.get(ci_id) is None:
+            continue
+        if await relationships.find(ci_id, RelationshipType.SUPPORTED_BY, data.supplier_id) is not None:
+            continue
+        relationship = Relationship.link(
+            relationship_id=uuid4(),
+            source_id=ci_id,
+            kind=RelationshipType.SUPPORTED_BY,
+            target_id=data.supplier_id,
+            now=now,
+        )
+        await relationships.add(relationship, cause)
+        uow.emit(events.relationship_changed(relationship, "added", cause, now), subject=str(ci_id))
+        recorded.append(relationship)
+    return recorded

@@ -147,3 +147,50 @@ async def test_one_invalid_item_rejects_the_whole_change_and_applies_nothing(
     assert await row_counts(database_url, config_item, ci_version, ci_relationship) == before
     assert not [e for e in seen if e.data.get("cause", {}).get("reference") == number]  # no ci.* event leaked
     assert (await client.get(f"/api/v1/cis/{db['id']}", headers=headers)).json()["version"] == 1
+
+
+async def test_an_activated_contract_records_its_supplier_as_supporting_the_covered_cis(
+    config: tuple[httpx.AsyncClient, str], outcomes: Any, auth: Callable[..., dict[str, str]]
+) -> None:
+    from shared.events.supplier import ContractActivated
+
+    client, _ = config
+    exchange, queue = outcomes
+    headers = auth("config_manager")
+    db = (await client.post("/api/v1/cis", json={"name": "db-sup", "type": "database"}, headers=headers)).json()
+    supplier_id, unknown_ci = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    activated = ContractActivated(
+        contract_id=uuid.uuid4(), number="CTR0000042", supplier_id=supplier_id, status="active", actor="sam",
+        occurred_at=now, ci_ids=[uuid.UUID(db["id"]), unknown_ci], starts_on=now, ends_on=now,
+    )  # fmt: skip
+    for _ in range(2):  # two deliveries (new event ids): still one relationship
+        event = new_event(activated, source="/itsm/supplier", subject=str(activated.contract_id))
+        await exchange.publish(
+            aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.id)), routing_key=event.routing_key
+        )
+
+    async def supported() -> list[dict[str, Any]]:
+        rels = (await client.get(f"/api/v1/cis/{db['id']}/relationships", headers=headers)).json()
+        found = [r for r in rels if r["type"] == "supported_by"]
+        assert found
+        return found
+
+    found = await eventually(supported)
+    assert len(found) == 1 and found[0]["target_id"] == str(supplier_id)
+    history = (await client.get(f"/api/v1/cis/{db['id']}/history", headers=headers)).json()["items"]
+    assert history  # the CI itself is unchanged; the relationship names the contract below
+    seen: list[CloudEvent] = []
+
+    async def relationship_event() -> CloudEvent:
+        async with queue.iterator(timeout=5) as messages:
+            async for message in messages:
+                async with message.process():
+                    event = CloudEvent.model_validate_json(message.body)
+                    if event.type == "itsm.ci.relationship_changed.v1" and event.data["source_id"] == db["id"]:
+                        return event
+                    seen.append(event)
+        raise AssertionError("no relationship event")
+
+    event = await relationship_event()
+    assert event.data["target_kind"] == "supplier" and event.data["cause"]["reference"] == "CTR0000042"
