@@ -1,16 +1,19 @@
 """`itsm demo`: a realistic data set loaded through the services' HTTP APIs, so the dashboard lives.
 
-Everything goes through the public APIs, as an integration would: suppliers (and contracts where
-the supplier service has them), the service catalogue with its CIs and relationships in config,
-a few weeks of incidents through their lifecycles, problems where the incident service has them,
-and changes through theirs. History is recorded as an import: each call carries
-`X-ITSM-Occurred-At` (admin only, see shared/clock.py), so the services record when things
-happened and reporting gets weeks of trend; steps planned after "now" are simply not done yet,
-which leaves a realistic backlog of open work.
+Everything goes through the public APIs, as an integration would: suppliers and their active
+contracts (CIs covered, targets per priority), the service catalogue with its CIs and
+relationships in config, a few weeks of incidents through their lifecycles, problems on the hot
+spots (one a known error with its workaround), changes through theirs with their production
+deployments, and per service a standard change template and a release taken to production.
+History is recorded as an import: each call carries `X-ITSM-Occurred-At` (admin only, see
+shared/clock.py), so the services record when things happened and reporting gets weeks of trend;
+steps planned after "now" are simply not done yet, which leaves a realistic backlog of open work.
 
 It adapts to what the running services offer: it reads each service's `/openapi.json`, calls only
 the routes that exist and sends only the optional fields a request body accepts. A part whose
-routes are missing is skipped with a note. To extend it, add a step to `STEPS`.
+routes are missing is skipped with a note. The incident, change and supplier services check CIs
+against a read model filled from config's events, so a write refused on a CI field is retried for
+`Api.ci_wait_s`. To extend it, add a step to `STEPS`.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class Api:
     mounts: dict[str, httpx.AsyncBaseTransport] | None = None
     """Transports by URL prefix instead of the network (tests run the services in process)."""
     calls: int = 0
+    ci_wait_s: float = 20.0
+    """How long a write refused for an unknown CI is retried: the incident, change and supplier
+    services learn config's CIs from its events (their local CI read model), a moment later."""
 
     async def __aenter__(self) -> Api:
         self._client = httpx.AsyncClient(timeout=self.timeout_s, mounts=self.mounts)
@@ -152,21 +158,46 @@ class Api:
         if at is not None:
             headers[OCCURRED_AT_HEADER] = at.isoformat()
         has_body = method in ("POST", "PUT", "PATCH")
-        r = await self.client.request(
-            method,
-            f"{self.urls[service]}{path}",
-            json=payload if has_body else None,
-            params=params,
-            headers=headers,
-        )
-        self.calls += 1
-        if r.status_code >= 400:
+        deadline = asyncio.get_running_loop().time() + (self.ci_wait_s if has_body and service != "config" else 0)
+        collisions = 0
+        while True:
+            r = await self.client.request(
+                method,
+                f"{self.urls[service]}{path}",
+                json=payload if has_body else None,
+                params=params,
+                headers=headers,
+            )
+            self.calls += 1
+            if r.status_code < 400:
+                return r.json() if r.content else None
             try:
                 problem = r.json()
             except ValueError:
                 problem = {"detail": r.text}
+            if r.status_code == 422 and unknown_ci(problem) and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.25)  # config's ci.created.v1 is still on its way to this service
+                continue
+            if r.status_code == 412 and has_body and collisions < 5:
+                # No If-Match was sent: the record changed between the service's read and write (its
+                # own event handlers write on incidents and problems too); nothing was written, so
+                # the same request again is safe.
+                collisions += 1
+                await asyncio.sleep(0.1 * collisions)
+                continue
             raise Refused(method, path, r.status_code, str(problem.get("detail", ""))[:300], problem)
-        return r.json() if r.content else None
+
+
+CI_FIELDS = frozenset({"ci_id", "ci_ids", "service_id", "service_ids", "affected_ci_ids"})
+
+
+def unknown_ci(problem: Any) -> bool:
+    """A business rule refusing a CI or service field (not a malformed request): a CI the service
+    has not heard of yet, which waiting may cure."""
+    if not isinstance(problem, dict) or str(problem.get("type", "")).rstrip("/").endswith("validation"):
+        return False
+    errors = problem.get("errors") or []
+    return any(CI_FIELDS & set(str(e.get("field", "")).split(".")) for e in errors if isinstance(e, dict))
 
 
 # ---- the data set ---------------------------------------------------------------------------
@@ -286,6 +317,13 @@ class Loaded:
     cis: dict[str, dict[str, Any]] = field(default_factory=dict)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    contracts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    known_errors: list[str] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
+    deployments: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Refusals met along the way by a part that reports them later (deployments)."""
 
 
 @dataclass
@@ -354,15 +392,23 @@ async def load_suppliers(demo: Demo) -> str:
     return f"{len(SUPPLIERS)} suppliers" + (f" ({known} there already)" if known else "")
 
 
+# Per priority: (response, resolution) minutes the supplier commits to.
+CONTRACT_TARGETS = {1: (15, 240), 2: (30, 480), 3: (120, 1440), 4: (240, 2880), 5: (480, 5760)}
+
+
 async def load_contracts(demo: Demo) -> str:
+    """One underpinning contract per supplier that runs demo CIs, covering them and their services,
+    with response and resolution targets per priority, activated (so in force)."""
     api = demo.api
     if not api.has("supplier", "POST", "/api/v1/contracts"):
-        raise Missing("supplier has no POST /contracts yet")
+        raise Missing("supplier has no POST /contracts")
     notes: list[str] = []
-    count = 0
+    active = 0
+    starts = demo.start - timedelta(days=200)
     for name, supplier_id in demo.loaded.suppliers.items():
-        covered = [ci["id"] for ci in demo.loaded.cis.values() if ci.get("supplier") == name]
-        start = (demo.start - timedelta(days=200)).date()
+        covered = [ci for ci in demo.loaded.cis.values() if ci.get("supplier") == name]
+        if not covered:
+            continue  # a supplier of nothing in the catalogue: no contract to show against it
         try:
             contract = await api.call(
                 "supplier",
@@ -370,41 +416,46 @@ async def load_contracts(demo: Demo) -> str:
                 "/api/v1/contracts",
                 person="pat.supplier",
                 at=demo.start - timedelta(days=1),
-                body={"supplier_id": supplier_id},
-                optional={
+                body={
+                    "supplier_id": supplier_id,
                     "title": f"{name} support agreement",
-                    "name": f"{name} support agreement",
-                    "type": "underpinning",
-                    "kind": "underpinning",
-                    "start_date": start.isoformat(),
-                    "starts_on": start.isoformat(),
-                    "end_date": (start + timedelta(days=730)).isoformat(),
-                    "ends_on": (start + timedelta(days=730)).isoformat(),
-                    "notice_days": 90,
-                    "value": 120000,
+                    "starts_on": starts.isoformat(),
+                    "ends_on": (starts + timedelta(days=730)).isoformat(),
+                    "owner": "pat.supplier",
+                },
+                optional={
+                    "scope": f"Support of {', '.join(sorted({ci['service'] for ci in covered}))} ({MARKER}).",
+                    "ci_ids": [ci["id"] for ci in covered],
+                    "service_ids": sorted({ci["service_id"] for ci in covered}),
+                    "notice_period_days": 90,
+                    "value": "120000.00",
                     "currency": "EUR",
-                    "ci_ids": covered,
-                    "covered_ci_ids": covered,
+                    "charging_basis": "subscription",
                     "targets": [
-                        {"metric": "resolution", "priority": 1, "target_hours": 4},
-                        {"metric": "resolution", "priority": 2, "target_hours": 8},
-                        {"metric": "availability", "target_pct": 99.9},
+                        {"priority": p, "response_minutes": response, "resolution_minutes": resolution}
+                        for p, (response, resolution) in CONTRACT_TARGETS.items()
                     ],
+                    "availability_pct": 99.9,
+                    "reporting_obligations": [{"report": "Service performance", "frequency": "monthly"}],
                 },
             )
         except Refused as exc:
             notes.append(str(exc))
             continue
-        count += 1
-        for action in ("activate", "approve"):
-            path = f"/api/v1/contracts/{contract['id']}/{action}"
-            if api.has("supplier", "POST", path):
-                try:
-                    await api.call("supplier", "POST", path, person="pat.supplier", at=demo.start)
-                except Refused as exc:
-                    notes.append(str(exc))
-                break
-    return f"{count} contracts" + (f" ({len(notes)} refused: {notes[0]})" if notes else "")
+        demo.loaded.contracts.append(contract["id"])
+        try:
+            await api.call(
+                "supplier",
+                "POST",
+                f"/api/v1/contracts/{contract['id']}/activate",
+                person="pat.supplier",
+                at=demo.start - timedelta(days=1),
+            )
+            active += 1
+        except (Refused, Missing) as exc:
+            notes.append(str(exc))
+    summary = f"{len(demo.loaded.contracts)} contracts ({active} active)"
+    return summary + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
 
 
 async def load_catalogue(demo: Demo) -> str:
@@ -606,68 +657,99 @@ def rng_person(demo: Demo, group: str) -> str:
 
 
 async def load_problems(demo: Demo) -> str:
+    """A problem on each hot spot CI with its incidents; the hottest one investigated and published
+    as a known error with its workaround (which the incident service then offers on new incidents).
+    The incident service may have opened a problem there already from recurring incidents (its
+    analysis runs on incident events): that one is taken up rather than a second opened."""
     api = demo.api
     if not api.has("incident", "POST", "/api/v1/problems"):
-        raise Missing("incident has no POST /problems yet")
-    count = 0
+        raise Missing("incident has no POST /problems")
     notes: list[str] = []
-    for name in FLAKY_CIS:
-        ci = demo.loaded.cis[name]
-        mine = sorted((i for i in demo.loaded.incidents if i["ci"] == name), key=lambda i: i["opened"])
-        if len(mine) < 3:
+    found = 0
+    hot_spots = sorted(
+        FLAKY_CIS, key=lambda n: -sum(1 for i in demo.loaded.incidents if i["ci"] == n)
+    )  # the one with most incidents first: it becomes the known error
+    for name in hot_spots:
+        ci = demo.loaded.cis.get(name)
+        if ci is None:
             continue
-        at = mine[2]["opened"] + timedelta(hours=2)
+        mine = sorted((i for i in demo.loaded.incidents if i["ci"] == name), key=lambda i: i["opened"])
+        at = min(demo.now, mine[min(2, len(mine) - 1)]["opened"] + timedelta(hours=2) if mine else demo.now)
         try:
-            problem = await api.call(
-                "incident",
-                "POST",
-                "/api/v1/problems",
-                person="paula.problem",
-                at=at,
-                body={"title": f"Recurring incidents on {name}"},
-                optional={
-                    "description": f"{len(mine)} incidents on {name} ({MARKER}).",
-                    "ci_id": ci["id"],
-                    "service_id": ci["service_id"],
-                    "category": "software",
-                    "impact": 2,
-                    "urgency": 2,
-                },
-            )
-        except Refused as exc:
+            problem = await _open_problem(demo, name, ci, mine, at)
+        except (Refused, Missing) as exc:
             notes.append(str(exc))
             continue
-        count += 1
+        if problem.get("origin") == "recurrence":
+            found += 1
+        demo.loaded.problems.append(problem["id"])
         base = f"/api/v1/problems/{problem['id']}"
-        for incident in mine[:3]:
-            for path, body in (
-                (f"{base}/incidents", {"incident_id": incident["id"]}),
-                (f"{base}/link", {"incident_id": incident["id"]}),
-            ):
-                if api.has("incident", "POST", path):
-                    try:
-                        await api.call("incident", "POST", path, person="paula.problem", at=at, body=body)
-                    except Refused as exc:
-                        notes.append(str(exc))
-                    break
-        known = f"{base}/known-error"
-        if api.has("incident", "POST", known):
-            try:
-                await api.call(
+        try:
+            if "investigate" in problem.get("allowed_actions", ["investigate"]):
+                problem = await api.call(
                     "incident",
                     "POST",
-                    known,
+                    f"{base}/investigate",
                     person="paula.problem",
-                    at=at + timedelta(days=1),
+                    at=at,
                     body={},
-                    optional={
-                        "root_cause": f"Resource limits on {name} too low for peak load",
-                        "workaround": f"Restart {name} and scale out by one",
+                    optional={"owner": "paula.problem"},
+                )
+            if len(demo.loaded.problems) == 1 and "publish_known_error" in problem.get(
+                "allowed_actions", ["publish_known_error"]
+            ):
+                published = await api.call(
+                    "incident",
+                    "POST",
+                    f"{base}/known-error",
+                    person="paula.problem",
+                    at=min(demo.now, at + timedelta(hours=20)),
+                    body={
+                        "root_cause": f"Resource limits on {name} too low for the peak load",
+                        "workaround": f"Restart {name} and scale it out by one instance until the fix is released",
                     },
                 )
-            except Refused as exc:
-                notes.append(str(exc))
-    return f"{count} problems" + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
+                if published.get("known_error_id"):
+                    demo.loaded.known_errors.append(published["known_error_id"])
+        except (Refused, Missing) as exc:
+            notes.append(str(exc))
+    summary = f"{len(demo.loaded.problems)} problems"
+    if found:
+        summary += f" ({found} opened by the incident service's own analysis)"
+    summary += f", {len(demo.loaded.known_errors)} known error(s) with a workaround"
+    return summary + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
+
+
+async def _open_problem(
+    demo: Demo, name: str, ci: dict[str, Any], incidents: list[dict[str, Any]], at: datetime
+) -> dict[str, Any]:
+    api = demo.api
+    with contextlib.suppress(Refused, Missing):
+        existing = await api.call(
+            "incident", "GET", "/api/v1/problems", person="paula.problem", params={"ci_id": ci["id"], "limit": 50}
+        )
+        open_ones = [p for p in (existing or {}).get("items", []) if p.get("status") in ("new", "under_investigation")]
+        if open_ones:
+            return dict(open_ones[0])
+    created: dict[str, Any] = await api.call(
+        "incident",
+        "POST",
+        "/api/v1/problems",
+        person="paula.problem",
+        at=at,
+        body={"title": f"Recurring incidents on {name}"},
+        optional={
+            "description": f"{len(incidents)} incidents on {name} in a few weeks ({MARKER}).",
+            "ci_id": ci["id"],
+            "service_id": ci["service_id"],
+            "category": "software" if ci["type"] != "network_device" else "network",
+            "impact": 2,
+            "urgency": 2,
+            "owner": "paula.problem",
+            "incident_ids": [i["id"] for i in incidents[:20]],
+        },
+    )
+    return created
 
 
 def plan_changes(demo: Demo) -> list[dict[str, Any]]:
@@ -755,12 +837,14 @@ async def load_changes(demo: Demo) -> str:
         steps.append((p["end"] + timedelta(days=1), "review", {"outcome": "Reviewed; no follow-up"}, CHANGE_MANAGER))
         steps.append((p["end"] + timedelta(days=1, minutes=10), "close", None, CHANGE_MANAGER))
         last = p["created"]
+        last_action = "create"
         for at, action, body, person in steps:
             at = max(at, last + timedelta(seconds=1))
             if at > demo.now:
                 break
             await api.call("change", "POST", f"{url}/{action}", person=person, at=at, body=body or {})
             last = at
+            last_action = action
             if action == "complete":
                 outcome["implemented"] += 1
                 await record_deployment(demo, change, ci, at, succeeded=True)
@@ -769,7 +853,7 @@ async def load_changes(demo: Demo) -> str:
                 await record_deployment(demo, change, ci, at, succeeded=False)
         if last < p["end"]:
             outcome["open"] += 1
-        demo.loaded.changes.append({**p, "id": change["id"], "number": change["number"]})
+        demo.loaded.changes.append({**p, "id": change["id"], "number": change["number"], "last_action": last_action})
 
     notes = await demo.each(plans, one)
     summary = (
@@ -779,34 +863,146 @@ async def load_changes(demo: Demo) -> str:
     return summary + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
 
 
+def pipeline_name(service: str) -> str:
+    """What the delivery pipelines call a service: "Customer portal" -> "customer-portal"."""
+    return re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-")
+
+
 async def record_deployment(
     demo: Demo, change: dict[str, Any], ci: dict[str, Any], at: datetime, *, succeeded: bool
 ) -> None:
-    """A deployment of the change to production, where the change service records them."""
+    """The production deployment the change made, as its pipeline reports it (DORA's raw data)."""
     api = demo.api
     if not api.has("change", "POST", "/api/v1/deployments"):
         return
-    # Refused: the change service's own rules (a release first, say); the change still counts.
-    with contextlib.suppress(Refused):
-        await api.call(
+    try:
+        recorded = await api.call(
             "change",
             "POST",
             "/api/v1/deployments",
             person="ci-cd-pipeline",
             at=at,
-            body={},
-            optional={
-                "change_id": change["id"],
+            body={
+                "service": pipeline_name(ci["service"]),
                 "environment": "production",
-                "service_id": ci["service_id"],
-                "ci_ids": [ci["id"]],
                 "result": "succeeded" if succeeded else "failed",
-                "status": "succeeded" if succeeded else "failed",
+            },
+            optional={
+                "service_id": ci["service_id"],
+                "change_id": change["id"],
+                "version": f"{at:%Y.%m.%d}-{change['number']}",
                 "started_at": (at - timedelta(minutes=15)).isoformat(),
                 "finished_at": at.isoformat(),
-                "version": f"{at:%Y.%m.%d}",
             },
         )
+    except Refused as exc:
+        demo.loaded.notes.append(str(exc))  # the change still counts; the step reports the refusal
+        return
+    deployment = (recorded or {}).get("deployment") or recorded or {}
+    if deployment.get("id"):
+        demo.loaded.deployments.append(str(deployment["id"]))
+
+
+AUTHORISED = ("complete", "review", "close")
+"""The last actions of a change done (a release contains those that succeeded)."""
+
+
+async def load_releases(demo: Demo) -> str:
+    """Per service: a standard change template its pipeline deploys under, and a release of the
+    service's implemented changes taken through build, acceptance and deployment to production
+    (recorded as a production deployment of the release), then closed."""
+    api = demo.api
+    if not api.has("change", "POST", "/api/v1/releases"):
+        raise Missing("change has no POST /releases")
+    notes: list[str] = []
+    templates = 0
+    for plan in SERVICES:
+        service_id = demo.loaded.services.get(plan.name)
+        if service_id is None:
+            continue
+        pipeline = pipeline_name(plan.name)
+        if api.has("change", "POST", "/api/v1/templates"):
+            try:
+                await api.call(
+                    "change",
+                    "POST",
+                    "/api/v1/templates",
+                    person=CHANGE_MANAGER,
+                    body={
+                        "name": f"Deploy {plan.name} from its pipeline",
+                        "implementation_plan": f"Pipeline {pipeline}: blue/green deployment, smoke tests",
+                        "backout_plan": "Switch traffic back to the previous colour",
+                    },
+                    optional={
+                        "description": f"Routine deployments of {plan.name} ({MARKER}).",
+                        "category": "software",
+                        "service_id": service_id,
+                        "pipeline_names": [pipeline],
+                        "test_plan": "Smoke tests in the pipeline",
+                        "default_duration_minutes": 30,
+                    },
+                )
+                templates += 1
+            except Refused as exc:
+                notes.append(str(exc))
+        contained = [
+            c["id"]
+            for c in demo.loaded.changes
+            if c.get("last_action") in AUTHORISED
+            and not c["fails"]
+            and demo.loaded.cis[c["ci"]]["service_id"] == service_id
+        ]
+        version = f"{demo.now:%Y.%m}.{len(contained)}"
+        try:
+            release = await api.call(
+                "change",
+                "POST",
+                "/api/v1/releases",
+                person=CHANGE_MANAGER,
+                body={"name": f"{plan.name} {version}", "version": version},
+                optional={
+                    "type": "minor",
+                    "service_id": service_id,
+                    "change_ids": contained,
+                    "known_error_ids": demo.loaded.known_errors if plan.name == "Customer portal" else [],
+                    "planned_date": demo.now.isoformat(),
+                    "acceptance_criteria": ["Smoke tests pass", "No open priority 1 incident on the service"],
+                },
+            )
+            url = f"/api/v1/releases/{release['id']}"
+            demo.loaded.releases.append(release["id"])
+            for action, body in (
+                ("build", None),
+                ("accept", {"notes": "Acceptance tests passed in staging"}),
+                ("deploy", None),
+            ):
+                await api.call("change", "POST", f"{url}/{action}", person=CHANGE_MANAGER, body=body or {})
+            recorded = await api.call(
+                "change",
+                "POST",
+                "/api/v1/deployments",
+                person="ci-cd-pipeline",
+                body={"service": pipeline, "environment": "production", "result": "succeeded"},
+                optional={
+                    "service_id": service_id,
+                    "release_id": release["id"],
+                    "version": version,
+                    "started_at": (demo.now - timedelta(minutes=20)).isoformat(),
+                    "finished_at": (demo.now - timedelta(minutes=5)).isoformat(),
+                },
+            )
+            deployment = (recorded or {}).get("deployment") or recorded or {}
+            if deployment.get("id"):
+                demo.loaded.deployments.append(str(deployment["id"]))
+            await api.call("change", "POST", f"{url}/close", person=CHANGE_MANAGER)
+        except (Refused, Missing) as exc:
+            notes.append(str(exc))
+    notes += demo.loaded.notes
+    summary = (
+        f"{templates} standard change templates, {len(demo.loaded.releases)} releases, "
+        f"{len(demo.loaded.deployments)} production deployments"
+    )
+    return summary + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
 
 
 Step = tuple[str, Callable[[Demo], Awaitable[str]]]
@@ -818,6 +1014,7 @@ STEPS: tuple[Step, ...] = (
     ("incidents", load_incidents),
     ("problems", load_problems),
     ("changes", load_changes),
+    ("releases and deployments", load_releases),
 )
 
 

@@ -50,11 +50,20 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             mounts[f"http://{name}"] = httpx.ASGITransport(app=manager.app)
         urls = {name: f"http://{name}" for name in [*APPS, "reporting"]}
         api = await stack.enter_async_context(Api(urls=urls, secret=TEST_JWT_SECRET, mounts=mounts))
-        demo = await run_demo(api, days=3, seed=1, say=said.append, now=now, wait_s=0)
+        demo = await run_demo(api, days=8, seed=1, say=said.append, now=now, wait_s=0)
 
         assert any("reporting does not answer" in line for line in said)  # not running here: noted, not fatal
         done = {line.split("✓[/]", 1)[1].split(":")[0].strip() for line in said if "✓" in line}
-        assert {"suppliers", "service catalogue and CIs", "incidents", "changes"} <= done, said
+        assert {
+            "suppliers",
+            "service catalogue and CIs",
+            "contracts",
+            "incidents",
+            "problems",
+            "changes",
+            "releases and deployments",
+        } <= done, said
+        assert not [line for line in said if "refused" in line], said  # every body matches the real schemas
         assert len(demo.loaded.suppliers) == len(SUPPLIERS)
         assert len(demo.loaded.services) == len(SERVICES)
 
@@ -79,6 +88,60 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         ).json()
         assert changes["total"] == len(demo.loaded.changes)
         assert {c["status"] for c in changes["items"]} & {"closed", "implemented", "reviewed", "failed"}
+
+        # Contracts in force with the suppliers that run the demo CIs, covering them, with targets.
+        contracts = (
+            await api.client.get(
+                "http://supplier/api/v1/contracts", params={"status": "active", "limit": 200}, headers=auth("auditor")
+            )
+        ).json()
+        suppliers_of_cis = {ci["supplier_id"] for ci in demo.loaded.cis.values() if ci["supplier_id"]}
+        assert contracts["total"] == len(suppliers_of_cis) > 0
+        covered = {ci_id for c in contracts["items"] for ci_id in c["ci_ids"]}
+        assert covered == {ci["id"] for ci in demo.loaded.cis.values() if ci["supplier_id"]}
+        assert all(c["targets"] and c["service_ids"] for c in contracts["items"])
+        portal_db = demo.loaded.cis["portal-db"]["id"]
+        by_ci = await api.client.get(
+            "http://supplier/api/v1/contracts", params={"ci_id": portal_db}, headers=auth("auditor")
+        )
+        assert by_ci.json()["total"] == 1
+
+        # Problems on the hot spots, one published as a known error with its workaround.
+        problems = (
+            await api.client.get("http://incident/api/v1/problems", params={"limit": 200}, headers=auth("auditor"))
+        ).json()
+        assert problems["total"] >= 2
+        assert {p["status"] for p in problems["items"]} >= {"known_error", "under_investigation"}
+        known_errors = (
+            await api.client.get(
+                "http://incident/api/v1/known-errors", params={"status": "active"}, headers=auth("auditor")
+            )
+        ).json()
+        assert known_errors["total"] == 1
+        assert known_errors["items"][0]["workaround"].startswith("Restart")
+
+        # A release per service, deployed; production deployments per service for the DORA figures.
+        releases = (
+            await api.client.get("http://change/api/v1/releases", params={"limit": 200}, headers=auth("auditor"))
+        ).json()
+        assert releases["total"] == len(SERVICES)
+        assert {r["status"] for r in releases["items"]} == {"closed"}
+        implemented = {c["id"] for c in demo.loaded.changes if c["last_action"] != "fail" and not c["fails"]}
+        implemented &= {c["id"] for c in changes["items"] if c["status"] in ("implemented", "reviewed", "closed")}
+        assert {i for r in releases["items"] for i in r["change_ids"]} == implemented != set()
+        deployments = (
+            await api.client.get(
+                "http://change/api/v1/deployments",
+                params={"environment": "production", "limit": 200},
+                headers=auth("auditor"),
+            )
+        ).json()
+        assert deployments["total"] == len(demo.loaded.deployments) > len(SERVICES)
+        assert {d["service_id"] for d in deployments["items"]} == set(demo.loaded.services.values())
+        from_changes = [d for d in deployments["items"] if d["change_id"]]
+        assert from_changes and {d["result"] for d in from_changes} <= {"succeeded", "failed"}
+        templates = (await api.client.get("http://change/api/v1/templates", headers=auth("auditor"))).json()
+        assert len(templates) == len(SERVICES)
 
         # Loading twice is refused politely: the demo recognises its own catalogue.
         again: list[str] = []
