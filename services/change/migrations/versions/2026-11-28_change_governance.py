@@ -1,0 +1,109 @@
+"""Change governance: the local CI read model, a change's services and plans, clause 5 design and
+transition records, post-implementation reviews, incidents linked to changes, maintenance windows,
+and the indexes conflict detection reads by.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-28
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from shared.ci_read_model import create_ci_read_model_tables, drop_ci_read_model_tables
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_ci_read_model_tables()
+    with op.batch_alter_table("change") as batch:
+        batch.add_column(sa.Column("implementation_plan", sa.Text(), server_default="", nullable=False))
+        batch.add_column(sa.Column("backout_plan", sa.Text(), server_default="", nullable=False))
+        batch.add_column(sa.Column("test_plan", sa.Text(), server_default="", nullable=False))
+        batch.add_column(sa.Column("major", sa.Boolean(), server_default="false", nullable=False))
+        batch.add_column(sa.Column("service_transition", sa.String(20), nullable=True))
+        batch.add_column(sa.Column("backed_out", sa.Boolean(), nullable=True))
+    op.create_table(
+        "change_service",
+        sa.Column("change_id", sa.Uuid(), nullable=False),
+        sa.Column("service_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["change_id"], ["change.id"], name=op.f("fk_change_service_change_id_change"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("change_id", "service_id", name=op.f("pk_change_service")),
+    )
+    op.create_index(op.f("ix_change_service_service_id"), "change_service", ["service_id"])
+    op.create_table(
+        "change_design",
+        sa.Column("change_id", sa.Uuid(), nullable=False),
+        sa.Column("requirements", sa.Text(), nullable=False),
+        sa.Column("acceptance_criteria", sa.JSON(), nullable=False),
+        sa.Column("service_level_targets", sa.JSON(), nullable=False),
+        sa.Column("capacity", sa.Text(), nullable=False),
+        sa.Column("updated_by", sa.String(200), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("go_live_accepted", sa.Boolean(), nullable=True),
+        sa.Column("go_live_by", sa.String(200), nullable=True),
+        sa.Column("go_live_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("go_live_comment", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["change_id"], ["change.id"], name=op.f("fk_change_design_change_id_change"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("change_id", name=op.f("pk_change_design")),
+    )
+    op.create_table(
+        "change_review",
+        sa.Column("change_id", sa.Uuid(), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("lessons", sa.Text(), nullable=False),
+        sa.Column("objectives_met", sa.Boolean(), nullable=True),
+        sa.Column("incident_ids", sa.JSON(), nullable=False),
+        sa.Column("reviewed_by", sa.String(200), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["change_id"], ["change.id"], name=op.f("fk_change_review_change_id_change"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("change_id", name=op.f("pk_change_review")),
+    )
+    op.create_table(
+        "change_incident",
+        sa.Column("change_id", sa.Uuid(), nullable=False),
+        sa.Column("incident_id", sa.Uuid(), nullable=False),
+        sa.Column("incident_number", sa.String(20), nullable=False),
+        sa.Column("reason", sa.String(20), nullable=False),
+        sa.Column("ci_id", sa.Uuid(), nullable=True),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("change_id", "incident_id", name=op.f("pk_change_incident")),
+    )
+    op.create_table(
+        "maintenance_window",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("service_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("time_zone", sa.String(64), nullable=False),
+        sa.Column("days", sa.JSON(), nullable=False),
+        sa.Column("start_time", sa.String(8), nullable=False),
+        sa.Column("duration_minutes", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenance_window")),
+    )
+    op.create_index(op.f("ix_maintenance_window_service_id"), "maintenance_window", ["service_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("maintenance_window")
+    op.drop_table("change_incident")
+    op.drop_table("change_review")
+    op.drop_table("change_design")
+    op.drop_table("change_service")
+    with op.batch_alter_table("change") as batch:
+        for column in ("backed_out", "service_transition", "major", "test_plan", "backout_plan", "implementation_plan"):
+            batch.drop_column(column)
+    drop_ci_read_model_tables()
