@@ -95,9 +95,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenance_window")),
     )
     op.create_index(op.f("ix_maintenance_window_service_id"), "maintenance_window", ["service_id"])
+    # Which changes touch these CIs, answered from the index alone (conflict detection).
+    op.drop_index(op.f("ix_change_affected_ci_ci_id"), table_name="change_affected_ci")
+    op.create_index("ix_change_affected_ci_ci_id_change_id", "change_affected_ci", ["ci_id", "change_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # The windows of the schedule as ranges, for conflict detection and the schedule's reads
+        # (store._in_window): a range overlap on a GiST index instead of two comparisons that
+        # each match half of a long schedule. PostgreSQL only; SQLite scans.
+        op.execute(
+            "CREATE INDEX ix_change_window ON change USING gist (tstzrange(planned_start, planned_end))"
+            " WHERE planned_start IS NOT NULL AND planned_end IS NOT NULL"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_change_window")
+    op.drop_index("ix_change_affected_ci_ci_id_change_id", table_name="change_affected_ci")
+    op.create_index(op.f("ix_change_affected_ci_ci_id"), "change_affected_ci", ["ci_id"])
     op.drop_table("maintenance_window")
     op.drop_table("change_incident")
     op.drop_table("change_review")
