@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import sys
 import time
@@ -50,6 +51,7 @@ import aio_pika
 import asyncpg
 import httpx
 
+from bench.cmdb import wait_until_quiet
 from bench.infra import Bench, ServerProcess, asyncpg_dsn, describe_cpu, machine_info, print_machine, run_main
 from bench.openloop import KeepAliveClient, percentile, sleep_until
 from services.change import store, usecases
@@ -285,10 +287,15 @@ class Reference:
         return sorted((c.kind, c.other, c.ci_ids) for c in conflicts(slot, self.slots, self.schedule.blackouts, around))
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 async def measure_conflicts(
-    url: str, schedule: Schedule, samples: list[Change], server: ServerProcess, token: str
+    url: str, schedule: Schedule, samples: list[Change], server: ServerProcess, token: str, quiet_wait: float
 ) -> dict[str, Any]:
     reference = Reference(schedule)
+    loads = {}
     engine = create_engine(url, pool_size=2)
     results: dict[str, Any] = {}
     mismatches: list[str] = []
@@ -297,6 +304,8 @@ async def measure_conflicts(
         for depth in (1, 2):
             governance = usecases.Governance(dependency_depth=depth)
             timings: list[float] = []
+            await wait_until_quiet(f"the conflict use case (depth {depth})", quiet_wait)
+            loads[f"use_case_depth{depth}"] = _load()
             async with engine.connect() as conn:
                 for item in samples[:10]:  # warm-up: plans, caches
                     await usecases.conflicts_of(conn, item, governance)
@@ -315,6 +324,8 @@ async def measure_conflicts(
     client = KeepAliveClient("127.0.0.1", server.port)
     headers = {"Authorization": f"Bearer {token}"}
     timings = []
+    await wait_until_quiet("GET conflicts", quiet_wait)
+    loads["http_get_conflicts"] = _load()
     try:
         for item in samples[:10]:
             await client.send(client.request_bytes("GET", f"/api/v1/changes/{item.id}/conflicts", headers=headers))
@@ -336,6 +347,8 @@ async def measure_conflicts(
         "with_any": sum(1 for n in found_counts if n),
     }
     results["mismatches"] = mismatches
+    loads["after"] = _load()
+    results["load_average"] = loads
     return results
 
 
@@ -359,7 +372,7 @@ async def part_a(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     )
     try:
         await server.wait_ready("/readyz")
-        result = await measure_conflicts(url, schedule, samples, server, bench.token("auditor"))
+        result = await measure_conflicts(url, schedule, samples, server, bench.token("auditor"), args.quiet_wait)
     finally:
         await server.stop()
     result["load"] = timings
@@ -576,6 +589,8 @@ async def part_b(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
 
         from bench.infra import CpuWindow
 
+        await wait_until_quiet("the propagation run", args.quiet_wait)
+        load_before = _load()
         window = CpuWindow.start({change.pid: "change", config.pid: "config"}, bench.run_id)
         begin = time.perf_counter() + 0.05
         tasks = []
@@ -617,6 +632,7 @@ async def part_b(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
             "implemented_to_change_shows_applied": _ms([s.applied - s.intended for s in ok]),
             "observer": poll,
             "cpu": cpu,
+            "load_average": {"before": load_before, "after": _load()},
             "problems": problems,
         }
     finally:
@@ -658,6 +674,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(_line("use case, related CIs 2 hops", c["use_case_depth2"]))
         print(_line("GET /api/v1/changes/{id}/conflicts", c["http_get_conflicts"]))
         print(f"  conflicts per change: {c['conflicts_per_change']}; target p95 < {TARGET_P95_MS:g} ms")
+        print(f"  load average (1, 5, 15 min) at the start of each: {c['load_average']}")
     if "propagation" in results:
         p = results["propagation"]
         print(
@@ -668,6 +685,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(_line("implemented -> CI version visible in config", p["implemented_to_ci_version_in_config"]))
         print(_line("implemented -> change shows CMDB applied", p["implemented_to_change_shows_applied"]))
         print(f"  observer: {p['observer']}; CPU: {describe_cpu(p['cpu'])}")
+        print(f"  load average: {p['load_average']}")
     for problem in problems:
         print("PROBLEM:", problem)
     results["problems"] = problems
@@ -688,6 +706,9 @@ def main() -> None:
     parser.add_argument("--poll-ms", type=float, default=2.0)
     parser.add_argument("--visible-timeout", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--quiet-wait", type=float, default=900, help="wait up to this long for other tests and benches to finish"
+    )
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args()
     sys.exit(run_main(lambda: _main(args)))
