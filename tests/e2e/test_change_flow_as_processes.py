@@ -95,6 +95,8 @@ def otlp_collector() -> Iterator[tuple[Collector, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True  # an exporter's connection left open never blocks the test's end
+    server.block_on_close = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
