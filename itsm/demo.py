@@ -836,13 +836,24 @@ async def load_changes(demo: Demo) -> str:
             steps.append((p["end"], "complete", None, p["requester"]))
         steps.append((p["end"] + timedelta(days=1), "review", {"outcome": "Reviewed; no follow-up"}, CHANGE_MANAGER))
         steps.append((p["end"] + timedelta(days=1, minutes=10), "close", None, CHANGE_MANAGER))
+        # The review of an emergency or failed change records its lessons (where the service asks for them).
+        lessons = (
+            {"lessons": "Smoke tests caught it; add the check to the staging run", "objectives_met": False}
+            if p["fails"]
+            else {"lessons": "Emergency path worked; fold the fix into the next standard release"}
+            if p["type"] == "emergency"
+            else None
+        )
         last = p["created"]
         last_action = "create"
         for at, action, body, person in steps:
             at = max(at, last + timedelta(seconds=1))
             if at > demo.now:
                 break
-            await api.call("change", "POST", f"{url}/{action}", person=person, at=at, body=body or {})
+            optional = lessons if action == "review" else None
+            await api.call(
+                "change", "POST", f"{url}/{action}", person=person, at=at, body=body or {}, optional=optional
+            )
             last = at
             last_action = action
             if action == "complete":

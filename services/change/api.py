@@ -13,6 +13,7 @@ from services.change import store, usecases
 from services.change.calendar import schedule_ics
 from services.change.delivery import usecases as delivery_usecases
 from services.change.delivery.schemas import template_change_request
+from services.change.design import ServiceLevelTarget
 from services.change.domain import Change, ChangeStatus, ChangeType
 from services.change.schedule import Blackout
 from services.change.schedule import Conflict as ScheduleConflict
@@ -25,7 +26,12 @@ from services.change.schemas import (
     ChangeRead,
     ConflictRead,
     Decision,
+    DesignRead,
+    DesignWrite,
     Failure,
+    GoLive,
+    MaintenanceWindowRead,
+    MaintenanceWindowWrite,
     Review,
     ScheduleEntry,
     ScheduleRead,
@@ -38,14 +44,24 @@ from shared.http import etag, expected_version
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
+
+
+def _governance(request: Request) -> usecases.Governance:
+    governance: usecases.Governance = request.app.state.governance
+    return governance
+
+
+GovernanceDep = Annotated[usecases.Governance, Depends(_governance)]
 Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.CHANGE_MANAGER))]
 
 
 @router.post("", status_code=201, response_model=ChangeRead)
-async def create_change(body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response) -> ChangeRead:
+async def create_change(
+    body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response, governance: GovernanceDep
+) -> ChangeRead:
     if body.template_id is not None:
         item = await delivery_usecases.change_from_template(
-            body.template_id, template_change_request(body), requester=caller.subject, uow=uow
+            body.template_id, template_change_request(body), requester=caller.subject, uow=uow, governance=governance
         )
         response.headers["Location"] = f"{router.prefix}/{item.id}"
         response.headers["ETag"] = f'W/"{item.version}"'
@@ -62,7 +78,7 @@ async def create_change(body: ChangeCreate, uow: UnitOfWorkDep, caller: Requeste
         requester=caller.subject,
         planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
     )
-    item = await usecases.draft_change(cmd, uow)
+    item = await usecases.draft_change(cmd, uow, governance)
     response.headers["Location"] = f"{router.prefix}/{item.id}"
     response.headers["ETag"] = f'W/"{item.version}"'
     return ChangeRead.of(item)
@@ -127,10 +143,12 @@ async def assess(
     who: Manager,
     request: Request,
     response: Response,
+    governance: GovernanceDep,
     if_match: IfMatch = None,
 ) -> ChangeRead:
     impact = request.app.state.impact
-    return _answer(await usecases.assess(_act(change_id, who, if_match), body.risk, uow, impact), response)
+    act = _act(change_id, who, if_match)
+    return _answer(await usecases.assess(act, body.risk, uow, impact, governance), response)
 
 
 @router.post("/{change_id}/approve", response_model=ChangeRead)
@@ -158,9 +176,14 @@ async def reject(
 
 @router.post("/{change_id}/schedule", response_model=ChangeRead)
 async def schedule(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    change_id: UUID,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    response: Response,
+    governance: GovernanceDep,
+    if_match: IfMatch = None,
 ) -> ChangeRead:
-    return _answer(await usecases.schedule(_act(change_id, who, if_match), uow), response)
+    return _answer(await usecases.schedule(_act(change_id, who, if_match), uow, governance), response)
 
 
 @router.post("/{change_id}/start", response_model=ChangeRead)
@@ -181,14 +204,17 @@ async def complete(
 async def fail(
     change_id: UUID, body: Failure, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
 ) -> ChangeRead:
-    return _answer(await usecases.fail(_act(change_id, who, if_match), body.notes, uow), response)
+    act = _act(change_id, who, if_match)
+    return _answer(await usecases.fail(act, body.notes, uow, backed_out=body.backed_out), response)
 
 
 @router.post("/{change_id}/review", response_model=ChangeRead)
 async def review(
     change_id: UUID, body: Review, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
 ) -> ChangeRead:
-    return _answer(await usecases.review(_act(change_id, who, if_match), body.outcome, uow), response)
+    act = _act(change_id, who, if_match)
+    reviewed = await usecases.review(act, body.outcome, uow, lessons=body.lessons, objectives_met=body.objectives_met)
+    return _answer(reviewed, response)
 
 
 @router.post("/{change_id}/close", response_model=ChangeRead)
@@ -205,6 +231,49 @@ async def cancel(
     return _answer(await usecases.cancel(_act(change_id, who, if_match), uow), response)
 
 
+# ---------------------------------------------------------------------------- design and transition (clause 5)
+
+
+def _design_of(item: Change, response: Response) -> DesignRead:
+    if item.design is None:
+        raise NotFound(f"{item.number} has no design and transition record")
+    response.headers["ETag"] = etag(item.version)
+    return DesignRead.of(item.design)
+
+
+@router.put("/{change_id}/design", response_model=DesignRead)
+async def put_design(
+    change_id: UUID, body: DesignWrite, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> DesignRead:
+    """The design and transition record (requirements, acceptance criteria, service level targets,
+    capacity), written whole; settled once the change is approved or rejected."""
+    design = usecases.DesignInput(
+        requirements=body.requirements,
+        acceptance_criteria=tuple(body.acceptance_criteria),
+        service_level_targets=tuple(ServiceLevelTarget(t.metric, t.target) for t in body.service_level_targets),
+        capacity=body.capacity,
+    )
+    item = await usecases.record_design(_act(change_id, who, if_match), design, uow)
+    return _design_of(item, response)
+
+
+@router.get("/{change_id}/design", response_model=DesignRead)
+async def get_design(change_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> DesignRead:
+    item = await store.get_change(conn, change_id)
+    if item is None:
+        raise NotFound(f"change {change_id} does not exist")
+    return _design_of(item, response)
+
+
+@router.post("/{change_id}/go-live", response_model=ChangeRead)
+async def go_live(
+    change_id: UUID, body: GoLive, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    """5.4: after implementation, whether the service met its acceptance criteria (needed before close)."""
+    act = _act(change_id, who, if_match)
+    return _answer(await usecases.accept_go_live(act, accepted=body.accepted, comment=body.comment, uow=uow), response)
+
+
 # ---------------------------------------------------------------------------- the schedule
 
 schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
@@ -219,17 +288,20 @@ def _blackout(b: Blackout) -> BlackoutRead:
 
 
 @router.get("/{change_id}/conflicts", response_model=list[ConflictRead])
-async def change_conflicts(change_id: UUID, conn: ReadConnectionDep, _: Reader) -> list[ConflictRead]:
+async def change_conflicts(
+    change_id: UUID, conn: ReadConnectionDep, _: Reader, governance: GovernanceDep
+) -> list[ConflictRead]:
     item = await store.get_change(conn, change_id)
     if item is None:
         raise NotFound(f"change {change_id} does not exist")
-    return [_conflict(c) for c in await usecases.conflicts_of(conn, item)]
+    return [_conflict(c) for c in await usecases.conflicts_of(conn, item, governance)]
 
 
 @schedule_router.get("/schedule", response_model=ScheduleRead, responses={200: {"content": {"text/calendar": {}}}})
 async def change_schedule(
     conn: ReadConnectionDep,
     _: Reader,
+    governance: GovernanceDep,
     start: Annotated[AwareDatetime, Query(alias="from")],
     end: Annotated[AwareDatetime, Query(alias="to")],
     fmt: Annotated[Literal["json", "ics"], Query(alias="format")] = "json",
@@ -247,7 +319,10 @@ async def change_schedule(
             headers={"Content-Disposition": 'attachment; filename="change-schedule.ics"'},
         )
     entries = [
-        ScheduleEntry(change=ChangeRead.of(c), conflicts=[_conflict(x) for x in await usecases.conflicts_of(conn, c)])
+        ScheduleEntry(
+            change=ChangeRead.of(c),
+            conflicts=[_conflict(x) for x in await usecases.conflicts_of(conn, c, governance)],
+        )
         for c in changes
     ]
     return ScheduleRead(start=start, end=end, changes=entries, blackouts=[_blackout(b) for b in blackouts])
@@ -269,3 +344,60 @@ async def list_blackouts(
     end: Annotated[AwareDatetime, Query(alias="to")],
 ) -> list[BlackoutRead]:
     return [_blackout(b) for b in await store.blackouts_between(conn, start, end)]
+
+
+# ---------------------------------------------------------------------------- maintenance windows
+
+
+def _window_input(body: MaintenanceWindowWrite) -> usecases.WindowInput:
+    return usecases.WindowInput(
+        service_id=body.service_id,
+        name=body.name,
+        time_zone=body.time_zone,
+        days=tuple(body.days),
+        start=body.start,
+        duration=timedelta(minutes=body.duration_minutes),
+    )
+
+
+@schedule_router.post("/maintenance-windows", status_code=201, response_model=MaintenanceWindowRead)
+async def create_maintenance_window(
+    body: MaintenanceWindowWrite, uow: UnitOfWorkDep, who: Manager, response: Response, governance: GovernanceDep
+) -> MaintenanceWindowRead:
+    """A recurring weekly window in a time zone when the service may be changed; a change on the
+    service outside every window of it is an `outside_maintenance_window` conflict."""
+    window = await usecases.add_maintenance_window(
+        _window_input(body), actor=who.subject, uow=uow, governance=governance
+    )
+    response.headers["Location"] = f"{schedule_router.prefix}/maintenance-windows/{window.id}"
+    return MaintenanceWindowRead.of(window)
+
+
+@schedule_router.get("/maintenance-windows", response_model=list[MaintenanceWindowRead])
+async def list_maintenance_windows(
+    conn: ReadConnectionDep, _: Reader, service_id: UUID | None = None
+) -> list[MaintenanceWindowRead]:
+    found = await store.maintenance_windows(conn, None if service_id is None else [service_id])
+    return [MaintenanceWindowRead.of(w) for windows in found.values() for w in windows]
+
+
+@schedule_router.get("/maintenance-windows/{window_id}", response_model=MaintenanceWindowRead)
+async def get_maintenance_window(window_id: UUID, conn: ReadConnectionDep, _: Reader) -> MaintenanceWindowRead:
+    window = await store.get_maintenance_window(conn, window_id)
+    if window is None:
+        raise NotFound(f"maintenance window {window_id} does not exist")
+    return MaintenanceWindowRead.of(window)
+
+
+@schedule_router.put("/maintenance-windows/{window_id}", response_model=MaintenanceWindowRead)
+async def replace_maintenance_window(
+    window_id: UUID, body: MaintenanceWindowWrite, uow: UnitOfWorkDep, _: Manager, governance: GovernanceDep
+) -> MaintenanceWindowRead:
+    window = await usecases.replace_maintenance_window(window_id, _window_input(body), uow=uow, governance=governance)
+    return MaintenanceWindowRead.of(window)
+
+
+@schedule_router.delete("/maintenance-windows/{window_id}", status_code=204)
+async def delete_maintenance_window(window_id: UUID, uow: UnitOfWorkDep, _: Manager) -> Response:
+    await usecases.delete_maintenance_window(window_id, uow=uow)
+    return Response(status_code=204)

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.change import api, store, worker
+from services.change import api, store, usecases, worker
 from services.change.delivery import api as delivery_api
 from services.change.impact_client import ConfigImpactClient
+from services.change.schedule import ConflictKind, ConflictPolicy
 from services.change.settings import ChangeSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -21,6 +22,21 @@ SPEC = ServiceSpec(
     metadata=store.metadata,
     handlers=worker.HANDLERS,
 )
+
+
+def governance_of(settings: ChangeSettings) -> usecases.Governance:
+    """The change policy the settings describe."""
+    actions = {
+        ConflictKind.SAME_CI: settings.conflict_same_ci,
+        ConflictKind.DEPENDENT_CI: settings.conflict_dependent_ci,
+        ConflictKind.BLACKOUT: settings.conflict_blackout,
+        ConflictKind.OUTSIDE_MAINTENANCE_WINDOW: settings.conflict_maintenance_window,
+    }
+    return usecases.Governance(
+        ci_check=settings.ci_check,
+        conflict_policy=ConflictPolicy(frozenset(kind for kind, action in actions.items() if action == "refuse")),
+        dependency_depth=settings.conflict_dependency_depth,
+    )
 
 
 def create_app(settings: ChangeSettings | None = None) -> FastAPI:
@@ -39,4 +55,6 @@ def create_app(settings: ChangeSettings | None = None) -> FastAPI:
         finally:
             await client.close()
 
-    return build_app(SPEC, settings, [api.router, api.schedule_router, *delivery_api.ROUTERS], resources=impact_client)
+    app = build_app(SPEC, settings, [api.router, api.schedule_router, *delivery_api.ROUTERS], resources=impact_client)
+    app.state.governance = governance_of(settings)
+    return app

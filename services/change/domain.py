@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from services.change.design import DesignRecord, GoLiveAcceptance, ServiceTransition
 from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation
 
 
@@ -70,6 +71,9 @@ TRANSITIONS: Final[Mapping[ChangeStatus, Mapping[Action, ChangeStatus]]] = {
     S.CANCELLED: {},
 }
 
+DESIGN_EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.ASSESSED})
+GO_LIVE_STATUSES: Final = frozenset({S.IMPLEMENTED, S.FAILED, S.REVIEWED})
+
 CAB_QUORUM: Final = 2
 """Approving CAB members a high-risk normal change needs."""
 
@@ -88,6 +92,30 @@ class Vote:
     voter: str
     approve: bool
     comment: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentLink:
+    """An incident the incident service linked to this change (probable cause, or by hand)."""
+
+    incident_id: UUID
+    incident_number: str
+    reason: str
+    ci_id: UUID | None
+    linked_at: datetime
+    service_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class PostImplementationReview:
+    """Was the change effective (ISO/IEC 20000-1 9.2): outcome, incidents it caused, lessons."""
+
+    outcome: str
+    lessons: str
+    objectives_met: bool | None
+    incident_ids: tuple[UUID, ...]
+    by: str
     at: datetime
 
 
@@ -143,13 +171,19 @@ class Change:
     cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
     cmdb_errors: tuple[Mapping[str, Any], ...] = ()
     notes: str = ""
-    # The services the change touches, named by the change itself (not derived from its CIs), and
-    # the standard change template (pre-approved model) it follows with the model's plans.
-    service_ids: tuple[UUID, ...] = ()
-    template_id: UUID | None = None
     implementation_plan: str = ""
     backout_plan: str = ""
     test_plan: str = ""
+    service_ids: tuple[UUID, ...] = ()
+    """The services the change touches: its CIs' services plus the ones named on it."""
+    template_id: UUID | None = None
+    """The standard change template (pre-approved model) it follows, with the model's plans."""
+    major: bool = False
+    service_transition: ServiceTransition | None = None
+    backed_out: bool | None = None
+    design: DesignRecord | None = None
+    pir: PostImplementationReview | None = None
+    incidents: tuple[IncidentLink, ...] = ()
     pending_events: list[ChangeDrafted | StatusChanged] = field(default_factory=list, compare=False, repr=False)
 
     def allowed_actions(self) -> list[str]:
@@ -196,6 +230,12 @@ class Change:
                 raise Forbidden("a high-risk change is decided by the CAB: the cab_member role is needed")
         elif not (admin or "change_manager" in roles):
             raise Forbidden("this change is decided by a change manager")
+        if approve and (missing := self.design_missing()):
+            raise Conflict(
+                f"{self.number} needs its design and transition record (ISO/IEC 20000-1 clause 5) before it is"
+                f" approved; missing: {', '.join(missing)}",
+                missing=missing,
+            )
         if any(v.voter == voter for v in self.votes):
             raise Conflict(f"{voter} has already voted on {self.number}")
         self.votes = (*self.votes, Vote(voter, approve, comment, now))
@@ -224,21 +264,102 @@ class Change:
         self._move(Action.COMPLETE, actor, now)
         self.cmdb_outcome = CmdbOutcome.PENDING if self.planned_ci_changes else CmdbOutcome.NONE
 
-    def fail(self, notes: str, actor: str, now: datetime) -> None:
+    def fail(self, notes: str, actor: str, now: datetime, *, backed_out: bool = True) -> None:
         if not notes.strip():
             raise RuleViolation("say what failed and how it was backed out", field="notes")
-        self._move(Action.FAIL, actor, now, notes=notes)
+        self._move(Action.FAIL, actor, now, notes=notes, backed_out=backed_out)
         self.notes = notes
         self.failed_at = now
+        self.backed_out = backed_out
 
-    def review(self, outcome: str, actor: str, now: datetime) -> None:
+    def review_required(self) -> bool:
+        """A full post-implementation review (with lessons) for emergency, failed and clause 5 changes."""
+        return self.change_type is ChangeType.EMERGENCY or self.failed_at is not None or self.needs_design()
+
+    def review(
+        self, outcome: str, actor: str, now: datetime, *, lessons: str = "", objectives_met: bool | None = None
+    ) -> None:
+        """The post-implementation review: outcome, the incidents linked to the change so far, lessons."""
         if not outcome.strip():
             raise RuleViolation("a review records its outcome", field="outcome")
-        self._move(Action.REVIEW, actor, now, outcome=outcome)
+        if self.review_required() and not lessons.strip():
+            why = (
+                "an emergency"
+                if self.change_type is ChangeType.EMERGENCY
+                else "a failed"
+                if self.failed_at is not None
+                else "a major or service"
+            )
+            raise RuleViolation(f"the review of {why} change records its lessons", field="lessons")
+        incident_ids = tuple(i.incident_id for i in self.incidents)
+        self._move(
+            Action.REVIEW,
+            actor,
+            now,
+            outcome=outcome,
+            lessons=lessons,
+            objectives_met=objectives_met,
+            incident_ids=list(incident_ids),
+        )
         self.notes = outcome
+        self.pir = PostImplementationReview(outcome, lessons, objectives_met, incident_ids, actor, now)
 
     def close(self, actor: str, now: datetime) -> None:
-        self._move(Action.CLOSE, actor, now)
+        if (
+            self.status is ChangeStatus.REVIEWED
+            and self.needs_design()
+            and (self.design is None or self.design.go_live is None)
+        ):
+            raise Conflict(
+                f"{self.number} went through design and transition: record the go-live acceptance before closing it",
+                missing=["go_live_acceptance"],
+            )
+        self._move(
+            Action.CLOSE,
+            actor,
+            now,
+            go_live_accepted=self.design.go_live.accepted if self.design and self.design.go_live else None,
+        )
+
+    # ---------------------------------------------------------------- design and transition (clause 5)
+
+    def needs_design(self) -> bool:
+        return self.major or self.service_transition is not None
+
+    def design_missing(self) -> list[str]:
+        """What the design and transition record still lacks (nothing when the change needs none)."""
+        if not self.needs_design():
+            return []
+        return (self.design or DesignRecord()).missing()
+
+    def record_design(self, record: DesignRecord, now: datetime) -> None:
+        """Write the design and transition record; it is settled once the change is decided."""
+        if self.status not in DESIGN_EDITABLE:
+            raise Conflict(
+                f"the design record of {self.number} is settled once it is approved or rejected"
+                f" (the change is '{self.status.value}')",
+                state=self.status.value,
+            )
+        self.design = record
+        self.version += 1
+        self.updated_at = now
+
+    def accept_go_live(self, *, accepted: bool, comment: str, actor: str, now: datetime) -> None:
+        """5.4: after implementation, the decision whether the service met its acceptance criteria."""
+        if self.design is None:
+            raise Conflict(f"{self.number} has no design and transition record to accept against")
+        if self.status not in GO_LIVE_STATUSES:
+            raise Conflict(
+                f"go-live acceptance follows implementation; {self.number} is '{self.status.value}'",
+                state=self.status.value,
+            )
+        if self.design.go_live is not None:
+            raise Conflict(f"the go-live acceptance of {self.number} is already recorded")
+        if not accepted and not comment.strip():
+            raise RuleViolation("say which acceptance criteria were not met and what was decided", field="comment")
+        self.design = replace(self.design, go_live=GoLiveAcceptance(accepted, actor, now, comment))
+        self.version += 1
+        self.updated_at = now
 
     def cancel(self, actor: str, now: datetime) -> None:
         self._move(Action.CANCEL, actor, now)
@@ -272,9 +393,17 @@ class Change:
         implementation_plan: str = "",
         backout_plan: str = "",
         test_plan: str = "",
+        major: bool = False,
+        service_transition: ServiceTransition | None = None,
     ) -> Change:
         if not title.strip():
             raise RuleViolation("a change needs a title", field="title")
+        if change_type is ChangeType.STANDARD and (major or service_transition is not None):
+            raise RuleViolation(
+                "a major change, or one that introduces, removes or transfers a service, goes through design and"
+                " transition: it cannot be a pre-authorised standard change",
+                field="type",
+            )
         if change_type is ChangeType.EMERGENCY and not justification.strip():
             raise RuleViolation("an emergency change needs a justification", field="justification")
         start, end = _utc(planned_start, "planned_start"), _utc(planned_end, "planned_end")
@@ -302,6 +431,8 @@ class Change:
             implementation_plan=implementation_plan,
             backout_plan=backout_plan,
             test_plan=test_plan,
+            major=major,
+            service_transition=service_transition,
         )
         if template_id is not None and change_type is not ChangeType.STANDARD:
             raise RuleViolation("a change from a template is a standard change", field="type")

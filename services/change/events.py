@@ -19,6 +19,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             status=ChangeStatus.DRAFT.value,
             requester=item.requester,
             created_at=item.created_at,
+            **_context(item),
         )
     if event.status is ChangeStatus.APPROVED:
         return contracts.ChangeApproved(
@@ -29,6 +30,8 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             planned_end=item.planned_end,
             affected_ci_ids=list(item.affected_ci_ids),
             approved_at=item.updated_at,
+            created_at=item.created_at,
+            service_ids=list(item.service_ids),
         )
     if event.status is ChangeStatus.IMPLEMENTED:
         return contracts.ChangeImplemented(
@@ -51,8 +54,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
         "actor": event.actor,
         "occurred_at": item.updated_at,
         "created_at": item.created_at,
-        "affected_ci_ids": list(item.affected_ci_ids),
-        "service_ids": list(item.service_ids),
+        **_context(item),
     }
     by_status: dict[ChangeStatus, type[contracts.ChangeStatusEvent]] = {
         ChangeStatus.SUBMITTED: contracts.ChangeSubmitted,
@@ -65,7 +67,16 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
         ChangeStatus.CLOSED: contracts.ChangeClosed,
         ChangeStatus.CANCELLED: contracts.ChangeCancelled,
     }
-    extra = {
-        ChangeStatus.SCHEDULED: {"planned_start": item.planned_start, "planned_end": item.planned_end},
-    }.get(event.status, {})
-    return by_status[event.status].model_validate({**common, **dict(event.detail), **extra})
+    return by_status[event.status].model_validate({**common, **dict(event.detail)})
+
+
+def _context(item: Change) -> dict[str, Any]:
+    """What consumers aggregate by: the CIs and services, the window, clause 5 flags."""
+    return {
+        "affected_ci_ids": list(item.affected_ci_ids),
+        "service_ids": list(item.service_ids),
+        "planned_start": item.planned_start,
+        "planned_end": item.planned_end,
+        "major": item.major,
+        "service_transition": item.service_transition.value if item.service_transition else None,
+    }

@@ -2,7 +2,8 @@
 
 The facts come from config's impact analysis (how many CIs and business services a failure of
 the affected CIs reaches, and how critical they are), from this service's own history (how
-often changes on the same CIs failed lately) and from the change itself (its type). When config
+often changes on the same CIs failed lately), from the schedule (conflicts of its window) and
+from the change itself (its type, whether it has a back-out plan). When config
 cannot answer, the impact is unknown and the change is scored high rather than waved through.
 """
 
@@ -29,6 +30,14 @@ class RiskFacts:
     """None: config did not answer in time."""
     recent_changes_on_cis: int = 0
     recent_failures_on_cis: int = 0
+    has_backout_plan: bool = True
+    schedule_conflicts: tuple[tuple[str, str], ...] = ()
+    """(kind, other) of each conflict of the change's window: see schedule.py."""
+
+
+CONFLICT_POINTS = {"blackout": 20, "same_ci": 10, "outside_maintenance_window": 10, "dependent_ci": 5}
+CONFLICT_CAP = 30
+"""Conflicts add at most this much: a crowded window is a risk, not a certainty of failure."""
 
 
 @dataclass(frozen=True)
@@ -71,5 +80,12 @@ def assess_risk(facts: RiskFacts) -> RiskAssessment:
             )
     if facts.change_type is ChangeType.EMERGENCY:
         add(15, "emergency change: little time to test")
+    if not facts.has_backout_plan:
+        add(15, "no back-out plan")
+    conflict_points = 0
+    for kind, other in facts.schedule_conflicts:
+        points = min(CONFLICT_POINTS.get(kind, 5), CONFLICT_CAP - conflict_points)
+        conflict_points += points
+        add(points, f"schedule conflict: {kind.replace('_', ' ')} ({other})")
     risk = Risk.HIGH if score >= 50 else Risk.MEDIUM if score >= 20 else Risk.LOW
     return RiskAssessment(risk=risk, score=score, reasons=reasons)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
+from services.change.design import DesignRecord, ServiceTransition
 from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk
+from services.change.maintenance import MaintenanceWindow
 from shared.events.change import PlannedCIChange
 from shared.http import ApiModel, Page
 
@@ -34,7 +36,8 @@ class ChangeCreate(ApiModel):
     service_ids: list[UUID] = Field(
         default_factory=list,
         max_length=100,
-        description="The services (service CIs) the change touches; the gate looks changes up by them",
+        description="The services (service CIs) the change touches beside those of its CIs, which are added;"
+        " the gate looks changes up by them",
     )
     template_id: UUID | None = Field(
         default=None,
@@ -42,8 +45,14 @@ class ChangeCreate(ApiModel):
         " approved at once (no CAB); the title may be left to the template",
     )
     implementation_plan: str = Field(default="", max_length=20_000)
-    backout_plan: str = Field(default="", max_length=20_000)
+    backout_plan: str = Field(default="", max_length=20_000, description="How to reverse or remedy it; none adds risk")
     test_plan: str = Field(default="", max_length=20_000)
+    major: bool = Field(
+        default=False, description="Potential major impact: needs the design and transition record (clause 5)"
+    )
+    service_transition: ServiceTransition | None = Field(
+        default=None, description="Introduces, removes or transfers a service: needs the design and transition record"
+    )
 
 
 class VoteRead(ApiModel):
@@ -65,10 +74,86 @@ class Decision(ApiModel):
 
 class Failure(ApiModel):
     notes: str = Field(min_length=1, max_length=20_000, description="What failed and how it was backed out")
+    backed_out: bool = Field(default=True, description="False: remedied in place rather than reversed")
 
 
 class Review(ApiModel):
-    outcome: str = Field(min_length=1, max_length=20_000, description="Outcome, incidents it caused, lessons")
+    outcome: str = Field(min_length=1, max_length=20_000, description="Was the change effective")
+    lessons: str = Field(
+        default="", max_length=20_000, description="Required for emergency, failed and design-and-transition changes"
+    )
+    objectives_met: bool | None = None
+
+
+class ServiceLevelTargetBody(ApiModel):
+    metric: str = Field(min_length=1, max_length=200, examples=["availability"])
+    target: str = Field(min_length=1, max_length=200, examples=[">= 99.9 % per month"])
+
+
+class DesignWrite(ApiModel):
+    """Clause 5: what the new or changed service must do and how it will be accepted."""
+
+    requirements: str = Field(default="", max_length=50_000)
+    acceptance_criteria: list[str] = Field(default_factory=list, max_length=100)
+    service_level_targets: list[ServiceLevelTargetBody] = Field(default_factory=list, max_length=100)
+    capacity: str = Field(default="", max_length=20_000, description="The capacity the service needs and has")
+
+
+class GoLiveRead(ApiModel):
+    accepted: bool
+    by: str
+    at: datetime
+    comment: str
+
+
+class DesignRead(DesignWrite):
+    updated_by: str
+    updated_at: datetime | None
+    missing: list[str] = Field(description="The parts still empty; approval waits for none")
+    go_live: GoLiveRead | None
+
+    @classmethod
+    def of(cls, record: DesignRecord) -> DesignRead:
+        go_live = record.go_live
+        return cls(
+            requirements=record.requirements,
+            acceptance_criteria=list(record.acceptance_criteria),
+            service_level_targets=[
+                ServiceLevelTargetBody(metric=t.metric, target=t.target) for t in record.service_level_targets
+            ],
+            capacity=record.capacity,
+            updated_by=record.updated_by,
+            updated_at=record.updated_at,
+            missing=record.missing(),
+            go_live=GoLiveRead(accepted=go_live.accepted, by=go_live.by, at=go_live.at, comment=go_live.comment)
+            if go_live
+            else None,
+        )
+
+
+class GoLive(ApiModel):
+    accepted: bool = Field(description="Whether the service met its acceptance criteria and goes (or stays) live")
+    comment: str = Field(default="", max_length=20_000, description="Required when not accepted")
+
+
+class ChangeIncidentRead(ApiModel):
+    """An incident linked to the change (the release and deployment views show the same links)."""
+
+    incident_id: UUID
+    incident_number: str
+    reason: str
+    ci_id: UUID | None
+    service_id: UUID | None
+    linked_at: datetime
+
+
+class ReviewRead(ApiModel):
+    outcome: str
+    lessons: str
+    objectives_met: bool | None
+    incident_ids: list[UUID] = Field(description="The incidents linked to the change when it was reviewed")
+    by: str
+    at: datetime
 
 
 class ChangeRead(ApiModel):
@@ -94,12 +179,19 @@ class ChangeRead(ApiModel):
     cmdb_outcome: CmdbOutcome = Field(description="Whether the CMDB applied the planned CI changes")
     cmdb_errors: list[dict[str, Any]]
     notes: str
-    service_ids: list[UUID]
-    template_id: UUID | None
+    allowed_actions: list[str]
+    service_ids: list[UUID] = Field(description="Its CIs' services plus the ones named on it")
+    template_id: UUID | None = Field(description="The standard change template it was made from")
     implementation_plan: str
     backout_plan: str
     test_plan: str
-    allowed_actions: list[str]
+    major: bool
+    service_transition: ServiceTransition | None
+    needs_design: bool = Field(description="Goes through design and transition (clause 5)")
+    design_missing: list[str] = Field(description="What its design and transition record lacks before approval")
+    backed_out: bool | None
+    incidents: list[ChangeIncidentRead] = Field(description="Incidents linked to the change as caused by it")
+    review: ReviewRead | None
 
     @classmethod
     def of(cls, item: Change) -> ChangeRead:
@@ -126,12 +218,38 @@ class ChangeRead(ApiModel):
             cmdb_outcome=item.cmdb_outcome,
             cmdb_errors=[dict(e) for e in item.cmdb_errors],
             notes=item.notes,
+            allowed_actions=item.allowed_actions(),
             service_ids=list(item.service_ids),
             template_id=item.template_id,
             implementation_plan=item.implementation_plan,
             backout_plan=item.backout_plan,
             test_plan=item.test_plan,
-            allowed_actions=item.allowed_actions(),
+            major=item.major,
+            service_transition=item.service_transition,
+            needs_design=item.needs_design(),
+            design_missing=item.design_missing(),
+            backed_out=item.backed_out,
+            incidents=[
+                ChangeIncidentRead(
+                    incident_id=i.incident_id,
+                    incident_number=i.incident_number,
+                    reason=i.reason,
+                    ci_id=i.ci_id,
+                    service_id=i.service_id,
+                    linked_at=i.linked_at,
+                )
+                for i in item.incidents
+            ],
+            review=ReviewRead(
+                outcome=item.pir.outcome,
+                lessons=item.pir.lessons,
+                objectives_met=item.pir.objectives_met,
+                incident_ids=list(item.pir.incident_ids),
+                by=item.pir.by,
+                at=item.pir.at,
+            )
+            if item.pir
+            else None,
         )
 
 
@@ -139,10 +257,10 @@ ChangePage = Page[ChangeRead]
 
 
 class ConflictRead(ApiModel):
-    severity: str = Field(description="refused (a blackout) or warning (another change on the same CIs)")
-    kind: str
+    severity: str = Field(description="refused (keeps the change off the schedule) or warning, as the policy says")
+    kind: str = Field(examples=["same_ci", "dependent_ci", "blackout", "outside_maintenance_window"])
     detail: str
-    other: str = Field(description="The other change's number, or the blackout's name")
+    other: str = Field(description="The other change's number, the blackout's name, or the service's id")
     ci_ids: list[UUID]
 
 
@@ -171,3 +289,28 @@ class ScheduleRead(ApiModel):
     end: datetime
     changes: list[ScheduleEntry]
     blackouts: list[BlackoutRead]
+
+
+class MaintenanceWindowWrite(ApiModel):
+    service_id: UUID = Field(description="The service (a catalogue CI) it belongs to")
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Paris"])
+    days: list[int] = Field(min_length=1, max_length=7, description="0 = Monday ... 6 = Sunday")
+    start: time = Field(description="Local wall-clock time it opens", examples=["02:00"])
+    duration_minutes: int = Field(ge=1, le=7 * 24 * 60)
+
+
+class MaintenanceWindowRead(MaintenanceWindowWrite):
+    id: UUID
+
+    @classmethod
+    def of(cls, window: MaintenanceWindow) -> MaintenanceWindowRead:
+        return cls(
+            id=window.id,
+            service_id=window.service_id,
+            name=window.name,
+            time_zone=window.time_zone,
+            days=sorted(window.days),
+            start=window.start,
+            duration_minutes=int(window.duration.total_seconds() // 60),
+        )

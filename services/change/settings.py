@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+ConflictAction = Literal["warn", "refuse"]
 
 
 class ChangeSettings(ServiceSettings):
@@ -26,4 +28,24 @@ class ChangeSettings(ServiceSettings):
     )
     gated_environments: list[str] = Field(
         default=["production"], description="Environments under change control: the gate answers for them"
+    )
+
+    ci_check: Literal["strict", "unless_empty", "off"] = Field(
+        default="unless_empty",
+        description=(
+            "Affected CIs and named services against the local CI read model (fed by config's events): strict"
+            " refuses an unknown or retired CI; unless_empty does too, except while the read model holds no CI at"
+            " all (a new install that has not received config's events yet); off checks nothing"
+        ),
+    )
+    conflict_same_ci: ConflictAction = Field(default="warn", description="Overlapping change on the same CI")
+    conflict_dependent_ci: ConflictAction = Field(
+        default="warn", description="Overlapping change on a CI related to one of the change's CIs"
+    )
+    conflict_blackout: ConflictAction = Field(default="refuse", description="The window overlaps a blackout")
+    conflict_maintenance_window: ConflictAction = Field(
+        default="warn", description="The window is outside a maintenance window of one of the change's services"
+    )
+    conflict_dependency_depth: int = Field(
+        default=1, ge=1, le=3, description="How many relationships away a CI counts as dependent (1: direct neighbours)"
     )

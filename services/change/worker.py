@@ -1,11 +1,13 @@
-"""What the change service consumes: the CMDB's answer to each implemented change."""
+"""What the change service consumes: the CMDB's answer to each implemented change, config's CI
+events (the local CI read model), and incidents linked to changes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from services.change import usecases
-from services.change.delivery.worker import on_incident_linked_to_change
+from services.change.domain import IncidentLink
+from services.change.store import ci_read_model
 from shared.events import CloudEvent
 from shared.events.config import ChangeApplied, ChangeRejected
 from shared.events.incident import IncidentLinkedToChange
@@ -24,9 +26,18 @@ async def on_change_rejected(event: CloudEvent, uow: UnitOfWork) -> None:
     await usecases.record_cmdb_outcome(data.change_id, applied=False, errors=errors, uow=uow)
 
 
+async def on_incident_linked(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data_as(IncidentLinkedToChange)
+    link = IncidentLink(
+        data.incident_id, data.incident_number, data.reason, data.ci_id, data.occurred_at, data.service_id
+    )
+    await usecases.link_incident(data.change_id, link, uow)
+
+
 HANDLERS: Mapping[str, Handler] = {
+    **ci_read_model.handlers,
     ChangeApplied.routing_key: on_change_applied,
     ChangeRejected.routing_key: on_change_rejected,
-    IncidentLinkedToChange.routing_key: on_incident_linked_to_change,
+    IncidentLinkedToChange.routing_key: on_incident_linked,
 }
 """Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -23,6 +23,12 @@ class ChangeCreated(EventData):
     status: str
     requester: str
     created_at: datetime
+    affected_ci_ids: list[UUID] = Field(default_factory=list)
+    service_ids: list[UUID] = Field(default_factory=list)
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    major: bool | None = Field(default=None, description="Flagged as a change with potential major impact")
+    service_transition: Literal["new_service", "service_removal", "service_transfer"] | None = None
 
 
 class ChangeApproved(EventData):
@@ -39,6 +45,8 @@ class ChangeApproved(EventData):
     planned_end: datetime | None = None
     affected_ci_ids: list[UUID] = Field(default_factory=list)
     approved_at: datetime
+    created_at: datetime | None = Field(default=None, description="When the change was recorded (lead time)")
+    service_ids: list[UUID] = Field(default_factory=list)
 
 
 class RelationshipRef(BaseModel):
@@ -97,6 +105,8 @@ class ChangeStatusEvent(EventData):
     service_ids: list[UUID] = Field(default_factory=list)
     planned_start: datetime | None = None
     planned_end: datetime | None = None
+    major: bool | None = Field(default=None, description="Flagged as a change with potential major impact")
+    service_transition: Literal["new_service", "service_removal", "service_transfer"] | None = None
 
 
 class ChangeSubmitted(ChangeStatusEvent):
@@ -148,12 +158,21 @@ class ChangeReviewed(ChangeStatusEvent):
     description: ClassVar[str] = "The post-implementation review of a change was recorded."
 
     outcome: str
+    lessons: str | None = None
+    objectives_met: bool | None = None
+    incident_ids: list[UUID] = Field(
+        default_factory=list, description="Incidents linked to the change (caused by it) when it was reviewed"
+    )
 
 
 class ChangeClosed(ChangeStatusEvent):
     routing_key: ClassVar[str] = "change.closed.v1"
     producer: ClassVar[str] = "change"
     description: ClassVar[str] = "A change was closed."
+
+    go_live_accepted: bool | None = Field(
+        default=None, description="For a change through design and transition: whether go-live was accepted"
+    )
 
 
 class ChangeCancelled(ChangeStatusEvent):

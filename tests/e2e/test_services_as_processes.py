@@ -67,12 +67,18 @@ def service_env(service: str, servers: Servers, database_url: str, queue_prefix:
 
 @asynccontextmanager
 async def started(
-    service: str, servers: Servers, queue_prefix: str, *, separate_worker: bool = False
+    service: str,
+    servers: Servers,
+    queue_prefix: str,
+    *,
+    separate_worker: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The service's API as a process; with `separate_worker`, its relay and consumer in a second one."""
+    """The service's API as a process; with `separate_worker`, its relay and consumer in a second one.
+    `extra_env` adds to (or overrides) the environment, e.g. an OpenTelemetry exporter."""
     database_url = await create_service_database(servers, service, label="e2e")
     port = _free_port()
-    env = service_env(service, servers, database_url, queue_prefix)
+    env = {**service_env(service, servers, database_url, queue_prefix), **(extra_env or {})}
     api = ["uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(port)]
     with ExitStack() as stack:
         if separate_worker:

@@ -45,6 +45,7 @@ from services.change.delivery.schemas import (
 from services.change.delivery.signature import signature_matches
 from services.change.schemas import ChangeRead
 from services.change.settings import ChangeSettings
+from services.change.usecases import Governance
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.errors import NotFound, RuleViolation, Unauthenticated
@@ -57,6 +58,14 @@ Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES, PIPELINE))]
 Manager = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER))]
 Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.CHANGE_MANAGER))]
 Deployer = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER, PIPELINE))]
+
+
+def _governance(request: Request) -> Governance:
+    governance: Governance = request.app.state.governance
+    return governance
+
+
+GovernanceDep = Annotated[Governance, Depends(_governance)]
 IfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (optional)')]
 
 
@@ -113,10 +122,17 @@ async def delete_template(template_id: UUID, uow: UnitOfWorkDep, _: Manager) -> 
 
 @templates_router.post("/{template_id}/changes", status_code=201, response_model=ChangeRead)
 async def change_from_template(
-    template_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, body: TemplateChangeCreate | None = None
+    template_id: UUID,
+    uow: UnitOfWorkDep,
+    who: Requester,
+    response: Response,
+    governance: GovernanceDep,
+    body: TemplateChangeCreate | None = None,
 ) -> ChangeRead:
     request = (body or TemplateChangeCreate()).request()
-    item = await usecases.change_from_template(template_id, request, requester=who.subject, uow=uow)
+    item = await usecases.change_from_template(
+        template_id, request, requester=who.subject, uow=uow, governance=governance
+    )
     response.headers["Location"] = f"/api/v1/changes/{item.id}"
     response.headers["ETag"] = etag(item.version)
     return ChangeRead.of(item)

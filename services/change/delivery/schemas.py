@@ -156,6 +156,12 @@ def template_change_request(body: ChangeCreate) -> TemplateChange:
     """`POST /changes` with a `template_id`: the change is a standard change from it."""
     if "type" in body.model_fields_set and body.type is not ChangeType.STANDARD:
         raise RuleViolation("a change from a template is a standard change", field="type")
+    if body.major or body.service_transition is not None:
+        raise RuleViolation(
+            "a major change, or one that introduces, removes or transfers a service, goes through design and"
+            " transition: it cannot be a standard change from a template",
+            field="major" if body.major else "service_transition",
+        )
     for plan in ("implementation_plan", "backout_plan", "test_plan"):
         if getattr(body, plan):
             raise RuleViolation("a change from a template follows the template's plans", field=plan)

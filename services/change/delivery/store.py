@@ -1,4 +1,5 @@
-"""Persistence of templates, releases, deployments, pipeline notifications and incident links.
+"""Persistence of templates, releases, deployments and pipeline notifications; reads of the incidents
+linked to changes (the table `change_incident_link` is the change's own, in services.change.store).
 
 The tables live on the change service's metadata (one database, one set of migrations).
 """
@@ -40,7 +41,15 @@ from services.change.delivery.domain import (
     ReleaseStatus,
     ReleaseType,
 )
-from services.change.store import ON_THE_SCHEDULE, blackout_window, change, change_affected_ci, change_service, metadata
+from services.change.store import (
+    ON_THE_SCHEDULE,
+    blackout_window,
+    change,
+    change_affected_ci,
+    change_incident_link,
+    change_service,
+    metadata,
+)
 from shared.db import UtcDateTime, page
 from shared.errors import PreconditionFailed
 from shared.numbering import next_number
@@ -131,20 +140,6 @@ deployment_notification = Table(
     Column("status", String(50), nullable=False),
     Column("delivery_id", String(200)),
     Column("received_at", UtcDateTime, nullable=False),
-)
-
-# Incidents the incident service linked to a change (incident.linked_to_change.v1): the releases
-# and deployments of that change show them (9.3: incidents related to a release after it went out).
-change_incident_link = Table(
-    "change_incident_link",
-    metadata,
-    Column("change_id", Uuid, primary_key=True),
-    Column("incident_id", Uuid, primary_key=True),
-    Column("incident_number", String(20), nullable=False),
-    Column("reason", String(20), nullable=False),
-    Column("ci_id", Uuid),
-    Column("service_id", Uuid),
-    Column("linked_at", UtcDateTime, nullable=False),
 )
 
 
@@ -506,37 +501,6 @@ async def add_notification(
 
 
 # ---------------------------------------------------------------------------- incidents after a change
-
-
-async def link_incident(
-    conn: AsyncConnection,
-    *,
-    change_id: UUID,
-    incident_id: UUID,
-    incident_number: str,
-    reason: str,
-    ci_id: UUID | None,
-    service_id: UUID | None,
-    linked_at: datetime,
-) -> None:
-    known = await conn.scalar(
-        select(func.count()).where(
-            change_incident_link.c.change_id == change_id, change_incident_link.c.incident_id == incident_id
-        )
-    )
-    if known:
-        return
-    await conn.execute(
-        change_incident_link.insert().values(
-            change_id=change_id,
-            incident_id=incident_id,
-            incident_number=incident_number,
-            reason=reason,
-            ci_id=ci_id,
-            service_id=service_id,
-            linked_at=linked_at,
-        )
-    )
 
 
 async def incidents_of(conn: AsyncConnection, change_ids: Sequence[UUID]) -> list[Any]:

@@ -29,6 +29,7 @@ from services.change.delivery.domain import (
 from services.change.delivery.events import deployment_contract, release_contract
 from services.change.domain import Change, ChangeType
 from services.change.store import ChangeRepository
+from services.change.usecases import DEFAULT_GOVERNANCE, Governance, services_of_change
 from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
@@ -69,16 +70,28 @@ async def delete_template(template_id: UUID, uow: UnitOfWork) -> None:
         await uow.commit()
 
 
+# A pipeline's notification is not refused for a CI the read model has not learnt yet: its
+# standard change still gets the services its CIs are known to belong to.
+PIPELINE_GOVERNANCE = Governance(ci_check="off")
+
+
 async def _standard_change(
-    conn: AsyncConnection, template: ChangeTemplate, request: TemplateChange, requester: str, now: datetime
+    conn: AsyncConnection,
+    template: ChangeTemplate,
+    request: TemplateChange,
+    requester: str,
+    now: datetime,
+    governance: Governance,
 ) -> Change:
     """A standard change from the template, submitted and so approved (the pre-approved model
-    skips the CAB), written but not committed."""
+    skips the CAB), written but not committed. Its CIs and services are checked against the CI
+    read model as any change's, and the services of its CIs are added to its own."""
     if not template.active:
         raise Conflict(f"the template {template.name!r} is retired: no new changes are made from it")
     changes = ChangeRepository(conn)
     start = request.planned_start or now
-    services = request.service_ids or ((template.service_id,) if template.service_id else ())
+    named = request.service_ids or ((template.service_id,) if template.service_id else ())
+    services = await services_of_change(conn, governance, affected_ci_ids=request.affected_ci_ids, service_ids=named)
     item = Change.draft(
         change_id=uuid4(),
         number=format_number("CHG", await changes.next_number()),
@@ -105,13 +118,18 @@ async def _standard_change(
 
 
 async def change_from_template(
-    template_id: UUID, request: TemplateChange, *, requester: str, uow: UnitOfWork
+    template_id: UUID,
+    request: TemplateChange,
+    *,
+    requester: str,
+    uow: UnitOfWork,
+    governance: Governance = DEFAULT_GOVERNANCE,
 ) -> Change:
     async with uow:
         template = await store.get_template(uow.connection, template_id)
         if template is None:
             raise NotFound(f"template {template_id} does not exist")
-        item = await _standard_change(uow.connection, template, request, requester, datetime.now(UTC))
+        item = await _standard_change(uow.connection, template, request, requester, datetime.now(UTC), governance)
         uow.emit_pending(item, change_events.to_contract)
         await uow.commit()
     return item
@@ -290,7 +308,7 @@ async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, creat
                         planned_start=report.started_at or now,
                         service_ids=(service_id,) if service_id else (),
                     )
-                    change = await _standard_change(conn, template, request, report.actor, now)
+                    change = await _standard_change(conn, template, request, report.actor, now, PIPELINE_GOVERNANCE)
                     created_change = True
                 else:
                     warnings.append(
@@ -408,32 +426,6 @@ async def gate_answer(
 
 
 # ---------------------------------------------------------------------------- incidents linked to changes
-
-
-async def link_incident(
-    *,
-    change_id: UUID,
-    incident_id: UUID,
-    incident_number: str,
-    reason: str,
-    ci_id: UUID | None,
-    service_id: UUID | None,
-    linked_at: datetime,
-    uow: UnitOfWork,
-) -> None:
-    """In the consumer's unit of work: remember that an incident was linked to one of our changes."""
-    if await ChangeRepository(uow.connection).get(change_id) is None:
-        return  # another change service's change: nothing to show here
-    await store.link_incident(
-        uow.connection,
-        change_id=change_id,
-        incident_id=incident_id,
-        incident_number=incident_number,
-        reason=reason,
-        ci_id=ci_id,
-        service_id=service_id,
-        linked_at=linked_at,
-    )
 
 
 def deployment_period(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:

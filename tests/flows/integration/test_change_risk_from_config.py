@@ -49,9 +49,16 @@ async def _change_through_assessment(
     change_api: httpx.AsyncClient, auth: Callable[..., dict[str, str]], ci_ids: list[str]
 ) -> dict[str, Any]:
     rita, mike = auth("requester", subject="rita"), auth("change_manager", subject="mike")
-    change = (
-        await change_api.post("/api/v1/changes", json={"title": "Reboot", "affected_ci_ids": ci_ids}, headers=rita)
-    ).json()
+    body = {"title": "Reboot", "affected_ci_ids": ci_ids, "backout_plan": "boot the previous kernel"}
+
+    async def created() -> dict[str, Any]:
+        # The change service checks the CIs against what config's events told it: wait for them.
+        r = await change_api.post("/api/v1/changes", json=body, headers=rita)
+        assert r.status_code == 201, r.text
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    change = await eventually(created)
     await change_api.post(f"/api/v1/changes/{change['id']}/submit", headers=rita)
     r = await change_api.post(f"/api/v1/changes/{change['id']}/assess", json={}, headers=mike)
     assert r.status_code == 200, r.text
@@ -91,7 +98,9 @@ async def test_without_an_answer_from_config_the_impact_is_unknown_and_scored_hi
     service_database: Callable[[str], Any], make_settings: Callable[..., Any], auth: Callable[..., dict[str, str]]
 ) -> None:
     closed = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
-    settings = make_settings(ChangeSettings, await service_database("change"), config_url=closed, config_timeout_s=0.5)
+    settings = make_settings(
+        ChangeSettings, await service_database("change"), config_url=closed, config_timeout_s=0.5, ci_check="off"
+    )
     async with running(create_change_app(settings)) as change_api:
         assessed = await _change_through_assessment(change_api, auth, ["00000000-0000-4000-8000-000000000001"])
     assert assessed["risk"] == "high"

@@ -69,7 +69,15 @@ async def test_a_change_implemented_updates_the_cmdb_and_learns_it_succeeded_in_
             },
         ],
     }
-    change = (await change_api.post("/api/v1/changes", json=body, headers=rita)).json()
+
+    async def created() -> dict[str, Any]:
+        # The change service checks lb-01 against what config's events told it: wait for ci.created.
+        r = await change_api.post("/api/v1/changes", json=body, headers=rita)
+        assert r.status_code == 201, r.text
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    change = await eventually(created)
     url = f"/api/v1/changes/{change['id']}"
     await change_api.post(f"{url}/submit", headers=rita)
     await change_api.post(f"{url}/assess", json={"risk": "low"}, headers=mike)
