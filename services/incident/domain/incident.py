@@ -1,4 +1,4 @@
-"""Incidents as pure domain code: the priority matrix and the incident record (no I/O)."""
+"""The incident record: priority matrix, lifecycle state machine, field changes (no I/O)."""
 
 from __future__ import annotations
 
