@@ -15,6 +15,7 @@ SPEC = ServiceSpec(
     description="Incidents, service requests, problems and known errors, SLA clocks (ISO/IEC 20000-1 8.1, 8.2).",
     metadata=store.metadata,
     handlers=worker.HANDLERS,
+    periodic=worker.PERIODIC,
 )
 
 
