@@ -3,7 +3,6 @@ service shares is in tests/flows/api)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
