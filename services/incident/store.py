@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Index,
     Integer,
     String,
     Table,
@@ -57,23 +58,23 @@ incident = Table(
     Column("channel", String(20), nullable=False),
     Column("impact", Integer, nullable=False),
     Column("urgency", Integer, nullable=False),
-    Column("priority", Integer, nullable=False, index=True),
-    Column("status", String(20), nullable=False, index=True),
-    Column("ci_id", Uuid, index=True),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("ci_id", Uuid),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("assignment_group", String(100), index=True),
-    Column("assignee", String(200), index=True),
+    Column("assignment_group", String(100)),
+    Column("assignee", String(200)),
     Column("hold_reason", String(30)),
     Column("resolution_code", String(50)),
     Column("resolution_notes", Text, nullable=False, server_default=""),
     Column("first_response_at", UtcDateTime),
     Column("resolved_at", UtcDateTime),
     Column("closed_at", UtcDateTime),
-    Column("category", String(100), index=True),
+    Column("category", String(100)),
     Column("subcategory", String(100)),
-    Column("service_id", Uuid, index=True),
+    Column("service_id", Uuid),
     Column("supplier_id", Uuid, index=True),
     Column("priority_override_reason", Text),
     Column("major", Boolean, nullable=False, server_default=false()),
@@ -81,6 +82,30 @@ incident = Table(
     Column("major_declared_at", UtcDateTime),
     Column("closed_by", String(20)),
 )
+
+# The list answers newest first (opened_at DESC, id): one index per filter people use, with that
+# order after the filtered columns, so a page of 50 is read from the index without sorting the
+# matches (also the equality lookups the single-column indexes served before). Text search (`q`)
+# uses trigram indexes on PostgreSQL (`pg_trgm`, ILIKE '%...%'). See docs/benchmarks.md.
+_NEWEST = (incident.c.opened_at.desc(), incident.c.id)
+for _name, _columns in (
+    ("ix_incident_status_priority_opened_at", (incident.c.status, incident.c.priority)),
+    ("ix_incident_status_opened_at", (incident.c.status,)),
+    ("ix_incident_assignment_group_opened_at", (incident.c.assignment_group,)),
+    ("ix_incident_assignee_opened_at", (incident.c.assignee,)),
+    ("ix_incident_ci_id_opened_at", (incident.c.ci_id,)),
+    ("ix_incident_service_id_opened_at", (incident.c.service_id,)),
+    ("ix_incident_category_opened_at", (incident.c.category,)),
+    ("ix_incident_opened_at", ()),
+):
+    Index(_name, *_columns, *_NEWEST)
+for _column in (incident.c.title, incident.c.description):
+    Index(
+        f"ix_incident_{_column.name}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.name: "gin_trgm_ops"},
+    )
 
 # Every field an action changed: who, when, old, new, why (ISO/IEC 20000-1 4.3.3 records).
 incident_history = Table(
@@ -410,11 +435,12 @@ async def list_incidents(
     if ci_id is not None:
         query = query.where(incident.c.ci_id == ci_id)
     if text:
-        # autoescape: `%` and `_` typed by the user are characters, not wildcards.
+        # `%`, `_` and the escape character typed by the user are characters, not wildcards.
+        pattern = "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
         query = query.where(
             or_(
-                incident.c.title.icontains(text, autoescape=True),
-                incident.c.description.icontains(text, autoescape=True),
+                incident.c.title.ilike(pattern, escape="/"),
+                incident.c.description.ilike(pattern, escape="/"),
                 incident.c.number == text.upper(),
             )
         )
