@@ -123,7 +123,7 @@ async def list_incidents(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> IncidentPage:
+) -> Response:
     items, total = await store.list_incidents(
         conn,
         status=status.value if status else None,
@@ -138,7 +138,10 @@ async def list_incidents(
         major=major,
         text=q,
     )
-    return IncidentPage(items=[IncidentRead.of(i) for i in items], total=total, limit=limit, offset=offset)
+    page = IncidentPage(items=[IncidentRead.of(i) for i in items], total=total, limit=limit, offset=offset)
+    # Serialised once here: returned as a model, FastAPI would dump it, validate it again against
+    # the response model and dump it once more.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 # ---------------------------------------------------------------------------- the lifecycle
