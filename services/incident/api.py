@@ -110,6 +110,7 @@ async def get_incident(incident_id: UUID, conn: ReadConnectionDep, _: Reader, re
 async def list_incidents(
     conn: ReadConnectionDep,
     _: Reader,
+    settings: Settings,
     status: IncidentStatus | None = None,
     priority: Annotated[int | None, Query(ge=1, le=5)] = None,
     assignment_group: Annotated[str | None, Query(max_length=100)] = None,
@@ -124,6 +125,7 @@ async def list_incidents(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
+    count_limit = settings.list_count_limit
     items, total = await store.list_incidents(
         conn,
         status=status.value if status else None,
@@ -137,8 +139,16 @@ async def list_incidents(
         category=category,
         major=major,
         text=q,
+        count_limit=count_limit,
     )
-    page = IncidentPage(items=[IncidentRead.of(i) for i in items], total=total, limit=limit, offset=offset)
+    exact = total <= count_limit
+    page = IncidentPage(
+        items=[IncidentRead.of(i) for i in items],
+        total=total if exact else count_limit,
+        total_exact=exact,
+        limit=limit,
+        offset=offset,
+    )
     # Serialised once here: returned as a model, FastAPI would dump it, validate it again against
     # the response model and dump it once more.
     return Response(page.model_dump_json(), media_type="application/json")

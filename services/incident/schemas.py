@@ -107,7 +107,12 @@ class IncidentRead(ApiModel):
         )
 
 
-IncidentPage = Page[IncidentRead]
+class IncidentPage(Page[IncidentRead]):
+    total_exact: bool = Field(
+        default=True,
+        description="False when more incidents match than the service counts (INCIDENT_LIST_COUNT_LIMIT):"
+        " `total` is then that limit, a lower bound",
+    )
 
 
 class IncidentUpdate(ApiModel):

@@ -30,6 +30,12 @@ class IncidentSettings(ServiceSettings):
     )
     auto_close_interval_s: float = Field(default=300, gt=0, description="How often the auto-close job runs")
     auto_close_batch: int = Field(default=500, ge=1, le=10_000, description="Incidents closed per transaction")
+    list_count_limit: int = Field(
+        default=10_000,
+        ge=1,
+        description="The list counts matches up to this many (a lower bound with total_exact false beyond):"
+        " an exact count of a large match costs far more than the page",
+    )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="How long an Idempotency-Key is remembered")
 
     @field_validator("priority_matrix")

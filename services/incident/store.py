@@ -416,7 +416,10 @@ async def list_incidents(
     service_id: UUID | None = None,
     category: str | None = None,
     major: bool | None = None,
+    count_limit: int | None = None,
 ) -> tuple[list[Incident], int]:
+    """A page of incidents, newest first, and how many match (up to `count_limit` + 1: more
+    than `count_limit` when above it)."""
     query = select(incident)
     if service_id is not None:
         query = query.where(incident.c.service_id == service_id)
@@ -444,7 +447,15 @@ async def list_incidents(
                 incident.c.number == text.upper(),
             )
         )
-    rows, total = await page(conn, query, incident.c.opened_at.desc(), incident.c.id, limit=limit, offset=offset)
+    order = (incident.c.opened_at.desc(), incident.c.id)
+    if text:
+        # A text search reads every match (trigram index, then sorted by date), so counting them
+        # in the same query costs next to nothing, where a separate count would search again.
+        counted = query.add_columns(func.count().over().label("matches"))
+        found = list(await conn.execute(counted.order_by(*order).limit(limit).offset(offset)))
+        if found or offset == 0:
+            return [_to_domain(r) for r in found], int(found[0].matches) if found else 0
+    rows, total = await page(conn, query, *order, limit=limit, offset=offset, count_limit=count_limit)
     return [_to_domain(r) for r in rows], total
 
 

@@ -251,3 +251,36 @@ async def test_the_list_filters_by_service_category_and_major_with_a_stable_orde
     pages = [await listed(category=category, limit=2, offset=o) for o in (0, 2, 4)]
     assert [i for page in pages for i in page] == ids[::-1]  # pages neither repeat nor skip
     assert other["id"] not in await listed(major=True, service_id=str(service))
+
+
+async def test_a_large_match_is_counted_up_to_the_configured_limit(
+    incident_db: str, make_settings: Callable[..., Any], auth: Callable[..., dict[str, str]]
+) -> None:
+    settings = make_settings(IncidentSettings, incident_db, list_count_limit=3)
+    ann, category = auth("agent"), f"cat-{uuid.uuid4().hex[:6]}"
+    async with running(create_app(settings)) as client:
+        for _ in range(4):
+            await _open(client, ann, impact=2, category=category)
+        many = (await client.get(URL, params={"category": category, "limit": 2}, headers=ann)).json()
+        assert (many["total"], many["total_exact"], len(many["items"])) == (3, False, 2)
+        few = (await client.get(URL, params={"category": category, "limit": 1, "offset": 3}, headers=ann)).json()
+        assert len(few["items"]) == 1  # the page itself is not limited by the count
+        one = await _open(client, ann, impact=2, category=f"{category}-x")
+        exact = (await client.get(URL, params={"category": f"{category}-x"}, headers=ann)).json()
+        assert (exact["total"], exact["total_exact"], [i["id"] for i in exact["items"]]) == (1, True, [one["id"]])
+
+
+async def test_a_text_search_counts_its_matches_on_every_page(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    ann, tag = auth("agent"), uuid.uuid4().hex[:10]
+    ids = [(await _open(client, ann, impact=3, description=f"error {tag} again"))["id"] for _ in range(3)]
+
+    async def listed(**params: Any) -> dict[str, Any]:
+        body: dict[str, Any] = (await client.get(URL, params={"q": tag, **params}, headers=ann)).json()
+        return body
+
+    first, last, beyond = await listed(limit=2), await listed(limit=2, offset=2), await listed(limit=2, offset=5)
+    assert ([i["id"] for i in first["items"]], first["total"]) == (ids[:0:-1], 3)
+    assert ([i["id"] for i in last["items"]], last["total"]) == ([ids[0]], 3)
+    assert (beyond["items"], beyond["total"], beyond["total_exact"]) == ([], 3, True)
