@@ -449,10 +449,28 @@ async def list_incidents(
         )
     order = (incident.c.opened_at.desc(), incident.c.id)
     if text:
-        # A text search reads every match (trigram index, then sorted by date), so counting them
-        # in the same query costs next to nothing, where a separate count would search again.
-        counted = query.add_columns(func.count().over().label("matches"))
-        found = list(await conn.execute(counted.order_by(*order).limit(limit).offset(offset)))
+        # A text search reads every match anyway (trigram indexes, then sorted by date): the
+        # matches' ids are collected once (MATERIALIZED keeps the planner from walking the date
+        # index and filtering a million rows for the LIMIT), counted, and the page read from them.
+        matches = (
+            query.with_only_columns(incident.c.id, incident.c.opened_at)
+            .cte("matches")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        picked = (
+            select(matches.c.id, matches.c.opened_at)
+            .order_by(matches.c.opened_at.desc(), matches.c.id)
+            .limit(limit)
+            .offset(offset)
+            .subquery("picked")
+        )
+        counted = select(func.count()).select_from(matches).scalar_subquery()
+        paged = (
+            select(incident, counted.label("matches"))
+            .join(picked, picked.c.id == incident.c.id)
+            .order_by(picked.c.opened_at.desc(), picked.c.id)
+        )
+        found = list(await conn.execute(paged))
         if found or offset == 0:
             return [_to_domain(r) for r in found], int(found[0].matches) if found else 0
     rows, total = await page(conn, query, *order, limit=limit, offset=offset, count_limit=count_limit)
