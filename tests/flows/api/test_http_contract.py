@@ -14,6 +14,7 @@ from sqlalchemy import Table, func, select
 
 from itsm.registry import entry
 from tests.conftest import running
+from tests.infra import Servers
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -75,12 +76,19 @@ WRITERS = [
 
 @pytest.fixture(params=WRITERS, ids=lambda w: w.service, scope="module")
 async def writer(
-    request: pytest.FixtureRequest, service_database: Callable[[str], Any], make_settings: Callable[..., Any]
+    request: pytest.FixtureRequest,
+    servers: Servers,
+    service_database: Callable[[str], Any],
+    make_settings: Callable[..., Any],
 ) -> AsyncIterator[tuple[Writer, httpx.AsyncClient, Callable[[], Any]]]:
     spec: Writer = request.param
     service = entry(spec.service)
     url = await service_database(spec.service)
-    app = importlib_app(spec.service)(make_settings(service.settings_class, url, max_body_bytes=4096))
+    # Queues of its own: it counts outbox rows, and a consumer handling events other tests left in
+    # the run's shared queues (problem analysis of their incidents, say) would write some.
+    prefix = servers.new_queue_prefix(f"http{spec.service}")
+    settings = make_settings(service.settings_class, url, max_body_bytes=4096, queue_prefix=prefix)
+    app = importlib_app(spec.service)(settings)
     tables: list[Table] = [service.spec.metadata.tables[spec.table], service.spec.outbox]
 
     async with running(app) as client:
