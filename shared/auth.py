@@ -25,6 +25,8 @@ from shared.errors import Forbidden, Unauthenticated
 class Role(StrEnum):
     REQUESTER = "requester"
     AGENT = "agent"
+    INCIDENT_MANAGER = "incident_manager"
+    """Declares major incidents and leads them (status updates, the post-incident review)."""
     PROBLEM_MANAGER = "problem_manager"
     CHANGE_MANAGER = "change_manager"
     CAB_MEMBER = "cab_member"

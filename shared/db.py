@@ -119,9 +119,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 async def page(
-    conn: AsyncConnection, query: Select[Any], *order_by: Any, limit: int, offset: int
+    conn: AsyncConnection, query: Select[Any], *order_by: Any, limit: int, offset: int, count_limit: int | None = None
 ) -> tuple[list[Any], int]:
-    """One page of `query` in a stable order, and how many rows the whole query has."""
-    total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+    """One page of `query` in a stable order, and how many rows the whole query has.
+
+    With `count_limit`, rows are counted only up to one past it: a total above `count_limit`
+    means "more than that" (counting a large match exactly costs far more than the page)."""
+    counted = query if count_limit is None else query.limit(count_limit + 1)
+    total = await conn.scalar(select(func.count()).select_from(counted.subquery()))
     rows = await conn.execute(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows), int(total or 0)

@@ -80,10 +80,13 @@ class UnitOfWork:
         self._events.append(event)
         return event
 
-    def emit_pending(self, aggregate: Aggregate, to_contract: Callable[[Any, Any], EventData]) -> None:
-        """Turn the aggregate's domain events into contracts (subject: its id) and clear them."""
+    def emit_pending(self, aggregate: Aggregate, to_contract: Callable[[Any, Any], EventData | None]) -> None:
+        """Turn the aggregate's domain events into contracts (subject: its id) and clear them; a
+        domain event `to_contract` maps to None publishes nothing."""
         for event in aggregate.pending_events:
-            self.emit(to_contract(event, aggregate), subject=str(aggregate.id))
+            contract = to_contract(event, aggregate)
+            if contract is not None:
+                self.emit(contract, subject=str(aggregate.id))
         aggregate.pending_events.clear()
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -8,9 +8,7 @@ from services.incident import api, api_alerts, api_problem, store, worker
 from services.incident.requests import api as requests_api
 from services.incident.settings import IncidentSettings
 from services.incident.sla import api as sla_api
-from services.incident.sla import usecases as sla
 from shared.app import build_app
-from shared.periodic import PeriodicJob
 from shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -19,7 +17,7 @@ SPEC = ServiceSpec(
     description="Incidents, service requests, problems and known errors, SLA clocks (ISO/IEC 20000-1 8.1, 8.2).",
     metadata=store.metadata,
     handlers=worker.HANDLERS,
-    periodic=(PeriodicJob(sla.WATCHER, sla.watch, lambda s: s.sla_watch_interval_s),),
+    periodic=worker.PERIODIC,
 )
 
 

@@ -11,6 +11,7 @@ from typing import Final
 from uuid import UUID
 
 from services.incident.domain import Impact, IncidentStatus, Urgency
+from services.incident.domain.incident import AffectedCI
 
 SYSTEM_ACTOR_PREFIX: Final = "system:"
 """Actors whose entries in an incident's history are automation, not people."""
@@ -128,6 +129,23 @@ def apply_change_window(
         ci_id=incident.ci_id,
         impact=incident.impact,
         urgency=urgency,
+        notes=(*incident.notes, note),
+    )
+
+
+def on_known_ci(incident: IncidentFromAlert, ci: AffectedCI | None) -> IncidentFromAlert:
+    """An incident is recorded only on a CI the CMDB knows and has not retired (`check_ci`); an
+    alert on another CI still opens its incident, without the CI, saying why in the description."""
+    if incident.ci_id is None or (ci is not None and not ci.retired):
+        return incident
+    why = "is retired in the CMDB" if ci is not None else "is not known here (not in the CMDB, or not yet told)"
+    note = f"Configuration item {incident.ci_id} {why}; no CI recorded."
+    return IncidentFromAlert(
+        title=incident.title,
+        description=f"{incident.description}\n{note}"[:20_000],
+        ci_id=None,
+        impact=incident.impact,
+        urgency=incident.urgency,
         notes=(*incident.notes, note),
     )
 

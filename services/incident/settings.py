@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import cached_property
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.incident.domain.incident import IncidentPolicy, priority_matrix
 from shared.settings import ServiceSettings
 
 
@@ -31,3 +34,39 @@ class IncidentSettings(ServiceSettings):
     alert_default_impact: int = Field(default=2, ge=1, le=3)
     alert_default_urgency: int = Field(default=2, ge=1, le=3)
     alert_during_change: Literal["lower_priority", "annotate"] = "lower_priority"
+    priority_matrix: list[list[int]] = Field(
+        default=[[1, 2, 3], [2, 3, 4], [3, 4, 5]],
+        description="Priority (1 critical .. 5 planning) by impact (rows 1-3) and urgency (columns 1-3), as JSON:"
+        " INCIDENT_PRIORITY_MATRIX='[[1,2,3],[2,3,4],[3,4,5]]' (ITIL's usual matrix)",
+    )
+    reopen_window_days: float = Field(default=7, gt=0, description="A resolved incident may be reopened this long")
+    auto_close_after_days: float = Field(
+        default=5, gt=0, description="A resolved incident the caller has not confirmed closes after this long"
+    )
+    auto_close_interval_s: float = Field(default=300, gt=0, description="How often the auto-close job runs")
+    auto_close_batch: int = Field(default=500, ge=1, le=10_000, description="Incidents closed per transaction")
+    list_count_limit: int = Field(
+        default=10_000,
+        ge=1,
+        description="The list counts matches up to this many (a lower bound with total_exact false beyond):"
+        " an exact count of a large match costs far more than the page",
+    )
+    idempotency_ttl_hours: float = Field(default=24, gt=0, description="How long an Idempotency-Key is remembered")
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _a_full_matrix(cls, rows: list[list[int]]) -> list[list[int]]:
+        priority_matrix(rows)  # raises ValueError naming what is wrong
+        return rows
+
+    @cached_property
+    def policy(self) -> IncidentPolicy:
+        return IncidentPolicy(
+            priority_matrix=priority_matrix(self.priority_matrix),
+            reopen_window=timedelta(days=self.reopen_window_days),
+            auto_close_after=timedelta(days=self.auto_close_after_days),
+        )
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_ttl_hours)

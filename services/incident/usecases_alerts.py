@@ -20,8 +20,9 @@ from services.incident.domain_alerts import (
     apply_change_window,
     incident_from_alert,
     monitoring_may_resolve,
+    on_known_ci,
 )
-from services.incident.store import IncidentRepository
+from services.incident.store import IncidentRepository, affected_ci
 from services.incident.store_problem import (
     add_alert,
     add_incident_note,
@@ -124,6 +125,8 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
     )
     change = await change_being_implemented(conn, spec.ci_id, now) if spec.ci_id else None
     spec = apply_change_window(spec, change.change_number if change else None, defaults.during_change)
+    ci = await affected_ci(conn, spec.ci_id) if spec.ci_id else None
+    spec = on_known_ci(spec, ci)
     incident = Incident.open(
         incident_id=uuid4(),
         number="",
@@ -134,6 +137,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         impact=spec.impact,
         urgency=spec.urgency,
         ci_id=spec.ci_id,
+        ci=ci if spec.ci_id else None,
         now=now,
     )
     await IncidentRepository(conn).add_numbered(incident)

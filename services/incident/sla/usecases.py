@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident import events
-from services.incident.domain import TRANSITIONS, Action, Incident, IncidentStatus
+from services.incident.domain import TRANSITIONS, Incident, IncidentStatus
+from services.incident.domain.incident import EscalationKind as IncidentEscalationKind
+from services.incident.domain.incident import EscalationTrigger
 from services.incident.sla import store
 from services.incident.sla.domain import (
     BusinessCalendar,
@@ -323,7 +326,7 @@ async def _raise(
     notices = [Notice(s.ticket.id, s.clock.target, kind, s.ticket.kind, now) for s, kind in due]
     inserted = await store.insert_notices(conn, notices)
     read_versions = {i.id: i.version for i in incidents.values()}
-    escalations: list[contracts.IncidentEscalated] = []
+    escalations = 0
     for stored, kind in due:
         if (stored.ticket.id, stored.clock.target.value, kind) not in inserted:
             continue  # raised before (another watcher): nothing again
@@ -337,8 +340,8 @@ async def _raise(
         rule, incident = escalation(stored, kind), incidents.get(stored.ticket.id)
         if rule is None or incident is None or incident.status not in OPEN_STATUSES:
             continue
-        if escalated := _escalate(incident, rule, stored.clock.target, kind, now):
-            escalations.append(escalated)
+        if _escalate(incident, rule, stored.clock.target, kind, now):
+            escalations += 1
     await store.mark_raised(
         conn,
         [s.row_id for s, kind in due if kind == WARNING and s.row_id is not None],
@@ -347,11 +350,9 @@ async def _raise(
     for incident in incidents.values():
         if incident.version != read_versions[incident.id]:
             await repository.save(incident, read_versions[incident.id])
-            await track_incident(conn, incident)  # the clocks carry the new assignment group
-            uow.emit_pending(incident, events.to_contract)
-    for escalated in escalations:
-        uow.emit(escalated, subject=str(escalated.incident_id))
-    report.escalations += len(escalations)
+            sla_results = await track_incident(conn, incident)  # the clocks carry the new assignment group
+            uow.emit_pending(incident, partial(events.to_contract, sla=sla_results))
+    report.escalations += escalations
     return len(due)
 
 
@@ -384,35 +385,19 @@ def _sla_event(stored: StoredClock, kind: str, calendar: BusinessCalendar | None
     return contracts.SlaBreached(**common)
 
 
-def _escalate(
-    incident: Incident, rule: Escalation, target: SlaTarget, kind: str, now: datetime
-) -> contracts.IncidentEscalated | None:
-    """A self-contained escalation step: functional reassigns (through the incident's own assign,
-    so history and `incident.assigned.v1` follow), hierarchical only notifies; both publish
-    `incident.escalated.v1`. To be replaced by the incident's own escalate action once it exists.
-    None when there is nothing to do (the incident sits with that group already)."""
-    trigger = "sla_warning" if kind == WARNING else "sla_breached"
-    reason = f"SLA {target.value} target {'at risk' if kind == WARNING else 'breached'}"
-    from_group = incident.assignment_group
-    if rule.kind is EscalationKind.FUNCTIONAL:
-        assert rule.to_group is not None
-        if Action.ASSIGN not in TRANSITIONS[incident.status] or rule.to_group == from_group:
-            return None
-        incident.assign(group=rule.to_group, assignee=None, actor=WATCHER, now=now, reason=reason)
-    return contracts.IncidentEscalated(
-        incident_id=incident.id,
-        number=incident.number,
-        status=incident.status.value,
-        previous_status=incident.status.value,
-        priority=incident.priority,
+def _escalate(incident: Incident, rule: Escalation, target: SlaTarget, kind: str, now: datetime) -> bool:
+    """Escalate through the incident's own action (`Incident.escalate`, trigger sla_warning or
+    sla_breached): its history and `incident.escalated.v1` follow. False when there is nothing to
+    do (a functional escalation finds the incident with that group already)."""
+    if rule.kind is EscalationKind.FUNCTIONAL and rule.to_group == incident.assignment_group:
+        return False
+    incident.escalate(
+        IncidentEscalationKind(rule.kind.value),
         actor=WATCHER,
-        occurred_at=now,
-        reason=reason,
-        ci_id=incident.ci_id,
-        assignment_group=incident.assignment_group,
-        kind=rule.kind.value,
-        trigger=trigger,
-        from_group=from_group,
-        to_group=rule.to_group if rule.kind is EscalationKind.FUNCTIONAL else None,
-        notified=list(rule.notify),
+        now=now,
+        trigger=EscalationTrigger.SLA_WARNING if kind == WARNING else EscalationTrigger.SLA_BREACHED,
+        to_group=rule.to_group,
+        notify=rule.notify,
+        reason=f"SLA {target.value} target {'at risk' if kind == WARNING else 'breached'}",
     )
+    return True

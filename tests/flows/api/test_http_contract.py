@@ -14,6 +14,7 @@ from sqlalchemy import Table, func, select
 
 from itsm.registry import entry
 from tests.conftest import running
+from tests.infra import Servers
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -75,7 +76,10 @@ WRITERS = [
 
 @pytest.fixture(params=WRITERS, ids=lambda w: w.service, scope="module")
 async def writer(
-    request: pytest.FixtureRequest, service_database: Callable[[str], Any], make_settings: Callable[..., Any]
+    request: pytest.FixtureRequest,
+    servers: Servers,
+    service_database: Callable[[str], Any],
+    make_settings: Callable[..., Any],
 ) -> AsyncIterator[tuple[Writer, httpx.AsyncClient, Callable[[], Any]]]:
     spec: Writer = request.param
     service = entry(spec.service)

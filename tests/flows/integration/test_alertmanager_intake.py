@@ -26,6 +26,7 @@ import uvicorn
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
+from tests.incident.cis import seed_ci
 from tests.infra import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -46,12 +47,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def incident_service(
-    service_database: Callable[[str], Any], make_settings: Callable[..., Any]
-) -> AsyncIterator[str]:
+async def incident_db(service_database: Callable[[str], Any]) -> str:
+    return str(await service_database("incident"))
+
+
+@pytest.fixture
+async def incident_service(incident_db: str, make_settings: Callable[..., Any]) -> AsyncIterator[str]:
     """The incident service on a real port, as Alertmanager must reach it over HTTP."""
     port = free_port()
-    settings = make_settings(IncidentSettings, await service_database("incident"))
+    settings = make_settings(IncidentSettings, incident_db)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -131,9 +135,9 @@ receivers:
 
 
 async def test_the_real_alertmanager_opens_updates_and_resolves_one_incident(
-    alertmanager: str, incident_service: str, auth: Callable[..., dict[str, str]]
+    alertmanager: str, incident_service: str, incident_db: str, auth: Callable[..., dict[str, str]]
 ) -> None:
-    ci = str(uuid.uuid4())
+    ci = str(await seed_ci(incident_db))  # a CI the CMDB has told the service about
     name = f"CheckoutErrors{uuid.uuid4().hex[:6]}"
     alert = {
         "labels": {"alertname": name, "severity": "critical", "ci_id": ci, "impact": "2"},

@@ -30,6 +30,7 @@ from shared.events.incident import IncidentCreated
 from shared.messaging import declare_exchange
 from shared.uow import UnitOfWork
 from tests.conftest import running
+from tests.incident.cis import seed_ci
 from tests.infra import Servers, eventually, outbox_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -80,7 +81,7 @@ async def test_three_incidents_on_one_ci_open_one_problem_and_a_known_errors_wor
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     agent, pm = auth("agent"), auth("problem_manager", subject="pam")
-    ci = str(uuid.uuid4())
+    ci = str(await seed_ci(incident_db))
     incidents = [await open_incident(client, agent, ci, f"Mail bounces #{n}") for n in range(3)]
 
     async def one_problem_with_the_three() -> dict[str, Any]:
@@ -189,7 +190,7 @@ async def test_a_change_implemented_on_a_ci_is_linked_as_probable_cause_of_an_in
     servers: Servers, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     agent = auth("agent")
-    ci = uuid.uuid4()
+    ci = await seed_ci(incident_db)
     change = ChangeImplemented(
         change_id=uuid.uuid4(),
         number="CHG0000777",
@@ -200,7 +201,7 @@ async def test_a_change_implemented_on_a_ci_is_linked_as_probable_cause_of_an_in
     )
     await publish(servers, change, str(change.change_id))
     # The change event first: a marker incident on another CI shows the queue has moved past it.
-    marker = await open_incident(client, agent, str(uuid.uuid4()), "marker")
+    marker = await open_incident(client, agent, str(await seed_ci(incident_db)), "marker")
 
     async def marker_consumed() -> None:
         r = await client.get("/api/v1/problems/trends", params={"days": 1, "limit": 100}, headers=agent)
@@ -227,7 +228,7 @@ async def test_a_failed_change_arriving_after_the_incident_is_linked_too_and_one
     servers: Servers, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     agent = auth("agent")
-    ci = uuid.uuid4()
+    ci = await seed_ci(incident_db)
     created = await open_incident(client, agent, str(ci), "Login fails")
 
     async def fact_recorded() -> None:
@@ -313,9 +314,9 @@ async def test_two_consumers_handling_incidents_of_one_cluster_at_once_open_a_si
 
 
 async def test_a_change_in_implementation_is_recorded_for_alerts_and_closed_when_implemented(
-    servers: Servers, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    servers: Servers, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
-    ci = uuid.uuid4()
+    ci = await seed_ci(incident_db)
     now = datetime.now(UTC)
     implementing = ChangeImplementing(
         change_id=uuid.uuid4(),

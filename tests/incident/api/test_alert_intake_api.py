@@ -16,6 +16,7 @@ from services.incident.settings import IncidentSettings
 from services.incident.store import incident, incident_history, outbox
 from services.incident.store_problem import monitoring_alert
 from tests.conftest import running
+from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -67,7 +68,8 @@ async def test_firing_opens_one_incident_repeats_count_and_resolved_resolves_it(
 ) -> None:
     monitoring = auth("monitoring", subject="alertmanager")
     fingerprint = uuid.uuid4().hex[:16]
-    ci = str(uuid.uuid4())
+    service = uuid.uuid4()
+    ci = str(await seed_ci(incident_db, service_id=service))
     first = await client.post(
         URL, json=notification(alert("firing", fingerprint, ci_id=ci, impact="1")), headers=monitoring
     )
@@ -77,6 +79,7 @@ async def test_firing_opens_one_incident_repeats_count_and_resolved_resolves_it(
     created = (await client.get(f"/api/v1/incidents/{opened['incident_id']}", headers=auth("agent"))).json()
     assert created["title"] == "HighErrorRate: 5xx above 5%"
     assert (created["channel"], created["caller"], created["ci_id"]) == ("monitoring", "alertmanager", ci)
+    assert created["service_id"] == str(service)  # from the CI in the read model
     assert (created["impact"], created["urgency"], created["priority"]) == (1, 2, 2)  # severity warning -> urgency 2
     events = await outbox_events(incident_db, outbox, opened["incident_id"])
     [opened_event] = [e for e in events if e.type == "itsm.incident.created.v1"]
@@ -135,6 +138,23 @@ async def test_a_resolved_alert_never_seen_firing_is_ignored_and_a_bad_ci_label_
     assert [r["action"] for r in results] == ["ignored", "opened"]
     created = (await client.get(f"/api/v1/incidents/{results[1]['incident_id']}", headers=auth("agent"))).json()
     assert created["ci_id"] is None and "label ci_id='db01' is not a CI id" in created["description"]
+
+
+async def test_an_alert_on_a_ci_unknown_or_retired_here_opens_its_incident_without_the_ci(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    monitoring = auth("monitoring", subject="alertmanager")
+    unknown, retired = uuid.uuid4(), await seed_ci(incident_db, status="retired")
+    body = notification(
+        alert("firing", uuid.uuid4().hex[:16], ci_id=str(unknown)),
+        alert("firing", uuid.uuid4().hex[:16], ci_id=str(retired)),
+    )
+    results = (await client.post(URL, json=body, headers=monitoring)).json()["results"]
+    assert [r["action"] for r in results] == ["opened", "opened"]
+    for result, ci, why in zip(results, (unknown, retired), ("is not known here", "is retired"), strict=True):
+        created = (await client.get(f"/api/v1/incidents/{result['incident_id']}", headers=auth("agent"))).json()
+        assert created["ci_id"] is None
+        assert f"Configuration item {ci} {why}" in created["description"]
 
 
 async def test_only_monitoring_or_agent_tokens_post_alerts(

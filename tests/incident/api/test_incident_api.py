@@ -3,7 +3,6 @@ service shares is in tests/flows/api)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from services.incident.store import incident, outbox
 from tests.conftest import running
+from tests.incident.cis import seed_ci
 from tests.infra import row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -32,9 +32,10 @@ async def client(incident_db: str, make_settings: Callable[..., Any]) -> AsyncIt
 
 
 async def test_creating_an_incident_numbers_it_and_sets_priority_from_the_matrix(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
-    body = {"title": "Mail is down", "caller": "bob@example.com", "impact": 1, "urgency": 2, "ci_id": str(uuid.uuid4())}
+    ci_id = await seed_ci(incident_db)
+    body = {"title": "Mail is down", "caller": "bob@example.com", "impact": 1, "urgency": 2, "ci_id": str(ci_id)}
     created = await client.post("/api/v1/incidents", json=body, headers=auth("agent"))
     assert created.status_code == 201, created.text
     incident_read = created.json()

@@ -12,6 +12,7 @@ from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from services.incident.store import incident_history, outbox
 from tests.conftest import running
+from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -90,7 +91,15 @@ async def test_a_refused_action_is_409_with_the_allowed_actions_and_stores_nothi
     before = await row_counts(incident_db, incident_history, outbox)
     r = await client.post(f"/api/v1/incidents/{created['id']}/close", headers=ann)
     assert r.status_code == 409
-    assert r.json()["allowed_actions"] == ["assign", "cancel", "resolve"]
+    assert r.json()["allowed_actions"] == [
+        "assign",
+        "cancel",
+        "declare_major",
+        "escalate",
+        "override_priority",
+        "resolve",
+        "update",
+    ]
     bad = await client.post(f"/api/v1/incidents/{created['id']}/hold", json={"reason": "lunch"}, headers=ann)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "reason"
@@ -104,12 +113,12 @@ async def test_a_refused_action_is_409_with_the_allowed_actions_and_stores_nothi
 
 
 async def test_the_list_filters_by_group_assignee_ci_and_text(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     import uuid
 
     ann = auth("agent", subject="ann")
-    tag, ci = uuid.uuid4().hex[:8], str(uuid.uuid4())
+    tag, ci = uuid.uuid4().hex[:8], str(await seed_ci(incident_db))
     body = {"caller": "c", "impact": 3, "urgency": 3}
     first = (
         await client.post(

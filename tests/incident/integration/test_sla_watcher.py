@@ -157,9 +157,12 @@ async def _test(url: str, settings: IncidentSettings, setup: Any) -> None:
         | {(str(i), "hierarchical", "sla_warning"): 1 for i in started}
         | {(str(i), "functional", "sla_breached"): 1 for i in untouched + started}
     )
-    reassigned = [e for e in raised if e.type == "itsm.incident.assigned.v1"]
+    # Through the incident's own escalate action: a functional escalation reassigns the incident
+    # (the event carries the new group), with no separate incident.assigned.v1.
+    reassigned = [e for e in raised if e.type == "itsm.incident.escalated.v1" and e.data["kind"] == "functional"]
     assert sorted(e.data["incident_id"] for e in reassigned) == sorted(str(i) for i in untouched + started)
-    assert {e.data["assignment_group"] for e in reassigned} == {"l2-network"}
+    assert {(e.data["to_group"], e.data["assignment_group"]) for e in reassigned} == {("l2-network", "l2-network")}
+    assert not [e for e in raised if e.type == "itsm.incident.assigned.v1"]
 
     async with setup.connect() as conn:
         notices = (await conn.execute(select(sla_notice.c.kind).select_from(sla_notice))).all()
@@ -170,8 +173,10 @@ async def _test(url: str, settings: IncidentSettings, setup: Any) -> None:
         watcher_history = (
             await conn.execute(select(incident_history.c.reason).where(incident_history.c.actor == sla.WATCHER))
         ).all()
-        # untouched: status and group; started: group and assignee (the new group picks it up)
-        assert len(watcher_history) == 2 * len(untouched + started)
+        # Each escalation is in the history (field `escalation`); the functional one also changes
+        # untouched: status and group; started: group and assignee (the new group picks it up).
+        # Untouched: two warnings and one breach escalated; started: one warning, one breach.
+        assert len(watcher_history) == (2 + 3) * len(untouched) + (1 + 3) * len(started)
         flags = (await conn.execute(select(sla_clock.c.warned, sla_clock.c.breached, sla_clock.c.target))).all()
         assert sum(1 for w, b, _ in flags if w and b) == len(expected) // 2
         # the clocks carry the new group (the watcher tracked the incidents it reassigned)
