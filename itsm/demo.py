@@ -640,10 +640,19 @@ async def load_incidents(demo: Demo) -> str:
         steps.append((p["closed"], "close", None, desk))
         if p["priority"] == 1 and api.has("incident", "POST", f"{url}/major"):
             steps.insert(1, (p["opened"] + timedelta(minutes=1), "major", {"manager": "mia.major"}, desk))
+            # A major incident closes only once its post-incident review is recorded.
+            review = {
+                "summary": f"{p['title']}: service degraded until restored.",
+                "root_cause": "A faulty configuration pushed to the CI.",
+                "lessons": "Validate configuration before it is pushed.",
+                "actions": ["Add a configuration check to the pipeline"],
+            }
+            steps.append((p["resolved"] + timedelta(hours=1), "review", review, "mia.major"))
         for at, action, body, person in sorted(steps, key=lambda s: s[0]):
             if at > demo.now:
                 break
-            await api.call("incident", "POST", f"{url}/{action}", person=person, at=at, body=body or {})
+            method = "PUT" if action == "review" else "POST"
+            await api.call("incident", method, f"{url}/{action}", person=person, at=at, body=body or {})
         demo.loaded.incidents.append({**p, "id": incident["id"], "number": incident["number"]})
         done["resolved" if p["resolved"] <= demo.now else "open"] += 1
 
