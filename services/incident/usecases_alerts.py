@@ -7,11 +7,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.incident import events
 from services.incident.domain import Channel, Impact, Incident, Urgency
 from services.incident.domain_alerts import (
     AUTO_RESOLUTION_CODE,
@@ -22,6 +21,7 @@ from services.incident.domain_alerts import (
     monitoring_may_resolve,
     on_known_ci,
 )
+from services.incident.sla import usecases as sla
 from services.incident.store import IncidentRepository, affected_ci
 from services.incident.store_problem import (
     add_alert,
@@ -33,6 +33,8 @@ from services.incident.store_problem import (
     open_alert,
     update_alert,
 )
+from services.incident.usecases import publish
+from shared import clock
 from shared.uow import UnitOfWork
 
 
@@ -97,7 +99,7 @@ async def receive(notification: Notification, uow: UnitOfWork, defaults: AlertDe
 
 async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> AlertOutcome:
     conn = uow.connection
-    now = datetime.now(UTC)
+    now = clock.now()
     current = await open_alert(conn, alert.key)
     if current is not None:
         await bump_alert(
@@ -141,7 +143,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         now=now,
     )
     await IncidentRepository(conn).add_numbered(incident)
-    uow.emit_pending(incident, events.to_contract)
+    publish(uow, incident, await sla.track_incident(conn, incident, new=True))
     await add_alert(
         conn,
         {
@@ -170,7 +172,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
 
 async def _resolve(alert: Alert, notification: Notification, uow: UnitOfWork) -> AlertOutcome:
     conn = uow.connection
-    now = datetime.now(UTC)
+    now = clock.now()
     current = await open_alert(conn, alert.key)
     if current is None:  # never seen firing, or its incident is already resolved or closed
         return AlertOutcome(alert.key, "resolved", "ignored", None, None, 0)
@@ -189,7 +191,7 @@ async def _resolve(alert: Alert, notification: Notification, uow: UnitOfWork) ->
         read_version = incident.version
         incident.resolve(code=AUTO_RESOLUTION_CODE, notes=note, actor=notification.sender, now=now)
         await incidents.save(incident, read_version)
-        uow.emit_pending(incident, events.to_contract)
+        publish(uow, incident, await sla.track_incident(conn, incident))
         action = "resolved"
     else:
         action = "noted"
