@@ -260,3 +260,25 @@ async def test_no_policy_no_clocks_and_an_unknown_incident_is_404(
     assert (await client.get(f"/api/v1/incidents/{created.json()['id']}/sla", headers=auth("agent"))).json() == []
     assert await row_counts(sla_db, sla_clock) == before
     assert (await client.get(f"/api/v1/incidents/{uuid.uuid4()}/sla", headers=auth("agent"))).status_code == 404
+
+
+async def test_an_incident_opened_by_an_alert_gets_its_service_clocks(
+    client: httpx.AsyncClient, manager: dict[str, str], auth: Callable[..., dict[str, str]], sla_db: str
+) -> None:
+    from tests.incident.api.test_alert_intake_api import alert, notification
+    from tests.incident.cis import seed_ci
+
+    service = uuid.uuid4()
+    ci = str(await seed_ci(sla_db, service_id=service))
+    calendar = await _calendar(client, manager)
+    body = _policy_body(calendar["id"], service_id=str(service), priority=2, name="checkout P2")
+    assert (await client.post(POLICIES, json=body, headers=manager)).status_code == 201
+    fired = await client.post(
+        "/api/v1/alerts/alertmanager",
+        json=notification(alert("firing", uuid.uuid4().hex[:16], ci_id=ci, impact="1")),  # severity warning: P2
+        headers=auth("monitoring", subject="alertmanager"),
+    )
+    assert fired.status_code == 200, fired.text
+    [opened] = fired.json()["results"]
+    clocks = (await client.get(f"/api/v1/incidents/{opened['incident_id']}/sla", headers=auth("auditor"))).json()
+    assert {c["target"]: c["state"] for c in clocks} == {"response": "running", "resolution": "running"}
