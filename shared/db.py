@@ -12,9 +12,25 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy.ext.asyncio as sa_asyncio
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData, Select, TypeDecorator, event, exc, func, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    TypeDecorator,
+    event,
+    exc,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.errors import PreconditionFailed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -129,3 +145,17 @@ async def page(
     total = await conn.scalar(select(func.count()).select_from(counted.subquery()))
     rows = await conn.execute(query.order_by(*order_by).limit(limit).offset(offset))
     return list(rows), int(total or 0)
+
+
+async def update_versioned(
+    conn: AsyncConnection, table: Table, row_id: Any, expected_version: int, values: dict[str, Any], *, label: str
+) -> None:
+    """Optimistic concurrency: write `values` only if the row is still at `expected_version`.
+
+    Raises PreconditionFailed (412) naming `label` when someone else wrote it since it was read.
+    """
+    result = await conn.execute(
+        update(table).where(table.c.id == row_id, table.c.version == expected_version).values(values)
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed(f"{label} was changed by someone else meanwhile; read it again")

@@ -42,8 +42,7 @@ from services.change.domain import (
 from services.change.maintenance import MaintenanceWindow
 from services.change.schedule import Blackout, Slot
 from shared.ci_read_model import CIReadModel
-from shared.db import UtcDateTime, make_metadata, page
-from shared.errors import PreconditionFailed
+from shared.db import UtcDateTime, make_metadata, page, update_versioned
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
 from shared.outbox import outbox_table
@@ -357,11 +356,7 @@ class ChangeRepository:
         """Write a changed change if nobody else did since it was read; add its new votes."""
         values = _to_row(item)
         del values["id"], values["number"], values["created_at"]
-        result = await self._conn.execute(
-            update(change).where(change.c.id == item.id, change.c.version == expected_version).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, change, item.id, expected_version, values, label=item.number)
         known = set(
             (await self._conn.scalars(select(change_vote.c.voter).where(change_vote.c.change_id == item.id))).all()
         )

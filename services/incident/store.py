@@ -32,8 +32,7 @@ from services.incident.domain import Channel, HoldReason, Impact, Incident, Inci
 from services.incident.domain.incident import AffectedCI, ClosedBy, NoteVisibility, PostIncidentReview
 from services.incident.domain.timeline import Note, NoteKind
 from shared.ci_read_model import CIReadModel
-from shared.db import BigIntKey, UtcDateTime, make_metadata, page
-from shared.errors import PreconditionFailed
+from shared.db import BigIntKey, UtcDateTime, make_metadata, page, update_versioned
 from shared.idempotency import Idempotency, idempotency_table
 from shared.inbox import inbox_table
 from shared.numbering import format_number, next_number, number_sequence_table, postgres_sequence
@@ -331,11 +330,7 @@ class IncidentRepository:
         """Write a changed incident if nobody else did since it was read, and its field history."""
         values = _to_row(item)
         del values["id"], values["number"], values["opened_at"]
-        result = await self._conn.execute(
-            update(incident).where(incident.c.id == item.id, incident.c.version == expected_version).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, incident, item.id, expected_version, values, label=item.number)
         rows = [
             {
                 "incident_id": item.id,

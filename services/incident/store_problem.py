@@ -42,8 +42,7 @@ from services.incident.domain_problem import (
     ProblemStatus,
 )
 from services.incident.store import incident, incident_history, metadata
-from shared.db import BigIntKey, UtcDateTime, page
-from shared.errors import PreconditionFailed
+from shared.db import BigIntKey, UtcDateTime, page, update_versioned
 from shared.numbering import format_number, next_number
 
 PROBLEM_PREFIX = "PRB"
@@ -328,11 +327,7 @@ class ProblemRepository:
         """Write a changed problem if nobody did since it was read, its field history and new links."""
         values = _problem_row(item)
         del values["id"], values["number"], values["opened_at"], values["opened_by"]
-        result = await self._conn.execute(
-            update(problem).where(problem.c.id == item.id, problem.c.version == expected_version).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, problem, item.id, expected_version, values, label=item.number)
         rows = [
             {
                 "problem_id": item.id,

@@ -50,7 +50,7 @@ from services.change.store import (
     change_service,
     metadata,
 )
-from shared.db import UtcDateTime, page
+from shared.db import UtcDateTime, page, update_versioned
 from shared.errors import PreconditionFailed
 from shared.numbering import next_number
 
@@ -195,13 +195,7 @@ async def add_template(conn: AsyncConnection, t: ChangeTemplate) -> None:
 async def save_template(conn: AsyncConnection, t: ChangeTemplate, expected_version: int) -> None:
     values = _template_row(t)
     del values["id"], values["created_at"], values["created_by"]
-    result = await conn.execute(
-        update(change_template)
-        .where(change_template.c.id == t.id, change_template.c.version == expected_version)
-        .values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"template {t.name!r} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, change_template, t.id, expected_version, values, label=f"template {t.name!r}")
 
 
 async def get_template(conn: AsyncConnection, template_id: UUID, *, for_update: bool = False) -> ChangeTemplate | None:

@@ -22,14 +22,12 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.requests.domain import CatalogueItem, RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store import metadata
-from shared.db import BigIntKey, UtcDateTime, page
-from shared.errors import PreconditionFailed
+from shared.db import BigIntKey, UtcDateTime, page, update_versioned
 from shared.numbering import format_number, next_number
 
 NUMBER_PREFIX = "REQ"
@@ -158,13 +156,7 @@ async def list_items(
 async def replace_item(conn: AsyncConnection, item: CatalogueItem, expected_version: int, at: datetime) -> None:
     values = _item_row(item, at)
     del values["id"]
-    result = await conn.execute(
-        update(catalogue_item)
-        .where(catalogue_item.c.id == item.id, catalogue_item.c.version == expected_version)
-        .values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"catalogue item {item.name} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, catalogue_item, item.id, expected_version, values, label=f"catalogue item {item.name}")
 
 
 async def requests_for_item(conn: AsyncConnection, item_id: UUID) -> int:
@@ -214,13 +206,7 @@ class RequestRepository:
         """Write a changed request if nobody else did since it was read, and its field history."""
         values = _request_row(request)
         del values["id"], values["number"], values["submitted_at"]
-        result = await self._conn.execute(
-            update(service_request)
-            .where(service_request.c.id == request.id, service_request.c.version == expected_version)
-            .values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{request.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, service_request, request.id, expected_version, values, label=request.number)
         rows = [
             {
                 "request_id": request.id,

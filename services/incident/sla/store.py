@@ -51,8 +51,7 @@ from services.incident.sla.domain import (
     WorkingWindow,
 )
 from services.incident.store import metadata
-from shared.db import BigIntKey, UtcDateTime
-from shared.errors import PreconditionFailed
+from shared.db import BigIntKey, UtcDateTime, update_versioned
 
 sla_calendar = Table(
     "sla_calendar",
@@ -201,13 +200,7 @@ async def list_calendars(conn: AsyncConnection) -> list[CalendarRecord]:
 async def replace_calendar(conn: AsyncConnection, record: CalendarRecord, expected_version: int) -> None:
     values = _calendar_row(record)
     del values["id"]
-    result = await conn.execute(
-        update(sla_calendar)
-        .where(sla_calendar.c.id == record.id, sla_calendar.c.version == expected_version)
-        .values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"calendar {record.name} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, sla_calendar, record.id, expected_version, values, label=f"calendar {record.name}")
 
 
 async def delete_calendar(conn: AsyncConnection, calendar_id: UUID) -> None:
@@ -316,11 +309,7 @@ async def same_scope_policy(conn: AsyncConnection, policy: SlaPolicy) -> UUID | 
 async def replace_policy(conn: AsyncConnection, policy: SlaPolicy, expected_version: int, at: datetime) -> None:
     values = _policy_row(policy, at)
     del values["id"]
-    result = await conn.execute(
-        update(sla_policy).where(sla_policy.c.id == policy.id, sla_policy.c.version == expected_version).values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"policy {policy.name} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, sla_policy, policy.id, expected_version, values, label=f"policy {policy.name}")
 
 
 async def delete_policy(conn: AsyncConnection, policy_id: UUID) -> None:

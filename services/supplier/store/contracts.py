@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,8 +26,7 @@ from services.supplier.domain.contracts import (
 from services.supplier.domain.records import jsonable
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page
-from shared.errors import PreconditionFailed
+from shared.db import page, update_versioned
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
@@ -124,11 +123,7 @@ class ContractRepository:
         """Write a changed contract if nobody else did since it was read, with its history."""
         values = _to_row(item)
         del values["id"], values["number"], values["created_at"], values["supplier_id"]
-        result = await self._conn.execute(
-            update(contract).where(contract.c.id == item.id, contract.c.version == item.version - 1).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, contract, item.id, item.version - 1, values, label=item.number)
         if any(
             isinstance(e, ContractMoved) and {"ci_ids", "service_ids"} & set(e.changes) for e in item.pending_events
         ):

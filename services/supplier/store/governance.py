@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain.governance import (
@@ -23,8 +23,7 @@ from services.supplier.domain.governance import (
 from services.supplier.domain.records import jsonable
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import dispute, operated_process, performance_review
-from shared.db import page
-from shared.errors import PreconditionFailed
+from shared.db import page, update_versioned
 from shared.numbering import next_number
 
 # ---------------------------------------------------------------------------- processes
@@ -78,11 +77,7 @@ class ProcessRepository:
         t = operated_process
         values = _process_row(item)
         del values["id"], values["supplier_id"], values["created_at"]
-        result = await self._conn.execute(
-            update(t).where(t.c.id == item.id, t.c.version == item.version - 1).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed("this register entry was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, t, item.id, item.version - 1, values, label="this register entry")
 
     async def remove(self, item: OperatedProcess) -> None:
         await self._conn.execute(delete(operated_process).where(operated_process.c.id == item.id))
@@ -219,11 +214,7 @@ class DisputeRepository:
     async def save(self, item: Dispute) -> None:
         values = _dispute_row(item)
         del values["id"], values["number"], values["opened_at"], values["supplier_id"]
-        result = await self._conn.execute(
-            update(dispute).where(dispute.c.id == item.id, dispute.c.version == item.version - 1).values(values)
-        )
-        if result.rowcount != 1:
-            raise PreconditionFailed(f"{item.number} was changed by someone else meanwhile; read it again")
+        await update_versioned(self._conn, dispute, item.id, item.version - 1, values, label=item.number)
         await self._history(item)
 
     async def _history(self, item: Dispute) -> None:
