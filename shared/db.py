@@ -147,6 +147,20 @@ async def page(
     return list(rows), int(total or 0)
 
 
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """An INSERT in the connection's dialect (PostgreSQL or SQLite), which both offer
+    `on_conflict_do_nothing()` and `on_conflict_do_update()` on."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING`: for writes that two consumers or replicas may race to
+    make, where the second is a no-op."""
+    return dialect_insert(conn, table).on_conflict_do_nothing()
+
+
 async def update_versioned(
     conn: AsyncConnection, table: Table, row_id: Any, expected_version: int, values: dict[str, Any], *, label: str
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Column, MetaData, String, Table, TextClause, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, insert_ignoring_duplicates
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -37,10 +37,7 @@ _CLAIMS: dict[str, TextClause] = {}
 async def claim_many(conn: AsyncConnection, table: Table, *, consumer: str, events: list[tuple[str, str]]) -> set[str]:
     """Record a batch of (event id, type) as processed by `consumer` in one statement; returns
     the ids that were not recorded before (a multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).on_conflict_do_nothing().returning(table.c.event_id)
+    stmt = insert_ignoring_duplicates(conn, table).returning(table.c.event_id)
     rows = [{"consumer": consumer, "event_id": event_id, "event_type": type_} for event_id, type_ in events]
     return set((await conn.execute(stmt, rows)).scalars())
 

@@ -128,7 +128,8 @@ async def create_service_database(servers: Servers, service: str, *, label: str 
 async def cleanup(servers: Servers, services: list[str]) -> None:
     for name in servers.databases:
         await _admin_execute(servers, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection = await aio_pika.connect(servers.amqp_url)
+    # Bounded: a broker that stopped answering fails the session's teardown instead of hanging it.
+    connection = await asyncio.wait_for(aio_pika.connect(servers.amqp_url, timeout=15), timeout=30)
     try:
         channel = await connection.channel()
         for service in [p + s for p in (servers.queue_prefix, *servers.extra_queue_prefixes) for s in services]:

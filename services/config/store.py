@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement, TextClause
@@ -45,7 +45,7 @@ from services.config.domain.impact import (
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import BUILTIN_TYPES, BUSINESS_SERVICE, CIType
-from shared.db import UtcDateTime, make_metadata, page
+from shared.db import UtcDateTime, dialect_insert, insert_ignoring_duplicates, make_metadata, page
 from shared.errors import Conflict, PreconditionFailed
 from shared.inbox import inbox_table
 from shared.numbering import next_number, number_sequence_table
@@ -186,10 +186,6 @@ change_window = Table(
     Column("affected_ci_ids", JSON, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 # ---------------------------------------------------------------------------- types
@@ -752,7 +748,7 @@ async def upsert_change_window(conn: AsyncConnection, window: ChangeWindow, now:
         "affected_ci_ids": sorted(str(i) for i in window.affected_ci_ids),
         "updated_at": now,
     }
-    stmt = _insert(conn)(change_window).values(row)
+    stmt = dialect_insert(conn, change_window).values(row)
     stmt = stmt.on_conflict_do_update(
         index_elements=[change_window.c.change_id], set_={k: stmt.excluded[k] for k in row if k != "change_id"}
     )
@@ -786,9 +782,7 @@ def _window_of(row: Any) -> ChangeWindow:
 
 async def record_finding(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     """Store an unauthorised-change finding once; False when the same one is already recorded."""
-    stmt = (
-        _insert(conn)(unauthorised_change).values(values).on_conflict_do_nothing().returning(unauthorised_change.c.id)
-    )
+    stmt = insert_ignoring_duplicates(conn, unauthorised_change).values(values).returning(unauthorised_change.c.id)
     return (await conn.execute(stmt)).first() is not None
 
 

@@ -42,7 +42,7 @@ from services.incident.domain_problem import (
     ProblemStatus,
 )
 from services.incident.store import incident, incident_history, metadata
-from shared.db import BigIntKey, UtcDateTime, page, update_versioned
+from shared.db import BigIntKey, UtcDateTime, insert_ignoring_duplicates, page, update_versioned
 from shared.numbering import format_number, next_number
 
 PROBLEM_PREFIX = "PRB"
@@ -634,7 +634,6 @@ async def record_change_on_ci(
     so a late `change.implementing.v1` never reopens a window the change already closed."""
     for ci_id in dict.fromkeys(ci_ids):
         key = and_(change_on_ci.c.change_id == change_id, change_on_ci.c.ci_id == ci_id)
-        row = (await conn.execute(select(change_on_ci).where(key))).first()
         values = {
             "change_number": change_number,
             "status": status,
@@ -643,9 +642,13 @@ async def record_change_on_ci(
             "implemented_at": implemented_at,
             "updated_at": now,
         }
-        if row is None:
-            await conn.execute(change_on_ci.insert(), {"change_id": change_id, "ci_id": ci_id, **values})
+        # Two events of one change may race here: the second insert is a no-op and moves on.
+        inserted = await conn.execute(
+            insert_ignoring_duplicates(conn, change_on_ci), {"change_id": change_id, "ci_id": ci_id, **values}
+        )
+        if inserted.rowcount == 1:
             continue
+        row = (await conn.execute(select(change_on_ci).where(key))).one()
         if CHANGE_ORDER[status] < CHANGE_ORDER.get(row.status, 0):
             continue
         values["planned_start"] = planned_start or row.planned_start

@@ -58,6 +58,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "suppliers",
             "service catalogue and CIs",
             "contracts",
+            "SLA policies",
             "incidents",
             "problems",
             "changes",
@@ -78,6 +79,18 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         assert opened[0] < now - timedelta(days=1)
         resolved = [i for i in items if i["resolved_at"]]
         assert resolved and all(datetime.fromisoformat(i["resolved_at"]) <= now for i in resolved)
+        # Measured against the demo's SLA policies: response and resolution clocks, stopped at the
+        # recorded (backdated) resolution, met or missed by business time.
+        policies = (await api.client.get("http://incident/api/v1/sla/policies", headers=auth("auditor"))).json()
+        assert sorted(p["priority"] for p in policies) == [1, 2, 3, 4, 5]
+        assert len(demo.loaded.sla_policies) == 5
+        clocks = (
+            await api.client.get(f"http://incident/api/v1/incidents/{resolved[0]['id']}/sla", headers=auth("auditor"))
+        ).json()
+        assert {c["target"] for c in clocks} == {"response", "resolution"}
+        resolution = next(c for c in clocks if c["target"] == "resolution")
+        stopped = datetime.fromisoformat(resolution["stopped_at"])
+        assert stopped == datetime.fromisoformat(resolved[0]["resolved_at"])
         history = await api.client.get(
             f"http://incident/api/v1/incidents/{resolved[0]['id']}/history", headers=auth("auditor")
         )
