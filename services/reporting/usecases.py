@@ -1,4 +1,5 @@
-"""Reporting use cases: project events, rebuild the projections, produce reports, schedule runs."""
+"""Reporting use cases: project events, rebuild the projections, produce reports (scheduled runs:
+governance/usecases.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from services.reporting.domain.definitions import (
     DEFINITIONS,
     ReportDefinition,
     ReportFilters,
-    last_complete_period,
 )
 from services.reporting.domain.facts import Patch, patches_for
 from shared.errors import NotFound, RuleViolation
@@ -214,55 +214,3 @@ def to_csv(definition: ReportDefinition, rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: "" if v is None else _json_value(v) for k, v in row.items()})
     return out.getvalue()
-
-
-# Scheduled runs
-
-
-async def run_scheduled_reports(
-    unit_of_work: Callable[[], UnitOfWork],
-    now: datetime,
-    *,
-    availability_target: Callable[[str], float] = lambda _: 99.5,
-) -> list[str]:
-    """Produce each report's last complete period (by its frequency) once; returns the runs made.
-
-    Several replicas may run this at once: the unique (report, frequency, period_start) makes the
-    second insert a no-op, so each period has exactly one stored run.
-    """
-    made: list[str] = []
-    for d in DEFINITIONS:
-        start, end = last_complete_period(d.frequency, now)
-        async with unit_of_work() as uow:
-            conn = uow.connection
-            if await store.run_exists(conn, d.name, d.frequency, start):
-                continue
-            filters = ReportFilters(start=start, end=end)
-            report = await produce(conn, d.name, filters, now=now, availability_target=availability_target)
-            row = {
-                "run_id": uuid.uuid4(),
-                "report": d.name,
-                "frequency": d.frequency,
-                "period_start": start,
-                "period_end": end,
-                "generated_at": now,
-                "row_count": len(report.rows),
-                "body": report.as_json(),
-            }
-            if await store.insert_run(conn, row):
-                await uow.commit()
-                made.append(d.name)
-    return made
-
-
-async def run_download(conn: AsyncConnection, run_id: uuid.UUID, fmt: str) -> tuple[str, str]:
-    """A stored run as (content, media type)."""
-    import json
-
-    found = await store.get_run(conn, run_id)
-    if found is None:
-        raise NotFound(f"no report run {run_id}")
-    body: dict[str, Any] = found.body
-    if fmt == "csv":
-        return to_csv(definition(found.report), body["rows"]), "text/csv; charset=utf-8"
-    return json.dumps(body), "application/json"
