@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting import store
+from services.reporting import store, store_significant
 from services.reporting.domain import figures
 from services.reporting.domain.definitions import (
     BY_NAME,
@@ -22,6 +22,7 @@ from services.reporting.domain.definitions import (
     ReportFilters,
 )
 from services.reporting.domain.facts import Patch, patches_for
+from services.reporting.domain.significant_events import significant_events_report
 from shared.errors import NotFound, RuleViolation
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -151,6 +152,8 @@ async def _figures(
     now: datetime,
     availability_target: Callable[[str], float],
 ) -> figures.Result:
+    if name == "significant-events":
+        return await _significant_events(conn, filters)
     if name == "service-levels":
         groups = await store.service_level_groups(conn, filters)
         return figures.service_levels_rows(groups, await store.service_names(conn))
@@ -205,6 +208,17 @@ async def _figures(
         requests = [r._mapping for r in await store.requests(conn, filters)]
         return figures.workload_report(found, requests, filters.period or "day")
     raise NotFound(f"no report named {name!r}")
+
+
+async def _significant_events(conn: AsyncConnection, filters: ReportFilters) -> figures.Result:
+    return significant_events_report(
+        await store_significant.major_incidents(conn, filters),
+        await store_significant.production_deployments(conn, filters),
+        await store_significant.emergency_changes(conn, filters),
+        await store.change_services(conn),
+        await store_significant.change_numbers(conn),
+        await store.service_names(conn),
+    )
 
 
 def to_csv(definition: ReportDefinition, rows: Sequence[dict[str, Any]]) -> str:
