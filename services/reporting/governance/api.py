@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from services.reporting.governance.schemas import (
     ReportRunRead,
     Retirement,
 )
+from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.http import PROBLEM_RESPONSES, etag, expected_version
@@ -138,7 +139,7 @@ async def propose_agreement(
         distribution_list=[Recipient(d.recipient, d.channel) for d in body.distribution_list],
         reason=body.reason,
         by=who.subject,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
     return _agreement_response(view)
 
@@ -162,7 +163,7 @@ async def agree_agreement(
         agreed_at=agreed_at,
         reason=body.reason,
         by=who.subject,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
     return _agreement_response(view)
 
@@ -176,7 +177,7 @@ async def retire_agreement(
     uow: UnitOfWorkDep, who: Manager, name: str, body: Retirement, if_match: IfMatch = None
 ) -> JSONResponse:
     view = await governance.retire(
-        uow, name, expected=_expected(if_match), reason=body.reason, by=who.subject, now=datetime.now(UTC)
+        uow, name, expected=_expected(if_match), reason=body.reason, by=who.subject, now=clock.now()
     )
     return _agreement_response(view)
 
@@ -246,6 +247,6 @@ async def list_findings(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> Fin
 async def add_finding(uow: UnitOfWorkDep, who: Manager, run_id: UUID, body: FindingBody) -> FindingRead:
     actions = [governance.Action(a.action, a.owner, a.due, tuple(a.communicated_to)) for a in body.actions]
     found = await governance.add_finding(
-        uow, run_id, text=body.text, actions=actions, by=who.subject, now=datetime.now(UTC)
+        uow, run_id, text=body.text, actions=actions, by=who.subject, now=clock.now()
     )
     return FindingRead.model_validate(found)
