@@ -246,7 +246,5 @@ async def list_findings(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> Fin
 )
 async def add_finding(uow: UnitOfWorkDep, who: Manager, run_id: UUID, body: FindingBody) -> FindingRead:
     actions = [governance.Action(a.action, a.owner, a.due, tuple(a.communicated_to)) for a in body.actions]
-    found = await governance.add_finding(
-        uow, run_id, text=body.text, actions=actions, by=who.subject, now=clock.now()
-    )
+    found = await governance.add_finding(uow, run_id, text=body.text, actions=actions, by=who.subject, now=clock.now())
     return FindingRead.model_validate(found)
