@@ -1,4 +1,5 @@
-"""Reporting routes: the event log, the reports, scheduled runs and the projection rebuild."""
+"""Reporting routes: the event log, the reports and the projection rebuild (stored runs and agreements:
+governance/api.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from services.reporting.schemas import (
     RebuildRead,
     ReportBody,
     ReportDefinitions,
-    ReportRunPage,
-    ReportRunRead,
 )
 from services.reporting.settings import ReportingSettings
 from shared.app import ReadConnectionDep, UnitOfWorkDep
@@ -140,42 +139,3 @@ async def get_report(
 async def rebuild_projections(uow: UnitOfWorkDep, _: Admin) -> RebuildRead:
     result = await usecases.rebuild(uow)
     return RebuildRead(events=result.events, patches=result.patches)
-
-
-def _run_read(row: object) -> ReportRunRead:
-    r = row._mapping  # type: ignore[attr-defined]
-    return ReportRunRead(
-        id=r["run_id"],
-        report=r["report"],
-        frequency=r["frequency"],
-        period_start=r["period_start"],
-        period_end=r["period_end"],
-        generated_at=r["generated_at"],
-        row_count=r["row_count"],
-        download=f"/api/v1/report-runs/{r['run_id']}/download",
-    )
-
-
-@router.get("/report-runs", response_model=ReportRunPage, summary="Stored scheduled report runs, newest first")
-async def list_report_runs(
-    conn: ReadConnectionDep,
-    _: Reader,
-    report: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> ReportRunPage:
-    if report is not None:
-        usecases.definition(report)
-    rows, total = await store.list_runs(conn, report=report, limit=limit, offset=offset)
-    return ReportRunPage(items=[_run_read(r) for r in rows], total=total, limit=limit, offset=offset)
-
-
-@router.get(
-    "/report-runs/{run_id}/download",
-    summary="A stored run as it was produced (JSON, or CSV of its rows)",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
-)
-async def download_report_run(conn: ReadConnectionDep, _: Reader, run_id: UUID, format: Format = "json") -> Response:
-    content, media_type = await usecases.run_download(conn, run_id, format)
-    headers = {"Content-Disposition": f'attachment; filename="report-run-{run_id}.{format}"'}
-    return Response(content, media_type=media_type, headers=headers)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting import api, store, worker
 from services.reporting.dashboard import mount_dashboard
+from services.reporting.governance import api as governance_api
 from services.reporting.settings import ReportingSettings
 from shared.app import build_app
 from shared.runtime import ServiceSpec
@@ -22,6 +23,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
-    app = build_app(SPEC, settings or ReportingSettings(), [api.router])
+    app = build_app(SPEC, settings or ReportingSettings(), [api.router, governance_api.router])
     mount_dashboard(app)
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from pydantic import Field
 
@@ -61,17 +60,3 @@ class ReportBody(ApiModel):
 class RebuildRead(ApiModel):
     events: int = Field(description="Events replayed from the log")
     patches: int = Field(description="Fact row updates applied")
-
-
-class ReportRunRead(ApiModel):
-    id: UUID
-    report: str
-    frequency: str
-    period_start: datetime
-    period_end: datetime
-    generated_at: datetime
-    row_count: int
-    download: str = Field(description="Where to fetch it (add ?format=csv for CSV)")
-
-
-ReportRunPage = Page[ReportRunRead]

@@ -38,5 +38,20 @@ class ReportingSettings(ServiceSettings):
         default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
     )
 
+    report_delivery_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="How long a webhook receiver has to answer one delivery of a run"
+    )
+    report_delivery_retry_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wait before the first retry of a failed delivery (doubled after each failure)",
+    )
+    report_delivery_retry_max_s: float = Field(
+        default=21_600.0, gt=0, description="The longest wait between two attempts of a delivery"
+    )
+    report_delivery_max_attempts: int = Field(
+        default=10, ge=1, le=100, description="Attempts of a delivery before it stays failed"
+    )
+
     def availability_target(self, service_id: str) -> float:
         return self.availability_targets.get(service_id, self.availability_target_pct)

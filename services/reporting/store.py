@@ -135,6 +135,9 @@ report_run = Table(
     Column("generated_at", UtcDateTime, nullable=False, index=True),
     Column("row_count", Integer, nullable=False),
     Column("body", JSON, nullable=False),
+    # The agreement version it was produced under and the SHA-256 of its content (see governance).
+    Column("agreement_version", Integer),
+    Column("content_sha256", String(64)),
     # Once per report and period, however many replicas run the scheduler.
     UniqueConstraint("report", "frequency", "period_start"),
 )

@@ -1,4 +1,5 @@
-"""Reporting use cases: project events, rebuild the projections, produce reports, schedule runs."""
+"""Reporting use cases: project events, rebuild the projections, produce reports (scheduled runs:
+governance/usecases.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting import store
+from services.reporting import store, store_significant
 from services.reporting.domain import figures
 from services.reporting.domain.definitions import (
     BY_NAME,
     DEFINITIONS,
     ReportDefinition,
     ReportFilters,
-    last_complete_period,
 )
 from services.reporting.domain.facts import Patch, patches_for
+from services.reporting.domain.significant_events import significant_events_report
 from shared.errors import NotFound, RuleViolation
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -151,6 +152,8 @@ async def _figures(
     now: datetime,
     availability_target: Callable[[str], float],
 ) -> figures.Result:
+    if name == "significant-events":
+        return await _significant_events(conn, filters)
     if name == "service-levels":
         groups = await store.service_level_groups(conn, filters)
         return figures.service_levels_rows(groups, await store.service_names(conn))
@@ -207,6 +210,17 @@ async def _figures(
     raise NotFound(f"no report named {name!r}")
 
 
+async def _significant_events(conn: AsyncConnection, filters: ReportFilters) -> figures.Result:
+    return significant_events_report(
+        await store_significant.major_incidents(conn, filters),
+        await store_significant.production_deployments(conn, filters),
+        await store_significant.emergency_changes(conn, filters),
+        await store.change_services(conn),
+        await store_significant.change_numbers(conn),
+        await store.service_names(conn),
+    )
+
+
 def to_csv(definition: ReportDefinition, rows: Sequence[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(definition.columns), extrasaction="ignore", lineterminator="\r\n")
@@ -214,55 +228,3 @@ def to_csv(definition: ReportDefinition, rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: "" if v is None else _json_value(v) for k, v in row.items()})
     return out.getvalue()
-
-
-# Scheduled runs
-
-
-async def run_scheduled_reports(
-    unit_of_work: Callable[[], UnitOfWork],
-    now: datetime,
-    *,
-    availability_target: Callable[[str], float] = lambda _: 99.5,
-) -> list[str]:
-    """Produce each report's last complete period (by its frequency) once; returns the runs made.
-
-    Several replicas may run this at once: the unique (report, frequency, period_start) makes the
-    second insert a no-op, so each period has exactly one stored run.
-    """
-    made: list[str] = []
-    for d in DEFINITIONS:
-        start, end = last_complete_period(d.frequency, now)
-        async with unit_of_work() as uow:
-            conn = uow.connection
-            if await store.run_exists(conn, d.name, d.frequency, start):
-                continue
-            filters = ReportFilters(start=start, end=end)
-            report = await produce(conn, d.name, filters, now=now, availability_target=availability_target)
-            row = {
-                "run_id": uuid.uuid4(),
-                "report": d.name,
-                "frequency": d.frequency,
-                "period_start": start,
-                "period_end": end,
-                "generated_at": now,
-                "row_count": len(report.rows),
-                "body": report.as_json(),
-            }
-            if await store.insert_run(conn, row):
-                await uow.commit()
-                made.append(d.name)
-    return made
-
-
-async def run_download(conn: AsyncConnection, run_id: uuid.UUID, fmt: str) -> tuple[str, str]:
-    """A stored run as (content, media type)."""
-    import json
-
-    found = await store.get_run(conn, run_id)
-    if found is None:
-        raise NotFound(f"no report run {run_id}")
-    body: dict[str, Any] = found.body
-    if fmt == "csv":
-        return to_csv(definition(found.report), body["rows"]), "text/csv; charset=utf-8"
-    return json.dumps(body), "application/json"

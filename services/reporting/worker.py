@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from services.reporting import live, usecases
+from services.reporting.governance import delivery
+from services.reporting.governance import usecases as governance
+from services.reporting.governance.delivery import DeliveryConfig
+from services.reporting.governance.domain import RetryPolicy
 from shared.events import CloudEvent
 from shared.messaging import Handler
 from shared.periodic import JobContext, PeriodicJob
@@ -38,9 +43,16 @@ HANDLERS: Mapping[str, Handler] = {"#": on_any_event}
 
 
 async def schedule_report_runs(ctx: JobContext) -> None:
-    await usecases.run_scheduled_reports(
-        ctx.unit_of_work, ctx.now, availability_target=ctx.settings.availability_target
+    """Store the agreed reports' last complete periods, then deliver what is due to their recipients."""
+    settings = ctx.settings
+    await governance.run_scheduled_reports(ctx.unit_of_work, ctx.now, availability_target=settings.availability_target)
+    retry = RetryPolicy(
+        first_delay=timedelta(seconds=settings.report_delivery_retry_s),
+        max_delay=timedelta(seconds=settings.report_delivery_retry_max_s),
+        max_attempts=settings.report_delivery_max_attempts,
     )
+    config = DeliveryConfig(retry=retry, timeout_s=settings.report_delivery_timeout_s)
+    await delivery.deliver_due(ctx.unit_of_work, ctx.now, config)
 
 
 PERIODIC = (PeriodicJob("report-runs", schedule_report_runs, lambda s: s.report_schedule_interval_s),)

@@ -278,6 +278,37 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "last_opened_at": "when the latest of them was opened",
         },
     ),
+    _d(
+        name="significant-events",
+        title="Significant events: major incidents, production deployments, emergency changes",
+        purpose=(
+            "Significant events in the period (6.2 b): major incidents with their duration and post-incident "
+            "review, deployments of new or changed services to production, and emergency changes"
+        ),
+        audience=("service owners", "customers", "service level manager", "top management"),
+        frequency="monthly",
+        data_source=(
+            "incident.* events (major: incident.major_declared.v1 or declared on creation; closed: "
+            "incident.closed.v1), deployment.recorded.v1 and change.* events"
+        ),
+        filters=("from", "to", "service_id"),
+        period_applies_to=(
+            "a major incident's opened_at, a production deployment's finished_at, an emergency change's created_at"
+        ),
+        columns={
+            "kind": "major_incident, deployment or emergency_change",
+            "reference": "the incident or change number; a deployment's id",
+            "service_id": "the service (an emergency change on several: their ids, comma-separated)",
+            "service_name": "the service's name from the CMDB (a deployment: else the name it was recorded with)",
+            "started_at": "opened (major incident), started (deployment, when recorded), created (emergency change)",
+            "ended_at": "resolved (major incident), finished (deployment), implemented or failed (emergency change)",
+            "duration_hours": "ended_at - started_at",
+            "status": "the incident's or change's status now; a deployment's result",
+            "change_number": "the change the deployment was made under, or the change that caused the incident",
+            "review_status": "major incidents: recorded when closed (the incident service closes a major incident "
+            "only once its post-incident review is recorded), else unknown",
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,11 +15,13 @@ import pytest
 from services.reporting import store, usecases
 from services.reporting.app import create_app
 from services.reporting.domain.definitions import DEFINITIONS
+from services.reporting.governance import usecases as governance
 from services.reporting.settings import ReportingSettings
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, row_counts
+from tests.reporting.agreements import agree
 from tests.reporting.dataset import MAIL, NOW, T0, all_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -166,11 +169,13 @@ async def test_rebuild_is_for_admins_and_keeps_the_figures(client: httpx.AsyncCl
     assert after["rows"] == before["rows"]
 
 
-async def test_scheduled_runs_are_stored_once_per_report_and_period_even_with_two_replicas(
+async def test_only_agreed_reports_are_scheduled_and_stored_once_per_period_even_with_two_replicas(
     servers: Servers, make_settings: Callable[..., Any], auth: Auth
 ) -> None:
     url = await create_service_database(servers, "reporting", label="runs")
     engine = create_engine(url)
+    at = T0.replace(day=8, hour=3)  # Thursday 2026-10-08
+    agreed = {d.name for d in DEFINITIONS} - {"cmdb", "hotspots", "requests"}
     try:
         async with engine.begin() as conn:
             await usecases.project(conn, all_events())
@@ -178,14 +183,24 @@ async def test_scheduled_runs_are_stored_once_per_report_and_period_even_with_tw
         def uow() -> UnitOfWork:
             return UnitOfWork(engine, store.outbox, source="/itsm/reporting")
 
-        at = T0.replace(day=8, hour=3)  # Thursday 2026-10-08
-        made = await asyncio.gather(*(usecases.run_scheduled_reports(uow, at) for _ in range(2)))
-        assert sorted(made[0] + made[1]) == sorted(d.name for d in DEFINITIONS)
-        assert await usecases.run_scheduled_reports(uow, at) == []  # nothing new to do
-        assert await row_counts(url, store.report_run) == (len(DEFINITIONS),)
+        for name in sorted(agreed | {"hotspots"}):
+            await agree(uow, name, at=at - timedelta(days=1))
+        # hotspots: agreed, then retired; requests: only proposed (a draft is not scheduled).
+        await governance.retire(uow(), "hotspots", expected=2, reason="replaced", by="slm", now=at - timedelta(hours=1))
+        await governance.propose(
+            uow(), "requests", expected=None, owner="slm", agreed_with=["desk"], distribution_list=[],
+            reason="", by="slm", now=at,
+        )  # fmt: skip
+        made = await asyncio.gather(*(governance.run_scheduled_reports(uow, at) for _ in range(2)))
+        assert sorted(made[0] + made[1]) == sorted(agreed)
+        assert await governance.run_scheduled_reports(uow, at) == []  # nothing new to do
+        assert await row_counts(url, store.report_run) == (len(agreed),)
     finally:
         await engine.dispose()
     async with running(create_app(make_settings(ReportingSettings, url, run_worker=False))) as client:
+        for unscheduled in ("cmdb", "hotspots", "requests"):
+            none = await client.get("/api/v1/report-runs", params={"report": unscheduled}, headers=auth("auditor"))
+            assert none.json()["total"] == 0, unscheduled
         runs = (await client.get("/api/v1/report-runs", params={"report": "workload"}, headers=auth("auditor"))).json()
         [run] = runs["items"]
         assert (run["frequency"], run["period_start"], run["period_end"]) == (
@@ -193,17 +208,22 @@ async def test_scheduled_runs_are_stored_once_per_report_and_period_even_with_tw
             "2026-10-07T00:00:00Z",
             "2026-10-08T00:00:00Z",
         )
+        assert run["agreement_version"] == 2  # version 1 the proposal, version 2 its agreement
         weekly = (
             await client.get("/api/v1/report-runs", params={"report": "incidents"}, headers=auth("auditor"))
         ).json()
         assert weekly["items"][0]["period_start"] == "2026-09-28T00:00:00Z"  # the previous ISO week
-        monthly = (await client.get("/api/v1/report-runs", params={"report": "cmdb"}, headers=auth("auditor"))).json()
+        monthly = (
+            await client.get("/api/v1/report-runs", params={"report": "problems"}, headers=auth("auditor"))
+        ).json()
         assert monthly["items"][0]["period_start"] == "2026-09-01T00:00:00Z"
         as_json = await client.get(run["download"], headers=auth("auditor"))
         assert as_json.status_code == 200
         body = as_json.json()
         assert body["report"] == "workload"
         assert body["filters"]["from"] == "2026-10-07T00:00:00+00:00"
+        assert body["run"]["agreement_version"] == 2
+        assert body["findings"] == []
         as_csv = await client.get(run["download"], params={"format": "csv"}, headers=auth("auditor"))
         assert as_csv.headers["content-type"].startswith("text/csv")
         assert as_csv.text.splitlines()[0] == ",".join(body["definition"]["columns"])

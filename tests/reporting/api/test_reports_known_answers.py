@@ -262,6 +262,8 @@ async def test_every_defined_report_is_covered_here() -> None:
     # This data set puts no CI on its incidents: hot spots are checked by hand-counted answers in
     # tests/reporting/unit/test_hotspots.py and through PostgreSQL in the dashboard's browser test.
     tested |= {"hotspots"}
+    # The significant events (6.2 b): hand-computed rows in tests/reporting/api/test_significant_events.py.
+    tested |= {"significant-events"}
     assert {d.name for d in DEFINITIONS} == tested
 
 
