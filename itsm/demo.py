@@ -146,6 +146,7 @@ class Api:
         body: dict[str, Any] | None = None,
         optional: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """`body` is sent as is; of `optional`, only the fields the route accepts."""
         if not self.has(service, method, path):
@@ -154,7 +155,7 @@ class Api:
         if optional:
             accepted = self.accepted_fields(service, method, path)
             payload.update({k: v for k, v in optional.items() if k in accepted and v is not None})
-        headers = {"Authorization": f"Bearer {self.token(person)}"}
+        headers = {**(headers or {}), "Authorization": f"Bearer {self.token(person)}"}
         if at is not None:
             headers[OCCURRED_AT_HEADER] = at.isoformat()
         has_body = method in ("POST", "PUT", "PATCH")
@@ -323,6 +324,7 @@ class Loaded:
     releases: list[str] = field(default_factory=list)
     deployments: list[str] = field(default_factory=list)
     sla_policies: list[str] = field(default_factory=list)
+    agreed_reports: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Refusals met along the way by a part that reports them later (deployments)."""
 
@@ -1107,6 +1109,67 @@ async def load_releases(demo: Demo) -> str:
 
 Step = tuple[str, Callable[[Demo], Awaitable[str]]]
 
+# Who each report of the standard pack is agreed with (ISO/IEC 20000-1 6.2); a report the
+# reporting service offers that is not listed here is agreed with the service owners.
+REPORT_PARTIES = {
+    "service-levels": ["Customer board", "Service owners"],
+    "incidents": ["Service desk manager", "Service owners"],
+    "requests": ["Service desk manager", "Service owners"],
+    "problems": ["Problem manager", "Service owners"],
+    "changes": ["Change manager", "CAB"],
+    "dora": ["Engineering leads", "Change manager"],
+    "availability": ["Customer board", "Availability manager"],
+    "cmdb": ["Configuration manager", "Auditors"],
+    "suppliers": ["Supplier manager", "Service owners"],
+    "workload": ["Team leads", "Service desk manager"],
+    "hotspots": ["Problem manager", "Configuration manager"],
+    "significant-events": ["Customer board", "Top management", "Service owners"],
+}
+
+
+async def agree_reports(demo: Demo) -> str:
+    """Agree the standard report pack, so that the reporting service schedules its runs: a draft
+    per report, then agreed with the parties above (dated at the start of the demo period)."""
+    api = demo.api
+    if not api.has("reporting", "PUT", "/api/v1/reports/{name}/agreement"):
+        raise Missing("reporting has no report agreements")
+    reports = (await api.call("reporting", "GET", "/api/v1/reports", person="sam.slm"))["items"]
+    standing = await api.call("reporting", "GET", "/api/v1/report-agreements", person="sam.slm")
+    agreed_already = {a["report"] for a in standing["items"] if a["scheduled"]}
+    at = demo.start - timedelta(days=1)
+    for report in reports:
+        name = report["name"]
+        if name in agreed_already:
+            continue
+        draft = await api.call(
+            "reporting",
+            "PUT",
+            f"/api/v1/reports/{name}/agreement",
+            person="sam.slm",
+            at=at,
+            body={
+                "owner": "Service level manager",
+                "agreed_with": REPORT_PARTIES.get(name, ["Service owners"]),
+                "distribution_list": [],
+                "reason": "standard report pack",
+            },
+        )
+        await api.call(
+            "reporting",
+            "POST",
+            f"/api/v1/reports/{name}/agreement/agree",
+            person="sam.slm",
+            at=at + timedelta(hours=2),
+            body={"reason": "agreed at the service review"},
+            headers={"If-Match": f'W/"{draft["version"]}"'},
+        )
+        demo.loaded.agreed_reports.append(name)
+    known = len(agreed_already)
+    return f"{len(demo.loaded.agreed_reports)} reports agreed and scheduled" + (
+        f" ({known} agreed already)" if known else ""
+    )
+
+
 STEPS: tuple[Step, ...] = (
     ("suppliers", load_suppliers),
     ("service catalogue and CIs", load_catalogue),
@@ -1116,6 +1179,7 @@ STEPS: tuple[Step, ...] = (
     ("problems", load_problems),
     ("changes", load_changes),
     ("releases and deployments", load_releases),
+    ("report agreements", agree_reports),
 )
 
 
