@@ -396,7 +396,7 @@ async def load_suppliers(demo: Demo) -> str:
 
 
 # Per priority: (response, resolution) minutes the supplier commits to.
-CONTRACT_TARGETS = {1: (15, 240), 2: (30, 480), 3: (120, 1440), 4: (240, 2880), 5: (480, 5760)}
+CONTRACT_TARGETS = {1: (30, 300), 2: (60, 960), 3: (240, 2880), 4: (480, 5760), 5: (960, 10080)}
 
 
 async def load_contracts(demo: Demo) -> str:
