@@ -182,20 +182,32 @@ async def record_events(conn: AsyncConnection, events: Sequence[CloudEvent]) -> 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], TextClause] = {}
 
 
-def _newer(table: str, column: str) -> str:
+def _lifecycle_rank(value: str, states: Sequence[str]) -> str:
+    """`FactTable.tie_rank`'s lifecycle position in SQL (the states are checked snake_case names)."""
+    whens = " ".join(f"WHEN '{state}' THEN {n}" for n, state in enumerate(states))
+    return f"CASE {value} {whens} ELSE -1 END"
+
+
+def _newer(spec: FactTable, column: str) -> str:
     """Whether the incoming value of a LATEST column wins: it happened later, or at the same time
-    and is the greater value (a tie broken by the value itself, so that the order does not matter)."""
-    s = stamp(column)
-    return (
-        f"({table}.{s} IS NULL OR excluded.{s} > {table}.{s} "
-        f"OR (excluded.{s} = {table}.{s} AND excluded.{column} > {table}.{column}))"
-    )
+    and ranks higher (`FactTable.tie_rank`: a status by its lifecycle, then any value by itself),
+    so that the order the events are applied in does not matter."""
+    table, s = spec.name, stamp(column)
+    old, new = f"{table}.{column}", f"excluded.{column}"
+    states = spec.lifecycles.get(column)
+    if states is None:
+        tie = f"{new} > {old}"
+    else:
+        rank_new, rank_old = _lifecycle_rank(new, states), _lifecycle_rank(old, states)
+        tie = f"({rank_new} > {rank_old} OR ({rank_new} = {rank_old} AND {new} > {old}))"
+    return f"({table}.{s} IS NULL OR excluded.{s} > {table}.{s} OR (excluded.{s} = {table}.{s} AND {tie}))"
 
 
-def _merge_sql(table: str, column: str, merge: Merge) -> str:
+def _merge_sql(spec: FactTable, column: str, merge: Merge) -> str:
+    table = spec.name
     old, new = f"{table}.{column}", f"excluded.{column}"
     return {
-        Merge.LATEST: f"CASE WHEN {_newer(table, column)} THEN {new} ELSE {old} END",
+        Merge.LATEST: f"CASE WHEN {_newer(spec, column)} THEN {new} ELSE {old} END",
         Merge.FILL: f"COALESCE({old}, {new})",
         Merge.MIN: f"CASE WHEN {old} IS NULL OR {new} < {old} THEN {new} ELSE {old} END",
         Merge.MAX: f"CASE WHEN {old} IS NULL OR {new} > {old} THEN {new} ELSE {old} END",
@@ -218,10 +230,10 @@ def _upsert(spec: FactTable, columns: tuple[str, ...]) -> TextClause:
         f"ON CONFLICT ({keys}) DO UPDATE SET "
     )
     newer = f"(excluded.updated_at, excluded.updated_event) > ({spec.name}.updated_at, {spec.name}.updated_event)"
-    sets = [f"{c} = {_merge_sql(spec.name, c, spec.columns[c])}" for c in columns if spec.columns[c] is not Merge.KEY]
+    sets = [f"{c} = {_merge_sql(spec, c, spec.columns[c])}" for c in columns if spec.columns[c] is not Merge.KEY]
     # Every SET expression reads the old row, so a value and its stamp move together.
     sets += [
-        f"{stamp(c)} = CASE WHEN {_newer(spec.name, c)} THEN excluded.{stamp(c)} ELSE {spec.name}.{stamp(c)} END"
+        f"{stamp(c)} = CASE WHEN {_newer(spec, c)} THEN excluded.{stamp(c)} ELSE {spec.name}.{stamp(c)} END"
         for c in latest
     ]
     # The last event applied (by time, then id): for the record, not for merging.
