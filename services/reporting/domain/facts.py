@@ -63,8 +63,12 @@ from shared.events.incident import (
 )
 from shared.events.supplier import (
     ContractActivated,
+    ContractAmended,
     ContractEvent,
+    ContractExpired,
+    ContractExpiring,
     ContractRenewed,
+    ContractTerminated,
     DisputeClosed,
     DisputeEvent,
     DisputeOpened,
@@ -304,9 +308,36 @@ SUPPLIERS = FactTable(
 )
 CONTRACTS = FactTable(
     "contract_facts",
-    {"contract_id": K, "supplier_id": F, "number": F, "status": L, "starts_on": F, "ends_on": MX},
+    {
+        "contract_id": K,
+        "supplier_id": F,
+        "number": F,
+        "status": L,
+        "starts_on": F,
+        "ends_on": MX,
+        "activated_at": MN,
+        "ended_at": MN,
+    },
     {"status": CONTRACT_LIFECYCLE},
 )
+"""`activated_at`: when it was activated; `ended_at`: when it was terminated or expired. In force at
+a moment t: activated_at <= t, starts_on <= t < ends_on (the latest term, renewals included), and
+t < ended_at when it has ended (see services/reporting/README.md, Supplier attribution)."""
+CONTRACT_COVERAGE = FactTable(
+    "contract_coverage_facts",
+    {
+        "contract_id": K,
+        "item_kind": K,
+        "item_id": K,
+        "covered": L,
+        "added_at": MN,
+        "removed_at": MX,
+    },
+)
+"""The CIs (`item_kind` ci) and services (service) a contract covers: `added_at` when first covered
+(activation, or the amendment that added it), `removed_at` when an amendment last took it out,
+`covered` whether the latest of those left it covered. Covered at t: added_at <= t and (covered
+or t < removed_at)."""
 SUPPLIER_BREACHES = FactTable(
     "supplier_breach_facts",
     {
@@ -340,6 +371,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
     CMDB_FINDINGS,
     SUPPLIERS,
     CONTRACTS,
+    CONTRACT_COVERAGE,
     SUPPLIER_BREACHES,
     DISPUTES,
 )
@@ -654,6 +686,43 @@ def _supplier(data: SupplierCreated | SupplierUpdated) -> list[tuple[FactTable, 
     return [(SUPPLIERS, values)]
 
 
+_COVERED_ITEMS = {"ci_ids": "ci", "service_ids": "service"}
+
+
+def _coverage(data: ContractEvent, kind: str, item: UUID, *, covered: bool) -> tuple[FactTable, dict[str, Any]]:
+    values: dict[str, Any] = {
+        "contract_id": data.contract_id,
+        "item_kind": kind,
+        "item_id": item,
+        "covered": covered,
+        "added_at" if covered else "removed_at": data.occurred_at,
+    }
+    return (CONTRACT_COVERAGE, values)
+
+
+def _uuids(value: Any) -> set[UUID]:
+    """The ids in one side of an amendment's `[old, new]` (JSON text); anything else is no id."""
+    found: set[UUID] = set()
+    for item in value if isinstance(value, list) else []:
+        try:
+            found.add(UUID(str(item)))
+        except ValueError:
+            continue
+    return found
+
+
+def _amended_coverage(data: ContractAmended) -> list[tuple[FactTable, dict[str, Any]]]:
+    out: list[tuple[FactTable, dict[str, Any]]] = []
+    for name, kind in _COVERED_ITEMS.items():
+        change = data.changes.get(name)
+        if not isinstance(change, list) or len(change) != 2:
+            continue
+        old, new = _uuids(change[0]), _uuids(change[1])
+        out += [_coverage(data, kind, item, covered=True) for item in sorted(new - old)]
+        out += [_coverage(data, kind, item, covered=False) for item in sorted(old - new)]
+    return out
+
+
 def _contract(data: ContractEvent) -> list[tuple[FactTable, dict[str, Any]]]:
     values: dict[str, Any] = {
         "contract_id": data.contract_id,
@@ -661,12 +730,20 @@ def _contract(data: ContractEvent) -> list[tuple[FactTable, dict[str, Any]]]:
         "number": data.number,
         "status": data.status,
     }
+    coverage: list[tuple[FactTable, dict[str, Any]]] = []
     if isinstance(data, ContractActivated):
         values["starts_on"] = data.starts_on
         values["ends_on"] = data.ends_on
-    if isinstance(data, ContractRenewed):
+        values["activated_at"] = data.occurred_at
+        coverage += [_coverage(data, "ci", item, covered=True) for item in dict.fromkeys(data.ci_ids)]
+        coverage += [_coverage(data, "service", item, covered=True) for item in dict.fromkeys(data.service_ids)]
+    if isinstance(data, ContractRenewed | ContractExpiring):
         values["ends_on"] = data.ends_on
-    return [(CONTRACTS, values)]
+    if isinstance(data, ContractTerminated | ContractExpired):
+        values["ended_at"] = data.occurred_at
+    if isinstance(data, ContractAmended):
+        coverage += _amended_coverage(data)
+    return [(CONTRACTS, values), *coverage]
 
 
 def _dispute(data: DisputeEvent) -> list[tuple[FactTable, dict[str, Any]]]:

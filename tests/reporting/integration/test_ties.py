@@ -5,11 +5,8 @@ at the same instant, applied in both orders, ends in the state later in the life
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,26 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting import store
 from services.reporting.domain.facts import FACT_TABLES, Patch
-from shared.db import create_engine
-from shared.migrations import upgrade
-from tests.infra import Servers, create_service_database
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-_labels = iter(range(1000))
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def engine(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/reporting.db"
-        await asyncio.to_thread(upgrade, "reporting", url)
-    else:
-        url = await create_service_database(servers, "reporting", label=f"ties{next(_labels)}")
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
-
 
 T = datetime(2026, 10, 5, tzinfo=UTC)
 D = timedelta(days=1)

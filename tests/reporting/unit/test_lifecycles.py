@@ -1,9 +1,11 @@
-"""The lifecycles reporting breaks same-instant ties with, against the owning services' own tables
-(pure code, no database)."""
+"""The lifecycles reporting breaks same-instant ties with, against the owning services' own tables,
+and what contract events say about coverage (pure code, no database)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,11 +22,13 @@ from services.incident.domain_problem import ProblemStatus
 from services.incident.requests.domain import TRANSITIONS as REQUEST_TRANSITIONS
 from services.incident.requests.domain import RequestStatus
 from services.reporting.domain import facts
-from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge
+from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch, patches_for
 from services.supplier.domain.contracts import TRANSITIONS as CONTRACT_TRANSITIONS
 from services.supplier.domain.contracts import ContractStatus
 from services.supplier.domain.governance import DISPUTE_TRANSITIONS, DisputeStatus
 from services.supplier.domain.suppliers import SupplierStatus
+from shared.events import new_event
+from shared.events.supplier import ContractActivated, ContractAmended, ContractTerminated
 
 Steps = Iterable[tuple[str, str]]
 
@@ -105,3 +109,80 @@ def test_a_lifecycle_orders_a_latest_column_of_distinct_names_only() -> None:
         FactTable("t", {"id": Merge.KEY, "status": Merge.LATEST}, {"status": ("a", "a")})
     with pytest.raises(ValueError, match="snake_case"):
         FactTable("t", {"id": Merge.KEY, "status": Merge.LATEST}, {"status": ("a'; drop",)})
+
+
+T = datetime(2026, 10, 5, tzinfo=UTC)
+CONTRACT, SUPPLIER = uuid.uuid4(), uuid.uuid4()
+CI_A, CI_B, SERVICE = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+COMMON = {"contract_id": CONTRACT, "number": "CTR0000009", "supplier_id": SUPPLIER, "actor": "a"}
+
+
+def _patches(data: Any) -> list[Patch]:
+    return patches_for(new_event(data, source="/itsm/supplier", subject=str(CONTRACT)))
+
+
+def _coverage(patches: list[Patch]) -> dict[tuple[str, uuid.UUID], dict[str, Any]]:
+    return {
+        (p.values["item_kind"], p.values["item_id"]): {
+            k: v for k, v in p.values.items() if k not in facts.CONTRACT_COVERAGE.key
+        }
+        for p in patches
+        if p.table is facts.CONTRACT_COVERAGE
+    }
+
+
+def test_an_activated_contract_covers_its_cis_and_services_from_then() -> None:
+    at = T + timedelta(hours=3)
+    patches = _patches(
+        ContractActivated(
+            **COMMON,
+            status="active",
+            occurred_at=at,
+            starts_on=T,
+            ends_on=T + timedelta(days=365),
+            ci_ids=[CI_A, CI_A],
+            service_ids=[SERVICE],
+        )
+    )
+    contract = next(p for p in patches if p.table is facts.CONTRACTS)
+    assert contract.values["activated_at"] == at
+    assert (contract.values["starts_on"], contract.values["ends_on"]) == (T, T + timedelta(days=365))
+    assert _coverage(patches) == {
+        ("ci", CI_A): {"covered": True, "added_at": at},
+        ("service", SERVICE): {"covered": True, "added_at": at},
+    }
+    assert all(p.at == at for p in patches)
+
+
+def test_an_amendment_adds_and_removes_what_it_changes_in_the_coverage() -> None:
+    at = T + timedelta(days=3)
+    patches = _patches(
+        ContractAmended(
+            **COMMON,
+            status="active",
+            occurred_at=at,
+            amendment=1,
+            reason="r",
+            changes={
+                "ci_ids": [[str(CI_A)], [str(CI_B)]],
+                "service_ids": [[str(SERVICE)], [str(SERVICE)]],
+                "title": ["a", "b"],
+            },
+        )
+    )
+    assert _coverage(patches) == {
+        ("ci", CI_B): {"covered": True, "added_at": at},
+        ("ci", CI_A): {"covered": False, "removed_at": at},
+    }
+    unreadable = ContractAmended(
+        **COMMON, status="active", occurred_at=at, amendment=2, reason="r", changes={"ci_ids": ["x", ["not-an-id"]]}
+    )
+    assert _coverage(_patches(unreadable)) == {}
+
+
+def test_a_termination_ends_the_contract() -> None:
+    at = T + timedelta(days=30)
+    patches = _patches(ContractTerminated(**COMMON, status="terminated", occurred_at=at, reason="r"))
+    assert [(p.table, p.values["status"], p.values["ended_at"]) for p in patches] == [
+        (facts.CONTRACTS, "terminated", at)
+    ]
