@@ -198,10 +198,12 @@ async def record_events(conn: AsyncConnection, events: Sequence[CloudEvent]) -> 
 _UPSERTS: dict[tuple[str, tuple[str, ...]], TextClause] = {}
 
 
-def _lifecycle_rank(value: str, states: Sequence[str]) -> str:
-    """`FactTable.tie_rank`'s lifecycle position in SQL (the states are checked snake_case names)."""
-    whens = " ".join(f"WHEN '{state}' THEN {n}" for n, state in enumerate(states))
-    return f"CASE {value} {whens} ELSE -1 END"
+def _lifecycle_key(value: str, states: Sequence[str]) -> str:
+    """A text that sorts as `FactTable.tie_rank` does: a known state as its place in the lifecycle
+    (three digits from 001), any other value as 000 followed by itself (the states are checked
+    snake_case names). One CASE a side keeps the upsert small: it is set up for every row."""
+    whens = " ".join(f"WHEN '{state}' THEN '{n + 1:03d}'" for n, state in enumerate(states))
+    return f"CASE {value} {whens} ELSE '000' || {value} END"
 
 
 def _newer(spec: FactTable, column: str) -> str:
@@ -211,11 +213,7 @@ def _newer(spec: FactTable, column: str) -> str:
     table, s = spec.name, stamp(column)
     old, new = f"{table}.{column}", f"excluded.{column}"
     states = spec.lifecycles.get(column)
-    if states is None:
-        tie = f"{new} > {old}"
-    else:
-        rank_new, rank_old = _lifecycle_rank(new, states), _lifecycle_rank(old, states)
-        tie = f"({rank_new} > {rank_old} OR ({rank_new} = {rank_old} AND {new} > {old}))"
+    tie = f"{new} > {old}" if states is None else f"{_lifecycle_key(new, states)} > {_lifecycle_key(old, states)}"
     return f"({table}.{s} IS NULL OR excluded.{s} > {table}.{s} OR (excluded.{s} = {table}.{s} AND {tie}))"
 
 
@@ -247,9 +245,11 @@ def _upsert(spec: FactTable, columns: tuple[str, ...]) -> TextClause:
     )
     newer = f"(excluded.updated_at, excluded.updated_event) > ({spec.name}.updated_at, {spec.name}.updated_event)"
     sets = [f"{c} = {_merge_sql(spec, c, spec.columns[c])}" for c in columns if spec.columns[c] is not Merge.KEY]
-    # Every SET expression reads the old row, so a value and its stamp move together.
+    # Every SET expression reads the old row, so a value and its stamp move together: the stamp is
+    # the later of the two (on a tie both are the same time, whichever value won).
     sets += [
-        f"{stamp(c)} = CASE WHEN {_newer(spec, c)} THEN excluded.{stamp(c)} ELSE {spec.name}.{stamp(c)} END"
+        f"{stamp(c)} = CASE WHEN {spec.name}.{stamp(c)} IS NULL OR excluded.{stamp(c)} > {spec.name}.{stamp(c)} "
+        f"THEN excluded.{stamp(c)} ELSE {spec.name}.{stamp(c)} END"
         for c in latest
     ]
     # The last event applied (by time, then id): for the record, not for merging.

@@ -107,8 +107,8 @@ class FactTable:
         for column, states in self.lifecycles.items():
             if self.columns.get(column) is not Merge.LATEST:
                 raise ValueError(f"{self.name}.{column}: a lifecycle orders ties of a LATEST column only")
-            if len(set(states)) != len(states) or not all(_STATE.fullmatch(s) for s in states):
-                raise ValueError(f"{self.name}.{column}: states must be distinct snake_case names")
+            if len(set(states)) != len(states) or not all(_STATE.fullmatch(s) for s in states) or len(states) > 998:
+                raise ValueError(f"{self.name}.{column}: states must be distinct snake_case names (998 at most)")
 
     @property
     def key(self) -> tuple[str, ...]:
