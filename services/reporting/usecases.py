@@ -192,14 +192,7 @@ async def _figures(
         cis = [r._mapping for r in await store.cis(conn, filters)]
         return figures.cmdb_report(cis, [r._mapping for r in await store.cmdb_findings(conn, filters)])
     if name == "suppliers":
-        return figures.suppliers_report(
-            [r._mapping for r in await store.suppliers(conn, filters)],
-            [r._mapping for r in await store.contracts(conn, filters)],
-            [r._mapping for r in await store.supplier_incidents(conn, filters)],
-            [r._mapping for r in await store.supplier_breaches(conn, filters)],
-            [r._mapping for r in await store.disputes(conn, filters)],
-            now,
-        )
+        return figures.suppliers_rows(await store.supplier_scorecards(conn, filters, now))
     if name == "hotspots":
         found = [r._mapping for r in await store.incidents(conn, filters)]
         return figures.hotspots_report(found, await store.service_names(conn))

@@ -1,8 +1,19 @@
 """A small suite history with hand-computed report figures (the expectations are in the tests).
 
 Week of Monday 2026-10-05 (T0, UTC): two services (Mail, Payroll), six incidents, three
-requests, two problems, four changes, five deployments, four CIs, a supplier with a contract,
-a breach and a dispute. `NOW` = T0 + 2 days, the time the reports are produced at.
+requests, two problems, four changes, five deployments, four CIs, two suppliers with a contract
+each, a breach and a dispute. `NOW` = T0 + 2 days, the time the reports are produced at.
+
+Supplier attribution (an incident counts toward a supplier it is assigned to, or whose contract in
+force when it opened covers its CI or service):
+
+- Acme's contract (drafted T0 - 1 day, activated an hour later) covers the CI srv1 and the service
+  Payroll: INC3 (Mail, on srv1), INC4 (assigned to Acme, on Payroll and srv1: counted once), INC5
+  (Payroll, not assigned) and INC6 (assigned to Acme, on Payroll) count toward Acme.
+- Globex's contract, drafted and activated at the same (backdated) instant T0 + 90 min (a tie the
+  contract's lifecycle breaks: it is active), covers the service Mail from then: INC3 counts toward
+  Globex as well; INC1 and INC2, opened on Mail before the contract started, do not.
+- INC6 is resolved and closed at the same instant: it ends closed.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from shared.events.change import (
 from shared.events.config import Cause, ChangeRejected, ConfigItemCreated, ConfigItemRetired, UnauthorisedChangeDetected
 from shared.events.incident import (
     IncidentAssigned,
+    IncidentClosed,
     IncidentCreated,
     IncidentEscalated,
     IncidentLinkedToChange,
@@ -58,13 +70,13 @@ def uid(name: str) -> uuid.UUID:
 
 
 MAIL, PAYROLL = uid("svc-mail"), uid("svc-payroll")
-ACME = uid("supplier-acme")
+ACME, GLOBEX = uid("supplier-acme"), uid("supplier-globex")
 SRV1, SRV2 = uid("srv1"), uid("srv2")
 INC = {n: uid(f"inc{n}") for n in range(1, 7)}
 CHG = {n: uid(f"chg{n}") for n in range(1, 5)}
 REQ = {n: uid(f"req{n}") for n in range(1, 4)}
 PRB_A, PRB_B = uid("prb-a"), uid("prb-b")
-CONTRACT = uid("contract-1")
+CONTRACT, CONTRACT2 = uid("contract-1"), uid("contract-2")
 POLICY = uid("policy")
 
 
@@ -85,6 +97,7 @@ class Incident:
         opened: datetime,
         group: str | None = None,
         supplier: uuid.UUID | None = None,
+        ci: uuid.UUID | None = None,
     ) -> None:
         self.id, self.n, self.number = INC[n], n, f"INC000000{n}"
         self.service, self.priority, self.opened, self.supplier = service, priority, opened, supplier
@@ -102,6 +115,7 @@ class Incident:
                     caller="c",
                     opened_at=opened,
                     service_id=service,
+                    ci_id=ci,
                     supplier_id=supplier,
                     assignment_group=group,
                 ),
@@ -177,20 +191,24 @@ class Incident:
         self.events.append(_event(data, self.id, at, "incident"))
         return self
 
+    def close(self, at: datetime) -> Incident:
+        self.events.append(_event(IncidentClosed(**self._base("closed", at)), self.id, at, "incident"))
+        return self
+
 
 def incidents() -> list[Incident]:
     i1 = Incident(1, service=MAIL, priority=1, opened=T0).assign("ops", T0 + 10 * M).major(T0 + 15 * M)
     i1.resolve(T0 + 2 * H, response_met=True, resolution_met=True)
     i2 = Incident(2, service=MAIL, priority=2, opened=T0 + H).assign("ops", T0 + 90 * M).escalate(T0 + 2 * H)
     i2.breach("resolution", T0 + 4 * H).resolve(T0 + 5 * H, response_met=True, resolution_met=False)
-    i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H).assign("ops", T0 + 2 * H + 20 * M)
+    i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H, ci=SRV1).assign("ops", T0 + 2 * H + 20 * M)
     i3.assign("net", T0 + 2 * H + 40 * M).resolve(T0 + 3 * H, response_met=True, resolution_met=True)
-    i4 = Incident(4, service=PAYROLL, priority=3, opened=T0 + D, supplier=ACME).assign("net", T0 + D + H)
+    i4 = Incident(4, service=PAYROLL, priority=3, opened=T0 + D, supplier=ACME, ci=SRV1).assign("net", T0 + D + H)
     i4.start(T0 + D + 2 * H).breach("response", T0 + D + 30 * M)
     i5 = Incident(5, service=PAYROLL, priority=1, opened=T0 + D + 2 * H)
     opened6 = datetime(2026, 11, 2, tzinfo=UTC)
     i6 = Incident(6, service=PAYROLL, priority=3, opened=opened6, supplier=ACME).assign("ops", opened6 + 30 * M)
-    i6.resolve(opened6 + 4 * H, response_met=True, resolution_met=True)
+    i6.resolve(opened6 + 4 * H, response_met=True, resolution_met=True).close(opened6 + 4 * H)
     return [i1, i2, i3, i4, i5, i6]
 
 
@@ -487,6 +505,8 @@ def configuration() -> list[CloudEvent]:
 
 def suppliers() -> list[CloudEvent]:
     contract = {"contract_id": CONTRACT, "number": "CTR0000001", "supplier_id": ACME, "actor": "a"}
+    contract2 = {"contract_id": CONTRACT2, "number": "CTR0000002", "supplier_id": GLOBEX, "actor": "a"}
+    signed = T0 + 90 * M
     return [
         _event(
             SupplierCreated(
@@ -504,10 +524,44 @@ def suppliers() -> list[CloudEvent]:
         _event(ContractCreated(**contract, status="draft", occurred_at=T0 - D), CONTRACT, T0 - D, "supplier"),
         _event(
             ContractActivated(
-                **contract, status="active", occurred_at=T0 - D + H, starts_on=T0 - D, ends_on=T0 + 365 * D
+                **contract,
+                status="active",
+                occurred_at=T0 - D + H,
+                starts_on=T0 - D,
+                ends_on=T0 + 365 * D,
+                ci_ids=[SRV1],
+                service_ids=[PAYROLL],
             ),
             CONTRACT,
             T0 - D + H,
+            "supplier",
+        ),
+        _event(
+            SupplierCreated(
+                supplier_id=GLOBEX,
+                number="SUP0000002",
+                name="Globex",
+                category="services",
+                status="active",
+                created_at=T0 - D,
+            ),
+            GLOBEX,
+            T0 - D,
+            "supplier",
+        ),
+        # Drafted and activated in one backdated step: both events at the same instant.
+        _event(ContractCreated(**contract2, status="draft", occurred_at=signed), CONTRACT2, signed, "supplier"),
+        _event(
+            ContractActivated(
+                **contract2,
+                status="active",
+                occurred_at=signed,
+                starts_on=signed,
+                ends_on=T0 + 365 * D,
+                service_ids=[MAIL],
+            ),
+            CONTRACT2,
+            signed,
             "supplier",
         ),
         _event(

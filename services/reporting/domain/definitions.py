@@ -214,16 +214,22 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
         purpose="Supplier performance against contract targets (7.2, 4.2)",
         audience=("supplier manager", "service owners"),
         frequency="monthly",
-        data_source="supplier.*, contract.*, supplier.target_breached.v1, dispute.* and incident.* events",
+        data_source=(
+            "supplier.*, contract.* (terms and the CIs and services covered), supplier.target_breached.v1, "
+            "dispute.* and incident.* events"
+        ),
         filters=("from", "to", "supplier_id", "service_id"),
         period_applies_to="incidents' opened_at and breaches' occurred_at",
         columns={
             "supplier_id": "the supplier",
             "supplier_name": "its name",
             "status": "its status",
-            "active_contracts": "contracts active now",
-            "incidents": "incidents assigned to the supplier",
-            "incidents_resolved": "of those, resolved",
+            "active_contracts": "contracts in force now (active or expiring, within their term)",
+            "incidents": (
+                "incidents counted toward the supplier, each once: assigned to it, or on a CI or service that "
+                "one of its contracts covered and was in force when the incident opened"
+            ),
+            "incidents_resolved": "of those, resolved or closed",
             "resolution_compliance_pct": "resolution targets met / measured x 100 on those incidents",
             "target_breaches": "contract targets missed (supplier.target_breached.v1)",
             "response_breaches": "of those, response targets",

@@ -5,7 +5,9 @@ Each column has a `Merge` rule saying how a patch combines with what the row alr
 rules are chosen so that the result does not depend on the order the events are applied in:
 
 - LATEST: the value of the newest event that carries one (each such column keeps the time of
-  the event that set it; a tie goes to the greater value); a missing value never erases one;
+  the event that set it); a missing value never erases one. Two events at the same instant (a
+  contract drafted and activated in one backdated step) tie: on a status column the state later
+  in its lifecycle wins (`FactTable.lifecycles`, below), elsewhere the greater value;
 - FILL: the first known value stays (facts that never change: a number, when it was opened);
 - MIN / MAX: the earliest / latest of the values seen (first response, last resolution);
 - ALL / ANY: boolean AND / OR of every observation (a target missed once stays missed);
@@ -17,8 +19,9 @@ order rebuilds the same projections.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -60,8 +63,12 @@ from shared.events.incident import (
 )
 from shared.events.supplier import (
     ContractActivated,
+    ContractAmended,
     ContractEvent,
+    ContractExpired,
+    ContractExpiring,
     ContractRenewed,
+    ContractTerminated,
     DisputeClosed,
     DisputeEvent,
     DisputeOpened,
@@ -69,6 +76,8 @@ from shared.events.supplier import (
     SupplierTargetBreached,
     SupplierUpdated,
 )
+
+_STATE = re.compile(r"[a-z][a-z_]*")
 
 
 class Merge(StrEnum):
@@ -84,14 +93,37 @@ class Merge(StrEnum):
 
 @dataclass(frozen=True)
 class FactTable:
-    """A fact table's merge rules, by column (the key columns have Merge.KEY)."""
+    """A fact table's merge rules, by column (the key columns have Merge.KEY).
+
+    `lifecycles`: for a LATEST status column, its states in lifecycle order; a tie between two
+    events at the same instant goes to the later state (see `tie_rank`).
+    """
 
     name: str
     columns: Mapping[str, Merge]
+    lifecycles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for column, states in self.lifecycles.items():
+            if self.columns.get(column) is not Merge.LATEST:
+                raise ValueError(f"{self.name}.{column}: a lifecycle orders ties of a LATEST column only")
+            if len(set(states)) != len(states) or not all(_STATE.fullmatch(s) for s in states) or len(states) > 998:
+                raise ValueError(f"{self.name}.{column}: states must be distinct snake_case names (998 at most)")
 
     @property
     def key(self) -> tuple[str, ...]:
         return tuple(c for c, m in self.columns.items() if m is Merge.KEY)
+
+    def tie_rank(self, column: str, value: Any) -> tuple[int, Any]:
+        """What orders two values of a LATEST column set at the same instant: the greater wins.
+
+        A status column ranks by its lifecycle (a state it does not know ranks below every known
+        one), then by the value itself, so the order is total and the merge commutative.
+        """
+        states = self.lifecycles.get(column)
+        if states is None:
+            return (0, value)
+        return (states.index(value) if value in states else -1, value)
 
 
 L, F, MN, MX, AL, AN, AD, K = (
@@ -104,6 +136,45 @@ L, F, MN, MX, AL, AN, AD, K = (
     Merge.ADD,
     Merge.KEY,
 )
+
+# Lifecycles, for ties: each status column's states in the order its owning service moves through
+# them (its lifecycle table, named on each line). Every forward step goes up this order; a step back
+# (an incident resumed or reopened, a problem or dispute reopened, a contract renewed from
+# expiring, a dispute back to negotiation) goes down it, so a step back at the same instant as the
+# step it undoes is the one tie this cannot tell apart (the later state in the forward order wins).
+# tests/reporting/unit/test_ties.py checks these against the services' tables.
+
+INCIDENT_LIFECYCLE = ("new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled")
+"""incident: services/incident/domain/incident.py TRANSITIONS"""
+REQUEST_LIFECYCLE = ("submitted", "approved", "in_fulfilment", "fulfilled", "rejected", "closed", "cancelled")
+"""service request: services/incident/requests/domain.py TRANSITIONS"""
+PROBLEM_LIFECYCLE = ("new", "under_investigation", "known_error", "resolved", "closed", "cancelled")
+"""problem: services/incident/domain_problem.py TRANSITIONS"""
+CHANGE_LIFECYCLE = (
+    "draft",
+    "submitted",
+    "assessed",
+    "approved",
+    "rejected",
+    "scheduled",
+    "implementing",
+    "implemented",
+    "failed",
+    "reviewed",
+    "closed",
+    "cancelled",
+)
+"""change: services/change/domain.py TRANSITIONS"""
+DEPLOYMENT_LIFECYCLE = ("in_progress", "succeeded", "failed", "rolled_back")
+"""deployment result: services/change/delivery/domain.py RESULT_MOVES"""
+CI_LIFECYCLE = ("planned", "in_build", "live", "maintenance", "retired")
+"""CI: services/config/domain/items.py CIStatus (set freely, except that retired is final)"""
+SUPPLIER_LIFECYCLE = ("onboarding", "active", "suspended", "exited")
+"""supplier: services/supplier/domain/suppliers.py SupplierStatus (set freely)"""
+CONTRACT_LIFECYCLE = ("draft", "active", "expiring", "expired", "terminated", "cancelled")
+"""contract: services/supplier/domain/contracts.py TRANSITIONS"""
+DISPUTE_LIFECYCLE = ("open", "in_negotiation", "escalated", "resolved", "closed")
+"""dispute: services/supplier/domain/governance.py DISPUTE_TRANSITIONS"""
 
 INCIDENTS = FactTable(
     "incident_facts",
@@ -136,6 +207,7 @@ INCIDENTS = FactTable(
         "problem_link_reason": F,
         "caused_by_change_id": F,
     },
+    {"status": INCIDENT_LIFECYCLE},
 )
 REQUESTS = FactTable(
     "request_facts",
@@ -155,6 +227,7 @@ REQUESTS = FactTable(
         "response_breached": AN,
         "fulfilment_breached": AN,
     },
+    {"status": REQUEST_LIFECYCLE},
 )
 PROBLEMS = FactTable(
     "problem_facts",
@@ -173,6 +246,7 @@ PROBLEMS = FactTable(
         "change_id": L,
         "incident_count": MX,
     },
+    {"status": PROBLEM_LIFECYCLE},
 )
 CHANGES = FactTable(
     "change_facts",
@@ -187,6 +261,7 @@ CHANGES = FactTable(
         "backed_out": AN,
         "closed_at": MX,
     },
+    {"status": CHANGE_LIFECYCLE},
 )
 CHANGE_SERVICES = FactTable("change_service_facts", {"change_id": K, "service_id": K})
 CHANGE_INCIDENTS = FactTable("change_incident_facts", {"change_id": K, "incident_id": K, "service_id": F})
@@ -204,6 +279,7 @@ DEPLOYMENTS = FactTable(
         "finished_at": MX,
         "recorded_at": MN,
     },
+    {"result": DEPLOYMENT_LIFECYCLE},
 )
 CIS = FactTable(
     "ci_facts",
@@ -219,6 +295,7 @@ CIS = FactTable(
         "created_at": MN,
         "retired_at": MX,
     },
+    {"status": CI_LIFECYCLE},
 )
 CMDB_FINDINGS = FactTable(
     "cmdb_finding_facts",
@@ -227,11 +304,40 @@ CMDB_FINDINGS = FactTable(
 SUPPLIERS = FactTable(
     "supplier_facts",
     {"supplier_id": K, "number": F, "name": L, "category": F, "status": L, "created_at": MN},
+    {"status": SUPPLIER_LIFECYCLE},
 )
 CONTRACTS = FactTable(
     "contract_facts",
-    {"contract_id": K, "supplier_id": F, "number": F, "status": L, "starts_on": F, "ends_on": MX},
+    {
+        "contract_id": K,
+        "supplier_id": F,
+        "number": F,
+        "status": L,
+        "starts_on": F,
+        "ends_on": MX,
+        "activated_at": MN,
+        "ended_at": MN,
+    },
+    {"status": CONTRACT_LIFECYCLE},
 )
+"""`activated_at`: when it was activated; `ended_at`: when it was terminated or expired. In force at
+a moment t: activated_at <= t, starts_on <= t < ends_on (the latest term, renewals included), and
+t < ended_at when it has ended (see services/reporting/README.md, Supplier attribution)."""
+CONTRACT_COVERAGE = FactTable(
+    "contract_coverage_facts",
+    {
+        "contract_id": K,
+        "item_kind": K,
+        "item_id": K,
+        "covered": L,
+        "added_at": MN,
+        "removed_at": MX,
+    },
+)
+"""The CIs (`item_kind` ci) and services (service) a contract covers: `added_at` when first covered
+(activation, or the amendment that added it), `removed_at` when an amendment last took it out,
+`covered` whether the latest of those left it covered. Covered at t: added_at <= t and (covered
+or t < removed_at)."""
 SUPPLIER_BREACHES = FactTable(
     "supplier_breach_facts",
     {
@@ -250,6 +356,7 @@ SUPPLIER_BREACHES = FactTable(
 DISPUTES = FactTable(
     "dispute_facts",
     {"dispute_id": K, "supplier_id": F, "contract_id": F, "status": L, "opened_at": MN, "closed_at": MX},
+    {"status": DISPUTE_LIFECYCLE},
 )
 
 FACT_TABLES: tuple[FactTable, ...] = (
@@ -264,6 +371,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
     CMDB_FINDINGS,
     SUPPLIERS,
     CONTRACTS,
+    CONTRACT_COVERAGE,
     SUPPLIER_BREACHES,
     DISPUTES,
 )
@@ -578,6 +686,43 @@ def _supplier(data: SupplierCreated | SupplierUpdated) -> list[tuple[FactTable, 
     return [(SUPPLIERS, values)]
 
 
+_COVERED_ITEMS = {"ci_ids": "ci", "service_ids": "service"}
+
+
+def _coverage(data: ContractEvent, kind: str, item: UUID, *, covered: bool) -> tuple[FactTable, dict[str, Any]]:
+    values: dict[str, Any] = {
+        "contract_id": data.contract_id,
+        "item_kind": kind,
+        "item_id": item,
+        "covered": covered,
+        "added_at" if covered else "removed_at": data.occurred_at,
+    }
+    return (CONTRACT_COVERAGE, values)
+
+
+def _uuids(value: Any) -> set[UUID]:
+    """The ids in one side of an amendment's `[old, new]` (JSON text); anything else is no id."""
+    found: set[UUID] = set()
+    for item in value if isinstance(value, list) else []:
+        try:
+            found.add(UUID(str(item)))
+        except ValueError:
+            continue
+    return found
+
+
+def _amended_coverage(data: ContractAmended) -> list[tuple[FactTable, dict[str, Any]]]:
+    out: list[tuple[FactTable, dict[str, Any]]] = []
+    for name, kind in _COVERED_ITEMS.items():
+        change = data.changes.get(name)
+        if not isinstance(change, list) or len(change) != 2:
+            continue
+        old, new = _uuids(change[0]), _uuids(change[1])
+        out += [_coverage(data, kind, item, covered=True) for item in sorted(new - old)]
+        out += [_coverage(data, kind, item, covered=False) for item in sorted(old - new)]
+    return out
+
+
 def _contract(data: ContractEvent) -> list[tuple[FactTable, dict[str, Any]]]:
     values: dict[str, Any] = {
         "contract_id": data.contract_id,
@@ -585,12 +730,20 @@ def _contract(data: ContractEvent) -> list[tuple[FactTable, dict[str, Any]]]:
         "number": data.number,
         "status": data.status,
     }
+    coverage: list[tuple[FactTable, dict[str, Any]]] = []
     if isinstance(data, ContractActivated):
         values["starts_on"] = data.starts_on
         values["ends_on"] = data.ends_on
-    if isinstance(data, ContractRenewed):
+        values["activated_at"] = data.occurred_at
+        coverage += [_coverage(data, "ci", item, covered=True) for item in dict.fromkeys(data.ci_ids)]
+        coverage += [_coverage(data, "service", item, covered=True) for item in dict.fromkeys(data.service_ids)]
+    if isinstance(data, ContractRenewed | ContractExpiring):
         values["ends_on"] = data.ends_on
-    return [(CONTRACTS, values)]
+    if isinstance(data, ContractTerminated | ContractExpired):
+        values["ended_at"] = data.occurred_at
+    if isinstance(data, ContractAmended):
+        coverage += _amended_coverage(data)
+    return [(CONTRACTS, values), *coverage]
 
 
 def _dispute(data: DisputeEvent) -> list[tuple[FactTable, dict[str, Any]]]:

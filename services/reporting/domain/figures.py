@@ -23,6 +23,7 @@ FINISHED_REQUEST = frozenset({"fulfilled", "closed", "rejected", "cancelled"})
 FINISHED_PROBLEM = frozenset({"resolved", "closed"})
 PRODUCTION = frozenset({"production", "prod"})
 FINISHED_DEPLOYMENT = frozenset({"succeeded", "failed", "rolled_back"})
+CONTRACT_IN_FORCE = frozenset({"active", "expiring"})
 
 
 @dataclass(frozen=True)
@@ -376,45 +377,37 @@ def cmdb_report(cis: Sequence[Row], findings: Sequence[Row]) -> Result:
     return rows, totals
 
 
-_BREACH_METRICS = ("response", "resolution", "availability", "change_success")
+BREACH_METRICS = ("response", "resolution", "availability", "change_success")
+
+_SUPPLIER_COUNTS = (
+    "active_contracts",
+    "incidents",
+    "incidents_resolved",
+    "target_breaches",
+    *(f"{m}_breaches" for m in BREACH_METRICS),
+    "open_disputes",
+)
 
 
-def suppliers_report(
-    suppliers: Sequence[Row],
-    contracts: Sequence[Row],
-    incidents: Sequence[Row],
-    breaches: Sequence[Row],
-    disputes: Sequence[Row],
-    now: datetime,
-) -> Result:
-    ids = {str(s["supplier_id"]) for s in suppliers}
-    ids |= {str(x["supplier_id"]) for x in (*incidents, *breaches) if x["supplier_id"] is not None}
-    info = {str(s["supplier_id"]): s for s in suppliers}
+def suppliers_rows(groups: Iterable[Row]) -> Result:
+    """Fold the store's per-supplier counts (`store.supplier_scorecards`) into the report."""
     rows: list[dict[str, Any]] = []
-    for s in sorted(ids):
-        mine = [i for i in incidents if str(i["supplier_id"]) == s]
-        measured = [i["resolution_met"] for i in mine if i["resolution_met"] is not None]
-        missed = [b for b in breaches if str(b["supplier_id"]) == s]
-        row: dict[str, Any] = {
-            "supplier_id": s,
-            "supplier_name": (info.get(s) or {}).get("name") or "",
-            "status": (info.get(s) or {}).get("status") or "",
-            "active_contracts": sum(
-                1
-                for c in contracts
-                if str(c["supplier_id"]) == s
-                and c["status"] == "active"
-                and (c["ends_on"] is None or c["ends_on"] > now)
-            ),
-            "incidents": len(mine),
-            "incidents_resolved": sum(1 for i in mine if i["status"] in RESOLVED_INCIDENT),
-            "resolution_compliance_pct": pct(sum(1 for m in measured if m), len(measured)),
-            "target_breaches": len(missed),
-        }
-        for metric in _BREACH_METRICS:
-            row[f"{metric}_breaches"] = sum(1 for b in missed if b["metric"] == metric)
-        row["open_disputes"] = sum(1 for d in disputes if str(d["supplier_id"]) == s and d["status"] != "closed")
-        rows.append(row)
+    for g in sorted(groups, key=lambda g: str(g["supplier_id"])):
+        counts = {name: int(g[name]) for name in _SUPPLIER_COUNTS}
+        rows.append(
+            {
+                "supplier_id": str(g["supplier_id"]),
+                "supplier_name": g["supplier_name"] or "",
+                "status": g["status"] or "",
+                "active_contracts": counts["active_contracts"],
+                "incidents": counts["incidents"],
+                "incidents_resolved": counts["incidents_resolved"],
+                "resolution_compliance_pct": pct(int(g["resolution_met"]), int(g["resolution_measured"])),
+                "target_breaches": counts["target_breaches"],
+                **{f"{m}_breaches": counts[f"{m}_breaches"] for m in BREACH_METRICS},
+                "open_disputes": counts["open_disputes"],
+            }
+        )
     totals = {
         "suppliers": len(rows),
         "incidents": sum(r["incidents"] for r in rows),
