@@ -23,9 +23,12 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
+    case,
     delete,
+    false,
     func,
     literal_column,
+    null,
     or_,
     select,
     text,
@@ -400,20 +403,32 @@ def _count_true(column: Any) -> Any:
     return func.count().filter(column.is_(True))
 
 
+def sla_verdict(table: Any, target: str) -> ColumnElement[Any]:
+    """Whether a ticket met an SLA target: its clock's result when the ticket service reported one
+    (on resolution or fulfilment), otherwise missed if a breach was notified, otherwise unknown.
+
+    The result wins over a breach notice: the notice is raised live, by the time it is raised,
+    while the result is computed from the ticket's recorded times (it also covers a target moved by
+    a priority change, and history imported with its original times while the watcher ran)."""
+    notified = case((table.c[f"{target}_breached"].is_(True), false()), else_=null())
+    return func.coalesce(table.c[f"{target}_met"], notified)
+
+
 async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per (period, service, priority): incidents, and response/resolution targets measured and met."""
     i = incident_facts
     period = _period_label(conn, i.c.opened_at, filters.period or "month").label("period")
+    response, resolution = sla_verdict(i, "response"), sla_verdict(i, "resolution")
     query = (
         select(
             period,
             i.c.service_id,
             i.c.priority,
             func.count().label("incidents"),
-            func.count(i.c.response_met).label("response_measured"),
-            _count_true(i.c.response_met).label("response_met"),
-            func.count(i.c.resolution_met).label("resolution_measured"),
-            _count_true(i.c.resolution_met).label("resolution_met"),
+            func.count(response).label("response_measured"),
+            _count_true(response).label("response_met"),
+            func.count(resolution).label("resolution_measured"),
+            _count_true(resolution).label("resolution_met"),
         )
         .where(*_incident_conditions(filters), i.c.priority.is_not(None))
         .group_by(literal_column("1"), i.c.service_id, i.c.priority)
@@ -623,7 +638,7 @@ def _attributions(filters: ReportFilters) -> Any:
     i, k = incident_facts, contract_facts
     conditions = _incident_conditions(replace(filters, supplier_id=None))
     wanted = filters.supplier_id
-    facts = (i.c.incident_id, i.c.status, i.c.resolution_met)
+    facts = (i.c.incident_id, i.c.status, sla_verdict(i, "resolution").label("resolution_met"))
     arms = [
         select(i.c.supplier_id.label("supplier_id"), *facts).where(
             *conditions,

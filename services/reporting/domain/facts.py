@@ -10,7 +10,7 @@ rules are chosen so that the result does not depend on the order the events are 
   in its lifecycle wins (`FactTable.lifecycles`, below), elsewhere the greater value;
 - FILL: the first known value stays (facts that never change: a number, when it was opened);
 - MIN / MAX: the earliest / latest of the values seen (first response, last resolution);
-- ALL / ANY: boolean AND / OR of every observation (a target missed once stays missed);
+- ALL / ANY: boolean AND / OR of every observation (a result missed once stays missed);
 - ADD: a counter (each event is applied once: the inbox and the event log see to that).
 
 So a late or redelivered event never overwrites a newer state, and replaying the log in any
@@ -482,7 +482,6 @@ def _sla_breached(data: SlaBreached) -> list[tuple[FactTable, dict[str, Any]]]:
                     "supplier_id": data.supplier_id,
                     "ci_id": data.ci_id,
                     f"{name}_breached": True,
-                    f"{name}_met": False,
                 },
             )
         ]
@@ -497,7 +496,6 @@ def _sla_breached(data: SlaBreached) -> list[tuple[FactTable, dict[str, Any]]]:
                 "service_id": data.service_id,
                 "assignment_group": data.assignment_group,
                 f"{name}_breached": True,
-                f"{name}_met": False,
             },
         )
     ]

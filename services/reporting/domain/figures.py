@@ -139,10 +139,19 @@ def incidents_report(incidents: Sequence[Row], names: Mapping[str, str], now: da
     return rows, totals
 
 
+def sla_verdict(met: bool | None, breached: bool | None) -> bool | None:
+    """A target met or missed: the clock's reported result, else missed if a breach was notified,
+    else unknown (see store.sla_verdict, the same rule in SQL)."""
+    if met is not None:
+        return met
+    return False if breached else None
+
+
 def _request_figures(requests: Sequence[Row]) -> dict[str, Any]:
     fulfilled = [r for r in requests if r["fulfilled_at"] is not None]
     times = [_hours(r["fulfilled_at"] - r["submitted_at"]) for r in fulfilled]
-    measured = [r["fulfilment_met"] for r in requests if r["fulfilment_met"] is not None]
+    verdicts = [sla_verdict(r["fulfilment_met"], r["fulfilment_breached"]) for r in requests]
+    measured = [v for v in verdicts if v is not None]
     return {
         "submitted": len(requests),
         "fulfilled": len(fulfilled),
