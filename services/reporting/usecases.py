@@ -153,41 +153,40 @@ async def _figures(
 ) -> figures.Result:
     if name == "service-levels":
         groups = await store.service_level_groups(conn, filters)
-        return figures.service_levels_rows(groups, await store.service_names(conn))
+        return figures.service_levels_rows(groups, await store.service_names(conn, (g["service_id"] for g in groups)))
     if name == "incidents":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        return figures.incidents_report(found, await store.service_names(conn), now)
+        found = await store.incident_groups(conn, filters, now)
+        majors = await store.major_incident_numbers(conn, filters)
+        return figures.incidents_rows(
+            found, majors, await store.service_names(conn, (g["service_id"] for g in found)), now
+        )
     if name == "requests":
-        return figures.requests_report([r._mapping for r in await store.requests(conn, filters)])
+        return figures.requests_rows(await store.request_groups(conn, filters))
     if name == "problems":
-        found = [r._mapping for r in await store.problems(conn, filters)]
-        recurring = [r._mapping for r in await store.recurring_incidents(conn, filters)]
-        return figures.problems_report(found, recurring)
+        return figures.problems_rows(*await store.problem_groups(conn, filters))
     if name == "changes":
-        found = [r._mapping for r in await store.changes(conn, filters)]
-        return figures.changes_report(found, await store.incidents_caused_by_change(conn))
+        return figures.changes_rows(await store.change_groups(conn, filters))
     if name == "dora":
         window = _window(filters, now)
-        unbounded = ReportFilters(service_id=filters.service_id)
-        deployments = [r._mapping for r in await store.deployments(conn, filters)]
-        changes = [r._mapping for r in await store.changes(conn, unbounded, by="")]
-        services = await store.change_services(conn)
-        if filters.service_id is not None:
-            wanted = str(filters.service_id)
-            services = {c: {s for s in ss if s == wanted} for c, ss in services.items()}
-        causing = set(await store.incidents_caused_by_change(conn))
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters)]
-        names = await store.service_names(conn)
+        deployments = [r._mapping for r in await store.dora_deployments(conn, filters, window)]
+        implemented, pairs = await store.dora_changes(conn, filters, window)
+        services: dict[str, set[str]] = {}
+        for change_id, service_id in pairs:
+            services.setdefault(str(change_id), set()).add(str(service_id))
+        causing = {str(d["change_id"]) for d in deployments if d["caused_incident"]}
+        outages = [r._mapping for r in await store.outage_incidents(conn, filters, window, resolved_in_window=True)]
+        ids = {d["service_id"] for d in deployments} | {o["service_id"] for o in outages} | {s for _, s in pairs}
+        names = await store.service_names(conn, ids)
+        changes = [r._mapping for r in implemented]
         return figures.dora_report(window, deployments, changes, services, causing, outages, names)
     if name == "availability":
         window = _window(filters, now)
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters)]
-        return figures.availability_report(
-            window, outages, await store.services(conn, filters), await store.service_names(conn), availability_target
-        )
+        outages = [r._mapping for r in await store.outage_incidents(conn, filters, window)]
+        services_ = await store.services(conn, filters)
+        names = await store.service_names(conn, {*services_, *(o["service_id"] for o in outages)})
+        return figures.availability_report(window, outages, services_, names, availability_target)
     if name == "cmdb":
-        cis = [r._mapping for r in await store.cis(conn, filters)]
-        return figures.cmdb_report(cis, [r._mapping for r in await store.cmdb_findings(conn, filters)])
+        return figures.cmdb_rows(*await store.cmdb_groups(conn, filters))
     if name == "suppliers":
         return figures.suppliers_report(
             [r._mapping for r in await store.suppliers(conn, filters)],
@@ -198,12 +197,11 @@ async def _figures(
             now,
         )
     if name == "hotspots":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        return figures.hotspots_report(found, await store.service_names(conn))
+        cis, totals = await store.hotspot_groups(conn, filters, figures.HOTSPOT_ROWS)
+        names = await store.service_names(conn, {i for c in cis for i in (c["ci_id"], c["service_id"])})
+        return figures.hotspots_rows(cis, totals, names)
     if name == "workload":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        requests = [r._mapping for r in await store.requests(conn, filters)]
-        return figures.workload_report(found, requests, filters.period or "day")
+        return figures.workload_rows(*await store.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")
 
 
