@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Float,
+    Index,
     Integer,
     String,
     Table,
@@ -26,7 +28,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    distinct,
     extract,
     func,
     literal,
@@ -141,6 +142,27 @@ supplier_facts = FACTS["supplier_facts"]
 contract_facts = FACTS["contract_facts"]
 supplier_breach_facts = FACTS["supplier_breach_facts"]
 dispute_facts = FACTS["dispute_facts"]
+
+# An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
+# an incident linked to a problem as a recurrence. Written with their values in the SQL text,
+# so that the planners match them to the partial indexes below.
+OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.major.is_(True)
+RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
+# Index-only scans (PostgreSQL) for the few rows availability, DORA and problems read.
+Index(
+    "ix_incident_facts_outage",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "resolved_at"],
+    postgresql_where=OUTAGE,
+    sqlite_where=OUTAGE,
+)
+Index(
+    "ix_incident_facts_recurrence",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "assignment_group", "priority", "supplier_id"],
+    postgresql_where=RECURRENCE,
+    sqlite_where=RECURRENCE,
+)
 
 report_run = Table(
     "report_run",
@@ -372,10 +394,17 @@ async def incident_counts(conn: AsyncConnection) -> list[tuple[str, int, int]]:
     return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
+PERIODS = ("day", "week", "month")
+
+
 def _period_label(conn: AsyncConnection, column: Any, granularity: str) -> Any:
+    if granularity not in PERIODS:
+        raise ValueError(f"no period {granularity!r}")
     if conn.dialect.name == "postgresql":
         # Formatted after the grouping (a to_char per row doubled the report's time on 1M rows).
-        return func.date_trunc(granularity, func.timezone("UTC", column))
+        # Written out, not bound: the expression the statistics of migration 0003 describe, which
+        # tell the planner how many periods there are (a parallel aggregate instead of a serial one).
+        return func.date_trunc(literal_column(f"'{granularity}'"), func.timezone(literal_column("'UTC'"), column))
     day = func.date(column)
     if granularity == "week":
         return func.date(column, "weekday 0", "-6 days")
@@ -393,16 +422,18 @@ def _not_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
     return or_(column.is_(None), column.not_in(list(values)))
 
 
-def _seconds(conn: AsyncConnection, later: Any, earlier: Any) -> Any:
-    """`later - earlier` in seconds, exact to the microsecond (PostgreSQL: numeric; SQLite: from the
-    text SQLAlchemy stores, 'YYYY-MM-DD HH:MM:SS.ffffff', in whole seconds and microseconds)."""
+def _seconds(conn: AsyncConnection, aggregate: Any, later: Any, earlier: Any, *where: Any) -> Any:
+    """`aggregate` (sum, max) of `later - earlier` over the rows `where` selects, in seconds, exact
+    to the microsecond. PostgreSQL: of the intervals (no numeric per row), converted once per group;
+    SQLite: of the differences of the text SQLAlchemy stores, 'YYYY-MM-DD HH:MM:SS.ffffff', in
+    whole seconds and microseconds."""
     if conn.dialect.name == "postgresql":
-        return extract("epoch", later - earlier)
+        return extract("epoch", aggregate(later - earlier).filter(*where))
 
     def micros(moment: Any) -> Any:
         return cast(func.strftime("%s", moment), Integer) * 1_000_000 + cast(func.substr(moment, 21, 6), Integer)
 
-    return (micros(later) - micros(earlier)) / 1_000_000.0
+    return aggregate((micros(later) - micros(earlier)) / 1_000_000.0).filter(*where)
 
 
 def _moment(value: datetime) -> Any:
@@ -461,25 +492,39 @@ async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) ->
     return groups
 
 
+def _json_list(conn: AsyncConnection, column: Any) -> Any:
+    """The values of `column` as one JSON array (an aggregate)."""
+    return func.json_agg(column) if conn.dialect.name == "postgresql" else func.json_group_array(column)
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str) else value)
+
+
 async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: datetime) -> list[dict[str, Any]]:
     """Per (service, group), the sums `figures.incidents_rows` folds: counts, seconds summed (to
-    resolve, of backlog age at `now`, to first response) and the oldest open incident's opened_at."""
+    resolve, of backlog age at `now`, to first response), the oldest open incident's opened_at and
+    the numbers of the major incidents (one scan for the whole report)."""
     i = incident_facts
     resolved = and_(i.c.status.in_(RESOLVED_INCIDENT), i.c.resolved_at.is_not(None))
     backlog = _not_in(i.c.status, CLOSED_INCIDENT)
+    major = i.c.major.is_(True)
     query = (
         select(
             i.c.service_id,
             i.c.assignment_group,
             func.count().label("opened"),
             func.count().filter(resolved).label("resolved"),
-            func.sum(_seconds(conn, i.c.resolved_at, i.c.opened_at)).filter(resolved).label("resolve_s"),
+            _seconds(conn, func.sum, i.c.resolved_at, i.c.opened_at, resolved).label("resolve_s"),
             func.count().filter(backlog).label("backlog"),
-            func.sum(_seconds(conn, _moment(now), i.c.opened_at)).filter(backlog).label("backlog_age_s"),
+            _seconds(conn, func.sum, _moment(now), i.c.opened_at, backlog).label("backlog_age_s"),
             func.min(i.c.opened_at).filter(backlog).label("backlog_oldest_opened_at"),
             func.count(i.c.first_response_at).label("responded"),
-            func.sum(_seconds(conn, i.c.first_response_at, i.c.opened_at)).label("response_s"),
-            _count_true(i.c.major).label("major"),
+            _seconds(conn, func.sum, i.c.first_response_at, i.c.opened_at).label("response_s"),
+            func.count().filter(major).label("major"),
+            _json_list(conn, i.c.number).filter(major, i.c.number.is_not(None)).label("major_numbers"),
             func.coalesce(func.sum(i.c.reassignments), 0).label("reassignments"),
         )
         .where(*_incident_conditions(filters))
@@ -487,13 +532,10 @@ async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: da
     )
     await _aggregating(conn)
     floats = ("resolve_s", "backlog_age_s", "response_s")
-    return [_numbers(r, floats=floats) for r in await conn.execute(query)]
-
-
-async def major_incident_numbers(conn: AsyncConnection, filters: ReportFilters) -> list[str]:
-    i = incident_facts
-    query = select(i.c.number).where(*_incident_conditions(filters), i.c.major.is_(True))
-    return [str(n) for n in (await conn.execute(query)).scalars() if n is not None]
+    groups = [_numbers(r, floats=floats) for r in await conn.execute(query)]
+    for g in groups:
+        g["major_numbers"] = [str(n) for n in _list(g["major_numbers"])]
+    return groups
 
 
 async def workload_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple[list[Any], list[Any]]:
@@ -540,21 +582,36 @@ def _uuid_text(conn: AsyncConnection, column: Any) -> Any:
 
 async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: int) -> tuple[list[Any], dict[str, int]]:
     """The `limit` CIs with the most incidents (ties by name, else id, in code point order), each
-    with its counts, latest opened_at, the service of that latest incident and its distinct
-    problems; and the totals over every CI (how many, their incidents, those without a CI, the
-    CIs with a recurrence or at least 3 incidents)."""
+    with its counts, distinct problems, latest opened_at and the service of that latest incident;
+    and the totals over every CI (how many, their incidents, those without a CI, the CIs with a
+    recurrence or at least 3 incidents). One scan: per (CI, problem), then per CI."""
     i, c = incident_facts, ci_facts
-    n = func.count()
-    recurring = func.count().filter(i.c.problem_link_reason == "recurrence")
-    on_ci, no_ci = i.c.ci_id.is_not(None), i.c.ci_id.is_(None)
-    per_ci = (
+    per_problem = (
         select(
             i.c.ci_id,
-            n.label("incidents"),
+            i.c.problem_id,
+            func.count().label("incidents"),
             func.count().filter(_not_in(i.c.status, CLOSED_INCIDENT)).label("open"),
             _count_true(i.c.major).label("major"),
-            recurring.label("recurring"),
+            func.count().filter(i.c.problem_link_reason == "recurrence").label("recurring"),
             func.max(i.c.opened_at).label("last_opened_at"),
+        )
+        .where(*_incident_conditions(filters))
+        .group_by(i.c.ci_id, i.c.problem_id)
+        .subquery("per_problem")
+    )
+    p = per_problem.c
+    n, recurring = func.sum(p.incidents), func.sum(p.recurring)
+    on_ci, no_ci = p.ci_id.is_not(None), p.ci_id.is_(None)
+    per_ci = (
+        select(
+            p.ci_id,
+            n.label("incidents"),
+            func.sum(p.open).label("open"),
+            func.sum(p.major).label("major"),
+            recurring.label("recurring"),
+            func.count(p.problem_id).label("problems"),
+            func.max(p.last_opened_at).label("last_opened_at"),
             # Incidents without a CI are one group here, ranked last and counted apart.
             func.rank().over(order_by=case((no_ci, -1), else_=n).desc()).label("ranked"),
             func.sum(case((on_ci, 1), else_=0)).over().label("cis"),
@@ -562,8 +619,7 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
             func.sum(case((no_ci, n), else_=0)).over().label("incidents_without_ci"),
             func.sum(case((and_(on_ci, or_(recurring > 0, n >= 3)), 1), else_=0)).over().label("cis_with_recurrence"),
         )
-        .where(*_incident_conditions(filters))
-        .group_by(i.c.ci_id)
+        .group_by(p.ci_id)
         .subquery("per_ci")
     )
     # Compared as Python compares str (code points): the C collation, SQLite's default BINARY.
@@ -581,15 +637,12 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     top = [_numbers(r) for r in await conn.execute(query)]
     totals = ("cis", "incidents_on_cis", "incidents_without_ci", "cis_with_recurrence")
     if not top:
-        without = await conn.scalar(select(func.count()).where(*_incident_conditions(filters), no_ci))
+        without = await conn.scalar(select(func.count()).where(*_incident_conditions(filters), i.c.ci_id.is_(None)))
         return [], dict.fromkeys(totals, 0) | {"incidents_without_ci": int(without or 0)}
     summary = {k: int(top[0][k]) for k in totals}
-    ids = [r["ci_id"] for r in top]
-    mine = [*_incident_conditions(filters), i.c.ci_id.in_(ids)]
-    problems = select(i.c.ci_id, func.count(distinct(i.c.problem_id))).where(*mine).group_by(i.c.ci_id)
-    distinct_problems = {r[0]: int(r[1]) for r in await conn.execute(problems)}
     latest = select(i.c.ci_id, i.c.service_id).where(
-        *mine, tuple_(i.c.ci_id, i.c.opened_at).in_([(r["ci_id"], r["last_opened_at"]) for r in top])
+        *_incident_conditions(filters),
+        tuple_(i.c.ci_id, i.c.opened_at).in_([(r["ci_id"], r["last_opened_at"]) for r in top]),
     )
     services: dict[Any, list[Any]] = defaultdict(list)
     for ci_id, service_id in await conn.execute(latest):
@@ -597,7 +650,6 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     for row in top:
         # Two latest incidents opened at the same instant: the first service id (none first).
         row["service_id"] = min(services[row["ci_id"]], key=lambda s: "" if s is None else str(s), default=None)
-        row["problems"] = distinct_problems.get(row["ci_id"], 0)
         for k in (*totals, "ranked"):
             del row[k]
     return top, summary
@@ -605,14 +657,14 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
 
 async def outage_incidents(
     conn: AsyncConnection, filters: ReportFilters, window: Window, *, resolved_in_window: bool = False
-) -> list[Any]:
+) -> list[dict[str, Any]]:
     """Priority 1 or major incidents on a service overlapping the window (or, with
-    `resolved_in_window`, resolved in it): the columns the availability and DORA figures read."""
+    `resolved_in_window`, resolved in it): their service, opened_at and resolved_at."""
     i = incident_facts
     conditions: list[ColumnElement[bool]] = [
         i.c.opened_at.is_not(None),
         i.c.service_id.is_not(None),
-        (i.c.priority == 1) | i.c.major.is_(True),
+        OUTAGE,
     ]
     if resolved_in_window:
         conditions += [i.c.resolved_at >= window.start, i.c.resolved_at < window.end]
@@ -620,8 +672,13 @@ async def outage_incidents(
         conditions += [i.c.opened_at < window.end, i.c.resolved_at.is_(None) | (i.c.resolved_at > window.start)]
     if filters.service_id is not None:
         conditions.append(i.c.service_id == filters.service_id)
-    columns = (i.c.incident_id, i.c.service_id, i.c.priority, i.c.major, i.c.opened_at, i.c.resolved_at)
-    return list(await conn.execute(select(*columns).where(*conditions)))
+    return await _dicts(conn, select(i.c.service_id, i.c.opened_at, i.c.resolved_at).where(*conditions))
+
+
+async def _dicts(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
+    result = await conn.execute(query)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _request_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
@@ -639,7 +696,6 @@ def _request_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
 async def request_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per (service, catalogue item): counts by outcome, fulfilment seconds (sum, max), targets measured and met."""
     r = request_facts
-    fulfilment = _seconds(conn, r.c.fulfilled_at, r.c.submitted_at)
     query = (
         select(
             r.c.service_id,
@@ -649,8 +705,8 @@ async def request_groups(conn: AsyncConnection, filters: ReportFilters) -> list[
             func.count().filter(_not_in(r.c.status, FINISHED_REQUEST)).label("open"),
             func.count().filter(r.c.status == "rejected").label("rejected"),
             func.count().filter(r.c.status == "cancelled").label("cancelled"),
-            func.sum(fulfilment).label("fulfilment_s"),
-            func.max(fulfilment).label("max_fulfilment_s"),
+            _seconds(conn, func.sum, r.c.fulfilled_at, r.c.submitted_at).label("fulfilment_s"),
+            _seconds(conn, func.max, r.c.fulfilled_at, r.c.submitted_at).label("max_fulfilment_s"),
             func.count(r.c.fulfilment_met).label("measured"),
             _count_true(r.c.fulfilment_met).label("met"),
         )
@@ -687,7 +743,7 @@ async def problem_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple
     )
     recurring = (
         select(i.c.service_id, func.count().label("incidents"))
-        .where(*_incident_conditions(filters), i.c.problem_link_reason == "recurrence")
+        .where(*_incident_conditions(filters), RECURRENCE)
         .group_by(i.c.service_id)
     )
     await _aggregating(conn)
@@ -729,25 +785,26 @@ async def change_groups(conn: AsyncConnection, filters: ReportFilters) -> list[d
     return [_numbers(r) for r in await conn.execute(query)]
 
 
-async def dora_changes(conn: AsyncConnection, filters: ReportFilters, window: Window) -> tuple[list[Any], list[Any]]:
-    """The changes implemented (not failed) in the window, and their services (only the one asked
-    for, with a service filter): what lead time for changes reads."""
+async def dora_changes(conn: AsyncConnection, filters: ReportFilters, window: Window) -> list[dict[str, Any]]:
+    """The changes implemented (not failed) in the window, once per service they name (only the
+    one asked for, with a service filter): what lead time for changes reads."""
     c, s = change_facts, change_service_facts
-    conditions: list[ColumnElement[bool]] = [
-        c.c.created_at.is_not(None),
-        c.c.failed_at.is_(None),
-        c.c.implemented_at >= window.start,
-        c.c.implemented_at < window.end,
-        *_change_conditions(filters, period_column=None),
-    ]
-    changes = select(c.c.change_id, c.c.created_at, c.c.implemented_at, c.c.failed_at).where(*conditions)
-    services = select(s.c.change_id, s.c.service_id).join(c, c.c.change_id == s.c.change_id).where(*conditions)
+    query = (
+        select(s.c.service_id, c.c.change_id, c.c.created_at, c.c.implemented_at, c.c.failed_at)
+        .join(s, s.c.change_id == c.c.change_id)
+        .where(
+            c.c.created_at.is_not(None),
+            c.c.failed_at.is_(None),
+            c.c.implemented_at >= window.start,
+            c.c.implemented_at < window.end,
+        )
+    )
     if filters.service_id is not None:
-        services = services.where(s.c.service_id == filters.service_id)
-    return list(await conn.execute(changes)), list(await conn.execute(services))
+        query = query.where(s.c.service_id == filters.service_id)
+    return await _dicts(conn, query)
 
 
-async def dora_deployments(conn: AsyncConnection, filters: ReportFilters, window: Window) -> list[Any]:
+async def dora_deployments(conn: AsyncConnection, filters: ReportFilters, window: Window) -> list[dict[str, Any]]:
     """Production deployments to a service that finished in the window, each with whether its
     change caused an incident."""
     d, x = deployment_facts, change_incident_facts
@@ -762,7 +819,7 @@ async def dora_deployments(conn: AsyncConnection, filters: ReportFilters, window
         conditions.append(d.c.service_id == filters.service_id)
     caused = d.c.change_id.in_(select(x.c.change_id).scalar_subquery()).label("caused_incident")
     query = select(d.c.service_id, d.c.environment, d.c.result, d.c.change_id, d.c.finished_at, caused)
-    return list(await conn.execute(query.where(*conditions)))
+    return await _dicts(conn, query.where(*conditions))
 
 
 async def service_names(conn: AsyncConnection, ids: Iterable[Any] | None = None) -> dict[str, str]:

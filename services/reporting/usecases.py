@@ -156,10 +156,7 @@ async def _figures(
         return figures.service_levels_rows(groups, await store.service_names(conn, (g["service_id"] for g in groups)))
     if name == "incidents":
         found = await store.incident_groups(conn, filters, now)
-        majors = await store.major_incident_numbers(conn, filters)
-        return figures.incidents_rows(
-            found, majors, await store.service_names(conn, (g["service_id"] for g in found)), now
-        )
+        return figures.incidents_rows(found, await store.service_names(conn, (g["service_id"] for g in found)), now)
     if name == "requests":
         return figures.requests_rows(await store.request_groups(conn, filters))
     if name == "problems":
@@ -168,20 +165,21 @@ async def _figures(
         return figures.changes_rows(await store.change_groups(conn, filters))
     if name == "dora":
         window = _window(filters, now)
-        deployments = [r._mapping for r in await store.dora_deployments(conn, filters, window)]
-        implemented, pairs = await store.dora_changes(conn, filters, window)
+        deployments = await store.dora_deployments(conn, filters, window)
+        implemented = await store.dora_changes(conn, filters, window)
         services: dict[str, set[str]] = {}
-        for change_id, service_id in pairs:
-            services.setdefault(str(change_id), set()).add(str(service_id))
+        for c in implemented:
+            services.setdefault(str(c["change_id"]), set()).add(str(c["service_id"]))
+        changes = list({c["change_id"]: c for c in implemented}.values())
         causing = {str(d["change_id"]) for d in deployments if d["caused_incident"]}
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters, window, resolved_in_window=True)]
-        ids = {d["service_id"] for d in deployments} | {o["service_id"] for o in outages} | {s for _, s in pairs}
+        outages = await store.outage_incidents(conn, filters, window, resolved_in_window=True)
+        ids = {d["service_id"] for d in deployments} | {o["service_id"] for o in outages}
+        ids |= {s for named in services.values() for s in named}
         names = await store.service_names(conn, ids)
-        changes = [r._mapping for r in implemented]
         return figures.dora_report(window, deployments, changes, services, causing, outages, names)
     if name == "availability":
         window = _window(filters, now)
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters, window)]
+        outages = await store.outage_incidents(conn, filters, window)
         services_ = await store.services(conn, filters)
         names = await store.service_names(conn, {*services_, *(o["service_id"] for o in outages)})
         return figures.availability_report(window, outages, services_, names, availability_target)

@@ -16,9 +16,8 @@ def incident_group(group: str | None, **figures: Any) -> dict[str, Any]:
     zero = dict.fromkeys(
         ("opened", "resolved", "resolve_s", "backlog", "backlog_age_s", "responded", "response_s", "major"), 0
     )
-    return {"service_id": None, "assignment_group": group, "reassignments": 0, "backlog_oldest_opened_at": None} | (
-        zero | figures
-    )
+    empty = {"reassignments": 0, "backlog_oldest_opened_at": None, "major_numbers": []}
+    return {"service_id": None, "assignment_group": group} | empty | zero | figures
 
 
 def test_groups_sql_keeps_apart_but_the_report_shows_as_one_are_folded() -> None:
@@ -26,16 +25,19 @@ def test_groups_sql_keeps_apart_but_the_report_shows_as_one_are_folded() -> None
         incident_group(None, opened=2, backlog=2, backlog_age_s=7200.0, backlog_oldest_opened_at=NOW - 3 * H),
         incident_group("", opened=1, backlog=1, backlog_age_s=18000.0, backlog_oldest_opened_at=NOW - 5 * H),
         incident_group("ops", opened=1, resolved=1, resolve_s=5400.0, responded=1, response_s=90.0, major=1),
+        incident_group("net", opened=1, major=1, major_numbers=["INC1"]),
     ]
-    rows, totals = incidents_rows(groups, ["INC2", "INC1"], {}, NOW)
+    groups[2]["major_numbers"] = ["INC2"]
+    rows, totals = incidents_rows(groups, {}, NOW)
     assert [(r["service_id"], r["assignment_group"], r["opened"], r["backlog"]) for r in rows] == [
         ("", "", 3, 3),
+        ("", "net", 1, 0),
         ("", "ops", 1, 0),
     ]
     assert (rows[0]["backlog_avg_age_hours"], rows[0]["backlog_oldest_age_hours"]) == (2.33, 5.0)
     assert (rows[0]["mtta_minutes"], rows[0]["mttr_hours"]) == (None, None)  # nothing to divide by
-    assert (rows[1]["mtta_minutes"], rows[1]["mttr_hours"]) == (1.5, 1.5)
-    assert (totals["opened"], totals["backlog_oldest_age_hours"], totals["major_incidents"]) == (4, 5.0, 1)
+    assert (rows[2]["mtta_minutes"], rows[2]["mttr_hours"]) == (1.5, 1.5)
+    assert (totals["opened"], totals["backlog_oldest_age_hours"], totals["major_incidents"]) == (5, 5.0, 2)
     assert totals["major_incident_numbers"] == ["INC1", "INC2"]
 
 

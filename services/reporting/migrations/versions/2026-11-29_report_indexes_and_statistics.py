@@ -1,0 +1,59 @@
+"""Partial indexes for the reports that read a few incidents out of many: outages (priority 1 or
+major; availability and DORA time to restore) and incidents linked to a problem as a recurrence
+(problems report). On PostgreSQL they cover the columns those reports read (index-only scans).
+
+PostgreSQL also gets statistics on the UTC day, week and month of an incident's opened_at (the
+period labels of the service-levels and workload reports): without them the planner takes every
+incident for a period of its own and aggregates in one process; with them, in parallel.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OUTAGE = {"postgresql": "priority = 1 OR major IS TRUE", "sqlite": "priority = 1 OR major IS 1"}
+RECURRENCE = "problem_link_reason = 'recurrence'"
+PERIODS = ("day", "week", "month")
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_incident_facts_outage",
+        "incident_facts",
+        ["opened_at"],
+        postgresql_include=["service_id", "resolved_at"],
+        postgresql_where=sa.text(OUTAGE["postgresql"]),
+        sqlite_where=sa.text(OUTAGE["sqlite"]),
+    )
+    op.create_index(
+        "ix_incident_facts_recurrence",
+        "incident_facts",
+        ["opened_at"],
+        postgresql_include=["service_id", "assignment_group", "priority", "supplier_id"],
+        postgresql_where=sa.text(RECURRENCE),
+        sqlite_where=sa.text(RECURRENCE),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        for period in PERIODS:
+            op.execute(
+                f"CREATE STATISTICS incident_facts_opened_{period} "
+                f"ON (date_trunc('{period}', timezone('UTC', opened_at))) FROM incident_facts"
+            )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for period in PERIODS:
+            op.execute(f"DROP STATISTICS IF EXISTS incident_facts_opened_{period}")
+    op.drop_index("ix_incident_facts_recurrence", table_name="incident_facts")
+    op.drop_index("ix_incident_facts_outage", table_name="incident_facts")
