@@ -28,6 +28,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    distinct,
     extract,
     func,
     literal,
@@ -148,13 +149,20 @@ dispute_facts = FACTS["dispute_facts"]
 # so that the planners match them to the partial indexes below.
 OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.major.is_(True)
 RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
-# Index-only scans (PostgreSQL) for the few rows availability, DORA and problems read.
+# For the few rows availability, DORA, problems and hot spots read (index-only scans on PostgreSQL).
 Index(
     "ix_incident_facts_outage",
     incident_facts.c.opened_at,
     postgresql_include=["service_id", "resolved_at"],
     postgresql_where=OUTAGE,
     sqlite_where=OUTAGE,
+)
+Index(
+    "ix_incident_facts_problem",
+    incident_facts.c.ci_id,
+    incident_facts.c.problem_id,
+    postgresql_where=incident_facts.c.problem_id.is_not(None),
+    sqlite_where=incident_facts.c.problem_id.is_not(None),
 )
 Index(
     "ix_incident_facts_recurrence",
@@ -584,34 +592,20 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     """The `limit` CIs with the most incidents (ties by name, else id, in code point order), each
     with its counts, distinct problems, latest opened_at and the service of that latest incident;
     and the totals over every CI (how many, their incidents, those without a CI, the CIs with a
-    recurrence or at least 3 incidents). One scan: per (CI, problem), then per CI."""
+    recurrence or at least 3 incidents). One scan; then the few incidents of those CIs that are
+    linked to a problem, and their latest ones, by index."""
     i, c = incident_facts, ci_facts
-    per_problem = (
-        select(
-            i.c.ci_id,
-            i.c.problem_id,
-            func.count().label("incidents"),
-            func.count().filter(_not_in(i.c.status, CLOSED_INCIDENT)).label("open"),
-            _count_true(i.c.major).label("major"),
-            func.count().filter(i.c.problem_link_reason == "recurrence").label("recurring"),
-            func.max(i.c.opened_at).label("last_opened_at"),
-        )
-        .where(*_incident_conditions(filters))
-        .group_by(i.c.ci_id, i.c.problem_id)
-        .subquery("per_problem")
-    )
-    p = per_problem.c
-    n, recurring = func.sum(p.incidents), func.sum(p.recurring)
-    on_ci, no_ci = p.ci_id.is_not(None), p.ci_id.is_(None)
+    n = func.count()
+    recurring = func.count().filter(i.c.problem_link_reason == "recurrence")
+    on_ci, no_ci = i.c.ci_id.is_not(None), i.c.ci_id.is_(None)
     per_ci = (
         select(
-            p.ci_id,
+            i.c.ci_id,
             n.label("incidents"),
-            func.sum(p.open).label("open"),
-            func.sum(p.major).label("major"),
+            func.count().filter(_not_in(i.c.status, CLOSED_INCIDENT)).label("open"),
+            _count_true(i.c.major).label("major"),
             recurring.label("recurring"),
-            func.count(p.problem_id).label("problems"),
-            func.max(p.last_opened_at).label("last_opened_at"),
+            func.max(i.c.opened_at).label("last_opened_at"),
             # Incidents without a CI are one group here, ranked last and counted apart.
             func.rank().over(order_by=case((no_ci, -1), else_=n).desc()).label("ranked"),
             func.sum(case((on_ci, 1), else_=0)).over().label("cis"),
@@ -619,7 +613,8 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
             func.sum(case((no_ci, n), else_=0)).over().label("incidents_without_ci"),
             func.sum(case((and_(on_ci, or_(recurring > 0, n >= 3)), 1), else_=0)).over().label("cis_with_recurrence"),
         )
-        .group_by(p.ci_id)
+        .where(*_incident_conditions(filters))
+        .group_by(i.c.ci_id)
         .subquery("per_ci")
     )
     # Compared as Python compares str (code points): the C collation, SQLite's default BINARY.
@@ -637,9 +632,13 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     top = [_numbers(r) for r in await conn.execute(query)]
     totals = ("cis", "incidents_on_cis", "incidents_without_ci", "cis_with_recurrence")
     if not top:
-        without = await conn.scalar(select(func.count()).where(*_incident_conditions(filters), i.c.ci_id.is_(None)))
+        without = await conn.scalar(select(func.count()).where(*_incident_conditions(filters), no_ci))
         return [], dict.fromkeys(totals, 0) | {"incidents_without_ci": int(without or 0)}
     summary = {k: int(top[0][k]) for k in totals}
+    # A count(DISTINCT) in the scan above would sort every incident; these few use an index.
+    linked = [*_incident_conditions(filters), i.c.ci_id.in_([r["ci_id"] for r in top]), i.c.problem_id.is_not(None)]
+    problems = select(i.c.ci_id, func.count(distinct(i.c.problem_id))).where(*linked).group_by(i.c.ci_id)
+    distinct_problems = {r[0]: int(r[1]) for r in await conn.execute(problems)}
     latest = select(i.c.ci_id, i.c.service_id).where(
         *_incident_conditions(filters),
         tuple_(i.c.ci_id, i.c.opened_at).in_([(r["ci_id"], r["last_opened_at"]) for r in top]),
@@ -650,6 +649,7 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     for row in top:
         # Two latest incidents opened at the same instant: the first service id (none first).
         row["service_id"] = min(services[row["ci_id"]], key=lambda s: "" if s is None else str(s), default=None)
+        row["problems"] = distinct_problems.get(row["ci_id"], 0)
         for k in (*totals, "ranked"):
             del row[k]
     return top, summary

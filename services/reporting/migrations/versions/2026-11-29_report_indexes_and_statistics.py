@@ -1,6 +1,7 @@
 """Partial indexes for the reports that read a few incidents out of many: outages (priority 1 or
-major; availability and DORA time to restore) and incidents linked to a problem as a recurrence
-(problems report). On PostgreSQL they cover the columns those reports read (index-only scans).
+major; availability and DORA time to restore), incidents linked to a problem as a recurrence
+(problems report) and incidents linked to a problem by CI (the hot spots' distinct problems). On
+PostgreSQL the first two cover the columns those reports read (index-only scans).
 
 PostgreSQL also gets statistics on the UTC day, week and month of an incident's opened_at (the
 period labels of the service-levels and workload reports): without them the planner takes every
@@ -36,6 +37,13 @@ def upgrade() -> None:
         sqlite_where=sa.text(OUTAGE["sqlite"]),
     )
     op.create_index(
+        "ix_incident_facts_problem",
+        "incident_facts",
+        ["ci_id", "problem_id"],
+        postgresql_where=sa.text("problem_id IS NOT NULL"),
+        sqlite_where=sa.text("problem_id IS NOT NULL"),
+    )
+    op.create_index(
         "ix_incident_facts_recurrence",
         "incident_facts",
         ["opened_at"],
@@ -56,4 +64,5 @@ def downgrade() -> None:
         for period in PERIODS:
             op.execute(f"DROP STATISTICS IF EXISTS incident_facts_opened_{period}")
     op.drop_index("ix_incident_facts_recurrence", table_name="incident_facts")
+    op.drop_index("ix_incident_facts_problem", table_name="incident_facts")
     op.drop_index("ix_incident_facts_outage", table_name="incident_facts")
