@@ -36,7 +36,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -100,7 +99,7 @@ def _column_type(name: str) -> TypeEngine[Any]:
 
 # The columns reports select periods and services by.
 _INDEXED = {
-    "incident_facts": {"opened_at", "service_id"},
+    "incident_facts": {"opened_at"},  # and (service_id, opened_at), below
     "request_facts": {"submitted_at"},
     "change_facts": {"created_at"},
     "deployment_facts": {"finished_at"},
@@ -149,6 +148,8 @@ dispute_facts = FACTS["dispute_facts"]
 # so that the planners match them to the partial indexes below.
 OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.major.is_(True)
 RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
+# A service's incidents of a period (every incident report filters by service).
+Index("ix_incident_facts_service_id_opened_at", incident_facts.c.service_id, incident_facts.c.opened_at)
 # For the few rows availability, DORA, problems and hot spots read (index-only scans on PostgreSQL).
 Index(
     "ix_incident_facts_outage",
@@ -639,13 +640,17 @@ async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: i
     linked = [*_incident_conditions(filters), i.c.ci_id.in_([r["ci_id"] for r in top]), i.c.problem_id.is_not(None)]
     problems = select(i.c.ci_id, func.count(distinct(i.c.problem_id))).where(*linked).group_by(i.c.ci_id)
     distinct_problems = {r[0]: int(r[1]) for r in await conn.execute(problems)}
-    latest = select(i.c.ci_id, i.c.service_id).where(
+    # The latest incident of each: looked up by its opened_at (an index), matched to its CI here.
+    wanted = {(r["ci_id"], r["last_opened_at"]) for r in top}
+    latest = select(i.c.ci_id, i.c.opened_at, i.c.service_id).where(
         *_incident_conditions(filters),
-        tuple_(i.c.ci_id, i.c.opened_at).in_([(r["ci_id"], r["last_opened_at"]) for r in top]),
+        i.c.opened_at.in_(sorted({at for _, at in wanted})),
+        i.c.ci_id.in_([r["ci_id"] for r in top]),
     )
     services: dict[Any, list[Any]] = defaultdict(list)
-    for ci_id, service_id in await conn.execute(latest):
-        services[ci_id].append(service_id)
+    for ci_id, opened_at, service_id in await conn.execute(latest):
+        if (ci_id, opened_at) in wanted:
+            services[ci_id].append(service_id)
     for row in top:
         # Two latest incidents opened at the same instant: the first service id (none first).
         row["service_id"] = min(services[row["ci_id"]], key=lambda s: "" if s is None else str(s), default=None)
