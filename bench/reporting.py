@@ -395,11 +395,15 @@ async def main() -> int:
             only = {r for r in args.reports.split(",") if r} or None
             rp = await reports(bench, args.incidents, args.runs, sqlite=args.sqlite, only=only)
             figures = rp["postgresql"]["figures"]
-            worst = max(c["median_ms"] for cases in figures.values() for c in cases.values())
-            sla = max((c["median_ms"] for c in figures.get("service-levels", {}).values()), default=0.0)
+            slow = {
+                f"{name} ({case})": c["median_ms"]
+                for name, cases in figures.items()
+                for case, c in cases.items()
+                if c["median_ms"] >= (TARGET_SLA_MS if name == "service-levels" else TARGET_REPORT_MS)
+            }
             print(
-                f"\n  PostgreSQL: slowest median {worst} ms (target < {TARGET_REPORT_MS:.0f} ms),"
-                f" service-levels {sla} ms (target < {TARGET_SLA_MS:.0f} ms)"
+                f"\n  PostgreSQL, medians over the target (< {TARGET_REPORT_MS:.0f} ms, service-levels"
+                f" < {TARGET_SLA_MS:.0f} ms): {slow or 'none'}"
             )
             checks = {k: v for db in ("postgresql", "sqlite") if db in rp for k, v in rp[db]["checks"].items()}
             print(f"  checks: {checks}")

@@ -6,10 +6,11 @@ suppliers with contracts, breaches and disputes), generated from a fixed seed, a
 migrated reporting database with COPY (PostgreSQL) or one `executemany` per table (SQLite, the
 values written as SQLAlchemy writes them there).
 
-Shapes: incidents over the year, 50 services, 12 groups (1 % none), priorities 1-5 weighted to
-3-4, 85 % on a CI drawn with a skew (the busiest CI has ~0.5 % of them), ~2 % still open plus half
-of the last week's, 95 % acknowledged, SLA results with some unmeasured, 10 % on a supplier, 3 %
-linked to a problem (60 % of those as a recurrence).
+Incidents: over the year, 50 services, 12 groups (1 % none), priorities 1-5 weighted to 3-4, 85 %
+on a CI drawn with a skew (the busiest CI has ~0.5 % of them), ~2 % still open plus half of the
+last week's, 95 % acknowledged, SLA results with some unmeasured, 10 % on a supplier, 3 % linked
+to a problem (60 % of those as a recurrence); rows as wide as a live projection's (impact,
+urgency, category, channel, breach flags and the stamps of the latest-wins columns filled).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ YEAR_END = datetime(2026, 11, 1, tzinfo=UTC)
 STAMP = YEAR_END
 GROUPS = [f"group{i}" for i in range(12)]
 OPEN_INCIDENT = ("new", "assigned", "in_progress", "on_hold")
+CATEGORIES = ("hardware", "software", "network", "access", "database", "email", "storage", "security")
+CHANNELS = ("portal", "email", "phone", "alert")
 CI_TYPES = ("server", "server", "server", "application", "application", "database", "network", "storage")
 
 
@@ -110,15 +113,25 @@ def generate(incidents: int, *, seed: int = 11, services: int = 50) -> DataSet:
             closed = resolved + timedelta(days=3) if status == "closed" and resolved else None
         ci = cis[int(n_cis * rng.random() ** 2)] if rng.random() < 0.85 else None
         linked = rng.random() < 0.03
+        row = (
+            _uuid(rng), f"INC{n:07d}", status, priority, rng.choice(service_ids),
+            rng.choice(GROUPS) if rng.random() < 0.99 else None, ci,
+            rng.choice(suppliers) if rng.random() < 0.1 else None,
+            priority == 1 and rng.random() < 0.05, opened, first_response, resolved, closed,
+            met(0.05, 0.9), met(0.1, 0.8), rng.choices((0, 1, 2, 3), (70, 20, 8, 2))[0],
+            int(rng.random() < 0.05), rng.choice(problems) if linked else None,
+            ("recurrence" if rng.random() < 0.6 else "manual") if linked else None,
+        )  # fmt: skip
+        # The rest of what a live projection holds (derived, so the columns above stay as drawn):
+        # impact, urgency, category, channel, breach flags and the stamps of the LATEST columns.
+        response_met, resolution_met = row[13], row[14]
+        last = closed or resolved or first_response or opened
         incident_rows.append(
             (
-                _uuid(rng), f"INC{n:07d}", status, priority, rng.choice(service_ids),
-                rng.choice(GROUPS) if rng.random() < 0.99 else None, ci,
-                rng.choice(suppliers) if rng.random() < 0.1 else None,
-                priority == 1 and rng.random() < 0.05, opened, first_response, resolved, closed,
-                met(0.05, 0.9), met(0.1, 0.8), rng.choices((0, 1, 2, 3), (70, 20, 8, 2))[0],
-                int(rng.random() < 0.05), rng.choice(problems) if linked else None,
-                ("recurrence" if rng.random() < 0.6 else "manual") if linked else None,
+                *row, 1 + (priority - 1) // 2, 1 + priority // 2, CATEGORIES[n % len(CATEGORIES)],
+                CHANNELS[n % len(CHANNELS)], response_met is False, resolution_met is False,
+                last, opened, opened, opened, opened, opened, first_response or opened,
+                opened if ci else None, opened if row[7] else None, 0,
             )
         )  # fmt: skip
     incident_table = Table(
@@ -143,6 +156,22 @@ def generate(incidents: int, *, seed: int = 11, services: int = 50) -> DataSet:
             "escalations",
             "problem_id",
             "problem_link_reason",
+            "impact",
+            "urgency",
+            "category",
+            "channel",
+            "response_breached",
+            "resolution_breached",
+            "status_stamp",
+            "priority_stamp",
+            "impact_stamp",
+            "urgency_stamp",
+            "service_id_stamp",
+            "category_stamp",
+            "assignment_group_stamp",
+            "ci_id_stamp",
+            "supplier_id_stamp",
+            "reopens",
         ],
         incident_rows,
     )
