@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -150,13 +149,20 @@ OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.m
 RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
 # A service's incidents of a period (every incident report filters by service).
 Index("ix_incident_facts_service_id_opened_at", incident_facts.c.service_id, incident_facts.c.opened_at)
-# For the few rows availability, DORA, problems and hot spots read (index-only scans on PostgreSQL).
+# For the few rows availability, DORA, problems, hot spots and major incidents read (index-only
+# scans on PostgreSQL).
 Index(
     "ix_incident_facts_outage",
     incident_facts.c.opened_at,
     postgresql_include=["service_id", "resolved_at"],
     postgresql_where=OUTAGE,
     sqlite_where=OUTAGE,
+)
+Index(
+    "ix_incident_facts_major",
+    incident_facts.c.opened_at,
+    postgresql_where=incident_facts.c.major.is_(True),
+    sqlite_where=incident_facts.c.major.is_(True),
 )
 Index(
     "ix_incident_facts_problem",
@@ -501,25 +507,12 @@ async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) ->
     return groups
 
 
-def _json_list(conn: AsyncConnection, column: Any) -> Any:
-    """The values of `column` as one JSON array (an aggregate)."""
-    return func.json_agg(column) if conn.dialect.name == "postgresql" else func.json_group_array(column)
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(json.loads(value) if isinstance(value, str) else value)
-
-
 async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: datetime) -> list[dict[str, Any]]:
     """Per (service, group), the sums `figures.incidents_rows` folds: counts, seconds summed (to
-    resolve, of backlog age at `now`, to first response), the oldest open incident's opened_at and
-    the numbers of the major incidents (one scan for the whole report)."""
+    resolve, of backlog age at `now`, to first response), the oldest open incident's opened_at."""
     i = incident_facts
     resolved = and_(i.c.status.in_(RESOLVED_INCIDENT), i.c.resolved_at.is_not(None))
     backlog = _not_in(i.c.status, CLOSED_INCIDENT)
-    major = i.c.major.is_(True)
     query = (
         select(
             i.c.service_id,
@@ -532,8 +525,7 @@ async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: da
             func.min(i.c.opened_at).filter(backlog).label("backlog_oldest_opened_at"),
             func.count(i.c.first_response_at).label("responded"),
             _seconds(conn, func.sum, i.c.first_response_at, i.c.opened_at).label("response_s"),
-            func.count().filter(major).label("major"),
-            _json_list(conn, i.c.number).filter(major, i.c.number.is_not(None)).label("major_numbers"),
+            func.count().filter(i.c.major.is_(True)).label("major"),
             func.coalesce(func.sum(i.c.reassignments), 0).label("reassignments"),
         )
         .where(*_incident_conditions(filters))
@@ -541,10 +533,15 @@ async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: da
     )
     await _aggregating(conn)
     floats = ("resolve_s", "backlog_age_s", "response_s")
-    groups = [_numbers(r, floats=floats) for r in await conn.execute(query)]
-    for g in groups:
-        g["major_numbers"] = [str(n) for n in _list(g["major_numbers"])]
-    return groups
+    return [_numbers(r, floats=floats) for r in await conn.execute(query)]
+
+
+async def major_incident_numbers(conn: AsyncConnection, filters: ReportFilters) -> list[str]:
+    """The numbers of the major incidents (a few: through their partial index, not in the scan
+    above, where an array aggregate would keep PostgreSQL from aggregating in parallel)."""
+    i = incident_facts
+    query = select(i.c.number).where(*_incident_conditions(filters), i.c.major.is_(True), i.c.number.is_not(None))
+    return [str(n) for n in (await conn.execute(query)).scalars()]
 
 
 async def workload_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple[list[Any], list[Any]]:

@@ -156,7 +156,9 @@ async def _figures(
         return figures.service_levels_rows(groups, await store.service_names(conn, (g["service_id"] for g in groups)))
     if name == "incidents":
         found = await store.incident_groups(conn, filters, now)
-        return figures.incidents_rows(found, await store.service_names(conn, (g["service_id"] for g in found)), now)
+        majors = await store.major_incident_numbers(conn, filters)
+        names = await store.service_names(conn, (g["service_id"] for g in found))
+        return figures.incidents_rows(found, majors, names, now)
     if name == "requests":
         return figures.requests_rows(await store.request_groups(conn, filters))
     if name == "problems":

@@ -158,11 +158,13 @@ def _incident_figures(g: Row, now: datetime) -> dict[str, Any]:
     }
 
 
-def incidents_rows(groups: Sequence[Row], names: Mapping[str, str], now: datetime) -> Result:
+def incidents_rows(
+    groups: Iterable[Row], major_numbers: Iterable[str], names: Mapping[str, str], now: datetime
+) -> Result:
     """Per (service, group) sums: `opened`, `resolved` (resolved or closed, with a resolved_at) and
     `resolve_s` (their resolved - opened), `backlog` (not resolved, closed or cancelled),
     `backlog_age_s` (their now - opened) and `backlog_oldest_opened_at`, `responded` (with a first
-    response) and `response_s`, `major` and `major_numbers` (theirs), `reassignments`."""
+    response) and `response_s`, `major`, `reassignments`."""
     least = ("backlog_oldest_opened_at",)
     cells = _fold(groups, lambda g: (_key(g["service_id"]), _key(g["assignment_group"])), INCIDENT_SUMS, least=least)
     rows = [
@@ -170,7 +172,7 @@ def incidents_rows(groups: Sequence[Row], names: Mapping[str, str], now: datetim
         for (s, g), cell in sorted(cells.items())
     ]
     totals = _incident_figures(_total(cells.values(), INCIDENT_SUMS, least=least), now)
-    totals["major_incident_numbers"] = sorted(n for g in groups for n in g["major_numbers"])
+    totals["major_incident_numbers"] = sorted(major_numbers)
     return rows, totals
 
 

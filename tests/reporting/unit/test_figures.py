@@ -16,7 +16,7 @@ def incident_group(group: str | None, **figures: Any) -> dict[str, Any]:
     zero = dict.fromkeys(
         ("opened", "resolved", "resolve_s", "backlog", "backlog_age_s", "responded", "response_s", "major"), 0
     )
-    empty = {"reassignments": 0, "backlog_oldest_opened_at": None, "major_numbers": []}
+    empty = {"reassignments": 0, "backlog_oldest_opened_at": None}
     return {"service_id": None, "assignment_group": group} | empty | zero | figures
 
 
@@ -25,10 +25,9 @@ def test_groups_sql_keeps_apart_but_the_report_shows_as_one_are_folded() -> None
         incident_group(None, opened=2, backlog=2, backlog_age_s=7200.0, backlog_oldest_opened_at=NOW - 3 * H),
         incident_group("", opened=1, backlog=1, backlog_age_s=18000.0, backlog_oldest_opened_at=NOW - 5 * H),
         incident_group("ops", opened=1, resolved=1, resolve_s=5400.0, responded=1, response_s=90.0, major=1),
-        incident_group("net", opened=1, major=1, major_numbers=["INC1"]),
+        incident_group("net", opened=1, major=1),
     ]
-    groups[2]["major_numbers"] = ["INC2"]
-    rows, totals = incidents_rows(groups, {}, NOW)
+    rows, totals = incidents_rows(groups, ["INC2", "INC1"], {}, NOW)
     assert [(r["service_id"], r["assignment_group"], r["opened"], r["backlog"]) for r in rows] == [
         ("", "", 3, 3),
         ("", "net", 1, 0),

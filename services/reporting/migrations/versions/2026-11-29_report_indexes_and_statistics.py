@@ -2,9 +2,10 @@
 filtered by a service and a period; SQLite took the period's index and read every incident).
 
 Partial indexes for the reports that read a few incidents out of many: outages (priority 1 or
-major; availability and DORA time to restore), incidents linked to a problem as a recurrence
-(problems report) and incidents linked to a problem by CI (the hot spots' distinct problems). On
-PostgreSQL the first two cover the columns those reports read (index-only scans).
+major; availability and DORA time to restore), major incidents (their numbers in the incidents
+report), incidents linked to a problem as a recurrence (problems report) and incidents linked to
+a problem by CI (the hot spots' distinct problems). On PostgreSQL the outage and recurrence
+indexes cover the columns those reports read (index-only scans).
 
 PostgreSQL also gets statistics on the UTC day, week and month of an incident's opened_at (the
 period labels of the service-levels and workload reports): without them the planner takes every
@@ -43,6 +44,13 @@ def upgrade() -> None:
         sqlite_where=sa.text(OUTAGE["sqlite"]),
     )
     op.create_index(
+        "ix_incident_facts_major",
+        "incident_facts",
+        ["opened_at"],
+        postgresql_where=sa.text("major IS TRUE"),
+        sqlite_where=sa.text("major IS 1"),
+    )
+    op.create_index(
         "ix_incident_facts_problem",
         "incident_facts",
         ["ci_id", "problem_id"],
@@ -71,6 +79,7 @@ def downgrade() -> None:
             op.execute(f"DROP STATISTICS IF EXISTS incident_facts_opened_{period}")
     op.drop_index("ix_incident_facts_recurrence", table_name="incident_facts")
     op.drop_index("ix_incident_facts_problem", table_name="incident_facts")
+    op.drop_index("ix_incident_facts_major", table_name="incident_facts")
     op.drop_index("ix_incident_facts_outage", table_name="incident_facts")
     op.create_index("ix_incident_facts_service_id", "incident_facts", ["service_id"])
     op.drop_index("ix_incident_facts_service_id_opened_at", table_name="incident_facts")
