@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -24,9 +26,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     delete,
+    distinct,
+    extract,
     false,
     func,
+    literal,
     literal_column,
     null,
     or_,
@@ -41,7 +47,17 @@ from sqlalchemy.types import TypeEngine
 
 from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch
-from services.reporting.domain.figures import BREACH_METRICS, CONTRACT_IN_FORCE, RESOLVED_INCIDENT
+from services.reporting.domain.figures import (
+    BREACH_METRICS,
+    CLOSED_INCIDENT,
+    CONTRACT_IN_FORCE,
+    FINISHED_DEPLOYMENT,
+    FINISHED_PROBLEM,
+    FINISHED_REQUEST,
+    PRODUCTION,
+    RESOLVED_INCIDENT,
+    Window,
+)
 from shared.db import UtcDateTime, make_metadata, page
 from shared.events import CloudEvent
 from shared.inbox import inbox_table
@@ -89,7 +105,7 @@ def _column_type(name: str) -> TypeEngine[Any]:
 
 # The columns reports select periods and services by.
 _INDEXED = {
-    "incident_facts": {"opened_at", "service_id"},
+    "incident_facts": {"opened_at"},  # and (service_id, opened_at), below
     "request_facts": {"submitted_at"},
     "change_facts": {"created_at"},
     "deployment_facts": {"finished_at"},
@@ -142,6 +158,43 @@ contract_facts = FACTS["contract_facts"]
 contract_coverage_facts = FACTS["contract_coverage_facts"]
 supplier_breach_facts = FACTS["supplier_breach_facts"]
 dispute_facts = FACTS["dispute_facts"]
+
+# An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
+# an incident linked to a problem as a recurrence. Written with their values in the SQL text,
+# so that the planners match them to the partial indexes below.
+OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.major.is_(True)
+RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
+# A service's incidents of a period (every incident report filters by service).
+Index("ix_incident_facts_service_id_opened_at", incident_facts.c.service_id, incident_facts.c.opened_at)
+# For the few rows availability, DORA, problems, hot spots and major incidents read (index-only
+# scans on PostgreSQL).
+Index(
+    "ix_incident_facts_outage",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "resolved_at"],
+    postgresql_where=OUTAGE,
+    sqlite_where=OUTAGE,
+)
+Index(
+    "ix_incident_facts_major",
+    incident_facts.c.opened_at,
+    postgresql_where=incident_facts.c.major.is_(True),
+    sqlite_where=incident_facts.c.major.is_(True),
+)
+Index(
+    "ix_incident_facts_problem",
+    incident_facts.c.ci_id,
+    incident_facts.c.problem_id,
+    postgresql_where=incident_facts.c.problem_id.is_not(None),
+    sqlite_where=incident_facts.c.problem_id.is_not(None),
+)
+Index(
+    "ix_incident_facts_recurrence",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "assignment_group", "priority", "supplier_id"],
+    postgresql_where=RECURRENCE,
+    sqlite_where=RECURRENCE,
+)
 
 report_run = Table(
     "report_run",
@@ -352,7 +405,8 @@ async def list_events(
     return list(rows), total
 
 
-# Report queries: fact rows selected by the filters (the figures are computed in domain.figures)
+# Report queries: aggregates in SQL, folded and rounded in domain.figures (availability and DORA:
+# the few outage, deployment and change rows they need, computed there)
 
 
 def _in_period(column: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:
@@ -387,10 +441,17 @@ async def incident_counts(conn: AsyncConnection) -> list[tuple[str, int, int]]:
     return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
 
+PERIODS = ("day", "week", "month")
+
+
 def _period_label(conn: AsyncConnection, column: Any, granularity: str) -> Any:
+    if granularity not in PERIODS:
+        raise ValueError(f"no period {granularity!r}")
     if conn.dialect.name == "postgresql":
         # Formatted after the grouping (a to_char per row doubled the report's time on 1M rows).
-        return func.date_trunc(granularity, func.timezone("UTC", column))
+        # Written out, not bound: the expression the statistics of migration 0003 describe, which
+        # tell the planner how many periods there are (a parallel aggregate instead of a serial one).
+        return func.date_trunc(literal_column(f"'{granularity}'"), func.timezone(literal_column("'UTC'"), column))
     day = func.date(column)
     if granularity == "week":
         return func.date(column, "weekday 0", "-6 days")
@@ -414,6 +475,52 @@ def sla_verdict(table: Any, target: str) -> ColumnElement[Any]:
     return func.coalesce(table.c[f"{target}_met"], notified)
 
 
+def _not_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
+    """`column NOT IN values`, true for NULL too (as `None not in values` is in Python)."""
+    return or_(column.is_(None), column.not_in(list(values)))
+
+
+def _seconds(conn: AsyncConnection, aggregate: Any, later: Any, earlier: Any, *where: Any) -> Any:
+    """`aggregate` (sum, max) of `later - earlier` over the rows `where` selects, in seconds, exact
+    to the microsecond. PostgreSQL: of the intervals (no numeric per row), converted once per group;
+    SQLite: of the differences of the text SQLAlchemy stores, 'YYYY-MM-DD HH:MM:SS.ffffff', in
+    whole seconds and microseconds."""
+    if conn.dialect.name == "postgresql":
+        return extract("epoch", aggregate(later - earlier).filter(*where))
+
+    def micros(moment: Any) -> Any:
+        return cast(func.strftime("%s", moment), Integer) * 1_000_000 + cast(func.substr(moment, 21, 6), Integer)
+
+    return aggregate((micros(later) - micros(earlier)) / 1_000_000.0).filter(*where)
+
+
+def _moment(value: datetime) -> Any:
+    return literal(value, UtcDateTime())
+
+
+async def _aggregating(conn: AsyncConnection) -> None:
+    if conn.dialect.name == "postgresql":
+        # The cost estimate of a scan of every incident turns JIT compilation on, which took about
+        # a fifth of the time of these (short) aggregates over 1,000,000 rows; for this transaction only.
+        await conn.execute(text("SET LOCAL jit = off"))
+
+
+def _period_text(value: Any) -> Any:
+    return value.date().isoformat() if isinstance(value, datetime) else value
+
+
+def _numbers(row: Any, *, floats: Iterable[str] = (), extremes: Iterable[str] = ()) -> dict[str, Any]:
+    """A result row as a dict of plain numbers: `floats` (sums of seconds) as float, 0.0 when
+    nothing was summed, `extremes` (of seconds) as float or None; other numerics (PostgreSQL's
+    sum of a bigint) as int."""
+    out = {k: int(v) if isinstance(v, Decimal) else v for k, v in row._mapping.items()}
+    for name in floats:
+        out[name] = float(row._mapping[name] or 0)
+    for name in extremes:
+        out[name] = None if row._mapping[name] is None else float(row._mapping[name])
+    return out
+
+
 async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
     """Per (period, service, priority): incidents, and response/resolution targets measured and met."""
     i = incident_facts
@@ -433,45 +540,194 @@ async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) ->
         .where(*_incident_conditions(filters), i.c.priority.is_not(None))
         .group_by(literal_column("1"), i.c.service_id, i.c.priority)
     )
-    if conn.dialect.name == "postgresql":
-        # The cost estimate of a scan of every incident turns JIT compilation on, which took about
-        # a fifth of the time of this (short) aggregate over 1,000,000 rows; for this transaction only.
-        await conn.execute(text("SET LOCAL jit = off"))
+    await _aggregating(conn)
     groups = []
     for r in await conn.execute(query):
         group = {
             k: (int(v) if k not in ("period", "service_id") and v is not None else v) for k, v in r._mapping.items()
         }
-        if isinstance(group["period"], datetime):
-            group["period"] = group["period"].date().isoformat()
+        group["period"] = _period_text(group["period"])
         groups.append(group)
     return groups
 
 
-async def incidents(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    return list(await conn.execute(select(incident_facts).where(*_incident_conditions(filters))))
+async def incident_groups(conn: AsyncConnection, filters: ReportFilters, now: datetime) -> list[dict[str, Any]]:
+    """Per (service, group), the sums `figures.incidents_rows` folds: counts, seconds summed (to
+    resolve, of backlog age at `now`, to first response), the oldest open incident's opened_at."""
+    i = incident_facts
+    resolved = and_(i.c.status.in_(RESOLVED_INCIDENT), i.c.resolved_at.is_not(None))
+    backlog = _not_in(i.c.status, CLOSED_INCIDENT)
+    query = (
+        select(
+            i.c.service_id,
+            i.c.assignment_group,
+            func.count().label("opened"),
+            func.count().filter(resolved).label("resolved"),
+            _seconds(conn, func.sum, i.c.resolved_at, i.c.opened_at, resolved).label("resolve_s"),
+            func.count().filter(backlog).label("backlog"),
+            _seconds(conn, func.sum, _moment(now), i.c.opened_at, backlog).label("backlog_age_s"),
+            func.min(i.c.opened_at).filter(backlog).label("backlog_oldest_opened_at"),
+            func.count(i.c.first_response_at).label("responded"),
+            _seconds(conn, func.sum, i.c.first_response_at, i.c.opened_at).label("response_s"),
+            func.count().filter(i.c.major.is_(True)).label("major"),
+            func.coalesce(func.sum(i.c.reassignments), 0).label("reassignments"),
+        )
+        .where(*_incident_conditions(filters))
+        .group_by(i.c.service_id, i.c.assignment_group)
+    )
+    await _aggregating(conn)
+    floats = ("resolve_s", "backlog_age_s", "response_s")
+    return [_numbers(r, floats=floats) for r in await conn.execute(query)]
 
 
-async def outage_incidents(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    """Priority 1 or major incidents on a service (any period: the report clips them)."""
+async def major_incident_numbers(conn: AsyncConnection, filters: ReportFilters) -> list[str]:
+    """The numbers of the major incidents (a few: through their partial index, not in the scan
+    above, where an array aggregate would keep PostgreSQL from aggregating in parallel)."""
+    i = incident_facts
+    query = select(i.c.number).where(*_incident_conditions(filters), i.c.major.is_(True), i.c.number.is_not(None))
+    return [str(n) for n in (await conn.execute(query)).scalars()]
+
+
+async def workload_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple[list[Any], list[Any]]:
+    """Per (period, group): incidents opened, resolved now, their reassignments and escalations;
+    requests submitted and fulfilled now."""
+    granularity = filters.period or "day"
+    i, r = incident_facts, request_facts
+    incidents = (
+        select(
+            _period_label(conn, i.c.opened_at, granularity).label("period"),
+            i.c.assignment_group,
+            func.count().label("opened"),
+            func.count().filter(i.c.status.in_(RESOLVED_INCIDENT)).label("resolved"),
+            func.coalesce(func.sum(i.c.reassignments), 0).label("reassignments"),
+            func.coalesce(func.sum(i.c.escalations), 0).label("escalations"),
+        )
+        .where(*_incident_conditions(filters))
+        .group_by(literal_column("1"), i.c.assignment_group)
+    )
+    requests = (
+        select(
+            _period_label(conn, r.c.submitted_at, granularity).label("period"),
+            r.c.assignment_group,
+            func.count().label("submitted"),
+            func.count(r.c.fulfilled_at).label("fulfilled"),
+        )
+        .where(*_request_conditions(filters))
+        .group_by(literal_column("1"), r.c.assignment_group)
+    )
+    await _aggregating(conn)
+    found = []
+    for query in (incidents, requests):
+        found.append([_numbers(row) | {"period": _period_text(row.period)} for row in await conn.execute(query)])
+    return found[0], found[1]
+
+
+def _uuid_text(conn: AsyncConnection, column: Any) -> Any:
+    """A UUID column as `str(uuid)` writes it (SQLite stores 32 hex digits)."""
+    if conn.dialect.name == "postgresql":
+        return cast(column, String)
+    parts = [func.substr(column, start, length) for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))]
+    return func.lower(parts[0] + "-" + parts[1] + "-" + parts[2] + "-" + parts[3] + "-" + parts[4])
+
+
+async def hotspot_groups(conn: AsyncConnection, filters: ReportFilters, limit: int) -> tuple[list[Any], dict[str, int]]:
+    """The `limit` CIs with the most incidents (ties by name, else id, in code point order), each
+    with its counts, distinct problems, latest opened_at and the service of that latest incident;
+    and the totals over every CI (how many, their incidents, those without a CI, the CIs with a
+    recurrence or at least 3 incidents). One scan; then the few incidents of those CIs that are
+    linked to a problem, and their latest ones, by index."""
+    i, c = incident_facts, ci_facts
+    n = func.count()
+    recurring = func.count().filter(i.c.problem_link_reason == "recurrence")
+    on_ci, no_ci = i.c.ci_id.is_not(None), i.c.ci_id.is_(None)
+    per_ci = (
+        select(
+            i.c.ci_id,
+            n.label("incidents"),
+            func.count().filter(_not_in(i.c.status, CLOSED_INCIDENT)).label("open"),
+            _count_true(i.c.major).label("major"),
+            recurring.label("recurring"),
+            func.max(i.c.opened_at).label("last_opened_at"),
+            # Incidents without a CI are one group here, ranked last and counted apart.
+            func.rank().over(order_by=case((no_ci, -1), else_=n).desc()).label("ranked"),
+            func.sum(case((on_ci, 1), else_=0)).over().label("cis"),
+            func.sum(case((on_ci, n), else_=0)).over().label("incidents_on_cis"),
+            func.sum(case((no_ci, n), else_=0)).over().label("incidents_without_ci"),
+            func.sum(case((and_(on_ci, or_(recurring > 0, n >= 3)), 1), else_=0)).over().label("cis_with_recurrence"),
+        )
+        .where(*_incident_conditions(filters))
+        .group_by(i.c.ci_id)
+        .subquery("per_ci")
+    )
+    # Compared as Python compares str (code points): the C collation, SQLite's default BINARY.
+    name = func.coalesce(func.nullif(c.c.name, ""), _uuid_text(conn, per_ci.c.ci_id)).collate(
+        "C" if conn.dialect.name == "postgresql" else "BINARY"
+    )
+    query = (
+        select(per_ci)
+        .select_from(per_ci.outerjoin(c, c.c.ci_id == per_ci.c.ci_id))
+        .where(per_ci.c.ci_id.is_not(None), per_ci.c.ranked <= limit)  # every CI tied with the last one
+        .order_by(per_ci.c.incidents.desc(), name)
+        .limit(limit)
+    )
+    await _aggregating(conn)
+    top = [_numbers(r) for r in await conn.execute(query)]
+    totals = ("cis", "incidents_on_cis", "incidents_without_ci", "cis_with_recurrence")
+    if not top:
+        without = await conn.scalar(select(func.count()).where(*_incident_conditions(filters), no_ci))
+        return [], dict.fromkeys(totals, 0) | {"incidents_without_ci": int(without or 0)}
+    summary = {k: int(top[0][k]) for k in totals}
+    # A count(DISTINCT) in the scan above would sort every incident; these few use an index.
+    linked = [*_incident_conditions(filters), i.c.ci_id.in_([r["ci_id"] for r in top]), i.c.problem_id.is_not(None)]
+    problems = select(i.c.ci_id, func.count(distinct(i.c.problem_id))).where(*linked).group_by(i.c.ci_id)
+    distinct_problems = {r[0]: int(r[1]) for r in await conn.execute(problems)}
+    # The latest incident of each: looked up by its opened_at (an index), matched to its CI here.
+    wanted = {(r["ci_id"], r["last_opened_at"]) for r in top}
+    latest = select(i.c.ci_id, i.c.opened_at, i.c.service_id).where(
+        *_incident_conditions(filters),
+        i.c.opened_at.in_(sorted({at for _, at in wanted})),
+        i.c.ci_id.in_([r["ci_id"] for r in top]),
+    )
+    services: dict[Any, list[Any]] = defaultdict(list)
+    for ci_id, opened_at, service_id in await conn.execute(latest):
+        if (ci_id, opened_at) in wanted:
+            services[ci_id].append(service_id)
+    for row in top:
+        # Two latest incidents opened at the same instant: the first service id (none first).
+        row["service_id"] = min(services[row["ci_id"]], key=lambda s: "" if s is None else str(s), default=None)
+        row["problems"] = distinct_problems.get(row["ci_id"], 0)
+        for k in (*totals, "ranked"):
+            del row[k]
+    return top, summary
+
+
+async def outage_incidents(
+    conn: AsyncConnection, filters: ReportFilters, window: Window, *, resolved_in_window: bool = False
+) -> list[dict[str, Any]]:
+    """Priority 1 or major incidents on a service overlapping the window (or, with
+    `resolved_in_window`, resolved in it): their service, opened_at and resolved_at."""
     i = incident_facts
     conditions: list[ColumnElement[bool]] = [
         i.c.opened_at.is_not(None),
         i.c.service_id.is_not(None),
-        (i.c.priority == 1) | i.c.major.is_(True),
+        OUTAGE,
     ]
+    if resolved_in_window:
+        conditions += [i.c.resolved_at >= window.start, i.c.resolved_at < window.end]
+    else:
+        conditions += [i.c.opened_at < window.end, i.c.resolved_at.is_(None) | (i.c.resolved_at > window.start)]
     if filters.service_id is not None:
         conditions.append(i.c.service_id == filters.service_id)
-    return list(await conn.execute(select(incident_facts).where(*conditions)))
+    return await _dicts(conn, select(i.c.service_id, i.c.opened_at, i.c.resolved_at).where(*conditions))
 
 
-async def recurring_incidents(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    i = incident_facts
-    conditions = [*_incident_conditions(filters), i.c.problem_link_reason == "recurrence"]
-    return list(await conn.execute(select(incident_facts).where(*conditions)))
+async def _dicts(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
+    result = await conn.execute(query)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
-async def requests(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
+def _request_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     r = request_facts
     conditions: list[ColumnElement[bool]] = [r.c.submitted_at.is_not(None), *_in_period(r.c.submitted_at, filters)]
     if filters.service_id is not None:
@@ -480,15 +736,64 @@ async def requests(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
         conditions.append(r.c.assignment_group == filters.group)
     if filters.priority is not None:
         conditions.append(r.c.priority == filters.priority)
-    return list(await conn.execute(select(r).where(*conditions)))
+    return conditions
 
 
-async def problems(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    p = problem_facts
+async def request_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Per (service, catalogue item): counts by outcome, fulfilment seconds (sum, max), targets measured and met."""
+    r = request_facts
+    query = (
+        select(
+            r.c.service_id,
+            r.c.catalogue_item,
+            func.count().label("submitted"),
+            func.count(r.c.fulfilled_at).label("fulfilled"),
+            func.count().filter(_not_in(r.c.status, FINISHED_REQUEST)).label("open"),
+            func.count().filter(r.c.status == "rejected").label("rejected"),
+            func.count().filter(r.c.status == "cancelled").label("cancelled"),
+            _seconds(conn, func.sum, r.c.fulfilled_at, r.c.submitted_at).label("fulfilment_s"),
+            _seconds(conn, func.max, r.c.fulfilled_at, r.c.submitted_at).label("max_fulfilment_s"),
+            func.count(sla_verdict(r, "fulfilment")).label("measured"),
+            _count_true(sla_verdict(r, "fulfilment")).label("met"),
+        )
+        .where(*_request_conditions(filters))
+        .group_by(r.c.service_id, r.c.catalogue_item)
+    )
+    await _aggregating(conn)
+    return [
+        _numbers(row, floats=("fulfilment_s",), extremes=("max_fulfilment_s",)) for row in await conn.execute(query)
+    ]
+
+
+async def problem_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple[list[Any], list[Any]]:
+    """Per service: problems by state and origin with their linked incidents; and the incidents
+    (by the incident filters) linked to a problem as a recurrence."""
+    p, i = problem_facts, incident_facts
     conditions: list[ColumnElement[bool]] = [p.c.opened_at.is_not(None), *_in_period(p.c.opened_at, filters)]
     if filters.service_id is not None:
         conditions.append(p.c.service_id == filters.service_id)
-    return list(await conn.execute(select(p).where(*conditions)))
+    finished = p.c.status.in_(FINISHED_PROBLEM)
+    problems = (
+        select(
+            p.c.service_id,
+            func.count().label("opened"),
+            func.count().filter(_not_in(p.c.status, FINISHED_PROBLEM)).label("open"),
+            func.count(p.c.known_error_at).label("known_errors"),
+            func.count().filter(finished).label("resolved"),
+            func.count().filter(finished, p.c.change_id.is_not(None)).label("resolved_by_change"),
+            func.count().filter(p.c.origin == "recurrence").label("from_recurrence"),
+            func.coalesce(func.sum(p.c.incident_count), 0).label("linked_incidents"),
+        )
+        .where(*conditions)
+        .group_by(p.c.service_id)
+    )
+    recurring = (
+        select(i.c.service_id, func.count().label("incidents"))
+        .where(*_incident_conditions(filters), RECURRENCE)
+        .group_by(i.c.service_id)
+    )
+    await _aggregating(conn)
+    return [_numbers(r) for r in await conn.execute(problems)], [_numbers(r) for r in await conn.execute(recurring)]
 
 
 def _change_conditions(filters: ReportFilters, *, period_column: Any | None) -> list[ColumnElement[bool]]:
@@ -504,38 +809,77 @@ def _change_conditions(filters: ReportFilters, *, period_column: Any | None) -> 
     return conditions
 
 
-async def changes(conn: AsyncConnection, filters: ReportFilters, *, by: str = "created_at") -> list[Any]:
-    c = change_facts
-    column = c.c[by] if by else None
-    return list(await conn.execute(select(c).where(*_change_conditions(filters, period_column=column))))
+async def change_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Per type: changes recorded, implemented (and not failed), failed, backed out, and the
+    incidents linked to them as caused by the change."""
+    c, x = change_facts, change_incident_facts
+    caused = select(x.c.change_id, func.count().label("incidents")).group_by(x.c.change_id).subquery("caused")
+    failed = c.c.failed_at.is_not(None)
+    query = (
+        select(
+            c.c.type,
+            func.count().label("changes"),
+            func.count().filter(c.c.implemented_at.is_not(None), c.c.failed_at.is_(None)).label("implemented"),
+            func.count().filter(failed).label("failed"),
+            func.count().filter(failed, c.c.backed_out.is_(True)).label("backed_out"),
+            func.coalesce(func.sum(caused.c.incidents), 0).label("incidents_caused"),
+        )
+        .select_from(c.outerjoin(caused, caused.c.change_id == c.c.change_id))
+        .where(*_change_conditions(filters, period_column=c.c.created_at))
+        .group_by(c.c.type)
+    )
+    return [_numbers(r) for r in await conn.execute(query)]
 
 
-async def incidents_caused_by_change(conn: AsyncConnection) -> dict[str, int]:
-    x = change_incident_facts
-    rows = await conn.execute(select(x.c.change_id, func.count()).group_by(x.c.change_id))
-    return {str(r[0]): int(r[1]) for r in rows}
+async def dora_changes(conn: AsyncConnection, filters: ReportFilters, window: Window) -> list[dict[str, Any]]:
+    """The changes implemented (not failed) in the window, once per service they name (only the
+    one asked for, with a service filter): what lead time for changes reads."""
+    c, s = change_facts, change_service_facts
+    query = (
+        select(s.c.service_id, c.c.change_id, c.c.created_at, c.c.implemented_at, c.c.failed_at)
+        .join(s, s.c.change_id == c.c.change_id)
+        .where(
+            c.c.created_at.is_not(None),
+            c.c.failed_at.is_(None),
+            c.c.implemented_at >= window.start,
+            c.c.implemented_at < window.end,
+        )
+    )
+    if filters.service_id is not None:
+        query = query.where(s.c.service_id == filters.service_id)
+    return await _dicts(conn, query)
 
 
-async def change_services(conn: AsyncConnection) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = defaultdict(set)
-    for r in await conn.execute(select(change_service_facts.c.change_id, change_service_facts.c.service_id)):
-        found[str(r[0])].add(str(r[1]))
-    return found
-
-
-async def deployments(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    d = deployment_facts
-    conditions: list[ColumnElement[bool]] = []
+async def dora_deployments(conn: AsyncConnection, filters: ReportFilters, window: Window) -> list[dict[str, Any]]:
+    """Production deployments to a service that finished in the window, each with whether its
+    change caused an incident."""
+    d, x = deployment_facts, change_incident_facts
+    conditions: list[ColumnElement[bool]] = [
+        d.c.service_id.is_not(None),
+        d.c.environment.in_(PRODUCTION),
+        d.c.result.in_(FINISHED_DEPLOYMENT),
+        d.c.finished_at >= window.start,
+        d.c.finished_at < window.end,
+    ]
     if filters.service_id is not None:
         conditions.append(d.c.service_id == filters.service_id)
-    return list(await conn.execute(select(d).where(*conditions)))
+    caused = d.c.change_id.in_(select(x.c.change_id).scalar_subquery()).label("caused_incident")
+    query = select(d.c.service_id, d.c.environment, d.c.result, d.c.change_id, d.c.finished_at, caused)
+    return await _dicts(conn, query.where(*conditions))
 
 
-async def service_names(conn: AsyncConnection) -> dict[str, str]:
-    """Names of CIs that incidents, changes or deployments name as their service."""
+async def service_names(conn: AsyncConnection, ids: Iterable[Any] | None = None) -> dict[str, str]:
+    """Names of CIs, by id (a service is a CI): every named CI, or only those of `ids`."""
     c = ci_facts
-    rows = await conn.execute(select(c.c.ci_id, c.c.name).where(c.c.name.is_not(None)))
-    return {str(r[0]): str(r[1]) for r in rows}
+    query = select(c.c.ci_id, c.c.name).where(c.c.name.is_not(None))
+    if ids is None:
+        return {str(r[0]): str(r[1]) for r in await conn.execute(query)}
+    wanted = sorted({uuid.UUID(str(i)) for i in ids if i is not None and str(i) != ""})
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # SQLite's bound parameter limit
+        rows = await conn.execute(query.where(c.c.ci_id.in_(wanted[start : start + 500])))
+        names.update({str(r[0]): str(r[1]) for r in rows})
+    return names
 
 
 SERVICE_TYPES = ("service", "business_service", "technical_service")
@@ -552,19 +896,36 @@ async def services(conn: AsyncConnection, filters: ReportFilters) -> list[str]:
     return [str(r[0]) for r in await conn.execute(select(c.c.ci_id).where(*conditions))]
 
 
-async def cis(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    c = ci_facts
+async def cmdb_groups(conn: AsyncConnection, filters: ReportFilters) -> tuple[list[Any], dict[str, int]]:
+    """CIs per (type, status): how many, how many critical (1), the unauthorised changes detected
+    on them in the period; and the findings of the period by kind."""
+    c, f = ci_facts, cmdb_finding_facts
+    found = (
+        select(f.c.ci_id, func.count().label("findings"))
+        .where(f.c.kind == "unauthorised_change", f.c.ci_id.is_not(None), *_in_period(f.c.detected_at, filters))
+        .group_by(f.c.ci_id)
+        .subquery("found")
+    )
     conditions: list[ColumnElement[bool]] = [c.c.type.is_not(None)]
     if filters.service_id is not None:
         conditions.append(c.c.service_id == filters.service_id)
     if filters.supplier_id is not None:
         conditions.append(c.c.supplier_id == filters.supplier_id)
-    return list(await conn.execute(select(c).where(*conditions)))
-
-
-async def cmdb_findings(conn: AsyncConnection, filters: ReportFilters) -> list[Any]:
-    f = cmdb_finding_facts
-    return list(await conn.execute(select(f).where(*_in_period(f.c.detected_at, filters))))
+    query = (
+        select(
+            c.c.type,
+            c.c.status,
+            func.count().label("cis"),
+            func.count().filter(c.c.criticality == 1).label("critical"),
+            func.coalesce(func.sum(found.c.findings), 0).label("unauthorised_changes"),
+        )
+        .select_from(c.outerjoin(found, found.c.ci_id == c.c.ci_id))
+        .where(*conditions)
+        .group_by(c.c.type, c.c.status)
+    )
+    kinds = select(f.c.kind, func.count()).where(*_in_period(f.c.detected_at, filters)).group_by(f.c.kind)
+    groups = [_numbers(r) for r in await conn.execute(query)]
+    return groups, {str(r[0]): int(r[1]) for r in await conn.execute(kinds) if r[0] is not None}
 
 
 # Suppliers: which incidents count toward a supplier, and the scorecards

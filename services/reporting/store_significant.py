@@ -3,6 +3,7 @@ production deployments and emergency changes selected by the report's filters.""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -69,3 +70,11 @@ async def change_numbers(conn: AsyncConnection) -> dict[str, str]:
     c = change_facts
     rows = await conn.execute(select(c.c.change_id, c.c.number).where(c.c.number.is_not(None)))
     return {str(r[0]): str(r[1]) for r in rows}
+
+
+async def change_services(conn: AsyncConnection) -> dict[str, set[str]]:
+    """The services each change is on, by change id."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for r in await conn.execute(select(change_service_facts.c.change_id, change_service_facts.c.service_id)):
+        found[str(r[0])].add(str(r[1]))
+    return found

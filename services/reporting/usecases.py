@@ -156,50 +156,48 @@ async def _figures(
         return await _significant_events(conn, filters)
     if name == "service-levels":
         groups = await store.service_level_groups(conn, filters)
-        return figures.service_levels_rows(groups, await store.service_names(conn))
+        return figures.service_levels_rows(groups, await store.service_names(conn, (g["service_id"] for g in groups)))
     if name == "incidents":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        return figures.incidents_report(found, await store.service_names(conn), now)
+        found = await store.incident_groups(conn, filters, now)
+        majors = await store.major_incident_numbers(conn, filters)
+        names = await store.service_names(conn, (g["service_id"] for g in found))
+        return figures.incidents_rows(found, majors, names, now)
     if name == "requests":
-        return figures.requests_report([r._mapping for r in await store.requests(conn, filters)])
+        return figures.requests_rows(await store.request_groups(conn, filters))
     if name == "problems":
-        found = [r._mapping for r in await store.problems(conn, filters)]
-        recurring = [r._mapping for r in await store.recurring_incidents(conn, filters)]
-        return figures.problems_report(found, recurring)
+        return figures.problems_rows(*await store.problem_groups(conn, filters))
     if name == "changes":
-        found = [r._mapping for r in await store.changes(conn, filters)]
-        return figures.changes_report(found, await store.incidents_caused_by_change(conn))
+        return figures.changes_rows(await store.change_groups(conn, filters))
     if name == "dora":
         window = _window(filters, now)
-        unbounded = ReportFilters(service_id=filters.service_id)
-        deployments = [r._mapping for r in await store.deployments(conn, filters)]
-        changes = [r._mapping for r in await store.changes(conn, unbounded, by="")]
-        services = await store.change_services(conn)
-        if filters.service_id is not None:
-            wanted = str(filters.service_id)
-            services = {c: {s for s in ss if s == wanted} for c, ss in services.items()}
-        causing = set(await store.incidents_caused_by_change(conn))
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters)]
-        names = await store.service_names(conn)
+        deployments = await store.dora_deployments(conn, filters, window)
+        implemented = await store.dora_changes(conn, filters, window)
+        services: dict[str, set[str]] = {}
+        for c in implemented:
+            services.setdefault(str(c["change_id"]), set()).add(str(c["service_id"]))
+        changes = list({c["change_id"]: c for c in implemented}.values())
+        causing = {str(d["change_id"]) for d in deployments if d["caused_incident"]}
+        outages = await store.outage_incidents(conn, filters, window, resolved_in_window=True)
+        ids = {d["service_id"] for d in deployments} | {o["service_id"] for o in outages}
+        ids |= {s for named in services.values() for s in named}
+        names = await store.service_names(conn, ids)
         return figures.dora_report(window, deployments, changes, services, causing, outages, names)
     if name == "availability":
         window = _window(filters, now)
-        outages = [r._mapping for r in await store.outage_incidents(conn, filters)]
-        return figures.availability_report(
-            window, outages, await store.services(conn, filters), await store.service_names(conn), availability_target
-        )
+        outages = await store.outage_incidents(conn, filters, window)
+        services_ = await store.services(conn, filters)
+        names = await store.service_names(conn, {*services_, *(o["service_id"] for o in outages)})
+        return figures.availability_report(window, outages, services_, names, availability_target)
     if name == "cmdb":
-        cis = [r._mapping for r in await store.cis(conn, filters)]
-        return figures.cmdb_report(cis, [r._mapping for r in await store.cmdb_findings(conn, filters)])
+        return figures.cmdb_rows(*await store.cmdb_groups(conn, filters))
     if name == "suppliers":
         return figures.suppliers_rows(await store.supplier_scorecards(conn, filters, now))
     if name == "hotspots":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        return figures.hotspots_report(found, await store.service_names(conn))
+        cis, totals = await store.hotspot_groups(conn, filters, figures.HOTSPOT_ROWS)
+        names = await store.service_names(conn, {i for c in cis for i in (c["ci_id"], c["service_id"])})
+        return figures.hotspots_rows(cis, totals, names)
     if name == "workload":
-        found = [r._mapping for r in await store.incidents(conn, filters)]
-        requests = [r._mapping for r in await store.requests(conn, filters)]
-        return figures.workload_report(found, requests, filters.period or "day")
+        return figures.workload_rows(*await store.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")
 
 
@@ -208,7 +206,7 @@ async def _significant_events(conn: AsyncConnection, filters: ReportFilters) -> 
         await store_significant.major_incidents(conn, filters),
         await store_significant.production_deployments(conn, filters),
         await store_significant.emergency_changes(conn, filters),
-        await store.change_services(conn),
+        await store_significant.change_services(conn),
         await store_significant.change_numbers(conn),
         await store.service_names(conn),
     )

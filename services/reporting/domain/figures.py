@@ -1,7 +1,12 @@
-"""The figures of each report, computed from fact rows (no I/O).
+"""The figures of each report, shaped from what the store selected (no I/O).
 
-Each `*_report` function takes the fact rows the store selected with the report's filters and
-returns `(rows, totals)`: rows with exactly the definition's columns, in its order.
+Each `*_rows` function takes the aggregates the store computed in SQL with the report's filters
+(counts, sums of seconds, extremes, per group) and each `*_report` function the fact rows the
+store selected; both return `(rows, totals)`: rows with exactly the definition's columns, in its
+order. The rounding (2 decimals; hours, minutes; null when there is nothing to divide by) is here.
+
+SQL groups NULL and "" apart where a report shows both as "": the `*_rows` functions fold the
+groups by the report's key first, so that the figures do not depend on that.
 """
 
 from __future__ import annotations
@@ -10,11 +15,10 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 
 Row = Mapping[str, Any]
-Granularity = Literal["day", "week", "month"]
 Result = tuple[list[dict[str, Any]], dict[str, Any]]
 
 CLOSED_INCIDENT = frozenset({"resolved", "closed", "cancelled"})
@@ -48,26 +52,49 @@ def _hours(delta: timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
-def _mean(values: Sequence[float], scale: float = 1.0) -> float | None:
-    return round(statistics.fmean(values) / scale, 2) if values else None
+def _per(total: float, count: int, unit: float) -> float | None:
+    """A mean of durations summed in seconds, in `unit`s (3600: hours, 60: minutes), 2 decimals."""
+    return round(total / unit / count, 2) if count else None
 
 
 def _median(values: Sequence[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def period_start(moment: datetime, granularity: Granularity) -> str:
-    """The UTC day, ISO week (Monday) or month a moment falls in, as YYYY-MM-DD."""
-    day = moment.date() if moment.utcoffset() in (None, timedelta(0)) else moment.astimezone().date()
-    if granularity == "week":
-        day = day - timedelta(days=day.weekday())
-    elif granularity == "month":
-        day = date(day.year, day.month, 1)
-    return day.isoformat()
-
-
 def _key(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _fold(
+    groups: Iterable[Row],
+    key: Callable[[Row], tuple[str, ...]],
+    sums: Sequence[str],
+    *,
+    least: Sequence[str] = (),
+    greatest: Sequence[str] = (),
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Merge the groups that share a key: sums added, extremes kept (a None extreme: none)."""
+    folded: dict[tuple[str, ...], dict[str, Any]] = {}
+    for g in groups:
+        k = key(g)
+        cell = folded.get(k)
+        if cell is None:
+            folded[k] = {n: g[n] for n in (*sums, *least, *greatest)}
+            continue
+        for n in sums:
+            cell[n] += g[n]
+        for n, pick in [*((n, min) for n in least), *((n, max) for n in greatest)]:
+            known = [v for v in (cell[n], g[n]) if v is not None]
+            cell[n] = pick(known) if known else None
+    return folded
+
+
+def _total(
+    cells: Iterable[Row], sums: Sequence[str], *, least: Sequence[str] = (), greatest: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Every group folded into one (zeros and Nones when there is none)."""
+    empty = dict.fromkeys(sums, 0) | dict.fromkeys((*least, *greatest))
+    return _fold(cells, lambda _: (), sums, least=least, greatest=greatest).get((), empty)
 
 
 def service_levels_rows(groups: Iterable[Row], names: Mapping[str, str]) -> Result:
@@ -104,125 +131,132 @@ def service_levels_rows(groups: Iterable[Row], names: Mapping[str, str]) -> Resu
     return rows, summary
 
 
-def _incident_figures(incidents: Sequence[Row], now: datetime) -> dict[str, Any]:
-    resolved = [i for i in incidents if i["status"] in RESOLVED_INCIDENT and i["resolved_at"] is not None]
-    backlog = [i for i in incidents if i["status"] not in CLOSED_INCIDENT]
-    ages = [_hours(now - i["opened_at"]) for i in backlog]
-    responses = [
-        (i["first_response_at"] - i["opened_at"]).total_seconds() / 60
-        for i in incidents
-        if i["first_response_at"] is not None
-    ]
+INCIDENT_SUMS = (
+    "opened",
+    "resolved",
+    "resolve_s",
+    "backlog",
+    "backlog_age_s",
+    "responded",
+    "response_s",
+    "major",
+    "reassignments",
+)
+
+
+def _incident_figures(g: Row, now: datetime) -> dict[str, Any]:
+    oldest = g["backlog_oldest_opened_at"]
     return {
-        "opened": len(incidents),
-        "resolved": len(resolved),
-        "backlog": len(backlog),
-        "backlog_avg_age_hours": _mean(ages),
-        "backlog_oldest_age_hours": round(max(ages), 2) if ages else None,
-        "mtta_minutes": _mean(responses),
-        "mttr_hours": _mean([_hours(i["resolved_at"] - i["opened_at"]) for i in resolved]),
-        "major_incidents": sum(1 for i in incidents if i["major"]),
-        "reassignments": sum(int(i["reassignments"]) for i in incidents),
+        "opened": g["opened"],
+        "resolved": g["resolved"],
+        "backlog": g["backlog"],
+        "backlog_avg_age_hours": _per(g["backlog_age_s"], g["backlog"], 3600),
+        "backlog_oldest_age_hours": round(_hours(now - oldest), 2) if g["backlog"] and oldest is not None else None,
+        "mtta_minutes": _per(g["response_s"], g["responded"], 60),
+        "mttr_hours": _per(g["resolve_s"], g["resolved"], 3600),
+        "major_incidents": g["major"],
+        "reassignments": g["reassignments"],
     }
 
 
-def incidents_report(incidents: Sequence[Row], names: Mapping[str, str], now: datetime) -> Result:
-    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for i in incidents:
-        groups[(_key(i["service_id"]), _key(i["assignment_group"]))].append(i)
+def incidents_rows(
+    groups: Iterable[Row], major_numbers: Iterable[str], names: Mapping[str, str], now: datetime
+) -> Result:
+    """Per (service, group) sums: `opened`, `resolved` (resolved or closed, with a resolved_at) and
+    `resolve_s` (their resolved - opened), `backlog` (not resolved, closed or cancelled),
+    `backlog_age_s` (their now - opened) and `backlog_oldest_opened_at`, `responded` (with a first
+    response) and `response_s`, `major`, `reassignments`."""
+    least = ("backlog_oldest_opened_at",)
+    cells = _fold(groups, lambda g: (_key(g["service_id"]), _key(g["assignment_group"])), INCIDENT_SUMS, least=least)
     rows = [
-        {"service_id": s, "service_name": names.get(s, ""), "assignment_group": g} | _incident_figures(members, now)
-        for (s, g), members in sorted(groups.items())
+        {"service_id": s, "service_name": names.get(s, ""), "assignment_group": g} | _incident_figures(cell, now)
+        for (s, g), cell in sorted(cells.items())
     ]
-    totals = _incident_figures(incidents, now)
-    totals["major_incident_numbers"] = sorted(i["number"] for i in incidents if i["major"])
+    totals = _incident_figures(_total(cells.values(), INCIDENT_SUMS, least=least), now)
+    totals["major_incident_numbers"] = sorted(major_numbers)
     return rows, totals
 
 
-def sla_verdict(met: bool | None, breached: bool | None) -> bool | None:
-    """A target met or missed: the clock's reported result, else missed if a breach was notified,
-    else unknown (see store.sla_verdict, the same rule in SQL)."""
-    if met is not None:
-        return met
-    return False if breached else None
+REQUEST_SUMS = ("submitted", "fulfilled", "open", "rejected", "cancelled", "fulfilment_s", "measured", "met")
 
 
-def _request_figures(requests: Sequence[Row]) -> dict[str, Any]:
-    fulfilled = [r for r in requests if r["fulfilled_at"] is not None]
-    times = [_hours(r["fulfilled_at"] - r["submitted_at"]) for r in fulfilled]
-    verdicts = [sla_verdict(r["fulfilment_met"], r["fulfilment_breached"]) for r in requests]
-    measured = [v for v in verdicts if v is not None]
+def _request_figures(g: Row) -> dict[str, Any]:
+    longest = g["max_fulfilment_s"]
     return {
-        "submitted": len(requests),
-        "fulfilled": len(fulfilled),
-        "open": sum(1 for r in requests if r["status"] not in FINISHED_REQUEST),
-        "rejected": sum(1 for r in requests if r["status"] == "rejected"),
-        "cancelled": sum(1 for r in requests if r["status"] == "cancelled"),
-        "avg_fulfilment_hours": _mean(times),
-        "max_fulfilment_hours": round(max(times), 2) if times else None,
-        "fulfilment_compliance_pct": pct(sum(1 for m in measured if m), len(measured)),
+        "submitted": g["submitted"],
+        "fulfilled": g["fulfilled"],
+        "open": g["open"],
+        "rejected": g["rejected"],
+        "cancelled": g["cancelled"],
+        "avg_fulfilment_hours": _per(g["fulfilment_s"], g["fulfilled"], 3600),
+        "max_fulfilment_hours": round(longest / 3600, 2) if g["fulfilled"] and longest is not None else None,
+        "fulfilment_compliance_pct": pct(g["met"], g["measured"]),
     }
 
 
-def requests_report(requests: Sequence[Row]) -> Result:
-    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for r in requests:
-        groups[(_key(r["service_id"]), _key(r["catalogue_item"]))].append(r)
+def requests_rows(groups: Iterable[Row]) -> Result:
+    """Per (service, catalogue item) sums: `submitted`, `fulfilled` (with a fulfilled_at),
+    `fulfilment_s` and `max_fulfilment_s` (fulfilled - submitted), `open` (not fulfilled, closed,
+    rejected or cancelled), `rejected`, `cancelled`, fulfilment targets `measured` and `met`."""
+    greatest = ("max_fulfilment_s",)
+    cells = _fold(groups, lambda g: (_key(g["service_id"]), _key(g["catalogue_item"])), REQUEST_SUMS, greatest=greatest)
+    rows = [{"service_id": s, "catalogue_item": c} | _request_figures(cell) for (s, c), cell in sorted(cells.items())]
+    return rows, _request_figures(_total(cells.values(), REQUEST_SUMS, greatest=greatest))
+
+
+PROBLEM_SUMS = (
+    "opened",
+    "open",
+    "known_errors",
+    "resolved",
+    "resolved_by_change",
+    "from_recurrence",
+    "linked_incidents",
+)
+
+
+def problems_rows(groups: Iterable[Row], recurring: Iterable[Row]) -> Result:
+    """Per service: problem counts (PROBLEM_SUMS: `open` is not resolved or closed, `resolved`
+    resolved or closed, `linked_incidents` their incident counts summed); `recurring`: per
+    service, the `incidents` linked to a problem as a recurrence."""
+    cells = _fold(groups, lambda g: (_key(g["service_id"]),), PROBLEM_SUMS)
+    again = _fold(recurring, lambda g: (_key(g["service_id"]),), ("incidents",))
+    none = dict.fromkeys(PROBLEM_SUMS, 0)
     rows = [
-        {"service_id": s, "catalogue_item": c} | _request_figures(members) for (s, c), members in sorted(groups.items())
+        {"service_id": s}
+        | cells.get((s,), none)
+        | {"recurring_incidents": again.get((s,), {"incidents": 0})["incidents"]}
+        for (s,) in sorted(set(cells) | set(again))
     ]
-    return rows, _request_figures(requests)
+    totals = _total(cells.values(), PROBLEM_SUMS) | {
+        "recurring_incidents": _total(again.values(), ("incidents",))["incidents"]
+    }
+    return rows, totals
 
 
-def _problem_figures(problems: Sequence[Row], recurring: int) -> dict[str, Any]:
+CHANGE_SUMS = ("changes", "implemented", "failed", "backed_out", "incidents_caused")
+
+
+def _change_figures(g: Row) -> dict[str, Any]:
     return {
-        "opened": len(problems),
-        "open": sum(1 for p in problems if p["status"] not in FINISHED_PROBLEM),
-        "known_errors": sum(1 for p in problems if p["known_error_at"] is not None),
-        "resolved": sum(1 for p in problems if p["status"] in FINISHED_PROBLEM),
-        "resolved_by_change": sum(
-            1 for p in problems if p["status"] in FINISHED_PROBLEM and p["change_id"] is not None
-        ),
-        "from_recurrence": sum(1 for p in problems if p["origin"] == "recurrence"),
-        "linked_incidents": sum(int(p["incident_count"] or 0) for p in problems),
-        "recurring_incidents": recurring,
+        "changes": g["changes"],
+        "implemented": g["implemented"],
+        "failed": g["failed"],
+        "backed_out": g["backed_out"],
+        "success_rate_pct": pct(g["implemented"], g["implemented"] + g["failed"]),
+        "incidents_caused": g["incidents_caused"],
     }
 
 
-def problems_report(problems: Sequence[Row], recurring_incidents: Sequence[Row]) -> Result:
-    groups: dict[str, list[Row]] = defaultdict(list)
-    recurring: dict[str, int] = defaultdict(int)
-    for p in problems:
-        groups[_key(p["service_id"])].append(p)
-    for i in recurring_incidents:
-        recurring[_key(i["service_id"])] += 1
-    services = sorted(set(groups) | set(recurring))
-    rows = [{"service_id": s} | _problem_figures(groups.get(s, []), recurring.get(s, 0)) for s in services]
-    return rows, _problem_figures(problems, len(recurring_incidents))
-
-
-def _change_figures(changes: Sequence[Row], caused: Mapping[str, int]) -> dict[str, Any]:
-    failed = sum(1 for c in changes if c["failed_at"] is not None)
-    implemented = sum(1 for c in changes if c["implemented_at"] is not None and c["failed_at"] is None)
-    return {
-        "changes": len(changes),
-        "implemented": implemented,
-        "failed": failed,
-        "backed_out": sum(1 for c in changes if c["failed_at"] is not None and c["backed_out"]),
-        "success_rate_pct": pct(implemented, implemented + failed),
-        "incidents_caused": sum(caused.get(str(c["change_id"]), 0) for c in changes),
-    }
-
-
-def changes_report(changes: Sequence[Row], incidents_caused: Mapping[str, int]) -> Result:
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for c in changes:
-        groups[_key(c["type"])].append(c)
-    rows = [{"type": t} | _change_figures(members, incidents_caused) for t, members in sorted(groups.items())]
-    totals = _change_figures(changes, incidents_caused)
-    emergency = len(groups.get("emergency", []))
+def changes_rows(groups: Iterable[Row]) -> Result:
+    """Per type: `changes`, `implemented` (and not failed), `failed`, `backed_out` (failed and
+    backed out), `incidents_caused` (incidents linked to them as caused by the change)."""
+    cells = _fold(groups, lambda g: (_key(g["type"]),), CHANGE_SUMS)
+    rows = [{"type": t} | _change_figures(cell) for (t,), cell in sorted(cells.items())]
+    totals = _change_figures(_total(cells.values(), CHANGE_SUMS))
+    emergency = cells.get(("emergency",), {"changes": 0})["changes"]
     totals["emergency_changes"] = emergency
-    totals["emergency_ratio_pct"] = pct(emergency, len(changes))
+    totals["emergency_ratio_pct"] = pct(emergency, totals["changes"])
     return rows, totals
 
 
@@ -359,29 +393,28 @@ def availability_report(
     return rows, totals
 
 
-def cmdb_report(cis: Sequence[Row], findings: Sequence[Row]) -> Result:
-    by_ci: dict[str, int] = defaultdict(int)
-    for f in findings:
-        if f["kind"] == "unauthorised_change" and f["ci_id"] is not None:
-            by_ci[str(f["ci_id"])] += 1
-    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for c in cis:
-        groups[(_key(c["type"]), _key(c["status"]))].append(c)
+CMDB_SUMS = ("cis", "critical", "unauthorised_changes")
+
+
+def cmdb_rows(groups: Iterable[Row], findings: Mapping[str, int]) -> Result:
+    """Per (type, status): `cis`, `critical` (criticality 1), `unauthorised_changes` detected on
+    them; `findings`: the period's findings by kind (on any CI)."""
+    cells = _fold(groups, lambda g: (_key(g["type"]), _key(g["status"])), CMDB_SUMS)
     rows: list[dict[str, Any]] = [
         {
             "type": t,
             "status": s,
-            "cis": len(members),
-            "critical": sum(1 for c in members if c["criticality"] == 1),
-            "unauthorised_changes": sum(by_ci.get(str(c["ci_id"]), 0) for c in members),
+            "cis": c["cis"],
+            "critical": c["critical"],
+            "unauthorised_changes": c["unauthorised_changes"],
         }
-        for (t, s), members in sorted(groups.items())
+        for (t, s), c in sorted(cells.items())
     ]
     totals: dict[str, Any] = {
-        "cis": len(cis),
+        "cis": sum(r["cis"] for r in rows),
         "critical": sum(r["critical"] for r in rows),
-        "unauthorised_changes": sum(1 for f in findings if f["kind"] == "unauthorised_change"),
-        "rejected_cmdb_updates": sum(1 for f in findings if f["kind"] == "cmdb_update_rejected"),
+        "unauthorised_changes": findings.get("unauthorised_change", 0),
+        "rejected_cmdb_updates": findings.get("cmdb_update_rejected", 0),
     }
     return rows, totals
 
@@ -426,71 +459,64 @@ def suppliers_rows(groups: Iterable[Row]) -> Result:
     return rows, totals
 
 
-def workload_report(incidents: Sequence[Row], requests: Sequence[Row], granularity: Granularity) -> Result:
-    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(
-            (
-                "incidents_opened",
-                "incidents_resolved",
-                "requests_submitted",
-                "requests_fulfilled",
-                "reassignments",
-                "escalations",
-            ),
-            0,
-        )
-    )
-    for i in incidents:
-        cell = cells[(period_start(i["opened_at"], granularity), _key(i["assignment_group"]))]
-        cell["incidents_opened"] += 1
-        cell["incidents_resolved"] += int(i["status"] in RESOLVED_INCIDENT)
-        cell["reassignments"] += int(i["reassignments"])
-        cell["escalations"] += int(i["escalations"])
-    for r in requests:
-        cell = cells[(period_start(r["submitted_at"], granularity), _key(r["assignment_group"]))]
-        cell["requests_submitted"] += 1
-        cell["requests_fulfilled"] += int(r["fulfilled_at"] is not None)
+WORKLOAD_FIGURES = (
+    "incidents_opened",
+    "incidents_resolved",
+    "requests_submitted",
+    "requests_fulfilled",
+    "reassignments",
+    "escalations",
+)
+
+
+def workload_rows(incidents: Iterable[Row], requests: Iterable[Row]) -> Result:
+    """Per (period, group): incidents `opened`, `resolved` (resolved or closed now) with their
+    `reassignments` and `escalations`; requests `submitted` and `fulfilled`."""
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(WORKLOAD_FIGURES, 0))
+    for g in incidents:
+        cell = cells[(g["period"], _key(g["assignment_group"]))]
+        cell["incidents_opened"] += g["opened"]
+        cell["incidents_resolved"] += g["resolved"]
+        cell["reassignments"] += g["reassignments"]
+        cell["escalations"] += g["escalations"]
+    for g in requests:
+        cell = cells[(g["period"], _key(g["assignment_group"]))]
+        cell["requests_submitted"] += g["submitted"]
+        cell["requests_fulfilled"] += g["fulfilled"]
     rows = [{"period": p, "assignment_group": g} | figures for (p, g), figures in sorted(cells.items())]
     totals: dict[str, Any] = defaultdict(int)
     for r in rows:
-        for k, v in r.items():
-            if isinstance(v, int):
-                totals[k] += v
+        for k in WORKLOAD_FIGURES:
+            totals[k] += r[k]
     return rows, dict(totals)
 
 
 HOTSPOT_ROWS = 50
 
 
-def hotspots_report(incidents: Sequence[Row], names: Mapping[str, str], *, limit: int = HOTSPOT_ROWS) -> Result:
-    """Incidents per CI, most first (ties by name); incidents without a CI are left out."""
-    by_ci: dict[str, list[Row]] = defaultdict(list)
-    for i in incidents:
-        if i["ci_id"] is not None:
-            by_ci[str(i["ci_id"])].append(i)
+def hotspots_rows(
+    cis: Iterable[Row], totals: Mapping[str, int], names: Mapping[str, str], *, limit: int = HOTSPOT_ROWS
+) -> Result:
+    """The CIs with the most incidents, most first (ties by name, else id); per CI: `incidents`,
+    `open` (not resolved, closed or cancelled), `major`, `problems` (distinct), `recurring`
+    (linked to a problem as a recurrence), `last_opened_at` and the `service_id` of that latest
+    incident. `totals`: `cis`, `incidents_on_cis`, `incidents_without_ci`, `cis_with_recurrence`."""
     rows: list[dict[str, Any]] = []
-    for ci, members in by_ci.items():
-        latest = max(members, key=lambda i: i["opened_at"])
-        service = _key(latest["service_id"])
+    for c in cis:
+        ci, service = _key(c["ci_id"]), _key(c["service_id"])
         rows.append(
             {
                 "ci_id": ci,
                 "ci_name": names.get(ci, ""),
                 "service_id": service,
                 "service_name": names.get(service, ""),
-                "incidents": len(members),
-                "open": sum(1 for i in members if i["status"] not in CLOSED_INCIDENT),
-                "major": sum(1 for i in members if i["major"]),
-                "problems": len({str(i["problem_id"]) for i in members if i["problem_id"] is not None}),
-                "recurring": sum(1 for i in members if i["problem_link_reason"] == "recurrence"),
-                "last_opened_at": latest["opened_at"].isoformat(),
+                "incidents": c["incidents"],
+                "open": c["open"],
+                "major": c["major"],
+                "problems": c["problems"],
+                "recurring": c["recurring"],
+                "last_opened_at": c["last_opened_at"].isoformat(),
             }
         )
     rows.sort(key=lambda r: (-r["incidents"], r["ci_name"] or r["ci_id"]))
-    totals = {
-        "cis": len(rows),
-        "incidents_on_cis": sum(r["incidents"] for r in rows),
-        "incidents_without_ci": sum(1 for i in incidents if i["ci_id"] is None),
-        "cis_with_recurrence": sum(1 for r in rows if r["recurring"] or r["incidents"] >= 3),
-    }
-    return rows[:limit], totals
+    return rows[:limit], dict(totals)
