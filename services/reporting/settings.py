@@ -38,5 +38,11 @@ class ReportingSettings(ServiceSettings):
         default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
     )
 
+    service_level_days_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the daily service-level figures merge their changes (reports sum the rest)",
+    )
+
     def availability_target(self, service_id: str) -> float:
         return self.availability_targets.get(service_id, self.availability_target_pct)

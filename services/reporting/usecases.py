@@ -63,6 +63,14 @@ async def rebuild(uow: UnitOfWork, *, batch_size: int = 2000) -> RebuildResult:
     return RebuildResult(events=events, patches=patches)
 
 
+async def compact_service_level_days(unit_of_work: Callable[[], UnitOfWork]) -> int:
+    """Merge the daily service-level figures' changes (a periodic job; safe on several replicas)."""
+    async with unit_of_work() as uow:
+        merged = await store.compact_service_level_days(uow.connection)
+        await uow.commit()
+    return merged
+
+
 # Reports
 
 
