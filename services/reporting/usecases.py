@@ -59,6 +59,7 @@ async def rebuild(uow: UnitOfWork, *, batch_size: int = 2000) -> RebuildResult:
         async for batch in store.log_batches(conn, batch_size):
             events += len(batch)
             patches += await store.apply_patches(conn, [p for e in batch for p in patches_for(e)])
+        await store.compact_service_level_days(conn)  # the replay's changes, merged before anyone reads them
         await uow.commit()
     return RebuildResult(events=events, patches=patches)
 
