@@ -534,9 +534,10 @@ def _midnight(moment: datetime | None) -> bool:
 
 
 def service_levels_by_day(filters: ReportFilters) -> bool:
-    """Whether the daily figures answer: no group or supplier filter (not kept per day), and a
-    period of whole UTC days."""
-    return filters.group is None and filters.supplier_id is None and _midnight(filters.start) and _midnight(filters.end)
+    """Whether the daily figures answer: no group or supplier filter (not kept per day), a period
+    of whole UTC days (and not the nil UUID as the service: it stands for none there)."""
+    kept = filters.group is None and filters.supplier_id is None and filters.service_id != NO_SERVICE
+    return kept and _midnight(filters.start) and _midnight(filters.end)
 
 
 async def service_level_groups(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The reports aggregate in SQL: on PostgreSQL and SQLite they must give what the former Python
 code gave from the fact rows (tests/reporting/reference.py), and the edge cases of grouping in
 SQL must hold: NULL and "" shown as one "", empty selections, incidents without a CI, ties at the
-hot spots' cut, filters combined.
+hot spots' cut, filters combined. The daily service-level figures (kept by triggers) must equal
+what the incident facts give, through changes, deletes and merges.
 """
 
 from __future__ import annotations
@@ -515,4 +516,5 @@ async def test_a_group_a_supplier_or_a_time_of_day_takes_the_incident_facts() ->
     assert not store.service_levels_by_day(ReportFilters(group="ops"))
     assert not store.service_levels_by_day(ReportFilters(supplier_id=SUPPLIERS[0]))
     assert not store.service_levels_by_day(ReportFilters(start=T + 9 * H))
+    assert not store.service_levels_by_day(ReportFilters(service_id=store.NO_SERVICE))
     assert store.service_levels_by_day(ReportFilters(start=T, end=T + D, service_id=SERVICES[0], priority=1))
