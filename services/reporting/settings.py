@@ -52,6 +52,11 @@ class ReportingSettings(ServiceSettings):
     report_delivery_max_attempts: int = Field(
         default=10, ge=1, le=100, description="Attempts of a delivery before it stays failed"
     )
+    service_level_days_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the daily service-level figures merge their changes (reports sum the rest)",
+    )
 
     def availability_target(self, service_id: str) -> float:
         return self.availability_targets.get(service_id, self.availability_target_pct)

@@ -60,8 +60,17 @@ async def rebuild(uow: UnitOfWork, *, batch_size: int = 2000) -> RebuildResult:
         async for batch in store.log_batches(conn, batch_size):
             events += len(batch)
             patches += await store.apply_patches(conn, [p for e in batch for p in patches_for(e)])
+        await store.compact_service_level_days(conn)  # the replay's changes, merged before anyone reads them
         await uow.commit()
     return RebuildResult(events=events, patches=patches)
+
+
+async def compact_service_level_days(unit_of_work: Callable[[], UnitOfWork]) -> int:
+    """Merge the daily service-level figures' changes (a periodic job; safe on several replicas)."""
+    async with unit_of_work() as uow:
+        merged = await store.compact_service_level_days(uow.connection)
+        await uow.commit()
+    return merged
 
 
 # Reports

@@ -55,4 +55,11 @@ async def schedule_report_runs(ctx: JobContext) -> None:
     await delivery.deliver_due(ctx.unit_of_work, ctx.now, config)
 
 
-PERIODIC = (PeriodicJob("report-runs", schedule_report_runs, lambda s: s.report_schedule_interval_s),)
+async def compact_service_level_days(ctx: JobContext) -> None:
+    await usecases.compact_service_level_days(ctx.unit_of_work)
+
+
+PERIODIC = (
+    PeriodicJob("report-runs", schedule_report_runs, lambda s: s.report_schedule_interval_s),
+    PeriodicJob("service-level-days", compact_service_level_days, lambda s: s.service_level_days_interval_s),
+)

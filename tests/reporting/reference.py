@@ -78,7 +78,12 @@ def incidents_report(incidents: Sequence[Row], names: Mapping[str, str], now: da
 def _request_figures(requests: Sequence[Row]) -> dict[str, Any]:
     fulfilled = [r for r in requests if r["fulfilled_at"] is not None]
     times = [_hours(r["fulfilled_at"] - r["submitted_at"]) for r in fulfilled]
-    measured = [r["fulfilment_met"] for r in requests if r["fulfilment_met"] is not None]
+    # Met or missed: the reported result, else missed when a breach was notified (store.sla_verdict).
+    verdicts = [
+        r["fulfilment_met"] if r["fulfilment_met"] is not None else (False if r["fulfilment_breached"] else None)
+        for r in requests
+    ]
+    measured = [v for v in verdicts if v is not None]
     return {
         "submitted": len(requests),
         "fulfilled": len(fulfilled),

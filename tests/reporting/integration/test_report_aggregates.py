@@ -1,7 +1,8 @@
 """The reports aggregate in SQL: on PostgreSQL and SQLite they must give what the former Python
 code gave from the fact rows (tests/reporting/reference.py), and the edge cases of grouping in
 SQL must hold: NULL and "" shown as one "", empty selections, incidents without a CI, ties at the
-hot spots' cut, filters combined.
+hot spots' cut, filters combined. The daily service-level figures (kept by triggers) must equal
+what the incident facts give, through changes, deletes and merges.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting import store, usecases
 from services.reporting.domain import figures
 from services.reporting.domain.definitions import ReportFilters
 from shared.db import create_engine
+from shared.uow import UnitOfWork
 from tests.infra import Servers
 from tests.reporting import reference
 from tests.reporting.databases import BACKENDS, reporting_database
@@ -108,6 +110,8 @@ def random_facts(seed: int) -> dict[str, list[dict[str, Any]]]:
                 "problem_link_reason": rng.choice(["recurrence", "manual", None]) if linked else None,
                 "response_met": rng.choice([None, True, False]),
                 "resolution_met": rng.choice([None, True, False]),
+                "response_breached": rng.choice([None, None, True]),
+                "resolution_breached": rng.choice([None, None, True]),
             }
         )
     requests = []
@@ -125,6 +129,7 @@ def random_facts(seed: int) -> dict[str, list[dict[str, Any]]]:
                 "submitted_at": submitted,
                 "fulfilled_at": after(submitted, 60),
                 "fulfilment_met": rng.choice([None, True, False]),
+                "fulfilment_breached": rng.choice([None, None, True]),
             }
         )
     problems = [
@@ -431,3 +436,89 @@ async def test_a_selection_of_nothing_gives_no_rows_and_empty_totals(cases_engin
     }  # fmt: skip
     assert rows == []
     assert totals == expected[name]
+
+
+# The daily service-level figures (kept by triggers) against the incident facts
+
+
+async def service_levels_both_ways(engine: AsyncEngine, filters: ReportFilters) -> tuple[list[Any], list[Any]]:
+    def ordered(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(groups, key=lambda g: (g["period"], str(g["service_id"]), g["priority"]))
+
+    async with engine.connect() as conn:
+        by_day = await store.service_level_groups(conn, filters)
+        from_facts = await store.service_level_fact_groups(conn, filters)
+    return ordered(by_day), ordered(from_facts)
+
+
+DAILY = {
+    "none": ReportFilters(),
+    "period by day": ReportFilters(start=T + 10 * D, end=T + 40 * D, period="day"),
+    "service by week": ReportFilters(service_id=SERVICES[0], period="week"),
+    "priority and period": ReportFilters(priority=2, start=T + 3 * D, end=T + 33 * D),
+    "nothing": ReportFilters(service_id=uid("no-such-service")),
+}
+
+
+async def change_incidents(engine: AsyncEngine, seed: int) -> None:
+    """Move incidents between days, services and priorities, change their results, delete some."""
+    rng = random.Random(seed)
+    i = store.incident_facts
+    async with engine.begin() as conn:
+        ids = list((await conn.execute(select(i.c.incident_id, i.c.opened_at))).all())
+        for incident_id, opened_at in rng.sample(ids, 150):
+            change = rng.choice(["service", "priority", "opened", "results", "delete", "nothing"])
+            where = i.c.incident_id == incident_id
+            if change == "delete":
+                await conn.execute(i.delete().where(where))
+                continue
+            values: dict[str, Any] = {
+                "service": {"service_id": rng.choice([*SERVICES, None])},
+                "priority": {"priority": rng.choice([1, 2, 3, None])},
+                "opened": {"opened_at": None if opened_at is None else opened_at + rng.choice([-3, 1, 9]) * D},
+                "results": {
+                    "response_met": rng.choice([True, False, None]),
+                    "resolution_met": rng.choice([True, None]),
+                    "resolution_breached": rng.choice([True, None]),
+                },
+                "nothing": {"number": "INC-renamed"},  # no change the daily figures watch
+            }[change]
+            await conn.execute(i.update().where(where).values(values))
+
+
+async def test_the_daily_service_level_figures_equal_the_incident_facts_through_changes_and_merges(
+    random_engine: AsyncEngine,
+) -> None:
+    assert store.service_levels_by_day(ReportFilters(start=T, end=T + D))
+    for name, filters in DAILY.items():
+        by_day, from_facts = await service_levels_both_ways(random_engine, filters)
+        assert by_day == from_facts, name
+    await change_incidents(random_engine, seed=5)
+    async with random_engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(store.service_level_day_change)) > 0
+    for name, filters in DAILY.items():
+        by_day, from_facts = await service_levels_both_ways(random_engine, filters)
+        assert by_day == from_facts, name
+
+    # Merged once, merged again after more changes: the same figures, no change rows left.
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(random_engine, store.outbox, source="/itsm/reporting")
+
+    await usecases.compact_service_level_days(unit_of_work)
+    await change_incidents(random_engine, seed=6)
+    merged = await usecases.compact_service_level_days(unit_of_work)
+    assert merged > 0
+    async with random_engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(store.service_level_day_change)) == 0
+    for name, filters in DAILY.items():
+        by_day, from_facts = await service_levels_both_ways(random_engine, filters)
+        assert by_day == from_facts, name
+        assert (name == "nothing") == (by_day == [])
+
+
+async def test_a_group_a_supplier_or_a_time_of_day_takes_the_incident_facts() -> None:
+    assert not store.service_levels_by_day(ReportFilters(group="ops"))
+    assert not store.service_levels_by_day(ReportFilters(supplier_id=SUPPLIERS[0]))
+    assert not store.service_levels_by_day(ReportFilters(start=T + 9 * H))
+    assert not store.service_levels_by_day(ReportFilters(service_id=store.NO_SERVICE))
+    assert store.service_levels_by_day(ReportFilters(start=T, end=T + D, service_id=SERVICES[0], priority=1))
