@@ -266,12 +266,18 @@ async def throughput(bench: Bench, events_per_round: int, rounds: int) -> dict[s
     }
 
 
-REPORT_CASES = ("year", "year, one service")
+REPORT_CASES = ("year", "year, one service", "year, one supplier")
+# The reports with a supplier filter timed (the incidents counted toward one supplier: assigned to
+# it, or on a CI or service one of its contracts covered when the incident opened).
+SUPPLIER_CASE = {"service-levels", "incidents", "hotspots", "suppliers"}
 
 
-def _cases(services: list[uuid.UUID]) -> dict[str, ReportFilters]:
+def _cases(services: list[uuid.UUID], supplier: uuid.UUID, name: str) -> dict[str, ReportFilters]:
     year = {"start": YEAR_START, "end": YEAR_END}
-    return {"year": ReportFilters(**year), "year, one service": ReportFilters(**year, service_id=services[0])}
+    cases = {"year": ReportFilters(**year), "year, one service": ReportFilters(**year, service_id=services[0])}
+    if name in SUPPLIER_CASE:
+        cases["year, one supplier"] = ReportFilters(**year, supplier_id=supplier)
+    return cases
 
 
 async def _time(engine: AsyncEngine, name: str, filters: ReportFilters, runs: int) -> tuple[list[float], Any]:
@@ -289,11 +295,18 @@ async def _time(engine: AsyncEngine, name: str, filters: ReportFilters, runs: in
 
 
 async def time_reports(
-    engine: AsyncEngine, incidents: int, services: list[uuid.UUID], runs: int, only: set[str] | None
+    engine: AsyncEngine,
+    incidents: int,
+    services: list[uuid.UUID],
+    attributed: dict[uuid.UUID, int],
+    runs: int,
+    only: set[str] | None,
 ) -> dict[str, Any]:
-    """Every report, year filter with and without a service filter (+ the service-levels cases of
-    the earlier runs); checks that the incident reports count every incident of the data set."""
-    cases = _cases(services)
+    """Every report, year filter with and without a service filter, and with a supplier filter
+    where it counts (+ the service-levels cases of the earlier runs); checks that the incident
+    reports count every incident of the data set, and the supplier cases the incidents counted
+    toward each supplier (`attributed`, computed with the data set)."""
+    supplier = next(iter(attributed))
     extra = {
         "one month by week": ReportFilters(
             start=datetime(2026, 5, 1, tzinfo=UTC), end=datetime(2026, 6, 1, tzinfo=UTC), period="week"
@@ -305,7 +318,7 @@ async def time_reports(
     for d in DEFINITIONS:
         if only and d.name not in only:
             continue
-        mine = cases | (extra if d.name == "service-levels" else {})
+        mine = _cases(services, supplier, d.name) | (extra if d.name == "service-levels" else {})
         for case, filters in mine.items():
             timings, report = await _time(engine, d.name, filters, runs)
             figure = {
@@ -323,7 +336,23 @@ async def time_reports(
                 checks["hotspots: every incident"] = t["incidents_on_cis"] + t["incidents_without_ci"] == incidents
             if case == "no filters (all, by month)":
                 checks["service-levels: every incident"] = sum(r["incidents"] for r in report.rows) == incidents
+            if case == "year" and d.name == "suppliers":
+                counted = {r["supplier_id"]: r["incidents"] for r in report.rows}
+                checks["suppliers: incidents counted toward each"] = counted == {
+                    str(s): n for s, n in attributed.items()
+                }
+            if case == "year, one supplier":
+                checks[f"{d.name}: one supplier's incidents"] = _supplier_total(d.name, report) == attributed[supplier]
     return {"figures": figures, "checks": checks}
+
+
+def _supplier_total(name: str, report: Any) -> int:
+    """The incidents a report filtered by one supplier counted."""
+    if name == "incidents":
+        return int(report.totals["opened"])
+    if name == "hotspots":
+        return int(report.totals["incidents_on_cis"] + report.totals["incidents_without_ci"])
+    return sum(int(r["incidents"]) for r in report.rows)
 
 
 async def merge_service_level_days(engine: AsyncEngine) -> None:
@@ -342,8 +371,8 @@ async def merge_service_level_days(engine: AsyncEngine) -> None:
 
 
 def print_table(title: str, figures: dict[str, dict[str, Any]]) -> None:
-    print(f"\n{title}\n| report | year: median / max ms | year, one service: median / max ms |")
-    print("|---|---:|---:|")
+    print(f"\n{title}\n| report | " + " | ".join(f"{c}: median / max ms" for c in REPORT_CASES) + " |")
+    print("|---|" + "---:|" * len(REPORT_CASES))
     for name, cases in figures.items():
         cells = [f"{cases[c]['median_ms']:.0f} / {cases[c]['max_ms']:.0f}" if c in cases else "" for c in REPORT_CASES]
         print(f"| {name} | {' | '.join(cells)} |")
@@ -366,7 +395,8 @@ async def reports(bench: Bench, count: int, runs: int, *, sqlite: bool, only: se
         print(f"  SQLite: loaded in {time.perf_counter() - started:.1f} s", flush=True)
     # Millions of generated objects left in this process would make each garbage collection during
     # a report a full pass over them (a second added to some runs): drop them before timing.
-    services = data.services
+    services, attributed = data.services, data.attributed
+    print(f"  incidents counted toward each supplier: {sorted(attributed.values(), reverse=True)}")
     del data
     gc.collect()
     out: dict[str, Any] = {"sizes": sizes, "runs": runs}
@@ -374,7 +404,7 @@ async def reports(bench: Bench, count: int, runs: int, *, sqlite: bool, only: se
         engine = create_engine(url)
         try:
             await merge_service_level_days(engine)
-            out[database] = await time_reports(engine, sizes["incident_facts"], services, runs, only)
+            out[database] = await time_reports(engine, sizes["incident_facts"], services, attributed, runs, only)
         finally:
             await engine.dispose()
         print_table("PostgreSQL" if database == "postgresql" else "SQLite", out[database]["figures"])
@@ -424,7 +454,9 @@ async def main() -> int:
                 f"\n  PostgreSQL, medians over the target (< {TARGET_REPORT_MS:.0f} ms, service-levels"
                 f" < {TARGET_SLA_MS:.0f} ms): {slow or 'none'}"
             )
-            checks = {k: v for db in ("postgresql", "sqlite") if db in rp for k, v in rp[db]["checks"].items()}
+            checks = {
+                f"{db}: {k}": v for db in ("postgresql", "sqlite") if db in rp for k, v in rp[db]["checks"].items()
+            }
             print(f"  checks: {checks}")
             result["reports"] = rp
             failed |= not all(checks.values())

@@ -49,6 +49,9 @@ class Table:
 @dataclass
 class DataSet:
     services: list[uuid.UUID]
+    suppliers: list[uuid.UUID]
+    attributed: dict[uuid.UUID, int]
+    """Per supplier, the incidents that count toward it (store.attributed_to's rule, computed here)."""
     tables: list[Table]
 
     def count(self, name: str) -> int:
@@ -257,12 +260,10 @@ def generate(incidents: int, *, seed: int = 11, services: int = 50) -> DataSet:
          rng.choice(cis), None, moment())
         for _ in range(max(10, int(3_000 * scale)))
     ]  # fmt: skip
-    supplier_rows = [(s, f"SUP{n:07d}", f"Supplier {n:02d}", "active", YEAR_START) for n, s in enumerate(suppliers)]
-    contract_rows = [
-        (_uuid(rng), s, f"CTR{2 * n + k:07d}", "active" if k == 0 else "expired", YEAR_START, YEAR_END + timedelta(365))
-        for n, s in enumerate(suppliers)
-        for k in (0, 1)
-    ]
+    contract_ids = [_uuid(rng) for _ in range(2 * n_suppliers)]
+    supplier_rows, contract_rows, coverage_rows, attributed = _suppliers(
+        suppliers, contract_ids, service_ids, ci_rows, incident_rows, seed
+    )
     breach_rows = [
         (str(_uuid(rng)), rng.choice(suppliers), rng.choice(("response", "resolution", "availability")), moment())
         for _ in range(max(10, int(2_000 * scale)))
@@ -272,6 +273,8 @@ def generate(incidents: int, *, seed: int = 11, services: int = 50) -> DataSet:
     ]
     return DataSet(
         service_ids,
+        suppliers,
+        attributed,
         [
             incident_table,
             request_table,
@@ -311,16 +314,110 @@ def generate(incidents: int, *, seed: int = 11, services: int = 50) -> DataSet:
             ),
             ci_table,
             Table("cmdb_finding_facts", ["finding_id", "kind", "ci_id", "change_id", "detected_at"], findings),
-            Table("supplier_facts", ["supplier_id", "number", "name", "status", "created_at"], supplier_rows),
+            Table(
+                "supplier_facts",
+                ["supplier_id", "number", "name", "name_stamp", "category", "status", "status_stamp", "created_at"],
+                supplier_rows,
+            ),
             Table(
                 "contract_facts",
-                ["contract_id", "supplier_id", "number", "status", "starts_on", "ends_on"],
+                [
+                    "contract_id",
+                    "supplier_id",
+                    "number",
+                    "status",
+                    "status_stamp",
+                    "starts_on",
+                    "ends_on",
+                    "activated_at",
+                    "ended_at",
+                ],
                 contract_rows,
+            ),
+            Table(
+                "contract_coverage_facts",
+                ["contract_id", "item_kind", "item_id", "covered", "covered_stamp", "added_at"],
+                coverage_rows,
             ),
             Table("supplier_breach_facts", ["breach_id", "supplier_id", "metric", "occurred_at"], breach_rows),
             Table("dispute_facts", ["dispute_id", "supplier_id", "status", "opened_at"], dispute_rows),
         ],
     )
+
+
+MID_YEAR = datetime(2026, 5, 1, tzinfo=UTC)
+Rows = list[tuple[Any, ...]]
+
+
+def _suppliers(
+    suppliers: list[uuid.UUID],
+    contract_ids: list[uuid.UUID],
+    services: list[uuid.UUID],
+    ci_rows: Rows,
+    incident_rows: Rows,
+    seed: int,
+) -> tuple[Rows, Rows, Rows, dict[uuid.UUID, int]]:
+    """Suppliers, their contracts and what the contracts cover, as the projection fills them, and
+    the incidents counted toward each supplier.
+
+    Supplier n has contract 2n, active and in force all year (activated 1-23 months before it,
+    starting that day, a 3-year term), covering the CIs whose supplier it is (ci_facts.supplier_id,
+    ~500 each) and, for n < 3, service n + 1. Contract 2n + 1: for n = 3-5 active from mid-year
+    (activated during 2026-05-01) covering service n + 1; for n = 6-9 expired before the year
+    (ended_at set) still covering service n + 1 (coverage rows stay when a contract ends); else
+    expired covering nothing. About a quarter of the incidents count through coverage (CIs ~17 %,
+    services ~9 %), plus the 10 % assigned.
+    """
+    rng = random.Random(seed + 1)  # apart from the main draws, which the other tables keep
+    day = timedelta(days=1)
+    supplier_rows: Rows = []
+    contract_rows: Rows = []
+    coverage_rows: Rows = []
+    # (kind, item) -> [(supplier, in force from)] for the contracts in force during the year
+    covering: dict[tuple[str, uuid.UUID], list[tuple[uuid.UUID, datetime]]] = {}
+    ci_supplier = [(row[0], row[7]) for row in ci_rows if row[7] is not None]
+    for n, supplier in enumerate(suppliers):
+        created = YEAR_START - timedelta(days=1200 + rng.randint(0, 600))
+        supplier_rows.append(
+            (supplier, f"SUP{n:07d}", f"Supplier {n:02d}", created, rng.choice(("hosting", "software", "network")),
+             "active", created, created)
+        )  # fmt: skip
+        for k in (0, 1):
+            contract_id, number = contract_ids[2 * n + k], f"CTR{2 * n + k:07d}"
+            items: list[tuple[str, uuid.UUID]] = []
+            ended: datetime | None = None
+            if k == 0:
+                activated = YEAR_START - timedelta(days=rng.randint(30, 700), seconds=rng.randint(0, 86399))
+                items = [("ci", ci) for ci, owner in ci_supplier if owner == supplier]
+                items += [("service", services[n + 1])] if n < 3 else []
+            elif 3 <= n <= 5:
+                activated = MID_YEAR + timedelta(seconds=rng.randint(0, 86399))
+                items = [("service", services[n + 1])]
+            else:
+                activated = YEAR_START - timedelta(days=1200 - rng.randint(0, 200), seconds=rng.randint(0, 86399))
+                items = [("service", services[n + 1])] if n <= 9 else []
+            starts = activated.replace(hour=0, minute=0, second=0, microsecond=0)
+            ends = starts + 1095 * day
+            if k == 1 and not 3 <= n <= 5:
+                ends = YEAR_START - timedelta(days=rng.randint(1, 60))
+                ended = ends
+            contract_rows.append(
+                (contract_id, supplier, number, "expired" if ended else "active", ended or activated, starts, ends,
+                 activated, ended)
+            )  # fmt: skip
+            coverage_rows += [(contract_id, kind, item, True, activated, activated) for kind, item in items]
+            if ended is None:
+                for item in items:
+                    covering.setdefault(item, []).append((supplier, activated))
+    attributed = dict.fromkeys(suppliers, 0)
+    for row in incident_rows:
+        opened, service, ci, assigned = row[9], row[4], row[6], row[7]
+        mine = {assigned} if assigned else set()
+        for item in (("ci", ci), ("service", service)):
+            mine |= {s for s, since in covering.get(item, ()) if since <= opened}
+        for s in mine:
+            attributed[s] += 1
+    return supplier_rows, contract_rows, coverage_rows, attributed
 
 
 _EXTRA = ("updated_at", "updated_event")
