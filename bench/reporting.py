@@ -11,13 +11,15 @@
    the event log and the inbox exactly once at the end.
 2. Every report over a year of a large enterprise (`bench/reporting_data.py`: `--incidents`
    1,000,000 incident fact rows and in proportion ~100,000 requests, ~20,000 changes with their
-   deployments, ~2,000 problems, ~50,000 CIs, findings, suppliers), bulk-loaded with COPY into a
-   migrated reporting database, `VACUUM (ANALYZE)`, then `usecases.produce(<report>)` (the
-   queries and the shaping into rows, as the API runs it, without HTTP, `now` = the end of the
-   year) for the whole year, with and without a service filter (service-levels also one month by
-   week and no filter): median and max of `--runs` runs after a warm-up, each on a fresh
-   connection (targets: < 1 s every report, < 500 ms service-levels). `--sqlite`: the same on a
-   SQLite file. The incident reports must count every incident of the data set.
+   deployments, ~2,000 problems, ~50,000 CIs, findings, 20 suppliers with contracts covering CIs
+   and services), bulk-loaded with COPY into a migrated reporting database, `VACUUM (ANALYZE)`,
+   then `usecases.produce(<report>)` (the queries and the shaping into rows, as the API runs it,
+   without HTTP, `now` = the end of the year) for the whole year, with and without a service
+   filter, and for service-levels, incidents, hot spots and suppliers with one supplier's filter
+   (service-levels also one month by week and no filter): median and max of `--runs` runs after
+   a warm-up, each on a fresh connection (targets: < 1 s every report, < 500 ms service-levels).
+   `--sqlite`: the same on a SQLite file. The incident reports must count every incident of the
+   data set, and the supplier cases the incidents counted toward each supplier.
 
 No tracing is configured in this process (no instrumentation, no spans). The run's databases,
 exchange and queues are removed at the end.

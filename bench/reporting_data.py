@@ -1,10 +1,10 @@
 """A year of a large enterprise in reporting's fact tables, for the report benchmark.
 
 1,000,000 incidents (scaled by `incidents`: ~100,000 requests, ~20,000 changes with their
-services, deployments and caused incidents, ~2,000 problems, ~50,000 CIs with findings, ~20
-suppliers with contracts, breaches and disputes), generated from a fixed seed, and loaded into a
-migrated reporting database with COPY (PostgreSQL) or one `executemany` per table (SQLite, the
-values written as SQLAlchemy writes them there).
+services, deployments and caused incidents, ~2,000 problems, ~50,000 CIs with findings, 20
+suppliers with contracts, coverage (see `_suppliers`), breaches and disputes), generated from a
+fixed seed, and loaded into a migrated reporting database with COPY (PostgreSQL) or one
+`executemany` per table (SQLite, the values written as SQLAlchemy writes them there).
 
 Incidents: over the year, 50 services, 12 groups (1 % none), priorities 1-5 weighted to 3-4, 85 %
 on a CI drawn with a skew (the busiest CI has ~0.5 % of them), ~2 % still open plus half of the
