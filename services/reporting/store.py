@@ -1076,9 +1076,11 @@ def attributed_to(supplier_id: Any) -> ColumnElement[bool]:
     """The incident counts toward the supplier: it is assigned to it, or its CI or service was
     covered by a contract of the supplier in force when the incident opened.
 
-    One `incident_id IN (...)`, which PostgreSQL runs as a (parallel) semi-join: the incidents
-    of each reason come from the supplier_id, ci_id and service_id indexes, and an incident with
-    several reasons is one row of the outer query all the same.
+    The incidents of each reason come from the supplier_id, ci_id and service_id indexes, once
+    per statement: a MATERIALIZED common table expression (`incident_id IN (SELECT ... FROM it)`;
+    an incident with several reasons is one row of the outer query all the same). Inlined, the
+    union was the inner side of a nested-loop semi-join, run again for each outer row, as
+    PostgreSQL estimates it at a few hundred rows where a supplier has tens of thousands.
     """
     i = incident_facts.alias("attributed")
     k = contract_facts
@@ -1089,7 +1091,8 @@ def attributed_to(supplier_id: Any) -> ColumnElement[bool]:
             .select_from(_covering(i, kind, column))
             .where(i.c[column].is_not(None), k.c.supplier_id == supplier_id, *_covered_when_opened(i))
         )
-    return incident_facts.c.incident_id.in_(union_all(*reasons))
+    ids = union_all(*reasons).cte("attributed_ids").prefix_with("MATERIALIZED")
+    return incident_facts.c.incident_id.in_(select(ids.c.incident_id))
 
 
 def _supplier_condition(table: Table, filters: ReportFilters) -> list[ColumnElement[bool]]:
