@@ -43,7 +43,6 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeEngine
 
@@ -60,7 +59,7 @@ from services.reporting.domain.figures import (
     RESOLVED_INCIDENT,
     Window,
 )
-from shared.db import BigIntKey, UtcDateTime, make_metadata, page
+from shared.db import BigIntKey, UtcDateTime, insert_ignoring_duplicates, make_metadata, page
 from shared.events import CloudEvent
 from shared.inbox import inbox_table
 from shared.numbering import number_sequence_table
@@ -266,15 +265,11 @@ async def record_event(conn: AsyncConnection, event: CloudEvent) -> bool:
     return (await conn.execute(_RECORD_EVENT, _event_row(event))).first() is not None
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 async def record_events(conn: AsyncConnection, events: Sequence[CloudEvent]) -> list[CloudEvent]:
     """Store a batch of events (one multi-row statement); returns those not already in the log."""
     if not events:
         return []
-    stmt = _insert(conn)(event_log).on_conflict_do_nothing().returning(event_log.c.event_id)
+    stmt = insert_ignoring_duplicates(conn, event_log).returning(event_log.c.event_id)
     fresh = set((await conn.execute(stmt, [_event_row(e) for e in events])).scalars())
     return [e for e in events if str(e.id) in fresh]
 
@@ -1250,7 +1245,7 @@ async def compact_service_level_days(conn: AsyncConnection) -> int:
 
 async def insert_run(conn: AsyncConnection, row: dict[str, Any]) -> bool:
     """Store a run; False when this report's period already has one (another replica made it)."""
-    stmt = _insert(conn)(report_run).values(row).on_conflict_do_nothing().returning(report_run.c.run_id)
+    stmt = insert_ignoring_duplicates(conn, report_run).values(row).returning(report_run.c.run_id)
     return (await conn.execute(stmt)).first() is not None
 
 

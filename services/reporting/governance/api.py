@@ -45,21 +45,7 @@ Format = Literal["json", "csv"]
 
 
 def _version_read(v: AgreementVersion) -> AgreementVersionRead:
-    return AgreementVersionRead.model_validate(
-        {
-            "report": v.report,
-            "version": v.version,
-            "status": v.status,
-            "owner": v.owner,
-            "agreed_with": list(v.agreed_with),
-            "agreed_at": v.agreed_at,
-            "distribution_list": [d.as_json() for d in v.distribution_list],
-            "definition": dict(v.definition),
-            "reason": v.reason,
-            "recorded_by": v.recorded_by,
-            "recorded_at": v.recorded_at,
-        }
-    )
+    return AgreementVersionRead.model_validate(v.as_record())
 
 
 def _agreement_response(view: governance.AgreementView) -> JSONResponse:

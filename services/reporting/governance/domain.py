@@ -54,6 +54,22 @@ class AgreementVersion:
     recorded_by: str
     recorded_at: datetime
 
+    def as_record(self) -> dict[str, Any]:
+        """The version as plain values (lists, dicts): its stored row and its API body alike."""
+        return {
+            "report": self.report,
+            "version": self.version,
+            "status": self.status,
+            "owner": self.owner,
+            "agreed_with": list(self.agreed_with),
+            "agreed_at": self.agreed_at,
+            "distribution_list": [d.as_json() for d in self.distribution_list],
+            "definition": dict(self.definition),
+            "reason": self.reason,
+            "recorded_by": self.recorded_by,
+            "recorded_at": self.recorded_at,
+        }
+
 
 def recipient_problem(channel: str, recipient: str) -> str | None:
     """Why a recipient cannot be reached by its channel, or None when it can."""

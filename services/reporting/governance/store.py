@@ -28,12 +28,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.governance.domain import AgreementVersion, Recipient
 from services.reporting.store import metadata, report_run
-from shared.db import UtcDateTime, page
+from shared.db import UtcDateTime, insert_ignoring_duplicates, page
 from shared.errors import PreconditionFailed
 
 report_agreement = Table(
@@ -84,10 +83,6 @@ report_finding = Table(
 )
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 # Agreements
 
 
@@ -133,20 +128,8 @@ async def latest_versions(conn: AsyncConnection) -> dict[str, list[AgreementVers
 
 async def append_version(conn: AsyncConnection, v: AgreementVersion) -> None:
     """Record a new version; 412 when another writer recorded this version number first."""
-    row = {
-        "report": v.report,
-        "version": v.version,
-        "status": v.status,
-        "owner": v.owner,
-        "agreed_with": list(v.agreed_with),
-        "agreed_at": v.agreed_at,
-        "distribution_list": [d.as_json() for d in v.distribution_list],
-        "definition": dict(v.definition),
-        "reason": v.reason,
-        "recorded_by": v.recorded_by,
-        "recorded_at": v.recorded_at,
-    }
-    stmt = _insert(conn)(report_agreement).values(row).on_conflict_do_nothing().returning(report_agreement.c.version)
+    row = v.as_record()
+    stmt = insert_ignoring_duplicates(conn, report_agreement).values(row).returning(report_agreement.c.version)
     if (await conn.execute(stmt)).first() is None:
         raise PreconditionFailed(f"the agreement of {v.report!r} was changed by someone else meanwhile; read it again")
 
