@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
 from services.incident.domain.incident import AffectedCI, ClosedBy, NoteVisibility, PostIncidentReview
 from services.incident.domain.timeline import Note, NoteKind
+from services.incident.store_history import history_rows
 from shared.ci_read_model import CIReadModel
 from shared.db import BigIntKey, UtcDateTime, make_metadata, page, update_versioned
 from shared.idempotency import Idempotency, idempotency_table
@@ -331,22 +332,8 @@ class IncidentRepository:
         values = _to_row(item)
         del values["id"], values["number"], values["opened_at"]
         await update_versioned(self._conn, incident, item.id, expected_version, values, label=item.number)
-        rows = [
-            {
-                "incident_id": item.id,
-                "version": item.version,
-                "at": item.updated_at,
-                "actor": e.actor,
-                "action": e.action.value,
-                "field": name,
-                "old": old,
-                "new": new,
-                "reason": e.reason,
-            }
-            for e in item.pending_events
-            if isinstance(e, IncidentChanged)
-            for name, (old, new) in e.changes.items()
-        ]
+        changed = [e for e in item.pending_events if isinstance(e, IncidentChanged)]
+        rows = history_rows("incident_id", item.id, item.version, item.updated_at, changed)
         if rows:
             await self._conn.execute(incident_history.insert(), rows)
         if item.review is not None and any(name == "review" for name in _changed_fields(item)):

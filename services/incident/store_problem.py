@@ -42,6 +42,7 @@ from services.incident.domain_problem import (
     ProblemStatus,
 )
 from services.incident.store import incident, incident_history, metadata
+from services.incident.store_history import history_rows
 from shared.db import BigIntKey, UtcDateTime, insert_ignoring_duplicates, page, update_versioned
 from shared.numbering import format_number, next_number
 
@@ -328,22 +329,8 @@ class ProblemRepository:
         values = _problem_row(item)
         del values["id"], values["number"], values["opened_at"], values["opened_by"]
         await update_versioned(self._conn, problem, item.id, expected_version, values, label=item.number)
-        rows = [
-            {
-                "problem_id": item.id,
-                "version": item.version,
-                "at": item.updated_at,
-                "actor": e.actor,
-                "action": e.action.value,
-                "field": name,
-                "old": old,
-                "new": new,
-                "reason": e.reason,
-            }
-            for e in item.pending_events
-            if isinstance(e, ProblemChanged)
-            for name, (old, new) in e.changes.items()
-        ]
+        changed = [e for e in item.pending_events if isinstance(e, ProblemChanged)]
+        rows = history_rows("problem_id", item.id, item.version, item.updated_at, changed)
         if rows:
             await self._conn.execute(problem_history.insert(), rows)
         await self.add_links(links)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.requests.domain import CatalogueItem, RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store import metadata
+from services.incident.store_history import history_rows
 from shared.db import BigIntKey, UtcDateTime, page, update_versioned
 from shared.numbering import format_number, next_number
 
@@ -207,22 +208,8 @@ class RequestRepository:
         values = _request_row(request)
         del values["id"], values["number"], values["submitted_at"]
         await update_versioned(self._conn, service_request, request.id, expected_version, values, label=request.number)
-        rows = [
-            {
-                "request_id": request.id,
-                "version": request.version,
-                "at": request.updated_at,
-                "actor": e.actor,
-                "action": e.action.value,
-                "field": name,
-                "old": old,
-                "new": new,
-                "reason": e.reason,
-            }
-            for e in request.pending_events
-            if isinstance(e, RequestChanged)
-            for name, (old, new) in e.changes.items()
-        ]
+        changed = [e for e in request.pending_events if isinstance(e, RequestChanged)]
+        rows = history_rows("request_id", request.id, request.version, request.updated_at, changed)
         if rows:
             await self._conn.execute(service_request_history.insert(), rows)
 
