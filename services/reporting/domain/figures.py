@@ -260,11 +260,6 @@ def changes_rows(groups: Iterable[Row]) -> Result:
     return rows, totals
 
 
-def is_outage(incident: Row) -> bool:
-    """The availability definition of an outage: a priority 1 or major incident on a service."""
-    return incident["service_id"] is not None and (incident["priority"] == 1 or bool(incident["major"]))
-
-
 def dora_report(
     window: Window,
     deployments: Sequence[Row],
