@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
 from services.incident.domain.incident import AffectedCI, ClosedBy, NoteVisibility, PostIncidentReview
 from services.incident.domain.timeline import Note, NoteKind
-from services.incident.store_history import history_rows
+from shared.history import history_rows
 from shared.ci_read_model import CIReadModel
 from shared.db import BigIntKey, UtcDateTime, make_metadata, page, update_versioned
 from shared.idempotency import Idempotency, idempotency_table

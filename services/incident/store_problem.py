@@ -42,7 +42,7 @@ from services.incident.domain_problem import (
     ProblemStatus,
 )
 from services.incident.store import incident, incident_history, metadata
-from services.incident.store_history import history_rows
+from shared.history import history_rows
 from shared.db import BigIntKey, UtcDateTime, insert_ignoring_duplicates, page, update_versioned
 from shared.numbering import format_number, next_number
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.requests.domain import CatalogueItem, RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store import metadata
-from services.incident.store_history import history_rows
+from shared.history import history_rows
 from shared.db import BigIntKey, UtcDateTime, page, update_versioned
 from shared.numbering import format_number, next_number
 

@@ -1,0 +1,37 @@
+"""FastAPI dependencies that every service's routes share: who may read, the If-Match header, and
+load-or-404. A service's `api/deps.py` adds its own role sets and its `Current<Record>` loaders."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Query
+
+from shared.auth import READ_ROLES, Principal, current_principal, require_roles
+from shared.errors import NotFound
+from shared.http import expected_version
+
+T = TypeVar("T")
+
+Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
+"""Every human role (not the pipeline and monitoring machine tokens)."""
+Actor = Annotated[Principal, Depends(current_principal)]
+"""Anyone authenticated; the use case decides what they may do."""
+
+IfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (optional)')]
+RequiredIfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (required: 428 without)')]
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def optional_version(if_match: str | None) -> int | None:
+    """The version an action is based on when If-Match was sent; None when it was not."""
+    return expected_version(if_match) if if_match else None
+
+
+def found(record: T | None, what: str) -> T:
+    """Load-or-404: `found(await store.get_change(conn, id), f"change {id}")`."""
+    if record is None:
+        raise NotFound(f"{what} does not exist")
+    return record
