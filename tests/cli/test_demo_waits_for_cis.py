@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from itsm.demo import Api, Refused, unknown_ci
+from itsm.demo.client import Api, Refused, unknown_ci
 
 SECRET = "demo-test-secret-0123456789abcdef01234"
 SPEC = {"paths": {"/api/v1/contracts": {"post": {}}}}

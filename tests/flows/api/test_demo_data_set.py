@@ -13,7 +13,9 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from itsm.demo import SERVICES, SUPPLIERS, Api, plan_incidents, run_demo
+from itsm.demo import Api, run_demo
+from itsm.demo.dataset import SERVICES, SUPPLIERS
+from itsm.demo.incidents import plan_incidents
 from services.change.app import create_app as change_app
 from services.change.settings import ChangeSettings
 from services.config.app import create_app as config_app

@@ -1,14 +1,5 @@
-"""RabbitMQ on aio-pika: the topology, a publisher with confirms, and the consumer.
-
-Topology, per consuming service `svc` (names carry the settings' `queue_prefix`):
-- `itsm.events`: the durable topic exchange every service publishes to;
-- `svc`: a durable quorum queue bound to the routing keys the service handles;
-- `svc.retry.<delay>ms`: a queue whose messages wait `retry_delay_ms`, then dead-letter back to `svc`;
-- `svc.dead`: the dead-letter queue, where a message lands after `max_delivery_attempts` failures.
-
-Attempts are counted in the `x-itsm-attempts` header that the consumer controls (the `x-death`
-semantics changed across RabbitMQ versions). A quorum `x-delivery-limit` also dead-letters a
-message that keeps crashing the consumer process before it can count.
+"""The event consumer: each delivery applied once through the inbox, in the service's unit of work,
+alone or in batches; a failure is retried, then dead-lettered.
 """
 
 from __future__ import annotations
@@ -21,28 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
-import aiormq
-from aio_pika.abc import (
-    AbstractChannel,
-    AbstractExchange,
-    AbstractIncomingMessage,
-    AbstractQueue,
-    AbstractRobustConnection,
-)
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy import Table
 
 from shared import inbox
-from shared.events import CONTENT_TYPE, CloudEvent
+from shared.events import CloudEvent
+from shared.messaging.broker import BrokerConnection
+from shared.messaging.topology import (
+    ATTEMPTS_HEADER,
+    ERROR_HEADER,
+    ROUTING_KEY_HEADER,
+    QueueNames,
+    declare_service_queues,
+    header_int,
+)
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-ATTEMPTS_HEADER = "x-itsm-attempts"
-ERROR_HEADER = "x-itsm-error"
-ROUTING_KEY_HEADER = "x-itsm-routing-key"
-QUORUM_DELIVERY_LIMIT = 20
 
 Handler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]
 """Applies one event inside the consumer's unit of work: its effect, the events it emits and
@@ -51,190 +39,6 @@ the inbox row are committed together."""
 BatchHandler = Callable[[list[CloudEvent], UnitOfWork], Awaitable[None]]
 """Applies several events (new ones, each once, in delivery order) in one unit of work; opt-in
 for consumers whose per-event transaction costs more than their work (see EventConsumer)."""
-
-
-@dataclass(frozen=True)
-class QueueNames:
-    main: str
-    dead: str
-
-    @classmethod
-    def for_queue(cls, main: str) -> QueueNames:
-        return cls(main=main, dead=f"{main}.dead")
-
-    def retry(self, delay_ms: int) -> str:
-        # The delay is in the name: a queue's TTL cannot change once declared, so a new delay
-        # gets a new queue instead of a PRECONDITION_FAILED at startup.
-        return f"{self.main}.retry.{delay_ms}ms"
-
-
-class BrokerConnection:
-    """One robust connection per process, connected in the background so the API starts
-    (and keeps accepting writes into the outbox) while the broker is away."""
-
-    def __init__(self, url: str, *, name: str, retry_interval_s: float = 1.0) -> None:
-        self._url = url
-        self._name = name
-        self._retry_interval_s = retry_interval_s
-        self.connection: AbstractRobustConnection | None = None
-        self.ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def is_connected(self) -> bool:
-        return self.connection is not None and self.connection.connected.is_set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._connect_forever(), name=f"amqp-connect-{self._name}")
-
-    async def _connect_forever(self) -> None:
-        while self.connection is None:
-            try:
-                self.connection = await aio_pika.connect_robust(
-                    self._url,
-                    client_properties={"connection_name": self._name},
-                    reconnect_interval=self._retry_interval_s,
-                )
-            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
-                log.warning("broker not reachable (%s); retrying in %.1fs", exc, self._retry_interval_s)
-                await asyncio.sleep(self._retry_interval_s)
-        self.ready.set()
-
-    async def channel(self, *, confirms: bool = True) -> AbstractChannel:
-        await self.ready.wait()
-        assert self.connection is not None
-        return await self.connection.channel(publisher_confirms=confirms, on_return_raises=True)
-
-    async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self.connection is not None:
-            await self.connection.close()
-        self.ready.clear()
-
-
-class EventPublisher:
-    """Publishes CloudEvents to the topic exchange with publisher confirms and `mandatory`."""
-
-    def __init__(self, broker: BrokerConnection, exchange_name: str, *, timeout_s: float = 5.0) -> None:
-        self._broker = broker
-        self._exchange_name = exchange_name
-        self._timeout_s = timeout_s
-        self._channel: AbstractChannel | None = None  # strong references: robust objects are weak
-        self._exchange: AbstractExchange | None = None
-        self._lock = asyncio.Lock()
-
-    @property
-    def is_connected(self) -> bool:
-        return self._broker.is_connected
-
-    async def _get_exchange(self) -> AbstractExchange:
-        if self._exchange is None or self._channel is None or self._channel.is_closed:
-            async with self._lock:
-                if self._exchange is None or self._channel is None or self._channel.is_closed:
-                    self._channel = await self._broker.channel(confirms=True)
-                    self._exchange = await declare_exchange(self._channel, self._exchange_name)
-        assert self._exchange is not None
-        return self._exchange
-
-    async def publish(
-        self, routing_key: str, body: bytes, *, message_id: str, event_type: str, headers: dict[str, str]
-    ) -> None:
-        exchange = await asyncio.wait_for(self._get_exchange(), self._timeout_s)
-        message = aio_pika.Message(
-            body,
-            content_type=CONTENT_TYPE,
-            message_id=message_id,
-            type=event_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers=dict(headers),
-        )
-        # Unroutable raises (on_return_raises); a nack raises DeliveryError; silence is a timeout.
-        await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=self._timeout_s)
-
-    async def publish_event(self, event: CloudEvent) -> None:
-        await self.publish(
-            event.routing_key,
-            event.model_dump_json().encode(),
-            message_id=str(event.id),
-            event_type=event.type,
-            headers={},
-        )
-
-
-async def declare_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
-    """The topic exchange, with an alternate exchange that keeps events no queue is bound to
-    (in `<name>.unrouted`) instead of dropping them or failing the publish.
-
-    An exchange's arguments cannot change once it exists: one declared earlier without the
-    alternate exchange (by an older version, or another tool) is used as it is, with a warning,
-    rather than failing every start with PRECONDITION_FAILED.
-    """
-    if await _exchange_exists(channel, name):
-        exchange = await channel.get_exchange(name, ensure=False)
-        if not await _exchange_exists(channel, f"{name}.unrouted"):
-            log.warning("exchange %s has no alternate exchange: events no queue is bound to are dropped", name)
-        return exchange
-    unrouted = f"{name}.unrouted"
-    alternate = await channel.declare_exchange(unrouted, aio_pika.ExchangeType.FANOUT, durable=True)
-    queue = await channel.declare_queue(unrouted, durable=True, arguments={"x-queue-type": "quorum"})
-    await queue.bind(alternate)
-    return await channel.declare_exchange(
-        name, aio_pika.ExchangeType.TOPIC, durable=True, arguments={"alternate-exchange": unrouted}
-    )
-
-
-async def _exchange_exists(channel: AbstractChannel, name: str) -> bool:
-    # A passive declare that fails closes its channel, so ask on a throwaway one.
-    connection = (await channel.get_underlay_channel()).connection
-    probe = await connection.channel()
-    try:
-        await probe.exchange_declare(name, passive=True)
-        return True
-    except aiormq.exceptions.ChannelNotFoundEntity:
-        return False
-    finally:
-        if not probe.is_closed:
-            await probe.close()
-
-
-async def declare_service_queues(
-    channel: AbstractChannel,
-    *,
-    exchange_name: str,
-    queue_name: str,
-    binding_keys: list[str],
-    retry_delay_ms: int,
-) -> AbstractQueue:
-    """Declare the service's queue, its retry and dead-letter queues, and the bindings."""
-    names = QueueNames.for_queue(queue_name)
-    exchange = await declare_exchange(channel, exchange_name)
-    await channel.declare_queue(names.dead, durable=True, arguments={"x-queue-type": "quorum"})
-    # Classic queue: message TTL on quorum queues needs RabbitMQ 3.10+ and brings nothing here.
-    await channel.declare_queue(
-        names.retry(retry_delay_ms),
-        durable=True,
-        arguments={
-            "x-message-ttl": retry_delay_ms,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": names.main,
-        },
-    )
-    queue = await channel.declare_queue(
-        names.main,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": QUORUM_DELIVERY_LIMIT,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": names.dead,
-        },
-    )
-    for key in binding_keys:
-        await queue.bind(exchange, routing_key=key)
-    return queue
 
 
 @dataclass
@@ -489,11 +293,6 @@ class EventConsumer:
         else:
             self.stats.retried += 1
             log.warning("message %s failed (attempt %d), will retry: %s", message.message_id, attempts, reason)
-
-
-def header_int(headers: Mapping[str, Any] | None, name: str) -> int:
-    value = (headers or {}).get(name)
-    return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
 
 
 def _describe(exc: Exception) -> str:

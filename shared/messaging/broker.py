@@ -1,0 +1,113 @@
+"""The process's connection to RabbitMQ (made in the background) and the event publisher on it,
+with publisher confirms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from shared.events import CONTENT_TYPE, CloudEvent
+from shared.messaging.topology import declare_exchange
+
+log = logging.getLogger(__name__)
+
+
+class BrokerConnection:
+    """One robust connection per process, connected in the background so the API starts
+    (and keeps accepting writes into the outbox) while the broker is away."""
+
+    def __init__(self, url: str, *, name: str, retry_interval_s: float = 1.0) -> None:
+        self._url = url
+        self._name = name
+        self._retry_interval_s = retry_interval_s
+        self.connection: AbstractRobustConnection | None = None
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connection is not None and self.connection.connected.is_set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_forever(), name=f"amqp-connect-{self._name}")
+
+    async def _connect_forever(self) -> None:
+        while self.connection is None:
+            try:
+                self.connection = await aio_pika.connect_robust(
+                    self._url,
+                    client_properties={"connection_name": self._name},
+                    reconnect_interval=self._retry_interval_s,
+                )
+            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
+                log.warning("broker not reachable (%s); retrying in %.1fs", exc, self._retry_interval_s)
+                await asyncio.sleep(self._retry_interval_s)
+        self.ready.set()
+
+    async def channel(self, *, confirms: bool = True) -> AbstractChannel:
+        await self.ready.wait()
+        assert self.connection is not None
+        return await self.connection.channel(publisher_confirms=confirms, on_return_raises=True)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.connection is not None:
+            await self.connection.close()
+        self.ready.clear()
+
+
+class EventPublisher:
+    """Publishes CloudEvents to the topic exchange with publisher confirms and `mandatory`."""
+
+    def __init__(self, broker: BrokerConnection, exchange_name: str, *, timeout_s: float = 5.0) -> None:
+        self._broker = broker
+        self._exchange_name = exchange_name
+        self._timeout_s = timeout_s
+        self._channel: AbstractChannel | None = None  # strong references: robust objects are weak
+        self._exchange: AbstractExchange | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def is_connected(self) -> bool:
+        return self._broker.is_connected
+
+    async def _get_exchange(self) -> AbstractExchange:
+        if self._exchange is None or self._channel is None or self._channel.is_closed:
+            async with self._lock:
+                if self._exchange is None or self._channel is None or self._channel.is_closed:
+                    self._channel = await self._broker.channel(confirms=True)
+                    self._exchange = await declare_exchange(self._channel, self._exchange_name)
+        assert self._exchange is not None
+        return self._exchange
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, event_type: str, headers: dict[str, str]
+    ) -> None:
+        exchange = await asyncio.wait_for(self._get_exchange(), self._timeout_s)
+        message = aio_pika.Message(
+            body,
+            content_type=CONTENT_TYPE,
+            message_id=message_id,
+            type=event_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=dict(headers),
+        )
+        # Unroutable raises (on_return_raises); a nack raises DeliveryError; silence is a timeout.
+        await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=self._timeout_s)
+
+    async def publish_event(self, event: CloudEvent) -> None:
+        await self.publish(
+            event.routing_key,
+            event.model_dump_json().encode(),
+            message_id=str(event.id),
+            event_type=event.type,
+            headers={},
+        )
