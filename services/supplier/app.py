@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.supplier import api, store, worker
+from services.supplier import worker
+from services.supplier.api import ROUTERS
 from services.supplier.settings import SupplierSettings
-from services.supplier.usecases.expiry import JOB_NAME, watch_contract_expiry
+from services.supplier.store.tables import metadata
+from services.supplier.usecases.contracts import JOB_NAME, watch_contract_expiry
 from shared.app import build_app
 from shared.periodic import PeriodicJob
 from shared.runtime import ServiceSpec
@@ -18,11 +20,11 @@ SPEC = ServiceSpec(
         "Suppliers, the processes they operate, contracts and their lifecycle, supplier performance measured"
         " from incident, SLA and change events, reviews and disputes (ISO/IEC 20000-1 7.2, 4.2)."
     ),
-    metadata=store.metadata,
+    metadata=metadata,
     handlers=worker.HANDLERS,
     periodic=(PeriodicJob(JOB_NAME, watch_contract_expiry, lambda s: s.contract_watch_interval_s),),
 )
 
 
 def create_app(settings: SupplierSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or SupplierSettings(), api.routers)
+    return build_app(SPEC, settings or SupplierSettings(), ROUTERS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.supplier.domain import Supplier, SupplierChanged, SupplierRegistered
 from services.supplier.domain.contracts import Contract, ContractAction, ContractMoved, ContractRecorded
-from services.supplier.domain.governance import Dispute, DisputeAction, DisputeMoved, DisputeRaised
+from services.supplier.domain.disputes import Dispute, DisputeAction, DisputeMoved, DisputeRaised
+from services.supplier.domain.suppliers import Supplier, SupplierChanged, SupplierRegistered
 from shared.events import EventData
 from shared.events.supplier import (
     ContractActivated,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.supplier.store import ci_read_model
+from services.supplier.store.tables import ci_read_model
 from services.supplier.usecases import performance
 from shared.events import CloudEvent
 from shared.events.change import ChangeFailed, ChangeImplemented

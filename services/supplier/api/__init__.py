@@ -1,7 +1,5 @@
 """The supplier service's HTTP API, by area (routes are thin: validate, call a use case, answer)."""
 
-from services.supplier.api import contracts, disputes, suppliers
+from services.supplier.api import contracts, disputes, governance, performance, suppliers
 
-routers = [suppliers.router, contracts.router, disputes.router]
-
-__all__ = ["routers"]
+ROUTERS = [suppliers.router, governance.router, performance.router, contracts.router, disputes.router]

@@ -7,26 +7,26 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.supplier.api.common import IfMatch, Manager, Reader
+from services.supplier.api.deps import CurrentContract, Manager
 from services.supplier.domain.contracts import Contract, ContractStatus
-from services.supplier.schemas import (
+from services.supplier.domain.records import Edit
+from services.supplier.schemas.contracts import (
     Amend,
     AmendmentRead,
     ContractCreate,
     ContractPage,
     ContractRead,
     ContractTerms,
-    HistoryEntry,
     Reason,
     Renewal,
 )
-from services.supplier.store.contracts import amendments_of, get_contract, list_contracts
+from services.supplier.schemas.history import HistoryEntry
+from services.supplier.store.contracts import amendments_of, list_contracts
 from services.supplier.store.history import history_of
-from services.supplier.usecases import Edit
 from services.supplier.usecases import contracts as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
-from shared.errors import NotFound
+from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
 from shared.http import etag, expected_version
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
@@ -39,7 +39,7 @@ def _answer(contract: Contract, response: Response) -> ContractRead:
 
 def _edit(who: Principal, if_match: str | None) -> Edit:
     """Lifecycle actions take If-Match when sent; edits and amendments require it."""
-    return Edit(who.subject, expected_version(if_match) if if_match else None)
+    return Edit(who.subject, optional_version(if_match))
 
 
 @router.post("", status_code=201, response_model=ContractRead)
@@ -50,10 +50,7 @@ async def create_contract(body: ContractCreate, uow: UnitOfWorkDep, who: Manager
 
 
 @router.get("/{contract_id}", response_model=ContractRead)
-async def read_contract(contract_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> ContractRead:
-    contract = await get_contract(conn, contract_id)
-    if contract is None:
-        raise NotFound(f"contract {contract_id} does not exist")
+async def read_contract(_: Reader, contract: CurrentContract, response: Response) -> ContractRead:
     return _answer(contract, response)
 
 
@@ -64,8 +61,8 @@ async def list_all_contracts(
     supplier_id: UUID | None = None,
     status: ContractStatus | None = None,
     ci_id: Annotated[UUID | None, Query(description="Only contracts covering this CI")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ContractPage:
     items, total = await list_contracts(
         conn, supplier_id=supplier_id, status=status.value if status else None, ci_id=ci_id, limit=limit, offset=offset
@@ -137,14 +134,10 @@ async def terminate(
 
 
 @router.get("/{contract_id}/amendments", response_model=list[AmendmentRead])
-async def list_amendments(contract_id: UUID, conn: ReadConnectionDep, _: Reader) -> list[AmendmentRead]:
-    if await get_contract(conn, contract_id) is None:
-        raise NotFound(f"contract {contract_id} does not exist")
-    return [AmendmentRead.of(r) for r in await amendments_of(conn, contract_id)]
+async def list_amendments(_: Reader, contract: CurrentContract, conn: ReadConnectionDep) -> list[AmendmentRead]:
+    return [AmendmentRead.of(r) for r in await amendments_of(conn, contract.id)]
 
 
 @router.get("/{contract_id}/history", response_model=list[HistoryEntry])
-async def contract_history(contract_id: UUID, conn: ReadConnectionDep, _: Reader) -> list[HistoryEntry]:
-    if await get_contract(conn, contract_id) is None:
-        raise NotFound(f"contract {contract_id} does not exist")
-    return [HistoryEntry.of(r) for r in await history_of(conn, "contract", contract_id)]
+async def contract_history(_: Reader, contract: CurrentContract, conn: ReadConnectionDep) -> list[HistoryEntry]:
+    return [HistoryEntry.of(r) for r in await history_of(conn, "contract", contract.id)]

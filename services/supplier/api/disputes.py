@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
-from services.supplier.api.common import IfMatch, Manager, Reader
-from services.supplier.domain.governance import DisputeAction, DisputeStatus
-from services.supplier.schemas import DisputeCreate, DisputePage, DisputeRead, DisputeStep, HistoryEntry
-from services.supplier.store import DisputeRepository
-from services.supplier.store.governance import list_disputes
+from services.supplier.api.deps import CurrentDispute, Manager
+from services.supplier.domain.disputes import DisputeAction, DisputeStatus
+from services.supplier.domain.records import Edit
+from services.supplier.schemas.disputes import DisputeCreate, DisputePage, DisputeRead, DisputeStep
+from services.supplier.schemas.history import HistoryEntry
+from services.supplier.store.disputes import list_disputes
 from services.supplier.store.history import history_of
-from services.supplier.usecases import Edit, governance
+from services.supplier.usecases import disputes as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.errors import NotFound
-from shared.http import etag, expected_version
+from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
+from shared.http import etag
 
 router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
 
 
 @router.post("", status_code=201, response_model=DisputeRead)
 async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> DisputeRead:
-    item = await governance.open_dispute(
-        governance.OpenDispute(
+    item = await usecases.open_dispute(
+        usecases.OpenDispute(
             supplier_id=body.supplier_id,
             contract_id=body.contract_id,
             title=body.title,
@@ -42,10 +42,7 @@ async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Manager, re
 
 
 @router.get("/{dispute_id}", response_model=DisputeRead)
-async def get_dispute(dispute_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> DisputeRead:
-    item = await DisputeRepository(conn).get(dispute_id)
-    if item is None:
-        raise NotFound(f"dispute {dispute_id} does not exist")
+async def get_dispute(_: Reader, item: CurrentDispute, response: Response) -> DisputeRead:
     response.headers["ETag"] = etag(item.version)
     return DisputeRead.of(item)
 
@@ -56,8 +53,8 @@ async def list_all_disputes(
     _: Reader,
     supplier_id: UUID | None = None,
     status: DisputeStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DisputePage:
     items, total = await list_disputes(
         conn, supplier_id=supplier_id, status=status.value if status else None, limit=limit, offset=offset
@@ -76,14 +73,12 @@ async def act(
     if_match: IfMatch = None,
 ) -> DisputeRead:
     step = body or DisputeStep()
-    edit = Edit(who.subject, expected_version(if_match) if if_match else None)
-    item = await governance.act_on_dispute(dispute_id, action, step.note, step.resolution, edit, uow)
+    edit = Edit(who.subject, optional_version(if_match))
+    item = await usecases.act_on_dispute(dispute_id, action, step.note, step.resolution, edit, uow)
     response.headers["ETag"] = etag(item.version)
     return DisputeRead.of(item)
 
 
 @router.get("/{dispute_id}/history", response_model=list[HistoryEntry])
-async def dispute_history(dispute_id: UUID, conn: ReadConnectionDep, _: Reader) -> list[HistoryEntry]:
-    if await DisputeRepository(conn).get(dispute_id) is None:
-        raise NotFound(f"dispute {dispute_id} does not exist")
-    return [HistoryEntry.of(r) for r in await history_of(conn, "dispute", dispute_id)]
+async def dispute_history(_: Reader, item: CurrentDispute, conn: ReadConnectionDep) -> list[HistoryEntry]:
+    return [HistoryEntry.of(r) for r in await history_of(conn, "dispute", item.id)]

@@ -17,6 +17,15 @@ from typing import Any, Final
 from uuid import UUID
 
 from services.supplier.domain.records import Changes, diff, jsonable
+from services.supplier.domain.terms import (
+    AMENDABLE_FIELDS,
+    DEFAULT_TERMS,
+    TERM_FIELDS,
+    ChargingBasis,
+    ReportingObligation,
+    ServiceTarget,
+    coerce_term,
+)
 from shared.errors import InvalidTransition, RuleViolation
 
 
@@ -38,15 +47,6 @@ class ContractAction(StrEnum):
     TERMINATE = "terminate"
     MARK_EXPIRING = "mark_expiring"
     EXPIRE = "expire"
-
-
-class ChargingBasis(StrEnum):
-    FIXED = "fixed"
-    SUBSCRIPTION = "subscription"
-    PER_UNIT = "per_unit"
-    PER_INCIDENT = "per_incident"
-    TIME_AND_MATERIALS = "time_and_materials"
-    OTHER = "other"
 
 
 S, A = ContractStatus, ContractAction
@@ -71,47 +71,6 @@ SYSTEM_ACTIONS: Final = frozenset({A.MARK_EXPIRING, A.EXPIRE})
 
 IN_FORCE: Final = frozenset({S.ACTIVE, S.EXPIRING})
 """States in which a contract covers its CIs and services, and performance counts toward it."""
-
-
-@dataclass(frozen=True)
-class ServiceTarget:
-    """Response and resolution times the supplier commits to for one incident priority (minutes)."""
-
-    priority: int
-    response_minutes: int | None = None
-    resolution_minutes: int | None = None
-
-
-@dataclass(frozen=True)
-class ReportingObligation:
-    report: str
-    frequency: str
-
-
-TERM_FIELDS: Final = (
-    "title",
-    "scope",
-    "service_ids",
-    "ci_ids",
-    "starts_on",
-    "ends_on",
-    "notice_period_days",
-    "renewal_terms",
-    "value",
-    "currency",
-    "charging_basis",
-    "targets",
-    "availability_pct",
-    "workload_limits",
-    "exceptions",
-    "reporting_obligations",
-    "exit_terms",
-    "document_refs",
-    "owner",
-)
-
-AMENDABLE_FIELDS: Final = tuple(f for f in TERM_FIELDS if f not in ("starts_on", "ends_on"))
-"""The term dates change by renewal (a new term), not by amendment."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +151,7 @@ class Contract:
             status=ContractStatus.DRAFT,
             created_at=now,
             updated_at=now,
-            **{name: _coerce(name, values[name]) for name in TERM_FIELDS},
+            **{name: coerce_term(name, values[name]) for name in TERM_FIELDS},
         )
         check_terms(contract)
         contract.pending_events.append(ContractRecorded(contract_id, actor))
@@ -306,7 +265,7 @@ class Contract:
         before = self.snapshot()
         candidate = replace(self, pending_events=[])
         for name, value in values.items():
-            setattr(candidate, name, _coerce(name, value))
+            setattr(candidate, name, coerce_term(name, value))
         check_terms(candidate)
         changes = diff(before, candidate.snapshot())
         for name in changes:
@@ -337,45 +296,6 @@ class Contract:
         self.pending_events.append(
             ContractMoved(self.id, action, previous or self.status, actor, changes, reason, amendment)
         )
-
-
-DEFAULT_TERMS: Final[Mapping[str, Any]] = {
-    "scope": "",
-    "service_ids": (),
-    "ci_ids": (),
-    "notice_period_days": 90,
-    "renewal_terms": "",
-    "value": None,
-    "currency": None,
-    "charging_basis": ChargingBasis.FIXED,
-    "targets": (),
-    "availability_pct": None,
-    "workload_limits": "",
-    "exceptions": "",
-    "reporting_obligations": (),
-    "exit_terms": "",
-    "document_refs": (),
-}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """Terms as the domain holds them (the API gives lists and plain mappings)."""
-    if name in ("service_ids", "ci_ids"):
-        return tuple(dict.fromkeys(UUID(str(v)) for v in value))
-    if name == "targets":
-        targets = (t if isinstance(t, ServiceTarget) else ServiceTarget(**t) for t in value)
-        return tuple(sorted(targets, key=lambda t: t.priority))
-    if name == "reporting_obligations":
-        return tuple(o if isinstance(o, ReportingObligation) else ReportingObligation(**o) for o in value)
-    if name == "document_refs":
-        return tuple(value)
-    if name == "charging_basis":
-        return ChargingBasis(value)
-    if name == "value" and value is not None:
-        return Decimal(str(value))
-    if name == "currency" and value is not None:
-        return str(value).upper()
-    return value
 
 
 def check_terms(contract: Contract) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from services.supplier.domain.contracts import ServiceTarget
+from services.supplier.domain.terms import ServiceTarget
 from shared.errors import RuleViolation
 
 PERIOD_PATTERN: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

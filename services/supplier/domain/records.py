@@ -1,13 +1,16 @@
-"""What every controlled record shares: field diffs as JSON values (ISO/IEC 20000-1 4.3.3)."""
+"""What every controlled record shares: field diffs as JSON values (ISO/IEC 20000-1 4.3.3) and the
+version an edit is based on."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
+
+from shared.errors import PreconditionFailed
 
 Changes = dict[str, tuple[Any, Any]]
 """field -> (old, new), JSON-ready."""
@@ -32,3 +35,18 @@ def jsonable(value: Any) -> Any:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Who changes a record, and the version they read (If-Match; None where it is optional)."""
+
+    actor: str
+    expected_version: int | None = None
+
+    def check(self, number: str, version: int) -> None:
+        if self.expected_version is not None and self.expected_version != version:
+            raise PreconditionFailed(
+                f"{number} is at version {version}, not {self.expected_version}; read it again",
+                current_version=version,
+            )

@@ -15,15 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.supplier.domain.contracts import (
     IN_FORCE,
     Amendment,
-    ChargingBasis,
     Contract,
     ContractMoved,
     ContractRecorded,
     ContractStatus,
-    ReportingObligation,
-    ServiceTarget,
 )
 from services.supplier.domain.records import jsonable
+from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
 from shared.db import page, update_versioned

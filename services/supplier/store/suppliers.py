@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.supplier.domain import (
+from services.supplier.domain.suppliers import (
+    MAX_HIERARCHY_DEPTH,
     Contact,
     RiskRating,
     Supplier,
@@ -19,7 +20,6 @@ from services.supplier.domain import (
     SupplierStatus,
     name_key,
 )
-from services.supplier.domain.suppliers import MAX_HIERARCHY_DEPTH
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import supplier
 from shared.db import page

@@ -18,15 +18,11 @@ from sqlalchemy import (
 )
 
 from shared.ci_read_model import CIReadModel
-from shared.db import BigIntKey, UtcDateTime, make_metadata
-from shared.inbox import inbox_table
-from shared.numbering import number_sequence_table
-from shared.outbox import outbox_table
+from shared.db import UtcDateTime
+from shared.history import field_history_table
+from shared.store import service_tables
 
-metadata = make_metadata()
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-number_sequence = number_sequence_table(metadata)
+metadata, outbox, inbox, number_sequence = service_tables()
 ci_read_model = CIReadModel(metadata)
 
 supplier = Table(
@@ -52,21 +48,13 @@ supplier = Table(
 )
 
 # Every field change of a supplier, contract or dispute: who, when, old, new, why (4.3.3).
-record_history = Table(
-    "record_history",
+record_history = field_history_table(
     metadata,
-    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    "record_history",
+    "record_id",
     Column("record_type", String(20), nullable=False),
-    Column("record_id", Uuid, nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("action", String(30), nullable=False),
-    Column("field", String(50), nullable=False),
-    Column("old", JSON),
-    Column("new", JSON),
-    Column("reason", Text, nullable=False, server_default=""),
     Column("amendment", Integer),
+    action_length=30,
 )
 
 # The register of processes (or parts of them) that suppliers operate (4.2).

@@ -1,7 +1,9 @@
-"""Contract use cases: draft, edit while draft, the lifecycle actions and amendments."""
+"""Contract use cases: draft, edit while draft, the lifecycle actions and amendments, and the expiry
+watcher (a scheduled job of the worker)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -10,12 +12,16 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier import events
-from services.supplier.domain.contracts import Amendment, Contract
+from services.supplier.domain.contracts import Amendment, Contract, ContractAction
+from services.supplier.domain.records import Edit
 from services.supplier.domain.suppliers import SupplierStatus
-from services.supplier.store import ContractRepository, ReviewRepository
-from services.supplier.usecases.common import Edit, check_cis, require_supplier, utc_now
+from services.supplier.store.contracts import ContractRepository, due_for_expiry_watch
+from services.supplier.store.governance import ReviewRepository
+from services.supplier.usecases.suppliers import check_cis, require_supplier
+from shared import clock
 from shared.errors import NotFound, RuleViolation
 from shared.numbering import format_number
+from shared.periodic import JobContext
 from shared.uow import UnitOfWork
 
 
@@ -39,7 +45,7 @@ async def draft_contract(supplier_id: UUID, terms: Mapping[str, Any], actor: str
             supplier_id=supplier_id,
             terms=terms,
             actor=actor,
-            now=utc_now(),
+            now=clock.now(),
         )
         await contracts.add(contract)
         _emit(uow, contract)
@@ -71,7 +77,7 @@ async def _act(
         edit.check(contract.number, contract.version)
         await check(uow.connection, contract)
         version = contract.version
-        amendment = apply(contract, utc_now())
+        amendment = apply(contract, clock.now())
         if contract.version != version:
             await contracts.save(contract, amendment)
             _emit(uow, contract)
@@ -148,3 +154,61 @@ async def amend_contract(
     contract, amendment = await _act(contract_id, edit, uow, apply, references)
     assert amendment is not None  # amend either records one or raises
     return contract, amendment
+
+
+async def check_contract_of(conn: AsyncConnection, contract_id: UUID | None, supplier_id: UUID) -> None:
+    """A contract named in a body (a register entry, a review, a dispute) must be with that supplier."""
+    if contract_id is None:
+        return
+    contract = await ContractRepository(conn).get(contract_id)
+    if contract is None or contract.supplier_id != supplier_id:
+        raise RuleViolation(f"there is no contract {contract_id} with this supplier", field="contract_id")
+
+
+# ---------------------------------------------------------------------------- expiry watcher
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "contract-expiry"
+
+
+async def watch_contract_expiry(ctx: JobContext) -> None:
+    """The contract expiry watcher, a scheduled job of the worker (shared.periodic).
+
+    Each pass finds contracts whose notice deadline comes within `contract_expiry_warning_days`
+    (-> expiring, `contract.expiring.v1`) or whose end has come (-> expired, `contract.expired.v1`).
+    Every contract is handled in its own transaction: lock the row (SKIP LOCKED: another replica has
+    it), ask the domain what is due, insert the notice key (contract, kind, deadline) and, only if that
+    insert took, move the contract and emit the event. The key makes each event once per contract and
+    deadline whatever the number of replicas or restarts; a renewal brings a new deadline, so the next
+    term is watched again.
+    """
+    warning_days = int(ctx.settings.contract_expiry_warning_days)
+    async with ctx.engine.connect() as conn:
+        candidates = await due_for_expiry_watch(conn, ctx.now, warning_days)
+    for contract_id in candidates:
+        await _watch_one(ctx.unit_of_work(), contract_id, ctx.now, warning_days)
+
+
+async def _watch_one(uow: UnitOfWork, contract_id: UUID, now: datetime, warning_days: int) -> None:
+    async with uow:
+        contracts = ContractRepository(uow.connection)
+        contract = await contracts.get(contract_id, for_update=True, skip_locked=True)
+        if contract is None:
+            return  # another replica holds it now
+        action = contract.due_action(now, warning_days)
+        if action is ContractAction.MARK_EXPIRING:
+            if not await contracts.claim_notice(contract.id, "expiring", contract.notice_deadline, now):
+                return
+            contract.mark_expiring(now=now)
+        elif action is ContractAction.EXPIRE:
+            if not await contracts.claim_notice(contract.id, "expired", contract.ends_on, now):
+                return
+            contract.expire(now=now)
+        else:
+            return
+        await contracts.save(contract)
+        for data in events.contract_events(contract):
+            uow.emit(data, subject=str(contract.id))
+        await uow.commit()
+        log.info("contract %s: %s", contract.number, action.value)

@@ -1,40 +1,24 @@
-"""Governance use cases: the register of processes suppliers operate (4.2), performance reviews
-and disputes (7.2)."""
+"""Governance use cases: the register of processes suppliers operate (4.2) and performance reviews (7.2)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.supplier import events
-from services.supplier.domain.governance import (
-    Dispute,
-    DisputeAction,
-    OperatedProcess,
-    Process,
-    Review,
-    ReviewAction,
-)
-from services.supplier.store import ContractRepository, DisputeRepository, ProcessRepository, ReviewRepository
-from services.supplier.usecases.common import Edit, require_supplier, utc_now
-from shared.errors import NotFound, RuleViolation
+from services.supplier.domain.governance import OperatedProcess, Process, Review, ReviewAction
+from services.supplier.domain.records import Edit
+from services.supplier.store.governance import ProcessRepository, ReviewRepository
+from services.supplier.usecases.contracts import check_contract_of
+from services.supplier.usecases.suppliers import require_supplier
+from shared import clock
+from shared.errors import NotFound
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
-
-
-async def _check_contract_of(conn: AsyncConnection, contract_id: UUID | None, supplier_id: UUID) -> None:
-    if contract_id is None:
-        return
-    contract = await ContractRepository(conn).get(contract_id)
-    if contract is None or contract.supplier_id != supplier_id:
-        raise RuleViolation(f"there is no contract {contract_id} with this supplier", field="contract_id")
-
 
 # ---------------------------------------------------------------------------- process register
 
@@ -54,8 +38,8 @@ async def register_process(cmd: RegisterProcess, uow: UnitOfWork) -> OperatedPro
     async with uow:
         conn = uow.connection
         await require_supplier(conn, cmd.supplier_id)
-        await _check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
-        now = utc_now()
+        await check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
+        now = clock.now()
         item = OperatedProcess(
             id=uuid4(),
             supplier_id=cmd.supplier_id,
@@ -88,8 +72,8 @@ async def update_process(
         item = await _process(conn, supplier_id, process_id)
         edit.check("the register entry", item.version)
         if values.get("contract_id") is not None:
-            await _check_contract_of(conn, values["contract_id"], supplier_id)
-        if item.update(values, utc_now()):
+            await check_contract_of(conn, values["contract_id"], supplier_id)
+        if item.update(values, clock.now()):
             await ProcessRepository(conn).save(item)
             await uow.commit()
     return item
@@ -123,7 +107,7 @@ async def record_review(cmd: RecordReview, uow: UnitOfWork) -> Review:
     async with uow:
         conn = uow.connection
         await require_supplier(conn, cmd.supplier_id)
-        await _check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
+        await check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
         reviews = ReviewRepository(conn)
         review = Review(
             id=uuid4(),
@@ -137,74 +121,11 @@ async def record_review(cmd: RecordReview, uow: UnitOfWork) -> Review:
             findings=cmd.findings,
             actions=cmd.actions,
             recorded_by=cmd.recorded_by,
-            created_at=utc_now(),
+            created_at=clock.now(),
         )
         await reviews.add(review)
         await uow.commit()
     return review
-
-
-# ---------------------------------------------------------------------------- disputes
-
-
-@dataclass(frozen=True)
-class OpenDispute:
-    supplier_id: UUID
-    title: str
-    owner: str
-    description: str = ""
-    contract_id: UUID | None = None
-    amount: Decimal | None = None
-    currency: str | None = None
-
-
-def _emit(uow: UnitOfWork, item: Dispute) -> None:
-    for event in item.pending_events:
-        data = events.dispute_to_contract(event, item)
-        if data is not None:
-            uow.emit(data, subject=str(item.id))
-    item.pending_events.clear()
-
-
-async def open_dispute(cmd: OpenDispute, actor: str, uow: UnitOfWork) -> Dispute:
-    async with uow:
-        conn = uow.connection
-        await require_supplier(conn, cmd.supplier_id, field="supplier_id")
-        await _check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
-        disputes = DisputeRepository(conn)
-        item = Dispute.open(
-            dispute_id=uuid4(),
-            number=format_number("DSP", await disputes.next_number()),
-            supplier_id=cmd.supplier_id,
-            contract_id=cmd.contract_id,
-            title=cmd.title,
-            description=cmd.description,
-            owner=cmd.owner,
-            amount=cmd.amount,
-            currency=cmd.currency,
-            actor=actor,
-            now=utc_now(),
-        )
-        await disputes.add(item)
-        _emit(uow, item)
-        await uow.commit()
-    return item
-
-
-async def act_on_dispute(
-    dispute_id: UUID, action: DisputeAction, note: str, resolution: str | None, edit: Edit, uow: UnitOfWork
-) -> Dispute:
-    async with uow:
-        disputes = DisputeRepository(uow.connection)
-        item = await disputes.get(dispute_id, for_update=True)
-        if item is None:
-            raise NotFound(f"dispute {dispute_id} does not exist")
-        edit.check(item.number, item.version)
-        item.act(action, note=note, actor=edit.actor, now=utc_now(), resolution=resolution)
-        await disputes.save(item)
-        _emit(uow, item)
-        await uow.commit()
-    return item
 
 
 def review_actions(items: Sequence[Mapping[str, Any]]) -> tuple[ReviewAction, ...]:

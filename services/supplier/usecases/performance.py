@@ -18,7 +18,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.supplier.domain import Supplier
 from services.supplier.domain.contracts import Contract, ContractStatus
 from services.supplier.domain.performance import (
     PriorityFigures,
@@ -29,11 +28,11 @@ from services.supplier.domain.performance import (
     previous_periods,
     summarise,
 )
-from services.supplier.store import ContractRepository
+from services.supplier.domain.suppliers import Supplier
 from services.supplier.store import performance as figures_store
-from services.supplier.store.contracts import contracts_of, in_force_covering
+from services.supplier.store.contracts import ContractRepository, contracts_of, in_force_covering
 from services.supplier.store.suppliers import subcontractors_below
-from services.supplier.usecases.common import require_supplier
+from services.supplier.usecases.suppliers import require_supplier
 from shared.events.change import ChangeFailed, ChangeImplemented
 from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentReopened, IncidentResolved, SlaBreached
 from shared.events.supplier import SupplierTargetBreached

@@ -1,14 +1,18 @@
-"""Supplier use cases: register and edit a supplier (one transaction each; only these commit)."""
+"""Supplier use cases: register and edit a supplier (one transaction each; only these commit), and the
+checks other use cases make against suppliers and the CI read model."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from services.supplier import events
-from services.supplier.domain import (
+from services.supplier.domain.records import Edit
+from services.supplier.domain.suppliers import (
     Contact,
     RiskRating,
     Supplier,
@@ -16,9 +20,10 @@ from services.supplier.domain import (
     SupplierStatus,
     check_lead,
 )
-from services.supplier.store import SupplierRepository
-from services.supplier.usecases.common import Edit, check_cis, require_supplier, utc_now
-from shared.errors import Conflict, NotFound
+from services.supplier.store.suppliers import SupplierRepository
+from services.supplier.store.tables import ci_read_model
+from shared import clock
+from shared.errors import Conflict, NotFound, RuleViolation
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -65,7 +70,7 @@ async def register_supplier(cmd: RegisterSupplier, uow: UnitOfWork) -> Supplier:
             ci_ids=cmd.ci_ids,
             lead_supplier_id=cmd.lead_supplier_id,
             actor=cmd.actor,
-            now=utc_now(),
+            now=clock.now(),
         )
         await suppliers.add(supplier)
         uow.emit_pending(supplier, events.to_contract)
@@ -93,8 +98,38 @@ async def update_supplier(supplier_id: UUID, values: Mapping[str, Any], edit: Ed
             await check_cis(conn, set(values["ci_ids"]) - set(supplier.ci_ids), field="ci_ids")
         if "service_ids" in values:
             await check_cis(conn, set(values["service_ids"]) - set(supplier.service_ids), field="service_ids")
-        if supplier.update(values, actor=edit.actor, now=utc_now()):
+        if supplier.update(values, actor=edit.actor, now=clock.now()):
             await suppliers.save(supplier)
             uow.emit_pending(supplier, events.to_contract)
             await uow.commit()
     return supplier
+
+
+# ---------------------------------------------------------------------------- checks other use cases share
+
+
+async def require_supplier(conn: AsyncConnection, supplier_id: UUID, *, field: str | None = None) -> Supplier:
+    """The supplier, or a 404 (addressed in the path) / 422 naming `field` (given in a body)."""
+    found = await SupplierRepository(conn).get(supplier_id)
+    if found is None:
+        if field is not None:
+            raise RuleViolation(f"there is no supplier {supplier_id}", field=field)
+        raise NotFound(f"supplier {supplier_id} does not exist")
+    return found
+
+
+async def check_cis(conn: AsyncConnection, ids: Iterable[UUID], *, field: str) -> None:
+    """Every CI (services are CIs too) must be known from config's events and not retired."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    known = await ci_read_model.get_many(conn, wanted)
+    unknown = [str(i) for i in wanted if i not in known]
+    retired = [f"{known[i].number} ({i})" for i in wanted if i in known and known[i].retired]
+    errors: list[tuple[str, str]] = []
+    if unknown:
+        errors.append((field, f"unknown configuration item(s): {', '.join(unknown)}"))
+    if retired:
+        errors.append((field, f"retired configuration item(s): {', '.join(retired)}"))
+    if errors:
+        raise RuleViolation.of_fields(errors)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
-from services.supplier.store import inbox, outbox
+from services.supplier.store.tables import inbox, outbox
 from shared.db import create_engine
 from shared.events import EventData, new_event
 from shared.events.change import ChangeFailed, ChangeImplemented

@@ -25,7 +25,7 @@ from services.reporting.domain import facts
 from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch, patches_for
 from services.supplier.domain.contracts import TRANSITIONS as CONTRACT_TRANSITIONS
 from services.supplier.domain.contracts import ContractStatus
-from services.supplier.domain.governance import DISPUTE_TRANSITIONS, DisputeStatus
+from services.supplier.domain.disputes import DISPUTE_TRANSITIONS, DisputeStatus
 from services.supplier.domain.suppliers import SupplierStatus
 from shared.events import new_event
 from shared.events.supplier import ContractActivated, ContractAmended, ContractTerminated

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.supplier.store import outbox
+from services.supplier.store.tables import outbox
 from shared.ci_read_model import CIReadModel
 from shared.db import create_engine, make_metadata
 from shared.events import EventData, new_event

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from services.supplier.store import ci_read_model
+from services.supplier.store.tables import ci_read_model
 from shared.db import create_engine
 
 Auth = Callable[..., dict[str, str]]

@@ -11,7 +11,7 @@ import pytest
 
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
-from services.supplier.store import contract, contract_amendment, outbox, record_history
+from services.supplier.store.tables import contract, contract_amendment, outbox, record_history
 from shared.events.supplier import ContractActivated, ContractAmended, ContractCreated, ContractTerminated
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts

@@ -10,7 +10,14 @@ import pytest
 
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
-from services.supplier.store import dispute, operated_process, outbox, performance_review, record_history, supplier
+from services.supplier.store.tables import (
+    dispute,
+    operated_process,
+    outbox,
+    performance_review,
+    record_history,
+    supplier,
+)
 from shared.events.supplier import DisputeClosed, DisputeOpened, SupplierUpdated
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from services.supplier.app import create_app
-from services.supplier.domain import RiskRating, Supplier, SupplierCategory, SupplierStatus
+from services.supplier.domain.suppliers import RiskRating, Supplier, SupplierCategory, SupplierStatus
 from services.supplier.settings import SupplierSettings
-from services.supplier.store import SupplierRepository, outbox, supplier
+from services.supplier.store.suppliers import SupplierRepository
+from services.supplier.store.tables import outbox, supplier
 from shared.db import create_engine
 from shared.errors import Conflict
 from shared.events.supplier import SupplierCreated

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from services.supplier.app import SPEC, create_app
 from services.supplier.settings import SupplierSettings
-from services.supplier.store import contract_notice, outbox
-from services.supplier.usecases.expiry import JOB_NAME
+from services.supplier.store.tables import contract_notice, outbox
+from services.supplier.usecases.contracts import JOB_NAME
 from shared.db import create_engine
 from shared.events.supplier import ContractExpired, ContractExpiring
 from shared.periodic import PeriodicRunner

@@ -16,8 +16,8 @@ from services.supplier.domain.contracts import (
     ContractAction,
     ContractMoved,
     ContractStatus,
-    ServiceTarget,
 )
+from services.supplier.domain.terms import ServiceTarget
 from shared.errors import InvalidTransition, RuleViolation
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.supplier.domain import (
+from services.supplier.domain.suppliers import (
     RiskRating,
     Supplier,
     SupplierCategory,

@@ -8,9 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.supplier.domain import check_lead
-from services.supplier.domain.contracts import ServiceTarget
-from services.supplier.domain.governance import Dispute, DisputeAction, DisputeStatus
+from services.supplier.domain.disputes import Dispute, DisputeAction, DisputeStatus
 from services.supplier.domain.performance import (
     ResolvedIncident,
     by_priority,
@@ -20,6 +18,8 @@ from services.supplier.domain.performance import (
     previous_periods,
     summarise,
 )
+from services.supplier.domain.suppliers import check_lead
+from services.supplier.domain.terms import ServiceTarget
 from shared.errors import InvalidTransition, RuleViolation
 
 T0 = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)

@@ -1,0 +1,122 @@
+"""API bodies of the supplier scorecard: targets against actuals, totals, trend, roll-up."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import Field
+
+from services.supplier.domain.contracts import ContractStatus
+from services.supplier.domain.performance import PriorityFigures, TimeFigures, Totals
+from services.supplier.domain.suppliers import (
+    SupplierRole,
+)
+from shared.http import ApiModel
+
+
+class TimesRead(ApiModel):
+    measured: int
+    mean_s: float | None
+    max_s: float | None
+    breaches: int
+    within_target_pct: float | None
+
+    @classmethod
+    def of(cls, t: TimeFigures) -> TimesRead:
+        return cls(
+            measured=t.measured,
+            mean_s=t.mean_s,
+            max_s=t.max_s,
+            breaches=t.breaches,
+            within_target_pct=t.within_target_pct,
+        )
+
+
+class PriorityRead(ApiModel):
+    priority: int
+    response_target_s: int | None
+    resolution_target_s: int | None
+    resolved: int
+    response: TimesRead
+    resolution: TimesRead
+
+    @classmethod
+    def of(cls, p: PriorityFigures) -> PriorityRead:
+        return cls(
+            priority=p.priority,
+            response_target_s=p.response_target_s,
+            resolution_target_s=p.resolution_target_s,
+            resolved=p.resolved,
+            response=TimesRead.of(p.response),
+            resolution=TimesRead.of(p.resolution),
+        )
+
+
+class TotalsRead(ApiModel):
+    incidents_opened: int
+    incidents_resolved: int
+    response_breaches: int
+    resolution_breaches: int
+    breaches: int
+    mean_response_s: float | None
+    mean_resolution_s: float | None
+    changes_implemented: int
+    changes_failed: int
+    change_success_rate: float | None = Field(description="Percent of changes on covered CIs that succeeded")
+    sla_breaches: int = Field(description="Customer SLA breaches (incident service) on tickets counted here")
+
+    @classmethod
+    def of(cls, t: Totals) -> TotalsRead:
+        return cls(
+            incidents_opened=t.incidents_opened,
+            incidents_resolved=t.incidents_resolved,
+            response_breaches=t.response_breaches,
+            resolution_breaches=t.resolution_breaches,
+            breaches=t.breaches,
+            mean_response_s=t.mean_response_s,
+            mean_resolution_s=t.mean_resolution_s,
+            changes_implemented=t.changes_implemented,
+            changes_failed=t.changes_failed,
+            change_success_rate=t.change_success_rate,
+            sla_breaches=t.sla_breaches,
+        )
+
+
+class ContractCardRead(ApiModel):
+    contract_id: UUID
+    number: str
+    title: str
+    status: ContractStatus
+    availability_target_pct: float | None
+    availability_actual_pct: float | None = Field(
+        default=None, description="Not measured yet: no outage events are consumed"
+    )
+    targets: list[PriorityRead]
+    totals: TotalsRead
+
+
+class PeriodTotals(ApiModel):
+    period: str
+    totals: TotalsRead
+
+
+class SubcontractorRead(ApiModel):
+    supplier_id: UUID
+    number: str
+    name: str
+    lead_supplier_id: UUID | None
+    totals: TotalsRead
+
+
+class ScorecardRead(ApiModel):
+    supplier_id: UUID
+    number: str
+    name: str
+    role: SupplierRole
+    period: str
+    contracts: list[ContractCardRead]
+    totals: TotalsRead
+    trend: list[PeriodTotals] = Field(description="The supplier's own totals in the periods before, oldest first")
+    subcontractors: list[SubcontractorRead] = Field(description="Every supplier below this one, at any depth")
+    rollup: TotalsRead = Field(description="This supplier's figures and all its sub-contractors' together")
+    rollup_trend: list[PeriodTotals]

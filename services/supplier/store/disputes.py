@@ -1,0 +1,107 @@
+"""Disputes: the repository (with their field history) and the list query."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.supplier.domain.disputes import Dispute, DisputeMoved, DisputeRaised, DisputeStatus
+from services.supplier.store.history import Entry, write_history
+from services.supplier.store.tables import dispute
+from shared.db import page, update_versioned
+from shared.numbering import next_number
+
+DISPUTE_RECORD = "dispute"
+
+
+def _dispute_row(item: Dispute) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "supplier_id": item.supplier_id,
+        "contract_id": item.contract_id,
+        "title": item.title,
+        "description": item.description,
+        "owner": item.owner,
+        "amount": item.amount,
+        "currency": item.currency,
+        "status": item.status.value,
+        "resolution": item.resolution,
+        "opened_by": item.opened_by,
+        "opened_at": item.opened_at,
+        "updated_at": item.updated_at,
+        "closed_at": item.closed_at,
+        "version": item.version,
+    }
+
+
+def _dispute(row: Any) -> Dispute:
+    return Dispute(
+        id=row.id,
+        number=row.number,
+        supplier_id=row.supplier_id,
+        contract_id=row.contract_id,
+        title=row.title,
+        description=row.description,
+        owner=row.owner,
+        amount=Decimal(row.amount) if row.amount is not None else None,
+        currency=row.currency,
+        status=DisputeStatus(row.status),
+        resolution=row.resolution,
+        opened_by=row.opened_by,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
+
+
+class DisputeRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        return await next_number(self._conn, "dispute")
+
+    async def add(self, item: Dispute) -> None:
+        await self._conn.execute(dispute.insert().values(_dispute_row(item)))
+        await self._history(item)
+
+    async def get(self, dispute_id: UUID, *, for_update: bool = False) -> Dispute | None:
+        query = select(dispute).where(dispute.c.id == dispute_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _dispute(row) if row else None
+
+    async def save(self, item: Dispute) -> None:
+        values = _dispute_row(item)
+        del values["id"], values["number"], values["opened_at"], values["supplier_id"]
+        await update_versioned(self._conn, dispute, item.id, item.version - 1, values, label=item.number)
+        await self._history(item)
+
+    async def _history(self, item: Dispute) -> None:
+        entries = [
+            Entry(e.action.value, e.actor, e.changes, e.reason)
+            if isinstance(e, DisputeMoved)
+            else Entry("open", e.actor, {"status": (None, DisputeStatus.OPEN.value)})
+            for e in item.pending_events
+            if isinstance(e, DisputeMoved | DisputeRaised)
+        ]
+        await write_history(self._conn, DISPUTE_RECORD, item.id, item.version, item.updated_at, entries)
+
+
+async def list_disputes(
+    conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
+) -> tuple[list[Dispute], int]:
+    query = select(dispute)
+    if supplier_id is not None:
+        query = query.where(dispute.c.supplier_id == supplier_id)
+    if status is not None:
+        query = query.where(dispute.c.status == status)
+    rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
+    return [_dispute(r) for r in rows], total
