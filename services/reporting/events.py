@@ -27,13 +27,7 @@ from shared.events.incident import (
     RequestEvent,
     SlaBreached,
 )
-from shared.events.supplier import (
-    ContractEvent,
-    DisputeEvent,
-    SupplierCreated,
-    SupplierTargetBreached,
-    SupplierUpdated,
-)
+from shared.events.supplier import ContractEvent, DisputeEvent, SupplierCreated, SupplierTargetBreached, SupplierUpdated
 
 CONSUMES = "#"
 """The binding key of reporting's queue: every event of the suite."""

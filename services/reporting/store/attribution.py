@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    func,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, union_all
 
-from services.reporting.store.tables import (
-    contract_coverage_facts,
-    contract_facts,
-    incident_facts,
-)
+from services.reporting.store.tables import contract_coverage_facts, contract_facts, incident_facts
 
 # Suppliers: which incidents count toward a supplier, and the scorecards
 

@@ -7,22 +7,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.definitions import ReportFilters
-from services.reporting.store.queries import (
-    in_period,
-    plain_numbers,
-)
-from services.reporting.store.tables import (
-    ci_facts,
-    cmdb_finding_facts,
-)
+from services.reporting.store.queries import in_period, plain_numbers
+from services.reporting.store.tables import ci_facts, cmdb_finding_facts
 
 
 async def service_names(conn: AsyncConnection, ids: Iterable[Any] | None = None) -> dict[str, str]:

@@ -7,18 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    and_,
-    bindparam,
-    select,
-    text,
-)
+from sqlalchemy import JSON, and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.store.tables import (
-    event_log,
-)
+from services.reporting.store.tables import event_log
 from shared.db import UtcDateTime, insert_ignoring_duplicates, page
 from shared.events import CloudEvent
 

@@ -7,18 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    String,
-    and_,
-    case,
-    cast,
-    distinct,
-    func,
-    literal_column,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, String, and_, case, cast, distinct, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.definitions import ReportFilters
@@ -43,14 +32,7 @@ from services.reporting.store.queries import (
     seconds_of,
     sla_verdict,
 )
-from services.reporting.store.tables import (
-    OUTAGE,
-    RECURRENCE,
-    ci_facts,
-    incident_facts,
-    problem_facts,
-    request_facts,
-)
+from services.reporting.store.tables import OUTAGE, RECURRENCE, ci_facts, incident_facts, problem_facts, request_facts
 
 
 async def incident_counts(conn: AsyncConnection) -> list[tuple[str, int, int]]:

@@ -8,15 +8,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    TextClause,
-    bindparam,
-    delete,
-    func,
-    select,
-    text,
-    union_all,
-)
+from sqlalchemy import TextClause, bindparam, delete, func, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.facts import FactTable, Merge, Patch

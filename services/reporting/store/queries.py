@@ -27,9 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.definitions import ReportFilters
 from services.reporting.store.attribution import attributed_to
-from services.reporting.store.tables import (
-    incident_facts,
-)
+from services.reporting.store.tables import incident_facts
 from shared.db import UtcDateTime
 
 # Report queries: aggregates in SQL, folded and rounded in domain.figures (availability and DORA:

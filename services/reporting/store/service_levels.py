@@ -6,13 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    func,
-    literal_column,
-    select,
-    union_all,
-)
+from sqlalchemy import ColumnElement, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.definitions import ReportFilters
