@@ -48,10 +48,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.infra import Bench, asyncpg_dsn, machine_info, print_machine, run_main
 from bench.reporting_data import YEAR_END, YEAR_START, generate, load_postgresql, load_sqlite
-from services.reporting import store, usecases
 from services.reporting.app import SPEC
 from services.reporting.domain.definitions import DEFINITIONS, ReportFilters
 from services.reporting.settings import ReportingSettings
+from services.reporting.store import tables as store
+from services.reporting.usecases import reports as usecases
 from shared.db import create_engine
 from shared.events import CloudEvent, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting import api, store, worker
-from services.reporting.dashboard import mount_dashboard
-from services.reporting.governance import api as governance_api
+from services.reporting import worker
+from services.reporting.api import ROUTERS
+from services.reporting.api.dashboard import mount_dashboard
 from services.reporting.settings import ReportingSettings
+from services.reporting.store.tables import metadata
 from shared.app import build_app
 from shared.runtime import ServiceSpec
 
@@ -15,7 +16,7 @@ SPEC = ServiceSpec(
     name="reporting",
     title="ITSM reporting service",
     description="The suite's event log, projections and service reports (ISO/IEC 20000-1 6.2).",
-    metadata=store.metadata,
+    metadata=metadata,
     handlers=worker.HANDLERS,
     periodic=worker.PERIODIC,
     batch_handler=worker.on_events,
@@ -23,6 +24,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
-    app = build_app(SPEC, settings or ReportingSettings(), [api.router, governance_api.router])
+    app = build_app(SPEC, settings or ReportingSettings(), ROUTERS)
     mount_dashboard(app)
     return app

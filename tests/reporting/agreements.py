@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from services.reporting.governance import store as gstore
-from services.reporting.governance import usecases as governance
-from services.reporting.governance.domain import Recipient
+from services.reporting.domain.agreements import Recipient
+from services.reporting.store import agreements as gstore
+from services.reporting.usecases import agreements as governance
 from shared.uow import UnitOfWork
 
 

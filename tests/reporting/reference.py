@@ -18,10 +18,10 @@ from services.reporting.domain.figures import (
     RESOLVED_INCIDENT,
     Result,
     Row,
-    _hours,
-    _key,
     pct,
 )
+from services.reporting.domain.figures import in_hours as _hours
+from services.reporting.domain.figures import text_of as _key
 
 Granularity = Literal["day", "week", "month"]
 

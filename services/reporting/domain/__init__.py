@@ -1,2 +1,2 @@
-"""Reporting's pure rules: what each event contributes to the projections (facts), the report
-definitions, and the figures computed from the facts. No I/O here."""
+"""Reporting's pure rules: the fact tables and what each event sets in them, the report definitions
+and figures, agreements and distribution. No I/O here."""

@@ -13,9 +13,9 @@ from typing import Any
 import aio_pika
 import pytest
 
-from services.reporting import store
 from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
+from services.reporting.store import tables as store
 from shared.dlq import list_dead_letters
 from shared.events import new_event
 from shared.events.incident import IncidentAssigned, IncidentCreated

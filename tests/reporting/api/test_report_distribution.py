@@ -19,11 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store, usecases, worker
+from services.reporting import worker
 from services.reporting.app import create_app
-from services.reporting.governance import usecases as governance
-from services.reporting.governance.domain import Recipient
+from services.reporting.domain.agreements import Recipient
 from services.reporting.settings import ReportingSettings
+from services.reporting.store import tables as store
+from services.reporting.usecases import agreements as governance
+from services.reporting.usecases import projections as usecases
 from shared.db import create_engine
 from shared.periodic import JobContext
 from shared.uow import UnitOfWork

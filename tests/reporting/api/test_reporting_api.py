@@ -12,11 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from services.reporting import store, usecases
 from services.reporting.app import create_app
 from services.reporting.domain.definitions import DEFINITIONS
-from services.reporting.governance import usecases as governance
 from services.reporting.settings import ReportingSettings
+from services.reporting.store import tables as store
+from services.reporting.usecases import agreements
+from services.reporting.usecases import projections as usecases
+from services.reporting.usecases import runs as governance
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.conftest import running
@@ -186,8 +188,8 @@ async def test_only_agreed_reports_are_scheduled_and_stored_once_per_period_even
         for name in sorted(agreed | {"hotspots"}):
             await agree(uow, name, at=at - timedelta(days=1))
         # hotspots: agreed, then retired; requests: only proposed (a draft is not scheduled).
-        await governance.retire(uow(), "hotspots", expected=2, reason="replaced", by="slm", now=at - timedelta(hours=1))
-        await governance.propose(
+        await agreements.retire(uow(), "hotspots", expected=2, reason="replaced", by="slm", now=at - timedelta(hours=1))
+        await agreements.propose(
             uow(), "requests", expected=None, owner="slm", agreed_with=["desk"], distribution_list=[],
             reason="", by="slm", now=at,
         )  # fmt: skip

@@ -16,8 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store, usecases
 from services.reporting.domain.definitions import DEFINITIONS, ReportFilters
+from services.reporting.store import projections as store
+from services.reporting.store import tables
+from services.reporting.usecases import projections as usecases
+from services.reporting.usecases import reports
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.infra import Servers
@@ -69,7 +72,7 @@ async def engine(database: Callable[[str], Awaitable[str]]) -> AsyncIterator[Asy
 async def report(engine: AsyncEngine, name: str, **filters: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     target = filters.pop("availability_target", lambda _: 99.5)
     async with engine.connect() as conn:
-        produced = await usecases.produce(conn, name, ReportFilters(**filters), now=NOW, availability_target=target)
+        produced = await reports.produce(conn, name, ReportFilters(**filters), now=NOW, availability_target=target)
     for row in produced.rows:
         assert list(row) == list(produced.definition.columns), f"{name}: columns differ from the definition"
     return produced.rows, produced.totals
@@ -368,7 +371,7 @@ async def test_hotspots_filtered_by_supplier(engine: AsyncEngine) -> None:
 
 
 async def test_events_at_the_same_instant_end_in_the_later_state_of_the_lifecycle(engine: AsyncEngine) -> None:
-    k, i = store.contract_facts, store.incident_facts
+    k, i = tables.contract_facts, tables.incident_facts
     async with engine.connect() as conn:
         contract = (await conn.execute(select(k.c.status).where(k.c.contract_id == CONTRACT2))).scalar_one()
         incident = (await conn.execute(select(i.c.status).where(i.c.incident_id == INC[6]))).scalar_one()
@@ -411,7 +414,7 @@ async def test_rebuild_from_the_log_gives_identical_projections(
         before = await store.projection_snapshot(conn)
     assert sum(len(rows) for rows in before.values()) > 30
     assert all(before.values()), [name for name, rows in before.items() if not rows]
-    result = await usecases.rebuild(UnitOfWork(engine, store.outbox, source="/itsm/reporting"), batch_size=7)
+    result = await usecases.rebuild(UnitOfWork(engine, tables.outbox, source="/itsm/reporting"), batch_size=7)
     assert result.events == len(all_events())
     async with engine.connect() as conn:
         after = await store.projection_snapshot(conn)

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import usecases
 from services.reporting.domain.definitions import ReportFilters
+from services.reporting.usecases import projections
+from services.reporting.usecases import reports as usecases
 from shared.db import create_engine
 from shared.events import CloudEvent, new_event
 from shared.events.change import DeploymentRecorded
@@ -81,7 +82,7 @@ async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
     while events:
         batch, events = events[:5], events[5:]
         async with engine.begin() as conn:
-            await usecases.project(conn, batch)
+            await projections.project(conn, batch)
     yield engine
     await engine.dispose()
 
@@ -170,6 +171,6 @@ async def test_csv_has_the_definition_columns_and_a_closed_major_incident_has_it
          "resolved", "", "unknown"],
     ]  # fmt: skip
     async with engine.begin() as conn:
-        await usecases.project(conn, [close_inc1()])
+        await projections.project(conn, [close_inc1()])
     rows, _ = await produce(engine, end=T0 + D)
     assert brief(rows) == [(*MAJOR[:6], "closed", None, "recorded")]

@@ -19,9 +19,12 @@ import pytest
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store, usecases
 from services.reporting.domain import figures
 from services.reporting.domain.definitions import ReportFilters
+from services.reporting.store import cmdb, tables
+from services.reporting.store import service_levels as store
+from services.reporting.usecases import projections
+from services.reporting.usecases import reports as usecases
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.infra import Servers
@@ -203,14 +206,14 @@ def random_facts(seed: int) -> dict[str, list[dict[str, Any]]]:
 async def insert_facts(engine: AsyncEngine, facts: dict[str, list[dict[str, Any]]]) -> None:
     async with engine.begin() as conn:
         for name, rows in facts.items():
-            table: Table = store.FACTS[name]
+            table: Table = tables.FACTS[name]
             for row in rows:  # one at a time: the rows do not all name the same columns
                 await conn.execute(insert(table).values(_stamped(row)))
 
 
 async def read_facts(engine: AsyncEngine) -> dict[str, list[Any]]:
     async with engine.connect() as conn:
-        return {name: [r._mapping for r in await conn.execute(select(t))] for name, t in store.FACTS.items()}
+        return {name: [r._mapping for r in await conn.execute(select(t))] for name, t in tables.FACTS.items()}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -291,7 +294,7 @@ async def test_availability_and_dora_read_only_the_rows_they_need_and_give_the_s
     services = [
         str(c["ci_id"])
         for c in facts["ci_facts"]
-        if c["type"] in store.SERVICE_TYPES and c["status"] != "retired" and (wanted is None or c["ci_id"] == wanted)
+        if c["type"] in cmdb.SERVICE_TYPES and c["status"] != "retired" and (wanted is None or c["ci_id"] == wanted)
     ]
     expected = figures.availability_report(window, outages, services, names, lambda _: 99.5)
     assert await produce(random_engine, "availability", filters) == expected
@@ -463,7 +466,7 @@ DAILY = {
 async def change_incidents(engine: AsyncEngine, seed: int) -> None:
     """Move incidents between days, services and priorities, change their results, delete some."""
     rng = random.Random(seed)
-    i = store.incident_facts
+    i = tables.incident_facts
     async with engine.begin() as conn:
         ids = list((await conn.execute(select(i.c.incident_id, i.c.opened_at))).all())
         for incident_id, opened_at in rng.sample(ids, 150):
@@ -495,21 +498,21 @@ async def test_the_daily_service_level_figures_equal_the_incident_facts_through_
         assert by_day == from_facts, name
     await change_incidents(random_engine, seed=5)
     async with random_engine.connect() as conn:
-        assert await conn.scalar(select(func.count()).select_from(store.service_level_day_change)) > 0
+        assert await conn.scalar(select(func.count()).select_from(tables.service_level_day_change)) > 0
     for name, filters in DAILY.items():
         by_day, from_facts = await service_levels_both_ways(random_engine, filters)
         assert by_day == from_facts, name
 
     # Merged once, merged again after more changes: the same figures, no change rows left.
     def unit_of_work() -> UnitOfWork:
-        return UnitOfWork(random_engine, store.outbox, source="/itsm/reporting")
+        return UnitOfWork(random_engine, tables.outbox, source="/itsm/reporting")
 
-    await usecases.compact_service_level_days(unit_of_work)
+    await projections.compact_service_level_days(unit_of_work)
     await change_incidents(random_engine, seed=6)
-    merged = await usecases.compact_service_level_days(unit_of_work)
+    merged = await projections.compact_service_level_days(unit_of_work)
     assert merged > 0
     async with random_engine.connect() as conn:
-        assert await conn.scalar(select(func.count()).select_from(store.service_level_day_change)) == 0
+        assert await conn.scalar(select(func.count()).select_from(tables.service_level_day_change)) == 0
     for name, filters in DAILY.items():
         by_day, from_facts = await service_levels_both_ways(random_engine, filters)
         assert by_day == from_facts, name
@@ -520,5 +523,5 @@ async def test_a_group_a_supplier_or_a_time_of_day_takes_the_incident_facts() ->
     assert not store.service_levels_by_day(ReportFilters(group="ops"))
     assert not store.service_levels_by_day(ReportFilters(supplier_id=SUPPLIERS[0]))
     assert not store.service_levels_by_day(ReportFilters(start=T + 9 * H))
-    assert not store.service_levels_by_day(ReportFilters(service_id=store.NO_SERVICE))
+    assert not store.service_levels_by_day(ReportFilters(service_id=tables.NO_SERVICE))
     assert store.service_levels_by_day(ReportFilters(start=T, end=T + D, service_id=SERVICES[0], priority=1))

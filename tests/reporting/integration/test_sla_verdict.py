@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store, usecases
 from services.reporting.domain.definitions import ReportFilters
+from services.reporting.store import service_levels as store
+from services.reporting.usecases import projections as usecases
 from tests.reporting.dataset import MAIL, T0, Incident, M
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

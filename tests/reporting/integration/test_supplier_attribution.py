@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store, usecases
 from services.reporting.domain.definitions import ReportFilters
+from services.reporting.store import projections as store
+from services.reporting.store import tables
+from services.reporting.usecases import projections as usecases
+from services.reporting.usecases import reports
 from shared.events import CloudEvent, EventData, new_event
 from shared.events.incident import IncidentCreated
 from shared.events.supplier import (
@@ -127,7 +130,7 @@ def attribution_events() -> list[CloudEvent]:
 
 async def _report(engine: AsyncEngine, name: str, **filters: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     async with engine.connect() as conn:
-        produced = await usecases.produce(conn, name, ReportFilters(**filters), now=NOW)
+        produced = await reports.produce(conn, name, ReportFilters(**filters), now=NOW)
     return produced.rows, produced.totals
 
 
@@ -157,7 +160,7 @@ async def test_incidents_count_toward_the_supplier_whose_contract_covered_them_w
 
     async with engine.connect() as conn:
         before = await store.projection_snapshot(conn)
-    rebuilt = await usecases.rebuild(UnitOfWork(engine, store.outbox, source="/itsm/reporting"), batch_size=5)
+    rebuilt = await usecases.rebuild(UnitOfWork(engine, tables.outbox, source="/itsm/reporting"), batch_size=5)
     assert rebuilt.events == len(events)
     async with engine.connect() as conn:
         assert await store.projection_snapshot(conn) == before

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting import store
 from services.reporting.domain.facts import FACT_TABLES, Patch
+from services.reporting.store import projections as store
+from services.reporting.store import tables
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -54,7 +55,7 @@ async def test_a_tie_at_one_instant_goes_to_the_later_state_in_either_order(engi
     async with engine.connect() as conn:
         for table in FACT_TABLES:
             for column in table.lifecycles:
-                facts = store.FACTS[table.name]
+                facts = tables.FACTS[table.name]
                 (key,) = table.key
                 for r in await conn.execute(select(facts.c[key], facts.c[column])):
                     found[(table.name, r[0])] = r[1]

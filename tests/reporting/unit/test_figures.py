@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.reporting.domain.figures import changes_rows, hotspots_rows, incidents_rows, requests_rows
+from services.reporting.domain.report_rows import changes_rows, hotspots_rows, incidents_rows, requests_rows
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.reporting.governance import domain
-from services.reporting.governance.domain import Recipient, RetryPolicy
+from services.reporting.domain import agreements as domain
+from services.reporting.domain.agreements import Recipient
+from services.reporting.domain.distribution import RetryPolicy
 from shared.errors import InvalidTransition, NotFound, RuleViolation
 
 AT = datetime(2026, 10, 1, tzinfo=UTC)

@@ -22,7 +22,8 @@ from services.incident.domain_problem import ProblemStatus
 from services.incident.requests.domain import TRANSITIONS as REQUEST_TRANSITIONS
 from services.incident.requests.domain import RequestStatus
 from services.reporting.domain import facts
-from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch, patches_for
+from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch
+from services.reporting.events import patches_for
 from services.supplier.domain.contracts import TRANSITIONS as CONTRACT_TRANSITIONS
 from services.supplier.domain.contracts import ContractStatus
 from services.supplier.domain.disputes import DISPUTE_TRANSITIONS, DisputeStatus

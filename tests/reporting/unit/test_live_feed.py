@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.reporting.live import RESYNC, LiveEvent, LiveFeed, TooManyReaders
+from services.reporting.store.live import RESYNC, LiveEvent, LiveFeed, TooManyReaders
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

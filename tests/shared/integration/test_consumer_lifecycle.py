@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting.store import inbox, outbox
+from services.reporting.store.tables import inbox, outbox
 from shared.db import create_engine
 from shared.events import CloudEvent
 from shared.messaging import BrokerConnection, EventConsumer, declare_exchange

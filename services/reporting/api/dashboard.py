@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
-from services.reporting.live import FEED, TooManyReaders
 from services.reporting.settings import ReportingSettings
-from shared.auth import READ_ROLES, Principal, require_roles
+from services.reporting.store.live import FEED, TooManyReaders
+from shared.deps import Reader
 
-WEB_DIR = Path(__file__).parent / "web"
+WEB_DIR = Path(__file__).parent.parent / "web"
 
 # The page runs only its own script and talks only to its own origin: an injected script could
 # read the token from sessionStorage, so nothing from elsewhere is allowed to run.
@@ -36,7 +35,6 @@ PAGE_HEADERS = {
 }
 
 router = APIRouter(tags=["dashboard"])
-Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 
 
 @router.get("/", include_in_schema=False)

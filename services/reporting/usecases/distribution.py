@@ -1,4 +1,5 @@
-"""Distribution of stored report runs to their recipients (the `webhook` channel), with retries.
+"""Distribution use cases: deliver stored report runs to their recipients (the `webhook` channel),
+with retries; read a run's distribution log.
 
 Each pass of the `report-runs` job delivers the deliveries that are due, one per transaction:
 the row is locked (`FOR UPDATE SKIP LOCKED`) while its POST is under way and updated in the
@@ -13,20 +14,24 @@ the commit, the next pass sends it again. Every POST carries the delivery's id a
 
 from __future__ import annotations
 
-import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.governance import store as gstore
-from services.reporting.governance.domain import RetryPolicy
-from services.reporting.governance.usecases import run_meta
+from services.reporting.domain.distribution import RetryPolicy
+from services.reporting.store import distribution as store
+from services.reporting.store import runs as runs_store
+from services.reporting.usecases.runs import get_run, run_meta
 from shared.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +54,6 @@ def webhook_payload(run: Any) -> dict[str, Any]:
     return {"run": run_meta(run), "report": run.body}
 
 
-async def _post(client: httpx.AsyncClient, url: str, payload: dict[str, Any], headers: dict[str, str]) -> str | None:
-    """None when the receiver accepted it (2xx), else why not."""
-    try:
-        response = await client.post(url, content=json.dumps(payload).encode("utf-8"), headers=headers)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:1000]
-    if 200 <= response.status_code < 300:
-        return None
-    return f"HTTP {response.status_code}: {response.text[:200]}"
-
-
 async def deliver_due(
     unit_of_work: Callable[[], UnitOfWork],
     now: datetime,
@@ -68,14 +62,14 @@ async def deliver_due(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> DeliveryResult:
     result = DeliveryResult()
-    async with httpx.AsyncClient(timeout=config.timeout_s, follow_redirects=False, transport=transport) as client:
+    async with store.webhook_client(config.timeout_s, transport) as client:
         for _ in range(config.max_per_pass):
             async with unit_of_work() as uow:
                 conn = uow.connection
-                due = await gstore.claim_due_distribution(conn, now)
+                due = await store.claim_due_distribution(conn, now)
                 if due is None:
                     break
-                run = await gstore.run(conn, due.run_id)
+                run = await runs_store.get_run(conn, due.run_id)
                 meta = run_meta(run)
                 headers = {
                     "Content-Type": "application/json",
@@ -84,7 +78,7 @@ async def deliver_due(
                     "X-ITSM-Content-SHA256": meta["content_sha256"] or "",
                     "User-Agent": "itsm-reporting",
                 }
-                error = await _post(client, due.recipient, webhook_payload(run), headers)
+                error = await store.post_webhook(client, due.recipient, webhook_payload(run), headers)
                 attempts = due.attempts + 1
                 values: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now}
                 if error is None:
@@ -102,6 +96,11 @@ async def deliver_due(
                         error,
                         f"next at {retry_at.isoformat()}" if retry_at else "giving up",
                     )
-                await gstore.record_attempt(conn, due.distribution_id, values)
+                await store.record_attempt(conn, due.distribution_id, values)
                 await uow.commit()
     return result
+
+
+async def distribution_log(conn: AsyncConnection, run_id: uuid.UUID) -> list[Any]:
+    await get_run(conn, run_id)
+    return await store.distributions(conn, run_id)

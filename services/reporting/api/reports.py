@@ -1,80 +1,24 @@
-"""Reporting routes: the event log, the reports and the projection rebuild (stored runs and agreements:
-governance/api.py)."""
+"""Report routes: the definitions, a report produced now (JSON or CSV), the incident summary."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from services.reporting import store, usecases
+from services.reporting.api.deps import Format, utc
 from services.reporting.domain.definitions import ReportFilters
-from services.reporting.schemas import (
-    EventPage,
-    EventRead,
-    IncidentSummaryRead,
-    RebuildRead,
-    ReportBody,
-    ReportDefinitions,
-)
+from services.reporting.schemas.reports import IncidentSummaryRead, ReportBody, ReportDefinitions
 from services.reporting.settings import ReportingSettings
-from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.auth import READ_ROLES, Principal, Role, require_roles
+from services.reporting.store import incidents as store
+from services.reporting.usecases import reports as usecases
+from shared.app import ReadConnectionDep
+from shared.deps import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
-
-Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-Format = Literal["json", "csv"]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A time without a zone is taken as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-@router.get("/events", response_model=EventPage, summary="The event log, filtered and paginated")
-async def list_events(
-    conn: ReadConnectionDep,
-    _: Reader,
-    type: Annotated[str | None, Query(description="CloudEvents type, e.g. itsm.incident.created.v1")] = None,
-    subject: str | None = None,
-    source: str | None = None,
-    start: Annotated[datetime | None, Query(alias="from", description="events at or after this time")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="events before this time")] = None,
-    since: Annotated[datetime | None, Query(deprecated=True, description="old name of `from`")] = None,
-    until: Annotated[datetime | None, Query(deprecated=True, description="old name of `to`")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> EventPage:
-    rows, total = await store.list_events(
-        conn,
-        type_=type,
-        subject=subject,
-        source=source,
-        since=_utc(start or since),
-        until=_utc(end or until),
-        limit=limit,
-        offset=offset,
-    )
-    items = [
-        EventRead(
-            id=r.event_id,
-            type=r.type,
-            source=r.source,
-            subject=r.subject,
-            time=r.time,
-            data=r.data,
-            received_at=r.received_at,
-        )
-        for r in rows
-    ]
-    return EventPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/reports/incidents/summary", response_model=IncidentSummaryRead)
@@ -117,8 +61,8 @@ async def get_report(
 ) -> Response:
     settings: ReportingSettings = request.app.state.settings
     filters = ReportFilters(
-        start=_utc(start),
-        end=_utc(end),
+        start=utc(start),
+        end=utc(end),
         service_id=service_id,
         group=group,
         priority=priority,
@@ -133,9 +77,3 @@ async def get_report(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return JSONResponse(report.as_json())
-
-
-@router.post("/projections/rebuild", response_model=RebuildRead, summary="Rebuild every projection from the event log")
-async def rebuild_projections(uow: UnitOfWorkDep, _: Admin) -> RebuildRead:
-    result = await usecases.rebuild(uow)
-    return RebuildRead(events=result.events, patches=result.patches)

@@ -1,4 +1,4 @@
-"""HTTP bodies of the reporting API."""
+"""HTTP bodies of the reports: their definitions, a produced report, the incident summary."""
 
 from __future__ import annotations
 
@@ -7,20 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from shared.http import ApiModel, Page
-
-
-class EventRead(ApiModel):
-    id: str
-    type: str
-    source: str
-    subject: str | None
-    time: datetime
-    data: dict[str, Any]
-    received_at: datetime
-
-
-EventPage = Page[EventRead]
+from shared.http import ApiModel
 
 
 class IncidentSummaryRead(ApiModel):
@@ -55,8 +42,3 @@ class ReportBody(ApiModel):
     generated_at: datetime
     rows: list[dict[str, Any]]
     totals: dict[str, Any]
-
-
-class RebuildRead(ApiModel):
-    events: int = Field(description="Events replayed from the log")
-    patches: int = Field(description="Fact row updates applied")

@@ -1,4 +1,5 @@
-"""Report governance as pure rules (ISO/IEC 20000-1 6.2): agreements, run content, delivery retries.
+"""Report agreements as pure rules (ISO/IEC 20000-1 6.2): versions, the distribution list they
+name, and the content hash of the runs produced under them.
 
 An agreement is kept as versions: every change (a proposal, the agreement itself, retirement)
 is a new version; none is ever changed or removed. The version *in force* is the latest one that
@@ -13,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -23,8 +24,6 @@ Status = Literal["draft", "agreed", "retired"]
 Channel = Literal["webhook"]
 CHANNELS: tuple[str, ...] = ("webhook",)
 """How a run reaches a recipient. Only channels that really deliver are listed (no e-mail yet)."""
-
-DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 @dataclass(frozen=True)
@@ -212,20 +211,3 @@ def canonical_json(body: Mapping[str, Any]) -> bytes:
 
 def content_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
-
-
-# Delivery
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    first_delay: timedelta
-    max_delay: timedelta
-    max_attempts: int
-
-    def after_failure(self, attempts: int, now: datetime) -> datetime | None:
-        """When to try again after `attempts` failed attempts (doubling), or None: give up."""
-        if attempts >= self.max_attempts:
-            return None
-        delay: timedelta = self.first_delay * 2 ** max(attempts - 1, 0)
-        return now + min(delay, self.max_delay)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import FINISHED_DEPLOYMENT, PRODUCTION
-from services.reporting.store import change_facts, change_service_facts, deployment_facts, incident_facts
+from services.reporting.store.tables import change_facts, change_service_facts, deployment_facts, incident_facts
 
 
 def _in_period(column: Any, filters: ReportFilters) -> list[ColumnElement[bool]]:

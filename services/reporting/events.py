@@ -1,0 +1,147 @@
+"""What reporting consumes: every event of the suite (`CONSUMES`), each kept in its log; and, for
+the contracts its projections read, the fact rows each one sets (`patches_for`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.reporting.domain import change_events, config_events, incident_events, supplier_events
+from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
+from shared.events import CloudEvent, EventData
+from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
+from shared.events.config import (
+    ChangeRejected,
+    ConfigItemCreated,
+    ConfigItemRetired,
+    ConfigItemUpdated,
+    UnauthorisedChangeDetected,
+)
+from shared.events.incident import (
+    IncidentCreated,
+    IncidentEvent,
+    IncidentLinkedToChange,
+    IncidentLinkedToProblem,
+    ProblemEvent,
+    RequestEvent,
+    SlaBreached,
+)
+from shared.events.supplier import ContractEvent, DisputeEvent, SupplierCreated, SupplierTargetBreached, SupplierUpdated
+
+CONSUMES = "#"
+"""The binding key of reporting's queue: every event of the suite."""
+
+
+Rule = Callable[[Any], list[tuple[FactTable, dict[str, Any]]]]
+
+
+def _rules() -> dict[str, tuple[type[EventData], Rule]]:
+    from shared.events import EVENT_TYPES
+
+    rules: dict[str, tuple[type[EventData], Rule]] = {}
+    for key, cls in EVENT_TYPES.items():
+        rule: Rule | None = None
+        if cls is IncidentCreated:
+            rule = incident_events.incident_created
+        elif issubclass(cls, IncidentEvent):
+            rule = _bind_incident(key)
+        elif cls is SlaBreached:
+            rule = incident_events.sla_breached
+        elif issubclass(cls, RequestEvent):
+            rule = incident_events.request
+        elif issubclass(cls, ProblemEvent):
+            rule = incident_events.problem
+        elif cls is IncidentLinkedToProblem:
+            rule = incident_events.linked_to_problem
+        elif cls is IncidentLinkedToChange:
+            rule = incident_events.linked_to_change
+        elif cls is ChangeCreated:
+            rule = change_events.change_created
+        elif cls is ChangeImplemented:
+            rule = change_events.change_implemented
+        elif issubclass(cls, ChangeStatusEvent):
+            rule = change_events.change_status
+        elif cls is DeploymentRecorded:
+            rule = change_events.deployment
+        elif cls in (ConfigItemCreated, ConfigItemUpdated):
+            rule = config_events.ci
+        elif cls is ConfigItemRetired:
+            rule = config_events.ci_retired
+        elif cls is UnauthorisedChangeDetected:
+            rule = config_events.unauthorised
+        elif cls in (SupplierCreated, SupplierUpdated):
+            rule = supplier_events.supplier
+        elif issubclass(cls, ContractEvent):
+            rule = supplier_events.contract
+        elif issubclass(cls, DisputeEvent):
+            rule = supplier_events.dispute
+        if rule is not None:
+            rules[key] = (cls, rule)
+    return rules
+
+
+def _bind_incident(routing_key: str) -> Rule:
+    def rule(data: IncidentEvent) -> list[tuple[FactTable, dict[str, Any]]]:
+        return incident_events.incident_later(data, routing_key)
+
+    return rule
+
+
+_RULES = _rules()
+
+# When what an event tells happened (what orders its values), from the first of these fields it
+# has: a producer may publish late (outbox, replays), so the envelope's time is only the fallback.
+_TIME_FIELDS = (
+    "occurred_at",
+    "recorded_at",
+    "updated_at",
+    "detected_at",
+    "retired_at",
+    "implemented_at",
+    "opened_at",
+    "created_at",
+)
+
+
+def _time_of(data: EventData, event: CloudEvent) -> datetime:
+    for name in _TIME_FIELDS:
+        value = getattr(data, name, None)
+        if isinstance(value, datetime):
+            return value
+    return event.time
+
+
+def patches_for(event: CloudEvent) -> list[Patch]:
+    """The fact rows an event sets; [] for events no projection uses. Raises ValidationError on a
+    malformed `data` of a known type (the consumer retries, then dead-letters it)."""
+    found = _RULES.get(event.routing_key)
+    if found is None:
+        if event.routing_key == ChangeRejected.routing_key:
+            rejected = event.data_as(ChangeRejected)
+            values = {
+                "finding_id": str(event.id),
+                "kind": "cmdb_update_rejected",
+                "change_id": rejected.change_id,
+                "detected_at": rejected.rejected_at,
+            }
+            return [Patch(CMDB_FINDINGS, values, rejected.rejected_at, str(event.id))]
+        if event.routing_key == SupplierTargetBreached.routing_key:
+            breach = event.data_as(SupplierTargetBreached)
+            values = breach.model_dump(exclude={"target", "actual"}) | {
+                "breach_id": str(event.id),
+                "target": breach.target,
+                "actual": breach.actual,
+            }
+            return [Patch(SUPPLIER_BREACHES, values, breach.occurred_at, str(event.id))]
+        return []
+    cls, rule = found
+    data = event.data_as(cls)
+    at = _time_of(data, event)
+    event_id = str(event.id)
+    return [
+        Patch(
+            table, {k: v for k, v in values.items() if v is not None or table.columns.get(k) is Merge.KEY}, at, event_id
+        )
+        for table, values in rule(data)
+    ]

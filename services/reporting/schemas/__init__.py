@@ -1,0 +1,1 @@
+"""Reporting's HTTP bodies, one module per area."""

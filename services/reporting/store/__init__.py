@@ -1,0 +1,1 @@
+"""Reporting's tables, repositories, report queries and outbound adapters (webhooks, the live feed)."""

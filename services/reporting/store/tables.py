@@ -1,0 +1,255 @@
+"""Every table of the reporting service, declared once: the event log, the fact tables (their
+columns from `domain.facts`), the daily service-level figures, stored report runs and report
+governance (agreements, the distribution log, findings).
+
+Agreement versions and findings are append-only and the stored runs immutable: the store has no
+update or delete for them, and the migration adds database triggers that refuse one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    func,
+    literal_column,
+)
+from sqlalchemy.types import TypeEngine
+
+from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge
+from shared.db import BigIntKey, UtcDateTime
+from shared.store import service_tables
+
+metadata, outbox, inbox, number_sequence = service_tables()
+
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("type", String(200), nullable=False, index=True),
+    Column("source", String(200), nullable=False, index=True),
+    Column("subject", String(200), index=True),
+    Column("time", UtcDateTime, nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, server_default=func.now()),
+)
+
+_BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
+_BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
+_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count"}
+_TEXT_IDS = {"finding_id", "breach_id"}
+
+
+def _column_type(name: str) -> TypeEngine[Any]:
+    if name in _TEXT_IDS:
+        return String(36)
+    if name.endswith("_id"):
+        return Uuid()
+    if name.endswith("_at") or name in ("starts_on", "ends_on"):
+        return UtcDateTime()
+    if name in _BOOLEAN:
+        return Boolean()
+    if name in _INTEGER:
+        return Integer()
+    if name in ("target", "actual"):
+        return Float()
+    return String(200)
+
+
+# The columns reports select periods and services by.
+_INDEXED = {
+    "incident_facts": {"opened_at"},  # and (service_id, opened_at), below
+    "request_facts": {"submitted_at"},
+    "change_facts": {"created_at"},
+    "deployment_facts": {"finished_at"},
+    "contract_coverage_facts": {"item_id"},
+}
+# Indexed where set only (many incidents have no supplier, some no CI: those rows cost the
+# consumer no index entry): a supplier's incidents, those assigned to it and those on the CIs its
+# contracts cover, are found through them.
+_INDEXED_WHERE_SET = {"incident_facts": ("ci_id", "supplier_id")}
+
+
+def stamp(column: str) -> str:
+    """The column holding when a LATEST column's value happened (the time of its event)."""
+    return f"{column}_stamp"
+
+
+def _fact_table(spec: FactTable) -> Table:
+    columns: list[Column[Any]] = []
+    indexed = _INDEXED.get(spec.name, set())
+    for name, merge in spec.columns.items():
+        if merge is Merge.KEY:
+            columns.append(Column(name, _column_type(name), primary_key=True, index=name in indexed))
+        elif merge is Merge.ADD:
+            columns.append(Column(name, Integer, nullable=False, server_default="0"))
+        else:
+            columns.append(Column(name, _column_type(name), index=name in indexed))
+        if merge is Merge.LATEST:
+            columns.append(Column(stamp(name), UtcDateTime))
+    columns.append(Column("updated_at", UtcDateTime, nullable=False))
+    columns.append(Column("updated_event", String(36), nullable=False))
+    table = Table(spec.name, metadata, *columns)
+    for name in _INDEXED_WHERE_SET.get(spec.name, ()):
+        column = table.c[name]
+        Index(f"ix_{spec.name}_{name}", column, postgresql_where=column.is_not(None), sqlite_where=column.is_not(None))
+    return table
+
+
+FACTS: dict[str, Table] = {spec.name: _fact_table(spec) for spec in FACT_TABLES}
+incident_facts = FACTS["incident_facts"]
+request_facts = FACTS["request_facts"]
+problem_facts = FACTS["problem_facts"]
+change_facts = FACTS["change_facts"]
+change_service_facts = FACTS["change_service_facts"]
+change_incident_facts = FACTS["change_incident_facts"]
+deployment_facts = FACTS["deployment_facts"]
+ci_facts = FACTS["ci_facts"]
+cmdb_finding_facts = FACTS["cmdb_finding_facts"]
+supplier_facts = FACTS["supplier_facts"]
+contract_facts = FACTS["contract_facts"]
+contract_coverage_facts = FACTS["contract_coverage_facts"]
+supplier_breach_facts = FACTS["supplier_breach_facts"]
+dispute_facts = FACTS["dispute_facts"]
+
+# An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
+# an incident linked to a problem as a recurrence. Written with their values in the SQL text,
+# so that the planners match them to the partial indexes below.
+OUTAGE = (incident_facts.c.priority == literal_column("1")) | incident_facts.c.major.is_(True)
+RECURRENCE = incident_facts.c.problem_link_reason == literal_column("'recurrence'")
+# A service's incidents of a period (every incident report filters by service).
+Index("ix_incident_facts_service_id_opened_at", incident_facts.c.service_id, incident_facts.c.opened_at)
+# For the few rows availability, DORA, problems, hot spots and major incidents read (index-only
+# scans on PostgreSQL).
+Index(
+    "ix_incident_facts_outage",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "resolved_at"],
+    postgresql_where=OUTAGE,
+    sqlite_where=OUTAGE,
+)
+Index(
+    "ix_incident_facts_major",
+    incident_facts.c.opened_at,
+    postgresql_where=incident_facts.c.major.is_(True),
+    sqlite_where=incident_facts.c.major.is_(True),
+)
+Index(
+    "ix_incident_facts_problem",
+    incident_facts.c.ci_id,
+    incident_facts.c.problem_id,
+    postgresql_where=incident_facts.c.problem_id.is_not(None),
+    sqlite_where=incident_facts.c.problem_id.is_not(None),
+)
+Index(
+    "ix_incident_facts_recurrence",
+    incident_facts.c.opened_at,
+    postgresql_include=["service_id", "assignment_group", "priority", "supplier_id"],
+    postgresql_where=RECURRENCE,
+    sqlite_where=RECURRENCE,
+)
+
+# The service-levels figures per UTC day, service and priority, kept by triggers on incident_facts
+# (migration 0004): a change row (+1/-1) each time an incident starts or stops counting for a day,
+# service and priority or changes its results; `compact_service_level_days` merges the changes
+# into `service_level_day`. A report sums both. No service: the nil UUID (a key column).
+NO_SERVICE = uuid.UUID(int=0)
+SERVICE_LEVEL_COUNTS = ("incidents", "response_measured", "response_met", "resolution_measured", "resolution_met")
+
+
+def _service_level_columns() -> list[Column[Any]]:
+    return [
+        Column("day", Date, nullable=False, primary_key=True),
+        Column("service_id", Uuid, nullable=False, primary_key=True),
+        Column("priority", Integer, nullable=False, primary_key=True),
+        *(Column(name, Integer, nullable=False) for name in SERVICE_LEVEL_COUNTS),
+    ]
+
+
+service_level_day = Table("service_level_day", metadata, *_service_level_columns())
+service_level_day_change = Table(
+    "service_level_day_change",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    *(Column(c.name, c.type, nullable=False) for c in _service_level_columns()),
+)
+
+report_run = Table(
+    "report_run",
+    metadata,
+    Column("run_id", Uuid, primary_key=True),
+    Column("report", String(50), nullable=False),
+    Column("frequency", String(10), nullable=False),
+    Column("period_start", UtcDateTime, nullable=False),
+    Column("period_end", UtcDateTime, nullable=False),
+    Column("generated_at", UtcDateTime, nullable=False, index=True),
+    Column("row_count", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    # The agreement version it was produced under and the SHA-256 of its content (domain/agreements.py).
+    Column("agreement_version", Integer),
+    Column("content_sha256", String(64)),
+    # Once per report and period, however many replicas run the scheduler.
+    UniqueConstraint("report", "frequency", "period_start"),
+)
+
+
+report_agreement = Table(
+    "report_agreement",
+    metadata,
+    Column("report", String(50), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("agreed_with", JSON, nullable=False),
+    Column("agreed_at", UtcDateTime),
+    Column("distribution_list", JSON, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    # Two writers who read the same version both try to write the next one: one of them wins.
+    PrimaryKeyConstraint("report", "version"),
+)
+
+report_distribution = Table(
+    "report_distribution",
+    metadata,
+    Column("distribution_id", Uuid, primary_key=True),
+    Column("run_id", Uuid, ForeignKey("report_run.run_id"), nullable=False, index=True),
+    Column("recipient", String(2000), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(1000)),
+    Column("last_attempt_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("run_id", "channel", "recipient"),
+    Index("ix_report_distribution_due", "status", "next_attempt_at"),
+)
+
+report_finding = Table(
+    "report_finding",
+    metadata,
+    Column("finding_id", Uuid, primary_key=True),
+    Column("run_id", Uuid, ForeignKey("report_run.run_id"), nullable=False, index=True),
+    Column("text", String(4000), nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Reporting's named use cases: projections, reports, agreements, runs, distribution."""
