@@ -123,7 +123,7 @@ SUPPLIER_LIFECYCLE = ("onboarding", "active", "suspended", "exited")
 CONTRACT_LIFECYCLE = ("draft", "active", "expiring", "expired", "terminated", "cancelled")
 """contract: services/supplier/domain/contracts.py TRANSITIONS"""
 DISPUTE_LIFECYCLE = ("open", "in_negotiation", "escalated", "resolved", "closed")
-"""dispute: services/supplier/domain/governance.py DISPUTE_TRANSITIONS"""
+"""dispute: services/supplier/domain/disputes.py DISPUTE_TRANSITIONS"""
 
 INCIDENTS = FactTable(
     "incident_facts",
