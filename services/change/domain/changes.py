@@ -1,16 +1,17 @@
-"""Changes as pure domain code: the request for change and the rules for drafting one (no I/O)."""
+"""The change record as pure domain code: its lifecycle, the rules for drafting one, its review (no I/O)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
-from services.change.design import DesignRecord, GoLiveAcceptance, ServiceTransition
-from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation
+from services.change.domain.cab import Risk, Vote, add_vote, check_decider, quorum_reached
+from services.change.domain.design import ClauseFive, DesignRecord, ServiceTransition
+from shared.errors import Conflict, InvalidTransition, RuleViolation
 
 
 class ChangeType(StrEnum):
@@ -32,12 +33,6 @@ class ChangeStatus(StrEnum):
     REVIEWED = "reviewed"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-
-
-class Risk(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
 
 
 class Action(StrEnum):
@@ -71,12 +66,6 @@ TRANSITIONS: Final[Mapping[ChangeStatus, Mapping[Action, ChangeStatus]]] = {
     S.CANCELLED: {},
 }
 
-DESIGN_EDITABLE: Final = frozenset({S.DRAFT, S.SUBMITTED, S.ASSESSED})
-GO_LIVE_STATUSES: Final = frozenset({S.IMPLEMENTED, S.FAILED, S.REVIEWED})
-
-CAB_QUORUM: Final = 2
-"""Approving CAB members a high-risk normal change needs."""
-
 
 class CmdbOutcome(StrEnum):
     """What the CMDB did with the change's planned CI changes."""
@@ -85,14 +74,6 @@ class CmdbOutcome(StrEnum):
     PENDING = "pending"
     APPLIED = "applied"
     REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class Vote:
-    voter: str
-    approve: bool
-    comment: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -131,12 +112,20 @@ class StatusChanged:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _utc(value: datetime | None, name: str) -> datetime | None:
+def as_utc(value: datetime | None, name: str) -> datetime | None:
+    """A time given with its zone, in UTC; a naive one is refused (naming the field)."""
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise RuleViolation(f"{name} needs a time zone", field=name)
     return value.astimezone(UTC)
+
+
+def required_text(value: str, name: str, reason: str) -> str:
+    """The text stripped; empty is refused with `reason` (naming the field)."""
+    if not value.strip():
+        raise RuleViolation(reason, field=name)
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -147,7 +136,9 @@ class ChangeDrafted:
 
 
 @dataclass
-class Change:
+class Change(ClauseFive):
+    """A request for change and its record; the clause 5 steps come from `ClauseFive`."""
+
     id: UUID
     number: str
     title: str
@@ -222,26 +213,17 @@ class Change:
         action = Action.APPROVE if approve else Action.REJECT
         if action not in TRANSITIONS[self.status]:
             raise InvalidTransition(action.value, self.status.value, self.allowed_actions())
-        if voter == self.requester:
-            raise Forbidden("nobody approves or rejects their own change (separation of duties)")
-        admin = "admin" in roles
-        if self.needs_cab():
-            if not (admin or "cab_member" in roles):
-                raise Forbidden("a high-risk change is decided by the CAB: the cab_member role is needed")
-        elif not (admin or "change_manager" in roles):
-            raise Forbidden("this change is decided by a change manager")
+        check_decider(voter=voter, requester=self.requester, roles=roles, by_cab=self.needs_cab())
         if approve and (missing := self.design_missing()):
             raise Conflict(
                 f"{self.number} needs its design and transition record (ISO/IEC 20000-1 clause 5) before it is"
                 f" approved; missing: {', '.join(missing)}",
                 missing=missing,
             )
-        if any(v.voter == voter for v in self.votes):
-            raise Conflict(f"{voter} has already voted on {self.number}")
-        self.votes = (*self.votes, Vote(voter, approve, comment, now))
+        self.votes = add_vote(self.votes, Vote(voter, approve, comment, now), number=self.number)
         if not approve:
             self._move(Action.REJECT, voter, now, reason=comment)
-        elif not self.needs_cab() or sum(v.approve for v in self.votes) >= CAB_QUORUM:
+        elif not self.needs_cab() or quorum_reached(self.votes):
             self._move(Action.APPROVE, voter, now)
         else:
             self.version += 1  # the vote is recorded; the change waits for the quorum
@@ -321,46 +303,6 @@ class Change:
             go_live_accepted=self.design.go_live.accepted if self.design and self.design.go_live else None,
         )
 
-    # ---------------------------------------------------------------- design and transition (clause 5)
-
-    def needs_design(self) -> bool:
-        return self.major or self.service_transition is not None
-
-    def design_missing(self) -> list[str]:
-        """What the design and transition record still lacks (nothing when the change needs none)."""
-        if not self.needs_design():
-            return []
-        return (self.design or DesignRecord()).missing()
-
-    def record_design(self, record: DesignRecord, now: datetime) -> None:
-        """Write the design and transition record; it is settled once the change is decided."""
-        if self.status not in DESIGN_EDITABLE:
-            raise Conflict(
-                f"the design record of {self.number} is settled once it is approved or rejected"
-                f" (the change is '{self.status.value}')",
-                state=self.status.value,
-            )
-        self.design = record
-        self.version += 1
-        self.updated_at = now
-
-    def accept_go_live(self, *, accepted: bool, comment: str, actor: str, now: datetime) -> None:
-        """5.4: after implementation, the decision whether the service met its acceptance criteria."""
-        if self.design is None:
-            raise Conflict(f"{self.number} has no design and transition record to accept against")
-        if self.status not in GO_LIVE_STATUSES:
-            raise Conflict(
-                f"go-live acceptance follows implementation; {self.number} is '{self.status.value}'",
-                state=self.status.value,
-            )
-        if self.design.go_live is not None:
-            raise Conflict(f"the go-live acceptance of {self.number} is already recorded")
-        if not accepted and not comment.strip():
-            raise RuleViolation("say which acceptance criteria were not met and what was decided", field="comment")
-        self.design = replace(self.design, go_live=GoLiveAcceptance(accepted, actor, now, comment))
-        self.version += 1
-        self.updated_at = now
-
     def cancel(self, actor: str, now: datetime) -> None:
         self._move(Action.CANCEL, actor, now)
 
@@ -406,7 +348,7 @@ class Change:
             )
         if change_type is ChangeType.EMERGENCY and not justification.strip():
             raise RuleViolation("an emergency change needs a justification", field="justification")
-        start, end = _utc(planned_start, "planned_start"), _utc(planned_end, "planned_end")
+        start, end = as_utc(planned_start, "planned_start"), as_utc(planned_end, "planned_end")
         if start is not None and end is not None and end <= start:
             raise RuleViolation("the planned end must be after the planned start", field="planned_end")
         change = cls(

@@ -11,11 +11,12 @@ acceptance (criteria met or not, and who decided) is recorded.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
-from shared.errors import RuleViolation
+from shared.errors import Conflict, RuleViolation
 
 
 class ServiceTransition(StrEnum):
@@ -91,3 +92,61 @@ def design_record(
         updated_at=now,
         go_live=go_live,
     )
+
+
+# ---------------------------------------------------------------------------- the change's clause 5 steps
+
+DESIGN_EDITABLE: Final = frozenset({"draft", "submitted", "assessed"})
+"""The change statuses in which its design record may still be written (before the decision)."""
+GO_LIVE_STATUSES: Final = frozenset({"implemented", "failed", "reviewed"})
+"""The change statuses in which its go-live acceptance is recorded (after implementation)."""
+
+
+class ClauseFive:
+    """Design and transition, mixed into `domain.changes.Change`, whose fields these are."""
+
+    number: str
+    status: StrEnum
+    version: int
+    updated_at: datetime
+    major: bool
+    service_transition: ServiceTransition | None
+    design: DesignRecord | None
+
+    def needs_design(self) -> bool:
+        return self.major or self.service_transition is not None
+
+    def design_missing(self) -> list[str]:
+        """What the design and transition record still lacks (nothing when the change needs none)."""
+        if not self.needs_design():
+            return []
+        return (self.design or DesignRecord()).missing()
+
+    def record_design(self, record: DesignRecord, now: datetime) -> None:
+        """Write the design and transition record; it is settled once the change is decided."""
+        if self.status not in DESIGN_EDITABLE:
+            raise Conflict(
+                f"the design record of {self.number} is settled once it is approved or rejected"
+                f" (the change is '{self.status.value}')",
+                state=self.status.value,
+            )
+        self.design = record
+        self.version += 1
+        self.updated_at = now
+
+    def accept_go_live(self, *, accepted: bool, comment: str, actor: str, now: datetime) -> None:
+        """5.4: after implementation, the decision whether the service met its acceptance criteria."""
+        if self.design is None:
+            raise Conflict(f"{self.number} has no design and transition record to accept against")
+        if self.status not in GO_LIVE_STATUSES:
+            raise Conflict(
+                f"go-live acceptance follows implementation; {self.number} is '{self.status.value}'",
+                state=self.status.value,
+            )
+        if self.design.go_live is not None:
+            raise Conflict(f"the go-live acceptance of {self.number} is already recorded")
+        if not accepted and not comment.strip():
+            raise RuleViolation("say which acceptance criteria were not met and what was decided", field="comment")
+        self.design = replace(self.design, go_live=GoLiveAcceptance(accepted, actor, now, comment))
+        self.version += 1
+        self.updated_at = now

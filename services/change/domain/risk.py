@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.change.domain import ChangeType, Risk
+from services.change.domain.cab import Risk
+from services.change.domain.changes import ChangeType
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class RiskFacts:
     recent_failures_on_cis: int = 0
     has_backout_plan: bool = True
     schedule_conflicts: tuple[tuple[str, str], ...] = ()
-    """(kind, other) of each conflict of the change's window: see schedule.py."""
+    """(kind, other) of each conflict of the change's window: see domain/schedule.py."""
 
 
 CONFLICT_POINTS = {"blackout": 20, "same_ci": 10, "outside_maintenance_window": 10, "dependent_ci": 5}

@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from services.change.maintenance import MaintenanceWindow, covers
+from services.change.domain.maintenance import MaintenanceWindow, covers
 
 
 class Severity(StrEnum):

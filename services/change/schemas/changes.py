@@ -1,16 +1,16 @@
-"""HTTP bodies of the change API, split by direction."""
+"""HTTP bodies of changes and their lifecycle, split by direction."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from services.change.design import DesignRecord, ServiceTransition
-from services.change.domain import Change, ChangeStatus, ChangeType, CmdbOutcome, Risk
-from services.change.maintenance import MaintenanceWindow
+from services.change.domain.cab import Risk
+from services.change.domain.changes import Change, ChangeStatus, ChangeType, CmdbOutcome
+from services.change.domain.design import ServiceTransition
 from shared.events.change import PlannedCIChange
 from shared.http import ApiModel, Page
 
@@ -62,16 +62,6 @@ class VoteRead(ApiModel):
     at: datetime
 
 
-class Assessment(ApiModel):
-    risk: Risk | None = Field(
-        default=None, description="Leave out to have it computed from config's impact analysis and history"
-    )
-
-
-class Decision(ApiModel):
-    comment: str = Field(default="", max_length=2000)
-
-
 class Failure(ApiModel):
     notes: str = Field(min_length=1, max_length=20_000, description="What failed and how it was backed out")
     backed_out: bool = Field(default=True, description="False: remedied in place rather than reversed")
@@ -83,57 +73,6 @@ class Review(ApiModel):
         default="", max_length=20_000, description="Required for emergency, failed and design-and-transition changes"
     )
     objectives_met: bool | None = None
-
-
-class ServiceLevelTargetBody(ApiModel):
-    metric: str = Field(min_length=1, max_length=200, examples=["availability"])
-    target: str = Field(min_length=1, max_length=200, examples=[">= 99.9 % per month"])
-
-
-class DesignWrite(ApiModel):
-    """Clause 5: what the new or changed service must do and how it will be accepted."""
-
-    requirements: str = Field(default="", max_length=50_000)
-    acceptance_criteria: list[str] = Field(default_factory=list, max_length=100)
-    service_level_targets: list[ServiceLevelTargetBody] = Field(default_factory=list, max_length=100)
-    capacity: str = Field(default="", max_length=20_000, description="The capacity the service needs and has")
-
-
-class GoLiveRead(ApiModel):
-    accepted: bool
-    by: str
-    at: datetime
-    comment: str
-
-
-class DesignRead(DesignWrite):
-    updated_by: str
-    updated_at: datetime | None
-    missing: list[str] = Field(description="The parts still empty; approval waits for none")
-    go_live: GoLiveRead | None
-
-    @classmethod
-    def of(cls, record: DesignRecord) -> DesignRead:
-        go_live = record.go_live
-        return cls(
-            requirements=record.requirements,
-            acceptance_criteria=list(record.acceptance_criteria),
-            service_level_targets=[
-                ServiceLevelTargetBody(metric=t.metric, target=t.target) for t in record.service_level_targets
-            ],
-            capacity=record.capacity,
-            updated_by=record.updated_by,
-            updated_at=record.updated_at,
-            missing=record.missing(),
-            go_live=GoLiveRead(accepted=go_live.accepted, by=go_live.by, at=go_live.at, comment=go_live.comment)
-            if go_live
-            else None,
-        )
-
-
-class GoLive(ApiModel):
-    accepted: bool = Field(description="Whether the service met its acceptance criteria and goes (or stays) live")
-    comment: str = Field(default="", max_length=20_000, description="Required when not accepted")
 
 
 class ChangeIncidentRead(ApiModel):
@@ -254,63 +193,3 @@ class ChangeRead(ApiModel):
 
 
 ChangePage = Page[ChangeRead]
-
-
-class ConflictRead(ApiModel):
-    severity: str = Field(description="refused (keeps the change off the schedule) or warning, as the policy says")
-    kind: str = Field(examples=["same_ci", "dependent_ci", "blackout", "outside_maintenance_window"])
-    detail: str
-    other: str = Field(description="The other change's number, the blackout's name, or the service's id")
-    ci_ids: list[UUID]
-
-
-class BlackoutCreate(ApiModel):
-    name: str = Field(min_length=1, max_length=200)
-    start: AwareDatetime
-    end: AwareDatetime
-    ci_ids: list[UUID] = Field(default_factory=list, description="Empty: every CI")
-
-
-class BlackoutRead(ApiModel):
-    id: UUID
-    name: str
-    start: datetime
-    end: datetime
-    ci_ids: list[UUID]
-
-
-class ScheduleEntry(ApiModel):
-    change: ChangeRead
-    conflicts: list[ConflictRead]
-
-
-class ScheduleRead(ApiModel):
-    start: datetime
-    end: datetime
-    changes: list[ScheduleEntry]
-    blackouts: list[BlackoutRead]
-
-
-class MaintenanceWindowWrite(ApiModel):
-    service_id: UUID = Field(description="The service (a catalogue CI) it belongs to")
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Paris"])
-    days: list[int] = Field(min_length=1, max_length=7, description="0 = Monday ... 6 = Sunday")
-    start: time = Field(description="Local wall-clock time it opens", examples=["02:00"])
-    duration_minutes: int = Field(ge=1, le=7 * 24 * 60)
-
-
-class MaintenanceWindowRead(MaintenanceWindowWrite):
-    id: UUID
-
-    @classmethod
-    def of(cls, window: MaintenanceWindow) -> MaintenanceWindowRead:
-        return cls(
-            id=window.id,
-            service_id=window.service_id,
-            name=window.name,
-            time_zone=window.time_zone,
-            days=sorted(window.days),
-            start=window.start,
-            duration_minutes=int(window.duration.total_seconds() // 60),
-        )

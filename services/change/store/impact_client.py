@@ -14,7 +14,7 @@ from uuid import UUID
 
 import httpx
 
-from services.change.risk import ImpactFacts
+from services.change.domain.risk import ImpactFacts
 from shared.auth import mint_token
 
 log = logging.getLogger(__name__)

@@ -1,33 +1,22 @@
-"""Change use cases: one async function per command; only these commit."""
+"""Change use cases: the change policy, drafting a change and its lifecycle steps; only these commit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.change import events, store
-from services.change.design import ServiceLevelTarget, ServiceTransition, design_record
-from services.change.domain import Change, ChangeType, IncidentLink, Risk
-from services.change.maintenance import MaintenanceWindow
-from services.change.risk import ImpactFacts, RiskFacts, assess_risk
-from services.change.schedule import DEFAULT_POLICY, Blackout, ConflictPolicy, Severity, Surroundings
-from services.change.schedule import Conflict as ScheduleConflict
-from services.change.schedule import conflicts as schedule_conflicts
-from services.change.store import (
-    ChangeRepository,
-    blackouts_between,
-    ci_read_model,
-    maintenance_windows,
-    recent_history_on,
-    related_cis,
-    slot_of,
-    slots_touching,
-)
+from services.change import events
+from services.change.domain.changes import Change, ChangeType, IncidentLink
+from services.change.domain.design import ServiceTransition
+from services.change.domain.schedule import DEFAULT_POLICY, ConflictPolicy
+from services.change.store import changes as store
+from services.change.store.changes import ChangeRepository
+from services.change.store.tables import ci_read_model
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
@@ -48,7 +37,7 @@ BUSINESS_SERVICE = "business_service"
 """config's CI type of the services in its catalogue (a service is a CI there)."""
 
 
-async def _check_cis(conn: AsyncConnection, governance: Governance, **fields: Sequence[UUID]) -> dict[UUID, Any]:
+async def check_cis(conn: AsyncConnection, governance: Governance, **fields: Sequence[UUID]) -> dict[UUID, Any]:
     """The read model's records of the CIs named in `fields` (field name -> ids in the order given);
     an unknown or retired one is a 422 naming its field and position."""
     ids = [ci for values in fields.values() for ci in values]
@@ -75,7 +64,7 @@ async def services_of_change(
 ) -> frozenset[UUID]:
     """The CIs and named services checked against the read model; the services a change touches:
     those named, and the services its CIs belong to (a business service CI is its own service)."""
-    known = await _check_cis(conn, governance, affected_ci_ids=affected_ci_ids, service_ids=service_ids)
+    known = await check_cis(conn, governance, affected_ci_ids=affected_ci_ids, service_ids=service_ids)
     derived = {r.id if r.type == BUSINESS_SERVICE else r.service_id for ci, r in known.items() if ci in affected_ci_ids}
     return frozenset({*service_ids, *(s for s in derived if s is not None)})
 
@@ -143,7 +132,8 @@ class Act:
     expected_version: int | None = None
 
 
-async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], None]) -> Change:
+async def act_on_change(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], None]) -> Change:
+    """The one way a lifecycle step is taken: lock, check If-Match, `apply` the step, save, publish."""
     async with uow:
         changes = ChangeRepository(uow.connection)
         item = await changes.get(cmd.change_id, for_update=True)
@@ -167,117 +157,35 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], No
 
 
 async def submit(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.submit(cmd.actor, now))
-
-
-class ImpactSource(Protocol):
-    async def impact_of(self, ci_ids: Sequence[UUID]) -> ImpactFacts | None: ...
-
-
-RECENT = timedelta(days=90)
-
-
-async def assess(
-    cmd: Act, risk: Risk | None, uow: UnitOfWork, impact: ImpactSource, governance: Governance = DEFAULT_GOVERNANCE
-) -> Change:
-    """Record the risk: the assessor's, or (without one) computed from impact, history, schedule
-    conflicts and the back-out plan, explained."""
-    if risk is not None:
-        return await _act(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now, [f"set by {cmd.actor}"]))
-    async with uow:
-        item = await ChangeRepository(uow.connection).get(cmd.change_id)
-        found = await conflicts_of(uow.connection, item, governance) if item is not None else []
-    if item is None:
-        raise NotFound(f"change {cmd.change_id} does not exist")
-    # Asked outside the transaction: no row lock is held while another service answers.
-    facts_impact = await impact.impact_of(item.affected_ci_ids)
-    async with uow:
-        changes, failures = await recent_history_on(
-            uow.connection, item.affected_ci_ids, clock.now() - RECENT, exclude=item.id
-        )
-    computed = assess_risk(
-        RiskFacts(
-            change_type=item.change_type,
-            affected_cis=len(item.affected_ci_ids),
-            impact=facts_impact,
-            recent_changes_on_cis=changes,
-            recent_failures_on_cis=failures,
-            has_backout_plan=bool(item.backout_plan.strip()),
-            schedule_conflicts=tuple((c.kind, c.other) for c in found),
-        )
-    )
-    reasons = [*computed.reasons, f"score {computed.score}"]
-    return await _act(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons))
-
-
-async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> Change:
-    return await _act(
-        cmd, uow, lambda c, now: c.decide(approve=approve, voter=cmd.actor, roles=cmd.roles, comment=comment, now=now)
-    )
-
-
-async def conflicts_of(
-    conn: AsyncConnection, item: Change, governance: Governance = DEFAULT_GOVERNANCE
-) -> list[ScheduleConflict]:
-    """What the change's window collides with: other changes on its CIs or on CIs related to them
-    (`dependency_depth` relationships away in the read model), blackouts, the maintenance windows
-    of its services; each a warning or a refusal as the policy says."""
-    if item.planned_start is None or item.planned_end is None:
-        return []
-    slot = slot_of(item)
-    related = await related_cis(conn, slot.ci_ids, governance.dependency_depth)
-    others = await slots_touching(conn, slot.ci_ids.union(*related.values()), slot.start, slot.end)
-    blackouts = await blackouts_between(conn, slot.start, slot.end)
-    windows = await maintenance_windows(conn, slot.service_ids)
-    return schedule_conflicts(slot, others, blackouts, Surroundings(related, windows), governance.conflict_policy)
-
-
-async def schedule(cmd: Act, uow: UnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
-    async with uow:
-        item = await ChangeRepository(uow.connection).get(cmd.change_id)
-        found = await conflicts_of(uow.connection, item, governance) if item is not None else []
-    refusals = [f"{c.kind} ({c.other}): {c.detail}" for c in found if c.severity is Severity.REFUSED]
-    return await _act(cmd, uow, lambda c, now: c.schedule(cmd.actor, now, refusals))
-
-
-async def add_blackout(
-    *, name: str, start: datetime, end: datetime, ci_ids: Sequence[UUID], actor: str, uow: UnitOfWork
-) -> Blackout:
-    if end <= start:
-        raise RuleViolation("a blackout ends after it starts", field="end")
-    blackout = Blackout(uuid4(), name, start, end, frozenset(ci_ids))
-    async with uow:
-        await store.add_blackout(uow.connection, blackout, actor=actor, now=clock.now())
-        await uow.commit()
-    return blackout
+    return await act_on_change(cmd, uow, lambda c, now: c.submit(cmd.actor, now))
 
 
 async def start(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.start(cmd.actor, now))
+    return await act_on_change(cmd, uow, lambda c, now: c.start(cmd.actor, now))
 
 
 async def complete(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.complete(cmd.actor, now))
+    return await act_on_change(cmd, uow, lambda c, now: c.complete(cmd.actor, now))
 
 
 async def fail(cmd: Act, notes: str, uow: UnitOfWork, *, backed_out: bool = True) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.fail(notes, cmd.actor, now, backed_out=backed_out))
+    return await act_on_change(cmd, uow, lambda c, now: c.fail(notes, cmd.actor, now, backed_out=backed_out))
 
 
 async def review(
     cmd: Act, outcome: str, uow: UnitOfWork, *, lessons: str = "", objectives_met: bool | None = None
 ) -> Change:
-    return await _act(
+    return await act_on_change(
         cmd, uow, lambda c, now: c.review(outcome, cmd.actor, now, lessons=lessons, objectives_met=objectives_met)
     )
 
 
 async def close(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.close(cmd.actor, now))
+    return await act_on_change(cmd, uow, lambda c, now: c.close(cmd.actor, now))
 
 
 async def cancel(cmd: Act, uow: UnitOfWork) -> Change:
-    return await _act(cmd, uow, lambda c, now: c.cancel(cmd.actor, now))
+    return await act_on_change(cmd, uow, lambda c, now: c.cancel(cmd.actor, now))
 
 
 async def record_cmdb_outcome(
@@ -289,42 +197,8 @@ async def record_cmdb_outcome(
     if item is None:
         return  # not ours (another change service's change): nothing to record
     read_version = item.version
-    item.record_cmdb_outcome(applied, errors, datetime.now(UTC))
+    item.record_cmdb_outcome(applied, errors, clock.now())
     await changes.save(item, read_version)
-
-
-# ---------------------------------------------------------------------------- design and transition (clause 5)
-
-
-@dataclass(frozen=True)
-class DesignInput:
-    requirements: str
-    acceptance_criteria: tuple[str, ...]
-    service_level_targets: tuple[ServiceLevelTarget, ...]
-    capacity: str
-
-
-async def record_design(cmd: Act, body: DesignInput, uow: UnitOfWork) -> Change:
-    def apply(item: Change, now: datetime) -> None:
-        go_live = item.design.go_live if item.design else None
-        record = design_record(
-            requirements=body.requirements,
-            acceptance_criteria=body.acceptance_criteria,
-            service_level_targets=body.service_level_targets,
-            capacity=body.capacity,
-            by=cmd.actor,
-            now=now,
-            go_live=go_live,
-        )
-        item.record_design(record, now)
-
-    return await _act(cmd, uow, apply)
-
-
-async def accept_go_live(cmd: Act, *, accepted: bool, comment: str, uow: UnitOfWork) -> Change:
-    return await _act(
-        cmd, uow, lambda c, now: c.accept_go_live(accepted=accepted, comment=comment, actor=cmd.actor, now=now)
-    )
 
 
 # ---------------------------------------------------------------------------- incidents linked to changes
@@ -334,62 +208,3 @@ async def link_incident(change_id: UUID, link: IncidentLink, uow: UnitOfWork) ->
     """An incident the incident service linked to a change (in the consumer's unit of work)."""
     if await store.change_exists(uow.connection, change_id):
         await store.link_incident(uow.connection, link, change_id)
-
-
-# ---------------------------------------------------------------------------- maintenance windows
-
-
-@dataclass(frozen=True)
-class WindowInput:
-    service_id: UUID
-    name: str
-    time_zone: str
-    days: tuple[int, ...]
-    start: time
-    duration: timedelta
-
-
-async def add_maintenance_window(
-    body: WindowInput, *, actor: str, uow: UnitOfWork, governance: Governance = DEFAULT_GOVERNANCE
-) -> MaintenanceWindow:
-    window = MaintenanceWindow.define(
-        window_id=uuid4(),
-        service_id=body.service_id,
-        name=body.name,
-        time_zone=body.time_zone,
-        days=body.days,
-        start=body.start,
-        duration=body.duration,
-    )
-    async with uow:
-        await _check_cis(uow.connection, governance, service_id=[body.service_id])
-        await store.add_maintenance_window(uow.connection, window, actor=actor, now=clock.now())
-        await uow.commit()
-    return window
-
-
-async def replace_maintenance_window(
-    window_id: UUID, body: WindowInput, *, uow: UnitOfWork, governance: Governance = DEFAULT_GOVERNANCE
-) -> MaintenanceWindow:
-    window = MaintenanceWindow.define(
-        window_id=window_id,
-        service_id=body.service_id,
-        name=body.name,
-        time_zone=body.time_zone,
-        days=body.days,
-        start=body.start,
-        duration=body.duration,
-    )
-    async with uow:
-        await _check_cis(uow.connection, governance, service_id=[body.service_id])
-        if not await store.replace_maintenance_window(uow.connection, window):
-            raise NotFound(f"maintenance window {window_id} does not exist")
-        await uow.commit()
-    return window
-
-
-async def delete_maintenance_window(window_id: UUID, *, uow: UnitOfWork) -> None:
-    async with uow:
-        if not await store.delete_maintenance_window(uow.connection, window_id):
-            raise NotFound(f"maintenance window {window_id} does not exist")
-        await uow.commit()

@@ -1,202 +1,40 @@
-"""Use cases of templates, releases, deployments, pipeline notifications and the gate; only these commit."""
+"""Deployment use cases: record a deployment (from an operator or a pipeline notification, once),
+and amend a recorded one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.change import events as change_events
-from services.change.delivery import store
-from services.change.delivery.domain import (
-    ChangeTemplate,
+from services.change import events
+from services.change.domain.changes import Change
+from services.change.domain.deployments import (
     Deployment,
     DeploymentResult,
     Environment,
-    GateAnswer,
-    Release,
-    ReleaseType,
-    TemplateChange,
+    environment_named,
     follow_deployment,
-    gate,
-    template_for,
 )
-from services.change.delivery.events import deployment_contract, release_contract
-from services.change.domain import Change, ChangeType
-from services.change.store import ChangeRepository
-from services.change.usecases import DEFAULT_GOVERNANCE, Governance, services_of_change
-from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
-from shared.numbering import format_number
+from services.change.domain.templates import TemplateChange, template_for
+from services.change.events import deployment_contract
+from services.change.store import deployments as store
+from services.change.store.changes import ChangeRepository, change_id_by_number
+from services.change.store.releases import get_release
+from services.change.store.templates import list_templates
+from services.change.usecases.changes import Governance
+from services.change.usecases.templates import standard_change
+from shared import clock
+from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.uow import UnitOfWork
-
-# ---------------------------------------------------------------------------- templates
-
-
-async def create_template(fields: Mapping[str, Any], actor: str, uow: UnitOfWork) -> ChangeTemplate:
-    template = ChangeTemplate.create(template_id=uuid4(), actor=actor, now=datetime.now(UTC), **fields)
-    async with uow:
-        await store.add_template(uow.connection, template)
-        await uow.commit()
-    return template
-
-
-async def update_template(
-    template_id: UUID, fields: Mapping[str, Any], expected_version: int, uow: UnitOfWork
-) -> ChangeTemplate:
-    async with uow:
-        template = await store.get_template(uow.connection, template_id, for_update=True)
-        if template is None:
-            raise NotFound(f"template {template_id} does not exist")
-        if template.version != expected_version:
-            raise PreconditionFailed(f"template {template.name!r} is at version {template.version}")
-        template.update(datetime.now(UTC), **fields)
-        await store.save_template(uow.connection, template, expected_version)
-        await uow.commit()
-    return template
-
-
-async def delete_template(template_id: UUID, uow: UnitOfWork) -> None:
-    async with uow:
-        if await store.get_template(uow.connection, template_id) is None:
-            raise NotFound(f"template {template_id} does not exist")
-        if await store.template_in_use(uow.connection, template_id):
-            raise Conflict("changes were made from this template: retire it (active: false) instead of deleting it")
-        await store.delete_template(uow.connection, template_id)
-        await uow.commit()
-
 
 # A pipeline's notification is not refused for a CI the read model has not learnt yet: its
 # standard change still gets the services its CIs are known to belong to.
 PIPELINE_GOVERNANCE = Governance(ci_check="off")
-
-
-async def _standard_change(
-    conn: AsyncConnection,
-    template: ChangeTemplate,
-    request: TemplateChange,
-    requester: str,
-    now: datetime,
-    governance: Governance,
-) -> Change:
-    """A standard change from the template, submitted and so approved (the pre-approved model
-    skips the CAB), written but not committed. Its CIs and services are checked against the CI
-    read model as any change's, and the services of its CIs are added to its own."""
-    if not template.active:
-        raise Conflict(f"the template {template.name!r} is retired: no new changes are made from it")
-    changes = ChangeRepository(conn)
-    start = request.planned_start or now
-    named = request.service_ids or ((template.service_id,) if template.service_id else ())
-    services = await services_of_change(conn, governance, affected_ci_ids=request.affected_ci_ids, service_ids=named)
-    item = Change.draft(
-        change_id=uuid4(),
-        number=format_number("CHG", await changes.next_number()),
-        title=request.title or template.name,
-        description=request.description if request.description is not None else template.description,
-        justification=request.justification or f"standard change from the pre-approved template {template.name!r}",
-        change_type=ChangeType.STANDARD,
-        category=template.category,
-        requester=requester,
-        planned_start=start,
-        planned_end=request.planned_end or start + template.default_duration,
-        affected_ci_ids=request.affected_ci_ids,
-        now=now,
-        planned_ci_changes=request.planned_ci_changes,
-        service_ids=services,
-        template_id=template.id,
-        implementation_plan=template.implementation_plan,
-        backout_plan=template.backout_plan,
-        test_plan=template.test_plan,
-    )
-    item.submit(requester, now)
-    await changes.add(item)
-    return item
-
-
-async def change_from_template(
-    template_id: UUID,
-    request: TemplateChange,
-    *,
-    requester: str,
-    uow: UnitOfWork,
-    governance: Governance = DEFAULT_GOVERNANCE,
-) -> Change:
-    async with uow:
-        template = await store.get_template(uow.connection, template_id)
-        if template is None:
-            raise NotFound(f"template {template_id} does not exist")
-        item = await _standard_change(uow.connection, template, request, requester, datetime.now(UTC), governance)
-        uow.emit_pending(item, change_events.to_contract)
-        await uow.commit()
-    return item
-
-
-# ---------------------------------------------------------------------------- releases
-
-
-@dataclass(frozen=True)
-class PlanRelease:
-    name: str
-    version: str
-    release_type: ReleaseType
-    actor: str
-    service_id: UUID | None = None
-    change_ids: tuple[UUID, ...] = ()
-    known_error_ids: tuple[UUID, ...] = ()
-    planned_date: datetime | None = None
-    acceptance_criteria: tuple[str, ...] = ()
-
-
-async def plan_release(cmd: PlanRelease, uow: UnitOfWork) -> Release:
-    async with uow:
-        conn = uow.connection
-        known = await store.change_statuses(conn, cmd.change_ids)
-        if missing := [str(c) for c in cmd.change_ids if c not in known]:
-            raise RuleViolation(f"no such change: {', '.join(missing)}", field="change_ids")
-        item = Release.plan(
-            release_id=uuid4(),
-            number=format_number("REL", await store.next_release_number(conn)),
-            name=cmd.name,
-            version=cmd.version,
-            release_type=cmd.release_type,
-            service_id=cmd.service_id,
-            change_ids=cmd.change_ids,
-            known_error_ids=cmd.known_error_ids,
-            planned_date=cmd.planned_date,
-            acceptance_criteria=cmd.acceptance_criteria,
-            actor=cmd.actor,
-            now=datetime.now(UTC),
-        )
-        await store.add_release(conn, item)
-        uow.emit_pending(item, release_contract)
-        await uow.commit()
-    return item
-
-
-ReleaseStep = Callable[[Release, datetime, Mapping[UUID, tuple[str, str]]], None]
-
-
-async def act_on_release(release_id: UUID, expected_version: int | None, uow: UnitOfWork, step: ReleaseStep) -> Release:
-    async with uow:
-        conn = uow.connection
-        item = await store.get_release(conn, release_id, for_update=True)
-        if item is None:
-            raise NotFound(f"release {release_id} does not exist")
-        if expected_version is not None and expected_version != item.row_version:
-            raise PreconditionFailed(f"{item.number} is at version {item.row_version}, not {expected_version}")
-        read_version = item.row_version
-        step(item, datetime.now(UTC), await store.change_statuses(conn, item.change_ids))
-        await store.save_release(conn, item, read_version)
-        uow.emit_pending(item, release_contract)
-        await uow.commit()
-    return item
-
-
-# ---------------------------------------------------------------------------- deployments
 
 
 @dataclass(frozen=True)
@@ -239,7 +77,7 @@ async def _named_change(conn: AsyncConnection, report: DeploymentReport) -> Chan
     changes = ChangeRepository(conn)
     change_id = report.change_id
     if change_id is None and report.change_number:
-        change_id = await store.change_id_by_number(conn, report.change_number.strip().upper())
+        change_id = await change_id_by_number(conn, report.change_number.strip().upper())
         if change_id is None:
             raise RuleViolation(f"no change numbered {report.change_number}", field="change_number")
     if change_id is None:
@@ -268,7 +106,7 @@ async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, creat
     follows its deployment: implementing while it runs, implemented or failed when it ends."""
     async with uow:
         conn = uow.connection
-        now = datetime.now(UTC)
+        now = clock.now()
         if report.notification_id is not None:
             seen = await store.notification_seen(conn, report.source, report.notification_id)
             if seen is not None:
@@ -288,11 +126,11 @@ async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, creat
             change = await changes.get(existing.change_id, for_update=True) if existing.change_id else None
             outcome = DeploymentOutcome(existing, change)
         else:
-            if report.release_id is not None and await store.get_release(conn, report.release_id) is None:
+            if report.release_id is not None and await get_release(conn, report.release_id) is None:
                 raise RuleViolation(f"no release {report.release_id}", field="release_id")
             change = await _named_change(conn, report)
             service_id = report.service_id
-            templates = await store.list_templates(conn, active=True)
+            templates = await list_templates(conn, active=True)
             template = template_for(templates, service_id=service_id, service_name=report.service)
             if service_id is None and template is not None and not template.pipeline_default:
                 service_id = template.service_id
@@ -308,7 +146,7 @@ async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, creat
                         planned_start=report.started_at or now,
                         service_ids=(service_id,) if service_id else (),
                     )
-                    change = await _standard_change(conn, template, request, report.actor, now, PIPELINE_GOVERNANCE)
+                    change = await standard_change(conn, template, request, report.actor, now, PIPELINE_GOVERNANCE)
                     created_change = True
                 else:
                     warnings.append(
@@ -343,7 +181,7 @@ async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, creat
             follow_deployment(outcome.change, outcome.deployment.result, report.actor, now)
             if outcome.change.version != read_version:
                 await changes.save(outcome.change, read_version)
-            uow.emit_pending(outcome.change, change_events.to_contract)
+            uow.emit_pending(outcome.change, events.to_contract)
         if report.notification_id is not None:
             first = await store.add_notification(
                 conn,
@@ -371,9 +209,10 @@ async def _answer_duplicate(conn: AsyncConnection, deployment_id: UUID | None) -
     return DeploymentOutcome(item, change, duplicate=True)
 
 
-async def act_on_deployment(
+async def _act_on_deployment(
     deployment_id: UUID, expected_version: int | None, uow: UnitOfWork, step: Callable[[Deployment, datetime], None]
 ) -> Deployment:
+    """The one way a recorded deployment is amended: lock, check If-Match, take `step`, save, publish."""
     async with uow:
         conn = uow.connection
         item = await store.get_deployment(conn, deployment_id, for_update=True)
@@ -382,50 +221,57 @@ async def act_on_deployment(
         if expected_version is not None and expected_version != item.row_version:
             raise PreconditionFailed(f"deployment {item.id} is at version {item.row_version}, not {expected_version}")
         read_version = item.row_version
-        step(item, datetime.now(UTC))
+        step(item, clock.now())
         await store.save_deployment(conn, item, read_version)
         uow.emit_pending(item, deployment_contract)
         await uow.commit()
     return item
 
 
-# ---------------------------------------------------------------------------- the gate
-
-
-def _as_uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
-
-
-async def gate_answer(
-    conn: AsyncConnection, *, service: str, environment: Environment, gated: Iterable[str], now: datetime
-) -> tuple[GateAnswer, UUID | None]:
-    """The gate's answer for a service named by id or by the name its pipeline uses (resolved to
-    an id through the templates that list that name)."""
-    templates = await store.list_templates(conn, active=True)
-    service_id = _as_uuid(service)
-    service_name = None if service_id else service
-    if service_id is None:
-        named = template_for(templates, service_id=None, service_name=service_name)
-        if named is not None and not named.pipeline_default:
-            service_id = named.service_id
-    changes = await store.open_changes_for(conn, service_id, now) if service_id else []
-    answer = gate(
-        service_id=service_id,
-        service_name=service_name,
-        environment=environment,
-        gated=environment.value in set(gated),
-        now=now,
-        changes=changes,
-        templates=templates,
-        blackouts=await store.blackouts_at(conn, now),
+async def verify_deployment(
+    deployment_id: UUID, verification: str, passed: bool, expected_version: int | None, uow: UnitOfWork
+) -> Deployment:
+    """The checks made after the deployment; a failed one marks a successful deployment failed."""
+    return await _act_on_deployment(
+        deployment_id, expected_version, uow, lambda d, now: d.verify(verification, passed, now)
     )
-    return answer, service_id
 
 
-# ---------------------------------------------------------------------------- incidents linked to changes
+async def roll_back_deployment(
+    deployment_id: UUID, notes: str, expected_version: int | None, uow: UnitOfWork
+) -> Deployment:
+    return await _act_on_deployment(deployment_id, expected_version, uow, lambda d, now: d.roll_back(notes, now))
+
+
+async def list_deployments(
+    conn: AsyncConnection,
+    *,
+    service: str | None,
+    service_id: UUID | None,
+    environment: str | None,
+    result: DeploymentResult | None,
+    release_id: UUID | None,
+    change_id: UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Deployment], int]:
+    """The deployments recorded in [since, until), filtered; the environment by any name pipelines use."""
+    since, until = deployment_period(since, until)
+    return await store.list_deployments(
+        conn,
+        service=service,
+        service_id=service_id,
+        environment=environment_named(environment).value if environment else None,
+        result=result.value if result else None,
+        release_id=release_id,
+        change_id=change_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def deployment_period(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
