@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from services.change.api import cab, changes, deployments, design, gate, maintenance, pipeline, releases, schedule
-from services.change.api import templates as templates_api
+from services.change.api import (
+    cab,
+    changes,
+    deployments,
+    design,
+    gate,
+    maintenance,
+    pipeline,
+    releases,
+    schedule,
+    templates,
+)
 
 ROUTERS = [
     changes.router,
@@ -12,7 +22,7 @@ ROUTERS = [
     schedule.router,
     schedule.schedule_router,
     maintenance.schedule_router,
-    templates_api.router,
+    templates.router,
     releases.router,
     deployments.router,
     pipeline.router,
