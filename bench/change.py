@@ -3,10 +3,10 @@
 Part (a), conflicts: a change database holding a schedule of `--changes` (50,000) changes over a
 year, on 20,000 CIs of 200 services known from the CI read model (40,000 relationships, 50 hub
 CIs that many changes touch), 30 blackouts and the services' maintenance windows, loaded by COPY
-with the rows the service's own row function writes (`store._to_row`), then VACUUM (ANALYZE).
+with the rows the service's own row function writes (`store.changes._to_row`), then VACUUM (ANALYZE).
 For `--samples` changes drawn from those on the schedule it times, one after the other:
 
-- `usecases.conflicts_of` in this process on its own engine (the whole detection: related CIs
+- `usecases.schedule.conflicts_of` in this process on its own engine (the whole detection: related CIs
   one hop away in the read model, the overlapping changes on those CIs, blackouts, maintenance
   windows of the change's services, the pure check), and the same with two hops;
 - `GET /api/v1/changes/{id}/conflicts` on a change service process (uvicorn, tracing on and not
@@ -55,10 +55,14 @@ from sqlalchemy import text
 from bench.cmdb import wait_until_quiet
 from bench.infra import Bench, ServerProcess, asyncpg_dsn, describe_cpu, machine_info, print_machine, run_main
 from bench.openloop import KeepAliveClient, percentile, sleep_until
-from services.change import store, usecases
-from services.change.domain import Change, ChangeStatus, ChangeType
-from services.change.maintenance import MaintenanceWindow
-from services.change.schedule import Blackout, Surroundings, conflicts
+from services.change.domain.changes import Change, ChangeStatus, ChangeType
+from services.change.domain.maintenance import MaintenanceWindow
+from services.change.domain.schedule import Blackout, Surroundings, conflicts
+from services.change.store import changes as change_store
+from services.change.store.schedule import slot_of
+from services.change.store.tables import change as change_table
+from services.change.usecases.changes import Governance
+from services.change.usecases.schedule import conflicts_of
 from shared.db import create_engine
 from shared.messaging import QueueNames
 
@@ -161,8 +165,8 @@ def _copyable(value: Any) -> Any:
 async def load(url: str, schedule: Schedule) -> dict[str, float]:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    columns = [c.name for c in store.change.columns]
-    changes = [tuple(_copyable(store._to_row(c)[k]) for k in columns) for c in schedule.changes]
+    columns = [c.name for c in change_table.columns]
+    changes = [tuple(_copyable(change_store._to_row(c)[k]) for k in columns) for c in schedule.changes]
     affected = [(c.id, ci) for c in schedule.changes for ci in c.affected_ci_ids]
     services = [(c.id, s) for c in schedule.changes for s in c.service_ids]
     now = datetime.now(UTC)
@@ -270,7 +274,7 @@ class Reference:
             self.adjacency[s].add(t)
             self.adjacency[t].add(s)
         on = {ChangeStatus.APPROVED, ChangeStatus.SCHEDULED, ChangeStatus.IMPLEMENTING}
-        self.slots = [store.slot_of(c) for c in schedule.changes if c.status in on]
+        self.slots = [slot_of(c) for c in schedule.changes if c.status in on]
 
     def related(self, ci: uuid.UUID, depth: int) -> frozenset[uuid.UUID]:
         around, edge = {ci}, {ci}
@@ -280,7 +284,7 @@ class Reference:
         return frozenset(around - {ci})
 
     def conflicts(self, item: Change, depth: int) -> list[tuple[str, str, tuple[uuid.UUID, ...]]]:
-        slot = store.slot_of(item)
+        slot = slot_of(item)
         around = Surroundings(
             {ci: self.related(ci, depth) for ci in slot.ci_ids},
             {s: self.schedule.windows[s] for s in slot.service_ids if s in self.schedule.windows},
@@ -303,14 +307,14 @@ async def measure_conflicts(
     found_counts: list[int] = []
     try:
         for depth in (1, 2):
-            governance = usecases.Governance(dependency_depth=depth)
+            governance = Governance(dependency_depth=depth)
             timings: list[float] = []
             floor: list[float] = []
             await wait_until_quiet(f"the conflict use case (depth {depth})", quiet_wait)
             loads[f"use_case_depth{depth}"] = _load()
             async with engine.connect() as conn:
                 for item in samples[:10]:  # warm-up: plans, caches
-                    await usecases.conflicts_of(conn, item, governance)
+                    await conflicts_of(conn, item, governance)
                 for item in samples:
                     # The floor, interleaved: one trivial query on the same connection, as the
                     # machine is at that moment (it is shared: the ratio says more than the ms).
@@ -318,7 +322,7 @@ async def measure_conflicts(
                     await conn.execute(text("SELECT 1"))
                     floor.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
-                    found = await usecases.conflicts_of(conn, item, governance)
+                    found = await conflicts_of(conn, item, governance)
                     timings.append(time.perf_counter() - t0)
                     got = sorted((c.kind, c.other, c.ci_ids) for c in found)
                     if depth == 1:

@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.change import api, store, usecases, worker
-from services.change.delivery import api as delivery_api
-from services.change.impact_client import ConfigImpactClient
-from services.change.schedule import ConflictKind, ConflictPolicy
+from services.change import worker
+from services.change.api import ROUTERS
+from services.change.domain.schedule import ConflictKind, ConflictPolicy
 from services.change.settings import ChangeSettings
+from services.change.store.impact_client import ConfigImpactClient
+from services.change.store.tables import metadata
+from services.change.usecases.changes import Governance
 from shared.app import build_app
 from shared.runtime import ServiceSpec
 
@@ -19,12 +21,12 @@ SPEC = ServiceSpec(
     name="change",
     title="ITSM change service",
     description="Requests for change, approvals and the change schedule; releases (ISO/IEC 20000-1 9.2, 9.3, 5).",
-    metadata=store.metadata,
+    metadata=metadata,
     handlers=worker.HANDLERS,
 )
 
 
-def governance_of(settings: ChangeSettings) -> usecases.Governance:
+def governance_of(settings: ChangeSettings) -> Governance:
     """The change policy the settings describe."""
     actions = {
         ConflictKind.SAME_CI: settings.conflict_same_ci,
@@ -32,7 +34,7 @@ def governance_of(settings: ChangeSettings) -> usecases.Governance:
         ConflictKind.BLACKOUT: settings.conflict_blackout,
         ConflictKind.OUTSIDE_MAINTENANCE_WINDOW: settings.conflict_maintenance_window,
     }
-    return usecases.Governance(
+    return Governance(
         ci_check=settings.ci_check,
         conflict_policy=ConflictPolicy(frozenset(kind for kind, action in actions.items() if action == "refuse")),
         dependency_depth=settings.conflict_dependency_depth,
@@ -55,6 +57,6 @@ def create_app(settings: ChangeSettings | None = None) -> FastAPI:
         finally:
             await client.close()
 
-    app = build_app(SPEC, settings, [api.router, api.schedule_router, *delivery_api.ROUTERS], resources=impact_client)
+    app = build_app(SPEC, settings, ROUTERS, resources=impact_client)
     app.state.governance = governance_of(settings)
     return app

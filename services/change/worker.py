@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.change import usecases
-from services.change.domain import IncidentLink
-from services.change.store import ci_read_model
+from services.change.domain.changes import IncidentLink
+from services.change.store.tables import ci_read_model
+from services.change.usecases import changes as usecases
 from shared.events import CloudEvent
 from shared.events.config import ChangeApplied, ChangeRejected
 from shared.events.incident import IncidentLinkedToChange

@@ -12,7 +12,7 @@ import pytest
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
-from services.change.store import change, outbox
+from services.change.store.tables import change, outbox
 from shared.events.change import ChangeCreated
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts

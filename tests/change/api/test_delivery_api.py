@@ -17,10 +17,9 @@ import httpx
 import pytest
 
 from services.change.app import create_app
-from services.change.delivery.signature import github_signature
-from services.change.delivery.store import change_template, deployment, deployment_notification, release
+from services.change.domain.pipeline import github_signature
 from services.change.settings import ChangeSettings
-from services.change.store import change, outbox
+from services.change.store.tables import change, change_template, deployment, deployment_notification, outbox, release
 from shared.events import new_event
 from shared.events.incident import IncidentLinkedToChange
 from shared.messaging import declare_exchange

@@ -16,7 +16,7 @@ import pytest
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
-from services.change.store import change, change_design, maintenance_window, outbox
+from services.change.store.tables import change, change_design, maintenance_window, outbox
 from shared.events.change import ChangeClosed, ChangeCreated, ChangeFailed, ChangeImplemented, ChangeSubmitted
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, outbox_events, row_counts

@@ -12,7 +12,7 @@ import pytest
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
-from services.change.store import outbox
+from services.change.store.tables import outbox
 from tests.conftest import running
 from tests.infra import outbox_events
 

@@ -16,7 +16,7 @@ import pytest
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
-from services.change.store import change, ci_read_model, outbox
+from services.change.store.tables import change, ci_read_model, outbox
 from shared.events import EventData, new_event
 from shared.events.config import Cause, ConfigItemCreated, ConfigItemRetired, RelationshipChanged
 from shared.events.incident import IncidentLinkedToChange

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.change.maintenance import MaintenanceWindow, covers
-from services.change.schedule import (
+from services.change.domain.maintenance import MaintenanceWindow, covers
+from services.change.domain.schedule import (
     Blackout,
     ConflictKind,
     ConflictPolicy,

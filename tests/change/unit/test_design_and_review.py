@@ -8,9 +8,10 @@ from uuid import uuid4
 
 import pytest
 
-from services.change.design import DesignRecord, ServiceLevelTarget, ServiceTransition, design_record
-from services.change.domain import Change, ChangeStatus, ChangeType, IncidentLink, Risk
-from services.change.risk import ImpactFacts, RiskFacts, assess_risk
+from services.change.domain.cab import Risk
+from services.change.domain.changes import Change, ChangeStatus, ChangeType, IncidentLink
+from services.change.domain.design import DesignRecord, ServiceLevelTarget, ServiceTransition, design_record
+from services.change.domain.risk import ImpactFacts, RiskFacts, assess_risk
 from shared.errors import Conflict, RuleViolation
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.change.domain import Change, ChangeDrafted, ChangeStatus, ChangeType
+from services.change.domain.changes import Change, ChangeDrafted, ChangeStatus, ChangeType
 from shared.errors import RuleViolation
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -7,15 +7,14 @@ from uuid import uuid4
 
 import pytest
 
-from services.change.domain import (
-    CAB_QUORUM,
+from services.change.domain.cab import CAB_QUORUM, Risk
+from services.change.domain.changes import (
     TRANSITIONS,
     Action,
     Change,
     ChangeStatus,
     ChangeType,
     CmdbOutcome,
-    Risk,
     StatusChanged,
 )
 from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation

@@ -9,27 +9,26 @@ from typing import Any
 
 import pytest
 
-from services.change.delivery.domain import (
-    EMERGENCY_SHORTCUTS,
-    RELEASE_TRANSITIONS,
-    AcceptanceResult,
-    ActiveBlackout,
-    ChangeTemplate,
+from services.change.domain.changes import Change, ChangeStatus, ChangeType
+from services.change.domain.deployments import (
     Deployment,
     DeploymentResult,
     Environment,
-    OpenChange,
+    environment_named,
+    follow_deployment,
+)
+from services.change.domain.gate import ActiveBlackout, OpenChange, gate
+from services.change.domain.pipeline import github_signature, signature_matches
+from services.change.domain.releases import (
+    EMERGENCY_SHORTCUTS,
+    RELEASE_TRANSITIONS,
+    AcceptanceResult,
     Release,
     ReleaseAction,
     ReleaseStatus,
     ReleaseType,
-    environment_named,
-    follow_deployment,
-    gate,
-    template_for,
 )
-from services.change.delivery.signature import github_signature, signature_matches
-from services.change.domain import Change, ChangeStatus, ChangeType
+from services.change.domain.templates import ChangeTemplate, template_for
 from shared.errors import Conflict, InvalidTransition, RuleViolation
 
 NOW = datetime(2031, 5, 6, 12, tzinfo=UTC)

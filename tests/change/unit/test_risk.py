@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.change.domain import ChangeType, Risk
-from services.change.risk import ImpactFacts, RiskFacts, assess_risk
+from services.change.domain.cab import Risk
+from services.change.domain.changes import ChangeType
+from services.change.domain.risk import ImpactFacts, RiskFacts, assess_risk
 
 
 def facts(impact: ImpactFacts | None, **overrides: object) -> RiskFacts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from services.change.schedule import Blackout, Severity, Slot, conflicts
+from services.change.domain.schedule import Blackout, Severity, Slot, conflicts
 
 T0 = datetime(2026, 12, 1, 22, tzinfo=UTC)
 DB, WEB, LB = (UUID(int=i) for i in (1, 2, 3))

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from services.change.delivery.domain import RESULT_MOVES, DeploymentResult
-from services.change.domain import TRANSITIONS as CHANGE_TRANSITIONS
-from services.change.domain import ChangeStatus
+from services.change.domain.changes import TRANSITIONS as CHANGE_TRANSITIONS
+from services.change.domain.changes import ChangeStatus
+from services.change.domain.deployments import RESULT_MOVES, DeploymentResult
 from services.config.domain.items import CIStatus
 from services.incident.domain.incident import TRANSITIONS as INCIDENT_TRANSITIONS
 from services.incident.domain.incident import IncidentStatus

@@ -1,0 +1,30 @@
+"""The change service's routes, one module per area; `ROUTERS` is what app.py mounts, in this order."""
+
+from __future__ import annotations
+
+from services.change.api import (
+    cab,
+    changes,
+    deployments,
+    design,
+    gate,
+    maintenance,
+    pipeline,
+    releases,
+    schedule,
+    templates,
+)
+
+ROUTERS = [
+    changes.router,
+    cab.router,
+    design.router,
+    schedule.router,
+    schedule.schedule_router,
+    maintenance.schedule_router,
+    templates.router,
+    releases.router,
+    deployments.router,
+    pipeline.router,
+    gate.router,
+]

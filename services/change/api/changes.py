@@ -1,0 +1,136 @@
+"""Change routes: draft a change (or one from a template), read them, and the lifecycle steps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from services.change.api.deps import CurrentChange, GovernanceDep, Manager, Requester, change_act
+from services.change.domain.changes import Change, ChangeStatus, ChangeType
+from services.change.schemas.changes import ChangeCreate, ChangePage, ChangeRead, Failure, Review
+from services.change.schemas.templates import template_change_request
+from services.change.store.changes import list_changes as query_changes
+from services.change.usecases import changes as usecases
+from services.change.usecases.templates import change_from_template
+from shared.app import ReadConnectionDep, UnitOfWorkDep
+from shared.deps import IfMatch, Limit, Offset, Reader
+from shared.http import etag
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+
+
+def answer(item: Change, response: Response) -> ChangeRead:
+    """The change as read, with its ETag."""
+    response.headers["ETag"] = etag(item.version)
+    return ChangeRead.of(item)
+
+
+@router.post("", status_code=201, response_model=ChangeRead)
+async def create_change(
+    body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response, governance: GovernanceDep
+) -> ChangeRead:
+    if body.template_id is not None:
+        item = await change_from_template(
+            body.template_id, template_change_request(body), requester=caller.subject, uow=uow, governance=governance
+        )
+        response.headers["Location"] = f"{router.prefix}/{item.id}"
+        response.headers["ETag"] = f'W/"{item.version}"'
+        return ChangeRead.of(item)
+    fields = body.model_dump(
+        exclude={"type", "affected_ci_ids", "planned_ci_changes", "service_ids", "template_id", "title"}
+    )
+    cmd = usecases.DraftChange(
+        **fields,
+        title=body.title or "",
+        change_type=body.type,
+        affected_ci_ids=tuple(body.affected_ci_ids),
+        service_ids=tuple(body.service_ids),
+        requester=caller.subject,
+        planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
+    )
+    item = await usecases.draft_change(cmd, uow, governance)
+    response.headers["Location"] = f"{router.prefix}/{item.id}"
+    response.headers["ETag"] = f'W/"{item.version}"'
+    return ChangeRead.of(item)
+
+
+@router.get("/{change_id}", response_model=ChangeRead)
+async def get_change(_: Reader, item: CurrentChange, response: Response) -> ChangeRead:
+    response.headers["ETag"] = f'W/"{item.version}"'
+    return ChangeRead.of(item)
+
+
+@router.get("", response_model=ChangePage)
+async def list_changes(
+    conn: ReadConnectionDep,
+    _: Reader,
+    status: ChangeStatus | None = None,
+    change_type: Annotated[ChangeType | None, Query(alias="type")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ChangePage:
+    items, total = await query_changes(
+        conn,
+        status=status.value if status else None,
+        change_type=change_type.value if change_type else None,
+        limit=limit,
+        offset=offset,
+    )
+    return ChangePage(items=[ChangeRead.of(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------- the lifecycle
+
+
+@router.post("/{change_id}/submit", response_model=ChangeRead)
+async def submit(
+    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return answer(await usecases.submit(change_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/start", response_model=ChangeRead)
+async def start(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return answer(await usecases.start(change_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/complete", response_model=ChangeRead)
+async def complete(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return answer(await usecases.complete(change_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/fail", response_model=ChangeRead)
+async def fail(
+    change_id: UUID, body: Failure, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    act = change_act(change_id, who, if_match)
+    return answer(await usecases.fail(act, body.notes, uow, backed_out=body.backed_out), response)
+
+
+@router.post("/{change_id}/review", response_model=ChangeRead)
+async def review(
+    change_id: UUID, body: Review, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    act = change_act(change_id, who, if_match)
+    reviewed = await usecases.review(act, body.outcome, uow, lessons=body.lessons, objectives_met=body.objectives_met)
+    return answer(reviewed, response)
+
+
+@router.post("/{change_id}/close", response_model=ChangeRead)
+async def close(
+    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return answer(await usecases.close(change_act(change_id, who, if_match), uow), response)
+
+
+@router.post("/{change_id}/cancel", response_model=ChangeRead)
+async def cancel(
+    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    return answer(await usecases.cancel(change_act(change_id, who, if_match), uow), response)

@@ -1,0 +1,58 @@
+"""Design and transition routes of a change (clause 5): its design record and the go-live acceptance."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from services.change.api.changes import answer
+from services.change.api.deps import CurrentChange, Manager, Requester, change_act
+from services.change.domain.changes import Change
+from services.change.domain.design import ServiceLevelTarget
+from services.change.schemas.changes import ChangeRead
+from services.change.schemas.design import DesignRead, DesignWrite, GoLive
+from services.change.usecases import design as usecases
+from shared.app import UnitOfWorkDep
+from shared.deps import IfMatch, Reader
+from shared.errors import NotFound
+from shared.http import etag
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+
+
+def _design_of(item: Change, response: Response) -> DesignRead:
+    if item.design is None:
+        raise NotFound(f"{item.number} has no design and transition record")
+    response.headers["ETag"] = etag(item.version)
+    return DesignRead.of(item.design)
+
+
+@router.put("/{change_id}/design", response_model=DesignRead)
+async def put_design(
+    change_id: UUID, body: DesignWrite, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+) -> DesignRead:
+    """The design and transition record (requirements, acceptance criteria, service level targets,
+    capacity), written whole; settled once the change is approved or rejected."""
+    design = usecases.DesignInput(
+        requirements=body.requirements,
+        acceptance_criteria=tuple(body.acceptance_criteria),
+        service_level_targets=tuple(ServiceLevelTarget(t.metric, t.target) for t in body.service_level_targets),
+        capacity=body.capacity,
+    )
+    item = await usecases.record_design(change_act(change_id, who, if_match), design, uow)
+    return _design_of(item, response)
+
+
+@router.get("/{change_id}/design", response_model=DesignRead)
+async def get_design(_: Reader, item: CurrentChange, response: Response) -> DesignRead:
+    return _design_of(item, response)
+
+
+@router.post("/{change_id}/go-live", response_model=ChangeRead)
+async def go_live(
+    change_id: UUID, body: GoLive, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+) -> ChangeRead:
+    """5.4: after implementation, whether the service met its acceptance criteria (needed before close)."""
+    act = change_act(change_id, who, if_match)
+    return answer(await usecases.accept_go_live(act, accepted=body.accepted, comment=body.comment, uow=uow), response)

@@ -1,0 +1,101 @@
+"""Schedule routes: put a change on the schedule, its conflicts, the schedule (JSON or iCalendar), blackouts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from services.change.api.changes import answer
+from services.change.api.deps import CurrentChange, GovernanceDep, Manager, change_act
+from services.change.domain.schedule import Blackout
+from services.change.domain.schedule import Conflict as ScheduleConflict
+from services.change.schemas.changes import ChangeRead
+from services.change.schemas.schedule import (
+    BlackoutCreate,
+    BlackoutRead,
+    ConflictRead,
+    ScheduleEntry,
+    ScheduleRead,
+    schedule_ics,
+)
+from services.change.store.schedule import blackouts_between
+from services.change.usecases import schedule as usecases
+from shared.app import ReadConnectionDep, UnitOfWorkDep
+from shared.deps import IfMatch, Reader
+
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
+
+
+@router.post("/{change_id}/schedule", response_model=ChangeRead)
+async def schedule(
+    change_id: UUID,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    response: Response,
+    governance: GovernanceDep,
+    if_match: IfMatch = None,
+) -> ChangeRead:
+    return answer(await usecases.schedule(change_act(change_id, who, if_match), uow, governance), response)
+
+
+def _conflict(c: ScheduleConflict) -> ConflictRead:
+    return ConflictRead(severity=c.severity.value, kind=c.kind, detail=c.detail, other=c.other, ci_ids=list(c.ci_ids))
+
+
+def _blackout(b: Blackout) -> BlackoutRead:
+    return BlackoutRead(id=b.id, name=b.name, start=b.start, end=b.end, ci_ids=sorted(b.ci_ids))
+
+
+@router.get("/{change_id}/conflicts", response_model=list[ConflictRead])
+async def change_conflicts(
+    _: Reader, item: CurrentChange, conn: ReadConnectionDep, governance: GovernanceDep
+) -> list[ConflictRead]:
+    return [_conflict(c) for c in await usecases.conflicts_of(conn, item, governance)]
+
+
+@schedule_router.get("/schedule", response_model=ScheduleRead, responses={200: {"content": {"text/calendar": {}}}})
+async def change_schedule(
+    conn: ReadConnectionDep,
+    _: Reader,
+    governance: GovernanceDep,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+    fmt: Annotated[Literal["json", "ics"], Query(alias="format")] = "json",
+) -> Response | ScheduleRead:
+    changes, blackouts = await usecases.schedule_between(conn, start, end)
+    if fmt == "ics":
+        return Response(
+            schedule_ics(changes, blackouts),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="change-schedule.ics"'},
+        )
+    entries = [
+        ScheduleEntry(
+            change=ChangeRead.of(c),
+            conflicts=[_conflict(x) for x in await usecases.conflicts_of(conn, c, governance)],
+        )
+        for c in changes
+    ]
+    return ScheduleRead(start=start, end=end, changes=entries, blackouts=[_blackout(b) for b in blackouts])
+
+
+@schedule_router.post("/blackouts", status_code=201, response_model=BlackoutRead)
+async def create_blackout(body: BlackoutCreate, uow: UnitOfWorkDep, who: Manager) -> BlackoutRead:
+    blackout = await usecases.add_blackout(
+        name=body.name, start=body.start, end=body.end, ci_ids=body.ci_ids, actor=who.subject, uow=uow
+    )
+    return _blackout(blackout)
+
+
+@schedule_router.get("/blackouts", response_model=list[BlackoutRead])
+async def list_blackouts(
+    conn: ReadConnectionDep,
+    _: Reader,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+) -> list[BlackoutRead]:
+    return [_blackout(b) for b in await blackouts_between(conn, start, end)]

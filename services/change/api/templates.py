@@ -1,0 +1,76 @@
+"""Standard change template routes: the pre-approved models, and standard changes made from them."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from services.change.api.deps import CurrentTemplate, GovernanceDep, Manager, Requester
+from services.change.api.deps import DeliveryReader as Reader
+from services.change.schemas.changes import ChangeRead
+from services.change.schemas.templates import TemplateChangeCreate, TemplateCreate, TemplateRead, TemplateUpdate
+from services.change.store.templates import list_templates as query_templates
+from services.change.usecases import templates as usecases
+from shared.app import ReadConnectionDep, UnitOfWorkDep
+from shared.deps import RequiredIfMatch
+from shared.http import etag, expected_version
+
+router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
+
+
+@router.post("", status_code=201, response_model=TemplateRead)
+async def create_template(body: TemplateCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> TemplateRead:
+    template = await usecases.create_template(body.fields(), who.subject, uow)
+    response.headers["Location"] = f"{router.prefix}/{template.id}"
+    response.headers["ETag"] = etag(template.version)
+    return TemplateRead.of(template)
+
+
+@router.get("", response_model=list[TemplateRead])
+async def list_templates(conn: ReadConnectionDep, _: Reader, active: bool | None = None) -> list[TemplateRead]:
+    return [TemplateRead.of(t) for t in await query_templates(conn, active=active)]
+
+
+@router.get("/{template_id}", response_model=TemplateRead)
+async def get_template(_: Reader, template: CurrentTemplate, response: Response) -> TemplateRead:
+    response.headers["ETag"] = etag(template.version)
+    return TemplateRead.of(template)
+
+
+@router.patch("/{template_id}", response_model=TemplateRead)
+async def update_template(
+    template_id: UUID,
+    body: TemplateUpdate,
+    uow: UnitOfWorkDep,
+    _: Manager,
+    response: Response,
+    if_match: RequiredIfMatch = None,
+) -> TemplateRead:
+    template = await usecases.update_template(template_id, body.fields(), expected_version(if_match), uow)
+    response.headers["ETag"] = etag(template.version)
+    return TemplateRead.of(template)
+
+
+@router.delete("/{template_id}", status_code=204)
+async def delete_template(template_id: UUID, uow: UnitOfWorkDep, _: Manager) -> Response:
+    await usecases.delete_template(template_id, uow)
+    return Response(status_code=204)
+
+
+@router.post("/{template_id}/changes", status_code=201, response_model=ChangeRead)
+async def change_from_template(
+    template_id: UUID,
+    uow: UnitOfWorkDep,
+    who: Requester,
+    response: Response,
+    governance: GovernanceDep,
+    body: TemplateChangeCreate | None = None,
+) -> ChangeRead:
+    request = (body or TemplateChangeCreate()).request()
+    item = await usecases.change_from_template(
+        template_id, request, requester=who.subject, uow=uow, governance=governance
+    )
+    response.headers["Location"] = f"/api/v1/changes/{item.id}"
+    response.headers["ETag"] = etag(item.version)
+    return ChangeRead.of(item)

@@ -1,0 +1,1 @@
+"""The change API's pydantic bodies, one module per area."""

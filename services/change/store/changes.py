@@ -1,0 +1,296 @@
+"""Changes: the repository (a change with its CIs, services, votes, design, review and incidents)
+and the read queries on changes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.change.domain.cab import Risk, Vote
+from services.change.domain.changes import (
+    Change,
+    ChangeStatus,
+    ChangeType,
+    CmdbOutcome,
+    IncidentLink,
+    PostImplementationReview,
+)
+from services.change.domain.design import DesignRecord, ServiceTransition
+from services.change.store.design import design_of, design_row
+from services.change.store.tables import (
+    change,
+    change_affected_ci,
+    change_design,
+    change_incident_link,
+    change_review,
+    change_service,
+    change_vote,
+    ci_read_model,
+)
+from shared.db import page, update_versioned
+from shared.numbering import next_number
+
+
+def _to_row(item: Change) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "title": item.title,
+        "description": item.description,
+        "justification": item.justification,
+        "type": item.change_type.value,
+        "category": item.category,
+        "status": item.status.value,
+        "requester": item.requester,
+        "planned_start": item.planned_start,
+        "planned_end": item.planned_end,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "version": item.version,
+        "risk": item.risk.value if item.risk else None,
+        "planned_ci_changes": [dict(c) for c in item.planned_ci_changes],
+        "cmdb_outcome": item.cmdb_outcome.value,
+        "cmdb_errors": [dict(e) for e in item.cmdb_errors],
+        "notes": item.notes,
+        "risk_reasons": list(item.risk_reasons),
+        "failed_at": item.failed_at,
+        "template_id": item.template_id,
+        "implementation_plan": item.implementation_plan,
+        "backout_plan": item.backout_plan,
+        "test_plan": item.test_plan,
+        "major": item.major,
+        "service_transition": item.service_transition.value if item.service_transition else None,
+        "backed_out": item.backed_out,
+    }
+
+
+@dataclass
+class _Parts:
+    """What a change holds beside its row, fetched for many changes at once."""
+
+    cis: list[UUID] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
+    services: list[UUID] = field(default_factory=list)
+    incidents: list[IncidentLink] = field(default_factory=list)
+    design: DesignRecord | None = None
+    pir: PostImplementationReview | None = None
+
+
+def _to_domain(row: Any, parts: _Parts) -> Change:
+    return Change(
+        id=row.id,
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        justification=row.justification,
+        change_type=ChangeType(row.type),
+        category=row.category,
+        status=ChangeStatus(row.status),
+        requester=row.requester,
+        planned_start=row.planned_start,
+        planned_end=row.planned_end,
+        affected_ci_ids=tuple(sorted(parts.cis)),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        risk=Risk(row.risk) if row.risk else None,
+        planned_ci_changes=tuple(row.planned_ci_changes),
+        cmdb_outcome=CmdbOutcome(row.cmdb_outcome),
+        cmdb_errors=tuple(row.cmdb_errors),
+        notes=row.notes,
+        risk_reasons=tuple(row.risk_reasons),
+        failed_at=row.failed_at,
+        votes=tuple(parts.votes),
+        template_id=row.template_id,
+        implementation_plan=row.implementation_plan,
+        backout_plan=row.backout_plan,
+        test_plan=row.test_plan,
+        service_ids=tuple(sorted(parts.services)),
+        major=row.major,
+        service_transition=ServiceTransition(row.service_transition) if row.service_transition else None,
+        backed_out=row.backed_out,
+        design=parts.design,
+        pir=parts.pir,
+        incidents=tuple(parts.incidents),
+    )
+
+
+async def changes_of(conn: AsyncConnection, rows: Sequence[Any]) -> list[Change]:
+    """Domain objects for change rows, with their CIs fetched in one query for all of them."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    parts: defaultdict[UUID, _Parts] = defaultdict(_Parts)
+    for link in await conn.execute(select(change_affected_ci).where(change_affected_ci.c.change_id.in_(ids))):
+        parts[link.change_id].cis.append(link.ci_id)
+    for v in await conn.execute(select(change_vote).where(change_vote.c.change_id.in_(ids)).order_by(change_vote.c.at)):
+        parts[v.change_id].votes.append(Vote(v.voter, v.approve, v.comment, v.at))
+    for s in await conn.execute(select(change_service).where(change_service.c.change_id.in_(ids))):
+        parts[s.change_id].services.append(s.service_id)
+    for i in await conn.execute(
+        select(change_incident_link)
+        .where(change_incident_link.c.change_id.in_(ids))
+        .order_by(change_incident_link.c.linked_at, change_incident_link.c.incident_number)
+    ):
+        parts[i.change_id].incidents.append(
+            IncidentLink(i.incident_id, i.incident_number, i.reason, i.ci_id, i.linked_at, i.service_id)
+        )
+    for d in await conn.execute(select(change_design).where(change_design.c.change_id.in_(ids))):
+        parts[d.change_id].design = design_of(d)
+    for p in await conn.execute(select(change_review).where(change_review.c.change_id.in_(ids))):
+        parts[p.change_id].pir = PostImplementationReview(
+            p.outcome, p.lessons, p.objectives_met, tuple(UUID(i) for i in p.incident_ids), p.reviewed_by, p.reviewed_at
+        )
+    return [_to_domain(r, parts[r.id]) for r in rows]
+
+
+class ChangeRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        return await next_number(self._conn, "change")
+
+    async def add(self, item: Change) -> None:
+        await self._conn.execute(change.insert().values(_to_row(item)))
+        if item.affected_ci_ids:
+            await self._conn.execute(
+                change_affected_ci.insert(), [{"change_id": item.id, "ci_id": ci} for ci in item.affected_ci_ids]
+            )
+        if item.service_ids:
+            await self._conn.execute(
+                change_service.insert(), [{"change_id": item.id, "service_id": s} for s in item.service_ids]
+            )
+        await self._save_parts(item)
+
+    async def _save_parts(self, item: Change) -> None:
+        """The design record (rewritten whole) and the review (written once)."""
+        if item.design is not None:
+            await self._conn.execute(delete(change_design).where(change_design.c.change_id == item.id))
+            await self._conn.execute(change_design.insert().values(design_row(item.id, item.design)))
+        if item.pir is not None:
+            exists = await self._conn.scalar(
+                select(change_review.c.change_id).where(change_review.c.change_id == item.id)
+            )
+            if exists is None:
+                pir = item.pir
+                await self._conn.execute(
+                    change_review.insert().values(
+                        change_id=item.id,
+                        outcome=pir.outcome,
+                        lessons=pir.lessons,
+                        objectives_met=pir.objectives_met,
+                        incident_ids=[str(i) for i in pir.incident_ids],
+                        reviewed_by=pir.by,
+                        reviewed_at=pir.at,
+                    )
+                )
+
+    async def save(self, item: Change, expected_version: int) -> None:
+        """Write a changed change if nobody else did since it was read; add its new votes."""
+        values = _to_row(item)
+        del values["id"], values["number"], values["created_at"]
+        await update_versioned(self._conn, change, item.id, expected_version, values, label=item.number)
+        known = set(
+            (await self._conn.scalars(select(change_vote.c.voter).where(change_vote.c.change_id == item.id))).all()
+        )
+        new = [v for v in item.votes if v.voter not in known]
+        if new:
+            await self._conn.execute(
+                change_vote.insert(),
+                [
+                    {"change_id": item.id, "voter": v.voter, "approve": v.approve, "comment": v.comment, "at": v.at}
+                    for v in new
+                ],
+            )
+        await self._save_parts(item)
+
+    async def get(self, change_id: UUID, *, for_update: bool = False) -> Change | None:
+        query = select(change).where(change.c.id == change_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        rows = (await self._conn.execute(query)).all()
+        found = await changes_of(self._conn, rows)
+        return found[0] if found else None
+
+
+async def get_change(conn: AsyncConnection, change_id: UUID) -> Change | None:
+    return await ChangeRepository(conn).get(change_id)
+
+
+async def list_changes(
+    conn: AsyncConnection,
+    *,
+    status: str | None,
+    change_type: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Change], int]:
+    query = select(change)
+    if status is not None:
+        query = query.where(change.c.status == status)
+    if change_type is not None:
+        query = query.where(change.c.type == change_type)
+    rows, total = await page(conn, query, change.c.created_at.desc(), change.c.id, limit=limit, offset=offset)
+    return await changes_of(conn, rows), total
+
+
+async def change_statuses(conn: AsyncConnection, change_ids: Sequence[UUID]) -> dict[UUID, tuple[str, str]]:
+    """change id -> (number, status) for the changes that exist."""
+    if not change_ids:
+        return {}
+    rows = await conn.execute(select(change.c.id, change.c.number, change.c.status).where(change.c.id.in_(change_ids)))
+    return {r.id: (r.number, r.status) for r in rows}
+
+
+async def change_id_by_number(conn: AsyncConnection, number: str) -> UUID | None:
+    found = await conn.scalar(select(change.c.id).where(change.c.number == number))
+    return found if isinstance(found, UUID) else None
+
+
+# ---------------------------------------------------------------------------- incidents linked to changes
+
+
+async def link_incident(conn: AsyncConnection, link: IncidentLink, change_id: UUID) -> None:
+    """Record the link once (a redelivered or repeated link changes nothing)."""
+    exists = await conn.scalar(
+        select(change_incident_link.c.incident_id).where(
+            change_incident_link.c.change_id == change_id, change_incident_link.c.incident_id == link.incident_id
+        )
+    )
+    if exists is None:
+        await conn.execute(
+            change_incident_link.insert().values(
+                change_id=change_id,
+                incident_id=link.incident_id,
+                incident_number=link.incident_number,
+                reason=link.reason,
+                ci_id=link.ci_id,
+                service_id=link.service_id,
+                linked_at=link.linked_at,
+            )
+        )
+
+
+async def ci_read_model_is_empty(conn: AsyncConnection) -> bool:
+    return await conn.scalar(select(ci_read_model.cis.c.id).limit(1)) is None
+
+
+async def change_exists(conn: AsyncConnection, change_id: UUID) -> bool:
+    return await conn.scalar(select(change.c.id).where(change.c.id == change_id)) is not None
+
+
+async def incidents_of(conn: AsyncConnection, change_ids: Sequence[UUID]) -> list[Any]:
+    if not change_ids:
+        return []
+    c = change_incident_link
+    rows = await conn.execute(
+        select(c).where(c.c.change_id.in_(list(change_ids))).order_by(c.c.linked_at, c.c.incident_number)
+    )
+    return list(rows)

@@ -1,0 +1,172 @@
+"""Deployments and the pipeline notifications taken: their rows and reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.change.domain.deployments import Deployment, DeploymentResult, Environment
+from services.change.store.tables import deployment, deployment_notification
+from shared.db import page
+from shared.errors import PreconditionFailed
+
+
+def _deployment_row(d: Deployment) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "service": d.service,
+        "service_id": d.service_id,
+        "environment": d.environment.value,
+        "version": d.version,
+        "release_id": d.release_id,
+        "change_id": d.change_id,
+        "change_number": d.change_number,
+        "result": d.result.value,
+        "started_at": d.started_at,
+        "finished_at": d.finished_at,
+        "commit_sha": d.commit_sha,
+        "ref": d.ref,
+        "url": d.url,
+        "source": d.source,
+        "external_id": d.external_id,
+        "verification": d.verification,
+        "rollback_notes": d.rollback_notes,
+        "recorded_by": d.recorded_by,
+        "recorded_at": d.recorded_at,
+        "updated_at": d.updated_at,
+        "row_version": d.row_version,
+    }
+
+
+def _deployment(row: Any) -> Deployment:
+    return Deployment(
+        id=row.id,
+        service=row.service,
+        service_id=row.service_id,
+        environment=Environment(row.environment),
+        version=row.version,
+        release_id=row.release_id,
+        change_id=row.change_id,
+        change_number=row.change_number,
+        result=DeploymentResult(row.result),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        commit_sha=row.commit_sha,
+        ref=row.ref,
+        url=row.url,
+        source=row.source,
+        external_id=row.external_id,
+        verification=row.verification,
+        rollback_notes=row.rollback_notes,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+        updated_at=row.updated_at,
+        row_version=row.row_version,
+    )
+
+
+async def add_deployment(conn: AsyncConnection, d: Deployment) -> None:
+    await conn.execute(deployment.insert().values(_deployment_row(d)))
+
+
+async def save_deployment(conn: AsyncConnection, d: Deployment, expected_version: int) -> None:
+    values = _deployment_row(d)
+    del values["id"], values["recorded_at"], values["recorded_by"]
+    result = await conn.execute(
+        update(deployment).where(deployment.c.id == d.id, deployment.c.row_version == expected_version).values(values)
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed(f"deployment {d.id} was changed by someone else meanwhile; read it again")
+
+
+async def get_deployment(conn: AsyncConnection, deployment_id: UUID, *, for_update: bool = False) -> Deployment | None:
+    query = select(deployment).where(deployment.c.id == deployment_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return _deployment(row) if row else None
+
+
+async def deployment_by_external_id(conn: AsyncConnection, source: str, external_id: str) -> Deployment | None:
+    query = select(deployment).where(deployment.c.source == source, deployment.c.external_id == external_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return _deployment(row) if row else None
+
+
+async def list_deployments(
+    conn: AsyncConnection,
+    *,
+    service: str | None = None,
+    service_id: UUID | None = None,
+    environment: str | None = None,
+    result: str | None = None,
+    release_id: UUID | None = None,
+    change_id: UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[list[Deployment], int]:
+    d = deployment
+    query = select(d)
+    if service is not None:
+        query = query.where(func.lower(d.c.service) == service.lower())
+    for column, value in (
+        (d.c.service_id, service_id),
+        (d.c.environment, environment),
+        (d.c.result, result),
+        (d.c.release_id, release_id),
+        (d.c.change_id, change_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(d.c.recorded_at >= since)
+    if until is not None:
+        query = query.where(d.c.recorded_at < until)
+    rows, total = await page(conn, query, d.c.recorded_at.desc(), d.c.id, limit=limit, offset=offset)
+    return [_deployment(r) for r in rows], total
+
+
+async def notification_seen(conn: AsyncConnection, source: str, notification_id: str) -> UUID | None:
+    n = deployment_notification
+    found = await conn.scalar(
+        select(n.c.deployment_id).where(n.c.source == source, n.c.notification_id == notification_id)
+    )
+    return found if isinstance(found, UUID) else None
+
+
+async def add_notification(
+    conn: AsyncConnection,
+    *,
+    source: str,
+    notification_id: str,
+    deployment_id: UUID,
+    status: str,
+    delivery_id: str | None,
+    now: datetime,
+) -> bool:
+    """Remember a notification; False when a concurrent delivery of the same one got there first
+    (the caller's transaction then rolls back and answers from the first)."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                deployment_notification.insert().values(
+                    source=source,
+                    notification_id=notification_id,
+                    deployment_id=deployment_id,
+                    status=status,
+                    delivery_id=delivery_id,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True

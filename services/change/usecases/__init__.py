@@ -1,0 +1,1 @@
+"""The change service's named use cases, one module per area; only these commit."""

@@ -1,0 +1,65 @@
+"""Assessment and approval use cases: the risk (the assessor's, or computed and explained) and the decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol
+from uuid import UUID
+
+from services.change.domain.cab import Risk
+from services.change.domain.changes import Change
+from services.change.domain.risk import ImpactFacts, RiskFacts, assess_risk
+from services.change.store.changes import ChangeRepository
+from services.change.store.risk import recent_history_on
+from services.change.usecases.changes import DEFAULT_GOVERNANCE, Act, Governance, act_on_change
+from services.change.usecases.schedule import conflicts_of
+from shared import clock
+from shared.errors import NotFound
+from shared.uow import UnitOfWork
+
+
+class ImpactSource(Protocol):
+    async def impact_of(self, ci_ids: Sequence[UUID]) -> ImpactFacts | None: ...
+
+
+RECENT = timedelta(days=90)
+
+
+async def assess(
+    cmd: Act, risk: Risk | None, uow: UnitOfWork, impact: ImpactSource, governance: Governance = DEFAULT_GOVERNANCE
+) -> Change:
+    """Record the risk: the assessor's, or (without one) computed from impact, history, schedule
+    conflicts and the back-out plan, explained."""
+    if risk is not None:
+        return await act_on_change(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now, [f"set by {cmd.actor}"]))
+    async with uow:
+        item = await ChangeRepository(uow.connection).get(cmd.change_id)
+        found = await conflicts_of(uow.connection, item, governance) if item is not None else []
+    if item is None:
+        raise NotFound(f"change {cmd.change_id} does not exist")
+    # Asked outside the transaction: no row lock is held while another service answers.
+    facts_impact = await impact.impact_of(item.affected_ci_ids)
+    async with uow:
+        changes, failures = await recent_history_on(
+            uow.connection, item.affected_ci_ids, clock.now() - RECENT, exclude=item.id
+        )
+    computed = assess_risk(
+        RiskFacts(
+            change_type=item.change_type,
+            affected_cis=len(item.affected_ci_ids),
+            impact=facts_impact,
+            recent_changes_on_cis=changes,
+            recent_failures_on_cis=failures,
+            has_backout_plan=bool(item.backout_plan.strip()),
+            schedule_conflicts=tuple((c.kind, c.other) for c in found),
+        )
+    )
+    reasons = [*computed.reasons, f"score {computed.score}"]
+    return await act_on_change(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons))
+
+
+async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> Change:
+    return await act_on_change(
+        cmd, uow, lambda c, now: c.decide(approve=approve, voter=cmd.actor, roles=cmd.roles, comment=comment, now=now)
+    )
