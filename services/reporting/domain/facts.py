@@ -113,9 +113,9 @@ CHANGE_LIFECYCLE = (
     "closed",
     "cancelled",
 )
-"""change: services/change/domain.py TRANSITIONS"""
+"""change: services/change/domain/changes.py TRANSITIONS"""
 DEPLOYMENT_LIFECYCLE = ("in_progress", "succeeded", "failed", "rolled_back")
-"""deployment result: services/change/delivery/domain.py RESULT_MOVES"""
+"""deployment result: services/change/domain/deployments.py RESULT_MOVES"""
 CI_LIFECYCLE = ("planned", "in_build", "live", "maintenance", "retired")
 """CI: services/config/domain/items.py CIStatus (set freely, except that retired is final)"""
 SUPPLIER_LIFECYCLE = ("onboarding", "active", "suspended", "exited")
