@@ -209,6 +209,7 @@ def _version_row(item: ConfigItem, cause: Cause, changes: dict[str, Any]) -> dic
 
 
 def chunks(ids: Sequence[UUID], size: int = 1000) -> Iterable[Sequence[UUID]]:
+    """`ids` in slices of `size` (one `IN` list per statement stays within every database's limits)."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
