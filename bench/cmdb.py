@@ -12,7 +12,7 @@ config service on PostgreSQL.
 2. Impact analysis, `GET /api/v1/cis/{id}/impact?depth=5`, sequentially, for `--roots` random
    roots spread evenly over the kinds of CI that take part in impact, each downstream and
    upstream; p50/p95/p99 and the mean number of CIs reached; the hubs apart; then the store's
-   walk alone (`services.config.store.walk`, in this process) on the same roots, and every API
+   walk alone (`services.config.store.impact.walk`, in this process) on the same roots, and every API
    answer checked against the pure in-memory walk (`domain.impact.ImpactWalk`).
 3. A discovery run of `--discovery-items` observed CIs (`POST /api/v1/discovery/runs`): mostly
    existing hypervisors and VMs (some with changed attributes, a few controlled ones that differ),
@@ -61,10 +61,11 @@ from bench.infra import (
     run_main,
 )
 from bench.openloop import Answer, KeepAliveClient
-from services.config import store
 from services.config.domain.impact import Direction, Edge, ImpactWalk, Reached
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
+from services.config.store import items as item_store
+from services.config.store.impact import walk as store_walk
 from shared.db import create_engine
 from shared.migrations import upgrade
 
@@ -504,8 +505,8 @@ async def load(url: str, cmdb: Cmdb, cause: Cause) -> dict[str, float]:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         t0 = time.perf_counter()
-        items = [_record(store._to_row(i), CONFIG_ITEM_COLUMNS) for i in cmdb.items]
-        versions = [_record(store._version_row(i, cause, {}), VERSION_COLUMNS) for i in cmdb.items]
+        items = [_record(item_store._to_row(i), CONFIG_ITEM_COLUMNS) for i in cmdb.items]
+        versions = [_record(item_store._version_row(i, cause, {}), VERSION_COLUMNS) for i in cmdb.items]
         created = {i.id: i.created_at for i in cmdb.items}
         relationships = [
             (rid, s, k, t, max(created[s], created.get(t, created[s]))) for rid, s, k, t in cmdb.relationships
@@ -834,7 +835,7 @@ async def measure_walk(
             warm = random.Random(args.seed + 2)
             for kind in IMPACT_KINDS:
                 for _ in range(args.warmup):
-                    await store.walk(conn, warm.choice(cmdb.by_kind[kind]).id, warm.choice(list(Direction)), DEPTH)
+                    await store_walk(conn, warm.choice(cmdb.by_kind[kind]).id, warm.choice(list(Direction)), DEPTH)
             quiet = Quiet("the store-level walks", args.quiet_wait, {}, f"cmdb_{args.run_id}")
             ms, reached = [], []
             for _, root, direction in [(k, r, d) for k, r in roots for d in Direction]:
@@ -842,7 +843,7 @@ async def measure_walk(
                 gc.disable()
                 try:
                     t0 = time.perf_counter()
-                    result = await store.walk(conn, root, direction, DEPTH)
+                    result = await store_walk(conn, root, direction, DEPTH)
                     ms.append((time.perf_counter() - t0) * 1000)
                 finally:
                     gc.enable()

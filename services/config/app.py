@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.config import api, store, worker
+from services.config import worker
+from services.config.api import ROUTERS
 from services.config.settings import ConfigSettings
+from services.config.store.tables import metadata
 from shared.app import build_app
 from shared.runtime import ServiceSpec
 
@@ -13,11 +15,11 @@ SPEC = ServiceSpec(
     name="config",
     title="ITSM configuration service",
     description="Configuration items, their types and relationships: the CMDB (ISO/IEC 20000-1 9.1).",
-    metadata=store.metadata,
+    metadata=metadata,
     handlers=worker.HANDLERS,
     bulk_paths=("/api/v1/discovery/runs", "/api/v1/import/"),
 )
 
 
 def create_app(settings: ConfigSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or ConfigSettings(), [api.router])
+    return build_app(SPEC, settings or ConfigSettings(), ROUTERS)

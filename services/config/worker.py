@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.config import usecases
+from services.config.usecases import change_control, relationships
 from shared.events import CloudEvent
 from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented
 from shared.events.supplier import ContractActivated
@@ -13,19 +13,19 @@ from shared.uow import UnitOfWork
 
 
 async def on_change_created(event: CloudEvent, uow: UnitOfWork) -> None:
-    await usecases.on_change_created(event.data_as(ChangeCreated), uow)
+    await change_control.on_change_created(event.data_as(ChangeCreated), uow)
 
 
 async def on_change_approved(event: CloudEvent, uow: UnitOfWork) -> None:
-    await usecases.on_change_approved(event.data_as(ChangeApproved), uow)
+    await change_control.on_change_approved(event.data_as(ChangeApproved), uow)
 
 
 async def on_change_implemented(event: CloudEvent, uow: UnitOfWork) -> None:
-    await usecases.apply_implemented_change(event.data_as(ChangeImplemented), uow)
+    await change_control.apply_implemented_change(event.data_as(ChangeImplemented), uow)
 
 
 async def on_contract_activated(event: CloudEvent, uow: UnitOfWork) -> None:
-    await usecases.record_contract_support(event.data_as(ContractActivated), uow)
+    await relationships.record_contract_support(event.data_as(ContractActivated), uow)
 
 
 HANDLERS: Mapping[str, Handler] = {

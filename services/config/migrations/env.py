@@ -1,7 +1,7 @@
 """Alembic environment of the configuration service."""
 
 from services.config.settings import ConfigSettings
-from services.config.store import metadata
+from services.config.store.tables import metadata
 from shared.migrations import run_env
 
 run_env(metadata, ConfigSettings().database_url)

@@ -10,15 +10,10 @@ from services.config.domain.baselines import Comparison, compare
 from services.config.domain.impact import MAX_DEPTH, Direction
 from services.config.domain.items import ConfigItem
 from services.config.domain.types import BUSINESS_SERVICE
-from services.config.store import (
-    ConfigItemRepository,
-    baseline_snapshots,
-    get_baseline,
-    items_by_query,
-    save_baseline,
-    walk,
-)
-from services.config.usecases.items import utc_now
+from services.config.store.baselines import baseline_snapshots, get_baseline, items_by_query, save_baseline
+from services.config.store.impact import walk
+from services.config.store.items import ConfigItemRepository
+from shared import clock
 from shared.errors import NotFound, RuleViolation
 from shared.uow import UnitOfWork
 
@@ -68,7 +63,7 @@ async def take_baseline(cmd: TakeBaseline, uow: UnitOfWork) -> tuple[UUID, int]:
                 "name": cmd.name,
                 "description": cmd.description,
                 "scope": cmd.scope(),
-                "created_at": utc_now(),
+                "created_at": clock.now(),
                 "created_by": cmd.actor,
                 "item_count": len(items),
             },

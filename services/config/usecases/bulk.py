@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.config.domain.items import Cause, CIStatus, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
-from services.config.store import RelationshipRepository, items_by_numbers
+from services.config.store.bulk import items_by_numbers
+from services.config.store.relationships import RelationshipRepository
 from services.config.usecases.items import Edit, RegisterConfigItem, register_step, update_step
 from services.config.usecases.relationships import link_step
 from shared.errors import DomainError, RuleViolation

@@ -9,16 +9,17 @@ from uuid import UUID
 
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
-from services.config.store import RelationshipRepository, change_window_by_number, upsert_change_window
+from services.config.store.change_control import change_window_by_number, upsert_change_window
+from services.config.store.relationships import RelationshipRepository
 from services.config.usecases.items import (
     Edit,
     RegisterConfigItem,
     register_step,
     retire_step,
     update_step,
-    utc_now,
 )
 from services.config.usecases.relationships import link_step, unlink_step
+from shared import clock
 from shared.errors import DomainError, NotFound, RuleViolation
 from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented, PlannedCIChange
 from shared.events.config import AppliedItem, ChangeApplied, ChangeRejected, RejectedItem
@@ -48,7 +49,7 @@ async def record_change(
         if window
         else (current.affected_ci_ids if current else frozenset()),
     )
-    await upsert_change_window(uow.connection, record, utc_now())
+    await upsert_change_window(uow.connection, record, clock.now())
 
 
 async def on_change_created(data: ChangeCreated, uow: UnitOfWork) -> None:
@@ -78,7 +79,7 @@ async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> 
             errors.append(RejectedItem(index=index, action=planned.action, reason=exc.detail))
         except (ValueError, TypeError) as exc:
             errors.append(RejectedItem(index=index, action=planned.action, reason=f"invalid item: {exc}"))
-    now = utc_now()
+    now = clock.now()
     subject = str(data.change_id)
     if errors:
         await whole.rollback()

@@ -31,15 +31,12 @@ from services.config.domain.discovery import (
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigItem, Criticality
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import CIType
-from services.config.store import (
-    ConfigItemRepository,
-    RelationshipRepository,
-    TypeRepository,
-    open_change_windows,
-    record_finding,
-    save_run,
-)
-from services.config.usecases.items import utc_now
+from services.config.store.change_control import open_change_windows
+from services.config.store.discovery import record_finding, save_run
+from services.config.store.items import ConfigItemRepository
+from services.config.store.relationships import RelationshipRepository
+from services.config.store.types import TypeRepository
+from shared import clock
 from shared.errors import DomainError, RuleViolation
 from shared.events.config import DiscoveryRunCompleted, UnauthorisedChangeDetected
 from shared.numbering import format_number, next_numbers
@@ -61,14 +58,14 @@ async def run_discovery(run: DiscoveryRun, uow: UnitOfWork) -> tuple[UUID, RunRe
     if len(set(keys)) != len(keys):
         raise RuleViolation("each observed item needs its own key", field="items")
     run_id = uuid4()
-    report = RunReport(source=run.source, started_at=utc_now())
+    report = RunReport(source=run.source, started_at=clock.now())
     cause = Cause("discovery", run.actor, f"{run.source}:{run_id}")
     async with uow:
         reconciler = _Reconciler(uow, run, run_id, report, cause)
         await reconciler.prepare()
         await reconciler.reconcile_items()
         await reconciler.reconcile_relationships()
-        finished = utc_now()
+        finished = clock.now()
         counts = report.counts()
         await save_run(
             uow.connection,
@@ -117,7 +114,7 @@ class _Reconciler:
             self.types[name] = await types.get(name)
 
     async def reconcile_items(self) -> None:
-        now = utc_now()
+        now = clock.now()
         to_create: list[tuple[ObservedItem, CIType]] = []
         updated: list[tuple[ConfigItem, dict[str, Any]]] = []
         seen: list[UUID] = []
@@ -235,7 +232,7 @@ class _Reconciler:
 
     async def reconcile_relationships(self) -> None:
         relationships = RelationshipRepository(self.uow.connection)
-        now = utc_now()
+        now = clock.now()
         wanted: list[tuple[UUID, RelationshipType, UUID]] = []
         for observed in self.run.relationships:
             source, target = self.by_key.get(observed.source_key), self.by_key.get(observed.target_key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,15 +23,13 @@ from services.config.domain.items import (
     require_change_for_controlled,
 )
 from services.config.domain.types import BUSINESS_SERVICE, CIType, define_type
-from services.config.store import ConfigItemRepository, TypeRepository, change_window_by_number
+from services.config.store.change_control import change_window_by_number
+from services.config.store.items import ConfigItemRepository
+from services.config.store.types import TypeRepository
+from shared import clock
 from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 # ---------------------------------------------------------------------------- types
 
@@ -50,7 +48,7 @@ async def define_ci_type(cmd: DefineCIType, uow: UnitOfWork) -> CIType:
         name=cmd.name, label=cmd.label, description=cmd.description, attribute_schema=cmd.attribute_schema
     )
     async with uow:
-        await TypeRepository(uow.connection).add(ci_type, actor=cmd.actor, now=utc_now())
+        await TypeRepository(uow.connection).add(ci_type, actor=cmd.actor, now=clock.now())
         await uow.commit()
     return ci_type
 
@@ -124,7 +122,7 @@ async def register_step(uow: UnitOfWork, cmd: RegisterConfigItem, cause: Cause) 
         owner=cmd.owner,
         attributes=cmd.attributes,
         identifiers=cmd.identifiers,
-        now=utc_now(),
+        now=clock.now(),
         cause=cause,
         description=cmd.description,
         service_id=cmd.service_id,
@@ -182,7 +180,7 @@ async def update_config_item(ci_id: UUID, values: Mapping[str, Any], edit: Edit,
 
 
 async def update_step(uow: UnitOfWork, ci_id: UUID, values: Mapping[str, Any], edit: Edit, cause: Cause) -> ConfigItem:
-    now = utc_now()
+    now = clock.now()
     item = await editable(uow, ci_id, edit, now)
     await check_references(uow, values)
     changes = item.update(values, await type_named(uow, item.ci_type), now=now, cause=cause)
@@ -202,7 +200,7 @@ async def retire_config_item(ci_id: UUID, edit: Edit, uow: UnitOfWork) -> Config
 
 
 async def retire_step(uow: UnitOfWork, ci_id: UUID, edit: Edit, cause: Cause) -> ConfigItem:
-    now = utc_now()
+    now = clock.now()
     item = await editable(uow, ci_id, edit, now)
     before = item.status.value
     item.retire(now=now, cause=cause)

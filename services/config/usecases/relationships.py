@@ -7,8 +7,10 @@ from uuid import UUID, uuid4
 from services.config import events
 from services.config.domain.items import Cause
 from services.config.domain.relationships import Relationship, RelationshipType, target_kind_of
-from services.config.store import ConfigItemRepository, RelationshipRepository
-from services.config.usecases.items import Edit, authorise_edit, manual_or_change, utc_now
+from services.config.store.items import ConfigItemRepository
+from services.config.store.relationships import RelationshipRepository
+from services.config.usecases.items import Edit, authorise_edit, manual_or_change
+from shared import clock
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.supplier import ContractActivated
 from shared.uow import UnitOfWork
@@ -28,7 +30,7 @@ async def add_relationship(
 async def link_step(
     uow: UnitOfWork, source_id: UUID, kind: RelationshipType, target_id: UUID, edit: Edit, cause: Cause
 ) -> Relationship:
-    now = utc_now()
+    now = clock.now()
     items = ConfigItemRepository(uow.connection)
     source = await items.get(source_id)
     if source is None:
@@ -58,7 +60,7 @@ async def remove_relationship(relationship_id: UUID, edit: Edit, uow: UnitOfWork
 
 
 async def unlink_step(uow: UnitOfWork, relationship: Relationship, edit: Edit, cause: Cause) -> None:
-    now = utc_now()
+    now = clock.now()
     source = await ConfigItemRepository(uow.connection).get(relationship.source_id)
     if source is not None:
         await authorise_edit(uow, source, edit, now)
@@ -73,7 +75,7 @@ async def record_contract_support(data: ContractActivated, uow: UnitOfWork) -> l
     for controlled CIs; the relationship names the contract as its cause. A CI the CMDB does not
     know, or one already supported by that supplier, is left as it is.
     """
-    now = utc_now()
+    now = clock.now()
     items = ConfigItemRepository(uow.connection)
     relationships = RelationshipRepository(uow.connection)
     cause = Cause(kind="import", actor="supplier-service", reference=data.number)

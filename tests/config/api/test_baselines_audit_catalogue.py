@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
-from services.config.store import ci_version, config_item
+from services.config.store.tables import ci_version, config_item
 from shared.db import create_engine
 from tests.conftest import running
 

@@ -14,7 +14,7 @@ import pytest
 
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
-from services.config.store import ci_relationship, ci_version, config_item
+from services.config.store.tables import ci_relationship, ci_version, config_item
 from tests.conftest import running
 from tests.infra import row_counts
 

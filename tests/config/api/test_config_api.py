@@ -15,7 +15,8 @@ from services.config.app import create_app
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.types import BUILTIN_TYPES
 from services.config.settings import ConfigSettings
-from services.config.store import ConfigItemRepository, config_item, outbox
+from services.config.store.items import ConfigItemRepository
+from services.config.store.tables import config_item, outbox
 from shared.db import create_engine
 from shared.errors import Conflict
 from shared.events.config import ConfigItemCreated

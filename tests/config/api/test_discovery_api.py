@@ -14,7 +14,8 @@ import pytest
 from services.config.app import create_app
 from services.config.domain.items import ChangeWindow
 from services.config.settings import ConfigSettings
-from services.config.store import ci_version, outbox, upsert_change_window
+from services.config.store.change_control import upsert_change_window
+from services.config.store.tables import ci_version, outbox
 from shared.db import create_engine
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts

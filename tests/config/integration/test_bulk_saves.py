@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.config import store
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import BUILTIN_TYPES
+from services.config.store.items import ConfigItemRepository
+from services.config.store.relationships import RelationshipRepository
+from services.config.store.tables import ci_version
 from shared.db import create_engine
 from shared.errors import Conflict, PreconditionFailed
 
@@ -59,12 +61,12 @@ async def _servers(conn: AsyncConnection, count: int) -> list[ConfigItem]:
         )
         for n in range(count)
     ]
-    await store.ConfigItemRepository(conn).add_many(items, CAUSE)
+    await ConfigItemRepository(conn).add_many(items, CAUSE)
     return items
 
 
 async def _read(conn: AsyncConnection, items: list[ConfigItem]) -> list[ConfigItem]:
-    found = await store.ConfigItemRepository(conn).existing(i.id for i in items)
+    found = await ConfigItemRepository(conn).existing(i.id for i in items)
     return [found[i.id] for i in items]
 
 
@@ -75,11 +77,11 @@ def _changed(item: ConfigItem, **values: Any) -> tuple[ConfigItem, dict[str, Any
 async def test_many_saves_write_every_row_and_version(conn: AsyncConnection) -> None:
     items = await _read(conn, await _servers(conn, 3))
     saved = [_changed(i, attributes={"cpu_cores": 16 + n}) for n, i in enumerate(items)]
-    await store.ConfigItemRepository(conn).save_many(saved, CAUSE)
+    await ConfigItemRepository(conn).save_many(saved, CAUSE)
     again = await _read(conn, items)
     assert [(i.version, i.attributes["cpu_cores"]) for i in again] == [(2, 16), (2, 17), (2, 18)]
     versions = await conn.scalar(
-        select(func.count()).select_from(store.ci_version).where(store.ci_version.c.ci_id.in_([i.id for i in items]))
+        select(func.count()).select_from(ci_version).where(ci_version.c.ci_id.in_([i.id for i in items]))
     )
     assert versions == 6
 
@@ -88,24 +90,22 @@ async def test_a_ci_changed_since_it_was_read_is_refused_by_number(conn: AsyncCo
     items = await _read(conn, await _servers(conn, 3))
     stale = (await _read(conn, [items[1]]))[0]
     stale, changes = _changed(stale, owner="someone else")
-    await store.ConfigItemRepository(conn).save(stale, CAUSE, changes)
+    await ConfigItemRepository(conn).save(stale, CAUSE, changes)
     with pytest.raises(PreconditionFailed, match=items[1].number):
-        await store.ConfigItemRepository(conn).save_many([_changed(i, owner="discovery") for i in items], CAUSE)
+        await ConfigItemRepository(conn).save_many([_changed(i, owner="discovery") for i in items], CAUSE)
 
 
 async def test_a_hostname_held_by_another_ci_is_a_conflict(conn: AsyncConnection) -> None:
     first, second = await _read(conn, await _servers(conn, 2))
     taken = first.identifiers.hostname
     with pytest.raises(Conflict, match="hostname"):
-        await store.ConfigItemRepository(conn).save_many(
-            [_changed(second, identifiers=Identifiers(hostname=taken))], CAUSE
-        )
+        await ConfigItemRepository(conn).save_many([_changed(second, identifiers=Identifiers(hostname=taken))], CAUSE)
 
 
 async def test_the_recorded_relationships_among_many_are_found_in_one_go(conn: AsyncConnection) -> None:
     a, b, c = await _servers(conn, 3)
     now = datetime.now(UTC)
-    repository = store.RelationshipRepository(conn)
+    repository = RelationshipRepository(conn)
     known = Relationship.link(
         relationship_id=uuid.uuid4(), source_id=a.id, kind=RelationshipType.DEPENDS_ON, target_id=b.id, now=now
     )

@@ -15,7 +15,7 @@ from aio_pika.abc import AbstractQueue
 
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
-from services.config.store import ci_relationship, ci_version, config_item
+from services.config.store.tables import ci_relationship, ci_version, config_item
 from shared.events import CloudEvent, new_event
 from shared.events.change import ChangeImplemented, PlannedCIChange, RelationshipRef
 from shared.messaging import declare_exchange

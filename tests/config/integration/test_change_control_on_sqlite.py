@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.config import usecases
-from services.config.store import ci_version, outbox
+from services.config.store.tables import ci_version, outbox
+from services.config.usecases.change_control import apply_implemented_change
+from services.config.usecases.items import RegisterConfigItem, register_config_item
 from shared.db import create_engine
 from shared.events.change import ChangeImplemented, PlannedCIChange
 from shared.migrations import upgrade
@@ -50,14 +51,12 @@ async def _apply(engine: AsyncEngine, number: str, *items: PlannedCIChange) -> N
         ci_changes=list(items),
     )
     async with _uow(engine) as uow:
-        await usecases.apply_implemented_change(change, uow)
+        await apply_implemented_change(change, uow)
         await uow.commit()
 
 
 async def test_a_rejected_change_rolls_back_on_sqlite_and_an_accepted_one_commits(engine: AsyncEngine) -> None:
-    item = await usecases.register_config_item(
-        usecases.RegisterConfigItem(name="db", ci_type="database"), _uow(engine), actor="t"
-    )
+    item = await register_config_item(RegisterConfigItem(name="db", ci_type="database"), _uow(engine), actor="t")
     versions = await _count(engine, ci_version)
     await _apply(
         engine,

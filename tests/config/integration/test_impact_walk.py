@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.config import store
 from services.config.domain.impact import MAX_DEPTH, Arrival, Direction, Edge, walk_in_memory
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
+from services.config.store.impact import impact, summaries, walk
+from services.config.store.items import ConfigItemRepository
+from services.config.store.tables import ci_relationship
 from shared.db import create_engine
 from shared.migrations import upgrade
 
@@ -47,7 +49,7 @@ async def _load(conn: AsyncConnection, edges: list[Edge]) -> None:
         {"id": uuid.uuid4(), "source_id": e.source_id, "type": e.type, "target_id": e.target_id, "created_at": now}
         for e in edges
     ]
-    await conn.execute(store.ci_relationship.insert(), rows)
+    await conn.execute(ci_relationship.insert(), rows)
 
 
 async def _load_items(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
@@ -70,7 +72,7 @@ async def _load_items(conn: AsyncConnection, ids: list[uuid.UUID]) -> None:
         for n, ci_id in enumerate(ids)
         if n % 3
     ]
-    await store.ConfigItemRepository(conn).add_many(items, Cause("import", "test"))
+    await ConfigItemRepository(conn).add_many(items, Cause("import", "test"))
 
 
 async def _same_as_the_pure_walk(conn: AsyncConnection, ids: list[uuid.UUID], edges: list[Edge]) -> int:
@@ -80,13 +82,13 @@ async def _same_as_the_pure_walk(conn: AsyncConnection, ids: list[uuid.UUID], ed
         for direction in Direction:
             for depth in (1, 2, 4, MAX_DEPTH):
                 expected = walk_in_memory(root, direction, depth, edges)
-                assert await store.walk(conn, root, direction, depth) == expected, (root, direction, depth)
-                arrivals, found = await store.impact(conn, root, direction, depth)
+                assert await walk(conn, root, direction, depth) == expected, (root, direction, depth)
+                arrivals, found = await impact(conn, root, direction, depth)
                 assert arrivals == [
                     Arrival(r.ci_id, r.distance, r.path[-1].from_id, r.path[-1].type, r.path[-1].relationship_reversed)
                     for r in expected
                 ]
-                assert found == await store.summaries(conn, [r.ci_id for r in expected])
+                assert found == await summaries(conn, [r.ci_id for r in expected])
                 reached += len(expected)
                 shown += len(found)
     assert shown < reached  # a third of the CIs have no row
@@ -130,6 +132,6 @@ async def test_depth_out_of_range_is_refused_by_both_walks(service_database: Cal
         async with engine.connect() as conn:
             for depth in (0, MAX_DEPTH + 1):
                 with pytest.raises(ValueError, match="depth"):
-                    await store.walk(conn, uuid.uuid4(), Direction.DOWNSTREAM, depth)
+                    await walk(conn, uuid.uuid4(), Direction.DOWNSTREAM, depth)
     finally:
         await engine.dispose()

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import TypeAdapter
 
-from services.config.api import _impact_json
+from services.config.api.impact import _impact_json
 from services.config.domain.impact import MAX_DEPTH, Arrival, Direction, Edge, Reached, walk_in_memory
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
-from services.config.schemas import AffectedCI, CISummary, ImpactRead
-from services.config.store import Summary
+from services.config.schemas.impact import AffectedCI, CISummary, ImpactRead
+from services.config.store.impact import Summary
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 NAMES = [

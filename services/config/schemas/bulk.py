@@ -1,5 +1,5 @@
-"""CSV and JSON for bulk import and export: one row per CI (or relationship), flat columns,
-attributes as a JSON object in one column."""
+"""The wire format of bulk import and export: one row per CI (or relationship), flat columns,
+attributes as a JSON object in one column, as CSV or JSON; and the answer to an import."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from services.config.domain.items import ConfigItem
 from shared.errors import RuleViolation
+from shared.http import ApiModel
 
 CI_COLUMNS = (
     "number",
@@ -32,6 +33,12 @@ CI_COLUMNS = (
     "attributes",
 )
 RELATIONSHIP_COLUMNS = ("source", "type", "target")
+
+
+class ImportRead(ApiModel):
+    created: int
+    updated: int
+    unchanged: int
 
 
 def ci_row(item: ConfigItem) -> dict[str, Any]:

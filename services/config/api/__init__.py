@@ -1,0 +1,28 @@
+"""The CMDB's HTTP API, one router per area (routes are thin: validate, call a use case or a read, answer)."""
+
+from services.config.api import (
+    audit,
+    baselines,
+    bulk,
+    catalogue,
+    change_control,
+    discovery,
+    impact,
+    items,
+    relationships,
+    types,
+)
+
+ROUTERS = [
+    types.router,
+    items.router,
+    change_control.router,
+    relationships.router,
+    impact.router,
+    discovery.router,
+    baselines.router,
+    audit.router,
+    catalogue.router,
+    bulk.router,
+]
+"""What app.py mounts, in the order the routes were declared."""

@@ -1,0 +1,50 @@
+"""CMDB routes, the service catalogue: business services, and what each depends on."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.config.api.deps import CurrentService
+from services.config.domain.impact import MAX_DEPTH, Direction
+from services.config.domain.items import ConfigItem
+from services.config.schemas.catalogue import ServiceDetail, ServicePage, ServiceRead
+from services.config.schemas.impact import AffectedCI
+from services.config.store.catalogue import business_services, member_counts
+from services.config.store.impact import walk
+from services.config.store.items import ConfigItemRepository
+from shared.app import ReadConnectionDep
+from shared.deps import Limit, Offset, Reader
+
+router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+
+
+def _service(item: ConfigItem, members: int) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "name": item.name,
+        "description": item.description or str(item.attributes.get("description", "")),
+        "owner": item.owner,
+        "status": item.status,
+        "criticality": item.criticality,
+        "service_hours": item.attributes.get("service_hours"),
+        "sla_tier": item.attributes.get("sla_tier"),
+        "member_count": members,
+    }
+
+
+@router.get("/services", response_model=ServicePage, tags=["service catalogue"])
+async def service_catalogue(conn: ReadConnectionDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> ServicePage:
+    services, total = await business_services(conn, limit=limit, offset=offset)
+    counts = await member_counts(conn, [s.id for s in services])
+    items = [ServiceRead.model_validate(_service(s, counts.get(s.id, 0))) for s in services]
+    return ServicePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/services/{service_id}", response_model=ServiceDetail, tags=["service catalogue"])
+async def service_detail(conn: ReadConnectionDep, _: Reader, service: CurrentService) -> ServiceDetail:
+    counts = await member_counts(conn, [service.id])
+    reached = await walk(conn, service.id, Direction.UPSTREAM, MAX_DEPTH)
+    found = await ConfigItemRepository(conn).existing(r.ci_id for r in reached)
+    supporting = [AffectedCI.of(r, found[r.ci_id]) for r in reached if r.ci_id in found]
+    return ServiceDetail.model_validate({**_service(service, counts.get(service.id, 0)), "supporting": supporting})

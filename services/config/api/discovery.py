@@ -1,0 +1,67 @@
+"""CMDB routes, discovery: reconcile a tool's observations, and the stored run reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from services.config.api.deps import CurrentRun, Manager, current_run
+from services.config.schemas.discovery import (
+    DiscoveryRunCreate,
+    DiscoveryRunPage,
+    DiscoveryRunRead,
+    DiscoveryRunSummary,
+)
+from services.config.store.discovery import list_runs
+from services.config.usecases import discovery
+from shared.app import ReadConnectionDep, UnitOfWorkDep
+from shared.deps import Limit, Offset, Reader
+
+router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+
+
+@router.post("/discovery/runs", status_code=201, response_model=DiscoveryRunRead, tags=["discovery"])
+async def create_discovery_run(
+    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Manager, conn: ReadConnectionDep, response: Response
+) -> DiscoveryRunRead:
+    run = discovery.DiscoveryRun(
+        source=body.source,
+        actor=who.subject,
+        items=[i.to_domain() for i in body.items],
+        relationships=[r.to_domain() for r in body.relationships],
+    )
+    run_id, _ = await discovery.run_discovery(run, uow)
+    response.headers["Location"] = f"{router.prefix}/discovery/runs/{run_id}"
+    return _run_read(await current_run(run_id, conn))
+
+
+@router.get("/discovery/runs/{run_id}", response_model=DiscoveryRunRead, tags=["discovery"])
+async def get_discovery_run(_: Reader, run: CurrentRun) -> DiscoveryRunRead:
+    return _run_read(run)
+
+
+def _run_read(row: Any) -> DiscoveryRunRead:
+    return DiscoveryRunRead(
+        id=row.id,
+        source=row.source,
+        actor=row.actor,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts=row.counts,
+        items=row.report["items"],
+        relationship_errors=row.report["relationship_errors"],
+    )
+
+
+@router.get("/discovery/runs", response_model=DiscoveryRunPage, tags=["discovery"])
+async def list_discovery_runs(
+    conn: ReadConnectionDep,
+    _: Reader,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> DiscoveryRunPage:
+    rows, total = await list_runs(conn, source=source, limit=limit, offset=offset)
+    items = [DiscoveryRunSummary.model_validate(r, from_attributes=True) for r in rows]
+    return DiscoveryRunPage(items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,1 @@
+"""The CMDB's HTTP bodies (pydantic), one module per area."""

@@ -1,0 +1,164 @@
+"""Every table of the CMDB, declared once (SQLAlchemy Core); the migrations match them."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
+
+from services.config.domain.items import CIStatus
+from shared.db import UtcDateTime
+from shared.store import service_tables
+
+metadata, outbox, inbox, number_sequence = service_tables()
+
+ci_type = Table(
+    "ci_type",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("label", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("attribute_schema", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+config_item = Table(
+    "config_item",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(50), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("criticality", Integer, nullable=False),
+    Column("owner", String(200)),
+    Column("attributes", JSON, nullable=False),
+    Column("serial", String(100)),
+    Column("hostname", String(253)),
+    Column("fqdn", String(253)),
+    Column("cloud_id", String(500)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("service_id", Uuid, index=True),
+    Column("supplier_id", Uuid, index=True),
+    Column("location_id", Uuid),
+    Column("product_version", String(100)),
+    Column("controlled", Boolean, nullable=False, server_default="0"),
+    # Operational, not configuration: when discovery last saw it (no new version for that).
+    Column("last_seen_at", UtcDateTime),
+    Column("last_seen_by", String(100)),
+)
+
+# domain.hostname_claim: a hostname belongs to one CI at a time, retired CIs release theirs.
+CLAIMS_HOSTNAME = config_item.c.status != CIStatus.RETIRED.value
+NOT_RETIRED = config_item.c.status != CIStatus.RETIRED.value
+Index(
+    "uq_config_item_hostname",
+    config_item.c.hostname,
+    unique=True,
+    postgresql_where=CLAIMS_HOSTNAME,
+    sqlite_where=CLAIMS_HOSTNAME,
+)
+
+ci_version = Table(
+    "ci_version",
+    metadata,
+    Column("ci_id", Uuid, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("cause_kind", String(20), nullable=False),
+    Column("cause_reference", String(100)),
+    Column("changes", JSON, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+)
+
+ci_relationship = Table(
+    "ci_relationship",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("source_id", Uuid, nullable=False, index=True),
+    Column("type", String(30), nullable=False),
+    Column("target_id", Uuid, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source_id", "type", "target_id", name="uq_ci_relationship_edge"),
+    # The unique index serves lookups by source; this one by target, with the type and the other
+    # end in it, so that impact analysis reads relationships from indexes alone.
+    Index("ix_ci_relationship_target_id_type_source_id", "target_id", "type", "source_id"),
+)
+
+relationship_history = Table(
+    "relationship_history",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("relationship_id", Uuid, nullable=False, index=True),
+    Column("action", String(10), nullable=False),
+    Column("source_id", Uuid, nullable=False, index=True),
+    Column("type", String(30), nullable=False),
+    Column("target_id", Uuid, nullable=False, index=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("cause_kind", String(20), nullable=False),
+    Column("cause_reference", String(100)),
+)
+
+discovery_run = Table(
+    "discovery_run",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("source", String(100), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+)
+
+unauthorised_change = Table(
+    "unauthorised_change",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, nullable=False, index=True),
+    Column("run_id", Uuid, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("differences", JSON, nullable=False),
+    # The same difference seen again (a repeated run) is one finding, not a new one.
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("status", String(20), nullable=False, server_default="open"),
+)
+
+change_window = Table(
+    "change_window",
+    metadata,
+    Column("change_id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("planned_start", UtcDateTime),
+    Column("planned_end", UtcDateTime),
+    Column("affected_ci_ids", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+baseline = Table(
+    "baseline",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("scope", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("item_count", Integer, nullable=False),
+)
+
+baseline_item = Table(
+    "baseline_item",
+    metadata,
+    Column("baseline_id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+)
