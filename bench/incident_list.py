@@ -47,8 +47,8 @@ import asyncpg
 from bench.cmdb import wait_until_quiet
 from bench.infra import Bench, ServerProcess, asyncpg_dsn, machine_info, print_machine, run_main
 from bench.openloop import KeepAliveClient, percentile
-from services.incident import store
 from services.incident.settings import IncidentSettings
+from services.incident.store import incident_queries as store
 from shared.db import create_engine
 from shared.migrations import upgrade
 
