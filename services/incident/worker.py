@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
-from services.incident.usecases import analysis, incidents, sla_watcher
+from services.incident.usecases import analysis, incidents, sla, sla_watcher
 from shared.events import CloudEvent
 from shared.events.change import ChangeFailed, ChangeImplemented, ChangeImplementing
 from shared.events.incident import IncidentCreated
@@ -67,7 +67,7 @@ async def purge_idempotency_keys(ctx: JobContext) -> None:
 
 
 PERIODIC: tuple[PeriodicJob, ...] = (
-    PeriodicJob(sla_watcher.WATCHER, sla_watcher.watch, lambda s: s.sla_watch_interval_s),
+    PeriodicJob(sla.WATCHER, sla_watcher.watch, lambda s: s.sla_watch_interval_s),
     PeriodicJob("auto-close", auto_close, lambda s: s.auto_close_interval_s),
     PeriodicJob("idempotency-purge", purge_idempotency_keys, lambda s: 3600.0),
 )

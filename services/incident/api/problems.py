@@ -54,7 +54,7 @@ async def trends(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Trends:
     since = datetime.now(UTC) - timedelta(days=days)
-    found = await problems.trends(conn, since, limit)
+    found = await analysis.trends(conn, since, limit)
     return Trends(
         days=days,
         since=since,

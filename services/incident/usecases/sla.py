@@ -20,7 +20,7 @@ from services.incident.domain.sla import (
     incident_clock_states,
     select_policy,
 )
-from services.incident.domain.sla_calendars import BusinessCalendar
+from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
 from services.incident.store import sla as sla_store
 from services.incident.store import sla_calendars
 from services.incident.store.sla import StoredClock, TicketRef
@@ -79,7 +79,7 @@ async def delete_calendar(calendar_id: UUID, expected_version: int | None, uow: 
 def _calendar(cmd: CalendarInput) -> BusinessCalendar:
     if not cmd.name.strip():
         raise RuleViolation("a calendar needs a name", field="name")
-    return sla_store.calendar_of(cmd.time_zone, dict(cmd.working_hours), cmd.holidays)
+    return calendar_of(cmd.time_zone, dict(cmd.working_hours), cmd.holidays)
 
 
 async def _refuse_duplicate_name(conn: AsyncConnection, record: CalendarRecord) -> None:
