@@ -18,7 +18,7 @@ in PostgreSQL, through the real incident service.
    last byte. Each answer is checked: 200, at most 50 items, each matching the filter, newest
    first. Also reported apart: the unfiltered first page, a status alone, and a text search for
    a common word (about 1 incident in 40), which the target does not cover.
-3. The same queries through `services.incident.store.list_incidents` in this process on its own
+3. The same queries through `services.incident.store.incident_queries.list_incidents` in this process on its own
    engine (no HTTP, no auth, no JSON), to tell the database's share from the service's.
 
     uv run python -m bench.incident_list [--incidents 1000000] [--requests 200] [--json var/incident_list.json]

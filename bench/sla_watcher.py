@@ -14,7 +14,7 @@ incidents (100,000) in PostgreSQL, target under 5 s.
 3. Steady state: a watcher ran until `--gap` seconds ago (3600: the worker was down an hour, 120
    passes of the default 30 s missed), so everything due before then is raised (flags and
    notices set in SQL). The
-   pass: `sla.usecases.watch_pass` at now, in this process on its own engine, as the worker runs
+   pass: `usecases.sla_watcher.watch_pass` at now, in this process on its own engine, as the worker runs
    it (batches of `--batch` clocks claimed with FOR UPDATE SKIP LOCKED, notices, events in the
    outbox, flags, escalations): wall time, how many clocks were due, the events written. Every
    due clock must be raised exactly once (outbox counted, no duplicates).

@@ -3,7 +3,7 @@ policy, the post-incident review and the domain events (no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -196,3 +196,35 @@ def plain(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
     return value
+
+
+def plan_escalation(
+    kind: EscalationKind,
+    trigger: EscalationTrigger,
+    from_group: str | None,
+    to_group: str | None,
+    notify: Sequence[str],
+    supplier_id: UUID | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an escalation records (`details`) and the fields it sets: functional = reassigned to
+    `to_group` (the assignee cleared); hierarchical = `notify` are told, the assignment stays."""
+    notified = [n.strip() for n in notify if n.strip()]
+    details: dict[str, Any] = {
+        "kind": kind.value,
+        "trigger": trigger.value,
+        "from_group": from_group,
+        "to_group": None,
+        "notified": notified,
+    }
+    values: dict[str, Any] = {}
+    if kind is EscalationKind.FUNCTIONAL:
+        group = (to_group or "").strip()
+        if not group:
+            raise RuleViolation("a functional escalation names the group to escalate to", field="to_group")
+        if group == from_group:
+            raise RuleViolation(f"the incident is with {group} already", field="to_group")
+        details["to_group"] = group
+        values = {"assignment_group": group, "assignee": None, "supplier_id": supplier_id}
+    elif not notified:
+        raise RuleViolation("a hierarchical escalation names who is notified", field="notify")
+    return details, values

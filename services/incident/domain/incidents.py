@@ -25,6 +25,7 @@ from services.incident.domain.incident_lifecycle import (
     IncidentStatus,
     PostIncidentReview,
     plain,
+    plan_escalation,
 )
 from services.incident.domain.priority import (
     DEFAULT_PRIORITY_MATRIX,
@@ -291,27 +292,9 @@ class Incident:
         incident becomes assigned; `supplier_id` when that group is a supplier's). Hierarchical:
         `notify` (managers) are told; the assignment stays. Either way one
         `incident.escalated.v1`; refused (409) once resolved."""
-        notified = [n.strip() for n in notify if n.strip()]
-        details: dict[str, Any] = {
-            "kind": kind.value,
-            "trigger": trigger.value,
-            "from_group": self.assignment_group,
-            "to_group": None,
-            "notified": notified,
-        }
-        values: dict[str, Any] = {}
-        target: IncidentStatus | None = None
-        if kind is EscalationKind.FUNCTIONAL:
-            group = (to_group or "").strip()
-            if not group:
-                raise RuleViolation("a functional escalation names the group to escalate to", field="to_group")
-            if group == self.assignment_group:
-                raise RuleViolation(f"the incident is with {group} already", field="to_group")
-            details["to_group"] = group
-            values = {"assignment_group": group, "assignee": None, "supplier_id": supplier_id}
-            target = TRANSITIONS[self.status].get(Action.ASSIGN)
-        elif not notified:
-            raise RuleViolation("a hierarchical escalation names who is notified", field="notify")
+        details, values = plan_escalation(kind, trigger, self.assignment_group, to_group, notify, supplier_id)
+        # A functional escalation reassigns: a new incident becomes assigned, as with assign.
+        target = TRANSITIONS[self.status].get(Action.ASSIGN) if kind is EscalationKind.FUNCTIONAL else None
         summary = {k: v for k, v in details.items() if k != "from_group"}
         self._act(
             Action.ESCALATE,
