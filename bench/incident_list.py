@@ -18,7 +18,7 @@ in PostgreSQL, through the real incident service.
    last byte. Each answer is checked: 200, at most 50 items, each matching the filter, newest
    first. Also reported apart: the unfiltered first page, a status alone, and a text search for
    a common word (about 1 incident in 40), which the target does not cover.
-3. The same queries through `services.incident.store.list_incidents` in this process on its own
+3. The same queries through `services.incident.store.incident_queries.list_incidents` in this process on its own
    engine (no HTTP, no auth, no JSON), to tell the database's share from the service's.
 
     uv run python -m bench.incident_list [--incidents 1000000] [--requests 200] [--json var/incident_list.json]
@@ -47,8 +47,8 @@ import asyncpg
 from bench.cmdb import wait_until_quiet
 from bench.infra import Bench, ServerProcess, asyncpg_dsn, machine_info, print_machine, run_main
 from bench.openloop import KeepAliveClient, percentile
-from services.incident import store
 from services.incident.settings import IncidentSettings
+from services.incident.store import incident_queries as store
 from shared.db import create_engine
 from shared.migrations import upgrade
 

@@ -14,7 +14,7 @@ incidents (100,000) in PostgreSQL, target under 5 s.
 3. Steady state: a watcher ran until `--gap` seconds ago (3600: the worker was down an hour, 120
    passes of the default 30 s missed), so everything due before then is raised (flags and
    notices set in SQL). The
-   pass: `sla.usecases.watch_pass` at now, in this process on its own engine, as the worker runs
+   pass: `usecases.sla_watcher.watch_pass` at now, in this process on its own engine, as the worker runs
    it (batches of `--batch` clocks claimed with FOR UPDATE SKIP LOCKED, notices, events in the
    outbox, flags, escalations): wall time, how many clocks were due, the events written. Every
    due clock must be raised exactly once (outbox counted, no duplicates).
@@ -48,11 +48,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql
 
 from bench.infra import Bench, asyncpg_dsn, machine_info, print_machine, run_main
-from services.incident.domain import Channel, HoldReason, Impact, Incident, IncidentStatus, Urgency
-from services.incident.sla import store as sla_store
-from services.incident.sla import usecases as sla
-from services.incident.sla.domain import (
-    BusinessCalendar,
+from services.incident.domain.incident_lifecycle import Channel, HoldReason, IncidentStatus
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import Impact, Urgency
+from services.incident.domain.sla import (
     ClockState,
     Escalation,
     EscalationKind,
@@ -60,10 +59,13 @@ from services.incident.sla.domain import (
     SlaPolicy,
     SlaTarget,
     TicketKind,
-    WorkingWindow,
 )
-from services.incident.sla.store import StoredClock, TicketRef
-from services.incident.store import _to_row, incident, outbox
+from services.incident.domain.sla_calendars import BusinessCalendar, WorkingWindow, working_hours_json
+from services.incident.store import sla as sla_store
+from services.incident.store.incidents import _to_row
+from services.incident.store.sla import StoredClock, TicketRef
+from services.incident.store.tables import incident, outbox
+from services.incident.usecases import sla_watcher as sla
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 
@@ -341,7 +343,7 @@ async def _main(args: argparse.Namespace) -> int:
                     cid,
                     name,
                     cal.time_zone,
-                    json.dumps(sla_store.working_hours_json(cal)),
+                    json.dumps(working_hours_json(cal)),
                     json.dumps(sorted(d.isoformat() for d in cal.holidays)),
                 )
             for policy in pols.values():

@@ -1,16 +1,24 @@
-"""What the incident service publishes: its domain events turned into the published contracts."""
+"""What the incident service publishes: the domain events of incidents, problems and service requests
+turned into the published contracts (`shared.events.incident`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
 
-from services.incident.domain import Action, Incident, IncidentChanged, IncidentOpened
+from services.incident.domain.incident_lifecycle import Action, IncidentChanged, IncidentOpened
+from services.incident.domain.incidents import Incident
+from services.incident.domain.problems import Problem, ProblemAction, ProblemChanged, ProblemOpened
+from services.incident.domain.requests import RequestAction, RequestChanged, RequestSubmitted, ServiceRequest
 from shared.events import EventData
 from shared.events import incident as contracts
 
+# ---------------------------------------------------------------------------- incidents
 
-def to_contract(
+
+def incident_contract(
     event: IncidentOpened | IncidentChanged, incident: Incident, *, sla: Sequence[contracts.SlaResult] = ()
 ) -> EventData | None:
     """The published event for a domain event; None for an edit that consumers have no event for
@@ -97,3 +105,99 @@ def to_contract(
         return None  # no contract yet; the review is in the history and at GET .../review
     hold = incident.hold_reason.value if incident.hold_reason else None
     return contracts.IncidentStatusChanged(**common, hold_reason=hold)
+
+
+# ---------------------------------------------------------------------------- problems
+
+
+def problem_contract(event: ProblemOpened | ProblemChanged, problem: Problem) -> EventData:
+    common: dict[str, Any] = {
+        "problem_id": problem.id,
+        "number": problem.number,
+        "title": problem.title,
+        "status": problem.status.value,
+        "ci_id": problem.ci_id,
+        "service_id": problem.service_id,
+        "category": problem.category,
+        "incident_ids": list(problem.incident_ids),
+        "actor": event.actor,
+        "occurred_at": problem.updated_at,
+    }
+    if isinstance(event, ProblemOpened):
+        return contracts.ProblemCreated(**common, origin=problem.origin.value)
+    common["status"] = event.status.value
+    if event.action is ProblemAction.PUBLISH_KNOWN_ERROR:
+        assert problem.known_error_id is not None
+        return contracts.KnownErrorPublished(
+            **common,
+            known_error_id=problem.known_error_id,
+            root_cause=problem.root_cause,
+            workaround=problem.workaround,
+        )
+    if event.action is ProblemAction.RESOLVE:
+        return contracts.ProblemResolved(**common, change_id=problem.change_id, resolution=problem.resolution)
+    if event.action is ProblemAction.CLOSE:
+        return contracts.ProblemClosed(**common)
+    return contracts.ProblemUpdated(
+        **common,
+        changes={k: list(v) for k, v in event.changes.items()},
+        added_incident_ids=list(event.added_incident_ids),
+        change_id=problem.change_id,
+    )
+
+
+def linked_to_problem(
+    *,
+    incident_id: UUID,
+    incident_number: str,
+    problem: Problem,
+    reason: Literal["recurrence", "known_error", "manual"],
+    workaround: str | None,
+    now: datetime,
+) -> contracts.IncidentLinkedToProblem:
+    return contracts.IncidentLinkedToProblem(
+        incident_id=incident_id,
+        incident_number=incident_number,
+        problem_id=problem.id,
+        problem_number=problem.number,
+        reason=reason,
+        known_error=reason == "known_error",
+        workaround=workaround,
+        occurred_at=now,
+    )
+
+
+# ---------------------------------------------------------------------------- service requests
+
+
+def request_contract(
+    event: RequestSubmitted | RequestChanged, request: ServiceRequest, *, sla: Sequence[contracts.SlaResult] = ()
+) -> EventData:
+    """`sla`: the request's SLA targets as they stand after the action (carried by `fulfilled`)."""
+    common: dict[str, Any] = {
+        "request_id": request.id,
+        "number": request.number,
+        "status": request.status.value,
+        "catalogue_item": request.catalogue_item,
+        "requester": request.requester,
+        "service_id": request.service_id,
+        "priority": request.priority,
+        "assignment_group": request.assignment_group,
+        "occurred_at": request.updated_at,
+        "submitted_at": request.submitted_at,
+    }
+    if isinstance(event, RequestSubmitted):
+        return contracts.RequestSubmitted(**common, actor=request.requester, needs_approval=request.needs_approval)
+    common |= {"previous_status": event.previous_status.value, "actor": event.actor, "reason": event.reason}
+    if event.action is RequestAction.APPROVE:
+        return contracts.RequestApproved(**common, approver=request.approver or event.actor)
+    if event.action is RequestAction.REJECT:
+        return contracts.RequestRejected(**common, approver=request.approver or event.actor)
+    if event.action is RequestAction.START:
+        return contracts.RequestFulfilmentStarted(**common)
+    if event.action is RequestAction.FULFIL:
+        assert request.fulfilled_at is not None
+        return contracts.RequestFulfilled(**common, fulfilled_at=request.fulfilled_at, sla=list(sla))
+    if event.action is RequestAction.CLOSE:
+        return contracts.RequestClosed(**common)
+    return contracts.RequestCancelled(**common)

@@ -9,7 +9,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.incident.domain.incident import IncidentPolicy, priority_matrix
+from services.incident.domain.incident_lifecycle import IncidentPolicy
+from services.incident.domain.priority import priority_matrix
 from shared.settings import ServiceSettings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.incident.store import ci_read_model
+from services.incident.store.tables import ci_read_model
 from shared.db import create_engine
 
 

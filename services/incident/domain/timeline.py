@@ -9,7 +9,8 @@ from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
-from services.incident.domain.incident import Incident, IncidentStatus, NoteVisibility
+from services.incident.domain.incident_lifecycle import IncidentStatus, NoteVisibility
+from services.incident.domain.incidents import Incident
 from shared.errors import Conflict, InvalidTransition, RuleViolation
 
 

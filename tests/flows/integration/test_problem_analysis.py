@@ -18,11 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.incident import usecases_analysis
 from services.incident.app import SPEC, create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import outbox
-from services.incident.store_problem import problem, problem_incident
+from services.incident.store.tables import outbox, problem, problem_incident
+from services.incident.usecases import analysis as usecases_analysis
 from shared.db import create_engine
 from shared.events import EventData, new_event
 from shared.events.change import ChangeFailed, ChangeImplemented, ChangeImplementing, PlannedCIChange

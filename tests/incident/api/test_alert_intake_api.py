@@ -13,8 +13,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import incident, incident_history, outbox
-from services.incident.store_problem import monitoring_alert
+from services.incident.store.tables import incident, incident_history, monitoring_alert, outbox
 from tests.conftest import running
 from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts

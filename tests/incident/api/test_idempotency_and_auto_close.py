@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import idempotency_key, incident, outbox
+from services.incident.store.tables import idempotency_key, incident, outbox
 from shared.db import create_engine
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts

@@ -11,7 +11,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import incident, outbox
+from services.incident.store.tables import incident, outbox
 from tests.conftest import running
 from tests.incident.cis import seed_ci
 from tests.infra import row_counts

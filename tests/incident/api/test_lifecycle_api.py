@@ -10,7 +10,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import incident_history, outbox
+from services.incident.store.tables import incident_history, outbox
 from tests.conftest import running
 from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts

@@ -11,8 +11,14 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import incident_history, outbox
-from services.incident.store_problem import known_error, problem, problem_history, problem_incident
+from services.incident.store.tables import (
+    incident_history,
+    known_error,
+    outbox,
+    problem,
+    problem_history,
+    problem_incident,
+)
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts
 

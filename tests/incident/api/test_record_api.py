@@ -12,7 +12,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import incident, incident_history, incident_note, outbox
+from services.incident.store.tables import incident, incident_history, incident_note, outbox
 from tests.conftest import running
 from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts

@@ -11,7 +11,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import (
+from services.incident.store.tables import (
     idempotency_key,
     incident,
     incident_history,

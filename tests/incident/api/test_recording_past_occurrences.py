@@ -12,7 +12,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store import outbox
+from services.incident.store.tables import outbox
 from shared.clock import OCCURRED_AT_HEADER
 from tests.conftest import running
 from tests.infra import outbox_events

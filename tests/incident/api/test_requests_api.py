@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from services.incident.app import create_app
-from services.incident.requests.store import catalogue_item, service_request, service_request_history
 from services.incident.settings import IncidentSettings
-from services.incident.store import outbox
+from services.incident.store.tables import catalogue_item, outbox, service_request, service_request_history
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, outbox_events, row_counts
 

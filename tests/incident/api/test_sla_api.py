@@ -13,8 +13,7 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.sla.store import sla_calendar, sla_clock, sla_policy
-from services.incident.store import outbox
+from services.incident.store.tables import outbox, sla_calendar, sla_clock, sla_policy
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, outbox_events, row_counts
 

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.incident import usecases
 from services.incident.app import SPEC
-from services.incident.domain import Channel, HoldReason, Impact, Urgency
+from services.incident.domain.incident_lifecycle import Channel, HoldReason
+from services.incident.domain.priority import Impact, Urgency
+from services.incident.domain.sla import Escalation, EscalationKind, SlaPolicy, TicketKind
 from services.incident.settings import IncidentSettings
-from services.incident.sla import usecases as sla
-from services.incident.sla.domain import Escalation, EscalationKind, SlaPolicy, TicketKind
-from services.incident.sla.store import sla_clock, sla_notice
-from services.incident.store import incident, incident_history, outbox
+from services.incident.store.tables import incident, incident_history, outbox, sla_clock, sla_notice
+from services.incident.usecases import incidents as usecases
+from services.incident.usecases import sla
 from shared.db import create_engine
 from shared.events import CloudEvent
 from shared.periodic import PeriodicRunner

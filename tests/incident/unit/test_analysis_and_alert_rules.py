@@ -8,23 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.incident.domain import Impact, IncidentStatus, Urgency
-from services.incident.domain_alerts import (
+from services.incident.domain.alerts import (
     AlertDefaults,
     DuringChangePolicy,
     apply_change_window,
     incident_from_alert,
     monitoring_may_resolve,
 )
-from services.incident.domain_problem import (
-    IncidentFact,
-    KnownError,
-    KnownErrorStatus,
-    RecurrencePolicy,
-    clusters_of,
-    known_error_matches,
-    recurrence_title,
-)
+from services.incident.domain.analysis import IncidentFact, RecurrencePolicy, clusters_of, recurrence_title
+from services.incident.domain.incident_lifecycle import IncidentStatus
+from services.incident.domain.known_errors import KnownError, KnownErrorStatus, known_error_matches
+from services.incident.domain.priority import Impact, Urgency
 from shared.errors import RuleViolation
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)

@@ -8,18 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.incident.domain import (
+from services.incident.domain.incident_lifecycle import (
     TRANSITIONS,
     Action,
     Channel,
+    EscalationKind,
     HoldReason,
-    Impact,
-    Incident,
     IncidentChanged,
     IncidentStatus,
-    Urgency,
+    PostIncidentReview,
 )
-from services.incident.domain.incident import EscalationKind, PostIncidentReview
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import Impact, Urgency
 from shared.errors import Conflict, InvalidTransition, RuleViolation
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)

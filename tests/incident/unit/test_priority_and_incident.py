@@ -7,15 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.incident.domain import (
-    Channel,
-    Impact,
-    Incident,
-    IncidentOpened,
-    IncidentStatus,
-    Urgency,
-    priority_for,
-)
+from services.incident.domain.incident_lifecycle import Channel, IncidentOpened, IncidentStatus
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import Impact, Urgency, priority_for
 from shared.errors import RuleViolation
 
 

@@ -9,18 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.incident.domain import Impact, Urgency
-from services.incident.domain_problem import (
+from services.incident.domain.known_errors import KnownError, KnownErrorStatus, require_match_scope
+from services.incident.domain.priority import Impact, Urgency
+from services.incident.domain.problems import (
     TRANSITIONS,
-    KnownError,
-    KnownErrorStatus,
     Problem,
     ProblemAction,
     ProblemChanged,
     ProblemOpened,
     ProblemOrigin,
     ProblemStatus,
-    require_match_scope,
 )
 from shared.errors import InvalidTransition, RuleViolation
 

@@ -9,15 +9,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.incident.domain import Channel, Impact, Incident, IncidentChanged, IncidentStatus, Urgency
-from services.incident.domain.incident import (
-    DEFAULT_PRIORITY_MATRIX,
-    AffectedCI,
+from services.incident.domain.incident_lifecycle import (
+    Channel,
     ClosedBy,
     EscalationKind,
     EscalationTrigger,
+    IncidentChanged,
+    IncidentStatus,
     NoteVisibility,
     PostIncidentReview,
+)
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import (
+    DEFAULT_PRIORITY_MATRIX,
+    AffectedCI,
+    Impact,
+    Urgency,
     impact_for_criticality,
     priority_matrix,
 )

@@ -9,14 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.incident.requests.domain import (
-    TRANSITIONS,
-    CatalogueItem,
-    RequestAction,
-    RequestChanged,
-    RequestStatus,
-    ServiceRequest,
-)
+from services.incident.domain.catalogue import CatalogueItem
+from services.incident.domain.requests import TRANSITIONS, RequestAction, RequestChanged, RequestStatus, ServiceRequest
 from shared.errors import Forbidden, InvalidTransition, RuleViolation
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)

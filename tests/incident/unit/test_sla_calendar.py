@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.incident.sla.domain import BusinessCalendar, WorkingWindow
+from services.incident.domain.sla_calendars import BusinessCalendar, WorkingWindow
 from shared.errors import RuleViolation
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.incident.sla.domain import (
-    BusinessCalendar,
+from services.incident.domain.sla import (
     ClockState,
     Escalation,
     EscalationKind,
@@ -19,11 +18,11 @@ from services.incident.sla.domain import (
     SlaPolicy,
     SlaTarget,
     TicketKind,
-    WorkingWindow,
     incident_clock_states,
     request_clock_states,
     select_policy,
 )
+from services.incident.domain.sla_calendars import BusinessCalendar, WorkingWindow
 from shared.errors import RuleViolation
 
 H = 3600

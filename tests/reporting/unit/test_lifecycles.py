@@ -15,12 +15,12 @@ from services.change.domain.changes import TRANSITIONS as CHANGE_TRANSITIONS
 from services.change.domain.changes import ChangeStatus
 from services.change.domain.deployments import RESULT_MOVES, DeploymentResult
 from services.config.domain.items import CIStatus
-from services.incident.domain.incident import TRANSITIONS as INCIDENT_TRANSITIONS
-from services.incident.domain.incident import IncidentStatus
-from services.incident.domain_problem import TRANSITIONS as PROBLEM_TRANSITIONS
-from services.incident.domain_problem import ProblemStatus
-from services.incident.requests.domain import TRANSITIONS as REQUEST_TRANSITIONS
-from services.incident.requests.domain import RequestStatus
+from services.incident.domain.incident_lifecycle import TRANSITIONS as INCIDENT_TRANSITIONS
+from services.incident.domain.incident_lifecycle import IncidentStatus
+from services.incident.domain.problems import TRANSITIONS as PROBLEM_TRANSITIONS
+from services.incident.domain.problems import ProblemStatus
+from services.incident.domain.requests import TRANSITIONS as REQUEST_TRANSITIONS
+from services.incident.domain.requests import RequestStatus
 from services.reporting.domain import facts
 from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge, Patch
 from services.reporting.events import patches_for

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.incident.store import outbox
+from services.incident.store.tables import outbox
 from shared.db import create_engine
 from shared.events import CloudEvent
 from shared.messaging import BrokerConnection, EventPublisher, declare_exchange

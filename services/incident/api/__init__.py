@@ -1,0 +1,14 @@
+"""The incident service's HTTP routes, one module per area; `ROUTERS` is what app.py mounts, in order."""
+
+from services.incident.api import alerts, catalogue, incidents, known_errors, problems, requests, sla
+
+ROUTERS = [
+    incidents.router,
+    problems.router,
+    known_errors.router,
+    problems.incident_links_router,
+    alerts.router,
+    sla.router,
+    catalogue.router,
+    requests.router,
+]

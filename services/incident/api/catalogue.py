@@ -1,0 +1,64 @@
+"""Request catalogue routes: the items service requests are made from."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from services.incident.api.deps import CatalogueManager, CurrentCatalogueItem
+from services.incident.schemas.catalogue import CatalogueItemRead, CatalogueItemWrite
+from services.incident.store import catalogue
+from services.incident.usecases import catalogue as usecases
+from shared.app import ReadConnectionDep, UnitOfWorkDep
+from shared.deps import IfMatch, Reader, optional_version
+from shared.http import etag
+
+router = APIRouter(tags=["service requests"])
+
+ITEMS = "/api/v1/catalogue/items"
+
+
+@router.post(ITEMS, status_code=201, response_model=CatalogueItemRead, tags=["catalogue"])
+async def create_item(
+    body: CatalogueItemWrite, uow: UnitOfWorkDep, _: CatalogueManager, response: Response
+) -> CatalogueItemRead:
+    item, at = await usecases.create_item(body.to_domain, uow)
+    response.headers["Location"] = f"{ITEMS}/{item.id}"
+    response.headers["ETag"] = etag(item.version)
+    return CatalogueItemRead.of(item, at)
+
+
+@router.get(ITEMS, response_model=list[CatalogueItemRead], tags=["catalogue"])
+async def list_items(
+    conn: ReadConnectionDep, _: Reader, service_id: UUID | None = None, active: bool | None = None
+) -> list[CatalogueItemRead]:
+    return [
+        CatalogueItemRead.of(i, at) for i, at in await catalogue.list_items(conn, service_id=service_id, active=active)
+    ]
+
+
+@router.get(ITEMS + "/{item_id}", response_model=CatalogueItemRead, tags=["catalogue"])
+async def get_item(_: Reader, found: CurrentCatalogueItem, response: Response) -> CatalogueItemRead:
+    response.headers["ETag"] = etag(found[0].version)
+    return CatalogueItemRead.of(*found)
+
+
+@router.put(ITEMS + "/{item_id}", response_model=CatalogueItemRead, tags=["catalogue"])
+async def replace_item(
+    item_id: UUID,
+    body: CatalogueItemWrite,
+    uow: UnitOfWorkDep,
+    _: CatalogueManager,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CatalogueItemRead:
+    item, at = await usecases.replace_item(item_id, body.to_domain, optional_version(if_match), uow)
+    response.headers["ETag"] = etag(item.version)
+    return CatalogueItemRead.of(item, at)
+
+
+@router.delete(ITEMS + "/{item_id}", status_code=204, tags=["catalogue"])
+async def delete_item(item_id: UUID, uow: UnitOfWorkDep, _: CatalogueManager, if_match: IfMatch = None) -> Response:
+    await usecases.delete_item(item_id, optional_version(if_match), uow)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""Pydantic HTTP bodies of the incident service, one module per area."""

@@ -1,0 +1,67 @@
+"""Alert intake persistence: one row per Alertmanager alert (fingerprint) and the incident it opened."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.incident.store.tables import (
+    incident,
+    monitoring_alert,
+)
+from shared.db import page
+
+
+async def open_alert(conn: AsyncConnection, fingerprint: str) -> Any | None:
+    """The alert row for this fingerprint whose incident is still open (not resolved, closed or cancelled)."""
+    query = (
+        select(monitoring_alert, incident.c.status.label("incident_status"))
+        .join(incident, incident.c.id == monitoring_alert.c.incident_id)
+        .where(
+            monitoring_alert.c.fingerprint == fingerprint,
+            incident.c.status.not_in(["resolved", "closed", "cancelled"]),
+        )
+        .order_by(monitoring_alert.c.first_seen_at.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def add_alert(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(monitoring_alert.insert(), values)
+
+
+async def update_alert(conn: AsyncConnection, alert_id: UUID, values: dict[str, Any]) -> None:
+    await conn.execute(update(monitoring_alert).where(monitoring_alert.c.id == alert_id).values(values))
+
+
+async def bump_alert(conn: AsyncConnection, alert_id: UUID, values: dict[str, Any]) -> None:
+    await conn.execute(
+        update(monitoring_alert)
+        .where(monitoring_alert.c.id == alert_id)
+        .values(occurrences=monitoring_alert.c.occurrences + 1, **values)
+    )
+
+
+async def list_alerts(
+    conn: AsyncConnection,
+    *,
+    fingerprint: str | None,
+    incident_id: UUID | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    query = select(monitoring_alert)
+    if fingerprint:
+        query = query.where(monitoring_alert.c.fingerprint == fingerprint)
+    if incident_id:
+        query = query.where(monitoring_alert.c.incident_id == incident_id)
+    if status:
+        query = query.where(monitoring_alert.c.status == status)
+    return await page(
+        conn, query, monitoring_alert.c.last_seen_at.desc(), monitoring_alert.c.id, limit=limit, offset=offset
+    )

@@ -1,0 +1,289 @@
+"""Incident persistence: the incident repository, its field history, notes and review, the read
+queries, the Idempotency-Key store, and the link fields problem management and alerts write."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import String, Text, bindparam, cast, false, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.incident.domain.incident_lifecycle import (
+    Channel,
+    ClosedBy,
+    HoldReason,
+    IncidentChanged,
+    IncidentStatus,
+    PostIncidentReview,
+)
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import AffectedCI, Impact, Urgency
+from services.incident.domain.timeline import Note
+from services.incident.store.tables import (
+    ci_read_model,
+    idempotency_key,
+    incident,
+    incident_history,
+    incident_note,
+    incident_review,
+)
+from shared.db import update_versioned
+from shared.history import history_rows
+from shared.idempotency import Idempotency
+from shared.numbering import format_number, next_number, postgres_sequence
+
+idempotency = Idempotency(idempotency_key)
+INCIDENT_NUMBERS = postgres_sequence("incident")
+
+NUMBER_PREFIX = "INC"
+
+# Inserts are constant statements with the row as parameters: SQLAlchemy finds them compiled in
+# its cache, instead of building and cache-keying a new `insert().values(...)` for every row.
+_INSERT_INCIDENT = incident.insert()
+
+
+def _numbered_insert() -> Any:
+    """PostgreSQL: insert an incident and draw its number from the sequence in one statement,
+    `INSERT INTO incident (number, ...) SELECT 'INC' || lpad(..), $1, .. FROM (SELECT nextval(..)) n
+    RETURNING number` (a round trip and a statement fewer than `SELECT nextval` first). The number
+    reads as `shared.numbering.format_number` writes it: zero-padded to 7 digits, never cut."""
+    drawn = select(INCIDENT_NUMBERS.next_value().label("value")).subquery("n")
+    digits = cast(drawn.c.value, Text)
+    number = literal(NUMBER_PREFIX, String) + func.lpad(digits, func.greatest(7, func.length(digits)), "0")
+    columns = [c for c in incident.c if c.name != "number"]
+    values = select(number, *(bindparam(c.name, type_=c.type) for c in columns)).select_from(drawn)
+    return incident.insert().from_select(["number", *(c.name for c in columns)], values).returning(incident.c.number)
+
+
+_INSERT_NUMBERED_INCIDENT = _numbered_insert()
+
+
+def _to_row(item: Incident) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "title": item.title,
+        "description": item.description,
+        "caller": item.caller,
+        "channel": item.channel.value,
+        "impact": int(item.impact),
+        "urgency": int(item.urgency),
+        "priority": item.priority,
+        "status": item.status.value,
+        "ci_id": item.ci_id,
+        "opened_at": item.opened_at,
+        "updated_at": item.updated_at,
+        "version": item.version,
+        "assignment_group": item.assignment_group,
+        "assignee": item.assignee,
+        "hold_reason": item.hold_reason.value if item.hold_reason else None,
+        "resolution_code": item.resolution_code,
+        "resolution_notes": item.resolution_notes,
+        "first_response_at": item.first_response_at,
+        "resolved_at": item.resolved_at,
+        "closed_at": item.closed_at,
+        "problem_id": item.problem_id,
+        "problem_number": item.problem_number,
+        "known_error_id": item.known_error_id,
+        "workaround": item.workaround,
+        "caused_by_change_id": item.caused_by_change_id,
+        "caused_by_change_number": item.caused_by_change_number,
+        "category": item.category,
+        "subcategory": item.subcategory,
+        "service_id": item.service_id,
+        "supplier_id": item.supplier_id,
+        "priority_override_reason": item.priority_override_reason,
+        "major": item.major,
+        "major_manager": item.major_manager,
+        "major_declared_at": item.major_declared_at,
+        "closed_by": item.closed_by.value if item.closed_by else None,
+    }
+
+
+def incident_of_row(row: Any, review: PostIncidentReview | None = None) -> Incident:
+    return Incident(
+        id=row.id,
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        caller=row.caller,
+        channel=Channel(row.channel),
+        impact=Impact(row.impact),
+        urgency=Urgency(row.urgency),
+        priority=row.priority,
+        status=IncidentStatus(row.status),
+        ci_id=row.ci_id,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        assignment_group=row.assignment_group,
+        assignee=row.assignee,
+        hold_reason=HoldReason(row.hold_reason) if row.hold_reason else None,
+        resolution_code=row.resolution_code,
+        resolution_notes=row.resolution_notes,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        problem_id=row.problem_id,
+        problem_number=row.problem_number,
+        known_error_id=row.known_error_id,
+        workaround=row.workaround,
+        caused_by_change_id=row.caused_by_change_id,
+        caused_by_change_number=row.caused_by_change_number,
+        category=row.category,
+        subcategory=row.subcategory,
+        service_id=row.service_id,
+        supplier_id=row.supplier_id,
+        priority_override_reason=row.priority_override_reason,
+        major=row.major,
+        major_manager=row.major_manager,
+        major_declared_at=row.major_declared_at,
+        closed_by=ClosedBy(row.closed_by) if row.closed_by else None,
+        review=review,
+    )
+
+
+def review_of_row(row: Any) -> PostIncidentReview:
+    return PostIncidentReview(
+        summary=row.summary,
+        root_cause=row.root_cause,
+        lessons=row.lessons,
+        actions=tuple(row.actions),
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+class IncidentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        return await next_number(self._conn, "incident")
+
+    async def add(self, item: Incident) -> None:
+        await self._conn.execute(_INSERT_INCIDENT, _to_row(item))
+
+    async def add_numbered(self, item: Incident) -> None:
+        """Insert a new incident and give it the next record number (`item.number` is set).
+
+        Numbers come from the PostgreSQL sequence (SQLite: the counter row), as with
+        `next_number`: they may skip after a rollback, never repeat."""
+        if self._conn.dialect.name == "postgresql":
+            row = _to_row(item)
+            del row["number"]
+            item.number = (await self._conn.execute(_INSERT_NUMBERED_INCIDENT, row)).scalar_one()
+        else:
+            item.number = format_number(NUMBER_PREFIX, await self.next_number())
+            await self.add(item)
+
+    async def get(self, incident_id: UUID, *, for_update: bool = False) -> Incident | None:
+        query = select(incident).where(incident.c.id == incident_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        review = None
+        if row.major:
+            found = (
+                await self._conn.execute(select(incident_review).where(incident_review.c.incident_id == incident_id))
+            ).first()
+            review = review_of_row(found) if found else None
+        return incident_of_row(row, review)
+
+    async def lock_available(self, incident_ids: Collection[UUID]) -> dict[UUID, Incident]:
+        """The incidents nobody else holds, locked for this transaction (PostgreSQL: the others
+        are skipped, not waited for, so a background job never blocks an agent's action)."""
+        if not incident_ids:
+            return {}
+        query = select(incident).where(incident.c.id.in_(list(incident_ids)))
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return {row.id: incident_of_row(row) for row in await self._conn.execute(query)}
+
+    async def save(self, item: Incident, expected_version: int) -> None:
+        """Write a changed incident if nobody else did since it was read, and its field history."""
+        values = _to_row(item)
+        del values["id"], values["number"], values["opened_at"]
+        await update_versioned(self._conn, incident, item.id, expected_version, values, label=item.number)
+        changed = [e for e in item.pending_events if isinstance(e, IncidentChanged)]
+        rows = history_rows("incident_id", item.id, item.version, item.updated_at, changed)
+        if rows:
+            await self._conn.execute(incident_history.insert(), rows)
+        if item.review is not None and any(name == "review" for name in _changed_fields(item)):
+            await self._save_review(item.id, item.review)
+
+    async def _save_review(self, incident_id: UUID, review: PostIncidentReview) -> None:
+        values = {
+            "summary": review.summary,
+            "root_cause": review.root_cause,
+            "lessons": review.lessons,
+            "actions": list(review.actions),
+            "recorded_by": review.recorded_by,
+            "recorded_at": review.recorded_at,
+        }
+        result = await self._conn.execute(
+            update(incident_review).where(incident_review.c.incident_id == incident_id).values(values)
+        )
+        if result.rowcount == 0:
+            await self._conn.execute(incident_review.insert().values(incident_id=incident_id, **values))
+
+    async def add_note(self, note: Note) -> int:
+        result = await self._conn.execute(
+            incident_note.insert().returning(incident_note.c.id),
+            {
+                "incident_id": note.incident_id,
+                "at": note.at,
+                "author": note.author,
+                "kind": note.kind.value,
+                "visibility": note.visibility.value,
+                "text": note.text,
+            },
+        )
+        return int(result.scalar_one())
+
+    async def claim_resolved_before(self, cutoff: datetime, limit: int) -> list[Incident]:
+        """Incidents resolved at or before `cutoff` (auto-close candidates), oldest first, locked
+        for this transaction; rows another transaction holds are skipped (a second replica of
+        the job takes others, or finds them closed once the first commits)."""
+        query = (
+            select(incident)
+            .where(
+                incident.c.status == IncidentStatus.RESOLVED.value,
+                incident.c.resolved_at <= cutoff,
+                # A major incident without its review stays resolved until it has one.
+                or_(
+                    incident.c.major == false(),
+                    select(incident_review.c.incident_id)
+                    .where(incident_review.c.incident_id == incident.c.id)
+                    .exists(),
+                ),
+            )
+            .order_by(incident.c.resolved_at, incident.c.id)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self._conn.execute(query))
+        majors = [r.id for r in rows if r.major]
+        reviews: dict[UUID, PostIncidentReview] = {}
+        if majors:
+            found = await self._conn.execute(select(incident_review).where(incident_review.c.incident_id.in_(majors)))
+            reviews = {r.incident_id: review_of_row(r) for r in found}
+        return [incident_of_row(r, reviews.get(r.id)) for r in rows]
+
+
+def _changed_fields(item: Incident) -> set[str]:
+    return {name for e in item.pending_events if isinstance(e, IncidentChanged) for name in e.changes}
+
+
+async def affected_ci(conn: AsyncConnection, ci_id: UUID) -> AffectedCI | None:
+    """The CI as the local read model knows it (from config's events)."""
+    record = await ci_read_model.get(conn, ci_id)
+    if record is None:
+        return None
+    return AffectedCI(id=record.id, status=record.status, criticality=record.criticality, service_id=record.service_id)

@@ -1,0 +1,145 @@
+"""The known error database: known error records, the match offered to a new incident, and search."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.incident.domain.known_errors import KnownError, KnownErrorStatus
+from services.incident.store.tables import (
+    known_error,
+)
+from shared.db import page
+from shared.numbering import format_number, next_number
+
+KNOWN_ERROR_PREFIX = "KE"
+
+
+def _known_error_row(item: KnownError) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "number": item.number,
+        "problem_id": item.problem_id,
+        "title": item.title,
+        "symptoms": item.symptoms,
+        "root_cause": item.root_cause,
+        "workaround": item.workaround,
+        "status": item.status.value,
+        "ci_id": item.ci_id,
+        "service_id": item.service_id,
+        "category": item.category,
+        "usage_count": item.usage_count,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def _known_error(row: Any) -> KnownError:
+    return KnownError(
+        id=row.id,
+        number=row.number,
+        problem_id=row.problem_id,
+        title=row.title,
+        symptoms=row.symptoms,
+        root_cause=row.root_cause,
+        workaround=row.workaround,
+        status=KnownErrorStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        ci_id=row.ci_id,
+        service_id=row.service_id,
+        category=row.category,
+        usage_count=row.usage_count,
+    )
+
+
+async def next_known_error_number(conn: AsyncConnection) -> str:
+    return format_number(KNOWN_ERROR_PREFIX, await next_number(conn, "known_error"))
+
+
+async def add_known_error(conn: AsyncConnection, item: KnownError) -> None:
+    await conn.execute(known_error.insert(), _known_error_row(item))
+
+
+async def save_known_error(conn: AsyncConnection, item: KnownError) -> None:
+    values = _known_error_row(item)
+    del values["id"], values["number"], values["created_at"]
+    await conn.execute(update(known_error).where(known_error.c.id == item.id).values(values))
+
+
+async def get_known_error(conn: AsyncConnection, known_error_id: UUID) -> KnownError | None:
+    row = (await conn.execute(select(known_error).where(known_error.c.id == known_error_id))).first()
+    return _known_error(row) if row else None
+
+
+async def known_error_of_problem(conn: AsyncConnection, problem_id: UUID) -> KnownError | None:
+    row = (await conn.execute(select(known_error).where(known_error.c.problem_id == problem_id))).first()
+    return _known_error(row) if row else None
+
+
+async def matching_known_error(
+    conn: AsyncConnection, *, ci_id: UUID | None, service_id: UUID | None, category: str | None
+) -> KnownError | None:
+    """The active known error for an incident: on its CI first, else on its service and category;
+    the most recent when several apply."""
+    conditions: list[Any] = []
+    if ci_id is not None:
+        conditions.append(known_error.c.ci_id == ci_id)
+    if service_id is not None and category:
+        conditions.append(
+            and_(known_error.c.service_id == service_id, func.lower(known_error.c.category) == category.lower())
+        )
+    for where in conditions:
+        query = (
+            select(known_error)
+            .where(where, known_error.c.status == KnownErrorStatus.ACTIVE.value)
+            .order_by(known_error.c.created_at.desc(), known_error.c.id)
+            .limit(1)
+        )
+        row = (await conn.execute(query)).first()
+        if row is not None:
+            return _known_error(row)
+    return None
+
+
+async def count_known_error_use(conn: AsyncConnection, known_error_id: UUID) -> None:
+    await conn.execute(
+        update(known_error).where(known_error.c.id == known_error_id).values(usage_count=known_error.c.usage_count + 1)
+    )
+
+
+async def search_known_errors(
+    conn: AsyncConnection,
+    *,
+    text_query: str | None,
+    ci_id: UUID | None,
+    service_id: UUID | None,
+    category: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[KnownError], int]:
+    query = select(known_error)
+    if text_query:
+        query = query.where(
+            or_(
+                known_error.c.title.icontains(text_query, autoescape=True),
+                known_error.c.symptoms.icontains(text_query, autoescape=True),
+                known_error.c.root_cause.icontains(text_query, autoescape=True),
+                known_error.c.workaround.icontains(text_query, autoescape=True),
+                known_error.c.number == text_query.upper(),
+            )
+        )
+    if ci_id:
+        query = query.where(known_error.c.ci_id == ci_id)
+    if service_id:
+        query = query.where(known_error.c.service_id == service_id)
+    if category:
+        query = query.where(func.lower(known_error.c.category) == category.lower())
+    if status:
+        query = query.where(known_error.c.status == status)
+    rows, total = await page(conn, query, known_error.c.created_at.desc(), known_error.c.id, limit=limit, offset=offset)
+    return [_known_error(r) for r in rows], total

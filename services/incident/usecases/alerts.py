@@ -1,0 +1,200 @@
+"""Alert intake from Prometheus Alertmanager: firing alerts open (or count on) an incident,
+resolved alerts note it and resolve the incident when monitoring may. One notification is one
+transaction: all of its alerts are applied, or none."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from services.incident.domain.alerts import (
+    AUTO_RESOLUTION_CODE,
+    AlertDefaults,
+    DuringChangePolicy,
+    apply_change_window,
+    incident_from_alert,
+    monitoring_may_resolve,
+    on_known_ci,
+)
+from services.incident.domain.incident_lifecycle import Channel
+from services.incident.domain.incidents import Incident
+from services.incident.domain.priority import Impact, Urgency
+from services.incident.store.alerts import add_alert, bump_alert, open_alert, update_alert
+from services.incident.store.analysis import change_being_implemented, lock_key
+from services.incident.store.incident_links import add_incident_note, history_actors
+from services.incident.store.incidents import IncidentRepository, affected_ci
+from services.incident.usecases import sla
+from services.incident.usecases.incidents import publish
+from shared import clock
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Alert:
+    status: str  # firing | resolved
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    starts_at: datetime
+    ends_at: datetime | None
+    generator_url: str
+    fingerprint: str
+
+    @property
+    def key(self) -> str:
+        """Alertmanager's fingerprint, or one made from the labels when a sender leaves it out."""
+        if self.fingerprint:
+            return self.fingerprint
+        canonical = "\x00".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Notification:
+    receiver: str
+    alerts: list[Alert]
+    sender: str  # the token's subject: recorded as the incident's caller and as the actor
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    fingerprint: str
+    status: str
+    action: str  # opened | updated | resolved | noted | ignored
+    incident_id: UUID | None
+    incident_number: str | None
+    occurrences: int
+    change_number: str | None = None
+
+
+def defaults_of(settings: Any) -> AlertDefaults:
+    return AlertDefaults(
+        ci_label=str(getattr(settings, "alert_ci_label", "ci_id")),
+        impact=Impact(int(getattr(settings, "alert_default_impact", 2))),
+        urgency=Urgency(int(getattr(settings, "alert_default_urgency", 2))),
+        during_change=DuringChangePolicy(str(getattr(settings, "alert_during_change", "lower_priority"))),
+    )
+
+
+async def receive(notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> list[AlertOutcome]:
+    outcomes = []
+    async with uow:
+        for alert in notification.alerts:
+            await lock_key(uow.connection, f"alert:{alert.key}")  # one incident per alert, also with replicas
+            if alert.status == "firing":
+                outcomes.append(await _fire(alert, notification, uow, defaults))
+            else:
+                outcomes.append(await _resolve(alert, notification, uow))
+        await uow.commit()
+    return outcomes
+
+
+async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> AlertOutcome:
+    conn = uow.connection
+    now = clock.now()
+    current = await open_alert(conn, alert.key)
+    if current is not None:
+        await bump_alert(
+            conn,
+            current.id,
+            {
+                "status": "firing",
+                "labels": dict(alert.labels),
+                "annotations": dict(alert.annotations),
+                "ends_at": None,
+                "last_seen_at": now,
+            },
+        )
+        number = await _number_of(uow, current.incident_id)
+        return AlertOutcome(
+            alert.key, "firing", "updated", current.incident_id, number, current.occurrences + 1, current.change_number
+        )
+    spec = incident_from_alert(
+        alert.labels,
+        alert.annotations,
+        starts_at=alert.starts_at,
+        generator_url=alert.generator_url,
+        fingerprint=alert.key,
+        defaults=defaults,
+    )
+    change = await change_being_implemented(conn, spec.ci_id, now) if spec.ci_id else None
+    spec = apply_change_window(spec, change.change_number if change else None, defaults.during_change)
+    ci = await affected_ci(conn, spec.ci_id) if spec.ci_id else None
+    spec = on_known_ci(spec, ci)
+    incident = Incident.open(
+        incident_id=uuid4(),
+        number="",
+        title=spec.title,
+        description=spec.description,
+        caller=notification.sender,
+        channel=Channel.MONITORING,
+        impact=spec.impact,
+        urgency=spec.urgency,
+        ci_id=spec.ci_id,
+        ci=ci if spec.ci_id else None,
+        now=now,
+    )
+    await IncidentRepository(conn).add_numbered(incident)
+    publish(uow, incident, await sla.track_incident(conn, incident, new=True))
+    await add_alert(
+        conn,
+        {
+            "id": uuid4(),
+            "fingerprint": alert.key,
+            "incident_id": incident.id,
+            "alertname": alert.labels.get("alertname", "alert")[:200],
+            "status": "firing",
+            "labels": dict(alert.labels),
+            "annotations": dict(alert.annotations),
+            "starts_at": alert.starts_at,
+            "ends_at": None,
+            "generator_url": alert.generator_url,
+            "occurrences": 1,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "change_id": change.change_id if change else None,
+            "change_number": change.change_number if change else None,
+            "receiver": notification.receiver[:200],
+        },
+    )
+    return AlertOutcome(
+        alert.key, "firing", "opened", incident.id, incident.number, 1, change.change_number if change else None
+    )
+
+
+async def _resolve(alert: Alert, notification: Notification, uow: UnitOfWork) -> AlertOutcome:
+    conn = uow.connection
+    now = clock.now()
+    current = await open_alert(conn, alert.key)
+    if current is None:  # never seen firing, or its incident is already resolved or closed
+        return AlertOutcome(alert.key, "resolved", "ignored", None, None, 0)
+    ended = alert.ends_at if alert.ends_at and alert.ends_at.year > 1 else now
+    await update_alert(conn, current.id, {"status": "resolved", "ends_at": ended, "last_seen_at": now})
+    incidents = IncidentRepository(conn)
+    incident = await incidents.get(current.incident_id, for_update=True)
+    assert incident is not None  # the alert row joins its incident
+    name = current.alertname
+    note = f"Alert {name} resolved at {ended.isoformat()} (reported by {notification.sender})."
+    await add_incident_note(conn, incident.id, note, actor=notification.sender, now=now, version=incident.version)
+    opened_by_monitoring = incident.channel is Channel.MONITORING and incident.caller == notification.sender
+    if opened_by_monitoring and monitoring_may_resolve(
+        incident.status, incident.caller, await history_actors(conn, incident.id)
+    ):
+        read_version = incident.version
+        incident.resolve(code=AUTO_RESOLUTION_CODE, notes=note, actor=notification.sender, now=now)
+        await incidents.save(incident, read_version)
+        publish(uow, incident, await sla.track_incident(conn, incident))
+        action = "resolved"
+    else:
+        action = "noted"
+    return AlertOutcome(
+        alert.key, "resolved", action, incident.id, incident.number, current.occurrences, current.change_number
+    )
+
+
+async def _number_of(uow: UnitOfWork, incident_id: UUID) -> str | None:
+    incident = await IncidentRepository(uow.connection).get(incident_id)
+    return incident.number if incident else None

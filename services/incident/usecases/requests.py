@@ -1,0 +1,127 @@
+"""Service request use cases: submitting a request and each action on it; every action moves the
+request's SLA clocks in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.incident import events
+from services.incident.domain.requests import ServiceRequest
+from services.incident.domain.sla import TicketKind, request_clock_states
+from services.incident.store.catalogue import get_item
+from services.incident.store.requests import RequestRepository
+from services.incident.store.sla import TicketRef
+from services.incident.usecases import sla
+from shared import clock
+from shared.errors import NotFound, PreconditionFailed, RuleViolation
+from shared.events import incident as contracts
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    catalogue_item_id: UUID
+    requester: str
+    title: str = ""
+    description: str = ""
+    requested_for: str | None = None
+    priority: int | None = None
+
+
+async def submit_request(cmd: SubmitRequest, uow: UnitOfWork) -> ServiceRequest:
+    async with uow:
+        found = await get_item(uow.connection, cmd.catalogue_item_id)
+        if found is None:
+            raise RuleViolation(f"catalogue item {cmd.catalogue_item_id} does not exist", field="catalogue_item_id")
+        request = ServiceRequest.submit(
+            request_id=uuid4(),
+            item=found[0],
+            title=cmd.title,
+            description=cmd.description,
+            requester=cmd.requester,
+            requested_for=cmd.requested_for,
+            priority=cmd.priority,
+            now=clock.now(),
+        )
+        await RequestRepository(uow.connection).add_numbered(request)
+        await track_request(uow.connection, request, new=True)
+        uow.emit_pending(request, events.request_contract)
+        await uow.commit()
+    return request
+
+
+@dataclass(frozen=True)
+class Act:
+    """An action on a request: who (with their roles), and which version they read (optional)."""
+
+    request_id: UUID
+    actor: str
+    roles: Collection[str] = ()
+    expected_version: int | None = None
+
+
+async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[ServiceRequest, datetime], None]) -> ServiceRequest:
+    async with uow:
+        requests = RequestRepository(uow.connection)
+        request = await requests.get(cmd.request_id, for_update=True)
+        if request is None:
+            raise NotFound(f"request {cmd.request_id} does not exist")
+        if cmd.expected_version is not None and cmd.expected_version != request.version:
+            raise PreconditionFailed(f"{request.number} is at version {request.version}, not {cmd.expected_version}")
+        read_version = request.version
+        apply(request, clock.now())
+        await requests.save(request, read_version)
+        sla_results = await track_request(uow.connection, request)
+        uow.emit_pending(request, lambda event, r: events.request_contract(event, r, sla=sla_results))
+        await uow.commit()
+    return request
+
+
+# ---------------------------------------------------------------------------- the named actions
+# Each is `_act` with its domain action; `cmd.actor` (holding `cmd.roles`) is who does it.
+
+
+async def approve_request(cmd: Act, uow: UnitOfWork, *, reason: str = "") -> ServiceRequest:
+    """The item's approver role; never the requester or the person it is for (403)."""
+    return await _act(cmd, uow, lambda r, now: r.approve(cmd.actor, cmd.roles, now, reason))
+
+
+async def reject_request(cmd: Act, uow: UnitOfWork, *, reason: str) -> ServiceRequest:
+    return await _act(cmd, uow, lambda r, now: r.reject(cmd.actor, cmd.roles, now, reason))
+
+
+async def start_fulfilment(cmd: Act, uow: UnitOfWork, *, assignee: str | None = None) -> ServiceRequest:
+    return await _act(cmd, uow, lambda r, now: r.start(cmd.actor, now, assignee))
+
+
+async def fulfil_request(cmd: Act, uow: UnitOfWork, *, notes: str = "") -> ServiceRequest:
+    return await _act(cmd, uow, lambda r, now: r.fulfil(cmd.actor, now, notes))
+
+
+async def close_request(cmd: Act, uow: UnitOfWork) -> ServiceRequest:
+    return await _act(cmd, uow, lambda r, now: r.close(cmd.actor, now))
+
+
+async def cancel_request(cmd: Act, uow: UnitOfWork, *, reason: str) -> ServiceRequest:
+    return await _act(cmd, uow, lambda r, now: r.cancel(cmd.actor, cmd.roles, now, reason))
+
+
+async def track_request(
+    conn: AsyncConnection, request: ServiceRequest, *, new: bool = False
+) -> list[contracts.SlaResult]:
+    """The request's SLA clocks after an action (policies for ticket kind `request`)."""
+    ticket = TicketRef(
+        kind=TicketKind.REQUEST,
+        id=request.id,
+        number=request.number,
+        priority=request.priority,
+        service_id=request.service_id,
+        assignment_group=request.assignment_group,
+    )
+    states = request_clock_states(request.status.value, request.needs_approval)
+    return await sla.track(conn, ticket, states, request.updated_at, new=new)
