@@ -94,11 +94,11 @@ L, F, MN, MX, AL, AN, AD, K = (
 # tests/reporting/unit/test_ties.py checks these against the services' tables.
 
 INCIDENT_LIFECYCLE = ("new", "assigned", "in_progress", "on_hold", "resolved", "closed", "cancelled")
-"""incident: services/incident/domain/incident.py TRANSITIONS"""
+"""incident: services/incident/domain/incident_lifecycle.py TRANSITIONS"""
 REQUEST_LIFECYCLE = ("submitted", "approved", "in_fulfilment", "fulfilled", "rejected", "closed", "cancelled")
-"""service request: services/incident/requests/domain.py TRANSITIONS"""
+"""service request: services/incident/domain/requests.py TRANSITIONS"""
 PROBLEM_LIFECYCLE = ("new", "under_investigation", "known_error", "resolved", "closed", "cancelled")
-"""problem: services/incident/domain_problem.py TRANSITIONS"""
+"""problem: services/incident/domain/problems.py TRANSITIONS"""
 CHANGE_LIFECYCLE = (
     "draft",
     "submitted",
