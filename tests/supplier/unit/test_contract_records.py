@@ -145,7 +145,9 @@ def test_an_amendment_without_reason_or_change_says_which() -> None:
 def test_renewal_records_the_new_end_and_term_and_keeps_a_contract_in_force_active() -> None:
     c = active()
     old_end, new_end = c.ends_on, c.ends_on + timedelta(days=365)
-    c.renew(ends_on=new_end, reason="another year", actor="ivan", now=NOW)
+    later = NOW + timedelta(days=7)
+    c.renew(ends_on=new_end, reason="another year", actor="ivan", now=later)
+    assert (c.updated_at, c.version) == (later, 3)
     assert moves(c) == [
         ContractMoved(
             CONTRACT_ID,
@@ -189,6 +191,7 @@ def test_termination_and_cancellation_record_who_why_and_when() -> None:
     assert moves(d) == [
         ContractMoved(CONTRACT_ID, A.CANCEL, S.DRAFT, "ivan", {"status": ("draft", "cancelled")}, "not needed")
     ]
+    assert d.updated_at == later
 
 
 def test_a_termination_without_reason_names_the_reason() -> None:
@@ -201,14 +204,15 @@ def test_a_termination_without_reason_names_the_reason() -> None:
 
 def test_the_watcher_acts_under_its_own_name() -> None:
     c = active()
-    later = NOW + timedelta(days=1)
-    c.mark_expiring(now=later)
-    c.expire(now=later)
+    warned, ended = NOW + timedelta(days=1), NOW + timedelta(days=2)
+    c.mark_expiring(now=warned)
+    assert c.updated_at == warned
+    c.expire(now=ended)
     assert [(e.action, e.actor, e.previous, e.changes, e.reason) for e in moves(c)] == [
         (A.MARK_EXPIRING, "expiry-watcher", S.ACTIVE, {"status": ("active", "expiring")}, ""),
         (A.EXPIRE, "expiry-watcher", S.EXPIRING, {"status": ("expiring", "expired")}, ""),
     ]
-    assert c.updated_at == later
+    assert c.updated_at == ended
 
 
 def test_a_refused_action_says_in_which_state_and_what_is_allowed() -> None:
@@ -326,4 +330,3 @@ def test_a_contract_states_every_term_it_was_given() -> None:
         "reporting_obligations": [{"report": "sla", "frequency": "monthly"}],
         "document_refs": ["msa.pdf"],
     }
-

@@ -45,7 +45,12 @@ def test_updating_an_operated_process_returns_what_changed_and_bumps_the_version
         "contract_id": (None, str(contract_id)),
         "kpis": (["first-time fix"], ["mttr", "backlog"]),
     }
-    assert (p.process, p.contract_id, p.kpis, p.scope) == ("problem", contract_id, ("mttr", "backlog"), "2nd line network")
+    assert (p.process, p.contract_id, p.kpis, p.scope) == (
+        "problem",
+        contract_id,
+        ("mttr", "backlog"),
+        "2nd line network",
+    )
     assert (p.version, p.updated_at) == (2, later)
 
 

@@ -69,10 +69,13 @@ def test_a_supplier_with_a_lead_is_a_subcontractor_and_without_one_a_lead() -> N
     assert register(lead_supplier_id=uuid4()).role is SupplierRole.SUBCONTRACTOR
 
 
-def test_a_supplier_cannot_be_registered_as_its_own_lead() -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"), [({"name": " "}, "name"), ({"lead_supplier_id": SUPPLIER_ID}, "lead_supplier_id")]
+)
+def test_a_refused_registration_says_why_and_names_the_field(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(RuleViolation) as refused:
-        register(lead_supplier_id=SUPPLIER_ID)
-    assert fields_of(refused) == ["lead_supplier_id"]
+        register(**overrides)
+    assert fields_of(refused) == [field]
 
 
 def test_the_snapshot_holds_the_editable_fields_as_json_values() -> None:
