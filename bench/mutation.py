@@ -133,6 +133,12 @@ class ModuleScore:
         judged = self.killed + self.survived
         return 100.0 * self.killed / judged if judged else None
 
+    @property
+    def raw_score(self) -> float | None:
+        """The score before the exclusions."""
+        judged = self.killed + self.survived + len(self.excluded)
+        return 100.0 * self.killed / judged if judged else None
+
 
 def score_module(module: str, exclusions: dict[str, Exclusion]) -> ModuleScore:
     result = ModuleScore(module)
@@ -185,36 +191,39 @@ def _pct(score: float | None) -> str:
 
 def table(scores: Iterable[ModuleScore]) -> list[str]:
     lines = [
-        "| module | mutants | killed | survived | excluded | score |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| module | mutants | killed | survived | excluded | score | before exclusions |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for s in scores:
         if not s.run:
             lines.append(f"| `{s.module}` | {s.mutants} | not run | | | |")
             continue
         lines.append(
-            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.survived} | {len(s.excluded)} | {_pct(s.score)} |"
+            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.survived} | {len(s.excluded)} | {_pct(s.score)}"
+            f" | {_pct(s.raw_score)} |"
         )
     return lines
 
 
 def print_table(scores: Sequence[ModuleScore]) -> None:
     width = max([len(s.module) for s in scores] + [6])
-    print(f"{'module':<{width}}  {'mutants':>7}  {'killed':>6}  {'survived':>8}  {'excluded':>8}  {'score':>6}")
+    heads = ("mutants", "killed", "survived", "excluded", "score", "raw")
+    print(f"{'module':<{width}}  " + "  ".join(f"{h:>{max(len(h), 6)}}" for h in heads))
     for s in scores:
         if not s.run:
             print(f"{s.module:<{width}}  {s.mutants:>7}  not run")
             continue
         print(
             f"{s.module:<{width}}  {s.mutants:>7}  {s.killed:>6}  {s.survived:>8}  {len(s.excluded):>8}"
-            f"  {_pct(s.score):>6}"
+            f"  {_pct(s.score):>6}  {_pct(s.raw_score):>6}"
         )
         for stale in s.stale:
             print(f"  stale exclusion (the mutant changed; judge it again): {stale.mutant}")
 
 
-def write_doc(scores: Sequence[ModuleScore], exclusions: dict[str, Exclusion], note: str) -> None:
-    """Replace the generated part of docs/mutation.md; rows of modules not scored now are kept."""
+def write_doc(scores: Sequence[ModuleScore], exclusions: dict[str, Exclusion], note: str | None) -> None:
+    """Replace the generated part of docs/mutation.md; rows of modules not scored now are kept, and
+    so is the note on the last run when nothing ran (`note` None)."""
     text = DOC.read_text() if DOC.exists() else f"# Mutation testing\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text or END not in text:
         text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
@@ -227,6 +236,8 @@ def write_doc(scores: Sequence[ModuleScore], exclusions: dict[str, Exclusion], n
         if line.startswith("| `services/") and line.split("`")[1] not in scored and (ROOT / line.split("`")[1]).exists()
     ]
     rows = sorted(table(scores)[2:] + kept, key=lambda line: line.split("`")[1])
+    if note is None:
+        note = next((line for line in old.splitlines() if line.startswith("Last ")), "Last run: not recorded.")
     body = [
         "",
         note,
@@ -241,7 +252,8 @@ def write_doc(scores: Sequence[ModuleScore], exclusions: dict[str, Exclusion], n
     ]
     by_module: dict[str, list[Exclusion]] = {}
     for e in sorted(exclusions.values(), key=lambda e: _natural(e.mutant)):
-        module = next((m for m in domain_modules() if e.mutant.startswith(dotted(m) + ".")), "(module gone)")
+        owners = [m for m in domain_modules() if e.mutant.startswith(dotted(m) + ".")]
+        module = max(owners, key=lambda m: len(dotted(m)), default="(module gone)")
         by_module.setdefault(module, []).append(e)
     if not by_module:
         body.append("None.")
@@ -291,8 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"took {elapsed:.0f} s")
     if not args.no_doc:
         when = datetime.now(UTC).strftime("%Y-%m-%d")
-        took = f", {elapsed / 60:.1f} min on this run's modules with {args.jobs} workers" if elapsed else ""
-        write_doc(scores, exclusions, f"Last written {when}{took}.")
+        modules_run = len([m for m in modules if has_functions(m)])
+        note = (
+            f"Last run {when}: {modules_run} module(s), {elapsed / 60:.1f} min with {args.jobs} workers."
+            if elapsed is not None
+            else None
+        )
+        write_doc(scores, exclusions, note)
         print(f"wrote {DOC.relative_to(ROOT)}")
     low = [s for s in scores if args.fail_under is not None and (s.score is None or s.score < args.fail_under)]
     return 1 if low else 0
