@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue bench
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue bench mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ catalogue: ## regenerate the README's event catalogue and docs/schemas/ from the
 
 bench: install ## benchmarks (see bench/README.md)
 	$(UV) run python -m bench.create_incident
+
+mutation: install ## mutation score per domain module, into docs/mutation.md (slow; MODULES=... narrows)
+	$(UV) run python -m bench.mutation --jobs $(or $(MUTATION_JOBS),2) $(MODULES)
