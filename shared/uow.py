@@ -1,15 +1,17 @@
 """The unit of work: one transaction for a state change and the events it causes.
 
-Use cases open `async with uow:`, change state through the service's store, call
-`uow.emit(event)` for each integration event, and `await uow.commit()`. Commit writes the events
-into the outbox in the same transaction, then wakes the relay. Nothing here talks to the broker.
+Use cases open `async with uow:`, change state through the service's repositories
+(`uow.repository(ChangeRepository)`), call `uow.emit(event)` for each integration event, and
+`await uow.commit()`. Commit writes the events into the outbox in the same transaction, then wakes
+the relay. Nothing here talks to the broker. Use cases are typed against `AnyUnitOfWork`, which
+`shared.testing.FakeUnitOfWork` also satisfies (use cases tested without a database).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 from uuid import UUID
 
 from sqlalchemy import Table
@@ -27,6 +29,38 @@ class Aggregate(Protocol):
 
     @property
     def pending_events(self) -> list[Any]: ...
+
+
+R = TypeVar("R")
+
+
+class AnyUnitOfWork(Protocol):
+    """What a use case may ask of a unit of work: the real one below, or a fake in tests."""
+
+    @property
+    def connection(self) -> AsyncConnection: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def repository(self, kind: type[R]) -> R: ...
+
+    def emit(self, data: EventData, *, subject: str) -> CloudEvent: ...
+
+    def emit_pending(self, aggregate: Aggregate, to_contract: Callable[[Any, Any], EventData | None]) -> None: ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
+
+    def mark(self) -> int: ...
+
+    def discard_since(self, mark: int) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 class UnitOfWork:
@@ -49,6 +83,7 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._events: list[CloudEvent] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._repositories: dict[type[Any], Any] = {}
 
     @property
     def connection(self) -> AsyncConnection:
@@ -61,12 +96,14 @@ class UnitOfWork:
         await self._conn.begin()
         self._events = []
         self._after_commit = []
+        self._repositories = {}
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         conn, self._conn = self._conn, None
+        self._repositories = {}
         if conn is None:
             return
         try:
@@ -74,6 +111,14 @@ class UnitOfWork:
                 await conn.rollback()
         finally:
             await conn.close()
+
+    def repository(self, kind: type[R]) -> R:
+        """The `kind` repository (a class built from a connection) on this transaction's connection,
+        built once per `async with` block."""
+        conn = self.connection
+        if kind not in self._repositories:
+            self._repositories[kind] = cast(Callable[[AsyncConnection], R], kind)(conn)
+        return cast(R, self._repositories[kind])
 
     def emit(self, data: EventData, *, subject: str) -> CloudEvent:
         event = new_event(data, source=self._source, subject=subject)
@@ -116,3 +161,7 @@ class UnitOfWork:
         self._events = []
         self._after_commit = []
         await self.connection.rollback()
+
+
+if TYPE_CHECKING:
+    _real_is_one: type[AnyUnitOfWork] = UnitOfWork  # mypy proves the real one satisfies the protocol

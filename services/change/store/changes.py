@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from services.change.domain.changes import (
 )
 from services.change.domain.design import DesignRecord, ServiceTransition
 from services.change.store.design import design_of, design_row
+from services.change.store.risk import recent_history_on
 from services.change.store.tables import (
     change,
     change_affected_ci,
@@ -33,6 +35,7 @@ from services.change.store.tables import (
     change_vote,
     ci_read_model,
 )
+from shared.ci_read_model import CIRecord
 from shared.db import page, update_versioned
 from shared.numbering import next_number
 
@@ -219,6 +222,46 @@ class ChangeRepository:
         found = await changes_of(self._conn, rows)
         return found[0] if found else None
 
+    async def exists(self, change_id: UUID) -> bool:
+        return await self._conn.scalar(select(change.c.id).where(change.c.id == change_id)) is not None
+
+    async def link_incident(self, change_id: UUID, link: IncidentLink) -> None:
+        """Record the link once (a redelivered or repeated link changes nothing)."""
+        exists = await self._conn.scalar(
+            select(change_incident_link.c.incident_id).where(
+                change_incident_link.c.change_id == change_id, change_incident_link.c.incident_id == link.incident_id
+            )
+        )
+        if exists is None:
+            await self._conn.execute(
+                change_incident_link.insert().values(
+                    change_id=change_id,
+                    incident_id=link.incident_id,
+                    incident_number=link.incident_number,
+                    reason=link.reason,
+                    ci_id=link.ci_id,
+                    service_id=link.service_id,
+                    linked_at=link.linked_at,
+                )
+            )
+
+    async def recent_history(self, ci_ids: Sequence[UUID], since: datetime, *, exclude: UUID) -> tuple[int, int]:
+        """(changes implemented or failed on any of these CIs since `since`, how many of them failed)."""
+        return await recent_history_on(self._conn, ci_ids, since, exclude=exclude)
+
+
+class KnownCIs:
+    """The CIs this service knows from config's events (the local read model), as use cases check them."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_many(self, ci_ids: Sequence[UUID]) -> dict[UUID, CIRecord]:
+        return await ci_read_model.get_many(self._conn, ci_ids)
+
+    async def is_empty(self) -> bool:
+        return await self._conn.scalar(select(ci_read_model.cis.c.id).limit(1)) is None
+
 
 async def get_change(conn: AsyncConnection, change_id: UUID) -> Change | None:
     return await ChangeRepository(conn).get(change_id)
@@ -255,35 +298,6 @@ async def change_id_by_number(conn: AsyncConnection, number: str) -> UUID | None
 
 
 # ---------------------------------------------------------------------------- incidents linked to changes
-
-
-async def link_incident(conn: AsyncConnection, link: IncidentLink, change_id: UUID) -> None:
-    """Record the link once (a redelivered or repeated link changes nothing)."""
-    exists = await conn.scalar(
-        select(change_incident_link.c.incident_id).where(
-            change_incident_link.c.change_id == change_id, change_incident_link.c.incident_id == link.incident_id
-        )
-    )
-    if exists is None:
-        await conn.execute(
-            change_incident_link.insert().values(
-                change_id=change_id,
-                incident_id=link.incident_id,
-                incident_number=link.incident_number,
-                reason=link.reason,
-                ci_id=link.ci_id,
-                service_id=link.service_id,
-                linked_at=link.linked_at,
-            )
-        )
-
-
-async def ci_read_model_is_empty(conn: AsyncConnection) -> bool:
-    return await conn.scalar(select(ci_read_model.cis.c.id).limit(1)) is None
-
-
-async def change_exists(conn: AsyncConnection, change_id: UUID) -> bool:
-    return await conn.scalar(select(change.c.id).where(change.c.id == change_id)) is not None
 
 
 async def incidents_of(conn: AsyncConnection, change_ids: Sequence[UUID]) -> list[Any]:

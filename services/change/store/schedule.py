@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.change.domain.changes import Change
+from services.change.domain.maintenance import MaintenanceWindow
 from services.change.domain.schedule import Blackout, Slot
 from services.change.store.changes import changes_of
+from services.change.store.maintenance import maintenance_windows
 from services.change.store.tables import blackout_window, change, change_affected_ci, ci_read_model
 
 ON_THE_SCHEDULE = ("approved", "scheduled", "implementing")
@@ -124,3 +126,26 @@ async def add_blackout(conn: AsyncConnection, blackout: Blackout, *, actor: str,
 async def delete_blackout(conn: AsyncConnection, blackout_id: UUID) -> bool:
     result = await conn.execute(delete(blackout_window).where(blackout_window.c.id == blackout_id))
     return bool(result.rowcount)
+
+
+class ScheduleRepository:
+    """What a change's window is checked against, and the blackouts written, for the use cases
+    (the read queries above, on the unit of work's connection)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def related_cis(self, ci_ids: Iterable[UUID], depth: int) -> dict[UUID, frozenset[UUID]]:
+        return await related_cis(self._conn, ci_ids, depth)
+
+    async def slots_touching(self, ci_ids: Iterable[UUID], start: datetime, end: datetime) -> list[Slot]:
+        return await slots_touching(self._conn, ci_ids, start, end)
+
+    async def blackouts_between(self, start: datetime, end: datetime) -> list[Blackout]:
+        return await blackouts_between(self._conn, start, end)
+
+    async def maintenance_windows(self, service_ids: Iterable[UUID]) -> dict[UUID, list[MaintenanceWindow]]:
+        return await maintenance_windows(self._conn, service_ids)
+
+    async def add_blackout(self, blackout: Blackout, *, actor: str, now: datetime) -> None:
+        await add_blackout(self._conn, blackout, actor=actor, now=now)

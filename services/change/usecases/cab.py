@@ -11,12 +11,12 @@ from services.change.domain.cab import Risk
 from services.change.domain.changes import Change
 from services.change.domain.risk import ImpactFacts, RiskFacts, assess_risk
 from services.change.store.changes import ChangeRepository
-from services.change.store.risk import recent_history_on
+from services.change.store.schedule import ScheduleRepository
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Act, Governance, act_on_change
-from services.change.usecases.schedule import conflicts_of
+from services.change.usecases.schedule import conflicts_in
 from shared import clock
 from shared.errors import NotFound
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 class ImpactSource(Protocol):
@@ -27,22 +27,22 @@ RECENT = timedelta(days=90)
 
 
 async def assess(
-    cmd: Act, risk: Risk | None, uow: UnitOfWork, impact: ImpactSource, governance: Governance = DEFAULT_GOVERNANCE
+    cmd: Act, risk: Risk | None, uow: AnyUnitOfWork, impact: ImpactSource, governance: Governance = DEFAULT_GOVERNANCE
 ) -> Change:
     """Record the risk: the assessor's, or (without one) computed from impact, history, schedule
     conflicts and the back-out plan, explained."""
     if risk is not None:
         return await act_on_change(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now, [f"set by {cmd.actor}"]))
     async with uow:
-        item = await ChangeRepository(uow.connection).get(cmd.change_id)
-        found = await conflicts_of(uow.connection, item, governance) if item is not None else []
+        item = await uow.repository(ChangeRepository).get(cmd.change_id)
+        found = await conflicts_in(uow.repository(ScheduleRepository), item, governance) if item is not None else []
     if item is None:
         raise NotFound(f"change {cmd.change_id} does not exist")
     # Asked outside the transaction: no row lock is held while another service answers.
     facts_impact = await impact.impact_of(item.affected_ci_ids)
     async with uow:
-        changes, failures = await recent_history_on(
-            uow.connection, item.affected_ci_ids, clock.now() - RECENT, exclude=item.id
+        changes, failures = await uow.repository(ChangeRepository).recent_history(
+            item.affected_ci_ids, clock.now() - RECENT, exclude=item.id
         )
     computed = assess_risk(
         RiskFacts(
@@ -59,7 +59,7 @@ async def assess(
     return await act_on_change(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons))
 
 
-async def decide(cmd: Act, *, approve: bool, comment: str, uow: UnitOfWork) -> Change:
+async def decide(cmd: Act, *, approve: bool, comment: str, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(
         cmd, uow, lambda c, now: c.decide(approve=approve, voter=cmd.actor, roles=cmd.roles, comment=comment, now=now)
     )

@@ -8,19 +8,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.change import events
 from services.change.domain.changes import Change, ChangeType, IncidentLink
 from services.change.domain.design import ServiceTransition
 from services.change.domain.schedule import DEFAULT_POLICY, ConflictPolicy
-from services.change.store import changes as store
-from services.change.store.changes import ChangeRepository
-from services.change.store.tables import ci_read_model
+from services.change.store.changes import ChangeRepository, KnownCIs
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -37,14 +33,14 @@ BUSINESS_SERVICE = "business_service"
 """config's CI type of the services in its catalogue (a service is a CI there)."""
 
 
-async def check_cis(conn: AsyncConnection, governance: Governance, **fields: Sequence[UUID]) -> dict[UUID, Any]:
+async def check_cis(cis: KnownCIs, governance: Governance, **fields: Sequence[UUID]) -> dict[UUID, Any]:
     """The read model's records of the CIs named in `fields` (field name -> ids in the order given);
     an unknown or retired one is a 422 naming its field and position."""
     ids = [ci for values in fields.values() for ci in values]
-    known = await ci_read_model.get_many(conn, ids)
+    known = await cis.get_many(ids)
     if governance.ci_check == "off" or not ids:
         return known
-    if governance.ci_check == "unless_empty" and not known and await store.ci_read_model_is_empty(conn):
+    if governance.ci_check == "unless_empty" and not known and await cis.is_empty():
         return known  # a new install: config's events have not arrived yet, nothing to check against
     errors = []
     for name, values in fields.items():
@@ -60,11 +56,11 @@ async def check_cis(conn: AsyncConnection, governance: Governance, **fields: Seq
 
 
 async def services_of_change(
-    conn: AsyncConnection, governance: Governance, *, affected_ci_ids: Sequence[UUID], service_ids: Sequence[UUID]
+    cis: KnownCIs, governance: Governance, *, affected_ci_ids: Sequence[UUID], service_ids: Sequence[UUID]
 ) -> frozenset[UUID]:
     """The CIs and named services checked against the read model; the services a change touches:
     those named, and the services its CIs belong to (a business service CI is its own service)."""
-    known = await check_cis(conn, governance, affected_ci_ids=affected_ci_ids, service_ids=service_ids)
+    known = await check_cis(cis, governance, affected_ci_ids=affected_ci_ids, service_ids=service_ids)
     derived = {r.id if r.type == BUSINESS_SERVICE else r.service_id for ci, r in known.items() if ci in affected_ci_ids}
     return frozenset({*service_ids, *(s for s in derived if s is not None)})
 
@@ -89,12 +85,12 @@ class DraftChange:
     service_transition: ServiceTransition | None = None
 
 
-async def draft_change(cmd: DraftChange, uow: UnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
+async def draft_change(cmd: DraftChange, uow: AnyUnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
     async with uow:
         services = await services_of_change(
-            uow.connection, governance, affected_ci_ids=cmd.affected_ci_ids, service_ids=cmd.service_ids
+            uow.repository(KnownCIs), governance, affected_ci_ids=cmd.affected_ci_ids, service_ids=cmd.service_ids
         )
-        changes = ChangeRepository(uow.connection)
+        changes = uow.repository(ChangeRepository)
         item = Change.draft(
             change_id=uuid4(),
             number=format_number("CHG", await changes.next_number()),
@@ -132,10 +128,10 @@ class Act:
     expected_version: int | None = None
 
 
-async def act_on_change(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, datetime], None]) -> Change:
+async def act_on_change(cmd: Act, uow: AnyUnitOfWork, apply: Callable[[Change, datetime], None]) -> Change:
     """The one way a lifecycle step is taken: lock, check If-Match, `apply` the step, save, publish."""
     async with uow:
-        changes = ChangeRepository(uow.connection)
+        changes = uow.repository(ChangeRepository)
         item = await changes.get(cmd.change_id, for_update=True)
         if item is None:
             raise NotFound(f"change {cmd.change_id} does not exist")
@@ -156,43 +152,43 @@ async def act_on_change(cmd: Act, uow: UnitOfWork, apply: Callable[[Change, date
     return item
 
 
-async def submit(cmd: Act, uow: UnitOfWork) -> Change:
+async def submit(cmd: Act, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.submit(cmd.actor, now))
 
 
-async def start(cmd: Act, uow: UnitOfWork) -> Change:
+async def start(cmd: Act, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.start(cmd.actor, now))
 
 
-async def complete(cmd: Act, uow: UnitOfWork) -> Change:
+async def complete(cmd: Act, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.complete(cmd.actor, now))
 
 
-async def fail(cmd: Act, notes: str, uow: UnitOfWork, *, backed_out: bool = True) -> Change:
+async def fail(cmd: Act, notes: str, uow: AnyUnitOfWork, *, backed_out: bool = True) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.fail(notes, cmd.actor, now, backed_out=backed_out))
 
 
 async def review(
-    cmd: Act, outcome: str, uow: UnitOfWork, *, lessons: str = "", objectives_met: bool | None = None
+    cmd: Act, outcome: str, uow: AnyUnitOfWork, *, lessons: str = "", objectives_met: bool | None = None
 ) -> Change:
     return await act_on_change(
         cmd, uow, lambda c, now: c.review(outcome, cmd.actor, now, lessons=lessons, objectives_met=objectives_met)
     )
 
 
-async def close(cmd: Act, uow: UnitOfWork) -> Change:
+async def close(cmd: Act, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.close(cmd.actor, now))
 
 
-async def cancel(cmd: Act, uow: UnitOfWork) -> Change:
+async def cancel(cmd: Act, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(cmd, uow, lambda c, now: c.cancel(cmd.actor, now))
 
 
 async def record_cmdb_outcome(
-    change_id: UUID, *, applied: bool, errors: Sequence[Mapping[str, Any]], uow: UnitOfWork
+    change_id: UUID, *, applied: bool, errors: Sequence[Mapping[str, Any]], uow: AnyUnitOfWork
 ) -> None:
     """The CMDB's answer to an implemented change (from config's events, in the consumer's unit of work)."""
-    changes = ChangeRepository(uow.connection)
+    changes = uow.repository(ChangeRepository)
     item = await changes.get(change_id, for_update=True)
     if item is None:
         return  # not ours (another change service's change): nothing to record
@@ -204,7 +200,8 @@ async def record_cmdb_outcome(
 # ---------------------------------------------------------------------------- incidents linked to changes
 
 
-async def link_incident(change_id: UUID, link: IncidentLink, uow: UnitOfWork) -> None:
+async def link_incident(change_id: UUID, link: IncidentLink, uow: AnyUnitOfWork) -> None:
     """An incident the incident service linked to a change (in the consumer's unit of work)."""
-    if await store.change_exists(uow.connection, change_id):
-        await store.link_incident(uow.connection, link, change_id)
+    changes = uow.repository(ChangeRepository)
+    if await changes.exists(change_id):
+        await changes.link_incident(change_id, link)

@@ -30,7 +30,7 @@ from services.change.usecases.changes import Governance
 from services.change.usecases.templates import standard_change
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 # A pipeline's notification is not refused for a CI the read model has not learnt yet: its
 # standard change still gets the services its CIs are known to belong to.
@@ -88,7 +88,7 @@ async def _named_change(conn: AsyncConnection, report: DeploymentReport) -> Chan
     return item
 
 
-async def record_deployment(report: DeploymentReport, uow: UnitOfWork, *, create_change: bool) -> DeploymentOutcome:
+async def record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, create_change: bool) -> DeploymentOutcome:
     """`_record_deployment`, once more when a concurrent notification about the same deployment
     inserted it first (the unique source + external id): the second attempt finds and updates it."""
     try:
@@ -99,7 +99,7 @@ async def record_deployment(report: DeploymentReport, uow: UnitOfWork, *, create
         return await _record_deployment(report, uow, create_change=create_change)
 
 
-async def _record_deployment(report: DeploymentReport, uow: UnitOfWork, *, create_change: bool) -> DeploymentOutcome:
+async def _record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, create_change: bool) -> DeploymentOutcome:
     """Record a deployment, or a later status of one already recorded (same source and external
     id). `create_change` (pipelines): with no change named, make a standard change from the
     template for the service (or the pipeline default template). A standard change from a template
@@ -210,7 +210,7 @@ async def _answer_duplicate(conn: AsyncConnection, deployment_id: UUID | None) -
 
 
 async def _act_on_deployment(
-    deployment_id: UUID, expected_version: int | None, uow: UnitOfWork, step: Callable[[Deployment, datetime], None]
+    deployment_id: UUID, expected_version: int | None, uow: AnyUnitOfWork, step: Callable[[Deployment, datetime], None]
 ) -> Deployment:
     """The one way a recorded deployment is amended: lock, check If-Match, take `step`, save, publish."""
     async with uow:
@@ -229,7 +229,7 @@ async def _act_on_deployment(
 
 
 async def verify_deployment(
-    deployment_id: UUID, verification: str, passed: bool, expected_version: int | None, uow: UnitOfWork
+    deployment_id: UUID, verification: str, passed: bool, expected_version: int | None, uow: AnyUnitOfWork
 ) -> Deployment:
     """The checks made after the deployment; a failed one marks a successful deployment failed."""
     return await _act_on_deployment(
@@ -238,7 +238,7 @@ async def verify_deployment(
 
 
 async def roll_back_deployment(
-    deployment_id: UUID, notes: str, expected_version: int | None, uow: UnitOfWork
+    deployment_id: UUID, notes: str, expected_version: int | None, uow: AnyUnitOfWork
 ) -> Deployment:
     return await _act_on_deployment(deployment_id, expected_version, uow, lambda d, now: d.roll_back(notes, now))
 

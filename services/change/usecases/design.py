@@ -8,7 +8,7 @@ from datetime import datetime
 from services.change.domain.changes import Change
 from services.change.domain.design import ServiceLevelTarget, design_record
 from services.change.usecases.changes import Act, act_on_change
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class DesignInput:
     capacity: str
 
 
-async def record_design(cmd: Act, body: DesignInput, uow: UnitOfWork) -> Change:
+async def record_design(cmd: Act, body: DesignInput, uow: AnyUnitOfWork) -> Change:
     def apply(item: Change, now: datetime) -> None:
         go_live = item.design.go_live if item.design else None
         record = design_record(
@@ -36,7 +36,7 @@ async def record_design(cmd: Act, body: DesignInput, uow: UnitOfWork) -> Change:
     return await act_on_change(cmd, uow, apply)
 
 
-async def accept_go_live(cmd: Act, *, accepted: bool, comment: str, uow: UnitOfWork) -> Change:
+async def accept_go_live(cmd: Act, *, accepted: bool, comment: str, uow: AnyUnitOfWork) -> Change:
     return await act_on_change(
         cmd, uow, lambda c, now: c.accept_go_live(accepted=accepted, comment=comment, actor=cmd.actor, now=now)
     )

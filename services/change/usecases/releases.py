@@ -14,7 +14,7 @@ from services.change.store.changes import change_statuses
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class PlanRelease:
     acceptance_criteria: tuple[str, ...] = ()
 
 
-async def plan_release(cmd: PlanRelease, uow: UnitOfWork) -> Release:
+async def plan_release(cmd: PlanRelease, uow: AnyUnitOfWork) -> Release:
     async with uow:
         conn = uow.connection
         known = await change_statuses(conn, cmd.change_ids)
@@ -60,7 +60,7 @@ ReleaseStep = Callable[[Release, datetime, Mapping[UUID, tuple[str, str]]], None
 
 
 async def _act_on_release(
-    release_id: UUID, expected_version: int | None, uow: UnitOfWork, step: ReleaseStep
+    release_id: UUID, expected_version: int | None, uow: AnyUnitOfWork, step: ReleaseStep
 ) -> Release:
     """The one way a release step is taken: lock, check If-Match, take `step`, save, publish."""
     async with uow:
@@ -78,25 +78,25 @@ async def _act_on_release(
     return item
 
 
-async def build_release(release_id: UUID, actor: str, expected_version: int | None, uow: UnitOfWork) -> Release:
+async def build_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.build(actor, now))
 
 
 async def accept_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: UnitOfWork
+    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
 ) -> Release:
     """The acceptance test passed."""
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.accept(notes, actor, now))
 
 
 async def reject_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: UnitOfWork
+    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
 ) -> Release:
     """The acceptance test failed."""
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.reject(notes, actor, now))
 
 
-async def deploy_release(release_id: UUID, actor: str, expected_version: int | None, uow: UnitOfWork) -> Release:
+async def deploy_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
     """Deployed to production: every change it contains must have been approved."""
     return await _act_on_release(
         release_id, expected_version, uow, lambda r, now, changes: r.deploy(actor, now, changes)
@@ -104,14 +104,14 @@ async def deploy_release(release_id: UUID, actor: str, expected_version: int | N
 
 
 async def fail_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: UnitOfWork
+    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
 ) -> Release:
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.fail(notes, actor, now))
 
 
-async def close_release(release_id: UUID, actor: str, expected_version: int | None, uow: UnitOfWork) -> Release:
+async def close_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.close(actor, now))
 
 
-async def cancel_release(release_id: UUID, actor: str, expected_version: int | None, uow: UnitOfWork) -> Release:
+async def cancel_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
     return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.cancel(actor, now))

@@ -14,15 +14,22 @@ from services.change.domain.schedule import Conflict as ScheduleConflict
 from services.change.domain.schedule import conflicts as schedule_conflicts
 from services.change.store import schedule as store
 from services.change.store.changes import ChangeRepository
-from services.change.store.maintenance import maintenance_windows
+from services.change.store.schedule import ScheduleRepository
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Act, Governance, act_on_change
 from shared import clock
 from shared.errors import RuleViolation
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 async def conflicts_of(
     conn: AsyncConnection, item: Change, governance: Governance = DEFAULT_GOVERNANCE
+) -> list[ScheduleConflict]:
+    """The conflicts of the change's window (`conflicts_in`), read on `conn`."""
+    return await conflicts_in(ScheduleRepository(conn), item, governance)
+
+
+async def conflicts_in(
+    calendar: ScheduleRepository, item: Change, governance: Governance = DEFAULT_GOVERNANCE
 ) -> list[ScheduleConflict]:
     """What the change's window collides with: other changes on its CIs or on CIs related to them
     (`dependency_depth` relationships away in the read model), blackouts, the maintenance windows
@@ -30,29 +37,29 @@ async def conflicts_of(
     if item.planned_start is None or item.planned_end is None:
         return []
     slot = store.slot_of(item)
-    related = await store.related_cis(conn, slot.ci_ids, governance.dependency_depth)
-    others = await store.slots_touching(conn, slot.ci_ids.union(*related.values()), slot.start, slot.end)
-    blackouts = await store.blackouts_between(conn, slot.start, slot.end)
-    windows = await maintenance_windows(conn, slot.service_ids)
+    related = await calendar.related_cis(slot.ci_ids, governance.dependency_depth)
+    others = await calendar.slots_touching(slot.ci_ids.union(*related.values()), slot.start, slot.end)
+    blackouts = await calendar.blackouts_between(slot.start, slot.end)
+    windows = await calendar.maintenance_windows(slot.service_ids)
     return schedule_conflicts(slot, others, blackouts, Surroundings(related, windows), governance.conflict_policy)
 
 
-async def schedule(cmd: Act, uow: UnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
+async def schedule(cmd: Act, uow: AnyUnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
     async with uow:
-        item = await ChangeRepository(uow.connection).get(cmd.change_id)
-        found = await conflicts_of(uow.connection, item, governance) if item is not None else []
+        item = await uow.repository(ChangeRepository).get(cmd.change_id)
+        found = await conflicts_in(uow.repository(ScheduleRepository), item, governance) if item is not None else []
     refusals = [f"{c.kind} ({c.other}): {c.detail}" for c in found if c.severity is Severity.REFUSED]
     return await act_on_change(cmd, uow, lambda c, now: c.schedule(cmd.actor, now, refusals))
 
 
 async def add_blackout(
-    *, name: str, start: datetime, end: datetime, ci_ids: Sequence[UUID], actor: str, uow: UnitOfWork
+    *, name: str, start: datetime, end: datetime, ci_ids: Sequence[UUID], actor: str, uow: AnyUnitOfWork
 ) -> Blackout:
     if end <= start:
         raise RuleViolation("a blackout ends after it starts", field="end")
     blackout = Blackout(uuid4(), name, start, end, frozenset(ci_ids))
     async with uow:
-        await store.add_blackout(uow.connection, blackout, actor=actor, now=clock.now())
+        await uow.repository(ScheduleRepository).add_blackout(blackout, actor=actor, now=clock.now())
         await uow.commit()
     return blackout
 

@@ -13,15 +13,15 @@ from services.change import events
 from services.change.domain.changes import Change, ChangeType
 from services.change.domain.templates import ChangeTemplate, TemplateChange
 from services.change.store import templates as store
-from services.change.store.changes import ChangeRepository
+from services.change.store.changes import ChangeRepository, KnownCIs
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Governance, services_of_change
 from shared import clock
 from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.numbering import format_number
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
-async def create_template(fields: Mapping[str, Any], actor: str, uow: UnitOfWork) -> ChangeTemplate:
+async def create_template(fields: Mapping[str, Any], actor: str, uow: AnyUnitOfWork) -> ChangeTemplate:
     template = ChangeTemplate.create(template_id=uuid4(), actor=actor, now=clock.now(), **fields)
     async with uow:
         await store.add_template(uow.connection, template)
@@ -30,7 +30,7 @@ async def create_template(fields: Mapping[str, Any], actor: str, uow: UnitOfWork
 
 
 async def update_template(
-    template_id: UUID, fields: Mapping[str, Any], expected_version: int, uow: UnitOfWork
+    template_id: UUID, fields: Mapping[str, Any], expected_version: int, uow: AnyUnitOfWork
 ) -> ChangeTemplate:
     async with uow:
         template = await store.get_template(uow.connection, template_id, for_update=True)
@@ -44,7 +44,7 @@ async def update_template(
     return template
 
 
-async def delete_template(template_id: UUID, uow: UnitOfWork) -> None:
+async def delete_template(template_id: UUID, uow: AnyUnitOfWork) -> None:
     async with uow:
         if await store.get_template(uow.connection, template_id) is None:
             raise NotFound(f"template {template_id} does not exist")
@@ -70,7 +70,9 @@ async def standard_change(
     changes = ChangeRepository(conn)
     start = request.planned_start or now
     named = request.service_ids or ((template.service_id,) if template.service_id else ())
-    services = await services_of_change(conn, governance, affected_ci_ids=request.affected_ci_ids, service_ids=named)
+    services = await services_of_change(
+        KnownCIs(conn), governance, affected_ci_ids=request.affected_ci_ids, service_ids=named
+    )
     item = Change.draft(
         change_id=uuid4(),
         number=format_number("CHG", await changes.next_number()),
@@ -101,7 +103,7 @@ async def change_from_template(
     request: TemplateChange,
     *,
     requester: str,
-    uow: UnitOfWork,
+    uow: AnyUnitOfWork,
     governance: Governance = DEFAULT_GOVERNANCE,
 ) -> Change:
     async with uow:
