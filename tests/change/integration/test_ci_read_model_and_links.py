@@ -142,6 +142,9 @@ async def test_affected_cis_are_checked_against_the_read_model_and_give_the_chan
         )
 
         async def known() -> None:
+            # The consumer may handle these events in any order: wait for every one of them.
+            for item in (payroll, app, db):
+                assert await _read_model_record(change_db, item.ci_id) is not None
             record = await _read_model_record(change_db, old.ci_id)
             assert record is not None and record.retired
 
