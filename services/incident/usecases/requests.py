@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.incident import events
 from services.incident.domain.requests import ServiceRequest
 from services.incident.domain.sla import TicketKind, request_clock_states
 from services.incident.store.catalogue import get_item
 from services.incident.store.requests import RequestRepository
-from services.incident.store.sla import TicketRef
+from services.incident.store.sla import SlaClockRepository, TicketRef
 from services.incident.usecases import sla
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
@@ -49,7 +47,7 @@ async def submit_request(cmd: SubmitRequest, uow: UnitOfWork) -> ServiceRequest:
             now=clock.now(),
         )
         await RequestRepository(uow.connection).add_numbered(request)
-        await track_request(uow.connection, request, new=True)
+        await track_request(uow.repository(SlaClockRepository), request, new=True)
         uow.emit_pending(request, events.request_contract)
         await uow.commit()
     return request
@@ -76,7 +74,7 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[ServiceRequest, datet
         read_version = request.version
         apply(request, clock.now())
         await requests.save(request, read_version)
-        sla_results = await track_request(uow.connection, request)
+        sla_results = await track_request(uow.repository(SlaClockRepository), request)
         uow.emit_pending(request, lambda event, r: events.request_contract(event, r, sla=sla_results))
         await uow.commit()
     return request
@@ -112,7 +110,7 @@ async def cancel_request(cmd: Act, uow: UnitOfWork, *, reason: str) -> ServiceRe
 
 
 async def track_request(
-    conn: AsyncConnection, request: ServiceRequest, *, new: bool = False
+    store: SlaClockRepository, request: ServiceRequest, *, new: bool = False
 ) -> list[contracts.SlaResult]:
     """The request's SLA clocks after an action (policies for ticket kind `request`)."""
     ticket = TicketRef(
@@ -124,4 +122,4 @@ async def track_request(
         assignment_group=request.assignment_group,
     )
     states = request_clock_states(request.status.value, request.needs_approval)
-    return await sla.track(conn, ticket, states, request.updated_at, new=new)
+    return await sla.track(store, ticket, states, request.updated_at, new=new)
