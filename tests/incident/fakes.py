@@ -6,17 +6,21 @@ import copy
 import itertools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from services.incident.domain.catalogue import CatalogueItem
 from services.incident.domain.incident_lifecycle import IncidentChanged, IncidentStatus
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import AffectedCI
+from services.incident.domain.requests import RequestChanged, ServiceRequest
 from services.incident.domain.sla import SlaPolicy, TicketKind
 from services.incident.domain.sla_calendars import BusinessCalendar
 from services.incident.domain.timeline import Note
+from services.incident.store.catalogue import CatalogueRepository
 from services.incident.store.incidents import IdempotencyKeys, IncidentRepository, KnownCIs
+from services.incident.store.requests import RequestRepository
 from services.incident.store.sla import SlaClockRepository, StoredClock
 from shared.errors import PreconditionFailed, RuleViolation
 from shared.history import history_rows
@@ -162,6 +166,50 @@ class FakeSlaClockRepository(FakeRepository):
         return {c.clock.target.value: c for c in self.clocks.values() if c.ticket.id == ticket_id}
 
 
+class FakeRequestRepository(FakeRepository):
+    """Service requests by id as saved, with their field history."""
+
+    def __init__(self) -> None:
+        self.rows: InMemoryTable[UUID, ServiceRequest] = InMemoryTable()
+        self.history: InMemoryTable[int, dict[str, Any]] = InMemoryTable()
+        self._numbers = itertools.count(1)
+        self._row_ids = itertools.count(1)
+
+    async def add_numbered(self, request: ServiceRequest) -> None:
+        request.number = format_number("REQ", next(self._numbers))
+        self.rows.put(request.id, _stored_request(request))
+
+    async def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
+        return self.rows.get(request_id)
+
+    async def save(self, request: ServiceRequest, expected_version: int) -> None:
+        stored = self.rows.get(request.id)
+        if stored is None or stored.version != expected_version:
+            raise PreconditionFailed(f"{request.number} was changed by someone else meanwhile; read it again")
+        self.rows.put(request.id, _stored_request(request))
+        changed = [e for e in request.pending_events if isinstance(e, RequestChanged)]
+        for row in history_rows("request_id", request.id, request.version, request.updated_at, changed):
+            self.history.put(next(self._row_ids), row)
+
+
+def _stored_request(request: ServiceRequest) -> ServiceRequest:
+    stored = copy.deepcopy(request)
+    stored.pending_events.clear()
+    return stored
+
+
+class FakeCatalogueRepository:
+    """The request catalogue: its items, changed at `changed_at`."""
+
+    def __init__(self, *items: CatalogueItem, changed_at: datetime) -> None:
+        self.items = {i.id: i for i in items}
+        self.changed_at = changed_at
+
+    async def get(self, item_id: UUID) -> tuple[CatalogueItem, datetime] | None:
+        item = self.items.get(item_id)
+        return (item, self.changed_at) if item else None
+
+
 @dataclass
 class IncidentFakes:
     """A fake unit of work over the incident service's fake repositories, and its sink."""
@@ -170,6 +218,7 @@ class IncidentFakes:
     incidents: FakeIncidentRepository
     clocks: FakeSlaClockRepository
     keys: FakeIdempotencyKeys
+    requests: FakeRequestRepository
     sink: InMemoryEventSink
 
 
@@ -178,15 +227,25 @@ def fake_unit_of_work(
     cis: Iterable[AffectedCI] = (),
     policies: Iterable[SlaPolicy] = (),
     calendars: dict[UUID, BusinessCalendar] | None = None,
+    catalogue: Iterable[CatalogueItem] = (),
 ) -> IncidentFakes:
-    """A fake unit of work over these incidents, known CIs and SLA policies (on `calendars`)."""
+    """A fake unit of work over these incidents, known CIs, SLA policies (on `calendars`) and
+    catalogue items (service requests start with none)."""
     repo = FakeIncidentRepository(*incidents)
     clocks = FakeSlaClockRepository(policies, calendars)
     keys = FakeIdempotencyKeys()
+    requests = FakeRequestRepository()
     sink = InMemoryEventSink()
     uow = FakeUnitOfWork(
-        {IncidentRepository: repo, KnownCIs: FakeKnownCIs(*cis), IdempotencyKeys: keys, SlaClockRepository: clocks},
+        {
+            IncidentRepository: repo,
+            KnownCIs: FakeKnownCIs(*cis),
+            IdempotencyKeys: keys,
+            SlaClockRepository: clocks,
+            RequestRepository: requests,
+            CatalogueRepository: FakeCatalogueRepository(*catalogue, changed_at=datetime(2026, 1, 1, tzinfo=UTC)),
+        },
         sink=sink,
         source="incident",
     )
-    return IncidentFakes(uow, repo, clocks, keys, sink)
+    return IncidentFakes(uow, repo, clocks, keys, requests, sink)

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.incident.domain.catalogue import CatalogueItem
 from services.incident.domain.incident_lifecycle import (
     DEFAULT_POLICY,
     Channel,
@@ -26,9 +27,10 @@ from services.incident.domain.sla import ClockState, SlaPolicy, TicketKind
 from services.incident.domain.sla_calendars import BusinessCalendar
 from services.incident.store.incidents import idempotency
 from services.incident.usecases import incidents as usecases
+from services.incident.usecases import requests
 from services.incident.usecases.incidents import Act, OpenIncident
 from shared import clock
-from shared.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, RuleViolation
+from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed, RuleViolation
 from shared.events import incident as contracts
 from shared.idempotency import IdempotentCreate, Replay, StoredResponse
 from tests.incident.fakes import IncidentFakes, fake_unit_of_work
@@ -39,11 +41,13 @@ SERVICE = uuid4()
 HOUR = 3600
 
 
-def policy(priority: int = 2, *, response_s: int = HOUR, resolution_s: int = 4 * HOUR) -> SlaPolicy:
+def policy(
+    priority: int = 2, *, response_s: int = HOUR, resolution_s: int = 4 * HOUR, kind: TicketKind = TicketKind.INCIDENT
+) -> SlaPolicy:
     return SlaPolicy(
         id=uuid4(),
         name=f"P{priority}",
-        ticket_kind=TicketKind.INCIDENT,
+        ticket_kind=kind,
         service_id=None,
         priority=priority,
         response_s=response_s,
@@ -53,9 +57,13 @@ def policy(priority: int = 2, *, response_s: int = HOUR, resolution_s: int = 4 *
 
 
 def fakes(
-    *incidents: Incident, policies: tuple[SlaPolicy, ...] = (), cis: tuple[AffectedCI, ...] = ()
+    *incidents: Incident,
+    policies: tuple[SlaPolicy, ...] = (),
+    cis: tuple[AffectedCI, ...] = (),
+    catalogue: tuple[CatalogueItem, ...] = (),
 ) -> IncidentFakes:
-    return fake_unit_of_work(*incidents, cis=cis, policies=policies, calendars={CALENDAR: BusinessCalendar.always()})
+    calendars = {CALENDAR: BusinessCalendar.always()}
+    return fake_unit_of_work(*incidents, cis=cis, policies=policies, calendars=calendars, catalogue=catalogue)
 
 
 @contextmanager
@@ -502,3 +510,57 @@ async def test_the_auto_close_job_closes_what_waited_long_enough_but_not_a_major
     [event] = f.sink.of_type(contracts.IncidentClosed)
     assert (event.incident_id, event.actor) == (waited.id, "auto-close")
     assert (await stored(f, waited.id)).closed_by is ClosedBy.AUTO_CLOSED
+
+
+# ---------------------------------------------------------------------------- service requests
+
+LAPTOP = CatalogueItem(uuid4(), "Laptop", "", SERVICE, True, "it_approver", "desktop", default_priority=3)
+
+
+async def test_a_request_waits_for_its_approver_and_fulfilled_carries_the_sla_results() -> None:
+    p3 = policy(3, kind=TicketKind.REQUEST)
+    f = fakes(policies=(p3,), catalogue=(LAPTOP,))
+    with at(0):
+        request = await requests.submit_request(requests.SubmitRequest(LAPTOP.id, "rita"), f.uow)
+    assert (request.number, request.title, request.priority, request.assignment_group) == (
+        "REQ0000001",
+        "Laptop",
+        3,
+        "desktop",
+    )
+    assert {c.clock.state for c in f.clocks.clocks_of_ticket(request.id).values()} == {ClockState.PAUSED}
+
+    with pytest.raises(Forbidden), at(30):  # separation of duties
+        await requests.approve_request(requests.Act(request.id, "rita", {"it_approver"}), f.uow)
+    assert f.uow.committed == 1 and f.sink.routing_keys == ["request.submitted.v1"]
+
+    with at(60):
+        await requests.approve_request(requests.Act(request.id, "paul", {"it_approver"}, 1), f.uow)
+    with at(70):
+        await requests.start_fulfilment(requests.Act(request.id, "dan"), f.uow)
+    with at(130):
+        done = await requests.fulfil_request(requests.Act(request.id, "dan"), f.uow, notes="handed over")
+
+    assert f.sink.routing_keys == [
+        "request.submitted.v1",
+        "request.approved.v1",
+        "request.fulfilment_started.v1",
+        "request.fulfilled.v1",
+    ]
+    stored_request = await f.requests.get(request.id)
+    assert stored_request is not None and stored_request.status == done.status and stored_request.version == 4
+    [fulfilled] = f.sink.of_type(contracts.RequestFulfilled)
+    assert fulfilled.fulfilled_at == T0 + timedelta(minutes=130)
+    # Both clocks waited (paused) for the approver; response stopped when fulfilment started.
+    assert {r.target: (r.elapsed_business_s, r.met, r.policy_id) for r in fulfilled.sla} == {
+        "response": (600, True, p3.id),
+        "resolution": (70 * 60, True, p3.id),
+    }
+
+
+async def test_a_request_for_an_unknown_item_is_refused_and_nothing_is_written() -> None:
+    f = fakes(policies=(policy(4, kind=TicketKind.REQUEST),))
+    with pytest.raises(RuleViolation) as refused, at(0):
+        await requests.submit_request(requests.SubmitRequest(uuid4(), "rita"), f.uow)
+    assert refused.value.extensions["errors"][0]["field"] == "catalogue_item_id"
+    assert f.requests.rows.values() == [] and f.uow.committed == 0 and len(f.sink) == 0
