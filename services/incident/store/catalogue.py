@@ -83,3 +83,14 @@ async def requests_for_item(conn: AsyncConnection, item_id: UUID) -> int:
 
 async def delete_item(conn: AsyncConnection, item_id: UUID) -> None:
     await conn.execute(delete(catalogue_item).where(catalogue_item.c.id == item_id))
+
+
+class CatalogueRepository:
+    """The catalogue as the request use cases read it, on one connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, item_id: UUID) -> tuple[CatalogueItem, datetime] | None:
+        """The item and when it was last changed."""
+        return await get_item(self._conn, item_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import String, Text, bindparam, cast, false, func, literal, or_, select, update
@@ -32,13 +32,15 @@ from services.incident.store.tables import (
 )
 from shared.db import update_versioned
 from shared.history import history_rows
-from shared.idempotency import Idempotency
+from shared.idempotency import Idempotency, IdempotentCreate, Replay
 from shared.numbering import format_number, next_number, postgres_sequence
 
 idempotency = Idempotency(idempotency_key)
 INCIDENT_NUMBERS = postgres_sequence("incident")
 
 NUMBER_PREFIX = "INC"
+
+T = TypeVar("T")
 
 # Inserts are constant statements with the row as parameters: SQLAlchemy finds them compiled in
 # its cache, instead of building and cache-keying a new `insert().values(...)` for every row.
@@ -287,3 +289,27 @@ async def affected_ci(conn: AsyncConnection, ci_id: UUID) -> AffectedCI | None:
     if record is None:
         return None
     return AffectedCI(id=record.id, status=record.status, criticality=record.criticality, service_id=record.service_id)
+
+
+class KnownCIs:
+    """The CIs this service knows from config's events (the local read model), as use cases check them."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def affected_ci(self, ci_id: UUID) -> AffectedCI | None:
+        return await affected_ci(self._conn, ci_id)
+
+
+class IdempotencyKeys:
+    """The Idempotency-Key store as a create use case uses it, in its own transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def claim(self, once: IdempotentCreate[Any]) -> Replay | None:
+        """None: the key is new (go on, then `remember`); else the first response to answer again."""
+        return await once.claim(self._conn)
+
+    async def remember(self, once: IdempotentCreate[T], result: T) -> None:
+        await once.remember(self._conn, result)

@@ -274,6 +274,24 @@ async def save_clocks(conn: AsyncConnection, clocks: Sequence[StoredClock]) -> N
             await conn.execute(update(sla_clock).where(sla_clock.c.id == stored.row_id).values(_clock_row(stored)))
 
 
+class SlaClockRepository:
+    """What tracking a ticket's clocks reads and writes (`usecases.sla.track`), on one connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def clocks_of(self, ticket_id: UUID, *, for_update: bool = False) -> list[StoredClock]:
+        return await clocks_of(self._conn, ticket_id, for_update=for_update)
+
+    async def policies_and_calendars(
+        self, kind: TicketKind, priority: int, service_id: UUID | None, extra_policy_ids: Iterable[UUID]
+    ) -> tuple[list[SlaPolicy], dict[UUID, BusinessCalendar]]:
+        return await policies_and_calendars(self._conn, kind, priority, service_id, extra_policy_ids)
+
+    async def save_clocks(self, clocks: Sequence[StoredClock]) -> None:
+        await save_clocks(self._conn, clocks)
+
+
 # The watcher -------------------------------------------------------------------------------------
 
 

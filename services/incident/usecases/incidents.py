@@ -21,16 +21,17 @@ from services.incident.domain.incident_lifecycle import (
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, PriorityMatrix, Urgency
 from services.incident.domain.timeline import Note, major_update, write_note
-from services.incident.store.incidents import IncidentRepository, affected_ci
+from services.incident.store.incidents import IdempotencyKeys, IncidentRepository, KnownCIs
+from services.incident.store.sla import SlaClockRepository
 from services.incident.usecases import sla
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.events.incident import SlaResult
 from shared.idempotency import IdempotentCreate, Replay
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
-def publish(uow: UnitOfWork, incident: Incident, sla_results: Sequence[SlaResult] = ()) -> None:
+def publish(uow: AnyUnitOfWork, incident: Incident, sla_results: Sequence[SlaResult] = ()) -> None:
     """The incident's domain events as published events (some edits publish none), then cleared.
     `sla_results`: its SLA targets as they stand after the action (`sla.track_incident`)."""
     for event in incident.pending_events:
@@ -56,18 +57,18 @@ class OpenIncident:
 
 async def open_incident(
     cmd: OpenIncident,
-    uow: UnitOfWork,
+    uow: AnyUnitOfWork,
     policy: IncidentPolicy = DEFAULT_POLICY,
     *,
     once: IdempotentCreate[Incident] | None = None,
 ) -> Incident | Replay:
     """Record an incident; with `once` (an Idempotency-Key), a retry answers the first response."""
     async with uow:
-        conn = uow.connection
-        if once is not None and (replay := await once.claim(conn)) is not None:
+        keys = uow.repository(IdempotencyKeys)
+        if once is not None and (replay := await keys.claim(once)) is not None:
             return replay
-        incidents = IncidentRepository(conn)
-        ci = await affected_ci(conn, cmd.ci_id) if cmd.ci_id is not None else None
+        incidents = uow.repository(IncidentRepository)
+        ci = await uow.repository(KnownCIs).affected_ci(cmd.ci_id) if cmd.ci_id is not None else None
         incident = Incident.open(
             incident_id=uuid4(),
             number="",  # drawn by the insert below
@@ -86,9 +87,9 @@ async def open_incident(
             now=clock.now(),
         )
         await incidents.add_numbered(incident)
-        publish(uow, incident, await sla.track_incident(conn, incident, new=True))
+        publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
         if once is not None:
-            await once.remember(conn, incident)
+            await keys.remember(once, incident)
         await uow.commit()
     return incident
 
@@ -102,11 +103,11 @@ class Act:
     expected_version: int | None = None
 
 
-async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], None]) -> Incident:
+async def act(cmd: Act, uow: AnyUnitOfWork, apply: Callable[[Incident, datetime], None]) -> Incident:
     """Load the incident (locked), check the version read, apply the domain action, save its
     history and publish its events, in one transaction."""
     async with uow:
-        incidents = IncidentRepository(uow.connection)
+        incidents = uow.repository(IncidentRepository)
         incident = await _load(incidents, cmd)
         read_version = incident.version
         now = clock.now()
@@ -119,7 +120,7 @@ async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], N
         apply(incident, now)
         if incident.version != read_version:
             await incidents.save(incident, read_version)
-            publish(uow, incident, await sla.track_incident(uow.connection, incident))
+            publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
             await uow.commit()
     return incident
 
@@ -129,7 +130,7 @@ async def act(cmd: Act, uow: UnitOfWork, apply: Callable[[Incident, datetime], N
 
 
 async def assign_incident(
-    cmd: Act, uow: UnitOfWork, *, group: str, assignee: str | None, reason: str = "", supplier_id: UUID | None = None
+    cmd: Act, uow: AnyUnitOfWork, *, group: str, assignee: str | None, reason: str = "", supplier_id: UUID | None = None
 ) -> Incident:
     return await act(
         cmd,
@@ -140,49 +141,49 @@ async def assign_incident(
     )
 
 
-async def start_work(cmd: Act, uow: UnitOfWork) -> Incident:
+async def start_work(cmd: Act, uow: AnyUnitOfWork) -> Incident:
     return await act(cmd, uow, lambda i, now: i.start(cmd.actor, now))
 
 
-async def hold_incident(cmd: Act, uow: UnitOfWork, *, reason: HoldReason, note: str = "") -> Incident:
+async def hold_incident(cmd: Act, uow: AnyUnitOfWork, *, reason: HoldReason, note: str = "") -> Incident:
     return await act(cmd, uow, lambda i, now: i.hold(reason, cmd.actor, now, note))
 
 
-async def resume_incident(cmd: Act, uow: UnitOfWork) -> Incident:
+async def resume_incident(cmd: Act, uow: AnyUnitOfWork) -> Incident:
     return await act(cmd, uow, lambda i, now: i.resume(cmd.actor, now))
 
 
-async def resolve_incident(cmd: Act, uow: UnitOfWork, *, code: str, notes: str) -> Incident:
+async def resolve_incident(cmd: Act, uow: AnyUnitOfWork, *, code: str, notes: str) -> Incident:
     return await act(cmd, uow, lambda i, now: i.resolve(code=code, notes=notes, actor=cmd.actor, now=now))
 
 
-async def close_incident(cmd: Act, uow: UnitOfWork) -> Incident:
+async def close_incident(cmd: Act, uow: AnyUnitOfWork) -> Incident:
     """On the caller's confirmation."""
     return await act(cmd, uow, lambda i, now: i.close(cmd.actor, now))
 
 
-async def reopen_incident(cmd: Act, uow: UnitOfWork, *, reason: str, window: timedelta) -> Incident:
+async def reopen_incident(cmd: Act, uow: AnyUnitOfWork, *, reason: str, window: timedelta) -> Incident:
     return await act(cmd, uow, lambda i, now: i.reopen(reason, cmd.actor, now, window))
 
 
-async def cancel_incident(cmd: Act, uow: UnitOfWork, *, reason: str) -> Incident:
+async def cancel_incident(cmd: Act, uow: AnyUnitOfWork, *, reason: str) -> Incident:
     return await act(cmd, uow, lambda i, now: i.cancel(reason, cmd.actor, now))
 
 
 async def update_incident(
-    cmd: Act, uow: UnitOfWork, *, values: Mapping[str, object], matrix: PriorityMatrix, reason: str = ""
+    cmd: Act, uow: AnyUnitOfWork, *, values: Mapping[str, object], matrix: PriorityMatrix, reason: str = ""
 ) -> Incident:
     """Edit the description and classification; a new impact or urgency recomputes the priority."""
     return await act(cmd, uow, lambda i, now: i.update(values, actor=cmd.actor, now=now, matrix=matrix, reason=reason))
 
 
-async def override_priority(cmd: Act, uow: UnitOfWork, *, priority: int, reason: str) -> Incident:
+async def override_priority(cmd: Act, uow: AnyUnitOfWork, *, priority: int, reason: str) -> Incident:
     return await act(cmd, uow, lambda i, now: i.override_priority(priority, reason=reason, actor=cmd.actor, now=now))
 
 
 async def escalate_incident(
     cmd: Act,
-    uow: UnitOfWork,
+    uow: AnyUnitOfWork,
     *,
     kind: str,
     to_group: str | None = None,
@@ -206,12 +207,12 @@ async def escalate_incident(
     )
 
 
-async def declare_major(cmd: Act, uow: UnitOfWork, *, manager: str, reason: str = "") -> Incident:
+async def declare_major(cmd: Act, uow: AnyUnitOfWork, *, manager: str, reason: str = "") -> Incident:
     return await act(cmd, uow, lambda i, now: i.declare_major(manager=manager, actor=cmd.actor, now=now, reason=reason))
 
 
 async def record_review(
-    cmd: Act, uow: UnitOfWork, *, summary: str, root_cause: str, lessons: str, actions: Sequence[str]
+    cmd: Act, uow: AnyUnitOfWork, *, summary: str, root_cause: str, lessons: str, actions: Sequence[str]
 ) -> Incident:
     """Record (or revise) the post-incident review of a major incident."""
 
@@ -240,13 +241,13 @@ async def _load(incidents: IncidentRepository, cmd: Act) -> Incident:
 
 
 async def add_note(
-    cmd: Act, uow: UnitOfWork, *, text: str, visibility: NoteVisibility, major: bool = False
+    cmd: Act, uow: AnyUnitOfWork, *, text: str, visibility: NoteVisibility, major: bool = False
 ) -> tuple[Incident, Note]:
     """A work note, a comment to the caller, or (`major`) a major incident status update. Notes
     are the timeline's own entries: the incident's version does not change, so they never make
     someone else's If-Match stale."""
     async with uow:
-        incidents = IncidentRepository(uow.connection)
+        incidents = uow.repository(IncidentRepository)
         incident = await _load(incidents, cmd)
         now = clock.now()
         if major:
@@ -258,13 +259,13 @@ async def add_note(
     return incident, note
 
 
-async def close_resolved_incidents(uow: UnitOfWork, policy: IncidentPolicy, now: datetime, *, batch: int) -> int:
+async def close_resolved_incidents(uow: AnyUnitOfWork, policy: IncidentPolicy, now: datetime, *, batch: int) -> int:
     """One batch of the auto-close job: close the incidents resolved for `policy.auto_close_after`
     without the caller's confirmation (a major incident waits for its review). Safe with several
     replicas: candidates are locked with SKIP LOCKED, and each close is a guarded state transition
     (status resolved, same version), so a second replica finds nothing left to do."""
     async with uow:
-        incidents = IncidentRepository(uow.connection)
+        incidents = uow.repository(IncidentRepository)
         closed = 0
         for incident in await incidents.claim_resolved_before(now - policy.auto_close_after, batch):
             if not incident.due_for_auto_close(now, policy.auto_close_after):
@@ -272,7 +273,7 @@ async def close_resolved_incidents(uow: UnitOfWork, policy: IncidentPolicy, now:
             read_version = incident.version
             incident.close_automatically(now, policy.auto_close_after)
             await incidents.save(incident, read_version)
-            publish(uow, incident, await sla.track_incident(uow.connection, incident))
+            publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
             closed += 1
         await uow.commit()
     return closed

@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.incident import events
 from services.incident.domain.requests import ServiceRequest
 from services.incident.domain.sla import TicketKind, request_clock_states
-from services.incident.store.catalogue import get_item
+from services.incident.store.catalogue import CatalogueRepository
 from services.incident.store.requests import RequestRepository
-from services.incident.store.sla import TicketRef
+from services.incident.store.sla import SlaClockRepository, TicketRef
 from services.incident.usecases import sla
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.events import incident as contracts
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -33,9 +31,9 @@ class SubmitRequest:
     priority: int | None = None
 
 
-async def submit_request(cmd: SubmitRequest, uow: UnitOfWork) -> ServiceRequest:
+async def submit_request(cmd: SubmitRequest, uow: AnyUnitOfWork) -> ServiceRequest:
     async with uow:
-        found = await get_item(uow.connection, cmd.catalogue_item_id)
+        found = await uow.repository(CatalogueRepository).get(cmd.catalogue_item_id)
         if found is None:
             raise RuleViolation(f"catalogue item {cmd.catalogue_item_id} does not exist", field="catalogue_item_id")
         request = ServiceRequest.submit(
@@ -48,8 +46,8 @@ async def submit_request(cmd: SubmitRequest, uow: UnitOfWork) -> ServiceRequest:
             priority=cmd.priority,
             now=clock.now(),
         )
-        await RequestRepository(uow.connection).add_numbered(request)
-        await track_request(uow.connection, request, new=True)
+        await uow.repository(RequestRepository).add_numbered(request)
+        await track_request(uow.repository(SlaClockRepository), request, new=True)
         uow.emit_pending(request, events.request_contract)
         await uow.commit()
     return request
@@ -65,9 +63,9 @@ class Act:
     expected_version: int | None = None
 
 
-async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[ServiceRequest, datetime], None]) -> ServiceRequest:
+async def _act(cmd: Act, uow: AnyUnitOfWork, apply: Callable[[ServiceRequest, datetime], None]) -> ServiceRequest:
     async with uow:
-        requests = RequestRepository(uow.connection)
+        requests = uow.repository(RequestRepository)
         request = await requests.get(cmd.request_id, for_update=True)
         if request is None:
             raise NotFound(f"request {cmd.request_id} does not exist")
@@ -76,7 +74,7 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[ServiceRequest, datet
         read_version = request.version
         apply(request, clock.now())
         await requests.save(request, read_version)
-        sla_results = await track_request(uow.connection, request)
+        sla_results = await track_request(uow.repository(SlaClockRepository), request)
         uow.emit_pending(request, lambda event, r: events.request_contract(event, r, sla=sla_results))
         await uow.commit()
     return request
@@ -86,33 +84,33 @@ async def _act(cmd: Act, uow: UnitOfWork, apply: Callable[[ServiceRequest, datet
 # Each is `_act` with its domain action; `cmd.actor` (holding `cmd.roles`) is who does it.
 
 
-async def approve_request(cmd: Act, uow: UnitOfWork, *, reason: str = "") -> ServiceRequest:
+async def approve_request(cmd: Act, uow: AnyUnitOfWork, *, reason: str = "") -> ServiceRequest:
     """The item's approver role; never the requester or the person it is for (403)."""
     return await _act(cmd, uow, lambda r, now: r.approve(cmd.actor, cmd.roles, now, reason))
 
 
-async def reject_request(cmd: Act, uow: UnitOfWork, *, reason: str) -> ServiceRequest:
+async def reject_request(cmd: Act, uow: AnyUnitOfWork, *, reason: str) -> ServiceRequest:
     return await _act(cmd, uow, lambda r, now: r.reject(cmd.actor, cmd.roles, now, reason))
 
 
-async def start_fulfilment(cmd: Act, uow: UnitOfWork, *, assignee: str | None = None) -> ServiceRequest:
+async def start_fulfilment(cmd: Act, uow: AnyUnitOfWork, *, assignee: str | None = None) -> ServiceRequest:
     return await _act(cmd, uow, lambda r, now: r.start(cmd.actor, now, assignee))
 
 
-async def fulfil_request(cmd: Act, uow: UnitOfWork, *, notes: str = "") -> ServiceRequest:
+async def fulfil_request(cmd: Act, uow: AnyUnitOfWork, *, notes: str = "") -> ServiceRequest:
     return await _act(cmd, uow, lambda r, now: r.fulfil(cmd.actor, now, notes))
 
 
-async def close_request(cmd: Act, uow: UnitOfWork) -> ServiceRequest:
+async def close_request(cmd: Act, uow: AnyUnitOfWork) -> ServiceRequest:
     return await _act(cmd, uow, lambda r, now: r.close(cmd.actor, now))
 
 
-async def cancel_request(cmd: Act, uow: UnitOfWork, *, reason: str) -> ServiceRequest:
+async def cancel_request(cmd: Act, uow: AnyUnitOfWork, *, reason: str) -> ServiceRequest:
     return await _act(cmd, uow, lambda r, now: r.cancel(cmd.actor, cmd.roles, now, reason))
 
 
 async def track_request(
-    conn: AsyncConnection, request: ServiceRequest, *, new: bool = False
+    store: SlaClockRepository, request: ServiceRequest, *, new: bool = False
 ) -> list[contracts.SlaResult]:
     """The request's SLA clocks after an action (policies for ticket kind `request`)."""
     ticket = TicketRef(
@@ -124,4 +122,4 @@ async def track_request(
         assignment_group=request.assignment_group,
     )
     states = request_clock_states(request.status.value, request.needs_approval)
-    return await sla.track(conn, ticket, states, request.updated_at, new=new)
+    return await sla.track(store, ticket, states, request.updated_at, new=new)

@@ -23,7 +23,7 @@ from services.incident.domain.sla import (
 from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
 from services.incident.store import sla as sla_store
 from services.incident.store import sla_calendars
-from services.incident.store.sla import StoredClock, TicketRef
+from services.incident.store.sla import SlaClockRepository, StoredClock, TicketRef
 from services.incident.store.sla_calendars import CalendarRecord
 from shared import clock
 from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
@@ -165,7 +165,7 @@ async def _policy_record(
 
 
 async def track(
-    conn: AsyncConnection,
+    store: SlaClockRepository,
     ticket: TicketRef,
     states: dict[SlaTarget, ClockState],
     at: datetime,
@@ -176,9 +176,9 @@ async def track(
     service and priority now (a priority change retargets them, the time used is kept). Starts
     them on the first call when a policy applies; the caller holds the ticket's row lock.
     `new`: the ticket was just created (it has no clocks yet; saves a query)."""
-    clocks = [] if new else await sla_store.clocks_of(conn, ticket.id, for_update=True)
-    policies, calendars = await sla_store.policies_and_calendars(
-        conn, ticket.kind, ticket.priority, ticket.service_id, {c.clock.policy_id for c in clocks}
+    clocks = [] if new else await store.clocks_of(ticket.id, for_update=True)
+    policies, calendars = await store.policies_and_calendars(
+        ticket.kind, ticket.priority, ticket.service_id, {c.clock.policy_id for c in clocks}
     )
     policy = select_policy(policies, ticket.kind, ticket.service_id, ticket.priority)
     by_id = {p.id: p for p in policies}
@@ -200,7 +200,7 @@ async def track(
             stored.ticket = ticket
             stored.clock.retarget(calendar, applies, at)
             stored.clock.move(calendar, state, at)
-    await sla_store.save_clocks(conn, list(by_target.values()))
+    await store.save_clocks(list(by_target.values()))
     return [_result(c.clock, by_id.get(c.clock.policy_id), calendars) for c in by_target.values()]
 
 
@@ -231,10 +231,12 @@ def incident_ticket(incident: Incident) -> TicketRef:
     )
 
 
-async def track_incident(conn: AsyncConnection, incident: Incident, *, new: bool = False) -> list[contracts.SlaResult]:
+async def track_incident(
+    store: SlaClockRepository, incident: Incident, *, new: bool = False
+) -> list[contracts.SlaResult]:
     """The incident's clocks after an action (call it after each one, before emitting)."""
     states = incident_clock_states(incident.status.value, incident.first_response_at is not None)
-    return await track(conn, incident_ticket(incident), states, incident.updated_at, new=new)
+    return await track(store, incident_ticket(incident), states, incident.updated_at, new=new)
 
 
 async def clocks_of(conn: AsyncConnection, ticket_id: UUID) -> list[tuple[StoredClock, datetime | None]]:

@@ -25,7 +25,7 @@ from services.incident.domain.sla_calendars import BusinessCalendar
 from services.incident.store import sla as sla_store
 from services.incident.store import sla_calendars
 from services.incident.store.incidents import IncidentRepository
-from services.incident.store.sla import Notice, StoredClock
+from services.incident.store.sla import Notice, SlaClockRepository, StoredClock
 from services.incident.usecases.sla import WATCHER, track_incident
 from shared.events import incident as contracts
 from shared.periodic import JobContext
@@ -125,7 +125,8 @@ async def _raise(
     for incident in incidents.values():
         if incident.version != read_versions[incident.id]:
             await repository.save(incident, read_versions[incident.id])
-            sla_results = await track_incident(conn, incident)  # the clocks carry the new assignment group
+            # the clocks carry the new assignment group
+            sla_results = await track_incident(uow.repository(SlaClockRepository), incident)
             uow.emit_pending(incident, partial(events.incident_contract, sla=sla_results))
     report.escalations += escalations
     return len(due)
