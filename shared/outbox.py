@@ -81,8 +81,9 @@ async def write_events(conn: AsyncConnection, table: Table, events: Sequence[Clo
         await conn.execute(insert, [outbox_row(e, headers) for e in events])
 
 
-class EventSink(Protocol):
-    """Where the relay sends rows: the broker publisher in production."""
+class BrokerPublisher(Protocol):
+    """What the relay publishes rows through: `shared.messaging.EventPublisher` in production.
+    ("Publish" means one thing in this code base: putting an event on the broker.)"""
 
     @property
     def is_connected(self) -> bool: ...
@@ -97,7 +98,7 @@ class OutboxRelay:
         self,
         engine: AsyncEngine,
         table: Table,
-        sink: EventSink,
+        broker: BrokerPublisher,
         *,
         batch_size: int = 200,
         poll_interval_s: float = 0.5,
@@ -105,7 +106,7 @@ class OutboxRelay:
     ) -> None:
         self._engine = engine
         self._table = table
-        self._sink = sink
+        self._broker = broker
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._max_backoff_s = max_backoff_s
@@ -138,7 +139,7 @@ class OutboxRelay:
             # Cleared before the pass, so that a commit notifying during it wakes the next pass.
             self._wake.clear()
             published, failed = 0, 0
-            if self._sink.is_connected:
+            if self._broker.is_connected:
                 try:
                     published, failed = await self.relay_once()
                 except Exception:
@@ -187,7 +188,7 @@ class OutboxRelay:
     async def _publish(self, row: Any) -> None:
         token = otel_context.attach(propagate.extract(json.loads(row.headers or "{}")))
         try:
-            await self._sink.publish(
+            await self._broker.publish(
                 row.routing_key,
                 row.payload.encode(),
                 message_id=row.event_id,

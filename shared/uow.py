@@ -22,7 +22,7 @@ from shared.outbox import write_events
 
 
 class Aggregate(Protocol):
-    """A domain object that records what happened to it until the unit of work publishes it."""
+    """A domain object that records what happened to it until the unit of work emits it."""
 
     @property
     def id(self) -> UUID: ...
@@ -127,7 +127,7 @@ class UnitOfWork:
 
     def emit_pending(self, aggregate: Aggregate, to_contract: Callable[[Any, Any], EventData | None]) -> None:
         """Turn the aggregate's domain events into contracts (subject: its id) and clear them; a
-        domain event `to_contract` maps to None publishes nothing."""
+        domain event `to_contract` maps to None emits nothing."""
         for event in aggregate.pending_events:
             contract = to_contract(event, aggregate)
             if contract is not None:

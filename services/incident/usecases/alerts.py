@@ -29,7 +29,7 @@ from services.incident.store.incident_links import add_incident_note, history_ac
 from services.incident.store.incidents import IncidentRepository, affected_ci
 from services.incident.store.sla import SlaClockRepository
 from services.incident.usecases import sla
-from services.incident.usecases.incidents import publish
+from services.incident.usecases.incidents import emit_events
 from shared import clock
 from shared.uow import UnitOfWork
 
@@ -139,7 +139,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         now=now,
     )
     await IncidentRepository(conn).add_numbered(incident)
-    publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
+    emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
     await add_alert(
         conn,
         {
@@ -187,7 +187,7 @@ async def _resolve(alert: Alert, notification: Notification, uow: UnitOfWork) ->
         read_version = incident.version
         incident.resolve(code=AUTO_RESOLUTION_CODE, notes=note, actor=notification.sender, now=now)
         await incidents.save(incident, read_version)
-        publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
+        emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
         action = "resolved"
     else:
         action = "noted"

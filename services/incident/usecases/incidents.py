@@ -31,8 +31,9 @@ from shared.idempotency import IdempotentCreate, Replay
 from shared.uow import AnyUnitOfWork
 
 
-def publish(uow: AnyUnitOfWork, incident: Incident, sla_results: Sequence[SlaResult] = ()) -> None:
-    """The incident's domain events as published events (some edits publish none), then cleared.
+def emit_events(uow: AnyUnitOfWork, incident: Incident, sla_results: Sequence[SlaResult] = ()) -> None:
+    """The incident's domain events emitted into the unit of work as contracts (some edits emit none),
+    then cleared; the outbox relay publishes them after the commit.
     `sla_results`: its SLA targets as they stand after the action (`sla.track_incident`)."""
     for event in incident.pending_events:
         contract = events.incident_contract(event, incident, sla=sla_results)
@@ -87,7 +88,7 @@ async def open_incident(
             now=clock.now(),
         )
         await incidents.add_numbered(incident)
-        publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
+        emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
         if once is not None:
             await keys.remember(once, incident)
         await uow.commit()
@@ -120,7 +121,7 @@ async def act(cmd: Act, uow: AnyUnitOfWork, apply: Callable[[Incident, datetime]
         apply(incident, now)
         if incident.version != read_version:
             await incidents.save(incident, read_version)
-            publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
+            emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
             await uow.commit()
     return incident
 
@@ -273,7 +274,7 @@ async def close_resolved_incidents(uow: AnyUnitOfWork, policy: IncidentPolicy, n
             read_version = incident.version
             incident.close_automatically(now, policy.auto_close_after)
             await incidents.save(incident, read_version)
-            publish(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
+            emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident))
             closed += 1
         await uow.commit()
     return closed

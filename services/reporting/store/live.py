@@ -81,7 +81,7 @@ class LiveFeed:
     def readers(self) -> int:
         return len(self._subscriptions)
 
-    def publish(self, event: LiveEvent) -> None:
+    def broadcast(self, event: LiveEvent) -> None:
         if not self._subscriptions:
             return
         message = event.as_sse()

@@ -70,6 +70,6 @@ def _announce_after_commit(events: Sequence[CloudEvent], uow: UnitOfWork) -> Non
 
     def announce() -> None:
         for item in recorded:
-            live.FEED.publish(item)
+            live.FEED.broadcast(item)
 
     uow.after_commit(announce)

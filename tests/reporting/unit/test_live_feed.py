@@ -20,7 +20,7 @@ def event(n: int) -> LiveEvent:
 async def test_every_reader_gets_each_event_as_a_server_sent_event() -> None:
     feed = LiveFeed()
     a, b = feed.subscribe(max_readers=5), feed.subscribe(max_readers=5)
-    feed.publish(event(1))
+    feed.broadcast(event(1))
     for reader in (a, b):
         message = await reader.next(1)
         assert message is not None
@@ -36,7 +36,7 @@ async def test_a_reader_that_falls_behind_is_told_to_resync_instead_of_holding_u
     feed = LiveFeed(queue_size=3)
     reader = feed.subscribe(max_readers=5)
     for n in range(10):
-        feed.publish(event(n))  # never blocks
+        feed.broadcast(event(n))  # never blocks
     assert await reader.next(1) == RESYNC
 
 
