@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import UtcDateTime
 from shared.events import CloudEvent
-from shared.events.config import ConfigItemCreated, ConfigItemRetired, ConfigItemUpdated, RelationshipChanged
+from shared.events.config import ConfigItemCreated, ConfigItemRelationshipChanged, ConfigItemRetired, ConfigItemUpdated
 from shared.messaging import Handler
 from shared.uow import UnitOfWork
 
@@ -93,7 +93,7 @@ class CIReadModel:
             ConfigItemCreated.routing_key: self._on_created,
             ConfigItemUpdated.routing_key: self._on_updated,
             ConfigItemRetired.routing_key: self._on_retired,
-            RelationshipChanged.routing_key: self._on_relationship_changed,
+            ConfigItemRelationshipChanged.routing_key: self._on_relationship_changed,
         }
 
     async def get(self, conn: AsyncConnection, ci_id: UUID) -> CIRecord | None:
@@ -147,7 +147,7 @@ class CIReadModel:
         )
 
     async def _on_relationship_changed(self, event: CloudEvent, uow: UnitOfWork) -> None:
-        data = event.data_as(RelationshipChanged)
+        data = event.data_as(ConfigItemRelationshipChanged)
         if data.target_kind != "ci":
             return
         t = self.relationships

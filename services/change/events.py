@@ -62,7 +62,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
     by_status: dict[ChangeStatus, type[contracts.ChangeStatusEvent]] = {
         ChangeStatus.SUBMITTED: contracts.ChangeSubmitted,
         ChangeStatus.ASSESSED: contracts.ChangeAssessed,
-        ChangeStatus.REJECTED: contracts.ChangeDeclined,
+        ChangeStatus.REJECTED: contracts.ChangeRejected,
         ChangeStatus.SCHEDULED: contracts.ChangeScheduled,
         ChangeStatus.IMPLEMENTING: contracts.ChangeImplementing,
         ChangeStatus.FAILED: contracts.ChangeFailed,

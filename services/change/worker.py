@@ -9,19 +9,19 @@ from services.change.domain.changes import IncidentLink
 from services.change.store.tables import ci_read_model
 from services.change.usecases import changes as usecases
 from shared.events import CloudEvent
-from shared.events.config import ChangeApplied, ChangeRejected
+from shared.events.config import ConfigChangeApplied, ConfigChangeRejected
 from shared.events.incident import IncidentLinkedToChange
 from shared.messaging import Handler
 from shared.uow import UnitOfWork
 
 
 async def on_change_applied(event: CloudEvent, uow: UnitOfWork) -> None:
-    data = event.data_as(ChangeApplied)
+    data = event.data_as(ConfigChangeApplied)
     await usecases.record_cmdb_outcome(data.change_id, applied=True, errors=[], uow=uow)
 
 
 async def on_change_rejected(event: CloudEvent, uow: UnitOfWork) -> None:
-    data = event.data_as(ChangeRejected)
+    data = event.data_as(ConfigChangeRejected)
     errors = [e.model_dump() for e in data.errors]
     await usecases.record_cmdb_outcome(data.change_id, applied=False, errors=errors, uow=uow)
 
@@ -36,8 +36,8 @@ async def on_incident_linked(event: CloudEvent, uow: UnitOfWork) -> None:
 
 HANDLERS: Mapping[str, Handler] = {
     **ci_read_model.handlers,
-    ChangeApplied.routing_key: on_change_applied,
-    ChangeRejected.routing_key: on_change_rejected,
+    ConfigChangeApplied.routing_key: on_change_applied,
+    ConfigChangeRejected.routing_key: on_change_rejected,
     IncidentLinkedToChange.routing_key: on_incident_linked,
 }
 """Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

@@ -56,7 +56,7 @@ def to_contract(event: ItemEvent, item: ConfigItem) -> EventData:
 def relationship_changed(
     relationship: Relationship, action: Literal["added", "removed"], cause: Cause, now: datetime
 ) -> EventData:
-    return contracts.RelationshipChanged(
+    return contracts.ConfigItemRelationshipChanged(
         relationship_id=relationship.id,
         action=action,
         source_id=relationship.source_id,

@@ -98,7 +98,7 @@ def incident_contract(
         )
     if event.action is Action.DECLARE_MAJOR:
         assert incident.major_manager is not None and incident.major_declared_at is not None
-        return contracts.MajorIncidentDeclared(
+        return contracts.IncidentMajorDeclared(
             **common, manager=incident.major_manager, declared_at=incident.major_declared_at
         )
     if event.action is Action.REVIEW:
@@ -128,7 +128,7 @@ def problem_contract(event: ProblemOpened | ProblemChanged, problem: Problem) ->
     common["status"] = event.status.value
     if event.action is ProblemAction.PUBLISH_KNOWN_ERROR:
         assert problem.known_error_id is not None
-        return contracts.KnownErrorPublished(
+        return contracts.ProblemKnownErrorPublished(
             **common,
             known_error_id=problem.known_error_id,
             root_cause=problem.root_cause,

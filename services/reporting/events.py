@@ -12,11 +12,11 @@ from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, Fa
 from shared.events import CloudEvent, EventData
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
 from shared.events.config import (
-    ChangeRejected,
+    ConfigChangeRejected,
     ConfigItemCreated,
     ConfigItemRetired,
+    ConfigItemUnauthorisedChangeDetected,
     ConfigItemUpdated,
-    UnauthorisedChangeDetected,
 )
 from shared.events.incident import (
     IncidentCreated,
@@ -68,7 +68,7 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = config_events.ci
         elif cls is ConfigItemRetired:
             rule = config_events.ci_retired
-        elif cls is UnauthorisedChangeDetected:
+        elif cls is ConfigItemUnauthorisedChangeDetected:
             rule = config_events.unauthorised
         elif cls in (SupplierCreated, SupplierUpdated):
             rule = supplier_events.supplier
@@ -117,8 +117,8 @@ def patches_for(event: CloudEvent) -> list[Patch]:
     malformed `data` of a known type (the consumer retries, then dead-letters it)."""
     found = _RULES.get(event.routing_key)
     if found is None:
-        if event.routing_key == ChangeRejected.routing_key:
-            rejected = event.data_as(ChangeRejected)
+        if event.routing_key == ConfigChangeRejected.routing_key:
+            rejected = event.data_as(ConfigChangeRejected)
             values = {
                 "finding_id": str(event.id),
                 "kind": "cmdb_update_rejected",

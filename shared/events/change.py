@@ -123,7 +123,7 @@ class ChangeAssessed(ChangeStatusEvent):
     risk: str
 
 
-class ChangeDeclined(ChangeStatusEvent):
+class ChangeRejected(ChangeStatusEvent):
     routing_key: ClassVar[str] = "change.rejected.v1"
     producer: ClassVar[str] = "change"
     description: ClassVar[str] = "A change was rejected by its approvers."

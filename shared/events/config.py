@@ -72,7 +72,7 @@ class ConfigItemRetired(EventData):
     retired_at: datetime
 
 
-class RelationshipChanged(EventData):
+class ConfigItemRelationshipChanged(EventData):
     routing_key: ClassVar[str] = "ci.relationship_changed.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = "A relationship between CIs (or a CI and its supplier) was added or removed."
@@ -105,7 +105,7 @@ class RejectedItem(BaseModel):
     reason: str
 
 
-class ChangeApplied(EventData):
+class ConfigChangeApplied(EventData):
     routing_key: ClassVar[str] = "config.change_applied.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = "The CMDB applied every planned CI change of an implemented change."
@@ -116,7 +116,7 @@ class ChangeApplied(EventData):
     applied_at: datetime
 
 
-class ChangeRejected(EventData):
+class ConfigChangeRejected(EventData):
     routing_key: ClassVar[str] = "config.change_rejected.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = (
@@ -129,7 +129,7 @@ class ChangeRejected(EventData):
     rejected_at: datetime
 
 
-class UnauthorisedChangeDetected(EventData):
+class ConfigItemUnauthorisedChangeDetected(EventData):
     routing_key: ClassVar[str] = "ci.unauthorised_change_detected.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = (
@@ -147,7 +147,7 @@ class UnauthorisedChangeDetected(EventData):
     detected_at: datetime
 
 
-class DiscoveryRunCompleted(EventData):
+class ConfigDiscoveryRunCompleted(EventData):
     routing_key: ClassVar[str] = "config.discovery_run_completed.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = "A discovery run was reconciled with the CMDB; `counts` sums up its report."

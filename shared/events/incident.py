@@ -138,7 +138,7 @@ class IncidentEscalated(IncidentEvent):
     notified: list[str] = Field(default_factory=list)
 
 
-class MajorIncidentDeclared(IncidentEvent):
+class IncidentMajorDeclared(IncidentEvent):
     routing_key: ClassVar[str] = "incident.major_declared.v1"
     producer: ClassVar[str] = "incident"
     description: ClassVar[str] = "An incident was declared a major incident, with a named manager."
@@ -328,7 +328,7 @@ class ProblemUpdated(ProblemEvent):
     change_id: UUID | None = None
 
 
-class KnownErrorPublished(ProblemEvent):
+class ProblemKnownErrorPublished(ProblemEvent):
     routing_key: ClassVar[str] = "problem.known_error_published.v1"
     producer: ClassVar[str] = "incident"
     description: ClassVar[str] = (

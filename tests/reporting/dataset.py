@@ -30,7 +30,13 @@ from shared.events.change import (
     ChangeSubmitted,
     DeploymentRecorded,
 )
-from shared.events.config import Cause, ChangeRejected, ConfigItemCreated, ConfigItemRetired, UnauthorisedChangeDetected
+from shared.events.config import (
+    Cause,
+    ConfigChangeRejected,
+    ConfigItemCreated,
+    ConfigItemRetired,
+    ConfigItemUnauthorisedChangeDetected,
+)
 from shared.events.incident import (
     IncidentAssigned,
     IncidentClosed,
@@ -38,11 +44,11 @@ from shared.events.incident import (
     IncidentEscalated,
     IncidentLinkedToChange,
     IncidentLinkedToProblem,
+    IncidentMajorDeclared,
     IncidentResolved,
     IncidentStatusChanged,
-    KnownErrorPublished,
-    MajorIncidentDeclared,
     ProblemCreated,
+    ProblemKnownErrorPublished,
     ProblemResolved,
     RequestFulfilled,
     RequestRejected,
@@ -153,7 +159,7 @@ class Incident:
         return self
 
     def major(self, at: datetime) -> Incident:
-        data = MajorIncidentDeclared(**self._base(self.status, at, major=True), manager="m", declared_at=at)
+        data = IncidentMajorDeclared(**self._base(self.status, at, major=True), manager="m", declared_at=at)
         self.events.append(_event(data, self.id, at, "incident"))
         return self
 
@@ -389,7 +395,7 @@ def problems() -> list[CloudEvent]:
             "incident",
         ),
         _event(
-            KnownErrorPublished(
+            ProblemKnownErrorPublished(
                 **base_a,
                 status="known_error",
                 incident_ids=linked,
@@ -476,7 +482,7 @@ def configuration() -> list[CloudEvent]:
     )
     events.append(
         _event(
-            UnauthorisedChangeDetected(
+            ConfigItemUnauthorisedChangeDetected(
                 finding_id=uid("finding"),
                 ci_id=SRV1,
                 number="CIsrv1",
@@ -494,7 +500,7 @@ def configuration() -> list[CloudEvent]:
     )
     events.append(
         _event(
-            ChangeRejected(change_id=CHG[4], change_number="CHG0000004", errors=[], rejected_at=T0 + 3 * D),
+            ConfigChangeRejected(change_id=CHG[4], change_number="CHG0000004", errors=[], rejected_at=T0 + 3 * D),
             CHG[4],
             T0 + 3 * D,
             "config",

@@ -22,7 +22,7 @@ from services.config.usecases.relationships import link_step, unlink_step
 from shared import clock
 from shared.errors import DomainError, NotFound, RuleViolation
 from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented, PlannedCIChange
-from shared.events.config import AppliedItem, ChangeApplied, ChangeRejected, RejectedItem
+from shared.events.config import AppliedItem, ConfigChangeApplied, ConfigChangeRejected, RejectedItem
 from shared.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------- change control
@@ -85,13 +85,13 @@ async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> 
         await whole.rollback()
         uow.discard_since(mark)
         uow.emit(
-            ChangeRejected(change_id=data.change_id, change_number=data.number, errors=errors, rejected_at=now),
+            ConfigChangeRejected(change_id=data.change_id, change_number=data.number, errors=errors, rejected_at=now),
             subject=subject,
         )
     else:
         await whole.commit()
         uow.emit(
-            ChangeApplied(change_id=data.change_id, change_number=data.number, items=applied, applied_at=now),
+            ConfigChangeApplied(change_id=data.change_id, change_number=data.number, items=applied, applied_at=now),
             subject=subject,
         )
 

@@ -38,7 +38,7 @@ from services.config.store.relationships import RelationshipRepository
 from services.config.store.types import TypeRepository
 from shared import clock
 from shared.errors import DomainError, RuleViolation
-from shared.events.config import DiscoveryRunCompleted, UnauthorisedChangeDetected
+from shared.events.config import ConfigDiscoveryRunCompleted, ConfigItemUnauthorisedChangeDetected
 from shared.numbering import format_number, next_numbers
 from shared.uow import UnitOfWork
 
@@ -80,7 +80,7 @@ async def run_discovery(run: DiscoveryRun, uow: UnitOfWork) -> tuple[UUID, RunRe
             },
         )
         uow.emit(
-            DiscoveryRunCompleted(
+            ConfigDiscoveryRunCompleted(
                 run_id=run_id, source=run.source, counts=counts, started_at=report.started_at, finished_at=finished
             ),
             subject=str(run_id),
@@ -216,7 +216,7 @@ class _Reconciler:
         self.report.items.append(ItemReport(observed.key, Outcome.UNAUTHORISED, item.id, item.number, detail, found))
         if fresh:
             self.uow.emit(
-                UnauthorisedChangeDetected(
+                ConfigItemUnauthorisedChangeDetected(
                     finding_id=finding_id,
                     ci_id=item.id,
                     number=item.number,

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from services.reporting.domain.facts import CIS, CMDB_FINDINGS, FactTable
-from shared.events.config import ConfigItemCreated, ConfigItemRetired, ConfigItemUpdated, UnauthorisedChangeDetected
+from shared.events.config import (
+    ConfigItemCreated,
+    ConfigItemRetired,
+    ConfigItemUnauthorisedChangeDetected,
+    ConfigItemUpdated,
+)
 
 
 def ci(data: ConfigItemCreated | ConfigItemUpdated) -> list[tuple[FactTable, dict[str, Any]]]:
@@ -28,7 +33,7 @@ def ci_retired(data: ConfigItemRetired) -> list[tuple[FactTable, dict[str, Any]]
     return [(CIS, {"ci_id": data.ci_id, "number": data.number, "status": "retired", "retired_at": data.retired_at})]
 
 
-def unauthorised(data: UnauthorisedChangeDetected) -> list[tuple[FactTable, dict[str, Any]]]:
+def unauthorised(data: ConfigItemUnauthorisedChangeDetected) -> list[tuple[FactTable, dict[str, Any]]]:
     return [
         (
             CMDB_FINDINGS,

@@ -12,12 +12,12 @@ from shared.events.incident import (
     IncidentEvent,
     IncidentLinkedToChange,
     IncidentLinkedToProblem,
+    IncidentMajorDeclared,
     IncidentReopened,
     IncidentResolved,
-    KnownErrorPublished,
-    MajorIncidentDeclared,
     ProblemCreated,
     ProblemEvent,
+    ProblemKnownErrorPublished,
     ProblemResolved,
     ProblemUpdated,
     RequestEvent,
@@ -89,7 +89,7 @@ def incident_later(data: IncidentEvent, routing_key: str) -> list[tuple[FactTabl
         values["escalations"] = 1
     elif routing_key == IncidentReopened.routing_key:
         values["reopens"] = 1
-    elif routing_key == MajorIncidentDeclared.routing_key:
+    elif routing_key == IncidentMajorDeclared.routing_key:
         values["major"] = True
     elif routing_key == "incident.closed.v1":
         values["closed_at"] = data.occurred_at
@@ -168,7 +168,7 @@ def problem(data: ProblemEvent) -> list[tuple[FactTable, dict[str, Any]]]:
     if isinstance(data, ProblemCreated):
         values["origin"] = data.origin
         values["opened_at"] = data.occurred_at
-    if isinstance(data, KnownErrorPublished):
+    if isinstance(data, ProblemKnownErrorPublished):
         values["known_error_at"] = data.occurred_at
     if isinstance(data, ProblemUpdated | ProblemResolved) and data.change_id is not None:
         values["change_id"] = data.change_id

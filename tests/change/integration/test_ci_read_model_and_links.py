@@ -18,7 +18,7 @@ from services.change.app import create_app
 from services.change.settings import ChangeSettings
 from services.change.store.tables import change, ci_read_model, outbox
 from shared.events import EventData, new_event
-from shared.events.config import Cause, ConfigItemCreated, ConfigItemRetired, RelationshipChanged
+from shared.events.config import Cause, ConfigItemCreated, ConfigItemRelationshipChanged, ConfigItemRetired
 from shared.events.incident import IncidentLinkedToChange
 from shared.messaging import BrokerConnection, EventPublisher
 from tests.conftest import running
@@ -84,8 +84,8 @@ def ci(name: str, ci_type: str = "application", service_id: uuid.UUID | None = N
     )
 
 
-def link(source: uuid.UUID, target: uuid.UUID) -> RelationshipChanged:
-    return RelationshipChanged(
+def link(source: uuid.UUID, target: uuid.UUID) -> ConfigItemRelationshipChanged:
+    return ConfigItemRelationshipChanged(
         relationship_id=uuid.uuid4(),
         action="added",
         source_id=source,

@@ -172,7 +172,7 @@ async def test_nobody_decides_their_own_change_and_a_rejection_is_published() ->
 
     rejected = await cab.decide(act(item.id), approve=False, comment="not now", uow=uow)
     assert rejected.status is ChangeStatus.REJECTED
-    [declined] = sink.of_type(contracts.ChangeDeclined)
+    [declined] = sink.of_type(contracts.ChangeRejected)
     assert (declined.reason, declined.previous_status) == ("not now", "assessed")
 
 

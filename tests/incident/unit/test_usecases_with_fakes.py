@@ -445,7 +445,7 @@ async def test_a_major_incident_closes_only_once_its_review_is_recorded() -> Non
     incident = await opened(f)
     with at(1):
         await usecases.declare_major(act(incident.id), f.uow, manager="maria", reason="whole site")
-    [major] = f.sink.of_type(contracts.MajorIncidentDeclared)
+    [major] = f.sink.of_type(contracts.IncidentMajorDeclared)
     assert (major.manager, major.declared_at, major.major) == ("maria", T0 + timedelta(minutes=1), True)
     with at(30):
         await usecases.resolve_incident(act(incident.id), f.uow, code="fixed", notes="")

@@ -13,7 +13,13 @@ from services.supplier.store.tables import outbox
 from shared.ci_read_model import CIReadModel
 from shared.db import create_engine, make_metadata
 from shared.events import EventData, new_event
-from shared.events.config import Cause, ConfigItemCreated, ConfigItemRetired, ConfigItemUpdated, RelationshipChanged
+from shared.events.config import (
+    Cause,
+    ConfigItemCreated,
+    ConfigItemRelationshipChanged,
+    ConfigItemRetired,
+    ConfigItemUpdated,
+)
 from shared.uow import UnitOfWork
 from tests.infra import Servers, create_service_database
 
@@ -79,8 +85,8 @@ async def test_relationships_are_added_and_removed(setup: tuple[AsyncEngine, CIR
     app, db, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     rel_id = uuid.uuid4()
 
-    def change(action: str) -> RelationshipChanged:
-        return RelationshipChanged(
+    def change(action: str) -> ConfigItemRelationshipChanged:
+        return ConfigItemRelationshipChanged(
             relationship_id=rel_id, action=action, source_id=app, type="depends_on", target_id=db,  # type: ignore[arg-type]
             cause=CAUSE, occurred_at=NOW,
         )  # fmt: skip
