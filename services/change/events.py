@@ -42,7 +42,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             number=item.number,
             implemented_at=item.updated_at,
             implemented_by=event.actor,
-            ci_changes=[contracts.PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
+            planned_ci_changes=[contracts.PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
             type=item.change_type.value,
             created_at=item.created_at,
             affected_ci_ids=list(item.affected_ci_ids),

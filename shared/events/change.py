@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import EventData
 
@@ -82,11 +82,28 @@ class ChangeImplemented(EventData):
     number: str
     implemented_at: datetime
     implemented_by: str
-    ci_changes: list[PlannedCIChange] = Field(default_factory=list)
+    planned_ci_changes: list[PlannedCIChange] = Field(
+        default_factory=list, description="The CI changes the change planned, as in its API body"
+    )
+    ci_changes: list[PlannedCIChange] = Field(
+        default_factory=list,
+        deprecated=True,
+        description="The same list as `planned_ci_changes`, under its former name; sent until v2",
+    )
     type: str | None = None
     created_at: datetime | None = Field(default=None, description="When the change was recorded (lead time)")
     affected_ci_ids: list[UUID] = Field(default_factory=list)
     service_ids: list[UUID] = Field(default_factory=list)
+
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_list_under_both_names(cls, data: Any) -> Any:
+        """Producers before `planned_ci_changes` existed sent only `ci_changes`: either name fills both."""
+        if isinstance(data, dict):
+            planned = data.get("planned_ci_changes") or data.get("ci_changes") or []
+            data = {**data, "planned_ci_changes": planned, "ci_changes": planned}
+        return data
 
 
 class ChangeStatusEvent(EventData):

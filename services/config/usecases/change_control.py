@@ -71,7 +71,7 @@ async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> 
     whole = await uow.connection.begin_nested()
     applied: list[AppliedItem] = []
     errors: list[RejectedItem] = []
-    for index, planned in enumerate(data.ci_changes):
+    for index, planned in enumerate(data.planned_ci_changes):
         try:
             async with uow.connection.begin_nested():  # keeps the transaction usable after a failed item
                 applied.append(await _apply_item(uow, index, planned, edit, cause))

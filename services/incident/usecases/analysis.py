@@ -158,10 +158,10 @@ async def _link_change(
 def _change_ci_ids(data: ChangeImplemented | ChangeFailed | ChangeImplementing) -> list[UUID]:
     ids = list(data.affected_ci_ids)
     if isinstance(data, ChangeImplemented):
-        ids.extend(c.ci_id for c in data.ci_changes if c.ci_id is not None)
+        ids.extend(c.ci_id for c in data.planned_ci_changes if c.ci_id is not None)
         ids.extend(
             ci
-            for c in data.ci_changes
+            for c in data.planned_ci_changes
             if c.relationship is not None
             for ci in (c.relationship.source_id, c.relationship.target_id)
         )
