@@ -23,7 +23,7 @@ from services.incident.domain.incident_lifecycle import (
     plain,
 )
 from services.incident.domain.incidents import Incident
-from services.incident.domain.priority import Impact, Urgency
+from services.incident.domain.priority import AffectedCI, Impact, Urgency
 from shared.errors import Conflict, InvalidTransition, RuleViolation
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=UTC)
@@ -476,3 +476,90 @@ def test_values_are_recorded_in_their_json_form() -> None:
     assert plain(NOW) == "2026-11-30T09:00:00+00:00"
     assert plain(HoldReason.AWAITING_CALLER) == "awaiting_caller"
     assert plain(3) == 3 and plain(None) is None
+
+
+# ---------------------------------------------------------------- refusals name their field and state
+
+
+def test_an_action_done_without_a_reason_records_none() -> None:
+    incident = opened()
+    incident.assign(group="mail", assignee="ann", actor="lead", now=NOW)
+    incident.start("ann", NOW)
+    incident.hold(HoldReason.AWAITING_CALLER, "ann", NOW)
+    incident.update({"title": "Mail down"}, actor="ann", now=NOW)
+    incident.escalate(EscalationKind.HIERARCHICAL, actor="ann", now=NOW, notify=["boss"])
+    incident.declare_major(manager="mia", actor="mia", now=NOW)
+    incident.resolve(code="fixed", notes="", actor="ann", now=NOW)
+    incident.record_review(review())
+    incident.close("bob", NOW)
+    assert [e.reason for e in incident.pending_events if isinstance(e, IncidentChanged)] == [""] * 9
+
+
+def test_a_functional_escalation_is_recorded_with_its_actor_and_time() -> None:
+    incident = opened()
+    incident.escalate(EscalationKind.FUNCTIONAL, actor="ann", now=later(4), to_group="l2")
+    assert (last_event(incident).actor, incident.updated_at) == ("ann", later(4))
+
+
+def test_a_close_sets_the_time_of_the_change() -> None:
+    incident = opened()
+    incident.resolve(code="fixed", notes="", actor="ann", now=NOW)
+    incident.close("bob", later(9))
+    assert (incident.updated_at, incident.version) == (later(9), 3)
+
+
+def test_escalation_refusals_name_the_field() -> None:
+    incident = opened()
+    incident.assign(group="desk", assignee=None, actor="lead", now=NOW)
+    for kwargs, field in (
+        ({"kind": EscalationKind.FUNCTIONAL, "to_group": " "}, "to_group"),
+        ({"kind": EscalationKind.FUNCTIONAL, "to_group": "desk"}, "to_group"),
+        ({"kind": EscalationKind.HIERARCHICAL, "notify": [" "]}, "notify"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            incident.escalate(actor="ann", now=NOW, **kwargs)
+        assert fields_of(refused) == [field]
+    assert incident.version == 2
+
+
+def test_opening_refusals_name_their_field() -> None:
+    for overrides, field in (
+        ({"title": " "}, "title"),
+        ({"subcategory": "smtp"}, "subcategory"),
+        ({"impact": None}, "impact"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            opened(**overrides)
+        assert fields_of(refused) == [field]
+
+
+def test_an_incident_on_a_ci_records_it_and_a_refused_one_names_it() -> None:
+    ci_id = uuid.uuid4()
+    incident = opened(ci_id=ci_id, ci=AffectedCI(ci_id, "live", 4, None), impact=None)
+    assert (incident.ci_id, incident.impact) == (ci_id, Impact.LOW)
+    with pytest.raises(RuleViolation) as refused:
+        opened(ci_id=ci_id, ci=None)
+    assert fields_of(refused) == ["ci_id"] and str(ci_id) in refused.value.detail
+
+
+def test_a_blank_manager_is_refused_naming_it() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        opened().declare_major(manager=" ", actor="mia", now=NOW)
+    assert fields_of(refused) == ["manager"]
+
+
+def test_closing_a_major_incident_without_review_says_why() -> None:
+    incident = opened()
+    incident.declare_major(manager="mia", actor="mia", now=NOW)
+    incident.resolve(code="fixed", notes="", actor="ann", now=NOW)
+    with pytest.raises(Conflict) as refused:
+        incident.close("bob", NOW)
+    assert isinstance(refused.value.detail, str) and "INC0000007" in refused.value.detail
+    assert refused.value.extensions["state"] == "resolved"
+
+
+def test_an_action_the_status_does_not_allow_names_the_status() -> None:
+    incident = opened()
+    with pytest.raises(InvalidTransition) as refused:
+        incident.start("ann", NOW)
+    assert refused.value.extensions == {"state": "new", "allowed_actions": incident.allowed_actions()}

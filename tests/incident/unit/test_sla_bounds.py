@@ -394,3 +394,49 @@ def test_a_due_instant_nearly_three_years_ahead_is_found_and_none_beyond_the_sea
     never = BusinessCalendar("UTC", every_day, holidays_for(date(2026, 11, 30), SEARCH_DAYS + 2))
     with pytest.raises(RuleViolation, match=str(SEARCH_DAYS)):
         never.add_business_seconds(start, 1)
+
+
+def test_a_clock_records_the_policy_it_was_started_under() -> None:
+    started = policy()
+    assert SlaClock.start(S, started, OFFICE, at(7, 9)).policy_id == started.id
+
+
+def test_a_breach_raised_keeps_its_instant_when_the_new_target_is_exactly_the_time_used() -> None:
+    clock = SlaClock.start(R, policy(), OFFICE, at(7, 9))  # due 11:00
+    clock.breached = True
+    clock.retarget(OFFICE, policy(response_s=3 * H), at(7, 12))  # 3 h used, the new target is 3 h
+    assert clock.due_at == at(7, 11)
+
+
+def test_working_windows_and_due_instants_are_given_in_utc() -> None:
+    start, end = OFFICE.window_on(date(2026, 12, 7)) or (None, None)
+    assert start is not None and end is not None
+    assert start.tzinfo is UTC and end.tzinfo is UTC
+    assert OFFICE.add_business_seconds(at(7, 9), H).tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: BusinessCalendar("Mars/Olympus", {0: WorkingWindow(540, 1020)}),
+        lambda: BusinessCalendar("UTC", {}),
+        lambda: BusinessCalendar("UTC", {7: WorkingWindow(540, 1020)}),
+    ],
+    ids=["zone", "no-day", "weekday"],
+)
+def test_an_unusable_calendar_says_why(build: Any) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        build()
+    assert fields_of(refused) in (["time_zone"], ["working_hours"])
+
+
+def test_working_time_on_the_last_day_of_the_search_is_still_found() -> None:
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    every_day = dict.fromkeys(range(7), WorkingWindow(0, 1440))
+    last_day = date(2026, 12, 1) + timedelta(days=SEARCH_DAYS - 2)
+    calendar = BusinessCalendar(
+        "UTC", every_day, holidays_for(date(2026, 11, 30), (last_day - date(2026, 11, 30)).days)
+    )
+    assert calendar.add_business_seconds(start, 1) == datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(
+        seconds=1
+    )
