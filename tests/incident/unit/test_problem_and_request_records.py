@@ -439,3 +439,19 @@ def test_a_refused_request_action_names_the_state() -> None:
     with pytest.raises(InvalidTransition) as refused:
         r.fulfil("ann", NOW)
     assert refused.value.extensions == {"state": "submitted", "allowed_actions": ["cancel", "start"]}
+
+
+def test_problem_actions_done_without_a_reason_record_none() -> None:
+    p = problem()
+    p.link_incidents([uuid.uuid4()], "pam", NOW)
+    p.link_change(uuid.uuid4(), "CHG1", "pam", NOW)
+    p.investigate("pam", NOW)
+    p.resolve(resolution="patched", actor="pam", now=NOW)
+    p.close("pam", NOW)
+    assert [e.reason for e in p.pending_events if isinstance(e, ProblemChanged)] == ["", "", "", "patched", ""]
+
+
+def test_cancelling_a_problem_is_the_change_of_its_time() -> None:
+    p = problem()
+    p.cancel("dup", "pam", at(7))
+    assert (p.updated_at, p.version) == (at(7), 2)
