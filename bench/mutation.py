@@ -5,6 +5,7 @@ and writes it to docs/mutation.md.
     uv run python -m bench.mutation services/supplier/domain/contracts.py ...
     uv run python -m bench.mutation --report-only        # re-read mutants/ without running
     uv run python -m bench.mutation --survivors [MODULE ...]  # each counted survivor with its diff
+    uv run python -m bench.mutation --propose-message-text [MODULE ...]  # exclusion entries to review
 
 mutmut (configured in pyproject.toml, `[tool.mutmut]`) copies the code to mutants/, mutates every
 function of the domain modules and runs, for each mutant, the unit tests that reach that function.
@@ -19,12 +20,14 @@ not applied.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import tokenize
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -273,12 +276,68 @@ def show_survivors(scores: Sequence[ModuleScore]) -> None:
             print()
 
 
+def _tokens(line: str) -> list[tokenize.TokenInfo] | None:
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return [t for t in tokens if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
+
+
+def _reworded(old: str, new: str) -> bool:
+    """`new` is `old` (a string literal holding words, not a name or key) wrapped in XX or in another case."""
+    text = old.strip("\"'")
+    if " " not in text.strip():
+        return False
+    return new.strip("\"'") in (f"XX{text}XX", text.upper(), text.lower(), text.capitalize())
+
+
+def rewords_text_only(diff: str) -> str | None:
+    """The mutated line when a mutant only rewords string literals holding words (mutmut's `XX..XX`
+    and case mutations), else None. A candidate for a message-text exclusion, not a verdict: whether
+    the text is only read by a person (an error's reason) or is part of a record, a person judges."""
+    removed = [line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    if len(removed) != 1 or len(added) != 1:
+        return None
+    before, after = _tokens(removed[0]), _tokens(added[0])
+    if before is None or after is None or len(before) != len(after):
+        return None
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a.string != b.string]
+    if not changed or any(a.type != tokenize.STRING or not _reworded(a.string, b.string) for a, b in changed):
+        return None
+    return added[0].strip()
+
+
+def propose_message_text(scores: Sequence[ModuleScore]) -> list[str]:
+    """TOML entries for the counted survivors that only reword a text: printed for review, never applied."""
+    out: list[str] = []
+    for s in scores:
+        for mutant in s.survivors:
+            line = rewords_text_only(mutant_diff(mutant, s.module))
+            if line is None:
+                continue
+            out += [
+                f'[mutants."{mutant}"]',
+                'kind = "message-text"',
+                'reason = "rewords an error\'s reason text; the refused field and the outcome are the same"',
+                f"mutation = {json.dumps(line, ensure_ascii=False)}",
+                "",
+            ]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="services/<svc>/domain/<name>.py (default: every one)")
     parser.add_argument("--jobs", type=int, default=2, help="mutmut worker processes (default 2)")
     parser.add_argument("--report-only", action="store_true", help="score what mutants/ holds, run nothing")
     parser.add_argument("--survivors", action="store_true", help="print each counted survivor's diff, run nothing")
+    parser.add_argument(
+        "--propose-message-text",
+        action="store_true",
+        help="print exclusion entries for survivors that only reword a text, to review (run nothing)",
+    )
     parser.add_argument("--fail-under", type=float, help="exit 1 when a module scores below this percentage")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/mutation.md")
     args = parser.parse_args(argv)
@@ -291,12 +350,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     exclusions = load_exclusions()
 
     elapsed = None
-    if not (args.report_only or args.survivors):
+    if not (args.report_only or args.survivors or args.propose_message_text):
         elapsed = run_mutmut(modules, args.jobs)
     # a module without functions (a package's __init__) has no mutants and no row
     scores = [s for s in (score_module(m, exclusions) for m in modules) if s.mutants]
     if args.survivors:
         show_survivors(scores)
+        return 0
+    if args.propose_message_text:
+        print("\n".join(propose_message_text(scores)))
         return 0
     print_table(scores)
     if elapsed is not None:
