@@ -31,9 +31,11 @@ class Conflict(DomainError):
 class InvalidTransition(Conflict):
     """A business action that the current state does not allow."""
 
-    def __init__(self, action: str, state: str, allowed: Sequence[str]) -> None:
+    def __init__(self, action: str, state: str, allowed: Sequence[str], *, why: str = "") -> None:
+        """`state` is the record's status as its API shows it; `why` explains a refusal that the status
+        alone does not (a time window that has passed)."""
         super().__init__(
-            f"'{action}' is not allowed while the record is '{state}'",
+            f"'{action}' is not allowed while the record is '{state}'" + (f": {why}" if why else ""),
             state=state,
             allowed_actions=sorted(allowed),
         )

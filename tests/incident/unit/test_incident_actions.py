@@ -243,6 +243,8 @@ def test_a_reopen_exactly_at_the_end_of_the_window_is_allowed_and_a_second_later
     with pytest.raises(InvalidTransition) as refused:
         late.reopen("again", "bob", NOW + window + timedelta(seconds=1), window=window)
     assert refused.value.extensions["allowed_actions"] == ["close"]
+    assert refused.value.extensions["state"] == "resolved"  # the status a client can act on, not a sentence
+    assert "reopen window" in refused.value.detail
     assert (late.status, late.resolved_at) == (S.RESOLVED, NOW)
     in_time = opened()
     in_time.resolve(code="fixed", notes="", actor="ann", now=NOW)
