@@ -258,3 +258,10 @@ def test_the_standard_change_records_each_step_it_follows_by_the_pipelines_actor
     if status is ChangeStatus.FAILED:
         assert item.failed_at == at(2)
         assert {DR.FAILED: "failed", DR.ROLLED_BACK: "rolled back"}[result] in item.notes  # the result, in words
+
+
+def test_a_running_deployment_leaves_its_standard_change_implementing_as_of_the_report() -> None:
+    item = standard_change()
+    follow_deployment(item, DR.IN_PROGRESS, "pipeline", at(1))
+    assert (item.status, item.updated_at, item.version) == (ChangeStatus.IMPLEMENTING, at(1), 4)
+    assert [e.actor for e in item.pending_events if isinstance(e, StatusChanged)] == ["pipeline", "pipeline"]

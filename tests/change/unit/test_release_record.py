@@ -211,3 +211,12 @@ def test_a_release_with_a_change_nobody_knows_is_not_deployed() -> None:
         item.deploy("mike", T0, {CHANGE_A: ("CHG0000001", "approved")})
     assert unknown.value.extensions == {"unapproved_changes": [f"{CHANGE_B} is unknown"]}
     assert (item.status, item.deployed_at) == (ReleaseStatus.ACCEPTED, None)
+
+
+def test_acceptance_without_agreed_criteria_is_refused_in_words_naming_them() -> None:
+    item = plan(acceptance_criteria=[" "])
+    item.build("mike", T0)
+    with pytest.raises(RuleViolation) as refused:
+        item.accept("looked fine", "mike", T0)
+    assert refused_field(refused) == "acceptance_criteria"
+    assert (item.status, item.acceptance_result) == (ReleaseStatus.BUILT, None)
