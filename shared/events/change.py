@@ -95,7 +95,6 @@ class ChangeImplemented(EventData):
     affected_ci_ids: list[UUID] = Field(default_factory=list)
     service_ids: list[UUID] = Field(default_factory=list)
 
-
     @model_validator(mode="before")
     @classmethod
     def _one_list_under_both_names(cls, data: Any) -> Any:

@@ -217,7 +217,9 @@ class Incident:
 
     def reopen(self, reason: str, actor: str, now: datetime, window: timedelta = DEFAULT_REOPEN_WINDOW) -> None:
         if self.status is IncidentStatus.RESOLVED and self.resolved_at and now - self.resolved_at > window:
-            raise InvalidTransition("reopen", self.status.value, ["close"], why="resolved longer ago than the reopen window")
+            raise InvalidTransition(
+                "reopen", self.status.value, ["close"], why="resolved longer ago than the reopen window"
+            )
         if not reason.strip():
             raise RuleViolation("say why the incident is reopened", field="reason")
         self._act(Action.REOPEN, actor, now, reason, resolved_at=None, resolution_code=None, resolution_notes="")
