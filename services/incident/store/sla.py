@@ -23,7 +23,7 @@ from services.incident.domain.sla import (
 )
 from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
 from services.incident.store.tables import sla_calendar, sla_clock, sla_notice, sla_policy
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned
 
 # Policies ----------------------------------------------------------------------------------------
 
@@ -47,37 +47,29 @@ def _escalation(value: dict[str, Any] | None) -> Escalation | None:
 
 
 def _policy_row(policy: SlaPolicy, updated_at: datetime) -> dict[str, Any]:
-    return {
-        "id": policy.id,
-        "name": policy.name,
-        "ticket_kind": policy.ticket_kind.value,
-        "service_id": policy.service_id,
-        "priority": policy.priority,
-        "response_target_s": policy.response_s,
-        "resolution_target_s": policy.resolution_s,
-        "calendar_id": policy.calendar_id,
-        "warning_share": policy.warn_share,
-        "on_warning": _escalation_json(policy.on_warning),
-        "on_breach": _escalation_json(policy.on_breach),
-        "version": policy.version,
-        "updated_at": updated_at,
-    }
+    return row_values(
+        sla_policy,
+        policy,
+        ticket_kind=policy.ticket_kind.value,
+        response_target_s=policy.response_s,
+        resolution_target_s=policy.resolution_s,
+        warning_share=policy.warn_share,
+        on_warning=_escalation_json(policy.on_warning),
+        on_breach=_escalation_json(policy.on_breach),
+        updated_at=updated_at,
+    )
 
 
 def _policy(row: Any) -> SlaPolicy:
-    return SlaPolicy(
-        id=row.id,
-        name=row.name,
+    return record_of(
+        SlaPolicy,
+        row,
         ticket_kind=TicketKind(row.ticket_kind),
-        service_id=row.service_id,
-        priority=row.priority,
         response_s=row.response_target_s,
         resolution_s=row.resolution_target_s,
-        calendar_id=row.calendar_id,
         warn_share=row.warning_share,
         on_warning=_escalation(row.on_warning),
         on_breach=_escalation(row.on_breach),
-        version=row.version,
     )
 
 
