@@ -49,8 +49,7 @@ class RequestRead(ApiModel):
 
     @classmethod
     def of(cls, request: ServiceRequest) -> RequestRead:
-        values = {name: getattr(request, name) for name in cls.model_fields if name != "allowed_actions"}
-        return cls(**values, allowed_actions=request.allowed_actions())
+        return cls.from_record(request, allowed_actions=request.allowed_actions())
 
 
 RequestPage = Page[RequestRead]

@@ -21,14 +21,4 @@ class HistoryEntry(ApiModel):
 
     @classmethod
     def of(cls, row: Any) -> HistoryEntry:
-        return cls(
-            version=row.version,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            field=row.field,
-            old=row.old,
-            new=row.new,
-            reason=row.reason,
-            amendment=row.amendment,
-        )
+        return cls.from_record(row)
