@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, problem_for
+from shared.records import RecordModel
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +31,10 @@ PROBLEM_TYPE_BASE = "https://itsm.example/problems/"
 T = TypeVar("T")
 
 
-class ApiModel(BaseModel):
+class ApiModel(RecordModel):
     """Base of request and response bodies: unknown fields in a request are an error."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @classmethod
-    def from_record(cls, record: object, **values: Any) -> Self:
-        """This body for a domain record: every field from the record's attribute of the same
-        name, except the ones given in `values` (computed, converted, or named differently)."""
-        copied = {name: getattr(record, name) for name in cls.model_fields if name not in values}
-        return cls(**copied, **values)
 
 
 class Page(ApiModel, Generic[T]):

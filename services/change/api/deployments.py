@@ -31,15 +31,8 @@ from shared.http import etag
 
 
 def incident_read(row: Any, deployed_at: datetime | None) -> IncidentLinkRead:
-    return IncidentLinkRead(
-        incident_id=row.incident_id,
-        incident_number=row.incident_number,
-        change_id=row.change_id,
-        reason=row.reason,
-        ci_id=row.ci_id,
-        service_id=row.service_id,
-        linked_at=row.linked_at,
-        after_release=None if deployed_at is None else row.linked_at >= deployed_at,
+    return IncidentLinkRead.from_record(
+        row, after_release=None if deployed_at is None else row.linked_at >= deployed_at
     )
 
 

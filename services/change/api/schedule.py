@@ -47,7 +47,7 @@ def _conflict(c: ScheduleConflict) -> ConflictRead:
 
 
 def _blackout(b: Blackout) -> BlackoutRead:
-    return BlackoutRead(id=b.id, name=b.name, start=b.start, end=b.end, ci_ids=sorted(b.ci_ids))
+    return BlackoutRead.from_record(b, ci_ids=sorted(b.ci_ids))
 
 
 @router.get("/{change_id}/conflicts", response_model=list[ConflictRead])
