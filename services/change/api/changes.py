@@ -16,15 +16,14 @@ from services.change.usecases import changes as usecases
 from services.change.usecases.templates import change_from_template
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, Reader
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
 
 def answer(item: Change, response: Response) -> ChangeRead:
     """The change as read, with its ETag."""
-    response.headers["ETag"] = etag(item.version)
-    return ChangeRead.of(item)
+    return tagged(response, item.version, ChangeRead.of(item))
 
 
 @router.post("", status_code=201, response_model=ChangeRead)
@@ -35,9 +34,7 @@ async def create_change(
         item = await change_from_template(
             body.template_id, template_change_request(body), requester=caller.subject, uow=uow, governance=governance
         )
-        response.headers["Location"] = f"{router.prefix}/{item.id}"
-        response.headers["ETag"] = f'W/"{item.version}"'
-        return ChangeRead.of(item)
+        return created(response, f"{router.prefix}/{item.id}", item.version, ChangeRead.of(item))
     fields = body.model_dump(
         exclude={"type", "affected_ci_ids", "planned_ci_changes", "service_ids", "template_id", "title"}
     )
@@ -51,15 +48,12 @@ async def create_change(
         planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
     )
     item = await usecases.draft_change(cmd, uow, governance)
-    response.headers["Location"] = f"{router.prefix}/{item.id}"
-    response.headers["ETag"] = f'W/"{item.version}"'
-    return ChangeRead.of(item)
+    return created(response, f"{router.prefix}/{item.id}", item.version, ChangeRead.of(item))
 
 
 @router.get("/{change_id}", response_model=ChangeRead)
 async def get_change(_: Reader, item: CurrentChange, response: Response) -> ChangeRead:
-    response.headers["ETag"] = f'W/"{item.version}"'
-    return ChangeRead.of(item)
+    return tagged(response, item.version, ChangeRead.of(item))
 
 
 @router.get("", response_model=ChangePage)

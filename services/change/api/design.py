@@ -16,7 +16,7 @@ from services.change.usecases import design as usecases
 from shared.app import UnitOfWorkDep
 from shared.deps import IfMatch, Reader
 from shared.errors import NotFound
-from shared.http import etag
+from shared.http import tagged
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
@@ -24,8 +24,7 @@ router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 def _design_of(item: Change, response: Response) -> DesignRead:
     if item.design is None:
         raise NotFound(f"{item.number} has no design and transition record")
-    response.headers["ETag"] = etag(item.version)
-    return DesignRead.of(item.design)
+    return tagged(response, item.version, DesignRead.of(item.design))
 
 
 @router.put("/{change_id}/design", response_model=DesignRead)

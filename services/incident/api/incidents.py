@@ -52,7 +52,7 @@ from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
 from shared.errors import Forbidden, NotFound
-from shared.http import etag, expected_version
+from shared.http import etag, expected_version, tagged
 from shared.idempotency import IdempotencyKeyHeader, Replay, StoredResponse
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -99,8 +99,7 @@ async def create_incident(
 
 @router.get("/{incident_id}", response_model=IncidentRead)
 async def get_incident(_: Reader, incident: CurrentIncident, response: Response) -> IncidentRead:
-    response.headers["ETag"] = f'W/"{incident.version}"'
-    return IncidentRead.of(incident)
+    return tagged(response, incident.version, IncidentRead.of(incident))
 
 
 @router.get("", response_model=IncidentPage)
@@ -155,8 +154,7 @@ async def list_incidents(
 
 
 def _answer(incident: Incident, response: Response) -> IncidentRead:
-    response.headers["ETag"] = etag(incident.version)
-    return IncidentRead.of(incident)
+    return tagged(response, incident.version, IncidentRead.of(incident))
 
 
 def _act(incident_id: UUID, who: Principal, if_match: str | None) -> Act:

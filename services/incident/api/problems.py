@@ -36,7 +36,7 @@ from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 incident_links_router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -69,9 +69,7 @@ async def trends(
 @router.post("", status_code=201, response_model=ProblemRead)
 async def open_problem(body: ProblemCreate, uow: UnitOfWorkDep, who: ProblemManager, response: Response) -> ProblemRead:
     problem = await usecases.open_problem(usecases.OpenProblem(actor=who.subject, **body.model_dump()), uow)
-    response.headers["Location"] = f"{router.prefix}/{problem.id}"
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return created(response, f"{router.prefix}/{problem.id}", problem.version, ProblemRead.of(problem))
 
 
 @router.get("", response_model=ProblemPage)
@@ -103,8 +101,7 @@ async def list_problems(
 
 @router.get("/{problem_id}", response_model=ProblemRead)
 async def get_problem(_: Reader, problem: CurrentProblem, response: Response) -> ProblemRead:
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return tagged(response, problem.version, ProblemRead.of(problem))
 
 
 @router.get("/{problem_id}/history", response_model=list[ProblemHistoryEntry])
@@ -124,8 +121,7 @@ def _cmd(problem_id: UUID, who: Principal, if_match: str | None) -> ActOnProblem
 
 
 def _answer(problem: Problem, response: Response) -> ProblemRead:
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return tagged(response, problem.version, ProblemRead.of(problem))
 
 
 @router.patch("/{problem_id}", response_model=ProblemRead, summary="Edit fields (root cause, workaround, ...)")
