@@ -154,6 +154,15 @@ async def page(
     return list(rows), int(total or 0)
 
 
+def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
+    """`query` narrowed to the rows whose column (named by the keyword) equals each value given;
+    a None value is no filter: the list filters a caller left out."""
+    for name, value in values.items():
+        if value is not None:
+            query = query.where(table.c[name] == value)
+    return query
+
+
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     """An INSERT in the connection's dialect (PostgreSQL or SQLite), which both offer
     `on_conflict_do_nothing()` and `on_conflict_do_update()` on."""

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.store.tables import CLAIMS_HOSTNAME, NOT_RETIRED, ci_version, config_item
-from shared.db import page, record_of, row_values
+from shared.db import page, record_of, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -226,14 +226,7 @@ async def list_config_items(
     offset: int,
 ) -> tuple[list[ConfigItem], int]:
     query = select(config_item)
-    if ci_type is not None:
-        query = query.where(config_item.c.type == ci_type)
-    if status is not None:
-        query = query.where(config_item.c.status == status)
-    if service_id is not None:
-        query = query.where(config_item.c.service_id == service_id)
-    if controlled is not None:
-        query = query.where(config_item.c.controlled == controlled)
+    query = where_given(query, config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled)
     if q:
         # autoescape: a `%` or `_` typed by the user is a character, not a wildcard.
         query = query.where(config_item.c.name.icontains(q, autoescape=True))

@@ -23,7 +23,7 @@ from services.incident.domain.sla import (
 )
 from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
 from services.incident.store.tables import sla_calendar, sla_clock, sla_notice, sla_policy
-from shared.db import record_of, row_values, update_versioned
+from shared.db import record_of, row_values, update_versioned, where_given
 
 # Policies ----------------------------------------------------------------------------------------
 
@@ -86,10 +86,7 @@ async def list_policies(
     conn: AsyncConnection, *, ticket_kind: str | None = None, service_id: UUID | None = None
 ) -> list[PolicyRecord]:
     query = select(sla_policy)
-    if ticket_kind is not None:
-        query = query.where(sla_policy.c.ticket_kind == ticket_kind)
-    if service_id is not None:
-        query = query.where(sla_policy.c.service_id == service_id)
+    query = where_given(query, sla_policy, ticket_kind=ticket_kind, service_id=service_id)
     rows = await conn.execute(
         query.order_by(sla_policy.c.ticket_kind, sla_policy.c.service_id, sla_policy.c.priority, sla_policy.c.id)
     )
@@ -228,22 +225,7 @@ def stored_clock(row: Any) -> StoredClock:
         ci_id=row.ci_id,
         supplier_id=row.supplier_id,
     )
-    clock = SlaClock(
-        target=SlaTarget(row.target),
-        policy_id=row.policy_id,
-        target_s=row.target_s,
-        warn_s=row.warn_s,
-        state=ClockState(row.state),
-        since=row.since,
-        started_at=row.started_at,
-        elapsed_s=row.elapsed_s,
-        warn_at=row.warn_at,
-        due_at=row.due_at,
-        warned=row.warned,
-        breached=row.breached,
-        stopped_at=row.stopped_at,
-        pauses=row.pauses,
-    )
+    clock = record_of(SlaClock, row, target=SlaTarget(row.target), state=ClockState(row.state))
     return StoredClock(ticket, clock, row.id)
 
 

@@ -24,7 +24,7 @@ from services.supplier.domain.records import jsonable
 from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
@@ -145,10 +145,7 @@ async def list_contracts(
     offset: int,
 ) -> tuple[list[Contract], int]:
     query = select(contract)
-    if supplier_id is not None:
-        query = query.where(contract.c.supplier_id == supplier_id)
-    if status is not None:
-        query = query.where(contract.c.status == status)
+    query = where_given(query, contract, supplier_id=supplier_id, status=status)
     if ci_id is not None:
         covering = select(contract_coverage.c.contract_id).where(
             contract_coverage.c.item_kind == "ci", contract_coverage.c.item_id == ci_id

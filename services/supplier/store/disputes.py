@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.supplier.domain.disputes import Dispute, DisputeMoved, DisputeRaised, DisputeStatus
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import dispute
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 DISPUTE_RECORD = "dispute"
@@ -66,9 +66,6 @@ async def list_disputes(
     conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Dispute], int]:
     query = select(dispute)
-    if supplier_id is not None:
-        query = query.where(dispute.c.supplier_id == supplier_id)
-    if status is not None:
-        query = query.where(dispute.c.status == status)
+    query = where_given(query, dispute, supplier_id=supplier_id, status=status)
     rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
     return [_dispute(r) for r in rows], total

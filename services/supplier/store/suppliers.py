@@ -22,7 +22,7 @@ from services.supplier.domain.suppliers import (
 )
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import supplier
-from shared.db import page, record_of, row_values
+from shared.db import page, record_of, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -154,11 +154,6 @@ async def list_suppliers(
     lead_supplier_id: UUID | None = None,
 ) -> tuple[list[Supplier], int]:
     query = select(supplier)
-    if status is not None:
-        query = query.where(supplier.c.status == status)
-    if category is not None:
-        query = query.where(supplier.c.category == category)
-    if lead_supplier_id is not None:
-        query = query.where(supplier.c.lead_supplier_id == lead_supplier_id)
+    query = where_given(query, supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
     rows, total = await page(conn, query, supplier.c.created_at.desc(), supplier.c.id, limit=limit, offset=offset)
     return [_to_domain(r) for r in rows], total
