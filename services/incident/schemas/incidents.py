@@ -21,6 +21,7 @@ from services.incident.domain.incident_lifecycle import (
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.timeline import CUSTOMER_VISIBLE_FIELDS, Note
+from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -201,15 +202,8 @@ class ReviewRead(ApiModel):
         return cls.from_record(review, actions=list(review.actions))
 
 
-class HistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class HistoryEntry(FieldChangeEntry):
+    pass
 
 
 class NoteRead(ApiModel):

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
+from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page
 
 Category = Field(default=None, min_length=1, max_length=100, examples=["network", "email"])
@@ -130,15 +131,8 @@ class ProblemRead(ApiModel):
 ProblemPage = Page[ProblemRead]
 
 
-class ProblemHistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class ProblemHistoryEntry(FieldChangeEntry):
+    pass
 
 
 class ProblemIncidentLink(ApiModel):

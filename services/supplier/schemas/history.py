@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from shared.http import ApiModel
+from shared.history import FieldChangeEntry
 
 
-class HistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class HistoryEntry(FieldChangeEntry):
     amendment: int | None = None
 
     @classmethod
