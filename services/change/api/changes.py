@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.change.api.deps import CurrentChange, GovernanceDep, Manager, Requester, change_act
+from services.change.api.deps import CurrentChange, GovernanceDep, ManagerAction, Requester, change_act
 from services.change.domain.changes import Change, ChangeStatus, ChangeType
 from services.change.schemas.changes import ChangeCreate, ChangePage, ChangeRead, Failure, Review
 from services.change.schemas.templates import template_change_request
@@ -86,41 +86,29 @@ async def submit(
 
 
 @router.post("/{change_id}/start", response_model=ChangeRead)
-async def start(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.start(change_act(change_id, who, if_match), uow), response)
+async def start(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.start(act, uow), response)
 
 
 @router.post("/{change_id}/complete", response_model=ChangeRead)
-async def complete(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.complete(change_act(change_id, who, if_match), uow), response)
+async def complete(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.complete(act, uow), response)
 
 
 @router.post("/{change_id}/fail", response_model=ChangeRead)
-async def fail(
-    change_id: UUID, body: Failure, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    act = change_act(change_id, who, if_match)
+async def fail(body: Failure, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     return answer(await usecases.fail(act, body.notes, uow, backed_out=body.backed_out), response)
 
 
 @router.post("/{change_id}/review", response_model=ChangeRead)
-async def review(
-    change_id: UUID, body: Review, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    act = change_act(change_id, who, if_match)
+async def review(body: Review, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     reviewed = await usecases.review(act, body.outcome, uow, lessons=body.lessons, objectives_met=body.objectives_met)
     return answer(reviewed, response)
 
 
 @router.post("/{change_id}/close", response_model=ChangeRead)
-async def close(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.close(change_act(change_id, who, if_match), uow), response)
+async def close(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.close(act, uow), response)
 
 
 @router.post("/{change_id}/cancel", response_model=ChangeRead)

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from services.change.api.changes import answer
-from services.change.api.deps import CurrentChange, Manager, Requester, change_act
+from services.change.api.deps import CurrentChange, ManagerAction, Requester, change_act
 from services.change.domain.changes import Change
 from services.change.domain.design import ServiceLevelTarget
 from services.change.schemas.changes import ChangeRead
@@ -49,9 +49,6 @@ async def get_design(_: Reader, item: CurrentChange, response: Response) -> Desi
 
 
 @router.post("/{change_id}/go-live", response_model=ChangeRead)
-async def go_live(
-    change_id: UUID, body: GoLive, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
+async def go_live(body: GoLive, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     """5.4: after implementation, whether the service met its acceptance criteria (needed before close)."""
-    act = change_act(change_id, who, if_match)
     return answer(await usecases.accept_go_live(act, accepted=body.accepted, comment=body.comment, uow=uow), response)
