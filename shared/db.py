@@ -7,9 +7,11 @@ production database. Engines are created through the module attribute of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import (
@@ -31,6 +33,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.errors import PreconditionFailed
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -147,6 +154,15 @@ async def page(
     return list(rows), int(total or 0)
 
 
+def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
+    """`query` narrowed to the rows whose column (named by the keyword) equals each value given;
+    a None value is no filter: the list filters a caller left out."""
+    for name, value in values.items():
+        if value is not None:
+            query = query.where(table.c[name] == value)
+    return query
+
+
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     """An INSERT in the connection's dialect (PostgreSQL or SQLite), which both offer
     `on_conflict_do_nothing()` and `on_conflict_do_update()` on."""
@@ -173,3 +189,21 @@ async def update_versioned(
     )
     if result.rowcount != 1:
         raise PreconditionFailed(f"{label} was changed by someone else meanwhile; read it again")
+
+
+def row_values(table: Table, record: object, *, omit: Iterable[str] = (), **values: Any) -> dict[str, Any]:
+    """The row that stores `record` in `table`: every column (but those in `omit`) from the
+    record's attribute of the same name, except the ones given in `values` (an enum's value, a
+    JSON form, a name that differs)."""
+    skipped = set(omit)
+    copied = {c.name: getattr(record, c.name) for c in table.columns if c.name not in skipped and c.name not in values}
+    return copied | values
+
+
+def record_of(kind: type[R], row: Any, **values: Any) -> R:
+    """The `kind` dataclass a row stores: every field from the row's column of the same name,
+    except the ones given in `values` (converted back, computed, or named differently). A field
+    the row has no column for, and `values` does not give, keeps its default."""
+    columns = row._mapping
+    copied = {f.name: columns[f.name] for f in fields(kind) if f.init and f.name in columns and f.name not in values}
+    return kind(**copied, **values)

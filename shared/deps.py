@@ -1,17 +1,16 @@
 """FastAPI dependencies that every service's routes share: who may read, the If-Match header, and
-load-or-404. A service's `api/deps.py` adds its own role sets and its `Current<Record>` loaders."""
+load-or-404 (`found`, kept in `shared.errors` for use cases too). A service's `api/deps.py` adds its
+own role sets and its `Current<Record>` loaders."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Query
 
 from shared.auth import READ_ROLES, Principal, current_principal, require_roles
-from shared.errors import NotFound
+from shared.errors import found as found
 from shared.http import expected_version
-
-T = TypeVar("T")
 
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 """Every human role (not the pipeline and monitoring machine tokens)."""
@@ -28,10 +27,3 @@ Offset = Annotated[int, Query(ge=0)]
 def optional_version(if_match: str | None) -> int | None:
     """The version an action is based on when If-Match was sent; None when it was not."""
     return expected_version(if_match) if if_match else None
-
-
-def found(record: T | None, what: str) -> T:
-    """Load-or-404: `found(await store.get_change(conn, id), f"change {id}")`."""
-    if record is None:
-        raise NotFound(f"{what} does not exist")
-    return record

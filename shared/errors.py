@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -96,3 +98,17 @@ def problem_for(error: DomainError) -> Problem:
         if cls in PROBLEM_TABLE:
             return PROBLEM_TABLE[cls]
     return PROBLEM_TABLE[DomainError]
+
+
+def found(record: T | None, what: str) -> T:
+    """Load-or-404: `found(await repo.get(change_id), f"change {change_id}")`."""
+    if record is None:
+        raise NotFound(f"{what} does not exist")
+    return record
+
+
+def check_version(what: str, version: int, expected: int | None) -> None:
+    """Optimistic concurrency in a use case: PreconditionFailed (412) when the caller read `what`
+    at another version than the one it is at now; `expected` None (no If-Match) checks nothing."""
+    if expected is not None and expected != version:
+        raise PreconditionFailed(f"{what} is at version {version}, not {expected}")

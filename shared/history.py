@@ -1,6 +1,6 @@
 """Field history (ISO/IEC 20000-1 4.3.3 evidence): one table shape and one row builder for every record
 that keeps who changed which field, when, from what to what and why (incidents, problems, service
-requests, suppliers' records)."""
+requests, suppliers' records), and the API body of one entry."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, Uuid
 
 from shared.db import BigIntKey, UtcDateTime
+from shared.http import ApiModel
 
 
 class FieldChanges(Protocol):
@@ -68,3 +69,17 @@ def history_rows(
         for e in events
         for name, (old, new) in e.changes.items()
     ]
+
+
+class FieldChangeEntry(ApiModel):
+    """The fields of one history entry in an API answer; each record's history body subclasses it
+    under its own schema name."""
+
+    version: int
+    at: datetime
+    actor: str
+    action: str
+    field: str
+    old: Any
+    new: Any
+    reason: str

@@ -18,9 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, problem_for
+from shared.records import RecordModel
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,10 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://itsm.example/problems/"
 
 T = TypeVar("T")
+B = TypeVar("B")
 
 
-class ApiModel(BaseModel):
+class ApiModel(RecordModel):
     """Base of request and response bodies: unknown fields in a request are an error."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -190,6 +193,18 @@ class BodySizeLimit:
 def etag(version: int) -> str:
     """The weak ETag of a record version: `W/"3"`."""
     return f'W/"{version}"'
+
+
+def tagged(response: Response, version: int, body: B) -> B:
+    """Answer `body` with the ETag of the record version it shows (what a client sends back as If-Match)."""
+    response.headers["ETag"] = etag(version)
+    return body
+
+
+def created(response: Response, location: str, version: int, body: B) -> B:
+    """Answer a new record: `body`, with where it lives (Location) and its ETag."""
+    response.headers["Location"] = location
+    return tagged(response, version, body)
 
 
 def expected_version(if_match: str | None) -> int:

@@ -25,15 +25,12 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             **_context(item),
         )
     if event.status is ChangeStatus.APPROVED:
-        return contracts.ChangeApproved(
+        return contracts.ChangeApproved.from_record(
+            item,
             change_id=item.id,
-            number=item.number,
             type=item.change_type.value,
-            planned_start=item.planned_start,
-            planned_end=item.planned_end,
             affected_ci_ids=list(item.affected_ci_ids),
             approved_at=item.updated_at,
-            created_at=item.created_at,
             service_ids=list(item.service_ids),
         )
     if event.status is ChangeStatus.IMPLEMENTED:
@@ -110,20 +107,10 @@ def release_contract(event: ReleasePlanned | ReleaseMoved, item: Release) -> Eve
 
 
 def deployment_contract(event: DeploymentChanged, item: Deployment) -> EventData:
-    return contracts.DeploymentRecorded(
+    return contracts.DeploymentRecorded.from_record(
+        item,
         deployment_id=item.id,
-        service_id=item.service_id,
-        service=item.service,
         environment=item.environment.value,
-        version=item.version,
-        release_id=item.release_id,
-        change_id=item.change_id,
-        change_number=item.change_number,
         result=item.result.value,
-        started_at=item.started_at,
-        finished_at=item.finished_at,
-        commit_sha=item.commit_sha,
-        source=item.source,
-        url=item.url,
         recorded_at=item.updated_at,
     )

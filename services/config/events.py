@@ -17,35 +17,23 @@ def _cause(cause: Cause) -> contracts.Cause:
 
 def to_contract(event: ItemEvent, item: ConfigItem) -> EventData:
     if isinstance(event, ItemRegistered):
-        return contracts.ConfigItemCreated(
+        return contracts.ConfigItemCreated.from_record(
+            item,
             ci_id=item.id,
-            number=item.number,
-            name=item.name,
             type=item.ci_type,
             status=item.status.value,
             criticality=int(item.criticality),
-            created_at=item.created_at,
-            service_id=item.service_id,
-            supplier_id=item.supplier_id,
-            owner=item.owner,
-            controlled=item.controlled,
-            version=item.version,
             cause=_cause(event.cause),
         )
     if isinstance(event, ItemUpdated):
-        return contracts.ConfigItemUpdated(
+        return contracts.ConfigItemUpdated.from_record(
+            item,
             ci_id=item.id,
-            number=item.number,
-            name=item.name,
             type=item.ci_type,
             status=item.status.value,
             criticality=int(item.criticality),
-            service_id=item.service_id,
-            supplier_id=item.supplier_id,
-            version=item.version,
             changes=event.changes,
             cause=_cause(event.cause),
-            updated_at=item.updated_at,
         )
     assert isinstance(event, ItemRetired)
     return contracts.ConfigItemRetired(

@@ -25,23 +25,13 @@ def incident_contract(
     (a title or category correction: it is in the history). `sla`: the ticket's SLA targets as
     they stand after the action (carried by `resolved`)."""
     if isinstance(event, IncidentOpened):
-        return contracts.IncidentCreated(
+        return contracts.IncidentCreated.from_record(
+            incident,
             incident_id=event.incident_id,
-            number=incident.number,
-            title=incident.title,
             impact=int(incident.impact),
             urgency=int(incident.urgency),
-            priority=incident.priority,
-            caller=incident.caller,
-            ci_id=incident.ci_id,
-            opened_at=incident.opened_at,
             channel=incident.channel.value,
-            category=incident.category,
-            subcategory=incident.subcategory,
-            service_id=incident.service_id,
-            assignment_group=incident.assignment_group,
-            supplier_id=incident.supplier_id,
-            major=incident.major,
+            status="new",
         )
     common: dict[str, Any] = {
         "incident_id": incident.id,

@@ -17,36 +17,19 @@ from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
 from services.incident.usecases import analysis, incidents, sla, sla_watcher
-from shared.events import CloudEvent
 from shared.events.change import ChangeFailed, ChangeImplemented, ChangeImplementing
 from shared.events.incident import IncidentCreated
-from shared.messaging import Handler
+from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
-from shared.uow import UnitOfWork
-
-
-async def on_incident_created(event: CloudEvent, uow: UnitOfWork) -> None:
-    await analysis.on_incident_created(event.data_as(IncidentCreated), uow)
-
-
-async def on_change_implementing(event: CloudEvent, uow: UnitOfWork) -> None:
-    await analysis.on_change_implementing(event.data_as(ChangeImplementing), uow)
-
-
-async def on_change_implemented(event: CloudEvent, uow: UnitOfWork) -> None:
-    await analysis.on_change_done(event.data_as(ChangeImplemented), uow)
-
-
-async def on_change_failed(event: CloudEvent, uow: UnitOfWork) -> None:
-    await analysis.on_change_done(event.data_as(ChangeFailed), uow)
-
 
 HANDLERS: Mapping[str, Handler] = {
     **ci_read_model.handlers,
-    IncidentCreated.routing_key: on_incident_created,
-    ChangeImplementing.routing_key: on_change_implementing,
-    ChangeImplemented.routing_key: on_change_implemented,
-    ChangeFailed.routing_key: on_change_failed,
+    **data_handlers(
+        (IncidentCreated, analysis.on_incident_created),
+        (ChangeImplementing, analysis.on_change_implementing),
+        (ChangeImplemented, analysis.on_change_done),
+        (ChangeFailed, analysis.on_change_done),
+    ),
 }
 
 

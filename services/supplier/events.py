@@ -35,15 +35,12 @@ def to_contract(event: SupplierRegistered | SupplierChanged, supplier: Supplier)
             actor=event.actor,
             occurred_at=supplier.updated_at,
         )
-    return SupplierCreated(
+    return SupplierCreated.from_record(
+        supplier,
         supplier_id=event.supplier_id,
-        number=supplier.number,
-        name=supplier.name,
         category=supplier.category.value,
         status=supplier.status.value,
-        created_at=supplier.created_at,
         risk_rating=supplier.risk_rating.value,
-        lead_supplier_id=supplier.lead_supplier_id,
     )
 
 

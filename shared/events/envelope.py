@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared import clock
+from shared.records import RecordModel
 
 CONTENT_TYPE = "application/cloudevents+json"
 TYPE_PREFIX = "itsm."
@@ -20,7 +21,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {}
 D = TypeVar("D", bound="EventData")
 
 
-class EventData(BaseModel):
+class EventData(RecordModel):
     """The `data` of one event type. Consumers ignore fields they do not know (tolerant reader)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

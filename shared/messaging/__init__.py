@@ -14,7 +14,7 @@ message that keeps crashing the consumer process before it can count.
 from __future__ import annotations
 
 from shared.messaging.broker import BrokerConnection, EventPublisher
-from shared.messaging.consumer import BatchHandler, ConsumerStats, EventConsumer, Handler
+from shared.messaging.consumer import BatchHandler, ConsumerStats, EventConsumer, Handler, data_handlers
 from shared.messaging.topology import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
@@ -38,6 +38,7 @@ __all__ = [
     "EventPublisher",
     "Handler",
     "QueueNames",
+    "data_handlers",
     "declare_exchange",
     "declare_service_queues",
     "header_int",

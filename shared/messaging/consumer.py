@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 
 from shared import inbox
-from shared.events import CloudEvent
+from shared.events import CloudEvent, EventData
 from shared.messaging.broker import BrokerConnection
 from shared.messaging.topology import (
     ATTEMPTS_HEADER,
@@ -39,6 +39,21 @@ the inbox row are committed together."""
 BatchHandler = Callable[[list[CloudEvent], UnitOfWork], Awaitable[None]]
 """Applies several events (new ones, each once, in delivery order) in one unit of work; opt-in
 for consumers whose per-event transaction costs more than their work (see EventConsumer)."""
+
+
+def data_handlers(
+    *routes: tuple[type[EventData], Callable[[Any, UnitOfWork], Awaitable[object]]],
+) -> dict[str, Handler]:
+    """Handlers for events whose data alone a use case needs: each `(contract, use_case)` pair
+    routes the contract's key to a handler that passes the data, read as `contract`, to the use case."""
+
+    def handler(contract: type[EventData], use_case: Callable[[Any, UnitOfWork], Awaitable[object]]) -> Handler:
+        async def handle(event: CloudEvent, uow: UnitOfWork) -> None:
+            await use_case(event.data_as(contract), uow)
+
+        return handle
+
+    return {contract.routing_key: handler(contract, use_case) for contract, use_case in routes}
 
 
 @dataclass

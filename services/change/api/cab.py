@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from services.change.api.changes import answer
-from services.change.api.deps import Approver, GovernanceDep, Manager, change_act
+from services.change.api.deps import Approver, GovernanceDep, ManagerAction, change_act
 from services.change.schemas.cab import Assessment, Decision
 from services.change.schemas.changes import ChangeRead
 from services.change.usecases import cab as usecases
@@ -19,17 +19,14 @@ router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
 @router.post("/{change_id}/assess", response_model=ChangeRead)
 async def assess(
-    change_id: UUID,
     body: Assessment,
     uow: UnitOfWorkDep,
-    who: Manager,
+    act: ManagerAction,
     request: Request,
     response: Response,
     governance: GovernanceDep,
-    if_match: IfMatch = None,
 ) -> ChangeRead:
     impact = request.app.state.impact
-    act = change_act(change_id, who, if_match)
     return answer(await usecases.assess(act, body.risk, uow, impact, governance), response)
 
 

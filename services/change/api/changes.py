@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.change.api.deps import CurrentChange, GovernanceDep, Manager, Requester, change_act
+from services.change.api.deps import CurrentChange, GovernanceDep, ManagerAction, Requester, change_act
 from services.change.domain.changes import Change, ChangeStatus, ChangeType
 from services.change.schemas.changes import ChangeCreate, ChangePage, ChangeRead, Failure, Review
 from services.change.schemas.templates import template_change_request
@@ -16,15 +16,14 @@ from services.change.usecases import changes as usecases
 from services.change.usecases.templates import change_from_template
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, Reader
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
 
 def answer(item: Change, response: Response) -> ChangeRead:
     """The change as read, with its ETag."""
-    response.headers["ETag"] = etag(item.version)
-    return ChangeRead.of(item)
+    return tagged(response, item.version, ChangeRead.of(item))
 
 
 @router.post("", status_code=201, response_model=ChangeRead)
@@ -35,9 +34,7 @@ async def create_change(
         item = await change_from_template(
             body.template_id, template_change_request(body), requester=caller.subject, uow=uow, governance=governance
         )
-        response.headers["Location"] = f"{router.prefix}/{item.id}"
-        response.headers["ETag"] = f'W/"{item.version}"'
-        return ChangeRead.of(item)
+        return created(response, f"{router.prefix}/{item.id}", item.version, ChangeRead.of(item))
     fields = body.model_dump(
         exclude={"type", "affected_ci_ids", "planned_ci_changes", "service_ids", "template_id", "title"}
     )
@@ -51,15 +48,12 @@ async def create_change(
         planned_ci_changes=tuple(c.model_dump(mode="json", exclude_none=True) for c in body.planned_ci_changes),
     )
     item = await usecases.draft_change(cmd, uow, governance)
-    response.headers["Location"] = f"{router.prefix}/{item.id}"
-    response.headers["ETag"] = f'W/"{item.version}"'
-    return ChangeRead.of(item)
+    return created(response, f"{router.prefix}/{item.id}", item.version, ChangeRead.of(item))
 
 
 @router.get("/{change_id}", response_model=ChangeRead)
 async def get_change(_: Reader, item: CurrentChange, response: Response) -> ChangeRead:
-    response.headers["ETag"] = f'W/"{item.version}"'
-    return ChangeRead.of(item)
+    return tagged(response, item.version, ChangeRead.of(item))
 
 
 @router.get("", response_model=ChangePage)
@@ -92,41 +86,29 @@ async def submit(
 
 
 @router.post("/{change_id}/start", response_model=ChangeRead)
-async def start(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.start(change_act(change_id, who, if_match), uow), response)
+async def start(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.start(act, uow), response)
 
 
 @router.post("/{change_id}/complete", response_model=ChangeRead)
-async def complete(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.complete(change_act(change_id, who, if_match), uow), response)
+async def complete(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.complete(act, uow), response)
 
 
 @router.post("/{change_id}/fail", response_model=ChangeRead)
-async def fail(
-    change_id: UUID, body: Failure, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    act = change_act(change_id, who, if_match)
+async def fail(body: Failure, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     return answer(await usecases.fail(act, body.notes, uow, backed_out=body.backed_out), response)
 
 
 @router.post("/{change_id}/review", response_model=ChangeRead)
-async def review(
-    change_id: UUID, body: Review, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    act = change_act(change_id, who, if_match)
+async def review(body: Review, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     reviewed = await usecases.review(act, body.outcome, uow, lessons=body.lessons, objectives_met=body.objectives_met)
     return answer(reviewed, response)
 
 
 @router.post("/{change_id}/close", response_model=ChangeRead)
-async def close(
-    change_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.close(change_act(change_id, who, if_match), uow), response)
+async def close(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+    return answer(await usecases.close(act, uow), response)
 
 
 @router.post("/{change_id}/cancel", response_model=ChangeRead)

@@ -27,19 +27,12 @@ from services.change.store.changes import incidents_of
 from services.change.usecases import deployments as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, optional_version
-from shared.http import etag
+from shared.http import tagged
 
 
 def incident_read(row: Any, deployed_at: datetime | None) -> IncidentLinkRead:
-    return IncidentLinkRead(
-        incident_id=row.incident_id,
-        incident_number=row.incident_number,
-        change_id=row.change_id,
-        reason=row.reason,
-        ci_id=row.ci_id,
-        service_id=row.service_id,
-        linked_at=row.linked_at,
-        after_release=None if deployed_at is None else row.linked_at >= deployed_at,
+    return IncidentLinkRead.from_record(
+        row, after_release=None if deployed_at is None else row.linked_at >= deployed_at
     )
 
 
@@ -121,8 +114,7 @@ async def _deployment_read(conn: AsyncConnection, item: Deployment) -> Deploymen
 async def get_deployment(
     _: Reader, item: CurrentDeployment, conn: ReadConnectionDep, response: Response
 ) -> DeploymentRead:
-    response.headers["ETag"] = etag(item.row_version)
-    return await _deployment_read(conn, item)
+    return tagged(response, item.row_version, await _deployment_read(conn, item))
 
 
 @router.post("/{deployment_id}/verify", response_model=DeploymentRead)
@@ -137,8 +129,7 @@ async def verify_deployment(
     item = await usecases.verify_deployment(
         deployment_id, body.verification, body.passed, optional_version(if_match), uow
     )
-    response.headers["ETag"] = etag(item.row_version)
-    return DeploymentRead.of(item)
+    return tagged(response, item.row_version, DeploymentRead.of(item))
 
 
 @router.post("/{deployment_id}/roll-back", response_model=DeploymentRead)
@@ -146,5 +137,4 @@ async def roll_back_deployment(
     deployment_id: UUID, body: Notes, uow: UnitOfWorkDep, _: Deployer, response: Response, if_match: IfMatch = None
 ) -> DeploymentRead:
     item = await usecases.roll_back_deployment(deployment_id, body.notes, optional_version(if_match), uow)
-    response.headers["ETag"] = etag(item.row_version)
-    return DeploymentRead.of(item)
+    return tagged(response, item.row_version, DeploymentRead.of(item))

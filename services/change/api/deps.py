@@ -20,7 +20,7 @@ from services.change.store.templates import get_template
 from services.change.usecases.changes import Act, Governance
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
-from shared.deps import found, optional_version
+from shared.deps import IfMatch, found, optional_version
 
 PIPELINE = Role.PIPELINE
 """A CI/CD system's token: it records deployments and reads them, and asks the gate."""
@@ -44,6 +44,14 @@ GovernanceDep = Annotated[Governance, Depends(_governance)]
 def change_act(change_id: UUID, who: Principal, if_match: str | None) -> Act:
     """A lifecycle step on a change by the caller, on the version If-Match names (if sent)."""
     return Act(change_id, who.subject, who.roles, optional_version(if_match))
+
+
+async def manager_action(change_id: UUID, who: Manager, if_match: IfMatch = None) -> Act:
+    """A change manager's lifecycle step on a change (the role refused before anything is read)."""
+    return change_act(change_id, who, if_match)
+
+
+ManagerAction = Annotated[Act, Depends(manager_action)]
 
 
 async def current_change(change_id: UUID, conn: ReadConnectionDep) -> Change:

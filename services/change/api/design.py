@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from services.change.api.changes import answer
-from services.change.api.deps import CurrentChange, Manager, Requester, change_act
+from services.change.api.deps import CurrentChange, ManagerAction, Requester, change_act
 from services.change.domain.changes import Change
 from services.change.domain.design import ServiceLevelTarget
 from services.change.schemas.changes import ChangeRead
@@ -16,7 +16,7 @@ from services.change.usecases import design as usecases
 from shared.app import UnitOfWorkDep
 from shared.deps import IfMatch, Reader
 from shared.errors import NotFound
-from shared.http import etag
+from shared.http import tagged
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 
@@ -24,8 +24,7 @@ router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 def _design_of(item: Change, response: Response) -> DesignRead:
     if item.design is None:
         raise NotFound(f"{item.number} has no design and transition record")
-    response.headers["ETag"] = etag(item.version)
-    return DesignRead.of(item.design)
+    return tagged(response, item.version, DesignRead.of(item.design))
 
 
 @router.put("/{change_id}/design", response_model=DesignRead)
@@ -50,9 +49,6 @@ async def get_design(_: Reader, item: CurrentChange, response: Response) -> Desi
 
 
 @router.post("/{change_id}/go-live", response_model=ChangeRead)
-async def go_live(
-    change_id: UUID, body: GoLive, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
+async def go_live(body: GoLive, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
     """5.4: after implementation, whether the service met its acceptance criteria (needed before close)."""
-    act = change_act(change_id, who, if_match)
     return answer(await usecases.accept_go_live(act, accepted=body.accepted, comment=body.comment, uow=uow), response)

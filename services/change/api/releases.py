@@ -20,7 +20,7 @@ from services.change.store.releases import list_releases as query_releases
 from services.change.usecases import releases as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"])
 
@@ -47,15 +47,12 @@ async def create_release(body: ReleaseCreate, uow: UnitOfWorkDep, who: Manager, 
         acceptance_criteria=tuple(body.acceptance_criteria),
     )
     item = await usecases.plan_release(cmd, uow)
-    response.headers["Location"] = f"{router.prefix}/{item.id}"
-    response.headers["ETag"] = etag(item.row_version)
-    return ReleaseRead.of(item)
+    return created(response, f"{router.prefix}/{item.id}", item.row_version, ReleaseRead.of(item))
 
 
 @router.get("/{release_id}", response_model=ReleaseRead)
 async def get_release(_: Reader, item: CurrentRelease, conn: ReadConnectionDep, response: Response) -> ReleaseRead:
-    response.headers["ETag"] = etag(item.row_version)
-    return await _release_read(conn, item)
+    return tagged(response, item.row_version, await _release_read(conn, item))
 
 
 @router.get("", response_model=ReleasePage)
@@ -80,8 +77,7 @@ async def list_releases(
 
 
 def _answer(item: Release, response: Response) -> ReleaseRead:
-    response.headers["ETag"] = etag(item.row_version)
-    return ReleaseRead.of(item)
+    return tagged(response, item.row_version, ReleaseRead.of(item))
 
 
 @router.post("/{release_id}/build", response_model=ReleaseRead)

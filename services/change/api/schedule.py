@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from services.change.api.changes import answer
-from services.change.api.deps import CurrentChange, GovernanceDep, Manager, change_act
+from services.change.api.deps import CurrentChange, GovernanceDep, Manager, ManagerAction
 from services.change.domain.schedule import Blackout
 from services.change.domain.schedule import Conflict as ScheduleConflict
 from services.change.schemas.changes import ChangeRead
@@ -24,22 +23,15 @@ from services.change.schemas.schedule import (
 from services.change.store.schedule import blackouts_between
 from services.change.usecases import schedule as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Reader
+from shared.deps import Reader
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
 
 
 @router.post("/{change_id}/schedule", response_model=ChangeRead)
-async def schedule(
-    change_id: UUID,
-    uow: UnitOfWorkDep,
-    who: Manager,
-    response: Response,
-    governance: GovernanceDep,
-    if_match: IfMatch = None,
-) -> ChangeRead:
-    return answer(await usecases.schedule(change_act(change_id, who, if_match), uow, governance), response)
+async def schedule(uow: UnitOfWorkDep, act: ManagerAction, response: Response, governance: GovernanceDep) -> ChangeRead:
+    return answer(await usecases.schedule(act, uow, governance), response)
 
 
 def _conflict(c: ScheduleConflict) -> ConflictRead:
@@ -47,7 +39,7 @@ def _conflict(c: ScheduleConflict) -> ConflictRead:
 
 
 def _blackout(b: Blackout) -> BlackoutRead:
-    return BlackoutRead(id=b.id, name=b.name, start=b.start, end=b.end, ci_ids=sorted(b.ci_ids))
+    return BlackoutRead.from_record(b, ci_ids=sorted(b.ci_ids))
 
 
 @router.get("/{change_id}/conflicts", response_model=list[ConflictRead])

@@ -14,7 +14,7 @@ from services.change.store.templates import list_templates as query_templates
 from services.change.usecases import templates as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import RequiredIfMatch
-from shared.http import etag, expected_version
+from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 
@@ -22,9 +22,7 @@ router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
 @router.post("", status_code=201, response_model=TemplateRead)
 async def create_template(body: TemplateCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> TemplateRead:
     template = await usecases.create_template(body.fields(), who.subject, uow)
-    response.headers["Location"] = f"{router.prefix}/{template.id}"
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.of(template)
+    return created(response, f"{router.prefix}/{template.id}", template.version, TemplateRead.of(template))
 
 
 @router.get("", response_model=list[TemplateRead])
@@ -34,8 +32,7 @@ async def list_templates(conn: ReadConnectionDep, _: Reader, active: bool | None
 
 @router.get("/{template_id}", response_model=TemplateRead)
 async def get_template(_: Reader, template: CurrentTemplate, response: Response) -> TemplateRead:
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.of(template)
+    return tagged(response, template.version, TemplateRead.of(template))
 
 
 @router.patch("/{template_id}", response_model=TemplateRead)
@@ -48,8 +45,7 @@ async def update_template(
     if_match: RequiredIfMatch = None,
 ) -> TemplateRead:
     template = await usecases.update_template(template_id, body.fields(), expected_version(if_match), uow)
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.of(template)
+    return tagged(response, template.version, TemplateRead.of(template))
 
 
 @router.delete("/{template_id}", status_code=204)
@@ -71,6 +67,4 @@ async def change_from_template(
     item = await usecases.change_from_template(
         template_id, request, requester=who.subject, uow=uow, governance=governance
     )
-    response.headers["Location"] = f"/api/v1/changes/{item.id}"
-    response.headers["ETag"] = etag(item.version)
-    return ChangeRead.of(item)
+    return created(response, f"/api/v1/changes/{item.id}", item.version, ChangeRead.of(item))

@@ -134,40 +134,18 @@ class ChangeRead(ApiModel):
 
     @classmethod
     def of(cls, item: Change) -> ChangeRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            title=item.title,
-            description=item.description,
-            justification=item.justification,
+        return cls.from_record(
+            item,
             type=item.change_type,
-            category=item.category,
-            status=item.status,
-            requester=item.requester,
-            planned_start=item.planned_start,
-            planned_end=item.planned_end,
             affected_ci_ids=list(item.affected_ci_ids),
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-            version=item.version,
-            risk=item.risk,
             risk_reasons=list(item.risk_reasons),
             planned_ci_changes=[PlannedCIChange.model_validate(c) for c in item.planned_ci_changes],
             votes=[VoteRead(voter=v.voter, approve=v.approve, comment=v.comment, at=v.at) for v in item.votes],
-            cmdb_outcome=item.cmdb_outcome,
             cmdb_errors=[dict(e) for e in item.cmdb_errors],
-            notes=item.notes,
             allowed_actions=item.allowed_actions(),
             service_ids=list(item.service_ids),
-            template_id=item.template_id,
-            implementation_plan=item.implementation_plan,
-            backout_plan=item.backout_plan,
-            test_plan=item.test_plan,
-            major=item.major,
-            service_transition=item.service_transition,
             needs_design=item.needs_design(),
             design_missing=item.design_missing(),
-            backed_out=item.backed_out,
             incidents=[
                 ChangeIncidentRead(
                     incident_id=i.incident_id,

@@ -56,31 +56,7 @@ class DeploymentRead(ApiModel):
 
     @classmethod
     def of(cls, d: Deployment, incidents: list[IncidentLinkRead] | None = None) -> DeploymentRead:
-        return cls(
-            id=d.id,
-            service=d.service,
-            service_id=d.service_id,
-            environment=d.environment,
-            version=d.version,
-            release_id=d.release_id,
-            change_id=d.change_id,
-            change_number=d.change_number,
-            result=d.result,
-            started_at=d.started_at,
-            finished_at=d.finished_at,
-            commit_sha=d.commit_sha,
-            ref=d.ref,
-            url=d.url,
-            source=d.source,
-            external_id=d.external_id,
-            verification=d.verification,
-            rollback_notes=d.rollback_notes,
-            recorded_by=d.recorded_by,
-            recorded_at=d.recorded_at,
-            updated_at=d.updated_at,
-            version_tag=d.row_version,
-            incidents=incidents or [],
-        )
+        return cls.from_record(d, version_tag=d.row_version, incidents=incidents or [])
 
 
 DeploymentPage = Page[DeploymentRead]
@@ -118,4 +94,4 @@ class ChangeRef(ApiModel):
 
     @classmethod
     def of(cls, c: Change) -> ChangeRef:
-        return cls(id=c.id, number=c.number, type=c.change_type, status=c.status, template_id=c.template_id)
+        return cls.from_record(c, type=c.change_type)

@@ -40,15 +40,12 @@ class DesignRead(DesignWrite):
     @classmethod
     def of(cls, record: DesignRecord) -> DesignRead:
         go_live = record.go_live
-        return cls(
-            requirements=record.requirements,
+        return cls.from_record(
+            record,
             acceptance_criteria=list(record.acceptance_criteria),
             service_level_targets=[
                 ServiceLevelTargetBody(metric=t.metric, target=t.target) for t in record.service_level_targets
             ],
-            capacity=record.capacity,
-            updated_by=record.updated_by,
-            updated_at=record.updated_at,
             missing=record.missing(),
             go_live=GoLiveRead(accepted=go_live.accepted, by=go_live.by, at=go_live.at, comment=go_live.comment)
             if go_live

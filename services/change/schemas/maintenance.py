@@ -25,12 +25,6 @@ class MaintenanceWindowRead(MaintenanceWindowWrite):
 
     @classmethod
     def of(cls, window: MaintenanceWindow) -> MaintenanceWindowRead:
-        return cls(
-            id=window.id,
-            service_id=window.service_id,
-            name=window.name,
-            time_zone=window.time_zone,
-            days=sorted(window.days),
-            start=window.start,
-            duration_minutes=int(window.duration.total_seconds() // 60),
+        return cls.from_record(
+            window, days=sorted(window.days), duration_minutes=int(window.duration.total_seconds() // 60)
         )

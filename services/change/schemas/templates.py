@@ -93,24 +93,11 @@ class TemplateRead(ApiModel):
 
     @classmethod
     def of(cls, t: ChangeTemplate) -> TemplateRead:
-        return cls(
-            id=t.id,
-            name=t.name,
-            description=t.description,
-            category=t.category,
-            service_id=t.service_id,
+        return cls.from_record(
+            t,
             pipeline_names=list(t.pipeline_names),
-            implementation_plan=t.implementation_plan,
-            backout_plan=t.backout_plan,
-            test_plan=t.test_plan,
             default_duration_minutes=int(t.default_duration.total_seconds() // 60),
             risk=ChangeTemplate.RISK,
-            active=t.active,
-            pipeline_default=t.pipeline_default,
-            created_by=t.created_by,
-            created_at=t.created_at,
-            updated_at=t.updated_at,
-            version=t.version,
         )
 
 

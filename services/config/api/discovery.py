@@ -42,15 +42,8 @@ async def get_discovery_run(_: Reader, run: CurrentRun) -> DiscoveryRunRead:
 
 
 def _run_read(row: Any) -> DiscoveryRunRead:
-    return DiscoveryRunRead(
-        id=row.id,
-        source=row.source,
-        actor=row.actor,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        counts=row.counts,
-        items=row.report["items"],
-        relationship_errors=row.report["relationship_errors"],
+    return DiscoveryRunRead.from_record(
+        row, items=row.report["items"], relationship_errors=row.report["relationship_errors"]
     )
 
 

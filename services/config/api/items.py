@@ -27,7 +27,7 @@ from services.config.usecases import items
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Limit, Offset, Reader, RequiredIfMatch, found
 from shared.errors import NotFound
-from shared.http import etag, expected_version
+from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1", tags=["cmdb"])
 
@@ -40,9 +40,7 @@ async def create_config_item(
         **body.model_dump(exclude={"type", "identifiers"}), ci_type=body.type, identifiers=body.identifiers.to_domain()
     )
     item = await items.register_config_item(cmd, uow, actor=who.subject)
-    response.headers["Location"] = f"{router.prefix}/cis/{item.id}"
-    response.headers["ETag"] = etag(item.version)
-    return ConfigItemRead.of(item)
+    return created(response, f"{router.prefix}/cis/{item.id}", item.version, ConfigItemRead.of(item))
 
 
 @router.get("/cis/{ci_id}", response_model=ConfigItemRead, tags=["configuration items"])
@@ -59,8 +57,7 @@ async def get_config_item(
             raise NotFound(f"configuration item {ci_id} did not exist at {as_of.isoformat()}")
         return ConfigItemRead.of_snapshot(snapshot)
     item = found(await load_config_item(conn, ci_id), f"configuration item {ci_id}")
-    response.headers["ETag"] = etag(item.version)
-    return ConfigItemRead.of(item)
+    return tagged(response, item.version, ConfigItemRead.of(item))
 
 
 @router.patch("/cis/{ci_id}", response_model=ConfigItemRead, tags=["configuration items"])
@@ -74,8 +71,7 @@ async def update_config_item(
 ) -> ConfigItemRead:
     edit = items.Edit(who.subject, expected_version(if_match), body.change_number)
     item = await items.update_config_item(ci_id, body.values(), edit, uow)
-    response.headers["ETag"] = etag(item.version)
-    return ConfigItemRead.of(item)
+    return tagged(response, item.version, ConfigItemRead.of(item))
 
 
 @router.post("/cis/{ci_id}/retire", response_model=ConfigItemRead, tags=["configuration items"])
@@ -89,8 +85,7 @@ async def retire_config_item(
 ) -> ConfigItemRead:
     edit = items.Edit(who.subject, expected_version(if_match), body.change_number if body else None)
     item = await items.retire_config_item(ci_id, edit, uow)
-    response.headers["ETag"] = etag(item.version)
-    return ConfigItemRead.of(item)
+    return tagged(response, item.version, ConfigItemRead.of(item))
 
 
 @router.get("/cis", response_model=ConfigItemPage, tags=["configuration items"])

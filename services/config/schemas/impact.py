@@ -23,14 +23,7 @@ class CISummary(ApiModel):
 
     @classmethod
     def of(cls, item: ConfigItem) -> CISummary:
-        return cls(
-            id=item.id,
-            number=item.number,
-            name=item.name,
-            type=item.ci_type,
-            status=item.status,
-            criticality=item.criticality,
-        )
+        return cls.from_record(item, type=item.ci_type)
 
 
 class PathStep(ApiModel):

@@ -34,12 +34,7 @@ class CIIdentifiers(ApiModel):
 
     @classmethod
     def of(cls, identifiers: Identifiers) -> CIIdentifiers:
-        return cls(
-            serial=identifiers.serial,
-            hostname=identifiers.hostname,
-            fqdn=identifiers.fqdn,
-            cloud_id=identifiers.cloud_id,
-        )
+        return cls.from_record(identifiers)
 
 
 class ConfigItemCreate(ApiModel):
@@ -108,26 +103,7 @@ class ConfigItemRead(ApiModel):
 
     @classmethod
     def of(cls, item: ConfigItem) -> ConfigItemRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            name=item.name,
-            type=item.ci_type,
-            status=item.status,
-            criticality=item.criticality,
-            owner=item.owner,
-            description=item.description,
-            service_id=item.service_id,
-            supplier_id=item.supplier_id,
-            location_id=item.location_id,
-            product_version=item.product_version,
-            attributes=item.attributes,
-            identifiers=CIIdentifiers.of(item.identifiers),
-            controlled=item.controlled,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-            version=item.version,
-        )
+        return cls.from_record(item, type=item.ci_type, identifiers=CIIdentifiers.of(item.identifiers))
 
     @classmethod
     def of_snapshot(cls, snapshot: dict[str, Any]) -> ConfigItemRead:

@@ -29,12 +29,4 @@ class RelationshipRead(ApiModel):
 
     @classmethod
     def of(cls, relationship: Relationship) -> RelationshipRead:
-        return cls(
-            id=relationship.id,
-            source_id=relationship.source_id,
-            type=relationship.type,
-            target_id=relationship.target_id,
-            target_kind=relationship.target_kind,
-            inverse=INVERSE_NAMES[relationship.type],
-            created_at=relationship.created_at,
-        )
+        return cls.from_record(relationship, inverse=INVERSE_NAMES[relationship.type])

@@ -30,10 +30,4 @@ class CITypeRead(ApiModel):
 
     @classmethod
     def of(cls, ci_type: CIType) -> CITypeRead:
-        return cls(
-            name=ci_type.name,
-            label=ci_type.label,
-            description=ci_type.description,
-            attribute_schema=ci_type.attribute_schema,
-            builtin=ci_type.builtin,
-        )
+        return cls.from_record(ci_type)

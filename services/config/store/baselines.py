@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.config.domain.items import ConfigItem
 from services.config.store.items import item_of
 from services.config.store.tables import baseline, baseline_item, config_item
-from shared.db import page
+from shared.db import page, where_given
 
 
 async def save_baseline(conn: AsyncConnection, values: dict[str, Any], items: Sequence[ConfigItem]) -> None:
@@ -44,11 +44,6 @@ async def items_by_query(
     conn: AsyncConnection, *, ci_type: str | None, status: str | None, service_id: UUID | None, limit: int
 ) -> list[ConfigItem]:
     query = select(config_item)
-    if ci_type is not None:
-        query = query.where(config_item.c.type == ci_type)
-    if status is not None:
-        query = query.where(config_item.c.status == status)
-    if service_id is not None:
-        query = query.where(config_item.c.service_id == service_id)
+    query = where_given(query, config_item, type=ci_type, status=status, service_id=service_id)
     rows = await conn.execute(query.order_by(config_item.c.number).limit(limit))
     return [item_of(r) for r in rows]

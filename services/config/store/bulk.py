@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.config.domain.items import ConfigItem
 from services.config.store.items import item_of
 from services.config.store.tables import ci_relationship, config_item
+from shared.db import where_given
 
 
 async def items_by_numbers(conn: AsyncConnection, numbers: Iterable[str]) -> dict[str, ConfigItem]:
@@ -25,10 +26,7 @@ async def items_by_numbers(conn: AsyncConnection, numbers: Iterable[str]) -> dic
 
 async def export_items(conn: AsyncConnection, *, ci_type: str | None, status: str | None) -> list[ConfigItem]:
     query = select(config_item)
-    if ci_type is not None:
-        query = query.where(config_item.c.type == ci_type)
-    if status is not None:
-        query = query.where(config_item.c.status == status)
+    query = where_given(query, config_item, type=ci_type, status=status)
     return [item_of(r) for r in await conn.execute(query.order_by(config_item.c.number))]
 
 

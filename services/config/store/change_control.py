@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.config.domain.items import ChangeWindow
 from services.config.store.tables import change_window, ci_version
-from shared.db import dialect_insert
+from shared.db import dialect_insert, record_of
 
 
 async def upsert_change_window(conn: AsyncConnection, window: ChangeWindow, now: datetime) -> None:
@@ -44,14 +44,7 @@ async def open_change_windows(conn: AsyncConnection) -> list[ChangeWindow]:
 
 
 def _window_of(row: Any) -> ChangeWindow:
-    return ChangeWindow(
-        change_id=row.change_id,
-        number=row.number,
-        status=row.status,
-        planned_start=row.planned_start,
-        planned_end=row.planned_end,
-        affected_ci_ids=frozenset(UUID(i) for i in row.affected_ci_ids),
-    )
+    return record_of(ChangeWindow, row, affected_ci_ids=frozenset(UUID(i) for i in row.affected_ci_ids))
 
 
 async def changes_touching(conn: AsyncConnection, ci_id: UUID) -> tuple[list[Any], list[ChangeWindow]]:

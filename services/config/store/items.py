@@ -16,57 +16,35 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.store.tables import CLAIMS_HOSTNAME, NOT_RETIRED, ci_version, config_item
-from shared.db import page
+from shared.db import page, record_of, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
 
 def _to_row(item: ConfigItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "name": item.name,
-        "type": item.ci_type,
-        "status": item.status.value,
-        "criticality": int(item.criticality),
-        "owner": item.owner,
-        "attributes": item.attributes,
-        "serial": item.identifiers.serial,
-        "hostname": item.identifiers.hostname,
-        "fqdn": item.identifiers.fqdn,
-        "cloud_id": item.identifiers.cloud_id,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-        "description": item.description,
-        "service_id": item.service_id,
-        "supplier_id": item.supplier_id,
-        "location_id": item.location_id,
-        "product_version": item.product_version,
-        "controlled": item.controlled,
-    }
+    # last_seen_at/_by are discovery's own (operational, not configuration): a save leaves them.
+    return row_values(
+        config_item,
+        item,
+        omit=("last_seen_at", "last_seen_by"),
+        type=item.ci_type,
+        status=item.status.value,
+        criticality=int(item.criticality),
+        serial=item.identifiers.serial,
+        hostname=item.identifiers.hostname,
+        fqdn=item.identifiers.fqdn,
+        cloud_id=item.identifiers.cloud_id,
+    )
 
 
 def item_of(row: Any) -> ConfigItem:
-    return ConfigItem(
-        id=row.id,
-        number=row.number,
-        name=row.name,
+    return record_of(
+        ConfigItem,
+        row,
         ci_type=row.type,
         status=CIStatus(row.status),
         criticality=Criticality(row.criticality),
-        owner=row.owner,
-        attributes=row.attributes,
         identifiers=Identifiers(serial=row.serial, hostname=row.hostname, fqdn=row.fqdn, cloud_id=row.cloud_id),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        description=row.description,
-        service_id=row.service_id,
-        supplier_id=row.supplier_id,
-        location_id=row.location_id,
-        product_version=row.product_version,
-        controlled=row.controlled,
     )
 
 
@@ -248,14 +226,7 @@ async def list_config_items(
     offset: int,
 ) -> tuple[list[ConfigItem], int]:
     query = select(config_item)
-    if ci_type is not None:
-        query = query.where(config_item.c.type == ci_type)
-    if status is not None:
-        query = query.where(config_item.c.status == status)
-    if service_id is not None:
-        query = query.where(config_item.c.service_id == service_id)
-    if controlled is not None:
-        query = query.where(config_item.c.controlled == controlled)
+    query = where_given(query, config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled)
     if q:
         # autoescape: a `%` or `_` typed by the user is a character, not a wildcard.
         query = query.where(config_item.c.name.icontains(q, autoescape=True))

@@ -14,16 +14,11 @@ from services.config.domain.items import Cause
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.store.items import among
 from services.config.store.tables import ci_relationship, relationship_history
+from shared.db import record_of
 
 
 def _relationship_of(row: Any) -> Relationship:
-    return Relationship(
-        id=row.id,
-        source_id=row.source_id,
-        type=RelationshipType(row.type),
-        target_id=row.target_id,
-        created_at=row.created_at,
-    )
+    return record_of(Relationship, row, type=RelationshipType(row.type))
 
 
 class RelationshipRepository:

@@ -27,7 +27,7 @@ from services.config.store.change_control import change_window_by_number
 from services.config.store.items import ConfigItemRepository
 from services.config.store.types import TypeRepository
 from shared import clock
-from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from shared.errors import Conflict, PreconditionFailed, RuleViolation, found
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -148,9 +148,7 @@ class Edit:
 
 
 async def editable(uow: UnitOfWork, ci_id: UUID, edit: Edit, now: datetime) -> ConfigItem:
-    item = await ConfigItemRepository(uow.connection).get(ci_id, for_update=True)
-    if item is None:
-        raise NotFound(f"configuration item {ci_id} does not exist")
+    item = found(await ConfigItemRepository(uow.connection).get(ci_id, for_update=True), f"configuration item {ci_id}")
     if edit.expected_version is not None and edit.expected_version != item.version:
         raise PreconditionFailed(
             f"{item.number} is at version {item.version}, not {edit.expected_version}; read it again",

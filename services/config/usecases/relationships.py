@@ -11,7 +11,7 @@ from services.config.store.items import ConfigItemRepository
 from services.config.store.relationships import RelationshipRepository
 from services.config.usecases.items import Edit, authorise_edit, manual_or_change
 from shared import clock
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, RuleViolation, found
 from shared.events.supplier import ContractActivated
 from shared.uow import UnitOfWork
 
@@ -51,9 +51,9 @@ async def link_step(
 
 async def remove_relationship(relationship_id: UUID, edit: Edit, uow: UnitOfWork) -> Relationship:
     async with uow:
-        relationship = await RelationshipRepository(uow.connection).get(relationship_id)
-        if relationship is None:
-            raise NotFound(f"relationship {relationship_id} does not exist")
+        relationship = found(
+            await RelationshipRepository(uow.connection).get(relationship_id), f"relationship {relationship_id}"
+        )
         await unlink_step(uow, relationship, edit, manual_or_change(edit))
         await uow.commit()
     return relationship

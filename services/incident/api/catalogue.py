@@ -12,7 +12,7 @@ from services.incident.store import catalogue
 from services.incident.usecases import catalogue as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Reader, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(tags=["service requests"])
 
@@ -24,9 +24,7 @@ async def create_item(
     body: CatalogueItemWrite, uow: UnitOfWorkDep, _: CatalogueManager, response: Response
 ) -> CatalogueItemRead:
     item, at = await usecases.create_item(body.to_domain, uow)
-    response.headers["Location"] = f"{ITEMS}/{item.id}"
-    response.headers["ETag"] = etag(item.version)
-    return CatalogueItemRead.of(item, at)
+    return created(response, f"{ITEMS}/{item.id}", item.version, CatalogueItemRead.of(item, at))
 
 
 @router.get(ITEMS, response_model=list[CatalogueItemRead], tags=["catalogue"])
@@ -40,8 +38,7 @@ async def list_items(
 
 @router.get(ITEMS + "/{item_id}", response_model=CatalogueItemRead, tags=["catalogue"])
 async def get_item(_: Reader, found: CurrentCatalogueItem, response: Response) -> CatalogueItemRead:
-    response.headers["ETag"] = etag(found[0].version)
-    return CatalogueItemRead.of(*found)
+    return tagged(response, found[0].version, CatalogueItemRead.of(*found))
 
 
 @router.put(ITEMS + "/{item_id}", response_model=CatalogueItemRead, tags=["catalogue"])
@@ -54,8 +51,7 @@ async def replace_item(
     if_match: IfMatch = None,
 ) -> CatalogueItemRead:
     item, at = await usecases.replace_item(item_id, body.to_domain, optional_version(if_match), uow)
-    response.headers["ETag"] = etag(item.version)
-    return CatalogueItemRead.of(item, at)
+    return tagged(response, item.version, CatalogueItemRead.of(item, at))
 
 
 @router.delete(ITEMS + "/{item_id}", status_code=204, tags=["catalogue"])

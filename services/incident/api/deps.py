@@ -16,9 +16,11 @@ from services.incident.domain.problems import Problem
 from services.incident.domain.requests import ServiceRequest
 from services.incident.settings import IncidentSettings
 from services.incident.store import catalogue, incident_queries, known_errors, problems, requests
+from services.incident.usecases.incidents import Act
+from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep
 from shared.auth import Principal, Role, require_roles
-from shared.deps import found
+from shared.deps import IfMatch, found, optional_version
 
 # ---------------------------------------------------------------------------- who may act
 
@@ -86,3 +88,22 @@ CurrentProblem = Annotated[Problem, Depends(current_problem)]
 CurrentKnownError = Annotated[KnownError, Depends(current_known_error)]
 CurrentRequest = Annotated[ServiceRequest, Depends(current_request)]
 CurrentCatalogueItem = Annotated[tuple[CatalogueItem, datetime], Depends(current_catalogue_item)]
+
+
+# ---------------------------------------------------------------------------- who acts on which version
+
+
+async def problem_action(problem_id: UUID, who: ProblemManager, if_match: IfMatch = None) -> ActOnProblem:
+    """A problem manager's action on a problem, on the version If-Match names (if sent)."""
+    return ActOnProblem(problem_id, who.subject, optional_version(if_match))
+
+
+ProblemAction = Annotated[ActOnProblem, Depends(problem_action)]
+
+
+async def worker_action(incident_id: UUID, who: Worker, if_match: IfMatch = None) -> Act:
+    """An agent's action on an incident, on the version If-Match names (if sent)."""
+    return Act(incident_id, who.subject, optional_version(if_match))
+
+
+WorkerAction = Annotated[Act, Depends(worker_action)]

@@ -20,6 +20,7 @@ from services.incident.api.deps import (
     Reporter,
     Settings,
     Worker,
+    WorkerAction,
 )
 from services.incident.domain.incident_lifecycle import IncidentStatus, NoteVisibility
 from services.incident.domain.incidents import Incident
@@ -52,7 +53,7 @@ from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
 from shared.errors import Forbidden, NotFound
-from shared.http import etag, expected_version
+from shared.http import etag, expected_version, tagged
 from shared.idempotency import IdempotencyKeyHeader, Replay, StoredResponse
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -99,8 +100,7 @@ async def create_incident(
 
 @router.get("/{incident_id}", response_model=IncidentRead)
 async def get_incident(_: Reader, incident: CurrentIncident, response: Response) -> IncidentRead:
-    response.headers["ETag"] = f'W/"{incident.version}"'
-    return IncidentRead.of(incident)
+    return tagged(response, incident.version, IncidentRead.of(incident))
 
 
 @router.get("", response_model=IncidentPage)
@@ -155,8 +155,7 @@ async def list_incidents(
 
 
 def _answer(incident: Incident, response: Response) -> IncidentRead:
-    response.headers["ETag"] = etag(incident.version)
-    return IncidentRead.of(incident)
+    return tagged(response, incident.version, IncidentRead.of(incident))
 
 
 def _act(incident_id: UUID, who: Principal, if_match: str | None) -> Act:
@@ -164,11 +163,9 @@ def _act(incident_id: UUID, who: Principal, if_match: str | None) -> Act:
 
 
 @router.post("/{incident_id}/assign", response_model=IncidentRead)
-async def assign(
-    incident_id: UUID, body: Assignment, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
+async def assign(body: Assignment, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
     incident = await usecases.assign_incident(
-        _act(incident_id, who, if_match),
+        cmd,
         uow,
         group=body.assignment_group,
         assignee=body.assignee,
@@ -179,32 +176,22 @@ async def assign(
 
 
 @router.post("/{incident_id}/start", response_model=IncidentRead)
-async def start(
-    incident_id: UUID, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
-    return _answer(await usecases.start_work(_act(incident_id, who, if_match), uow), response)
+async def start(uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+    return _answer(await usecases.start_work(cmd, uow), response)
 
 
 @router.post("/{incident_id}/hold", response_model=IncidentRead)
-async def hold(
-    incident_id: UUID, body: Hold, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
-    cmd = _act(incident_id, who, if_match)
+async def hold(body: Hold, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
     return _answer(await usecases.hold_incident(cmd, uow, reason=body.reason, note=body.note), response)
 
 
 @router.post("/{incident_id}/resume", response_model=IncidentRead)
-async def resume(
-    incident_id: UUID, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
-    return _answer(await usecases.resume_incident(_act(incident_id, who, if_match), uow), response)
+async def resume(uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+    return _answer(await usecases.resume_incident(cmd, uow), response)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentRead)
-async def resolve(
-    incident_id: UUID, body: Resolution, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
-    cmd = _act(incident_id, who, if_match)
+async def resolve(body: Resolution, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
     incident = await usecases.resolve_incident(cmd, uow, code=body.resolution_code, notes=body.resolution_notes)
     return _answer(incident, response)
 
@@ -232,10 +219,7 @@ async def reopen(
 
 
 @router.post("/{incident_id}/cancel", response_model=IncidentRead)
-async def cancel(
-    incident_id: UUID, body: Reason, uow: UnitOfWorkDep, who: Worker, response: Response, if_match: IfMatch = None
-) -> IncidentRead:
-    cmd = _act(incident_id, who, if_match)
+async def cancel(body: Reason, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
     return _answer(await usecases.cancel_incident(cmd, uow, reason=body.reason), response)
 
 
@@ -269,14 +253,8 @@ async def update_incident(
 
 @router.post("/{incident_id}/priority", response_model=IncidentRead, summary="Override the priority, with a reason")
 async def override_priority(
-    incident_id: UUID,
-    body: PriorityOverride,
-    uow: UnitOfWorkDep,
-    who: Worker,
-    response: Response,
-    if_match: IfMatch = None,
+    body: PriorityOverride, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response
 ) -> IncidentRead:
-    cmd = _act(incident_id, who, if_match)
     incident = await usecases.override_priority(cmd, uow, priority=body.priority, reason=body.reason)
     return _answer(incident, response)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from services.incident.api.deps import CurrentIncident, CurrentProblem, ProblemManager
+from services.incident.api.deps import CurrentIncident, CurrentProblem, ProblemAction, ProblemManager
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
 from services.incident.schemas.problems import (
     CategoryTrend,
@@ -32,11 +32,9 @@ from services.incident.schemas.problems import (
 )
 from services.incident.store import analysis, problems
 from services.incident.usecases import problems as usecases
-from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.auth import Principal
-from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
-from shared.http import etag
+from shared.deps import Limit, Offset, Reader
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 incident_links_router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -69,9 +67,7 @@ async def trends(
 @router.post("", status_code=201, response_model=ProblemRead)
 async def open_problem(body: ProblemCreate, uow: UnitOfWorkDep, who: ProblemManager, response: Response) -> ProblemRead:
     problem = await usecases.open_problem(usecases.OpenProblem(actor=who.subject, **body.model_dump()), uow)
-    response.headers["Location"] = f"{router.prefix}/{problem.id}"
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return created(response, f"{router.prefix}/{problem.id}", problem.version, ProblemRead.of(problem))
 
 
 @router.get("", response_model=ProblemPage)
@@ -103,8 +99,7 @@ async def list_problems(
 
 @router.get("/{problem_id}", response_model=ProblemRead)
 async def get_problem(_: Reader, problem: CurrentProblem, response: Response) -> ProblemRead:
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return tagged(response, problem.version, ProblemRead.of(problem))
 
 
 @router.get("/{problem_id}/history", response_model=list[ProblemHistoryEntry])
@@ -119,38 +114,21 @@ async def problem_incidents(conn: ReadConnectionDep, _: Reader, problem: Current
     return [ProblemIncidentLink.model_validate(r, from_attributes=True) for r in rows]
 
 
-def _cmd(problem_id: UUID, who: Principal, if_match: str | None) -> ActOnProblem:
-    return ActOnProblem(problem_id, who.subject, optional_version(if_match))
-
-
 def _answer(problem: Problem, response: Response) -> ProblemRead:
-    response.headers["ETag"] = etag(problem.version)
-    return ProblemRead.of(problem)
+    return tagged(response, problem.version, ProblemRead.of(problem))
 
 
 @router.patch("/{problem_id}", response_model=ProblemRead, summary="Edit fields (root cause, workaround, ...)")
 async def update_problem(
-    problem_id: UUID,
-    body: ProblemUpdate,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
+    body: ProblemUpdate, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response
 ) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
     return _answer(await usecases.update_problem(cmd, uow, changes=body.changes(), reason=body.reason), response)
 
 
 @router.post("/{problem_id}/investigate", response_model=ProblemRead)
 async def investigate(
-    problem_id: UUID,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    body: Investigate | None = None,
-    if_match: IfMatch = None,
+    uow: UnitOfWorkDep, cmd: ProblemAction, response: Response, body: Investigate | None = None
 ) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
     return _answer(await usecases.investigate_problem(cmd, uow, owner=body.owner if body else None), response)
 
 
@@ -158,30 +136,16 @@ async def investigate(
     "/{problem_id}/known-error", response_model=ProblemRead, summary="Publish as a known error (root cause, workaround)"
 )
 async def publish_known_error(
-    problem_id: UUID,
-    body: PublishKnownError,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
+    body: PublishKnownError, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response
 ) -> ProblemRead:
-    problem = await usecases.publish_known_error(
-        _cmd(problem_id, who, if_match), uow, root_cause=body.root_cause, workaround=body.workaround
-    )
+    problem = await usecases.publish_known_error(cmd, uow, root_cause=body.root_cause, workaround=body.workaround)
     return _answer(problem, response)
 
 
 @router.post("/{problem_id}/change", response_model=ProblemRead, summary="Link the change raised to fix it")
-async def link_change(
-    problem_id: UUID,
-    body: ChangeLink,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProblemRead:
+async def link_change(body: ChangeLink, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response) -> ProblemRead:
     problem = await usecases.link_change(
-        _cmd(problem_id, who, if_match),
+        cmd,
         uow,
         change_id=body.change_id,
         change_number=body.change_number,
@@ -192,66 +156,31 @@ async def link_change(
 
 @router.post("/{problem_id}/incidents", response_model=ProblemRead, summary="Link incidents by hand")
 async def link_incidents(
-    problem_id: UUID,
-    body: IncidentLinks,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
+    body: IncidentLinks, uow: UnitOfWorkDep, act: ProblemAction, response: Response
 ) -> ProblemRead:
-    cmd = usecases.LinkIncidents(problem_id, body.incident_ids, who.subject, optional_version(if_match))
+    cmd = usecases.LinkIncidents(act.problem_id, body.incident_ids, act.actor, act.expected_version)
     return _answer(await usecases.link_incidents(cmd, uow), response)
 
 
 @router.post("/{problem_id}/resolve", response_model=ProblemRead)
-async def resolve(
-    problem_id: UUID,
-    body: ProblemResolve,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
+async def resolve(body: ProblemResolve, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response) -> ProblemRead:
     return _answer(await usecases.resolve_problem(cmd, uow, resolution=body.resolution), response)
 
 
 @router.post("/{problem_id}/reopen", response_model=ProblemRead)
-async def reopen(
-    problem_id: UUID,
-    body: ProblemReason,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
+async def reopen(body: ProblemReason, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response) -> ProblemRead:
     return _answer(await usecases.reopen_problem(cmd, uow, reason=body.reason), response)
 
 
 @router.post("/{problem_id}/close", response_model=ProblemRead)
 async def close(
-    problem_id: UUID,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    body: ProblemClose | None = None,
-    if_match: IfMatch = None,
+    uow: UnitOfWorkDep, cmd: ProblemAction, response: Response, body: ProblemClose | None = None
 ) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
     return _answer(await usecases.close_problem(cmd, uow, reason=body.reason if body else ""), response)
 
 
 @router.post("/{problem_id}/cancel", response_model=ProblemRead)
-async def cancel(
-    problem_id: UUID,
-    body: ProblemReason,
-    uow: UnitOfWorkDep,
-    who: ProblemManager,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ProblemRead:
-    cmd = _cmd(problem_id, who, if_match)
+async def cancel(body: ProblemReason, uow: UnitOfWorkDep, cmd: ProblemAction, response: Response) -> ProblemRead:
     return _answer(await usecases.cancel_problem(cmd, uow, reason=body.reason), response)
 
 

@@ -27,7 +27,7 @@ from services.incident.usecases.requests import Act
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import Actor, IfMatch, Limit, Offset, Reader, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(tags=["service requests"])
 
@@ -40,15 +40,12 @@ REQUESTS = "/api/v1/requests"
 async def submit_request(body: RequestCreate, uow: UnitOfWorkDep, who: Requester, response: Response) -> RequestRead:
     """Submit a request from a catalogue item; you are its requester."""
     request = await usecases.submit_request(usecases.SubmitRequest(requester=who.subject, **body.model_dump()), uow)
-    response.headers["Location"] = f"{REQUESTS}/{request.id}"
-    response.headers["ETag"] = etag(request.version)
-    return RequestRead.of(request)
+    return created(response, f"{REQUESTS}/{request.id}", request.version, RequestRead.of(request))
 
 
 @router.get(REQUESTS + "/{request_id}", response_model=RequestRead)
 async def get_request(_: Reader, request: CurrentRequest, response: Response) -> RequestRead:
-    response.headers["ETag"] = etag(request.version)
-    return RequestRead.of(request)
+    return tagged(response, request.version, RequestRead.of(request))
 
 
 @router.get(REQUESTS, response_model=RequestPage)
@@ -81,8 +78,7 @@ def _cmd(request_id: UUID, who: Principal, if_match: str | None) -> Act:
 
 
 def _answer(request: ServiceRequest, response: Response) -> RequestRead:
-    response.headers["ETag"] = etag(request.version)
-    return RequestRead.of(request)
+    return tagged(response, request.version, RequestRead.of(request))
 
 
 @router.post(REQUESTS + "/{request_id}/approve", response_model=RequestRead)

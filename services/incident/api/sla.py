@@ -14,7 +14,7 @@ from services.incident.store import sla_calendars
 from services.incident.usecases import sla as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Reader, found, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(tags=["sla"])
 
@@ -36,9 +36,7 @@ async def create_calendar(
     body: CalendarWrite, uow: UnitOfWorkDep, _: ServiceLevelManager, response: Response
 ) -> CalendarRead:
     record = await usecases.create_calendar(_calendar_input(body), uow)
-    response.headers["Location"] = f"{CALENDARS}/{record.id}"
-    response.headers["ETag"] = etag(record.version)
-    return CalendarRead.of(record)
+    return created(response, f"{CALENDARS}/{record.id}", record.version, CalendarRead.of(record))
 
 
 @router.get(CALENDARS, response_model=list[CalendarRead])
@@ -49,8 +47,7 @@ async def list_calendars(conn: ReadConnectionDep, _: Reader) -> list[CalendarRea
 @router.get(CALENDARS + "/{calendar_id}", response_model=CalendarRead)
 async def get_calendar(calendar_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> CalendarRead:
     record = found(await sla_calendars.get_calendar(conn, calendar_id), f"calendar {calendar_id}")
-    response.headers["ETag"] = etag(record.version)
-    return CalendarRead.of(record)
+    return tagged(response, record.version, CalendarRead.of(record))
 
 
 @router.put(CALENDARS + "/{calendar_id}", response_model=CalendarRead)
@@ -63,8 +60,7 @@ async def replace_calendar(
     if_match: IfMatch = None,
 ) -> CalendarRead:
     record = await usecases.replace_calendar(calendar_id, _calendar_input(body), optional_version(if_match), uow)
-    response.headers["ETag"] = etag(record.version)
-    return CalendarRead.of(record)
+    return tagged(response, record.version, CalendarRead.of(record))
 
 
 @router.delete(CALENDARS + "/{calendar_id}", status_code=204)
@@ -80,9 +76,7 @@ async def create_policy(
     body: PolicyWrite, uow: UnitOfWorkDep, _: ServiceLevelManager, response: Response
 ) -> PolicyRead:
     record = await usecases.create_policy(body.to_domain, uow)
-    response.headers["Location"] = f"{POLICIES}/{record.policy.id}"
-    response.headers["ETag"] = etag(record.policy.version)
-    return PolicyRead.of(record)
+    return created(response, f"{POLICIES}/{record.policy.id}", record.policy.version, PolicyRead.of(record))
 
 
 @router.get(POLICIES, response_model=list[PolicyRead])
@@ -98,8 +92,7 @@ async def list_policies(
 @router.get(POLICIES + "/{policy_id}", response_model=PolicyRead)
 async def get_policy(policy_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> PolicyRead:
     record = found(await store.get_policy(conn, policy_id), f"SLA policy {policy_id}")
-    response.headers["ETag"] = etag(record.policy.version)
-    return PolicyRead.of(record)
+    return tagged(response, record.policy.version, PolicyRead.of(record))
 
 
 @router.put(POLICIES + "/{policy_id}", response_model=PolicyRead)
@@ -112,8 +105,7 @@ async def replace_policy(
     if_match: IfMatch = None,
 ) -> PolicyRead:
     record = await usecases.replace_policy(policy_id, body.to_domain, optional_version(if_match), uow)
-    response.headers["ETag"] = etag(record.policy.version)
-    return PolicyRead.of(record)
+    return tagged(response, record.policy.version, PolicyRead.of(record))
 
 
 @router.delete(POLICIES + "/{policy_id}", status_code=204)

@@ -34,16 +34,4 @@ class CatalogueItemRead(CatalogueItemWrite):
 
     @classmethod
     def of(cls, item: CatalogueItem, updated_at: datetime) -> CatalogueItemRead:
-        return cls(
-            id=item.id,
-            name=item.name,
-            description=item.description,
-            service_id=item.service_id,
-            needs_approval=item.needs_approval,
-            approver_role=item.approver_role,
-            fulfilment_group=item.fulfilment_group,
-            default_priority=item.default_priority,
-            active=item.active,
-            version=item.version,
-            updated_at=updated_at,
-        )
+        return cls.from_record(item, updated_at=updated_at)

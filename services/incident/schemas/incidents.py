@@ -21,6 +21,7 @@ from services.incident.domain.incident_lifecycle import (
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.timeline import CUSTOMER_VISIBLE_FIELDS, Note
+from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -87,46 +88,7 @@ class IncidentRead(ApiModel):
 
     @classmethod
     def of(cls, item: Incident) -> IncidentRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            title=item.title,
-            description=item.description,
-            caller=item.caller,
-            channel=item.channel,
-            category=item.category,
-            subcategory=item.subcategory,
-            service_id=item.service_id,
-            ci_id=item.ci_id,
-            impact=item.impact,
-            urgency=item.urgency,
-            priority=item.priority,
-            priority_override_reason=item.priority_override_reason,
-            status=item.status,
-            opened_at=item.opened_at,
-            updated_at=item.updated_at,
-            version=item.version,
-            assignment_group=item.assignment_group,
-            assignee=item.assignee,
-            supplier_id=item.supplier_id,
-            hold_reason=item.hold_reason,
-            major=item.major,
-            major_manager=item.major_manager,
-            major_declared_at=item.major_declared_at,
-            resolution_code=item.resolution_code,
-            resolution_notes=item.resolution_notes,
-            first_response_at=item.first_response_at,
-            resolved_at=item.resolved_at,
-            closed_at=item.closed_at,
-            closed_by=item.closed_by,
-            allowed_actions=item.allowed_actions(),
-            problem_id=item.problem_id,
-            problem_number=item.problem_number,
-            known_error_id=item.known_error_id,
-            workaround=item.workaround,
-            caused_by_change_id=item.caused_by_change_id,
-            caused_by_change_number=item.caused_by_change_number,
-        )
+        return cls.from_record(item, allowed_actions=item.allowed_actions())
 
 
 class IncidentPage(Page[IncidentRead]):
@@ -237,25 +199,11 @@ class ReviewRead(ApiModel):
 
     @classmethod
     def of(cls, review: PostIncidentReview) -> ReviewRead:
-        return cls(
-            summary=review.summary,
-            root_cause=review.root_cause,
-            lessons=review.lessons,
-            actions=list(review.actions),
-            recorded_by=review.recorded_by,
-            recorded_at=review.recorded_at,
-        )
+        return cls.from_record(review, actions=list(review.actions))
 
 
-class HistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class HistoryEntry(FieldChangeEntry):
+    pass
 
 
 class NoteRead(ApiModel):
@@ -267,7 +215,7 @@ class NoteRead(ApiModel):
 
     @classmethod
     def of(cls, note: Note) -> NoteRead:
-        return cls(kind=note.kind.value, visibility=note.visibility, text=note.text, author=note.author, at=note.at)
+        return cls.from_record(note, kind=note.kind.value)
 
 
 class TimelineEntry(ApiModel):

@@ -40,22 +40,7 @@ class KnownErrorRead(ApiModel):
 
     @classmethod
     def of(cls, item: KnownError) -> KnownErrorRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            problem_id=item.problem_id,
-            title=item.title,
-            symptoms=item.symptoms,
-            root_cause=item.root_cause,
-            workaround=item.workaround,
-            status=item.status,
-            ci_id=item.ci_id,
-            service_id=item.service_id,
-            category=item.category,
-            usage_count=item.usage_count,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-        )
+        return cls.from_record(item)
 
 
 KnownErrorPage = Page[KnownErrorRead]

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
+from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page
 
 Category = Field(default=None, min_length=1, max_length=100, examples=["network", "email"])
@@ -119,34 +120,10 @@ class ProblemRead(ApiModel):
 
     @classmethod
     def of(cls, item: Problem) -> ProblemRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            title=item.title,
-            description=item.description,
-            status=item.status,
-            origin=item.origin,
-            impact=item.impact,
-            urgency=item.urgency,
-            priority=item.priority,
-            ci_id=item.ci_id,
-            service_id=item.service_id,
-            category=item.category,
-            owner=item.owner,
-            root_cause=item.root_cause,
-            workaround=item.workaround,
-            resolution=item.resolution,
-            change_id=item.change_id,
-            change_number=item.change_number,
-            known_error_id=item.known_error_id,
+        return cls.from_record(
+            item,
             incident_ids=list(item.incident_ids),
             incident_count=len(item.incident_ids),
-            opened_by=item.opened_by,
-            opened_at=item.opened_at,
-            updated_at=item.updated_at,
-            resolved_at=item.resolved_at,
-            closed_at=item.closed_at,
-            version=item.version,
             allowed_actions=item.allowed_actions(),
         )
 
@@ -154,15 +131,8 @@ class ProblemRead(ApiModel):
 ProblemPage = Page[ProblemRead]
 
 
-class ProblemHistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class ProblemHistoryEntry(FieldChangeEntry):
+    pass
 
 
 class ProblemIncidentLink(ApiModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
 from services.incident.domain.requests import RequestStatus, ServiceRequest
+from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page
 
 
@@ -49,8 +49,7 @@ class RequestRead(ApiModel):
 
     @classmethod
     def of(cls, request: ServiceRequest) -> RequestRead:
-        values = {name: getattr(request, name) for name in cls.model_fields if name != "allowed_actions"}
-        return cls(**values, allowed_actions=request.allowed_actions())
+        return cls.from_record(request, allowed_actions=request.allowed_actions())
 
 
 RequestPage = Page[RequestRead]
@@ -72,12 +71,5 @@ class Fulfilment(ApiModel):
     notes: str = Field(default="", max_length=20_000)
 
 
-class HistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class HistoryEntry(FieldChangeEntry):
+    pass

@@ -52,14 +52,11 @@ class CalendarRead(ApiModel):
     @classmethod
     def of(cls, record: CalendarRecord) -> CalendarRead:
         hours = working_hours_json(record.calendar)
-        return cls(
-            id=record.id,
-            name=record.name,
+        return cls.from_record(
+            record,
             time_zone=record.calendar.time_zone,
             working_hours={day: Hours(start=start, end=end) for day, (start, end) in hours.items()},
             holidays=sorted(record.calendar.holidays),
-            version=record.version,
-            updated_at=record.updated_at,
         )
 
 
@@ -122,19 +119,13 @@ class PolicyRead(PolicyWrite):
     @classmethod
     def of(cls, record: PolicyRecord) -> PolicyRead:
         p = record.policy
-        return cls(
-            id=p.id,
-            name=p.name,
-            ticket_kind=p.ticket_kind,
-            service_id=p.service_id,
-            priority=p.priority,
+        return cls.from_record(
+            p,
             response_target_s=p.response_s,
             resolution_target_s=p.resolution_s,
-            calendar_id=p.calendar_id,
             warning_share=p.warn_share,
             on_warning=EscalationBody.of(p.on_warning),
             on_breach=EscalationBody.of(p.on_breach),
-            version=p.version,
             updated_at=record.updated_at,
         )
 
@@ -157,18 +148,6 @@ class ClockRead(ApiModel):
     @classmethod
     def of(cls, stored: StoredClock, due_at: datetime | None) -> ClockRead:
         c = stored.clock
-        return cls(
-            target=c.target,
-            policy_id=c.policy_id,
-            state=c.state,
-            target_business_s=c.target_s,
-            elapsed_business_s=c.elapsed_s,
-            started_at=c.started_at,
-            warn_at=c.warn_at,
-            due_at=due_at,
-            warned=c.warned,
-            breached=c.breached,
-            met=c.met(),
-            stopped_at=c.stopped_at,
-            pauses=c.pauses,
+        return cls.from_record(
+            c, target_business_s=c.target_s, elapsed_business_s=c.elapsed_s, due_at=due_at, met=c.met()
         )

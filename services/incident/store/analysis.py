@@ -19,7 +19,7 @@ from services.incident.store.tables import (
     incident_fact,
     problem_incident,
 )
-from shared.db import insert_ignoring_duplicates
+from shared.db import insert_ignoring_duplicates, record_of
 
 CHANGE_ORDER = {"implementing": 0, "implemented": 1, "failed": 1}
 
@@ -56,14 +56,7 @@ async def record_incident_fact(conn: AsyncConnection, fact: IncidentFact) -> Non
 
 
 def _fact(row: Any) -> IncidentFact:
-    return IncidentFact(
-        incident_id=row.incident_id,
-        number=row.number,
-        opened_at=row.opened_at,
-        ci_id=row.ci_id,
-        service_id=row.service_id,
-        category=row.category,
-    )
+    return record_of(IncidentFact, row)
 
 
 def _in_cluster(cluster: Cluster) -> Any:

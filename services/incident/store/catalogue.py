@@ -11,38 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.catalogue import CatalogueItem
 from services.incident.store.tables import catalogue_item, service_request
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned
 
 
 def _item_row(item: CatalogueItem, at: datetime) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "name": item.name,
-        "description": item.description,
-        "service_id": item.service_id,
-        "needs_approval": item.needs_approval,
-        "approver_role": item.approver_role,
-        "fulfilment_group": item.fulfilment_group,
-        "default_priority": item.default_priority,
-        "active": item.active,
-        "version": item.version,
-        "updated_at": at,
-    }
+    return row_values(catalogue_item, item, updated_at=at)
 
 
 def _item(row: Any) -> CatalogueItem:
-    return CatalogueItem(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        service_id=row.service_id,
-        needs_approval=row.needs_approval,
-        approver_role=row.approver_role,
-        fulfilment_group=row.fulfilment_group,
-        default_priority=row.default_priority,
-        active=row.active,
-        version=row.version,
-    )
+    return record_of(CatalogueItem, row)
 
 
 async def add_item(conn: AsyncConnection, item: CatalogueItem, at: datetime) -> None:

@@ -23,7 +23,7 @@ from services.incident.store.tables import (
     incident_note,
     incident_review,
 )
-from shared.db import page
+from shared.db import page, where_given
 
 
 async def get_incident(conn: AsyncConnection, incident_id: UUID) -> Incident | None:
@@ -49,22 +49,18 @@ async def list_incidents(
     """A page of incidents, newest first, and how many match (up to `count_limit` + 1: more
     than `count_limit` when above it)."""
     query = select(incident)
-    if service_id is not None:
-        query = query.where(incident.c.service_id == service_id)
-    if category is not None:
-        query = query.where(incident.c.category == category)
-    if major is not None:
-        query = query.where(incident.c.major == major)
-    if status is not None:
-        query = query.where(incident.c.status == status)
-    if priority is not None:
-        query = query.where(incident.c.priority == priority)
-    if assignment_group is not None:
-        query = query.where(incident.c.assignment_group == assignment_group)
-    if assignee is not None:
-        query = query.where(incident.c.assignee == assignee)
-    if ci_id is not None:
-        query = query.where(incident.c.ci_id == ci_id)
+    query = where_given(
+        query,
+        incident,
+        service_id=service_id,
+        category=category,
+        major=major,
+        status=status,
+        priority=priority,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        ci_id=ci_id,
+    )
     if text:
         # `%`, `_` and the escape character typed by the user are characters, not wildcards.
         pattern = "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"

@@ -30,7 +30,7 @@ from services.incident.store.tables import (
     incident_note,
     incident_review,
 )
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned
 from shared.history import history_rows
 from shared.idempotency import Idempotency, IdempotentCreate, Replay
 from shared.numbering import format_number, next_number, postgres_sequence
@@ -64,99 +64,34 @@ _INSERT_NUMBERED_INCIDENT = _numbered_insert()
 
 
 def _to_row(item: Incident) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "title": item.title,
-        "description": item.description,
-        "caller": item.caller,
-        "channel": item.channel.value,
-        "impact": int(item.impact),
-        "urgency": int(item.urgency),
-        "priority": item.priority,
-        "status": item.status.value,
-        "ci_id": item.ci_id,
-        "opened_at": item.opened_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-        "assignment_group": item.assignment_group,
-        "assignee": item.assignee,
-        "hold_reason": item.hold_reason.value if item.hold_reason else None,
-        "resolution_code": item.resolution_code,
-        "resolution_notes": item.resolution_notes,
-        "first_response_at": item.first_response_at,
-        "resolved_at": item.resolved_at,
-        "closed_at": item.closed_at,
-        "problem_id": item.problem_id,
-        "problem_number": item.problem_number,
-        "known_error_id": item.known_error_id,
-        "workaround": item.workaround,
-        "caused_by_change_id": item.caused_by_change_id,
-        "caused_by_change_number": item.caused_by_change_number,
-        "category": item.category,
-        "subcategory": item.subcategory,
-        "service_id": item.service_id,
-        "supplier_id": item.supplier_id,
-        "priority_override_reason": item.priority_override_reason,
-        "major": item.major,
-        "major_manager": item.major_manager,
-        "major_declared_at": item.major_declared_at,
-        "closed_by": item.closed_by.value if item.closed_by else None,
-    }
+    return row_values(
+        incident,
+        item,
+        channel=item.channel.value,
+        impact=int(item.impact),
+        urgency=int(item.urgency),
+        status=item.status.value,
+        hold_reason=item.hold_reason.value if item.hold_reason else None,
+        closed_by=item.closed_by.value if item.closed_by else None,
+    )
 
 
 def incident_of_row(row: Any, review: PostIncidentReview | None = None) -> Incident:
-    return Incident(
-        id=row.id,
-        number=row.number,
-        title=row.title,
-        description=row.description,
-        caller=row.caller,
+    return record_of(
+        Incident,
+        row,
         channel=Channel(row.channel),
         impact=Impact(row.impact),
         urgency=Urgency(row.urgency),
-        priority=row.priority,
         status=IncidentStatus(row.status),
-        ci_id=row.ci_id,
-        opened_at=row.opened_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        assignment_group=row.assignment_group,
-        assignee=row.assignee,
         hold_reason=HoldReason(row.hold_reason) if row.hold_reason else None,
-        resolution_code=row.resolution_code,
-        resolution_notes=row.resolution_notes,
-        first_response_at=row.first_response_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        problem_id=row.problem_id,
-        problem_number=row.problem_number,
-        known_error_id=row.known_error_id,
-        workaround=row.workaround,
-        caused_by_change_id=row.caused_by_change_id,
-        caused_by_change_number=row.caused_by_change_number,
-        category=row.category,
-        subcategory=row.subcategory,
-        service_id=row.service_id,
-        supplier_id=row.supplier_id,
-        priority_override_reason=row.priority_override_reason,
-        major=row.major,
-        major_manager=row.major_manager,
-        major_declared_at=row.major_declared_at,
         closed_by=ClosedBy(row.closed_by) if row.closed_by else None,
         review=review,
     )
 
 
 def review_of_row(row: Any) -> PostIncidentReview:
-    return PostIncidentReview(
-        summary=row.summary,
-        root_cause=row.root_cause,
-        lessons=row.lessons,
-        actions=tuple(row.actions),
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-    )
+    return record_of(PostIncidentReview, row, actions=tuple(row.actions))
 
 
 class IncidentRepository:

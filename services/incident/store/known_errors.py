@@ -12,48 +12,18 @@ from services.incident.domain.known_errors import KnownError, KnownErrorStatus
 from services.incident.store.tables import (
     known_error,
 )
-from shared.db import page
+from shared.db import page, record_of, row_values
 from shared.numbering import format_number, next_number
 
 KNOWN_ERROR_PREFIX = "KE"
 
 
 def _known_error_row(item: KnownError) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "problem_id": item.problem_id,
-        "title": item.title,
-        "symptoms": item.symptoms,
-        "root_cause": item.root_cause,
-        "workaround": item.workaround,
-        "status": item.status.value,
-        "ci_id": item.ci_id,
-        "service_id": item.service_id,
-        "category": item.category,
-        "usage_count": item.usage_count,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-    }
+    return row_values(known_error, item, status=item.status.value)
 
 
 def _known_error(row: Any) -> KnownError:
-    return KnownError(
-        id=row.id,
-        number=row.number,
-        problem_id=row.problem_id,
-        title=row.title,
-        symptoms=row.symptoms,
-        root_cause=row.root_cause,
-        workaround=row.workaround,
-        status=KnownErrorStatus(row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        ci_id=row.ci_id,
-        service_id=row.service_id,
-        category=row.category,
-        usage_count=row.usage_count,
-    )
+    return record_of(KnownError, row, status=KnownErrorStatus(row.status))
 
 
 async def next_known_error_number(conn: AsyncConnection) -> str:

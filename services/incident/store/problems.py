@@ -18,7 +18,7 @@ from services.incident.store.tables import (
     problem_history,
     problem_incident,
 )
-from shared.db import page, update_versioned
+from shared.db import page, record_of, row_values, update_versioned
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -27,65 +27,25 @@ _TERMINAL = [s.value for s in ProblemStatus if s not in OPEN_STATUSES]
 
 
 def _problem_row(item: Problem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "title": item.title,
-        "description": item.description,
-        "status": item.status.value,
-        "origin": item.origin.value,
-        "impact": int(item.impact),
-        "urgency": int(item.urgency),
-        "priority": item.priority,
-        "ci_id": item.ci_id,
-        "service_id": item.service_id,
-        "category": item.category,
-        "owner": item.owner,
-        "root_cause": item.root_cause,
-        "workaround": item.workaround,
-        "resolution": item.resolution,
-        "change_id": item.change_id,
-        "change_number": item.change_number,
-        "known_error_id": item.known_error_id,
-        "recurrence_key": item.recurrence_key,
-        "open_recurrence_key": item.recurrence_key if item.is_open else None,
-        "opened_by": item.opened_by,
-        "opened_at": item.opened_at,
-        "updated_at": item.updated_at,
-        "resolved_at": item.resolved_at,
-        "closed_at": item.closed_at,
-        "version": item.version,
-    }
+    return row_values(
+        problem,
+        item,
+        status=item.status.value,
+        origin=item.origin.value,
+        impact=int(item.impact),
+        urgency=int(item.urgency),
+        open_recurrence_key=item.recurrence_key if item.is_open else None,
+    )
 
 
 def _problem(row: Any, incident_ids: list[UUID]) -> Problem:
-    return Problem(
-        id=row.id,
-        number=row.number,
-        title=row.title,
-        description=row.description,
+    return record_of(
+        Problem,
+        row,
         status=ProblemStatus(row.status),
         origin=ProblemOrigin(row.origin),
         impact=Impact(row.impact),
         urgency=Urgency(row.urgency),
-        priority=row.priority,
-        opened_at=row.opened_at,
-        updated_at=row.updated_at,
-        opened_by=row.opened_by,
-        version=row.version,
-        ci_id=row.ci_id,
-        service_id=row.service_id,
-        category=row.category,
-        owner=row.owner,
-        root_cause=row.root_cause,
-        workaround=row.workaround,
-        resolution=row.resolution,
-        change_id=row.change_id,
-        change_number=row.change_number,
-        known_error_id=row.known_error_id,
-        recurrence_key=row.recurrence_key,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
         incident_ids=incident_ids,
     )
 

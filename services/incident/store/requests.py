@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.requests import RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store.tables import service_request, service_request_history
-from shared.db import page, update_versioned
+from shared.db import page, record_of, row_values, update_versioned, where_given
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -18,20 +18,15 @@ NUMBER_PREFIX = "REQ"
 NUMBER_SEQUENCE = "request"
 
 
-_COLUMNS = [c.name for c in service_request.c]
 _INSERT_REQUEST = service_request.insert()
 
 
 def _request_row(request: ServiceRequest) -> dict[str, Any]:
-    row = {name: getattr(request, name) for name in _COLUMNS}
-    row["status"] = request.status.value
-    return row
+    return row_values(service_request, request, status=request.status.value)
 
 
 def _request(row: Any) -> ServiceRequest:
-    values = {name: getattr(row, name) for name in _COLUMNS}
-    values["status"] = RequestStatus(row.status)
-    return ServiceRequest(**values)
+    return record_of(ServiceRequest, row, status=RequestStatus(row.status))
 
 
 class RequestRepository:
@@ -77,14 +72,14 @@ async def list_requests(
     offset: int,
 ) -> tuple[list[ServiceRequest], int]:
     query = select(service_request)
-    if status is not None:
-        query = query.where(service_request.c.status == status)
-    if requester is not None:
-        query = query.where(service_request.c.requester == requester)
-    if assignment_group is not None:
-        query = query.where(service_request.c.assignment_group == assignment_group)
-    if catalogue_item_id is not None:
-        query = query.where(service_request.c.catalogue_item_id == catalogue_item_id)
+    query = where_given(
+        query,
+        service_request,
+        status=status,
+        requester=requester,
+        assignment_group=assignment_group,
+        catalogue_item_id=catalogue_item_id,
+    )
     if text:
         query = query.where(
             or_(

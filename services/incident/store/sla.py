@@ -23,7 +23,7 @@ from services.incident.domain.sla import (
 )
 from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
 from services.incident.store.tables import sla_calendar, sla_clock, sla_notice, sla_policy
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned, where_given
 
 # Policies ----------------------------------------------------------------------------------------
 
@@ -47,37 +47,29 @@ def _escalation(value: dict[str, Any] | None) -> Escalation | None:
 
 
 def _policy_row(policy: SlaPolicy, updated_at: datetime) -> dict[str, Any]:
-    return {
-        "id": policy.id,
-        "name": policy.name,
-        "ticket_kind": policy.ticket_kind.value,
-        "service_id": policy.service_id,
-        "priority": policy.priority,
-        "response_target_s": policy.response_s,
-        "resolution_target_s": policy.resolution_s,
-        "calendar_id": policy.calendar_id,
-        "warning_share": policy.warn_share,
-        "on_warning": _escalation_json(policy.on_warning),
-        "on_breach": _escalation_json(policy.on_breach),
-        "version": policy.version,
-        "updated_at": updated_at,
-    }
+    return row_values(
+        sla_policy,
+        policy,
+        ticket_kind=policy.ticket_kind.value,
+        response_target_s=policy.response_s,
+        resolution_target_s=policy.resolution_s,
+        warning_share=policy.warn_share,
+        on_warning=_escalation_json(policy.on_warning),
+        on_breach=_escalation_json(policy.on_breach),
+        updated_at=updated_at,
+    )
 
 
 def _policy(row: Any) -> SlaPolicy:
-    return SlaPolicy(
-        id=row.id,
-        name=row.name,
+    return record_of(
+        SlaPolicy,
+        row,
         ticket_kind=TicketKind(row.ticket_kind),
-        service_id=row.service_id,
-        priority=row.priority,
         response_s=row.response_target_s,
         resolution_s=row.resolution_target_s,
-        calendar_id=row.calendar_id,
         warn_share=row.warning_share,
         on_warning=_escalation(row.on_warning),
         on_breach=_escalation(row.on_breach),
-        version=row.version,
     )
 
 
@@ -94,10 +86,7 @@ async def list_policies(
     conn: AsyncConnection, *, ticket_kind: str | None = None, service_id: UUID | None = None
 ) -> list[PolicyRecord]:
     query = select(sla_policy)
-    if ticket_kind is not None:
-        query = query.where(sla_policy.c.ticket_kind == ticket_kind)
-    if service_id is not None:
-        query = query.where(sla_policy.c.service_id == service_id)
+    query = where_given(query, sla_policy, ticket_kind=ticket_kind, service_id=service_id)
     rows = await conn.execute(
         query.order_by(sla_policy.c.ticket_kind, sla_policy.c.service_id, sla_policy.c.priority, sla_policy.c.id)
     )
@@ -236,22 +225,7 @@ def stored_clock(row: Any) -> StoredClock:
         ci_id=row.ci_id,
         supplier_id=row.supplier_id,
     )
-    clock = SlaClock(
-        target=SlaTarget(row.target),
-        policy_id=row.policy_id,
-        target_s=row.target_s,
-        warn_s=row.warn_s,
-        state=ClockState(row.state),
-        since=row.since,
-        started_at=row.started_at,
-        elapsed_s=row.elapsed_s,
-        warn_at=row.warn_at,
-        due_at=row.due_at,
-        warned=row.warned,
-        breached=row.breached,
-        stopped_at=row.stopped_at,
-        pauses=row.pauses,
-    )
+    clock = record_of(SlaClock, row, target=SlaTarget(row.target), state=ClockState(row.state))
     return StoredClock(ticket, clock, row.id)
 
 

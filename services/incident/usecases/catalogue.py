@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.incident.domain.catalogue import CatalogueItem
 from services.incident.store import catalogue as store
 from shared import clock
-from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.errors import Conflict, check_version, found
 from shared.uow import UnitOfWork
 
 
@@ -48,12 +48,8 @@ async def delete_item(item_id: UUID, expected_version: int | None, uow: UnitOfWo
 
 
 async def _item(conn: AsyncConnection, item_id: UUID, expected_version: int | None) -> CatalogueItem:
-    found = await store.get_item(conn, item_id)
-    if found is None:
-        raise NotFound(f"catalogue item {item_id} does not exist")
-    item = found[0]
-    if expected_version is not None and expected_version != item.version:
-        raise PreconditionFailed(f"catalogue item {item.name} is at version {item.version}, not {expected_version}")
+    item = found(await store.get_item(conn, item_id), f"catalogue item {item_id}")[0]
+    check_version(f"catalogue item {item.name}", item.version, expected_version)
     return item
 
 

@@ -25,7 +25,7 @@ from services.incident.store.incidents import IdempotencyKeys, IncidentRepositor
 from services.incident.store.sla import SlaClockRepository
 from services.incident.usecases import sla
 from shared import clock
-from shared.errors import NotFound, PreconditionFailed, RuleViolation
+from shared.errors import RuleViolation, check_version, found
 from shared.events.incident import SlaResult
 from shared.idempotency import IdempotentCreate, Replay
 from shared.uow import AnyUnitOfWork
@@ -233,11 +233,8 @@ async def record_review(
 
 
 async def _load(incidents: IncidentRepository, cmd: Act) -> Incident:
-    incident = await incidents.get(cmd.incident_id, for_update=True)
-    if incident is None:
-        raise NotFound(f"incident {cmd.incident_id} does not exist")
-    if cmd.expected_version is not None and cmd.expected_version != incident.version:
-        raise PreconditionFailed(f"{incident.number} is at version {incident.version}, not {cmd.expected_version}")
+    incident = found(await incidents.get(cmd.incident_id, for_update=True), f"incident {cmd.incident_id}")
+    check_version(incident.number, incident.version, cmd.expected_version)
     return incident
 
 

@@ -21,7 +21,7 @@ from services.incident.store.known_errors import (
 )
 from services.incident.store.problems import ProblemRepository
 from shared import clock
-from shared.errors import NotFound
+from shared.errors import found
 from shared.uow import UnitOfWork
 
 
@@ -114,9 +114,7 @@ async def retire_known_error(known_error_id: UUID, uow: UnitOfWork) -> KnownErro
     """Take a known error out of matching without touching its problem (e.g. a wrong workaround)."""
     async with uow:
         conn = uow.connection
-        record = await get_known_error(conn, known_error_id)
-        if record is None:
-            raise NotFound(f"known error {known_error_id} does not exist")
+        record = found(await get_known_error(conn, known_error_id), f"known error {known_error_id}")
         if record.status is not KnownErrorStatus.RETIRED:
             record.status = KnownErrorStatus.RETIRED
             record.updated_at = clock.now()

@@ -20,7 +20,7 @@ from services.incident.store.incident_queries import incident_numbers
 from services.incident.store.problems import ProblemRepository
 from services.incident.usecases import known_errors
 from shared import clock
-from shared.errors import NotFound, PreconditionFailed, RuleViolation
+from shared.errors import RuleViolation, check_version, found
 from shared.uow import UnitOfWork
 
 
@@ -80,11 +80,8 @@ async def _act(cmd: ActOnProblem, uow: UnitOfWork, apply: Callable[[Problem, dat
     async with uow:
         conn = uow.connection
         repo = ProblemRepository(conn)
-        problem = await repo.get(cmd.problem_id, for_update=True)
-        if problem is None:
-            raise NotFound(f"problem {cmd.problem_id} does not exist")
-        if cmd.expected_version is not None and cmd.expected_version != problem.version:
-            raise PreconditionFailed(f"{problem.number} is at version {problem.version}, not {cmd.expected_version}")
+        problem = found(await repo.get(cmd.problem_id, for_update=True), f"problem {cmd.problem_id}")
+        check_version(problem.number, problem.version, cmd.expected_version)
         read_version = problem.version
         now = clock.now()
         apply(problem, now)
@@ -156,11 +153,8 @@ async def link_incidents(cmd: LinkIncidents, uow: UnitOfWork) -> Problem:
     async with uow:
         conn = uow.connection
         repo = ProblemRepository(conn)
-        problem = await repo.get(cmd.problem_id, for_update=True)
-        if problem is None:
-            raise NotFound(f"problem {cmd.problem_id} does not exist")
-        if cmd.expected_version is not None and cmd.expected_version != problem.version:
-            raise PreconditionFailed(f"{problem.number} is at version {problem.version}, not {cmd.expected_version}")
+        problem = found(await repo.get(cmd.problem_id, for_update=True), f"problem {cmd.problem_id}")
+        check_version(problem.number, problem.version, cmd.expected_version)
         numbers = await _incident_numbers(conn, cmd.incident_ids)
         read_version = problem.version
         now = clock.now()

@@ -16,7 +16,7 @@ from services.incident.store.requests import RequestRepository
 from services.incident.store.sla import SlaClockRepository, TicketRef
 from services.incident.usecases import sla
 from shared import clock
-from shared.errors import NotFound, PreconditionFailed, RuleViolation
+from shared.errors import RuleViolation, check_version, found
 from shared.events import incident as contracts
 from shared.uow import AnyUnitOfWork
 
@@ -33,12 +33,12 @@ class SubmitRequest:
 
 async def submit_request(cmd: SubmitRequest, uow: AnyUnitOfWork) -> ServiceRequest:
     async with uow:
-        found = await uow.repository(CatalogueRepository).get(cmd.catalogue_item_id)
-        if found is None:
+        listed = await uow.repository(CatalogueRepository).get(cmd.catalogue_item_id)
+        if listed is None:
             raise RuleViolation(f"catalogue item {cmd.catalogue_item_id} does not exist", field="catalogue_item_id")
         request = ServiceRequest.submit(
             request_id=uuid4(),
-            item=found[0],
+            item=listed[0],
             title=cmd.title,
             description=cmd.description,
             requester=cmd.requester,
@@ -66,11 +66,8 @@ class Act:
 async def _act(cmd: Act, uow: AnyUnitOfWork, apply: Callable[[ServiceRequest, datetime], None]) -> ServiceRequest:
     async with uow:
         requests = uow.repository(RequestRepository)
-        request = await requests.get(cmd.request_id, for_update=True)
-        if request is None:
-            raise NotFound(f"request {cmd.request_id} does not exist")
-        if cmd.expected_version is not None and cmd.expected_version != request.version:
-            raise PreconditionFailed(f"{request.number} is at version {request.version}, not {cmd.expected_version}")
+        request = found(await requests.get(cmd.request_id, for_update=True), f"request {cmd.request_id}")
+        check_version(request.number, request.version, cmd.expected_version)
         read_version = request.version
         apply(request, clock.now())
         await requests.save(request, read_version)

@@ -26,7 +26,7 @@ from services.incident.store import sla_calendars
 from services.incident.store.sla import SlaClockRepository, StoredClock, TicketRef
 from services.incident.store.sla_calendars import CalendarRecord
 from shared import clock
-from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
+from shared.errors import Conflict, RuleViolation, check_version, found
 from shared.events import incident as contracts
 from shared.uow import UnitOfWork
 
@@ -89,11 +89,8 @@ async def _refuse_duplicate_name(conn: AsyncConnection, record: CalendarRecord) 
 
 
 async def _calendar_record(conn: AsyncConnection, calendar_id: UUID, expected_version: int | None) -> CalendarRecord:
-    current = await sla_calendars.get_calendar(conn, calendar_id)
-    if current is None:
-        raise NotFound(f"calendar {calendar_id} does not exist")
-    if expected_version is not None and expected_version != current.version:
-        raise PreconditionFailed(f"calendar {current.name} is at version {current.version}, not {expected_version}")
+    current = found(await sla_calendars.get_calendar(conn, calendar_id), f"calendar {calendar_id}")
+    check_version(f"calendar {current.name}", current.version, expected_version)
     return current
 
 
@@ -151,13 +148,8 @@ async def _check_policy(conn: AsyncConnection, policy: SlaPolicy) -> None:
 async def _policy_record(
     conn: AsyncConnection, policy_id: UUID, expected_version: int | None
 ) -> sla_store.PolicyRecord:
-    current = await sla_store.get_policy(conn, policy_id)
-    if current is None:
-        raise NotFound(f"SLA policy {policy_id} does not exist")
-    if expected_version is not None and expected_version != current.policy.version:
-        raise PreconditionFailed(
-            f"policy {current.policy.name} is at version {current.policy.version}, not {expected_version}"
-        )
+    current = found(await sla_store.get_policy(conn, policy_id), f"SLA policy {policy_id}")
+    check_version(f"policy {current.policy.name}", current.policy.version, expected_version)
     return current
 
 

@@ -9,24 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.agreements import AgreementVersion, Recipient
 from services.reporting.store.tables import report_agreement
-from shared.db import insert_ignoring_duplicates, page
+from shared.db import insert_ignoring_duplicates, page, record_of
 from shared.errors import PreconditionFailed
 
 
 def _version(row: Any) -> AgreementVersion:
-    r = row._mapping
-    return AgreementVersion(
-        report=r["report"],
-        version=r["version"],
-        status=r["status"],
-        owner=r["owner"],
-        agreed_with=tuple(r["agreed_with"]),
-        agreed_at=r["agreed_at"],
-        distribution_list=tuple(Recipient(d["recipient"], d["channel"]) for d in r["distribution_list"]),
-        definition=r["definition"],
-        reason=r["reason"],
-        recorded_by=r["recorded_by"],
-        recorded_at=r["recorded_at"],
+    return record_of(
+        AgreementVersion,
+        row,
+        agreed_with=tuple(row.agreed_with),
+        distribution_list=tuple(Recipient(d["recipient"], d["channel"]) for d in row.distribution_list),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.store.tables import event_log
-from shared.db import UtcDateTime, insert_ignoring_duplicates, page
+from shared.db import UtcDateTime, insert_ignoring_duplicates, page, where_given
 from shared.events import CloudEvent
 
 # Constant statements with bound values: SQLAlchemy does not cache `insert().on_conflict_...()`
@@ -78,12 +78,7 @@ async def list_events(
     offset: int,
 ) -> tuple[list[Any], int]:
     query = select(event_log)
-    if type_ is not None:
-        query = query.where(event_log.c.type == type_)
-    if subject is not None:
-        query = query.where(event_log.c.subject == subject)
-    if source is not None:
-        query = query.where(event_log.c.source == source)
+    query = where_given(query, event_log, type=type_, subject=subject, source=source)
     if since is not None:
         query = query.where(event_log.c.time >= since)
     if until is not None:

@@ -27,14 +27,13 @@ from services.supplier.usecases import contracts as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
-from shared.http import etag, expected_version
+from shared.http import etag, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
 
 
 def _answer(contract: Contract, response: Response) -> ContractRead:
-    response.headers["ETag"] = etag(contract.version)
-    return ContractRead.of(contract)
+    return tagged(response, contract.version, ContractRead.of(contract))
 
 
 def _edit(who: Principal, if_match: str | None) -> Edit:

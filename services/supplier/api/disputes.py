@@ -16,7 +16,7 @@ from services.supplier.store.history import history_of
 from services.supplier.usecases import disputes as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
-from shared.http import etag
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
 
@@ -36,15 +36,12 @@ async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Manager, re
         who.subject,
         uow,
     )
-    response.headers["Location"] = f"{router.prefix}/{item.id}"
-    response.headers["ETag"] = etag(item.version)
-    return DisputeRead.of(item)
+    return created(response, f"{router.prefix}/{item.id}", item.version, DisputeRead.of(item))
 
 
 @router.get("/{dispute_id}", response_model=DisputeRead)
 async def get_dispute(_: Reader, item: CurrentDispute, response: Response) -> DisputeRead:
-    response.headers["ETag"] = etag(item.version)
-    return DisputeRead.of(item)
+    return tagged(response, item.version, DisputeRead.of(item))
 
 
 @router.get("", response_model=DisputePage)
@@ -75,8 +72,7 @@ async def act(
     step = body or DisputeStep()
     edit = Edit(who.subject, optional_version(if_match))
     item = await usecases.act_on_dispute(dispute_id, action, step.note, step.resolution, edit, uow)
-    response.headers["ETag"] = etag(item.version)
-    return DisputeRead.of(item)
+    return tagged(response, item.version, DisputeRead.of(item))
 
 
 @router.get("/{dispute_id}/history", response_model=list[HistoryEntry])

@@ -17,7 +17,7 @@ from services.supplier.usecases import governance
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Reader
 from shared.errors import NotFound
-from shared.http import etag, expected_version
+from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
 
@@ -40,9 +40,7 @@ async def register_process(
         ),
         uow,
     )
-    response.headers["Location"] = f"{router.prefix}/{supplier_id}/processes/{item.id}"
-    response.headers["ETag"] = etag(item.version)
-    return ProcessRead.of(item)
+    return created(response, f"{router.prefix}/{supplier_id}/processes/{item.id}", item.version, ProcessRead.of(item))
 
 
 @router.get("/{supplier_id}/processes", response_model=list[ProcessRead], tags=["process register"])
@@ -57,8 +55,7 @@ async def get_process(
     item = await ProcessRepository(conn).get(supplier_id, process_id)
     if item is None:
         raise NotFound(f"supplier {supplier_id} has no process entry {process_id}")
-    response.headers["ETag"] = etag(item.version)
-    return ProcessRead.of(item)
+    return tagged(response, item.version, ProcessRead.of(item))
 
 
 @router.patch("/{supplier_id}/processes/{process_id}", response_model=ProcessRead, tags=["process register"])
@@ -73,8 +70,7 @@ async def update_process(
 ) -> ProcessRead:
     edit = Edit(who.subject, expected_version(if_match))
     item = await governance.update_process(supplier_id, process_id, body.values(), edit, uow)
-    response.headers["ETag"] = etag(item.version)
-    return ProcessRead.of(item)
+    return tagged(response, item.version, ProcessRead.of(item))
 
 
 @router.delete("/{supplier_id}/processes/{process_id}", status_code=204, tags=["process register"])

@@ -17,7 +17,7 @@ from services.supplier.store.history import history_of
 from services.supplier.usecases import suppliers as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Limit, Offset, Reader
-from shared.http import etag, expected_version
+from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
 
@@ -38,15 +38,12 @@ async def create_supplier(body: SupplierCreate, uow: UnitOfWorkDep, who: Manager
         actor=who.subject,
     )
     supplier = await usecases.register_supplier(cmd, uow)
-    response.headers["Location"] = f"{router.prefix}/{supplier.id}"
-    response.headers["ETag"] = etag(supplier.version)
-    return SupplierRead.of(supplier)
+    return created(response, f"{router.prefix}/{supplier.id}", supplier.version, SupplierRead.of(supplier))
 
 
 @router.get("/{supplier_id}", response_model=SupplierRead)
 async def get_supplier(_: Reader, supplier: CurrentSupplier, response: Response) -> SupplierRead:
-    response.headers["ETag"] = etag(supplier.version)
-    return SupplierRead.of(supplier)
+    return tagged(response, supplier.version, SupplierRead.of(supplier))
 
 
 @router.patch("/{supplier_id}", response_model=SupplierRead)
@@ -60,8 +57,7 @@ async def update_supplier(
 ) -> SupplierRead:
     edit = Edit(who.subject, expected_version(if_match))
     supplier = await usecases.update_supplier(supplier_id, body.values(), edit, uow)
-    response.headers["ETag"] = etag(supplier.version)
-    return SupplierRead.of(supplier)
+    return tagged(response, supplier.version, SupplierRead.of(supplier))
 
 
 @router.get("", response_model=SupplierPage)

@@ -134,45 +134,21 @@ class ContractRead(ApiModel):
 
     @classmethod
     def of(cls, c: Contract) -> ContractRead:
-        return cls(
-            id=c.id,
-            number=c.number,
-            supplier_id=c.supplier_id,
-            title=c.title,
-            status=c.status,
-            scope=c.scope,
+        return cls.from_record(
+            c,
             service_ids=list(c.service_ids),
             ci_ids=list(c.ci_ids),
-            starts_on=c.starts_on,
-            ends_on=c.ends_on,
-            notice_period_days=c.notice_period_days,
-            notice_deadline=c.notice_deadline,
-            renewal_terms=c.renewal_terms,
-            value=c.value,
-            currency=c.currency,
-            charging_basis=c.charging_basis,
             targets=[
                 TargetBody(
                     priority=t.priority, response_minutes=t.response_minutes, resolution_minutes=t.resolution_minutes
                 )
                 for t in c.targets
             ],
-            availability_pct=c.availability_pct,
-            workload_limits=c.workload_limits,
-            exceptions=c.exceptions,
             reporting_obligations=[
                 ReportingObligationBody(report=o.report, frequency=o.frequency) for o in c.reporting_obligations
             ],
-            exit_terms=c.exit_terms,
             document_refs=list(c.document_refs),
-            owner=c.owner,
-            term=c.term,
-            amendments=c.amendments,
-            activated_at=c.activated_at,
             allowed_actions=c.allowed_actions(),
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-            version=c.version,
         )
 
 
@@ -190,12 +166,4 @@ class AmendmentRead(ApiModel):
 
     @classmethod
     def of(cls, row: Any) -> AmendmentRead:
-        return cls(
-            contract_id=row.contract_id,
-            number=row.number,
-            reason=row.reason,
-            changes={k: list(v) for k, v in row.changes.items()},
-            review_id=row.review_id,
-            actor=row.actor,
-            at=row.at,
-        )
+        return cls.from_record(row, changes={k: list(v) for k, v in row.changes.items()})

@@ -49,25 +49,7 @@ class DisputeRead(ApiModel):
 
     @classmethod
     def of(cls, d: Dispute) -> DisputeRead:
-        return cls(
-            id=d.id,
-            number=d.number,
-            supplier_id=d.supplier_id,
-            contract_id=d.contract_id,
-            title=d.title,
-            description=d.description,
-            owner=d.owner,
-            amount=d.amount,
-            currency=d.currency,
-            status=d.status,
-            resolution=d.resolution,
-            opened_by=d.opened_by,
-            opened_at=d.opened_at,
-            closed_at=d.closed_at,
-            allowed_actions=d.allowed_actions(),
-            updated_at=d.updated_at,
-            version=d.version,
-        )
+        return cls.from_record(d, allowed_actions=d.allowed_actions())
 
 
 DisputePage = Page[DisputeRead]

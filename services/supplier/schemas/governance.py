@@ -60,19 +60,7 @@ class ProcessRead(ApiModel):
 
     @classmethod
     def of(cls, item: OperatedProcess) -> ProcessRead:
-        return cls(
-            id=item.id,
-            supplier_id=item.supplier_id,
-            process=item.process,
-            scope=item.scope,
-            contract_id=item.contract_id,
-            measurement=item.measurement,
-            kpis=list(item.kpis),
-            process_owner=item.process_owner,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-            version=item.version,
-        )
+        return cls.from_record(item, kpis=list(item.kpis))
 
 
 # ---------------------------------------------------------------------------- reviews
@@ -117,16 +105,10 @@ class ReviewRead(ApiModel):
 
     @classmethod
     def of(cls, r: Review, amendments: list[Any]) -> ReviewRead:
-        return cls(
-            id=r.id,
-            number=r.number,
-            supplier_id=r.supplier_id,
-            contract_id=r.contract_id,
-            held_on=r.held_on,
-            period=r.period,
+        return cls.from_record(
+            r,
             participants=list(r.participants),
             figures=dict(r.figures),
-            findings=r.findings,
             actions=[ReviewActionBody(description=a.description, owner=a.owner, due_on=a.due_on) for a in r.actions],
             amendments=[
                 AmendmentRef(
@@ -134,6 +116,4 @@ class ReviewRead(ApiModel):
                 )
                 for a in amendments
             ],
-            recorded_by=r.recorded_by,
-            created_at=r.created_at,
         )

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from shared.http import ApiModel
+from shared.history import FieldChangeEntry
 
 
-class HistoryEntry(ApiModel):
-    version: int
-    at: datetime
-    actor: str
-    action: str
-    field: str
-    old: Any
-    new: Any
-    reason: str
+class HistoryEntry(FieldChangeEntry):
     amendment: int | None = None
 
     @classmethod
     def of(cls, row: Any) -> HistoryEntry:
-        return cls(
-            version=row.version,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            field=row.field,
-            old=row.old,
-            new=row.new,
-            reason=row.reason,
-            amendment=row.amendment,
-        )
+        return cls.from_record(row)

@@ -23,13 +23,7 @@ class TimesRead(ApiModel):
 
     @classmethod
     def of(cls, t: TimeFigures) -> TimesRead:
-        return cls(
-            measured=t.measured,
-            mean_s=t.mean_s,
-            max_s=t.max_s,
-            breaches=t.breaches,
-            within_target_pct=t.within_target_pct,
-        )
+        return cls.from_record(t)
 
 
 class PriorityRead(ApiModel):
@@ -42,14 +36,7 @@ class PriorityRead(ApiModel):
 
     @classmethod
     def of(cls, p: PriorityFigures) -> PriorityRead:
-        return cls(
-            priority=p.priority,
-            response_target_s=p.response_target_s,
-            resolution_target_s=p.resolution_target_s,
-            resolved=p.resolved,
-            response=TimesRead.of(p.response),
-            resolution=TimesRead.of(p.resolution),
-        )
+        return cls.from_record(p, response=TimesRead.of(p.response), resolution=TimesRead.of(p.resolution))
 
 
 class TotalsRead(ApiModel):
@@ -67,19 +54,7 @@ class TotalsRead(ApiModel):
 
     @classmethod
     def of(cls, t: Totals) -> TotalsRead:
-        return cls(
-            incidents_opened=t.incidents_opened,
-            incidents_resolved=t.incidents_resolved,
-            response_breaches=t.response_breaches,
-            resolution_breaches=t.resolution_breaches,
-            breaches=t.breaches,
-            mean_response_s=t.mean_response_s,
-            mean_resolution_s=t.mean_resolution_s,
-            changes_implemented=t.changes_implemented,
-            changes_failed=t.changes_failed,
-            change_success_rate=t.change_success_rate,
-            sla_breaches=t.sla_breaches,
-        )
+        return cls.from_record(t)
 
 
 class ContractCardRead(ApiModel):

@@ -95,23 +95,11 @@ class SupplierRead(ApiModel):
 
     @classmethod
     def of(cls, item: Supplier) -> SupplierRead:
-        return cls(
-            id=item.id,
-            number=item.number,
-            name=item.name,
-            category=item.category,
-            status=item.status,
-            risk_rating=item.risk_rating,
-            supplier_manager=item.supplier_manager,
-            contact_email=item.contact_email,
+        return cls.from_record(
+            item,
             contacts=[ContactBody(name=c.name, email=c.email, phone=c.phone, role=c.role) for c in item.contacts],
             service_ids=list(item.service_ids),
             ci_ids=list(item.ci_ids),
-            role=item.role,
-            lead_supplier_id=item.lead_supplier_id,
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-            version=item.version,
         )
 
 

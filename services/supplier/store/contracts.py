@@ -24,77 +24,38 @@ from services.supplier.domain.records import jsonable
 from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page, update_versioned
+from shared.db import page, record_of, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
 
 
 def _to_row(item: Contract) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "supplier_id": item.supplier_id,
-        "title": item.title,
-        "status": item.status.value,
-        "scope": item.scope,
-        "service_ids": jsonable(item.service_ids),
-        "ci_ids": jsonable(item.ci_ids),
-        "starts_on": item.starts_on,
-        "ends_on": item.ends_on,
-        "notice_period_days": item.notice_period_days,
-        "renewal_terms": item.renewal_terms,
-        "value": item.value,
-        "currency": item.currency,
-        "charging_basis": item.charging_basis.value,
-        "targets": jsonable(item.targets),
-        "availability_pct": item.availability_pct,
-        "workload_limits": item.workload_limits,
-        "exceptions": item.exceptions,
-        "reporting_obligations": jsonable(item.reporting_obligations),
-        "exit_terms": item.exit_terms,
-        "document_refs": list(item.document_refs),
-        "owner": item.owner,
-        "term": item.term,
-        "amendments": item.amendments,
-        "activated_at": item.activated_at,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-    }
+    return row_values(
+        contract,
+        item,
+        status=item.status.value,
+        service_ids=jsonable(item.service_ids),
+        ci_ids=jsonable(item.ci_ids),
+        charging_basis=item.charging_basis.value,
+        targets=jsonable(item.targets),
+        reporting_obligations=jsonable(item.reporting_obligations),
+        document_refs=list(item.document_refs),
+    )
 
 
 def _to_domain(row: Any) -> Contract:
-    return Contract(
-        id=row.id,
-        number=row.number,
-        supplier_id=row.supplier_id,
-        title=row.title,
+    return record_of(
+        Contract,
+        row,
         status=ContractStatus(row.status),
-        scope=row.scope,
         service_ids=tuple(UUID(i) for i in row.service_ids),
         ci_ids=tuple(UUID(i) for i in row.ci_ids),
-        starts_on=row.starts_on,
-        ends_on=row.ends_on,
-        notice_period_days=row.notice_period_days,
-        renewal_terms=row.renewal_terms,
         value=Decimal(row.value) if row.value is not None else None,
-        currency=row.currency,
         charging_basis=ChargingBasis(row.charging_basis),
         targets=tuple(ServiceTarget(**t) for t in row.targets),
-        availability_pct=row.availability_pct,
-        workload_limits=row.workload_limits,
-        exceptions=row.exceptions,
         reporting_obligations=tuple(ReportingObligation(**o) for o in row.reporting_obligations),
-        exit_terms=row.exit_terms,
         document_refs=tuple(row.document_refs),
-        owner=row.owner,
-        term=row.term,
-        amendments=row.amendments,
-        activated_at=row.activated_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
     )
 
 
@@ -184,10 +145,7 @@ async def list_contracts(
     offset: int,
 ) -> tuple[list[Contract], int]:
     query = select(contract)
-    if supplier_id is not None:
-        query = query.where(contract.c.supplier_id == supplier_id)
-    if status is not None:
-        query = query.where(contract.c.status == status)
+    query = where_given(query, contract, supplier_id=supplier_id, status=status)
     if ci_id is not None:
         covering = select(contract_coverage.c.contract_id).where(
             contract_coverage.c.item_kind == "ci", contract_coverage.c.item_id == ci_id

@@ -12,52 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.supplier.domain.disputes import Dispute, DisputeMoved, DisputeRaised, DisputeStatus
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import dispute
-from shared.db import page, update_versioned
+from shared.db import page, record_of, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 DISPUTE_RECORD = "dispute"
 
 
 def _dispute_row(item: Dispute) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "supplier_id": item.supplier_id,
-        "contract_id": item.contract_id,
-        "title": item.title,
-        "description": item.description,
-        "owner": item.owner,
-        "amount": item.amount,
-        "currency": item.currency,
-        "status": item.status.value,
-        "resolution": item.resolution,
-        "opened_by": item.opened_by,
-        "opened_at": item.opened_at,
-        "updated_at": item.updated_at,
-        "closed_at": item.closed_at,
-        "version": item.version,
-    }
+    return row_values(dispute, item, status=item.status.value)
 
 
 def _dispute(row: Any) -> Dispute:
-    return Dispute(
-        id=row.id,
-        number=row.number,
-        supplier_id=row.supplier_id,
-        contract_id=row.contract_id,
-        title=row.title,
-        description=row.description,
-        owner=row.owner,
-        amount=Decimal(row.amount) if row.amount is not None else None,
-        currency=row.currency,
-        status=DisputeStatus(row.status),
-        resolution=row.resolution,
-        opened_by=row.opened_by,
-        opened_at=row.opened_at,
-        updated_at=row.updated_at,
-        closed_at=row.closed_at,
-        version=row.version,
-    )
+    amount = Decimal(row.amount) if row.amount is not None else None
+    return record_of(Dispute, row, amount=amount, status=DisputeStatus(row.status))
 
 
 class DisputeRepository:
@@ -99,9 +66,6 @@ async def list_disputes(
     conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Dispute], int]:
     query = select(dispute)
-    if supplier_id is not None:
-        query = query.where(dispute.c.supplier_id == supplier_id)
-    if status is not None:
-        query = query.where(dispute.c.status == status)
+    query = where_given(query, dispute, supplier_id=supplier_id, status=status)
     rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
     return [_dispute(r) for r in rows], total

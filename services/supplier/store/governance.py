@@ -17,42 +17,18 @@ from services.supplier.domain.governance import (
 )
 from services.supplier.domain.records import jsonable
 from services.supplier.store.tables import operated_process, performance_review
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned
 from shared.numbering import next_number
 
 # ---------------------------------------------------------------------------- processes
 
 
 def _process_row(item: OperatedProcess) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "supplier_id": item.supplier_id,
-        "process": item.process.value,
-        "scope": item.scope,
-        "contract_id": item.contract_id,
-        "measurement": item.measurement,
-        "kpis": list(item.kpis),
-        "process_owner": item.process_owner,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-    }
+    return row_values(operated_process, item, process=item.process.value, kpis=list(item.kpis))
 
 
 def _process(row: Any) -> OperatedProcess:
-    return OperatedProcess(
-        id=row.id,
-        supplier_id=row.supplier_id,
-        process=Process(row.process),
-        scope=row.scope,
-        contract_id=row.contract_id,
-        measurement=row.measurement,
-        kpis=tuple(row.kpis),
-        process_owner=row.process_owner,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-    )
+    return record_of(OperatedProcess, row, process=Process(row.process), kpis=tuple(row.kpis))
 
 
 class ProcessRepository:
@@ -87,20 +63,8 @@ async def processes_of(conn: AsyncConnection, supplier_id: UUID) -> list[Operate
 
 
 def _review(row: Any) -> Review:
-    return Review(
-        id=row.id,
-        number=row.number,
-        supplier_id=row.supplier_id,
-        contract_id=row.contract_id,
-        held_on=row.held_on,
-        period=row.period,
-        participants=tuple(row.participants),
-        figures=row.figures,
-        findings=row.findings,
-        actions=tuple(ReviewAction(a["description"], a["owner"], date.fromisoformat(a["due_on"])) for a in row.actions),
-        recorded_by=row.recorded_by,
-        created_at=row.created_at,
-    )
+    actions = tuple(ReviewAction(a["description"], a["owner"], date.fromisoformat(a["due_on"])) for a in row.actions)
+    return record_of(Review, row, participants=tuple(row.participants), actions=actions)
 
 
 class ReviewRepository:
@@ -111,22 +75,14 @@ class ReviewRepository:
         return await next_number(self._conn, "review")
 
     async def add(self, item: Review) -> None:
-        await self._conn.execute(
-            performance_review.insert().values(
-                id=item.id,
-                number=item.number,
-                supplier_id=item.supplier_id,
-                contract_id=item.contract_id,
-                held_on=item.held_on,
-                period=item.period,
-                participants=list(item.participants),
-                figures=dict(item.figures),
-                findings=item.findings,
-                actions=jsonable(item.actions),
-                recorded_by=item.recorded_by,
-                created_at=item.created_at,
-            )
+        values = row_values(
+            performance_review,
+            item,
+            participants=list(item.participants),
+            figures=dict(item.figures),
+            actions=jsonable(item.actions),
         )
+        await self._conn.execute(performance_review.insert().values(values))
 
     async def get(self, review_id: UUID) -> Review | None:
         t = performance_review

@@ -22,7 +22,7 @@ from services.supplier.domain.suppliers import (
 )
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import supplier
-from shared.db import page
+from shared.db import page, record_of, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -30,40 +30,25 @@ RECORD_TYPE = "supplier"
 
 
 def _to_row(item: Supplier) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "name": item.name,
-        "name_key": item.name_key,
-        "category": item.category.value,
-        "status": item.status.value,
-        "risk_rating": item.risk_rating.value,
-        "supplier_manager": item.supplier_manager,
-        "contact_email": item.contact_email,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-        "lead_supplier_id": item.lead_supplier_id,
-        "contacts": [{"name": c.name, "email": c.email, "phone": c.phone, "role": c.role} for c in item.contacts],
-        "service_ids": [str(i) for i in item.service_ids],
-        "ci_ids": [str(i) for i in item.ci_ids],
-    }
+    return row_values(
+        supplier,
+        item,
+        category=item.category.value,
+        status=item.status.value,
+        risk_rating=item.risk_rating.value,
+        contacts=[{"name": c.name, "email": c.email, "phone": c.phone, "role": c.role} for c in item.contacts],
+        service_ids=[str(i) for i in item.service_ids],
+        ci_ids=[str(i) for i in item.ci_ids],
+    )
 
 
 def _to_domain(row: Any) -> Supplier:
-    return Supplier(
-        id=row.id,
-        number=row.number,
-        name=row.name,
+    return record_of(
+        Supplier,
+        row,
         category=SupplierCategory(row.category),
         status=SupplierStatus(row.status),
         risk_rating=RiskRating(row.risk_rating),
-        supplier_manager=row.supplier_manager,
-        contact_email=row.contact_email,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        lead_supplier_id=row.lead_supplier_id,
         contacts=tuple(Contact(**c) for c in row.contacts or ()),
         service_ids=tuple(UUID(i) for i in row.service_ids or ()),
         ci_ids=tuple(UUID(i) for i in row.ci_ids or ()),
@@ -169,11 +154,6 @@ async def list_suppliers(
     lead_supplier_id: UUID | None = None,
 ) -> tuple[list[Supplier], int]:
     query = select(supplier)
-    if status is not None:
-        query = query.where(supplier.c.status == status)
-    if category is not None:
-        query = query.where(supplier.c.category == category)
-    if lead_supplier_id is not None:
-        query = query.where(supplier.c.lead_supplier_id == lead_supplier_id)
+    query = where_given(query, supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
     rows, total = await page(conn, query, supplier.c.created_at.desc(), supplier.c.id, limit=limit, offset=offset)
     return [_to_domain(r) for r in rows], total

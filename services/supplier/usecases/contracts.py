@@ -19,7 +19,7 @@ from services.supplier.store.contracts import ContractRepository, due_for_expiry
 from services.supplier.store.governance import ReviewRepository
 from services.supplier.usecases.suppliers import check_cis, require_supplier
 from shared import clock
-from shared.errors import NotFound, RuleViolation
+from shared.errors import RuleViolation, found
 from shared.numbering import format_number
 from shared.periodic import JobContext
 from shared.uow import UnitOfWork
@@ -71,9 +71,7 @@ async def _act(
     and `apply` (the domain action), then save, emit and commit, all in one transaction."""
     async with uow:
         contracts = ContractRepository(uow.connection)
-        contract = await contracts.get(contract_id, for_update=True)
-        if contract is None:
-            raise NotFound(f"contract {contract_id} does not exist")
+        contract = found(await contracts.get(contract_id, for_update=True), f"contract {contract_id}")
         edit.check(contract.number, contract.version)
         await check(uow.connection, contract)
         version = contract.version

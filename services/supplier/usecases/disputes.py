@@ -13,7 +13,7 @@ from services.supplier.store.disputes import DisputeRepository
 from services.supplier.usecases.contracts import check_contract_of
 from services.supplier.usecases.suppliers import require_supplier
 from shared import clock
-from shared.errors import NotFound
+from shared.errors import found
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -67,9 +67,7 @@ async def act_on_dispute(
 ) -> Dispute:
     async with uow:
         disputes = DisputeRepository(uow.connection)
-        item = await disputes.get(dispute_id, for_update=True)
-        if item is None:
-            raise NotFound(f"dispute {dispute_id} does not exist")
+        item = found(await disputes.get(dispute_id, for_update=True), f"dispute {dispute_id}")
         edit.check(item.number, item.version)
         item.act(action, note=note, actor=edit.actor, now=clock.now(), resolution=resolution)
         await disputes.save(item)

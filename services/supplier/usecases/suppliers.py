@@ -23,7 +23,7 @@ from services.supplier.domain.suppliers import (
 from services.supplier.store.suppliers import SupplierRepository
 from services.supplier.store.tables import ci_read_model
 from shared import clock
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, RuleViolation, found
 from shared.numbering import format_number
 from shared.uow import UnitOfWork
 
@@ -82,9 +82,7 @@ async def update_supplier(supplier_id: UUID, values: Mapping[str, Any], edit: Ed
     async with uow:
         conn = uow.connection
         suppliers = SupplierRepository(conn)
-        supplier = await suppliers.get(supplier_id, for_update=True)
-        if supplier is None:
-            raise NotFound(f"supplier {supplier_id} does not exist")
+        supplier = found(await suppliers.get(supplier_id, for_update=True), f"supplier {supplier_id}")
         edit.check(supplier.number, supplier.version)
         if "name" in values:
             same = await suppliers.get_by_name(values["name"])
@@ -110,12 +108,10 @@ async def update_supplier(supplier_id: UUID, values: Mapping[str, Any], edit: Ed
 
 async def require_supplier(conn: AsyncConnection, supplier_id: UUID, *, field: str | None = None) -> Supplier:
     """The supplier, or a 404 (addressed in the path) / 422 naming `field` (given in a body)."""
-    found = await SupplierRepository(conn).get(supplier_id)
-    if found is None:
-        if field is not None:
-            raise RuleViolation(f"there is no supplier {supplier_id}", field=field)
-        raise NotFound(f"supplier {supplier_id} does not exist")
-    return found
+    supplier = await SupplierRepository(conn).get(supplier_id)
+    if supplier is None and field is not None:
+        raise RuleViolation(f"there is no supplier {supplier_id}", field=field)
+    return found(supplier, f"supplier {supplier_id}")
 
 
 async def check_cis(conn: AsyncConnection, ids: Iterable[UUID], *, field: str) -> None:
