@@ -91,10 +91,12 @@ def test_a_blank_name_is_refused_with_a_readable_reason() -> None:
 
 
 def test_the_snapshot_holds_the_record_as_plain_json_values() -> None:
-    service = UUID("00000000-0000-0000-0000-0000000000a5")
+    service, supplier, location = (UUID(int=n) for n in (0xA5, 0xB5, 0xC5))
     item = register(
         description="primary database",
         service_id=service,
+        supplier_id=supplier,
+        location_id=location,
         product_version="16.2",
         identifiers=Identifiers(serial="SN1", hostname="DB01", fqdn="db01.example.com", cloud_id="i-1"),
     )
@@ -108,8 +110,8 @@ def test_the_snapshot_holds_the_record_as_plain_json_values() -> None:
         "owner": "dba",
         "description": "primary database",
         "service_id": str(service),
-        "supplier_id": None,
-        "location_id": None,
+        "supplier_id": str(supplier),
+        "location_id": str(location),
         "product_version": "16.2",
         "identifiers": {"serial": "SN1", "hostname": "db01", "fqdn": "db01.example.com", "cloud_id": "i-1"},
         "attributes": {"cpu_cores": 8},
@@ -140,6 +142,11 @@ def test_an_update_reads_status_criticality_and_ids_sent_as_json_values() -> Non
     assert (item.service_id, item.supplier_id, item.location_id) == (service, supplier, location)
     assert changes["status"] == {"old": "live", "new": "maintenance"}
     assert changes["service_id"] == {"old": None, "new": str(service)}
+
+
+def test_the_snapshot_of_a_ci_without_links_holds_none_for_them() -> None:
+    snapshot = register().snapshot()
+    assert (snapshot["service_id"], snapshot["supplier_id"], snapshot["location_id"]) == (None, None, None)
 
 
 def test_an_update_takes_ids_given_as_uuids_and_clears_one_set_to_none() -> None:
