@@ -5,6 +5,7 @@ the fact tables' merge rules."""
 from __future__ import annotations
 
 import string
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
@@ -188,6 +189,21 @@ def test_the_period_is_taken_in_utc_whatever_the_time_zone_of_now() -> None:
     # 01:00 on the 8th in UTC+2 is 23:00 on the 7th in UTC: yesterday is the 6th.
     now = datetime(2026, 10, 8, 1, tzinfo=timezone(timedelta(hours=2)))
     assert last_complete_period("daily", now) == (datetime(2026, 10, 6, tzinfo=UTC), datetime(2026, 10, 7, tzinfo=UTC))
+
+
+def test_the_period_does_not_depend_on_the_servers_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 12:00 UTC it is already 02:00 the next day on a server set to UTC+14 (POSIX "TST-14").
+    monkeypatch.setenv("TZ", "TST-14")
+    time.tzset()
+    try:
+        now = datetime(2026, 10, 7, 12, tzinfo=UTC)
+        assert last_complete_period("daily", now) == (
+            datetime(2026, 10, 6, tzinfo=UTC),
+            datetime(2026, 10, 7, tzinfo=UTC),
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_filters_read_back_as_the_query_parameters_they_came_from() -> None:

@@ -291,3 +291,36 @@ def test_availability_exactly_at_the_target_meets_it_and_an_empty_window_has_non
     assert (rows[0]["availability_pct"], rows[0]["target_met"]) == (99.0, True)
     rows, _ = availability([], [SHOP], Window(T0, T0))
     assert (rows[0]["availability_pct"], rows[0]["target_met"], rows[0]["window_hours"]) == (None, False, 0.0)
+
+
+def test_changes_and_outages_at_the_windows_start_count_and_a_skipped_one_does_not_stop_the_rest() -> None:
+    changes = [
+        change("c0", T0, None),  # not implemented
+        change("c9", T0 - D, T0 - H),  # implemented before the window
+        change("c1", T0 - 2 * H, T0),  # implemented as the window opens
+        change("c2", T0, T0 + 4 * H),
+    ]
+    outages = [outage(SHOP, T0 - 2 * H, T0), outage(SHOP, T0, T0 + 4 * H)]
+    rows, _ = dora(changes=changes, services={c: {SHOP} for c in ("c0", "c9", "c1", "c2")}, outages=outages)
+    assert (rows[0]["lead_time_hours"], rows[0]["restores"], rows[0]["time_to_restore_hours"]) == (3.0, 2, 3.0)
+
+
+def test_the_deployment_frequency_keeps_three_decimals() -> None:
+    rows, totals = dora([deploy()], window=Window(T0, T0 + 3 * D))
+    assert rows[0]["deployment_frequency_per_day"] == totals["deployment_frequency_per_day"] == 0.333
+
+
+def test_downtime_never_counts_an_outage_wholly_outside_the_window_and_adds_every_separate_one() -> None:
+    window = Window(T0, T0 + D)
+    assert downtime([(T0 - 3 * H, T0 - 2 * H), (T0 + H, T0 + 2 * H)], window) == H
+    assert downtime([(T0 + D + H, T0 + D + 2 * H), (T0 + H, T0 + 2 * H)], window) == H
+    apart = [(T0 + H, T0 + 2 * H), (T0 + 4 * H, T0 + 5 * H), (T0 + 7 * H, T0 + 9 * H)]
+    assert downtime(apart, window) == 4 * H
+
+
+def test_window_hours_and_downtime_minutes_keep_two_decimals() -> None:
+    window = Window(T0, T0 + H + timedelta(seconds=20))  # 1.0056 hours
+    outages = [outage(SHOP, T0, T0 + timedelta(seconds=7)), outage(PAY, T0, T0 + timedelta(seconds=7))]
+    rows, totals = availability(outages, [SHOP, PAY], window)
+    assert [(r["window_hours"], r["downtime_minutes"]) for r in rows] == [(1.01, 0.12), (1.01, 0.12)]
+    assert totals["downtime_minutes"] == 0.24

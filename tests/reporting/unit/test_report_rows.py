@@ -8,6 +8,7 @@ from typing import Any
 
 from services.reporting.domain.report_rows import (
     BREACH_METRICS,
+    changes_rows,
     cmdb_rows,
     hotspots_rows,
     incidents_rows,
@@ -508,3 +509,61 @@ def test_hot_spots_keep_fifty_rows_unless_told_otherwise() -> None:
     ]
     rows, _ = hotspots_rows(cis, {}, {})
     assert [r["incidents"] for r in rows] == list(range(60, 10, -1))
+
+
+def test_a_changes_row_has_every_figure_of_its_type_and_no_emergency_change_is_a_ratio_of_zero() -> None:
+    rows, totals = changes_rows(
+        [{"type": "normal", "changes": 5, "implemented": 3, "failed": 1, "backed_out": 1, "incidents_caused": 2}]
+    )
+    figures = {
+        "changes": 5,
+        "implemented": 3,
+        "failed": 1,
+        "backed_out": 1,
+        "success_rate_pct": 75.0,
+        "incidents_caused": 2,
+    }
+    assert rows == [{"type": "normal"} | figures]
+    assert totals == figures | {"emergency_changes": 0, "emergency_ratio_pct": 0.0}
+
+
+def test_incident_hours_and_minutes_are_means_in_whole_hours_kept_to_two_decimals() -> None:
+    group = incident_group(
+        "s9",
+        "ops",
+        opened=2,
+        resolved=1,
+        resolve_s=100 * 3600.0,
+        backlog=1,
+        backlog_age_s=100 * 3600.0,
+        backlog_oldest_opened_at=NOW - 4 * H - timedelta(seconds=20),
+    )
+    [row], _ = incidents_rows([group], [], NAMES, NOW)
+    assert (row["mttr_hours"], row["backlog_avg_age_hours"], row["backlog_oldest_age_hours"]) == (100.0, 100.0, 4.01)
+    assert row["service_name"] == ""  # a service the CMDB does not name
+
+
+def test_request_hours_are_whole_hours_kept_to_two_decimals() -> None:
+    group = request_group(
+        "s1", "x", submitted=1, fulfilled=1, fulfilment_s=100 * 3600.0, max_fulfilment_s=100 * 3600.0 + 20
+    )
+    [row], _ = requests_rows([group])
+    assert (row["avg_fulfilment_hours"], row["max_fulfilment_hours"]) == (100.0, 100.01)
+
+
+def test_hot_spots_with_as_many_incidents_go_by_name_before_id() -> None:
+    def ci(ci_id: str) -> dict[str, Any]:
+        figures = {"open": 0, "major": 0, "problems": 0, "recurring": 0, "last_opened_at": NOW, "service_id": None}
+        return {"ci_id": ci_id, "incidents": 2} | figures
+
+    rows, _ = hotspots_rows([ci("a"), ci("b")], {}, {"a": "zeta", "b": "alpha"})
+    assert [r["ci_id"] for r in rows] == ["b", "a"]
+
+
+def test_workload_adds_request_groups_that_share_a_period_and_group() -> None:
+    requests = [
+        {"period": "p", "assignment_group": "ops", "submitted": 2, "fulfilled": 1},
+        {"period": "p", "assignment_group": "ops", "submitted": 3, "fulfilled": 2},
+    ]
+    [row], _ = workload_rows([], requests)
+    assert (row["requests_submitted"], row["requests_fulfilled"]) == (5, 3)

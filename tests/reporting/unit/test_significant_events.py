@@ -185,3 +185,20 @@ def test_the_totals_count_each_kind_and_its_failures() -> None:
         "failed_emergency_changes": 1,
     }
     assert report() == ([], dict.fromkeys(totals, 0))
+
+
+def test_durations_are_in_hours_kept_to_two_decimals() -> None:
+    [row], _ = report(incidents=[incident(resolved_at=T + timedelta(minutes=20))])
+    assert row["duration_hours"] == 0.33
+    [row], _ = report(incidents=[incident(resolved_at=T + timedelta(hours=100))])
+    assert row["duration_hours"] == 100.0
+
+
+def test_an_event_without_a_reference_sorts_first_among_its_kind_at_the_same_time() -> None:
+    rows, _ = report(changes=[change(created_at=T, number="CHG1"), change(created_at=T, number=None)])
+    assert [r["reference"] for r in rows] == [None, "CHG1"]
+
+
+def test_only_emergency_changes_that_failed_count_as_failed() -> None:
+    _, totals = report(changes=[change(), change(), change(failed_at=T, status="failed")])
+    assert (totals["emergency_changes"], totals["failed_emergency_changes"]) == (3, 1)

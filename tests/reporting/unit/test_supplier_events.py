@@ -116,6 +116,18 @@ def test_an_amendment_reads_only_an_old_and_new_pair_of_ids() -> None:
         assert [v["item_id"] for _, v in coverage] == expected, change
 
 
+def test_an_amendment_of_the_services_alone_covers_them_whatever_it_says_of_the_cis() -> None:
+    for ci_change in (None, "x", [[str(CI_A)]]):
+        changes = {"service_ids": [[], [str(SERVICE)]]} | ({} if ci_change is None else {"ci_ids": ci_change})
+        coverage = supplier_events.contract(amended(changes))[1:]
+        assert [(v["item_kind"], v["item_id"], v["covered"]) for _, v in coverage] == [("service", SERVICE, True)]
+
+
+def test_an_id_that_cannot_be_read_is_skipped_and_the_rest_are_read() -> None:
+    coverage = supplier_events.contract(amended({"ci_ids": [[], ["not-an-id", None, str(CI_B), str(CI_A)]]}))[1:]
+    assert [v["item_id"] for _, v in coverage] == [CI_A, CI_B]
+
+
 def test_an_amendment_that_leaves_the_coverage_alone_adds_no_coverage_rows() -> None:
     same = amended({"ci_ids": [[str(CI_A)], [str(CI_A)]], "title": ["a", "b"]})
     assert supplier_events.contract(same) == [(CONTRACTS, CONTRACT_ROW | {"status": "active"})]
