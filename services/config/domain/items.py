@@ -265,18 +265,21 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, skip: tuple[str, ...] = ("version", "updated_at")
+) -> dict[str, dict[str, Any]]:
     """Field -> {old, new} for every field whose value differs; nested objects by their own keys
-    (`attributes.cpu_cores`), so a history entry says exactly what moved."""
+    (`attributes.cpu_cores`), so a history entry says exactly what moved. The record's bookkeeping
+    (`skip`) is left out at the top only: an attribute may well be called `version`."""
     changes: dict[str, dict[str, Any]] = {}
     for key in sorted(set(before) | set(after)):
-        if key in ("version", "updated_at"):
+        if key in skip:
             continue
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
         if isinstance(old, dict) and isinstance(new, dict):
-            for sub, change in diff(old, new).items():
+            for sub, change in diff(old, new, skip=()).items():
                 changes[f"{key}.{sub}"] = change
         else:
             changes[key] = {"old": old, "new": new}
