@@ -22,8 +22,8 @@ from shared.events.config import (
     Cause,
     ConfigItemCreated,
     ConfigItemRetired,
+    ConfigItemUnauthorisedChangeDetected,
     ConfigItemUpdated,
-    UnauthorisedChangeDetected,
 )
 
 T = datetime(2026, 10, 5, 9, tzinfo=UTC)
@@ -99,7 +99,7 @@ def test_a_retired_ci_is_retired_from_then() -> None:
 
 def test_an_unauthorised_change_is_a_finding_on_the_ci() -> None:
     finding = uuid4()
-    data = UnauthorisedChangeDetected(
+    data = ConfigItemUnauthorisedChangeDetected(
         finding_id=finding,
         ci_id=CI,
         number="CI0000001",

@@ -19,14 +19,14 @@ from shared.events.incident import (
     IncidentEscalated,
     IncidentLinkedToChange,
     IncidentLinkedToProblem,
+    IncidentMajorDeclared,
     IncidentPriorityChanged,
     IncidentReopened,
     IncidentResolved,
     IncidentStatusChanged,
-    KnownErrorPublished,
-    MajorIncidentDeclared,
     ProblemClosed,
     ProblemCreated,
+    ProblemKnownErrorPublished,
     ProblemResolved,
     ProblemUpdated,
     RequestClosed,
@@ -155,7 +155,7 @@ def test_starting_work_is_a_response_and_putting_on_hold_is_not(status: str, res
 def test_escalations_reopenings_declarations_and_closing_are_recorded() -> None:
     assert project(later(IncidentEscalated, kind="functional")) == STATE | {"escalations": 1}
     assert project(later(IncidentReopened)) == STATE | {"reopens": 1}
-    declared = later(MajorIncidentDeclared, manager="m", declared_at=LATER)
+    declared = later(IncidentMajorDeclared, manager="m", declared_at=LATER)
     assert project(declared) == STATE | {"major": True}
     assert project(later(IncidentClosed, status="closed")) == STATE | {"status": "closed", "closed_at": LATER}
 
@@ -346,7 +346,9 @@ def test_a_problem_sets_its_row_at_each_step() -> None:
     assert rules.problem(created) == [
         (PROBLEMS, PROBLEM_ROW | {"status": "new", "origin": "recurrence", "opened_at": LATER})
     ]
-    published = problem(KnownErrorPublished, "known_error", known_error_id=UUID(int=30), root_cause="r", workaround="w")
+    published = problem(
+        ProblemKnownErrorPublished, "known_error", known_error_id=UUID(int=30), root_cause="r", workaround="w"
+    )
     assert rules.problem(published) == [(PROBLEMS, PROBLEM_ROW | {"status": "known_error", "known_error_at": LATER})]
     resolved = problem(ProblemResolved, "resolved", change_id=CHG)
     assert rules.problem(resolved) == [
