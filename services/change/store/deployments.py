@@ -12,62 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.deployments import Deployment, DeploymentResult, Environment
 from services.change.store.tables import deployment, deployment_notification
-from shared.db import page
+from shared.db import page, record_of, row_values
 from shared.errors import PreconditionFailed
 
 
 def _deployment_row(d: Deployment) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "service": d.service,
-        "service_id": d.service_id,
-        "environment": d.environment.value,
-        "version": d.version,
-        "release_id": d.release_id,
-        "change_id": d.change_id,
-        "change_number": d.change_number,
-        "result": d.result.value,
-        "started_at": d.started_at,
-        "finished_at": d.finished_at,
-        "commit_sha": d.commit_sha,
-        "ref": d.ref,
-        "url": d.url,
-        "source": d.source,
-        "external_id": d.external_id,
-        "verification": d.verification,
-        "rollback_notes": d.rollback_notes,
-        "recorded_by": d.recorded_by,
-        "recorded_at": d.recorded_at,
-        "updated_at": d.updated_at,
-        "row_version": d.row_version,
-    }
+    return row_values(deployment, d, environment=d.environment.value, result=d.result.value)
 
 
 def _deployment(row: Any) -> Deployment:
-    return Deployment(
-        id=row.id,
-        service=row.service,
-        service_id=row.service_id,
-        environment=Environment(row.environment),
-        version=row.version,
-        release_id=row.release_id,
-        change_id=row.change_id,
-        change_number=row.change_number,
-        result=DeploymentResult(row.result),
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        commit_sha=row.commit_sha,
-        ref=row.ref,
-        url=row.url,
-        source=row.source,
-        external_id=row.external_id,
-        verification=row.verification,
-        rollback_notes=row.rollback_notes,
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-        updated_at=row.updated_at,
-        row_version=row.row_version,
-    )
+    return record_of(Deployment, row, environment=Environment(row.environment), result=DeploymentResult(row.result))
 
 
 async def add_deployment(conn: AsyncConnection, d: Deployment) -> None:

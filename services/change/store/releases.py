@@ -10,58 +10,34 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.releases import AcceptanceResult, Release, ReleaseStatus, ReleaseType
 from services.change.store.tables import release
-from shared.db import page
+from shared.db import page, record_of, row_values
 from shared.errors import PreconditionFailed
 from shared.numbering import next_number
 
 
 def _release_row(r: Release) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "number": r.number,
-        "name": r.name,
-        "version": r.version,
-        "type": r.release_type.value,
-        "service_id": r.service_id,
-        "change_ids": [str(c) for c in r.change_ids],
-        "known_error_ids": [str(k) for k in r.known_error_ids],
-        "planned_date": r.planned_date,
-        "acceptance_criteria": list(r.acceptance_criteria),
-        "acceptance_result": r.acceptance_result.value if r.acceptance_result else None,
-        "acceptance_notes": r.acceptance_notes,
-        "acceptance_by": r.acceptance_by,
-        "status": r.status.value,
-        "created_by": r.created_by,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "deployed_at": r.deployed_at,
-        "notes": r.notes,
-        "row_version": r.row_version,
-    }
+    return row_values(
+        release,
+        r,
+        type=r.release_type.value,
+        change_ids=[str(c) for c in r.change_ids],
+        known_error_ids=[str(k) for k in r.known_error_ids],
+        acceptance_criteria=list(r.acceptance_criteria),
+        acceptance_result=r.acceptance_result.value if r.acceptance_result else None,
+        status=r.status.value,
+    )
 
 
 def _release(row: Any) -> Release:
-    return Release(
-        id=row.id,
-        number=row.number,
-        name=row.name,
-        version=row.version,
+    return record_of(
+        Release,
+        row,
         release_type=ReleaseType(row.type),
-        service_id=row.service_id,
         change_ids=tuple(UUID(c) for c in row.change_ids),
         known_error_ids=tuple(UUID(k) for k in row.known_error_ids),
-        planned_date=row.planned_date,
         acceptance_criteria=tuple(row.acceptance_criteria),
         acceptance_result=AcceptanceResult(row.acceptance_result) if row.acceptance_result else None,
-        acceptance_notes=row.acceptance_notes,
-        acceptance_by=row.acceptance_by,
         status=ReleaseStatus(row.status),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deployed_at=row.deployed_at,
-        notes=row.notes,
-        row_version=row.row_version,
     )
 
 

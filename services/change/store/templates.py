@@ -11,48 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.templates import ChangeTemplate
 from services.change.store.tables import change, change_template
-from shared.db import update_versioned
+from shared.db import record_of, row_values, update_versioned
 
 
 def _template_row(t: ChangeTemplate) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "name": t.name,
-        "description": t.description,
-        "category": t.category,
-        "service_id": t.service_id,
-        "pipeline_names": list(t.pipeline_names),
-        "implementation_plan": t.implementation_plan,
-        "backout_plan": t.backout_plan,
-        "test_plan": t.test_plan,
-        "default_duration_s": int(t.default_duration.total_seconds()),
-        "active": t.active,
-        "pipeline_default": t.pipeline_default,
-        "created_by": t.created_by,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-        "version": t.version,
-    }
+    return row_values(
+        change_template,
+        t,
+        pipeline_names=list(t.pipeline_names),
+        default_duration_s=int(t.default_duration.total_seconds()),
+    )
 
 
 def _template(row: Any) -> ChangeTemplate:
-    return ChangeTemplate(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        category=row.category,
-        service_id=row.service_id,
+    return record_of(
+        ChangeTemplate,
+        row,
         pipeline_names=tuple(row.pipeline_names),
-        implementation_plan=row.implementation_plan,
-        backout_plan=row.backout_plan,
-        test_plan=row.test_plan,
         default_duration=timedelta(seconds=row.default_duration_s),
-        active=row.active,
-        pipeline_default=row.pipeline_default,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
     )
 
 
