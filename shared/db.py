@@ -178,14 +178,22 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:
 
 
 async def update_versioned(
-    conn: AsyncConnection, table: Table, row_id: Any, expected_version: int, values: dict[str, Any], *, label: str
+    conn: AsyncConnection,
+    table: Table,
+    row_id: Any,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    label: str,
+    version_column: str = "version",
 ) -> None:
-    """Optimistic concurrency: write `values` only if the row is still at `expected_version`.
+    """Optimistic concurrency: write `values` only if the row is still at `expected_version`
+    (in `version_column`: a table whose `version` is a business field keeps it elsewhere).
 
     Raises PreconditionFailed (412) naming `label` when someone else wrote it since it was read.
     """
     result = await conn.execute(
-        update(table).where(table.c.id == row_id, table.c.version == expected_version).values(values)
+        update(table).where(table.c.id == row_id, table.c[version_column] == expected_version).values(values)
     )
     if result.rowcount != 1:
         raise PreconditionFailed(f"{label} was changed by someone else meanwhile; read it again")

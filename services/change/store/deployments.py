@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.deployments import Deployment, DeploymentResult, Environment
 from services.change.store.tables import deployment, deployment_notification
-from shared.db import page, record_of, row_values
-from shared.errors import PreconditionFailed
+from shared.db import page, record_of, row_values, update_versioned
 
 
 def _deployment_row(d: Deployment) -> dict[str, Any]:
@@ -31,11 +30,9 @@ async def add_deployment(conn: AsyncConnection, d: Deployment) -> None:
 async def save_deployment(conn: AsyncConnection, d: Deployment, expected_version: int) -> None:
     values = _deployment_row(d)
     del values["id"], values["recorded_at"], values["recorded_by"]
-    result = await conn.execute(
-        update(deployment).where(deployment.c.id == d.id, deployment.c.row_version == expected_version).values(values)
+    await update_versioned(
+        conn, deployment, d.id, expected_version, values, label=f"deployment {d.id}", version_column="row_version"
     )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"deployment {d.id} was changed by someone else meanwhile; read it again")
 
 
 async def get_deployment(conn: AsyncConnection, deployment_id: UUID, *, for_update: bool = False) -> Deployment | None:

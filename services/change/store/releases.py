@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.releases import AcceptanceResult, Release, ReleaseStatus, ReleaseType
 from services.change.store.tables import release
-from shared.db import page, record_of, row_values
-from shared.errors import PreconditionFailed
+from shared.db import page, record_of, row_values, update_versioned
 from shared.numbering import next_number
 
 
@@ -52,11 +51,7 @@ async def add_release(conn: AsyncConnection, r: Release) -> None:
 async def save_release(conn: AsyncConnection, r: Release, expected_version: int) -> None:
     values = _release_row(r)
     del values["id"], values["number"], values["created_at"]
-    result = await conn.execute(
-        update(release).where(release.c.id == r.id, release.c.row_version == expected_version).values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"{r.number} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, release, r.id, expected_version, values, label=r.number, version_column="row_version")
 
 
 async def get_release(conn: AsyncConnection, release_id: UUID, *, for_update: bool = False) -> Release | None:
