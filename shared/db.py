@@ -154,6 +154,18 @@ async def page(
     return list(rows), int(total or 0)
 
 
+async def row_by_id(
+    conn: AsyncConnection, table: Table, row_id: Any, *, for_update: bool = False, skip_locked: bool = False
+) -> Any:
+    """The row of `table` whose id is `row_id`, or None. With `for_update` it is locked for the
+    transaction on PostgreSQL (SQLite writes one transaction at a time and takes no row locks);
+    with `skip_locked` too, a row another transaction holds reads as None."""
+    query = select(table).where(table.c.id == row_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=skip_locked)
+    return (await conn.execute(query)).first()
+
+
 def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
     """`query` narrowed to the rows whose column (named by the keyword) equals each value given;
     a None value is no filter: the list filters a caller left out."""

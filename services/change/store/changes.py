@@ -36,7 +36,7 @@ from services.change.store.tables import (
     ci_read_model,
 )
 from shared.ci_read_model import CIRecord
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned
 from shared.numbering import next_number
 
 
@@ -179,12 +179,8 @@ class ChangeRepository:
         await self._save_parts(item)
 
     async def get(self, change_id: UUID, *, for_update: bool = False) -> Change | None:
-        query = select(change).where(change.c.id == change_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        rows = (await self._conn.execute(query)).all()
-        found = await changes_of(self._conn, rows)
-        return found[0] if found else None
+        row = await row_by_id(self._conn, change, change_id, for_update=for_update)
+        return (await changes_of(self._conn, [row]))[0] if row else None
 
     async def exists(self, change_id: UUID) -> bool:
         return await self._conn.scalar(select(change.c.id).where(change.c.id == change_id)) is not None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.deployments import Deployment, DeploymentResult, Environment
 from services.change.store.tables import deployment, deployment_notification
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned
 
 
 def _deployment_row(d: Deployment) -> dict[str, Any]:
@@ -36,10 +36,7 @@ async def save_deployment(conn: AsyncConnection, d: Deployment, expected_version
 
 
 async def get_deployment(conn: AsyncConnection, deployment_id: UUID, *, for_update: bool = False) -> Deployment | None:
-    query = select(deployment).where(deployment.c.id == deployment_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, deployment, deployment_id, for_update=for_update)
     return _deployment(row) if row else None
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.releases import AcceptanceResult, Release, ReleaseStatus, ReleaseType
 from services.change.store.tables import release
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned
 from shared.numbering import next_number
 
 
@@ -55,10 +55,7 @@ async def save_release(conn: AsyncConnection, r: Release, expected_version: int)
 
 
 async def get_release(conn: AsyncConnection, release_id: UUID, *, for_update: bool = False) -> Release | None:
-    query = select(release).where(release.c.id == release_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, release, release_id, for_update=for_update)
     return _release(row) if row else None
 
 

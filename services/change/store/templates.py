@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.templates import ChangeTemplate
 from services.change.store.tables import change, change_template
-from shared.db import record_of, row_values, update_versioned
+from shared.db import record_of, row_by_id, row_values, update_versioned
 
 
 def _template_row(t: ChangeTemplate) -> dict[str, Any]:
@@ -43,10 +43,7 @@ async def save_template(conn: AsyncConnection, t: ChangeTemplate, expected_versi
 
 
 async def get_template(conn: AsyncConnection, template_id: UUID, *, for_update: bool = False) -> ChangeTemplate | None:
-    query = select(change_template).where(change_template.c.id == template_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, change_template, template_id, for_update=for_update)
     return _template(row) if row else None
 
 

@@ -18,7 +18,7 @@ from services.incident.store.tables import (
     problem_history,
     problem_incident,
 )
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -73,10 +73,7 @@ class ProblemRepository:
         await self._conn.execute(problem.insert(), _problem_row(item))
 
     async def get(self, problem_id: UUID, *, for_update: bool = False) -> Problem | None:
-        query = select(problem).where(problem.c.id == problem_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, problem, problem_id, for_update=for_update)
         if row is None:
             return None
         return _problem(row, (await _incident_ids(self._conn, [row.id]))[row.id])

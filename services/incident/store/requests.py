@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.requests import RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store.tables import service_request, service_request_history
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -39,10 +39,7 @@ class RequestRepository:
         await self._conn.execute(_INSERT_REQUEST, _request_row(request))
 
     async def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
-        query = select(service_request).where(service_request.c.id == request_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, service_request, request_id, for_update=for_update)
         return _request(row) if row else None
 
     async def save(self, request: ServiceRequest, expected_version: int) -> None:

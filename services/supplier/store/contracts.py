@@ -24,7 +24,7 @@ from services.supplier.domain.records import jsonable
 from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
@@ -72,10 +72,7 @@ class ContractRepository:
         await self._history(item)
 
     async def get(self, contract_id: UUID, *, for_update: bool = False, skip_locked: bool = False) -> Contract | None:
-        query = select(contract).where(contract.c.id == contract_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=skip_locked)
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, contract, contract_id, for_update=for_update, skip_locked=skip_locked)
         return _to_domain(row) if row else None
 
     async def save(self, item: Contract, amendment: Amendment | None = None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.supplier.domain.disputes import Dispute, DisputeMoved, DisputeRaised, DisputeStatus
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import dispute
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 DISPUTE_RECORD = "dispute"
@@ -39,10 +39,7 @@ class DisputeRepository:
         await self._history(item)
 
     async def get(self, dispute_id: UUID, *, for_update: bool = False) -> Dispute | None:
-        query = select(dispute).where(dispute.c.id == dispute_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, dispute, dispute_id, for_update=for_update)
         return _dispute(row) if row else None
 
     async def save(self, item: Dispute) -> None:
