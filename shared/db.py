@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     DateTime,
     Dialect,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     event,
     exc,
     func,
+    or_,
     select,
     update,
 )
@@ -173,6 +175,12 @@ def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
         if value is not None:
             query = query.where(table.c[name] == value)
     return query
+
+
+def number_or_text(table: Table, text: str, *columns: str) -> ColumnElement[bool]:
+    """The search-box match of a numbered record: `text` within any of `columns` (any case; `%`
+    and `_` typed stand for themselves), or its number (`inc0000042` finds INC0000042)."""
+    return or_(*(table.c[name].icontains(text, autoescape=True) for name in columns), table.c.number == text.upper())
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:

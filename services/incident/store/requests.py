@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.requests import RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store.tables import service_request, service_request_history
-from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
+from shared.db import number_or_text, page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -78,12 +78,7 @@ async def list_requests(
         catalogue_item_id=catalogue_item_id,
     )
     if text:
-        query = query.where(
-            or_(
-                service_request.c.title.icontains(text, autoescape=True),
-                service_request.c.number == text.upper(),
-            )
-        )
+        query = query.where(number_or_text(service_request, text, "title"))
     rows, total = await page(
         conn, query, service_request.c.submitted_at.desc(), service_request.c.id, limit=limit, offset=offset
     )
