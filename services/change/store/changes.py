@@ -36,7 +36,7 @@ from services.change.store.tables import (
     ci_read_model,
 )
 from shared.ci_read_model import CIRecord
-from shared.db import page, record_of, row_by_id, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 
@@ -235,11 +235,7 @@ async def list_changes(
     limit: int,
     offset: int,
 ) -> tuple[list[Change], int]:
-    query = select(change)
-    if status is not None:
-        query = query.where(change.c.status == status)
-    if change_type is not None:
-        query = query.where(change.c.type == change_type)
+    query = where_given(select(change), change, status=status, type=change_type)
     rows, total = await page(conn, query, change.c.created_at.desc(), change.c.id, limit=limit, offset=offset)
     return await changes_of(conn, rows), total
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.deployments import Deployment, DeploymentResult, Environment
 from services.change.store.tables import deployment, deployment_notification
-from shared.db import page, record_of, row_by_id, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 
 
 def _deployment_row(d: Deployment) -> dict[str, Any]:
@@ -66,15 +66,15 @@ async def list_deployments(
     query = select(d)
     if service is not None:
         query = query.where(func.lower(d.c.service) == service.lower())
-    for column, value in (
-        (d.c.service_id, service_id),
-        (d.c.environment, environment),
-        (d.c.result, result),
-        (d.c.release_id, release_id),
-        (d.c.change_id, change_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = where_given(
+        query,
+        d,
+        service_id=service_id,
+        environment=environment,
+        result=result,
+        release_id=release_id,
+        change_id=change_id,
+    )
     if since is not None:
         query = query.where(d.c.recorded_at >= since)
     if until is not None:

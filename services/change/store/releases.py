@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.releases import AcceptanceResult, Release, ReleaseStatus, ReleaseType
 from services.change.store.tables import release
-from shared.db import page, record_of, row_by_id, row_values, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 
@@ -68,12 +68,6 @@ async def list_releases(
     limit: int,
     offset: int,
 ) -> tuple[list[Release], int]:
-    query = select(release)
-    if status is not None:
-        query = query.where(release.c.status == status)
-    if service_id is not None:
-        query = query.where(release.c.service_id == service_id)
-    if release_type is not None:
-        query = query.where(release.c.type == release_type)
+    query = where_given(select(release), release, status=status, service_id=service_id, type=release_type)
     rows, total = await page(conn, query, release.c.created_at.desc(), release.c.id, limit=limit, offset=offset)
     return [_release(r) for r in rows], total

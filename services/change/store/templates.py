@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.templates import ChangeTemplate
 from services.change.store.tables import change, change_template
-from shared.db import record_of, row_by_id, row_values, update_versioned
+from shared.db import record_of, row_by_id, row_values, update_versioned, where_given
 
 
 def _template_row(t: ChangeTemplate) -> dict[str, Any]:
@@ -48,9 +48,7 @@ async def get_template(conn: AsyncConnection, template_id: UUID, *, for_update: 
 
 
 async def list_templates(conn: AsyncConnection, *, active: bool | None = None) -> list[ChangeTemplate]:
-    query = select(change_template)
-    if active is not None:
-        query = query.where(change_template.c.active == active)
+    query = where_given(select(change_template), change_template, active=active)
     rows = await conn.execute(query.order_by(change_template.c.created_at, change_template.c.id))
     return [_template(r) for r in rows]
 
