@@ -222,8 +222,9 @@ async def list_config_items(
     limit: int,
     offset: int,
 ) -> tuple[list[ConfigItem], int]:
-    query = select(config_item)
-    query = where_given(query, config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled)
+    query = where_given(
+        select(config_item), config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled
+    )
     if q:
         # autoescape: a `%` or `_` typed by the user is a character, not a wildcard.
         query = query.where(config_item.c.name.icontains(q, autoescape=True))

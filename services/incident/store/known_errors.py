@@ -92,10 +92,9 @@ async def search_known_errors(
     limit: int,
     offset: int,
 ) -> tuple[list[KnownError], int]:
-    query = select(known_error)
+    query = where_given(select(known_error), known_error, ci_id=ci_id, service_id=service_id, status=status)
     if text_query:
         query = query.where(number_or_text(known_error, text_query, "title", "symptoms", "root_cause", "workaround"))
-    query = where_given(query, known_error, ci_id=ci_id, service_id=service_id, status=status)
     if category:
         query = query.where(func.lower(known_error.c.category) == category.lower())
     rows, total = await page(conn, query, known_error.c.created_at.desc(), known_error.c.id, limit=limit, offset=offset)

@@ -68,9 +68,8 @@ async def list_requests(
     limit: int,
     offset: int,
 ) -> tuple[list[ServiceRequest], int]:
-    query = select(service_request)
     query = where_given(
-        query,
+        select(service_request),
         service_request,
         status=status,
         requester=requester,

@@ -141,8 +141,7 @@ async def list_contracts(
     limit: int,
     offset: int,
 ) -> tuple[list[Contract], int]:
-    query = select(contract)
-    query = where_given(query, contract, supplier_id=supplier_id, status=status)
+    query = where_given(select(contract), contract, supplier_id=supplier_id, status=status)
     if ci_id is not None:
         covering = select(contract_coverage.c.contract_id).where(
             contract_coverage.c.item_kind == "ci", contract_coverage.c.item_id == ci_id

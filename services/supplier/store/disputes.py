@@ -62,7 +62,6 @@ class DisputeRepository:
 async def list_disputes(
     conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Dispute], int]:
-    query = select(dispute)
-    query = where_given(query, dispute, supplier_id=supplier_id, status=status)
+    query = where_given(select(dispute), dispute, supplier_id=supplier_id, status=status)
     rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
     return [_dispute(r) for r in rows], total

@@ -150,7 +150,6 @@ async def list_suppliers(
     offset: int,
     lead_supplier_id: UUID | None = None,
 ) -> tuple[list[Supplier], int]:
-    query = select(supplier)
-    query = where_given(query, supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
+    query = where_given(select(supplier), supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
     rows, total = await page(conn, query, supplier.c.created_at.desc(), supplier.c.id, limit=limit, offset=offset)
     return [_to_domain(r) for r in rows], total
