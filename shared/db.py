@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     DateTime,
     Dialect,
     Integer,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     event,
     exc,
     func,
+    or_,
     select,
     update,
 )
@@ -154,6 +156,18 @@ async def page(
     return list(rows), int(total or 0)
 
 
+async def row_by_id(
+    conn: AsyncConnection, table: Table, row_id: Any, *, for_update: bool = False, skip_locked: bool = False
+) -> Any:
+    """The row of `table` whose id is `row_id`, or None. With `for_update` it is locked for the
+    transaction on PostgreSQL (SQLite writes one transaction at a time and takes no row locks);
+    with `skip_locked` too, a row another transaction holds reads as None."""
+    query = select(table).where(table.c.id == row_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=skip_locked)
+    return (await conn.execute(query)).first()
+
+
 def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
     """`query` narrowed to the rows whose column (named by the keyword) equals each value given;
     a None value is no filter: the list filters a caller left out."""
@@ -161,6 +175,12 @@ def where_given(query: Select[Any], table: Table, **values: Any) -> Select[Any]:
         if value is not None:
             query = query.where(table.c[name] == value)
     return query
+
+
+def number_or_text(table: Table, text: str, *columns: str) -> ColumnElement[bool]:
+    """The search-box match of a numbered record: `text` within any of `columns` (any case; `%`
+    and `_` typed stand for themselves), or its number (`inc0000042` finds INC0000042)."""
+    return or_(*(table.c[name].icontains(text, autoescape=True) for name in columns), table.c.number == text.upper())
 
 
 def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
@@ -178,14 +198,22 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:
 
 
 async def update_versioned(
-    conn: AsyncConnection, table: Table, row_id: Any, expected_version: int, values: dict[str, Any], *, label: str
+    conn: AsyncConnection,
+    table: Table,
+    row_id: Any,
+    expected_version: int,
+    values: dict[str, Any],
+    *,
+    label: str,
+    version_column: str = "version",
 ) -> None:
-    """Optimistic concurrency: write `values` only if the row is still at `expected_version`.
+    """Optimistic concurrency: write `values` only if the row is still at `expected_version`
+    (in `version_column`: a table whose `version` is a business field keeps it elsewhere).
 
     Raises PreconditionFailed (412) naming `label` when someone else wrote it since it was read.
     """
     result = await conn.execute(
-        update(table).where(table.c.id == row_id, table.c.version == expected_version).values(values)
+        update(table).where(table.c.id == row_id, table.c[version_column] == expected_version).values(values)
     )
     if result.rowcount != 1:
         raise PreconditionFailed(f"{label} was changed by someone else meanwhile; read it again")

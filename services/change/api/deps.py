@@ -18,6 +18,7 @@ from services.change.store.maintenance import get_maintenance_window
 from services.change.store.releases import get_release
 from services.change.store.templates import get_template
 from services.change.usecases.changes import Act, Governance
+from services.change.usecases.releases import ReleaseAct
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.deps import IfMatch, found, optional_version
@@ -52,6 +53,14 @@ async def manager_action(change_id: UUID, who: Manager, if_match: IfMatch = None
 
 
 ManagerAction = Annotated[Act, Depends(manager_action)]
+
+
+async def release_action(release_id: UUID, who: Manager, if_match: IfMatch = None) -> ReleaseAct:
+    """A change manager's step on a release (the role refused before anything is read)."""
+    return ReleaseAct(release_id, who.subject, optional_version(if_match))
+
+
+ManagerReleaseAction = Annotated[ReleaseAct, Depends(release_action)]
 
 
 async def current_change(change_id: UUID, conn: ReadConnectionDep) -> Change:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.api.deployments import incident_read
-from services.change.api.deps import CurrentRelease, Manager
+from services.change.api.deps import CurrentRelease, Manager, ManagerReleaseAction
 from services.change.api.deps import DeliveryReader as Reader
 from services.change.domain.releases import Release, ReleaseStatus, ReleaseType
 from services.change.schemas.deployments import DeploymentRead, Notes
@@ -19,7 +19,7 @@ from services.change.store.deployments import list_deployments
 from services.change.store.releases import list_releases as query_releases
 from services.change.usecases import releases as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Limit, Offset, optional_version
+from shared.deps import Limit, Offset
 from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/releases", tags=["releases"])
@@ -81,66 +81,39 @@ def _answer(item: Release, response: Response) -> ReleaseRead:
 
 
 @router.post("/{release_id}/build", response_model=ReleaseRead)
-async def build_release(
-    release_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ReleaseRead:
-    item = await usecases.build_release(release_id, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+async def build_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+    return _answer(await usecases.build_release(act, uow), response)
 
 
 @router.post("/{release_id}/accept", response_model=ReleaseRead, summary="The acceptance test passed")
 async def accept_release(
-    release_id: UUID,
-    body: AcceptanceBody,
-    uow: UnitOfWorkDep,
-    who: Manager,
-    response: Response,
-    if_match: IfMatch = None,
+    act: ManagerReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
 ) -> ReleaseRead:
-    item = await usecases.accept_release(release_id, body.notes, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+    return _answer(await usecases.accept_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/reject", response_model=ReleaseRead, summary="The acceptance test failed")
 async def reject_release(
-    release_id: UUID,
-    body: AcceptanceBody,
-    uow: UnitOfWorkDep,
-    who: Manager,
-    response: Response,
-    if_match: IfMatch = None,
+    act: ManagerReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
 ) -> ReleaseRead:
-    item = await usecases.reject_release(release_id, body.notes, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+    return _answer(await usecases.reject_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/deploy", response_model=ReleaseRead, summary="Deployed to production")
-async def deploy_release(
-    release_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ReleaseRead:
-    item = await usecases.deploy_release(release_id, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+async def deploy_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+    return _answer(await usecases.deploy_release(act, uow), response)
 
 
 @router.post("/{release_id}/fail", response_model=ReleaseRead, summary="Failed after deployment")
-async def fail_release(
-    release_id: UUID, body: Notes, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ReleaseRead:
-    item = await usecases.fail_release(release_id, body.notes, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+async def fail_release(act: ManagerReleaseAction, body: Notes, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+    return _answer(await usecases.fail_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/close", response_model=ReleaseRead)
-async def close_release(
-    release_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ReleaseRead:
-    item = await usecases.close_release(release_id, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+async def close_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+    return _answer(await usecases.close_release(act, uow), response)
 
 
 @router.post("/{release_id}/cancel", response_model=ReleaseRead)
-async def cancel_release(
-    release_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
-) -> ReleaseRead:
-    item = await usecases.cancel_release(release_id, who.subject, optional_version(if_match), uow)
-    return _answer(item, response)
+async def cancel_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+    return _answer(await usecases.cancel_release(act, uow), response)

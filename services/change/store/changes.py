@@ -36,41 +36,23 @@ from services.change.store.tables import (
     ci_read_model,
 )
 from shared.ci_read_model import CIRecord
-from shared.db import page, update_versioned
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 
 def _to_row(item: Change) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "title": item.title,
-        "description": item.description,
-        "justification": item.justification,
-        "type": item.change_type.value,
-        "category": item.category,
-        "status": item.status.value,
-        "requester": item.requester,
-        "planned_start": item.planned_start,
-        "planned_end": item.planned_end,
-        "created_at": item.created_at,
-        "updated_at": item.updated_at,
-        "version": item.version,
-        "risk": item.risk.value if item.risk else None,
-        "planned_ci_changes": [dict(c) for c in item.planned_ci_changes],
-        "cmdb_outcome": item.cmdb_outcome.value,
-        "cmdb_errors": [dict(e) for e in item.cmdb_errors],
-        "notes": item.notes,
-        "risk_reasons": list(item.risk_reasons),
-        "failed_at": item.failed_at,
-        "template_id": item.template_id,
-        "implementation_plan": item.implementation_plan,
-        "backout_plan": item.backout_plan,
-        "test_plan": item.test_plan,
-        "major": item.major,
-        "service_transition": item.service_transition.value if item.service_transition else None,
-        "backed_out": item.backed_out,
-    }
+    return row_values(
+        change,
+        item,
+        type=item.change_type.value,
+        status=item.status.value,
+        risk=item.risk.value if item.risk else None,
+        planned_ci_changes=[dict(c) for c in item.planned_ci_changes],
+        cmdb_outcome=item.cmdb_outcome.value,
+        cmdb_errors=[dict(e) for e in item.cmdb_errors],
+        risk_reasons=list(item.risk_reasons),
+        service_transition=item.service_transition.value if item.service_transition else None,
+    )
 
 
 @dataclass
@@ -86,38 +68,20 @@ class _Parts:
 
 
 def _to_domain(row: Any, parts: _Parts) -> Change:
-    return Change(
-        id=row.id,
-        number=row.number,
-        title=row.title,
-        description=row.description,
-        justification=row.justification,
+    return record_of(
+        Change,
+        row,
         change_type=ChangeType(row.type),
-        category=row.category,
         status=ChangeStatus(row.status),
-        requester=row.requester,
-        planned_start=row.planned_start,
-        planned_end=row.planned_end,
         affected_ci_ids=tuple(sorted(parts.cis)),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
         risk=Risk(row.risk) if row.risk else None,
         planned_ci_changes=tuple(row.planned_ci_changes),
         cmdb_outcome=CmdbOutcome(row.cmdb_outcome),
         cmdb_errors=tuple(row.cmdb_errors),
-        notes=row.notes,
         risk_reasons=tuple(row.risk_reasons),
-        failed_at=row.failed_at,
         votes=tuple(parts.votes),
-        template_id=row.template_id,
-        implementation_plan=row.implementation_plan,
-        backout_plan=row.backout_plan,
-        test_plan=row.test_plan,
         service_ids=tuple(sorted(parts.services)),
-        major=row.major,
         service_transition=ServiceTransition(row.service_transition) if row.service_transition else None,
-        backed_out=row.backed_out,
         design=parts.design,
         pir=parts.pir,
         incidents=tuple(parts.incidents),
@@ -215,12 +179,8 @@ class ChangeRepository:
         await self._save_parts(item)
 
     async def get(self, change_id: UUID, *, for_update: bool = False) -> Change | None:
-        query = select(change).where(change.c.id == change_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        rows = (await self._conn.execute(query)).all()
-        found = await changes_of(self._conn, rows)
-        return found[0] if found else None
+        row = await row_by_id(self._conn, change, change_id, for_update=for_update)
+        return (await changes_of(self._conn, [row]))[0] if row else None
 
     async def exists(self, change_id: UUID) -> bool:
         return await self._conn.scalar(select(change.c.id).where(change.c.id == change_id)) is not None
@@ -275,11 +235,7 @@ async def list_changes(
     limit: int,
     offset: int,
 ) -> tuple[list[Change], int]:
-    query = select(change)
-    if status is not None:
-        query = query.where(change.c.status == status)
-    if change_type is not None:
-        query = query.where(change.c.type == change_type)
+    query = where_given(select(change), change, status=status, type=change_type)
     rows, total = await page(conn, query, change.c.created_at.desc(), change.c.id, limit=limit, offset=offset)
     return await changes_of(conn, rows), total
 

@@ -6,68 +6,21 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.deployments import Deployment, DeploymentResult, Environment
 from services.change.store.tables import deployment, deployment_notification
-from shared.db import page
-from shared.errors import PreconditionFailed
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 
 
 def _deployment_row(d: Deployment) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "service": d.service,
-        "service_id": d.service_id,
-        "environment": d.environment.value,
-        "version": d.version,
-        "release_id": d.release_id,
-        "change_id": d.change_id,
-        "change_number": d.change_number,
-        "result": d.result.value,
-        "started_at": d.started_at,
-        "finished_at": d.finished_at,
-        "commit_sha": d.commit_sha,
-        "ref": d.ref,
-        "url": d.url,
-        "source": d.source,
-        "external_id": d.external_id,
-        "verification": d.verification,
-        "rollback_notes": d.rollback_notes,
-        "recorded_by": d.recorded_by,
-        "recorded_at": d.recorded_at,
-        "updated_at": d.updated_at,
-        "row_version": d.row_version,
-    }
+    return row_values(deployment, d, environment=d.environment.value, result=d.result.value)
 
 
 def _deployment(row: Any) -> Deployment:
-    return Deployment(
-        id=row.id,
-        service=row.service,
-        service_id=row.service_id,
-        environment=Environment(row.environment),
-        version=row.version,
-        release_id=row.release_id,
-        change_id=row.change_id,
-        change_number=row.change_number,
-        result=DeploymentResult(row.result),
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        commit_sha=row.commit_sha,
-        ref=row.ref,
-        url=row.url,
-        source=row.source,
-        external_id=row.external_id,
-        verification=row.verification,
-        rollback_notes=row.rollback_notes,
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-        updated_at=row.updated_at,
-        row_version=row.row_version,
-    )
+    return record_of(Deployment, row, environment=Environment(row.environment), result=DeploymentResult(row.result))
 
 
 async def add_deployment(conn: AsyncConnection, d: Deployment) -> None:
@@ -77,18 +30,13 @@ async def add_deployment(conn: AsyncConnection, d: Deployment) -> None:
 async def save_deployment(conn: AsyncConnection, d: Deployment, expected_version: int) -> None:
     values = _deployment_row(d)
     del values["id"], values["recorded_at"], values["recorded_by"]
-    result = await conn.execute(
-        update(deployment).where(deployment.c.id == d.id, deployment.c.row_version == expected_version).values(values)
+    await update_versioned(
+        conn, deployment, d.id, expected_version, values, label=f"deployment {d.id}", version_column="row_version"
     )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"deployment {d.id} was changed by someone else meanwhile; read it again")
 
 
 async def get_deployment(conn: AsyncConnection, deployment_id: UUID, *, for_update: bool = False) -> Deployment | None:
-    query = select(deployment).where(deployment.c.id == deployment_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, deployment, deployment_id, for_update=for_update)
     return _deployment(row) if row else None
 
 
@@ -118,15 +66,15 @@ async def list_deployments(
     query = select(d)
     if service is not None:
         query = query.where(func.lower(d.c.service) == service.lower())
-    for column, value in (
-        (d.c.service_id, service_id),
-        (d.c.environment, environment),
-        (d.c.result, result),
-        (d.c.release_id, release_id),
-        (d.c.change_id, change_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = where_given(
+        query,
+        d,
+        service_id=service_id,
+        environment=environment,
+        result=result,
+        release_id=release_id,
+        change_id=change_id,
+    )
     if since is not None:
         query = query.where(d.c.recorded_at >= since)
     if until is not None:

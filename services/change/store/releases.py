@@ -5,63 +5,38 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.releases import AcceptanceResult, Release, ReleaseStatus, ReleaseType
 from services.change.store.tables import release
-from shared.db import page
-from shared.errors import PreconditionFailed
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 
 def _release_row(r: Release) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "number": r.number,
-        "name": r.name,
-        "version": r.version,
-        "type": r.release_type.value,
-        "service_id": r.service_id,
-        "change_ids": [str(c) for c in r.change_ids],
-        "known_error_ids": [str(k) for k in r.known_error_ids],
-        "planned_date": r.planned_date,
-        "acceptance_criteria": list(r.acceptance_criteria),
-        "acceptance_result": r.acceptance_result.value if r.acceptance_result else None,
-        "acceptance_notes": r.acceptance_notes,
-        "acceptance_by": r.acceptance_by,
-        "status": r.status.value,
-        "created_by": r.created_by,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "deployed_at": r.deployed_at,
-        "notes": r.notes,
-        "row_version": r.row_version,
-    }
+    return row_values(
+        release,
+        r,
+        type=r.release_type.value,
+        change_ids=[str(c) for c in r.change_ids],
+        known_error_ids=[str(k) for k in r.known_error_ids],
+        acceptance_criteria=list(r.acceptance_criteria),
+        acceptance_result=r.acceptance_result.value if r.acceptance_result else None,
+        status=r.status.value,
+    )
 
 
 def _release(row: Any) -> Release:
-    return Release(
-        id=row.id,
-        number=row.number,
-        name=row.name,
-        version=row.version,
+    return record_of(
+        Release,
+        row,
         release_type=ReleaseType(row.type),
-        service_id=row.service_id,
         change_ids=tuple(UUID(c) for c in row.change_ids),
         known_error_ids=tuple(UUID(k) for k in row.known_error_ids),
-        planned_date=row.planned_date,
         acceptance_criteria=tuple(row.acceptance_criteria),
         acceptance_result=AcceptanceResult(row.acceptance_result) if row.acceptance_result else None,
-        acceptance_notes=row.acceptance_notes,
-        acceptance_by=row.acceptance_by,
         status=ReleaseStatus(row.status),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deployed_at=row.deployed_at,
-        notes=row.notes,
-        row_version=row.row_version,
     )
 
 
@@ -76,18 +51,11 @@ async def add_release(conn: AsyncConnection, r: Release) -> None:
 async def save_release(conn: AsyncConnection, r: Release, expected_version: int) -> None:
     values = _release_row(r)
     del values["id"], values["number"], values["created_at"]
-    result = await conn.execute(
-        update(release).where(release.c.id == r.id, release.c.row_version == expected_version).values(values)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed(f"{r.number} was changed by someone else meanwhile; read it again")
+    await update_versioned(conn, release, r.id, expected_version, values, label=r.number, version_column="row_version")
 
 
 async def get_release(conn: AsyncConnection, release_id: UUID, *, for_update: bool = False) -> Release | None:
-    query = select(release).where(release.c.id == release_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, release, release_id, for_update=for_update)
     return _release(row) if row else None
 
 
@@ -100,12 +68,6 @@ async def list_releases(
     limit: int,
     offset: int,
 ) -> tuple[list[Release], int]:
-    query = select(release)
-    if status is not None:
-        query = query.where(release.c.status == status)
-    if service_id is not None:
-        query = query.where(release.c.service_id == service_id)
-    if release_type is not None:
-        query = query.where(release.c.type == release_type)
+    query = where_given(select(release), release, status=status, service_id=service_id, type=release_type)
     rows, total = await page(conn, query, release.c.created_at.desc(), release.c.id, limit=limit, offset=offset)
     return [_release(r) for r in rows], total

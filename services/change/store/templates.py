@@ -11,48 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.domain.templates import ChangeTemplate
 from services.change.store.tables import change, change_template
-from shared.db import update_versioned
+from shared.db import record_of, row_by_id, row_values, update_versioned, where_given
 
 
 def _template_row(t: ChangeTemplate) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "name": t.name,
-        "description": t.description,
-        "category": t.category,
-        "service_id": t.service_id,
-        "pipeline_names": list(t.pipeline_names),
-        "implementation_plan": t.implementation_plan,
-        "backout_plan": t.backout_plan,
-        "test_plan": t.test_plan,
-        "default_duration_s": int(t.default_duration.total_seconds()),
-        "active": t.active,
-        "pipeline_default": t.pipeline_default,
-        "created_by": t.created_by,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-        "version": t.version,
-    }
+    return row_values(
+        change_template,
+        t,
+        pipeline_names=list(t.pipeline_names),
+        default_duration_s=int(t.default_duration.total_seconds()),
+    )
 
 
 def _template(row: Any) -> ChangeTemplate:
-    return ChangeTemplate(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        category=row.category,
-        service_id=row.service_id,
+    return record_of(
+        ChangeTemplate,
+        row,
         pipeline_names=tuple(row.pipeline_names),
-        implementation_plan=row.implementation_plan,
-        backout_plan=row.backout_plan,
-        test_plan=row.test_plan,
         default_duration=timedelta(seconds=row.default_duration_s),
-        active=row.active,
-        pipeline_default=row.pipeline_default,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
     )
 
 
@@ -67,17 +43,12 @@ async def save_template(conn: AsyncConnection, t: ChangeTemplate, expected_versi
 
 
 async def get_template(conn: AsyncConnection, template_id: UUID, *, for_update: bool = False) -> ChangeTemplate | None:
-    query = select(change_template).where(change_template.c.id == template_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = await row_by_id(conn, change_template, template_id, for_update=for_update)
     return _template(row) if row else None
 
 
 async def list_templates(conn: AsyncConnection, *, active: bool | None = None) -> list[ChangeTemplate]:
-    query = select(change_template)
-    if active is not None:
-        query = query.where(change_template.c.active == active)
+    query = where_given(select(change_template), change_template, active=active)
     rows = await conn.execute(query.order_by(change_template.c.created_at, change_template.c.id))
     return [_template(r) for r in rows]
 

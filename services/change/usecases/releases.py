@@ -12,7 +12,7 @@ from services.change.events import release_contract
 from services.change.store import releases as store
 from services.change.store.changes import change_statuses
 from shared import clock
-from shared.errors import NotFound, PreconditionFailed, RuleViolation
+from shared.errors import RuleViolation, check_version, found
 from shared.numbering import format_number
 from shared.uow import AnyUnitOfWork
 
@@ -59,17 +59,21 @@ async def plan_release(cmd: PlanRelease, uow: AnyUnitOfWork) -> Release:
 ReleaseStep = Callable[[Release, datetime, Mapping[UUID, tuple[str, str]]], None]
 
 
-async def _act_on_release(
-    release_id: UUID, expected_version: int | None, uow: AnyUnitOfWork, step: ReleaseStep
-) -> Release:
+@dataclass(frozen=True)
+class ReleaseAct:
+    """A step on a release: by whom, on which release, at which version (If-Match; None: any)."""
+
+    release_id: UUID
+    actor: str
+    expected_version: int | None = None
+
+
+async def _act_on_release(act: ReleaseAct, uow: AnyUnitOfWork, step: ReleaseStep) -> Release:
     """The one way a release step is taken: lock, check If-Match, take `step`, save, publish."""
     async with uow:
         conn = uow.connection
-        item = await store.get_release(conn, release_id, for_update=True)
-        if item is None:
-            raise NotFound(f"release {release_id} does not exist")
-        if expected_version is not None and expected_version != item.row_version:
-            raise PreconditionFailed(f"{item.number} is at version {item.row_version}, not {expected_version}")
+        item = found(await store.get_release(conn, act.release_id, for_update=True), f"release {act.release_id}")
+        check_version(item.number, item.row_version, act.expected_version)
         read_version = item.row_version
         step(item, clock.now(), await change_statuses(conn, item.change_ids))
         await store.save_release(conn, item, read_version)
@@ -78,40 +82,32 @@ async def _act_on_release(
     return item
 
 
-async def build_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.build(actor, now))
+async def build_release(act: ReleaseAct, uow: AnyUnitOfWork) -> Release:
+    return await _act_on_release(act, uow, lambda r, now, _: r.build(act.actor, now))
 
 
-async def accept_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
-) -> Release:
+async def accept_release(act: ReleaseAct, notes: str, uow: AnyUnitOfWork) -> Release:
     """The acceptance test passed."""
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.accept(notes, actor, now))
+    return await _act_on_release(act, uow, lambda r, now, _: r.accept(notes, act.actor, now))
 
 
-async def reject_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
-) -> Release:
+async def reject_release(act: ReleaseAct, notes: str, uow: AnyUnitOfWork) -> Release:
     """The acceptance test failed."""
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.reject(notes, actor, now))
+    return await _act_on_release(act, uow, lambda r, now, _: r.reject(notes, act.actor, now))
 
 
-async def deploy_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
+async def deploy_release(act: ReleaseAct, uow: AnyUnitOfWork) -> Release:
     """Deployed to production: every change it contains must have been approved."""
-    return await _act_on_release(
-        release_id, expected_version, uow, lambda r, now, changes: r.deploy(actor, now, changes)
-    )
+    return await _act_on_release(act, uow, lambda r, now, changes: r.deploy(act.actor, now, changes))
 
 
-async def fail_release(
-    release_id: UUID, notes: str, actor: str, expected_version: int | None, uow: AnyUnitOfWork
-) -> Release:
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.fail(notes, actor, now))
+async def fail_release(act: ReleaseAct, notes: str, uow: AnyUnitOfWork) -> Release:
+    return await _act_on_release(act, uow, lambda r, now, _: r.fail(notes, act.actor, now))
 
 
-async def close_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.close(actor, now))
+async def close_release(act: ReleaseAct, uow: AnyUnitOfWork) -> Release:
+    return await _act_on_release(act, uow, lambda r, now, _: r.close(act.actor, now))
 
 
-async def cancel_release(release_id: UUID, actor: str, expected_version: int | None, uow: AnyUnitOfWork) -> Release:
-    return await _act_on_release(release_id, expected_version, uow, lambda r, now, _: r.cancel(actor, now))
+async def cancel_release(act: ReleaseAct, uow: AnyUnitOfWork) -> Release:
+    return await _act_on_release(act, uow, lambda r, now, _: r.cancel(act.actor, now))

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.store.tables import CLAIMS_HOSTNAME, NOT_RETIRED, ci_version, config_item
-from shared.db import page, record_of, row_values, where_given
+from shared.db import page, record_of, row_by_id, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -157,10 +157,7 @@ class ConfigItemRepository:
         await self._conn.execute(ci_version.insert().values(_version_row(item, cause, changes)))
 
     async def get(self, ci_id: UUID, *, for_update: bool = False) -> ConfigItem | None:
-        query = select(config_item).where(config_item.c.id == ci_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, config_item, ci_id, for_update=for_update)
         return item_of(row) if row else None
 
     async def existing(self, ids: Iterable[UUID]) -> dict[UUID, ConfigItem]:
@@ -225,8 +222,9 @@ async def list_config_items(
     limit: int,
     offset: int,
 ) -> tuple[list[ConfigItem], int]:
-    query = select(config_item)
-    query = where_given(query, config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled)
+    query = where_given(
+        select(config_item), config_item, type=ci_type, status=status, service_id=service_id, controlled=controlled
+    )
     if q:
         # autoescape: a `%` or `_` typed by the user is a character, not a wildcard.
         query = query.where(config_item.c.name.icontains(q, autoescape=True))

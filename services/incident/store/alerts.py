@@ -12,7 +12,7 @@ from services.incident.store.tables import (
     incident,
     monitoring_alert,
 )
-from shared.db import page
+from shared.db import page, where_given
 
 
 async def open_alert(conn: AsyncConnection, fingerprint: str) -> Any | None:
@@ -55,13 +55,9 @@ async def list_alerts(
     limit: int,
     offset: int,
 ) -> tuple[list[Any], int]:
-    query = select(monitoring_alert)
-    if fingerprint:
-        query = query.where(monitoring_alert.c.fingerprint == fingerprint)
-    if incident_id:
-        query = query.where(monitoring_alert.c.incident_id == incident_id)
-    if status:
-        query = query.where(monitoring_alert.c.status == status)
+    query = where_given(
+        select(monitoring_alert), monitoring_alert, fingerprint=fingerprint, incident_id=incident_id, status=status
+    )
     return await page(
         conn, query, monitoring_alert.c.last_seen_at.desc(), monitoring_alert.c.id, limit=limit, offset=offset
     )

@@ -30,7 +30,7 @@ from services.incident.store.tables import (
     incident_note,
     incident_review,
 )
-from shared.db import record_of, row_values, update_versioned
+from shared.db import record_of, row_by_id, row_values, update_versioned
 from shared.history import history_rows
 from shared.idempotency import Idempotency, IdempotentCreate, Replay
 from shared.numbering import format_number, next_number, postgres_sequence
@@ -118,10 +118,7 @@ class IncidentRepository:
             await self.add(item)
 
     async def get(self, incident_id: UUID, *, for_update: bool = False) -> Incident | None:
-        query = select(incident).where(incident.c.id == incident_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, incident, incident_id, for_update=for_update)
         if row is None:
             return None
         review = None

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.known_errors import KnownError, KnownErrorStatus
 from services.incident.store.tables import (
     known_error,
 )
-from shared.db import page, record_of, row_values
+from shared.db import number_or_text, page, record_of, row_values, where_given
 from shared.numbering import format_number, next_number
 
 KNOWN_ERROR_PREFIX = "KE"
@@ -92,24 +92,10 @@ async def search_known_errors(
     limit: int,
     offset: int,
 ) -> tuple[list[KnownError], int]:
-    query = select(known_error)
+    query = where_given(select(known_error), known_error, ci_id=ci_id, service_id=service_id, status=status)
     if text_query:
-        query = query.where(
-            or_(
-                known_error.c.title.icontains(text_query, autoescape=True),
-                known_error.c.symptoms.icontains(text_query, autoescape=True),
-                known_error.c.root_cause.icontains(text_query, autoescape=True),
-                known_error.c.workaround.icontains(text_query, autoescape=True),
-                known_error.c.number == text_query.upper(),
-            )
-        )
-    if ci_id:
-        query = query.where(known_error.c.ci_id == ci_id)
-    if service_id:
-        query = query.where(known_error.c.service_id == service_id)
+        query = query.where(number_or_text(known_error, text_query, "title", "symptoms", "root_cause", "workaround"))
     if category:
         query = query.where(func.lower(known_error.c.category) == category.lower())
-    if status:
-        query = query.where(known_error.c.status == status)
     rows, total = await page(conn, query, known_error.c.created_at.desc(), known_error.c.id, limit=limit, offset=offset)
     return [_known_error(r) for r in rows], total

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.analysis import Cluster
@@ -18,7 +18,7 @@ from services.incident.store.tables import (
     problem_history,
     problem_incident,
 )
-from shared.db import page, record_of, row_values, update_versioned
+from shared.db import number_or_text, page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -73,10 +73,7 @@ class ProblemRepository:
         await self._conn.execute(problem.insert(), _problem_row(item))
 
     async def get(self, problem_id: UUID, *, for_update: bool = False) -> Problem | None:
-        query = select(problem).where(problem.c.id == problem_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, problem, problem_id, for_update=for_update)
         if row is None:
             return None
         return _problem(row, (await _incident_ids(self._conn, [row.id]))[row.id])
@@ -132,26 +129,11 @@ async def list_problems(
     limit: int,
     offset: int,
 ) -> tuple[list[Problem], int]:
-    query = select(problem)
-    if status:
-        query = query.where(problem.c.status == status)
-    if ci_id:
-        query = query.where(problem.c.ci_id == ci_id)
-    if service_id:
-        query = query.where(problem.c.service_id == service_id)
+    query = where_given(select(problem), problem, status=status, ci_id=ci_id, service_id=service_id, origin=origin)
     if category:
         query = query.where(func.lower(problem.c.category) == category.lower())
-    if origin:
-        query = query.where(problem.c.origin == origin)
     if text_query:
-        query = query.where(
-            or_(
-                problem.c.title.icontains(text_query, autoescape=True),
-                problem.c.description.icontains(text_query, autoescape=True),
-                problem.c.root_cause.icontains(text_query, autoescape=True),
-                problem.c.number == text_query.upper(),
-            )
-        )
+        query = query.where(number_or_text(problem, text_query, "title", "description", "root_cause"))
     rows, total = await page(conn, query, problem.c.opened_at.desc(), problem.c.id, limit=limit, offset=offset)
     ids = await _incident_ids(conn, [r.id for r in rows])
     return [_problem(r, ids[r.id]) for r in rows], total

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.requests import RequestChanged, RequestStatus, ServiceRequest
 from services.incident.store.tables import service_request, service_request_history
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import number_or_text, page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.history import history_rows
 from shared.numbering import format_number, next_number
 
@@ -39,10 +39,7 @@ class RequestRepository:
         await self._conn.execute(_INSERT_REQUEST, _request_row(request))
 
     async def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
-        query = select(service_request).where(service_request.c.id == request_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, service_request, request_id, for_update=for_update)
         return _request(row) if row else None
 
     async def save(self, request: ServiceRequest, expected_version: int) -> None:
@@ -71,9 +68,8 @@ async def list_requests(
     limit: int,
     offset: int,
 ) -> tuple[list[ServiceRequest], int]:
-    query = select(service_request)
     query = where_given(
-        query,
+        select(service_request),
         service_request,
         status=status,
         requester=requester,
@@ -81,12 +77,7 @@ async def list_requests(
         catalogue_item_id=catalogue_item_id,
     )
     if text:
-        query = query.where(
-            or_(
-                service_request.c.title.icontains(text, autoescape=True),
-                service_request.c.number == text.upper(),
-            )
-        )
+        query = query.where(number_or_text(service_request, text, "title"))
     rows, total = await page(
         conn, query, service_request.c.submitted_at.desc(), service_request.c.id, limit=limit, offset=offset
     )

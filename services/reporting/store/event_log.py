@@ -77,8 +77,7 @@ async def list_events(
     limit: int,
     offset: int,
 ) -> tuple[list[Any], int]:
-    query = select(event_log)
-    query = where_given(query, event_log, type=type_, subject=subject, source=source)
+    query = where_given(select(event_log), event_log, type=type_, subject=subject, source=source)
     if since is not None:
         query = query.where(event_log.c.time >= since)
     if until is not None:

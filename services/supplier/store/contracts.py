@@ -24,7 +24,7 @@ from services.supplier.domain.records import jsonable
 from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
@@ -72,10 +72,7 @@ class ContractRepository:
         await self._history(item)
 
     async def get(self, contract_id: UUID, *, for_update: bool = False, skip_locked: bool = False) -> Contract | None:
-        query = select(contract).where(contract.c.id == contract_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=skip_locked)
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, contract, contract_id, for_update=for_update, skip_locked=skip_locked)
         return _to_domain(row) if row else None
 
     async def save(self, item: Contract, amendment: Amendment | None = None) -> None:
@@ -144,8 +141,7 @@ async def list_contracts(
     limit: int,
     offset: int,
 ) -> tuple[list[Contract], int]:
-    query = select(contract)
-    query = where_given(query, contract, supplier_id=supplier_id, status=status)
+    query = where_given(select(contract), contract, supplier_id=supplier_id, status=status)
     if ci_id is not None:
         covering = select(contract_coverage.c.contract_id).where(
             contract_coverage.c.item_kind == "ci", contract_coverage.c.item_id == ci_id

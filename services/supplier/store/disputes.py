@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.supplier.domain.disputes import Dispute, DisputeMoved, DisputeRaised, DisputeStatus
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import dispute
-from shared.db import page, record_of, row_values, update_versioned, where_given
+from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 DISPUTE_RECORD = "dispute"
@@ -39,10 +39,7 @@ class DisputeRepository:
         await self._history(item)
 
     async def get(self, dispute_id: UUID, *, for_update: bool = False) -> Dispute | None:
-        query = select(dispute).where(dispute.c.id == dispute_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, dispute, dispute_id, for_update=for_update)
         return _dispute(row) if row else None
 
     async def save(self, item: Dispute) -> None:
@@ -65,7 +62,6 @@ class DisputeRepository:
 async def list_disputes(
     conn: AsyncConnection, *, supplier_id: UUID | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Dispute], int]:
-    query = select(dispute)
-    query = where_given(query, dispute, supplier_id=supplier_id, status=status)
+    query = where_given(select(dispute), dispute, supplier_id=supplier_id, status=status)
     rows, total = await page(conn, query, dispute.c.opened_at.desc(), dispute.c.id, limit=limit, offset=offset)
     return [_dispute(r) for r in rows], total

@@ -22,7 +22,7 @@ from services.supplier.domain.suppliers import (
 )
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import supplier
-from shared.db import page, record_of, row_values, where_given
+from shared.db import page, record_of, row_by_id, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -72,10 +72,7 @@ class SupplierRepository:
         await self._history(item)
 
     async def get(self, supplier_id: UUID, *, for_update: bool = False) -> Supplier | None:
-        query = select(supplier).where(supplier.c.id == supplier_id)
-        if for_update and self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+        row = await row_by_id(self._conn, supplier, supplier_id, for_update=for_update)
         return _to_domain(row) if row else None
 
     async def get_by_name(self, name: str) -> Supplier | None:
@@ -153,7 +150,6 @@ async def list_suppliers(
     offset: int,
     lead_supplier_id: UUID | None = None,
 ) -> tuple[list[Supplier], int]:
-    query = select(supplier)
-    query = where_given(query, supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
+    query = where_given(select(supplier), supplier, status=status, category=category, lead_supplier_id=lead_supplier_id)
     rows, total = await page(conn, query, supplier.c.created_at.desc(), supplier.c.id, limit=limit, offset=offset)
     return [_to_domain(r) for r in rows], total
