@@ -193,6 +193,17 @@ def test_a_recurrence_title_says_how_many_incidents_where_and_within_how_long(wi
     assert title == f"Recurring incidents: 3 on CI {CI} within {span}"
 
 
+def test_a_recurrence_title_names_the_ci_and_the_service_by_name_when_they_are_known() -> None:
+    on_ci = Cluster(f"ci:{CI}", ci_id=CI)
+    names = {CI: "mail relay", SERVICE: "E-Mail service"}
+    assert (
+        recurrence_title(on_ci, 3, timedelta(days=7), names) == "Recurring incidents: 3 on CI mail relay within 7 days"
+    )
+    on_service = Cluster(f"service:{SERVICE}:e-mail", service_id=SERVICE, category="E-Mail")
+    assert on_service.describe(names) == "category 'E-Mail' on service E-Mail service"
+    assert on_ci.describe({}) == f"CI {CI}"  # not (yet) known here: its id
+
+
 def test_a_recurrence_title_is_cut_to_200_characters() -> None:
     cluster = Cluster("service:x", service_id=SERVICE, category="c" * 300)
     assert len(recurrence_title(cluster, 3, timedelta(days=7))) == 200
