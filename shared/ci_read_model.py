@@ -11,6 +11,8 @@ their availability to config's; instead each service mounts this small table and
 Events may arrive late or twice: a row only moves forward (a higher CI version wins), so a
 stale `ci.updated.v1` never undoes a newer one. Relationships are kept too (from
 `ci.relationship_changed.v1`), so a service can tell which of its CIs depend on each other.
+The CI's identifiers (serial, host name, FQDN, cloud id) are kept when the event carries them,
+so a CI named by a monitoring tool (`called`) is found without config.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, delete, or_, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,6 +49,11 @@ class CIRecord:
     service_id: UUID | None
     supplier_id: UUID | None
     version: int
+    serial: str | None = None
+    hostname: str | None = None
+    """Host name and FQDN are kept lower-case: DNS names compare without case."""
+    fqdn: str | None = None
+    cloud_id: str | None = None
 
     @property
     def retired(self) -> bool:
@@ -67,7 +74,17 @@ def _ci_table(metadata: MetaData) -> Table:
         Column("supplier_id", Uuid, index=True),
         Column("version", Integer, nullable=False),
         Column("updated_at", UtcDateTime, nullable=False),
+        *_identifier_columns(),
     )
+
+
+def _identifier_columns() -> list[Column[Any]]:
+    return [
+        Column("serial", String(100)),
+        Column("hostname", String(253)),
+        Column("fqdn", String(253)),
+        Column("cloud_id", String(500)),
+    ]
 
 
 def _relationship_table(metadata: MetaData) -> Table:
@@ -106,6 +123,24 @@ class CIReadModel:
             return {}
         rows = (await conn.execute(select(self.cis).where(self.cis.c.id.in_(ids)))).mappings()
         return {row["id"]: _record(row) for row in rows}
+
+    async def called(self, conn: AsyncConnection, reference: str) -> list[CIRecord]:
+        """The CIs `reference` may name: by number or name (without case), host name or FQDN
+        (without case), serial or cloud id (exactly). Several when it is ambiguous."""
+        ref = reference.strip()
+        folded = ref.lower()
+        t = self.cis
+        query = select(t).where(
+            or_(
+                func.lower(t.c.number) == folded,
+                func.lower(t.c.name) == folded,
+                t.c.hostname == folded,
+                t.c.fqdn == folded,
+                t.c.serial == ref,
+                t.c.cloud_id == ref,
+            )
+        )
+        return [_record(row) for row in (await conn.execute(query.order_by(t.c.number).limit(50))).mappings()]
 
     async def neighbours(self, conn: AsyncConnection, ci_ids: Iterable[UUID]) -> set[tuple[UUID, UUID]]:
         """The relationships touching these CIs, as (source, target) pairs, whatever their type."""
@@ -162,7 +197,7 @@ class CIReadModel:
 
 
 def _values(data: ConfigItemCreated | ConfigItemUpdated, version: int, at: datetime) -> dict[str, Any]:
-    return {
+    values = {
         "id": data.ci_id,
         "number": data.number,
         "name": data.name,
@@ -174,6 +209,15 @@ def _values(data: ConfigItemCreated | ConfigItemUpdated, version: int, at: datet
         "version": version,
         "updated_at": at,
     }
+    if data.identifiers is not None:  # an older producer's event says nothing of them: keep what is known
+        ids = data.identifiers
+        values |= {
+            "serial": ids.serial,
+            "hostname": ids.hostname.lower() if ids.hostname else None,
+            "fqdn": ids.fqdn.lower() if ids.fqdn else None,
+            "cloud_id": ids.cloud_id,
+        }
+    return values
 
 
 def _record(row: Any) -> CIRecord:
@@ -187,6 +231,10 @@ def _record(row: Any) -> CIRecord:
         service_id=row["service_id"],
         supplier_id=row["supplier_id"],
         version=row["version"],
+        serial=row["serial"],
+        hostname=row["hostname"],
+        fqdn=row["fqdn"],
+        cloud_id=row["cloud_id"],
     )
 
 
@@ -221,6 +269,23 @@ def create_ci_read_model_tables() -> None:
     )
     op.create_index(op.f("ix_ci_relationship_read_model_source_id"), "ci_relationship_read_model", ["source_id"])
     op.create_index(op.f("ix_ci_relationship_read_model_target_id"), "ci_relationship_read_model", ["target_id"])
+
+
+def add_ci_read_model_identifiers() -> None:
+    """In the migration that adds the CI's identifiers to a service's `ci_read_model`."""
+    from alembic import op
+
+    with op.batch_alter_table("ci_read_model") as batch:
+        for column in _identifier_columns():
+            batch.add_column(column)
+
+
+def drop_ci_read_model_identifiers() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("ci_read_model") as batch:
+        for column in reversed(_identifier_columns()):
+            batch.drop_column(column.name)
 
 
 def drop_ci_read_model_tables() -> None:

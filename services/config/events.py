@@ -24,6 +24,7 @@ def to_contract(event: ItemEvent, item: ConfigItem) -> EventData:
             status=item.status.value,
             criticality=int(item.criticality),
             cause=_cause(event.cause),
+            identifiers=_identifiers(item),
         )
     if isinstance(event, ItemUpdated):
         return contracts.ConfigItemUpdated.from_record(
@@ -34,11 +35,17 @@ def to_contract(event: ItemEvent, item: ConfigItem) -> EventData:
             criticality=int(item.criticality),
             changes=event.changes,
             cause=_cause(event.cause),
+            identifiers=_identifiers(item),
         )
     assert isinstance(event, ItemRetired)
     return contracts.ConfigItemRetired(
         ci_id=item.id, number=item.number, version=item.version, cause=_cause(event.cause), retired_at=item.updated_at
     )
+
+
+def _identifiers(item: ConfigItem) -> contracts.Identifiers:
+    ids = item.identifiers
+    return contracts.Identifiers(serial=ids.serial, hostname=ids.hostname, fqdn=ids.fqdn, cloud_id=ids.cloud_id)
 
 
 def relationship_changed(

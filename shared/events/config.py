@@ -21,6 +21,20 @@ class Cause(BaseModel):
     actor: str
 
 
+class Identifiers(BaseModel):
+    """What identifies a CI outside the CMDB (asset tag, DNS, cloud provider), as config records it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    serial: str | None = None
+    hostname: str | None = None
+    fqdn: str | None = None
+    cloud_id: str | None = None
+
+
+IDENTIFIERS_DESCRIPTION = "The CI's identifiers; absent from events of producers older than the field"
+
+
 class ConfigItemCreated(EventData):
     routing_key: ClassVar[str] = "ci.created.v1"
     producer: ClassVar[str] = "config"
@@ -39,6 +53,7 @@ class ConfigItemCreated(EventData):
     controlled: bool = False
     version: int = 1
     cause: Cause | None = None
+    identifiers: Identifiers | None = Field(default=None, description=IDENTIFIERS_DESCRIPTION)
 
 
 class ConfigItemUpdated(EventData):
@@ -58,6 +73,7 @@ class ConfigItemUpdated(EventData):
     changes: dict[str, dict[str, Any]] = Field(description="field -> {old, new}")
     cause: Cause
     updated_at: datetime
+    identifiers: Identifiers | None = Field(default=None, description=IDENTIFIERS_DESCRIPTION)
 
 
 class ConfigItemRetired(EventData):

@@ -21,6 +21,7 @@ class OpenChange:
     start: datetime
     end: datetime
     ci_ids: frozenset[UUID]
+    template_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,7 @@ def gate(
     label = service_name or str(service_id)
     if not gated:
         return GateAnswer(True, (f"the {environment.value} environment is not under change control",))
-    open_now = sorted((c for c in changes if c.start <= now < c.end), key=lambda c: (c.start, c.number))
-    change = open_now[0] if open_now else None
+    change = open_change_at(changes, now)
     template = None if change else template_for(templates, service_id=service_id, service_name=service_name)
     reasons: list[str] = []
     if change is not None:
@@ -82,3 +82,16 @@ def gate(
         reasons.append(f"the blackout {b.name!r} ({b.start.isoformat()} to {b.end.isoformat()}) is in force")
     allowed = (change is not None or template is not None) and not in_force
     return GateAnswer(allowed, tuple(reasons), change, template, in_force)
+
+
+def open_change_at(changes: Sequence[OpenChange], at: datetime) -> OpenChange | None:
+    """The change whose window contains `at`, the earliest-starting first (then by number)."""
+    open_then = sorted((c for c in changes if c.start <= at < c.end), key=lambda c: (c.start, c.number))
+    return open_then[0] if open_then else None
+
+
+def change_for_deployment(changes: Sequence[OpenChange], at: datetime) -> OpenChange | None:
+    """The change a pipeline's deployment at `at` is recorded under when it names none: the one
+    the gate would name for its service then. A standard change from a template that is already
+    implementing follows its own deployment, so it takes no other one."""
+    return open_change_at([c for c in changes if not (c.template_id and c.status == "implementing")], at)

@@ -16,7 +16,14 @@ from services.change.store.tables import blackout_window, change, change_affecte
 async def open_changes_for(conn: AsyncConnection, service_id: UUID, at: datetime) -> list[OpenChange]:
     """The service's changes on the schedule whose window contains `at`."""
     query = (
-        select(change.c.id, change.c.number, change.c.status, change.c.planned_start, change.c.planned_end)
+        select(
+            change.c.id,
+            change.c.number,
+            change.c.status,
+            change.c.planned_start,
+            change.c.planned_end,
+            change.c.template_id,
+        )
         .join(change_service, change_service.c.change_id == change.c.id)
         .where(
             change_service.c.service_id == service_id,
@@ -35,7 +42,9 @@ async def open_changes_for(conn: AsyncConnection, service_id: UUID, at: datetime
     for link in links:
         cis.setdefault(link.change_id, set()).add(link.ci_id)
     return [
-        OpenChange(r.id, r.number, r.status, r.planned_start, r.planned_end, frozenset(cis.get(r.id, set())))
+        OpenChange(
+            r.id, r.number, r.status, r.planned_start, r.planned_end, frozenset(cis.get(r.id, set())), r.template_id
+        )
         for r in rows
     ]
 

@@ -20,10 +20,12 @@ from services.change.domain.deployments import (
     environment_named,
     follow_deployment,
 )
+from services.change.domain.gate import change_for_deployment
 from services.change.domain.templates import TemplateChange, template_for
 from services.change.events import deployment_contract
 from services.change.store import deployments as store
 from services.change.store.changes import ChangeRepository, change_id_by_number
+from services.change.store.gate import open_changes_for
 from services.change.store.releases import get_release
 from services.change.store.templates import list_templates
 from services.change.usecases.changes import Governance
@@ -88,6 +90,12 @@ async def _named_change(conn: AsyncConnection, report: DeploymentReport) -> Chan
     return item
 
 
+async def _covering_change(conn: AsyncConnection, service_id: UUID, at: datetime) -> Change | None:
+    """The approved (scheduled, implementing) change for the service whose window contains `at`."""
+    chosen = change_for_deployment(await open_changes_for(conn, service_id, at), at)
+    return await ChangeRepository(conn).get(chosen.id, for_update=True) if chosen else None
+
+
 async def record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, create_change: bool) -> DeploymentOutcome:
     """`_record_deployment`, once more when a concurrent notification about the same deployment
     inserted it first (the unique source + external id): the second attempt finds and updates it."""
@@ -101,9 +109,11 @@ async def record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, cre
 
 async def _record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, create_change: bool) -> DeploymentOutcome:
     """Record a deployment, or a later status of one already recorded (same source and external
-    id). `create_change` (pipelines): with no change named, make a standard change from the
-    template for the service (or the pipeline default template). A standard change from a template
-    follows its deployment: implementing while it runs, implemented or failed when it ends."""
+    id). `create_change` (pipelines): with no change named, take the approved change for the
+    service whose window contains the deployment (as the gate names it), else make a standard
+    change from the template for the service (or the pipeline default template). A standard change
+    from a template follows its deployment: implementing while it runs, implemented or failed when
+    it ends."""
     async with uow:
         conn = uow.connection
         now = clock.now()
@@ -136,6 +146,8 @@ async def _record_deployment(report: DeploymentReport, uow: AnyUnitOfWork, *, cr
                 service_id = template.service_id
             warnings: list[str] = []
             created_change = False
+            if change is None and create_change and service_id is not None:
+                change = await _covering_change(conn, service_id, report.started_at or report.finished_at or now)
             if change is None and create_change:
                 if template is not None:
                     request = TemplateChange(

@@ -32,8 +32,13 @@ class ObservedItem:
     product_version: str | None = None
 
     def identifier_values(self) -> list[tuple[str, str]]:
-        ids = self.identifiers.normalised()
-        return [(kind, value) for kind in IDENTIFICATION_ORDER if (value := getattr(ids, kind))]
+        return identifier_values(self.identifiers)
+
+
+def identifier_values(identifiers: Identifiers) -> list[tuple[str, str]]:
+    """The (kind, value) pairs a CI is identified by, strongest first, DNS names lower-cased."""
+    ids = identifiers.normalised()
+    return [(kind, value) for kind in IDENTIFICATION_ORDER if (value := getattr(ids, kind))]
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,11 @@ class IdentifierIndex:
                 self._by.setdefault((kind, value), item.id)
 
     def match(self, observed: ObservedItem) -> ConfigItem | None:
-        found = {self._by[key] for key in observed.identifier_values() if key in self._by}
+        return self.match_identifiers(observed.identifiers)
+
+    def match_identifiers(self, identifiers: Identifiers) -> ConfigItem | None:
+        """The CI these identifiers name (None: no CI); `Ambiguous` when they name several."""
+        found = {self._by[key] for key in identifier_values(identifiers) if key in self._by}
         if len(found) > 1:
             numbers = sorted(self.items[i].number for i in found)
             raise Ambiguous(f"its identifiers match several CIs: {', '.join(numbers)}")

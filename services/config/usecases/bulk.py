@@ -1,8 +1,11 @@
 """Bulk import of CIs and relationships: all rows or none.
 
 A row with the `number` of an existing CI updates it (a new version only where something
-differs); any other row creates one. Every row is checked under the same rules as the API; when
-any row fails, nothing is stored and the error names the row and the field.
+differs); a row without a number is matched by its identifiers under discovery's rules (cloud
+id, serial, FQDN, then host name; identifiers naming two CIs refuse the row), so the same file
+imported twice creates nothing the second time; a row that matches nothing creates a CI.
+Every row is checked under the same rules as the API; when any row fails, nothing is stored and
+the error names the row and the field.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.config.domain.items import Cause, CIStatus, Criticality, Identifiers
+from services.config.domain.discovery import Ambiguous, IdentifierIndex, identifier_values
+from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
 from services.config.store.bulk import items_by_numbers
+from services.config.store.items import ConfigItemRepository
 from services.config.store.relationships import RelationshipRepository
 from services.config.usecases.items import Edit, RegisterConfigItem, register_step, update_step
 from services.config.usecases.relationships import link_step
@@ -101,12 +106,15 @@ async def import_cis(
     errors: list[tuple[str, str]] = []
     async with uow:
         existing = await items_by_numbers(uow.connection, [r.number for r in rows if r.number])
+        identified = await _identified_by(uow, [r for r in rows if r.number is None])
         for index, row in enumerate(rows):
             try:
                 async with uow.connection.begin_nested():
-                    if row.number is not None and row.number in existing:
-                        before = existing[row.number].version
-                        item = await update_step(uow, existing[row.number].id, row.values(), edit, cause)
+                    match = _match(identified, row) if row.number is None else existing.get(row.number)
+                    if match is not None:
+                        before = match.version
+                        item = await update_step(uow, match.id, row.values(), edit, cause)
+                        identified.add(item)  # a later row naming it again compares with this version
                         updated, unchanged = (
                             (updated + 1, unchanged) if item.version > before else (updated, unchanged + 1)
                         )
@@ -115,7 +123,7 @@ async def import_cis(
                     else:
                         fields = row.model_dump(exclude={"number", "type", "serial", "hostname", "fqdn", "cloud_id"})
                         cmd = RegisterConfigItem(**fields, ci_type=row.type, identifiers=row.identifiers())
-                        await register_step(uow, cmd, cause)
+                        identified.add(await register_step(uow, cmd, cause))
                         created += 1
             except DomainError as exc:
                 named = [e["field"] for e in exc.extensions.get("errors", [])] or [""]
@@ -124,6 +132,22 @@ async def import_cis(
             raise RuleViolation.of_fields(errors)
         await uow.commit()
     return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+async def _identified_by(uow: UnitOfWork, rows: Sequence[CIRow]) -> IdentifierIndex:
+    """The CIs the identifiers of these rows name (one query per identifier kind), as discovery finds them."""
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        for kind, value in identifier_values(row.identifiers()):
+            wanted.setdefault(kind, set()).add(value)
+    return IdentifierIndex(await ConfigItemRepository(uow.connection).matching(wanted) if wanted else [])
+
+
+def _match(identified: IdentifierIndex, row: CIRow) -> ConfigItem | None:
+    try:
+        return identified.match_identifiers(row.identifiers())
+    except Ambiguous as exc:
+        raise RuleViolation(str(exc)) from None
 
 
 async def import_relationships(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -67,6 +67,63 @@ class IncidentFromAlert:
     """What the intake could not take from the labels (a CI label that is not a UUID, ...)."""
 
 
+@dataclass(frozen=True)
+class NamedCI:
+    """A CI an alert's CI label may name, as the CI read model knows it."""
+
+    id: UUID
+    number: str
+    name: str
+    retired: bool = False
+    serial: str | None = None
+    hostname: str | None = None
+    fqdn: str | None = None
+    cloud_id: str | None = None
+
+
+# What a CI label may call a CI by, the most specific first: the CMDB number, then config's
+# identification order (cloud id, serial, FQDN, host name), the name (not unique) last.
+CI_NAMES: Final = ("number", "cloud_id", "serial", "fqdn", "hostname", "name")
+_EXACT: Final = frozenset({"serial", "cloud_id"})  # the others compare without case
+
+
+def ci_reference(labels: Mapping[str, str], defaults: AlertDefaults) -> str | None:
+    """The CI label's value when it names a CI other than by its id (not a UUID)."""
+    raw = (labels.get(defaults.ci_label) or "").strip()
+    if not raw:
+        return None
+    try:
+        UUID(raw)
+    except ValueError:
+        return raw
+    return None
+
+
+def ci_named(reference: str, known: Iterable[NamedCI]) -> tuple[UUID | None, str | None]:
+    """The CI `reference` names among `known`, by the first of `CI_NAMES` any of them is called
+    by; a CI in service is preferred over retired ones. (None, why) when it names none, or
+    several CIs in service (or only several retired ones)."""
+    ref = reference.strip()
+    candidates = list(known)
+    for kind in CI_NAMES:
+        called = [c for c in candidates if _is_called(getattr(c, kind), ref, exact=kind in _EXACT)]
+        if not called:
+            continue
+        in_service = [c for c in called if not c.retired]
+        chosen = in_service or called
+        if len(chosen) == 1:
+            return chosen[0].id, None
+        numbers = ", ".join(sorted(c.number for c in chosen))
+        return None, f"names several CIs ({numbers})"
+    return None, "is not a CI id (a UUID), nor the number, name, host name or identifier of a CI known here"
+
+
+def _is_called(value: str | None, reference: str, *, exact: bool) -> bool:
+    if not value:
+        return False
+    return value == reference if exact else value.lower() == reference.lower()
+
+
 def _level(value: str | None) -> int | None:
     return _LEVELS.get((value or "").strip().lower())
 
@@ -79,7 +136,10 @@ def incident_from_alert(
     generator_url: str,
     fingerprint: str,
     defaults: AlertDefaults,
+    known: Sequence[NamedCI] = (),
 ) -> IncidentFromAlert:
+    """The incident an alert opens. `known`: the CIs a CI label that is not a UUID may name (by
+    number, name, host name or another identifier; see `ci_named`)."""
     notes: list[str] = []
     name = labels.get("alertname") or "alert"
     summary = (annotations.get("summary") or "").strip()
@@ -90,7 +150,9 @@ def incident_from_alert(
         try:
             ci_id = UUID(raw_ci.strip())
         except ValueError:
-            notes.append(f"label {defaults.ci_label}={raw_ci!r} is not a CI id (a UUID); no CI recorded")
+            ci_id, why = ci_named(raw_ci, known)
+            if why is not None:
+                notes.append(f"label {defaults.ci_label}={raw_ci!r} {why}; no CI recorded")
     impact = _level(labels.get("impact")) or int(defaults.impact)
     urgency = (
         _level(labels.get("urgency"))

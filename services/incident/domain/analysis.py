@@ -3,6 +3,7 @@ together, recurrence, and the window in which a change is a probable cause."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -31,10 +32,14 @@ class Cluster:
     service_id: UUID | None = None
     category: str | None = None
 
-    def describe(self) -> str:
+    def describe(self, names: Mapping[UUID, str] | None = None) -> str:
+        """Where the incidents are, for people: the CI (or service) by its name when `names`
+        (from the CI read model) has it, else by its id."""
+        known = names or {}
         if self.ci_id is not None:
-            return f"CI {self.ci_id}"
-        return f"category '{self.category}' on service {self.service_id}"
+            return f"CI {known.get(self.ci_id, self.ci_id)}"
+        service = known.get(self.service_id, self.service_id) if self.service_id else self.service_id
+        return f"category '{self.category}' on service {service}"
 
 
 def clusters_of(fact: IncidentFact) -> list[Cluster]:
@@ -66,10 +71,10 @@ class RecurrencePolicy:
         return facts_in_window >= self.threshold
 
 
-def recurrence_title(cluster: Cluster, count: int, window: timedelta) -> str:
+def recurrence_title(cluster: Cluster, count: int, window: timedelta, names: Mapping[UUID, str] | None = None) -> str:
     days = window / timedelta(days=1)
     span = f"{days:g} day{'s' if days != 1 else ''}"
-    return f"Recurring incidents: {count} on {cluster.describe()} within {span}"[:200]
+    return f"Recurring incidents: {count} on {cluster.describe(names)} within {span}"[:200]
 
 
 def probable_cause_window(implemented_at: datetime, window: timedelta) -> tuple[datetime, datetime]:

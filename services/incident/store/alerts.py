@@ -8,11 +8,30 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.incident.domain.alerts import NamedCI
 from services.incident.store.tables import (
+    ci_read_model,
     incident,
     monitoring_alert,
 )
 from shared.db import page, where_given
+
+
+async def cis_called(conn: AsyncConnection, reference: str) -> list[NamedCI]:
+    """The CIs of the read model an alert's CI label may name (by number, name or identifier)."""
+    return [
+        NamedCI(
+            id=r.id,
+            number=r.number,
+            name=r.name,
+            retired=r.retired,
+            serial=r.serial,
+            hostname=r.hostname,
+            fqdn=r.fqdn,
+            cloud_id=r.cloud_id,
+        )
+        for r in await ci_read_model.called(conn, reference)
+    ]
 
 
 async def open_alert(conn: AsyncConnection, fingerprint: str) -> Any | None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.incident.domain.analysis import Cluster, IncidentFact
 from services.incident.store.tables import (
     change_on_ci,
+    ci_read_model,
     incident_change_link,
     incident_fact,
     problem_incident,
@@ -34,6 +35,12 @@ async def lock_key(conn: AsyncConnection, key: str) -> None:
 def _lock_id(key: str) -> int:
     value = zlib.crc32(key.encode())
     return value - (1 << 32) if value >= 1 << 31 else value
+
+
+async def ci_names(conn: AsyncConnection, ids: Iterable[UUID | None]) -> dict[UUID, str]:
+    """The names of these CIs (services are CIs too) that the CI read model knows."""
+    records = await ci_read_model.get_many(conn, [i for i in ids if i is not None])
+    return {ci_id: record.name for ci_id, record in records.items()}
 
 
 # ---------------------------------------------------------------------------- analysis facts

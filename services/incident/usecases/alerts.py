@@ -16,6 +16,7 @@ from services.incident.domain.alerts import (
     AlertDefaults,
     DuringChangePolicy,
     apply_change_window,
+    ci_reference,
     incident_from_alert,
     monitoring_may_resolve,
     on_known_ci,
@@ -23,7 +24,7 @@ from services.incident.domain.alerts import (
 from services.incident.domain.incident_lifecycle import Channel
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, Urgency
-from services.incident.store.alerts import add_alert, bump_alert, open_alert, update_alert
+from services.incident.store.alerts import add_alert, bump_alert, cis_called, open_alert, update_alert
 from services.incident.store.analysis import change_being_implemented, lock_key
 from services.incident.store.incident_links import add_incident_note, history_actors
 from services.incident.store.incidents import IncidentRepository, affected_ci
@@ -113,6 +114,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         return AlertOutcome(
             alert.key, "firing", "updated", current.incident_id, number, current.occurrences + 1, current.change_number
         )
+    reference = ci_reference(alert.labels, defaults)
     spec = incident_from_alert(
         alert.labels,
         alert.annotations,
@@ -120,6 +122,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         generator_url=alert.generator_url,
         fingerprint=alert.key,
         defaults=defaults,
+        known=await cis_called(conn, reference) if reference else (),
     )
     change = await change_being_implemented(conn, spec.ci_id, now) if spec.ci_id else None
     spec = apply_change_window(spec, change.change_number if change else None, defaults.during_change)

@@ -40,6 +40,7 @@ from services.incident.domain.analysis import (
 from services.incident.domain.problems import Problem, ProblemOrigin
 from services.incident.store.analysis import (
     add_change_link,
+    ci_names,
     facts_on_ci_between,
     has_change_link,
     latest_change_before,
@@ -251,13 +252,14 @@ async def _count_recurrence(uow: UnitOfWork, fact: IncidentFact, cluster: Cluste
     facts = await unexplained_facts(conn, cluster, fact.opened_at - policy.window)
     if not policy.recurring(len(facts)):
         return False
+    names = await ci_names(conn, (cluster.ci_id, cluster.service_id))
     problem = Problem.open(
         problem_id=uuid4(),
         number="",
-        title=recurrence_title(cluster, len(facts), policy.window),
+        title=recurrence_title(cluster, len(facts), policy.window, names),
         description="Opened by problem analysis: "
         + ", ".join(f.number for f in facts)
-        + f" were opened on {cluster.describe()} within {policy.window}.",
+        + f" were opened on {cluster.describe(names)} within {policy.window}.",
         origin=ProblemOrigin.RECURRENCE,
         actor=ANALYST,
         now=now,

@@ -595,3 +595,31 @@ async def test_the_same_notification_delivered_twice_at_once_records_one_deploym
     assert first.json()["deployment"]["id"] == second.json()["deployment"]["id"]
     after = await row_counts(delivery_db, deployment, deployment_notification)
     assert after == (before[0] + 1, before[1] + 1)
+
+
+async def test_a_pipeline_deployment_in_the_window_of_an_approved_change_for_its_service_is_attached_to_it(
+    client: httpx.AsyncClient, auth: Auth, delivery_db: str
+) -> None:
+    pipeline = auth("pipeline", subject="jenkins")
+    repo, service = f"acme/cart-{uuid.uuid4().hex[:6]}", str(uuid.uuid4())
+    await _template(client, auth, name="Deploy cart", service_id=service, pipeline_names=[repo])
+    now = datetime.now(UTC)
+    approved = await _normal_change(
+        client, auth, start=now - timedelta(minutes=10), hours=2, service_ids=[service], schedule=False
+    )
+    changes_before = await row_counts(delivery_db, change)
+    event = {"service": repo, "environment": "production", "status": "succeeded", "version": "3.1.0"}
+
+    r = await client.post("/api/v1/deployments/events", json={**event, "deployment_id": "cart-1"}, headers=pipeline)
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer["change_created"] is False and answer["change"]["number"] == approved["number"]
+    assert answer["change"]["status"] == "approved"  # a normal change is moved by its manager, not the pipeline
+    assert answer["deployment"]["change_number"] == approved["number"]
+    assert await row_counts(delivery_db, change) == changes_before  # no second change for one deployment
+
+    # Outside the change's window the template's standard change records it, as before.
+    late = {**event, "deployment_id": "cart-2", "started_at": (now + timedelta(hours=3)).isoformat()}
+    r = await client.post("/api/v1/deployments/events", json=late, headers=pipeline)
+    assert r.status_code == 201, r.text
+    assert r.json()["change_created"] is True and r.json()["change"]["number"] != approved["number"]

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.change.domain.deployments import Environment
-from services.change.domain.gate import ActiveBlackout, OpenChange, gate
+from services.change.domain.gate import ActiveBlackout, OpenChange, change_for_deployment, gate
 from services.change.domain.templates import ChangeTemplate
 from shared.errors import RuleViolation
 
@@ -197,3 +197,20 @@ def test_a_blackout_on_the_service_itself_holds_the_deployment_and_one_ending_no
     assert any("payments freeze" in r for r in held.reasons)
     ended = ActiveBlackout(uuid4(), "night freeze", at(-60), T0, frozenset())
     assert ask(changes=[window], blackouts=[ended]).allowed
+
+
+def test_a_deployment_naming_no_change_goes_on_the_change_whose_window_contains_it() -> None:
+    later = open_change("CHG0000002", at(-30), at(60))
+    earliest = open_change("CHG0000003", at(-60), at(60))
+    assert change_for_deployment([later, earliest], T0) == earliest
+    assert change_for_deployment([later, earliest], at(60)) is None  # the window's end is outside it
+    assert change_for_deployment([later], at(-45)) is None
+
+
+def test_a_standard_change_already_implementing_its_own_deployment_takes_no_other() -> None:
+    following = OpenChange(uuid4(), "CHG0000004", "implementing", at(-60), at(60), frozenset(), template_id=uuid4())
+    approved = OpenChange(uuid4(), "CHG0000005", "approved", at(-30), at(60), frozenset(), template_id=uuid4())
+    normal = OpenChange(uuid4(), "CHG0000006", "implementing", at(-10), at(60), frozenset())
+    assert change_for_deployment([following, approved, normal], T0) == approved
+    assert change_for_deployment([following, normal], T0) == normal
+    assert change_for_deployment([following], T0) is None

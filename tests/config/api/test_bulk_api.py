@@ -113,3 +113,38 @@ async def test_an_import_with_one_bad_row_stores_nothing_and_names_the_row_and_f
     assert r.status_code == 422
     assert "colour" in r.json()["detail"]
     assert (await client.post("/api/v1/import/cis", json={"not": "a list"}, headers=headers)).status_code == 422
+
+
+async def test_a_csv_imported_twice_matches_its_cis_by_identifiers_as_discovery_does(
+    client: httpx.AsyncClient, headers: dict[str, str], config_db: str
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    text = (
+        "name,type,status,serial,hostname,fqdn,cloud_id\n"
+        f"web-{tag},server,live,SN-{tag},web-{tag},,\n"
+        f"db-{tag},server,live,,,db-{tag}.example.org,\n"
+        f"vm-{tag},server,live,,,,i-{tag}\n"
+    )
+    csv_headers = {**headers, "content-type": "text/csv"}
+    first = await client.post("/api/v1/import/cis", content=text, headers=csv_headers)
+    assert first.json() == {"created": 3, "updated": 0, "unchanged": 0}, first.text
+    before = await row_counts(config_db, config_item, ci_version)
+
+    again = await client.post("/api/v1/import/cis", content=text, headers=csv_headers)
+    assert again.status_code == 200, again.text
+    assert again.json() == {"created": 0, "updated": 0, "unchanged": 3}
+    assert await row_counts(config_db, config_item, ci_version) == before
+
+    # A matched row updates its CI where it differs.
+    changed = text.replace(f"web-{tag},server,live,", f"web-{tag},server,maintenance,")
+    r = await client.post("/api/v1/import/cis", content=changed, headers=csv_headers)
+    assert r.json() == {"created": 0, "updated": 1, "unchanged": 2}, r.text
+    [web] = (await client.get("/api/v1/cis", params={"q": f"web-{tag}"}, headers=headers)).json()["items"]
+    assert web["status"] == "maintenance"
+
+    # A row whose identifiers point at two different CIs is ambiguous: the import stores nothing.
+    both = f"name,type,serial,fqdn\nmixed-{tag},server,SN-{tag},db-{tag}.example.org\n"
+    r = await client.post("/api/v1/import/cis", content=both, headers=csv_headers)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == "rows[0]" and "several CIs" in error["reason"]

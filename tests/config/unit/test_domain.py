@@ -18,6 +18,7 @@ from services.config.domain.items import (
     hostname_claim,
 )
 from services.config.domain.types import BUILTIN_TYPES
+from services.config.events import to_contract
 from shared.errors import RuleViolation
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -82,3 +83,15 @@ def test_a_ci_that_is_not_retired_holds_its_hostname(status: CIStatus) -> None:
 def test_a_retired_ci_or_one_without_a_hostname_holds_none() -> None:
     assert hostname_claim(CIStatus.RETIRED, Identifiers(hostname="web-01")) is None
     assert hostname_claim(CIStatus.LIVE, Identifiers(fqdn="web-01.example.com")) is None
+
+
+def test_the_created_and_updated_events_carry_the_cis_identifiers() -> None:
+    item = register(identifiers=Identifiers(serial="SN-7", hostname="Mail-01", fqdn="mail-01.example.org"))
+    created = to_contract(item.pending_events[0], item)
+    assert created.model_dump()["identifiers"] == {
+        "serial": "SN-7", "hostname": "mail-01", "fqdn": "mail-01.example.org", "cloud_id": None,
+    }  # fmt: skip
+    item.pending_events.clear()
+    item.update({"identifiers": Identifiers(cloud_id="i-7")}, SERVER, now=NOW, cause=CAUSE)
+    updated = to_contract(item.pending_events[0], item)
+    assert updated.model_dump()["identifiers"]["cloud_id"] == "i-7"

@@ -312,6 +312,32 @@ async def test_two_consumers_handling_incidents_of_one_cluster_at_once_open_a_si
         await engine.dispose()
 
 
+async def test_a_recurrence_problem_is_titled_with_the_name_of_its_ci(
+    incident_db: str, make_settings: Callable[..., Any]
+) -> None:
+    settings = make_settings(IncidentSettings, incident_db, problem_recurrence_threshold=2)
+    name = f"mail-relay-{uuid.uuid4().hex[:6]}"
+    ci = await seed_ci(incident_db, name=name)
+    engine = create_engine(incident_db)
+    try:
+        for n in range(2):
+            data = IncidentCreated(
+                incident_id=uuid.uuid4(), number=f"INC7{n:06d}", title="Mail bounces", impact=3, urgency=3,
+                priority=5, caller="c", opened_at=datetime.now(UTC), ci_id=ci,
+            )  # fmt: skip
+            async with UnitOfWork(engine, SPEC.outbox, source="/itsm/incident", settings=settings) as uow:
+                await usecases_analysis.on_incident_created(data, uow)
+                await uow.commit()
+        async with engine.connect() as conn:
+            [row] = (
+                await conn.execute(select(problem.c.title, problem.c.description).where(problem.c.ci_id == ci))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert row.title == f"Recurring incidents: 2 on CI {name} within 7 days"
+    assert f"were opened on CI {name} within" in row.description and str(ci) not in row.title
+
+
 async def test_a_change_in_implementation_is_recorded_for_alerts_and_closed_when_implemented(
     servers: Servers, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:

@@ -13,7 +13,11 @@ import pytest
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
-from services.incident.store.tables import incident, incident_history, monitoring_alert, outbox
+from services.incident.store.tables import ci_read_model, incident, incident_history, monitoring_alert, outbox
+from shared.db import create_engine
+from shared.events import new_event
+from shared.events.config import ConfigItemCreated
+from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts
@@ -154,6 +158,59 @@ async def test_an_alert_on_a_ci_unknown_or_retired_here_opens_its_incident_witho
         created = (await client.get(f"/api/v1/incidents/{result['incident_id']}", headers=auth("agent"))).json()
         assert created["ci_id"] is None
         assert f"Configuration item {ci} {why}" in created["description"]
+
+
+async def _ci_from_config(database_url: str, **identifiers: str) -> ConfigItemCreated:
+    """A CI as config's `ci.created.v1` tells the incident service of it (with its identifiers)."""
+    tag = uuid.uuid4().hex[:6]
+    data = ConfigItemCreated.model_validate(
+        {
+            "ci_id": uuid.uuid4(),
+            "number": f"CI{uuid.uuid4().int % 10_000_000:07d}",
+            "name": f"Checkout DB {tag}",
+            "type": "database",
+            "status": "live",
+            "criticality": 2,
+            "created_at": datetime.now(UTC),
+            "identifiers": {k: v.replace("{tag}", tag) for k, v in identifiers.items()},
+        }
+    )
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(engine, outbox, source="/itsm/test") as uow:
+            event = new_event(data, source="/itsm/config", subject=str(data.ci_id))
+            await ci_read_model.handlers[data.routing_key](event, uow)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return data
+
+
+async def test_a_ci_label_may_name_the_ci_by_its_name_host_name_identifier_or_number(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    monitoring, agent = auth("monitoring", subject="alertmanager"), auth("agent")
+    ci = await _ci_from_config(incident_db, hostname="db-{tag}", fqdn="db-{tag}.shop.example", serial="SN-{tag}")
+    host = f"db-{ci.name[-6:]}"
+    labels = [ci.name, host.upper(), f"{host}.shop.example", f"SN-{ci.name[-6:]}", ci.number]
+    body = notification(*(alert("firing", uuid.uuid4().hex[:16], ci_id=label) for label in labels))
+    results = (await client.post(URL, json=body, headers=monitoring)).json()["results"]
+    for label, result in zip(labels, results, strict=True):
+        created = (await client.get(f"/api/v1/incidents/{result['incident_id']}", headers=agent)).json()
+        assert created["ci_id"] == str(ci.ci_id), (label, created["description"])
+
+
+async def test_a_ci_label_naming_several_cis_records_none_and_says_so(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    name = f"twin-{uuid.uuid4().hex[:6]}"
+    for _ in range(2):
+        await seed_ci(incident_db, name=name)
+    body = notification(alert("firing", uuid.uuid4().hex[:16], ci_id=name))
+    [result] = (await client.post(URL, json=body, headers=auth("monitoring", subject="alertmanager"))).json()["results"]
+    created = (await client.get(f"/api/v1/incidents/{result['incident_id']}", headers=auth("agent"))).json()
+    assert created["ci_id"] is None
+    assert "names several CIs" in created["description"]
 
 
 async def test_only_monitoring_or_agent_tokens_post_alerts(

@@ -14,7 +14,10 @@ from services.incident.domain.alerts import (
     AlertDefaults,
     DuringChangePolicy,
     IncidentFromAlert,
+    NamedCI,
     apply_change_window,
+    ci_named,
+    ci_reference,
     incident_from_alert,
     on_known_ci,
 )
@@ -69,6 +72,41 @@ def from_alert(labels: dict[str, str], annotations: dict[str, str] | None = None
     }
     values.update(kw)
     return incident_from_alert(labels, annotations or {}, **values)
+
+
+DB = NamedCI(CI, "CI0000011", "Checkout DB", serial="SN-1", hostname="db01", fqdn="db01.shop.example", cloud_id="i-1")
+
+
+@pytest.mark.parametrize("label", ["CI0000011", "ci0000011", "i-1", "SN-1", "DB01.shop.example", "DB01", "checkout db"])
+def test_a_ci_label_names_a_ci_by_number_identifier_host_name_or_name(label: str) -> None:
+    made = from_alert({"alertname": "Down", "ci_id": label}, known=[DB])
+    assert (made.ci_id, made.notes) == (CI, ())
+
+
+def test_a_ci_label_takes_the_most_specific_name_and_prefers_a_ci_in_service() -> None:
+    named_like_a_host = NamedCI(uuid.uuid4(), "CI0000012", "db01")
+    assert ci_named("db01", [named_like_a_host, DB]) == (CI, None)  # a host name before a name
+    retired = NamedCI(uuid.uuid4(), "CI0000013", "Checkout DB", retired=True)
+    assert ci_named("Checkout DB", [retired, DB]) == (CI, None)
+    assert ci_named("Checkout DB", [retired]) == (retired.id, None)  # then on_known_ci says it is retired
+    assert ci_named("SN-1", [NamedCI(CI, "CI0000011", "x", serial="sn-1")]) == (None, ci_named("SN-1", [])[1])
+
+
+def test_a_ci_label_naming_several_cis_or_none_records_no_ci_and_says_why() -> None:
+    twin = NamedCI(uuid.uuid4(), "CI0000014", "Checkout DB")
+    made = from_alert({"alertname": "Down", "ci_id": "Checkout DB"}, known=[DB, twin])
+    assert made.ci_id is None
+    assert made.notes == ("label ci_id='Checkout DB' names several CIs (CI0000011, CI0000014); no CI recorded",)
+    unknown = from_alert({"alertname": "Down", "ci_id": "web07"}, known=[DB])
+    assert unknown.ci_id is None and unknown.notes[0].startswith("label ci_id='web07' is not a CI id (a UUID)")
+
+
+def test_only_a_ci_label_that_is_not_a_uuid_is_looked_up_by_name() -> None:
+    defaults = AlertDefaults(ci_label="ci")
+    assert ci_reference({"ci": " db01 "}, defaults) == "db01"
+    assert ci_reference({"ci": str(CI)}, defaults) is None
+    assert ci_reference({"ci": " "}, defaults) is None
+    assert ci_reference({"ci_id": "db01"}, defaults) is None
 
 
 def test_the_description_of_an_alerts_incident_carries_its_name_fingerprint_start_source_and_labels() -> None:
@@ -191,6 +229,17 @@ def test_the_service_cluster_keeps_the_service_and_the_category_as_given() -> No
 def test_a_recurrence_title_says_how_many_incidents_where_and_within_how_long(window: timedelta, span: str) -> None:
     title = recurrence_title(Cluster(f"ci:{CI}", ci_id=CI), 3, window)
     assert title == f"Recurring incidents: 3 on CI {CI} within {span}"
+
+
+def test_a_recurrence_title_names_the_ci_and_the_service_by_name_when_they_are_known() -> None:
+    on_ci = Cluster(f"ci:{CI}", ci_id=CI)
+    names = {CI: "mail relay", SERVICE: "E-Mail service"}
+    assert (
+        recurrence_title(on_ci, 3, timedelta(days=7), names) == "Recurring incidents: 3 on CI mail relay within 7 days"
+    )
+    on_service = Cluster(f"service:{SERVICE}:e-mail", service_id=SERVICE, category="E-Mail")
+    assert on_service.describe(names) == "category 'E-Mail' on service E-Mail service"
+    assert on_ci.describe({}) == f"CI {CI}"  # not (yet) known here: its id
 
 
 def test_a_recurrence_title_is_cut_to_200_characters() -> None:

@@ -19,6 +19,7 @@ from shared.events.config import (
     ConfigItemRelationshipChanged,
     ConfigItemRetired,
     ConfigItemUpdated,
+    Identifiers,
 )
 from shared.uow import UnitOfWork
 from tests.infra import Servers, create_service_database
@@ -99,3 +100,24 @@ async def test_relationships_are_added_and_removed(setup: tuple[AsyncEngine, CIR
     await deliver(engine, model, change("removed"))
     async with engine.connect() as conn:
         assert await model.neighbours(conn, [app, db]) == set()
+
+
+async def test_a_ci_is_called_by_its_number_name_or_identifiers_kept_from_the_events(
+    setup: tuple[AsyncEngine, CIReadModel],
+) -> None:
+    engine, model = setup
+    ci_id = uuid.uuid4()
+    created = ConfigItemCreated(
+        ci_id=ci_id, number="CI0000042", name="Checkout DB", type="database", status="live", criticality=2,
+        created_at=NOW, identifiers=Identifiers(serial="SN-42", hostname="DB01", fqdn="db01.Shop.example"),
+    )  # fmt: skip
+    await deliver(engine, model, created)
+    await deliver(engine, model, updated(ci_id, 2, name="Checkout DB", criticality=1))  # no identifiers: kept
+    async with engine.connect() as conn:
+        record = await model.get(conn, ci_id)
+        assert record is not None and (record.hostname, record.fqdn, record.serial) == (
+            "db01", "db01.shop.example", "SN-42",
+        )  # fmt: skip
+        for reference in ("ci0000001", "checkout db", "DB01", "db01.shop.example", "SN-42"):
+            assert [r.id for r in await model.called(conn, reference)] == [ci_id], reference
+        assert await model.called(conn, "sn-42") == []  # a serial is exact
