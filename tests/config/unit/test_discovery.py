@@ -17,6 +17,7 @@ from services.config.domain.discovery import (
     Outcome,
     RunReport,
     differences,
+    identifier_values,
     observed_values,
 )
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
@@ -91,6 +92,28 @@ def test_a_shared_identifier_keeps_pointing_at_the_first_ci_indexed() -> None:
     index.add(second)
     assert index.match(seen(hostname="web")) is first
     assert index.items == {first.id: first, second.id: second}
+
+
+def test_an_imported_rows_identifiers_come_strongest_first_and_blank_ones_are_left_out() -> None:
+    row = Identifiers(hostname="DB-01", fqdn="", serial="SN-9", cloud_id=None)
+    assert identifier_values(row) == [("serial", "SN-9"), ("hostname", "db-01")]
+    assert identifier_values(Identifiers()) == []
+
+
+def test_an_imported_row_finds_its_ci_by_identifiers_as_discovery_does() -> None:
+    item = ci(1, Identifiers(serial="SN-1", fqdn="DB.Example.com", hostname="DB"))
+    index = IdentifierIndex([ci(2, Identifiers(hostname="web")), item])
+    assert index.match_identifiers(Identifiers(hostname="db")) is item  # host names without case
+    assert index.match_identifiers(Identifiers(fqdn="db.example.COM", hostname="db")) is item
+    assert index.match_identifiers(Identifiers(serial="sn-1")) is None  # a serial is exact
+    assert index.match_identifiers(Identifiers()) is None  # a row with no identifier names no CI
+
+
+def test_an_imported_row_whose_identifiers_name_two_cis_is_ambiguous() -> None:
+    index = IdentifierIndex([ci(4, Identifiers(cloud_id="i-4")), ci(5, Identifiers(hostname="app"))])
+    with pytest.raises(Ambiguous) as raised:
+        index.match_identifiers(Identifiers(cloud_id="i-4", hostname="APP"))
+    assert "CI0000004, CI0000005" in str(raised.value)
 
 
 def test_observed_attributes_are_merged_into_the_recorded_ones() -> None:
