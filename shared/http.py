@@ -1,5 +1,6 @@
 """HTTP conventions shared by every service: the API model base, pagination, RFC 9457
-problem details for every error, and the request body bound.
+problem details for every error, the request body bound, JSON bodies only as JSON (415
+otherwise), and PATCH bodies that refuse null on a field the record requires.
 
 No route catches exceptions: the handlers installed by `install_problem_handlers` answer for
 domain errors (from `shared.errors.PROBLEM_TABLE`), validation errors (422 naming each field)
@@ -12,11 +13,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +39,20 @@ class ApiModel(RecordModel):
     """Base of request and response bodies: unknown fields in a request are an error."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def not_null(*fields: str) -> Any:
+    """For a PATCH body whose fields are all optional: the named ones (required on the record)
+    refuse an explicit null with a 422 naming the field; a field left out stays as it is.
+    `required_stay_set = not_null("name", "status")` in the Update class body."""
+
+    def refuse_null(cls: type[BaseModel], value: Any) -> Any:
+        # Runs only for fields sent (defaults are not validated).
+        if value is None:
+            raise ValueError("cannot be null: the record always has one (leave the field out to keep it)")
+        return value
+
+    return field_validator(*fields)(classmethod(refuse_null))
 
 
 class Page(ApiModel, Generic[T]):
@@ -60,7 +76,7 @@ class ProblemDetail(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemDetail, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422)
+    for code in (400, 401, 403, 404, 409, 412, 413, 415, 422)
 }
 
 
@@ -110,6 +126,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, title, str(exc.detail), slug=f"http-{exc.status_code}", instance=request.url.path
         )
 
+    async def on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UnsupportedMediaType)
+        reason = f"{exc.media_type or 'no content type'} is not JSON; send application/json"
+        return problem_response(
+            415,
+            "Unsupported media type",
+            f"header.content-type: {reason}",
+            slug="http-415",
+            instance=request.url.path,
+            errors=[{"field": "header.content-type", "reason": reason}],
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -123,7 +151,35 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(UnsupportedMediaType, on_unsupported_media_type)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+class UnsupportedMediaType(Exception):
+    def __init__(self, media_type: str) -> None:
+        super().__init__(media_type)
+        self.media_type = media_type
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json or a structured-syntax JSON type (application/merge-patch+json, ...)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def _json_body_content_type(request: Request) -> None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return  # no body model: the route reads its body itself (CSV import, webhooks)
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not is_json_media_type(content_type):
+        raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+
+
+def json_bodies_only() -> Any:
+    """An app dependency: a route whose body is a model takes it as JSON only; another declared
+    content type answers 415 (instead of a 422 about an object that was not one)."""
+    return Depends(_json_body_content_type)
 
 
 class BodyTooLarge(Exception):
