@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,18 +41,20 @@ class ApiModel(RecordModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def not_null(*fields: str) -> Any:
-    """For a PATCH body whose fields are all optional: the named ones (required on the record)
-    refuse an explicit null with a 422 naming the field; a field left out stays as it is.
-    `required_stay_set = not_null("name", "status")` in the Update class body."""
+class UpdateModel(ApiModel):
+    """Base of PATCH bodies whose fields are all optional: the fields named in `required_on_record`
+    refuse an explicit null with a 422 naming the field (the record always has a value there); a
+    field left out stays as it is."""
 
-    def refuse_null(cls: type[BaseModel], value: Any) -> Any:
+    required_on_record: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_null_on_required(cls, value: Any, info: ValidationInfo) -> Any:
         # Runs only for fields sent (defaults are not validated).
-        if value is None:
+        if value is None and info.field_name in cls.required_on_record:
             raise ValueError("cannot be null: the record always has one (leave the field out to keep it)")
         return value
-
-    return field_validator(*fields)(classmethod(refuse_null))
 
 
 class Page(ApiModel, Generic[T]):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.schemas.types import TypeName
-from shared.http import ApiModel, Page, not_null
+from shared.http import ApiModel, Page, UpdateModel
 from shared.json_limits import FreeJson
 
 # One or more RFC 1123 labels joined by dots; compared without case.
@@ -54,8 +54,10 @@ class ConfigItemCreate(ApiModel):
     controlled: bool = Field(default=False, description="Under change control: edits then need an approved change")
 
 
-class ConfigItemUpdate(ApiModel):
+class ConfigItemUpdate(UpdateModel):
     """Only the fields sent are changed. A controlled CI needs `change_number` (an approved change)."""
+
+    required_on_record = ("name", "status", "criticality", "description", "attributes", "controlled")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     status: CIStatus | None = None
@@ -70,8 +72,6 @@ class ConfigItemUpdate(ApiModel):
     identifiers: CIIdentifiers | None = None
     controlled: bool | None = None
     change_number: str | None = Field(default=None, pattern=r"^CHG[0-9]{7}$", description="The approved change")
-
-    required_stay_set = not_null("name", "status", "criticality", "description", "attributes", "controlled")
 
     def values(self) -> dict[str, Any]:
         sent = self.model_dump(exclude_unset=True, exclude={"change_number", "identifiers"})

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.deps import MAX_OFFSET, Limit, Offset
-from shared.http import ApiModel, install_problem_handlers, json_bodies_only, not_null
+from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only
 from shared.json_limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, FreeJson
 
 
@@ -56,11 +56,11 @@ def test_free_json_refuses_an_object_over_the_size_limit() -> None:
     assert f"larger than {MAX_JSON_BYTES} bytes" in caught.value.errors()[0]["msg"]
 
 
-class Edit(ApiModel):
+class Edit(UpdateModel):
+    required_on_record = ("name",)
+
     name: str | None = Field(default=None, min_length=1)
     owner: str | None = None
-
-    required_stay_set = not_null("name")
 
 
 def test_a_patch_body_refuses_null_on_a_required_field_naming_it() -> None:
