@@ -78,7 +78,7 @@ class ProblemDetail(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ProblemDetail, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 415, 422)
+    for code in (400, 401, 403, 404, 409, 412, 413, 422)
 }
 
 

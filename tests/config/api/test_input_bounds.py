@@ -97,7 +97,8 @@ async def test_a_patch_to_null_on_a_required_field_is_a_422_naming_it(
 async def test_an_import_body_that_is_not_utf8_is_a_problem(
     client: httpx.AsyncClient, auth: Auth, content_type: str
 ) -> None:
-    body = b'[{"name": "caf\xe9", "type": "server"}]' if content_type == "application/json" else b"name,type\ncaf\xe9,x\n"
+    json_body, csv_body = b'[{"name": "caf\xe9", "type": "server"}]', b"name,type\ncaf\xe9,x\n"
+    body = json_body if content_type == "application/json" else csv_body
     r = await client.post(
         "/api/v1/import/cis", content=body, headers={**auth("config_manager"), "content-type": content_type}
     )
