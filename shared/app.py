@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.errors import Forbidden, RuleViolation
-from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers
+from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
@@ -60,7 +60,7 @@ def build_app(
         version=spec.version,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
-        dependencies=[Depends(occurred_at_override)],
+        dependencies=[json_bodies_only(), Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(

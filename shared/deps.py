@@ -20,8 +20,13 @@ Actor = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (optional)')]
 RequiredIfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (required: 428 without)')]
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000
+"""Paging past a million rows is a scan, not a use (filter instead); the bound also keeps the
+value inside a 64-bit integer, which the databases need (2^63 answered 500)."""
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def optional_version(if_match: str | None) -> int | None:

@@ -1,5 +1,6 @@
 """HTTP conventions shared by every service: the API model base, pagination, RFC 9457
-problem details for every error, and the request body bound.
+problem details for every error, the request body bound, JSON bodies only as JSON (415
+otherwise), and PATCH bodies that refuse null on a field the record requires.
 
 No route catches exceptions: the handlers installed by `install_problem_handlers` answer for
 domain errors (from `shared.errors.PROBLEM_TABLE`), validation errors (422 naming each field)
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +39,22 @@ class ApiModel(RecordModel):
     """Base of request and response bodies: unknown fields in a request are an error."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UpdateModel(ApiModel):
+    """Base of PATCH bodies whose fields are all optional: the fields named in `required_on_record`
+    refuse an explicit null with a 422 naming the field (the record always has a value there); a
+    field left out stays as it is."""
+
+    required_on_record: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_null_on_required(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for fields sent (defaults are not validated).
+        if value is None and info.field_name in cls.required_on_record:
+            raise ValueError("cannot be null: the record always has one (leave the field out to keep it)")
+        return value
 
 
 class Page(ApiModel, Generic[T]):
@@ -110,6 +128,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, title, str(exc.detail), slug=f"http-{exc.status_code}", instance=request.url.path
         )
 
+    async def on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UnsupportedMediaType)
+        reason = f"{exc.media_type or 'no content type'} is not JSON; send application/json"
+        return problem_response(
+            415,
+            "Unsupported media type",
+            f"header.content-type: {reason}",
+            slug="http-415",
+            instance=request.url.path,
+            errors=[{"field": "header.content-type", "reason": reason}],
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(
@@ -123,7 +153,35 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(UnsupportedMediaType, on_unsupported_media_type)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+class UnsupportedMediaType(Exception):
+    def __init__(self, media_type: str) -> None:
+        super().__init__(media_type)
+        self.media_type = media_type
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json or a structured-syntax JSON type (application/merge-patch+json, ...)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def _json_body_content_type(request: Request) -> None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return  # no body model: the route reads its body itself (CSV import, webhooks)
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not is_json_media_type(content_type):
+        raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+
+
+def json_bodies_only() -> Any:
+    """An app dependency: a route whose body is a model takes it as JSON only; another declared
+    content type answers 415 (instead of a 422 about an object that was not one)."""
+    return Depends(_json_body_content_type)
 
 
 class BodyTooLarge(Exception):

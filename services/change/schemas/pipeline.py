@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.change.domain.deployments import DeploymentResult
 from services.change.schemas.deployments import ChangeRef, DeploymentRead
 from shared.http import ApiModel
+from shared.json_limits import BoundedJson
 
 
 class PipelineAnswer(ApiModel):
@@ -72,7 +73,7 @@ class GitHubDeployment(_GitHub):
     sha: str = Field(max_length=64)
     ref: str | None = Field(default=None, max_length=255)
     task: str | None = None
-    payload: dict[str, Any] | str | None = None
+    payload: Annotated[dict[str, Any] | str | None, BoundedJson] = None
     environment: str = Field(min_length=1, max_length=100)
     description: str | None = None
     created_at: AwareDatetime | None = None

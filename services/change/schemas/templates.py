@@ -13,7 +13,7 @@ from services.change.domain.templates import ChangeTemplate, TemplateChange
 from services.change.schemas.changes import ChangeCreate
 from shared.errors import RuleViolation
 from shared.events.change import PlannedCIChange
-from shared.http import ApiModel
+from shared.http import ApiModel, UpdateModel
 
 Names = list[str]
 
@@ -45,8 +45,18 @@ class TemplateCreate(ApiModel):
         return values
 
 
-class TemplateUpdate(ApiModel):
+class TemplateUpdate(UpdateModel):
     """The fields to change; the others stay."""
+
+    required_on_record = (
+        "name",
+        "description",
+        "implementation_plan",
+        "backout_plan",
+        "test_plan",
+        "active",
+        "pipeline_default",
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
@@ -62,9 +72,6 @@ class TemplateUpdate(ApiModel):
 
     def fields(self) -> dict[str, Any]:
         values = self.model_dump(exclude_unset=True, exclude={"default_duration_minutes"})
-        for required in ("name", "implementation_plan", "backout_plan", "active", "pipeline_default"):
-            if required in values and values[required] is None:
-                raise RuleViolation(f"{required} cannot be emptied", field=required)
         if self.default_duration_minutes is not None:
             values["default_duration"] = timedelta(minutes=self.default_duration_minutes)
         if "pipeline_names" in values:

@@ -102,6 +102,8 @@ def from_json(body: bytes) -> list[dict[str, Any]]:
         rows = json.loads(body)
     except json.JSONDecodeError as exc:
         raise RuleViolation(f"the body is not JSON: {exc.msg}", field="body") from None
+    except UnicodeDecodeError:
+        raise RuleViolation("the body is not UTF-8", field="body") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise RuleViolation("the body must be a JSON array of objects", field="body")
     return rows

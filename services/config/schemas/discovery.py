@@ -13,6 +13,7 @@ from services.config.domain.relationships import RelationshipType
 from services.config.schemas.items import CIIdentifiers
 from services.config.schemas.types import TypeName
 from shared.http import ApiModel, Page
+from shared.json_limits import FreeJson
 
 
 class ObservedItemBody(ApiModel):
@@ -20,7 +21,7 @@ class ObservedItemBody(ApiModel):
     type: str = TypeName
     name: str = Field(min_length=1, max_length=200)
     identifiers: CIIdentifiers
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: FreeJson = Field(default_factory=dict)
     product_version: str | None = Field(default=None, max_length=100)
 
     def to_domain(self) -> ObservedItem:

@@ -10,7 +10,8 @@ from pydantic import Field
 
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.schemas.types import TypeName
-from shared.http import ApiModel, Page
+from shared.http import ApiModel, Page, UpdateModel
+from shared.json_limits import FreeJson
 
 # One or more RFC 1123 labels joined by dots; compared without case.
 DNS_NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -48,13 +49,15 @@ class ConfigItemCreate(ApiModel):
     supplier_id: UUID | None = Field(default=None, description="The supplier that provides it")
     location_id: UUID | None = Field(default=None, description="Where it is (a CI of type location)")
     product_version: str | None = Field(default=None, max_length=100, description="Its software or model version")
-    attributes: dict[str, Any] = Field(default_factory=dict, description="Checked against the type's schema")
+    attributes: FreeJson = Field(default_factory=dict, description="Checked against the type's schema")
     identifiers: CIIdentifiers = Field(default_factory=CIIdentifiers)
     controlled: bool = Field(default=False, description="Under change control: edits then need an approved change")
 
 
-class ConfigItemUpdate(ApiModel):
+class ConfigItemUpdate(UpdateModel):
     """Only the fields sent are changed. A controlled CI needs `change_number` (an approved change)."""
+
+    required_on_record = ("name", "status", "criticality", "description", "attributes", "controlled")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     status: CIStatus | None = None
@@ -65,7 +68,7 @@ class ConfigItemUpdate(ApiModel):
     supplier_id: UUID | None = None
     location_id: UUID | None = None
     product_version: str | None = Field(default=None, max_length=100)
-    attributes: dict[str, Any] | None = Field(default=None, description="Replaces the attributes as a whole")
+    attributes: FreeJson | None = Field(default=None, description="Replaces the attributes as a whole")
     identifiers: CIIdentifiers | None = None
     controlled: bool | None = None
     change_number: str | None = Field(default=None, pattern=r"^CHG[0-9]{7}$", description="The approved change")

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from services.config.domain.types import TYPE_NAME, CIType
 from shared.http import ApiModel
+from shared.json_limits import FreeJson
 
 TypeName = Field(pattern=TYPE_NAME.pattern, description="A CI type (GET /api/v1/ci-types)", examples=["server"])
 
@@ -16,7 +17,7 @@ class CITypeCreate(ApiModel):
     name: str = Field(pattern=TYPE_NAME.pattern, examples=["kubernetes_cluster"])
     label: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
-    attribute_schema: dict[str, Any] = Field(
+    attribute_schema: FreeJson = Field(
         default_factory=lambda: {"type": "object"}, description="A JSON Schema (2020-12) for the CI's attributes"
     )
 

@@ -26,6 +26,7 @@ from services.config.store.relationships import RelationshipRepository
 from services.config.usecases.items import Edit, RegisterConfigItem, register_step, update_step
 from services.config.usecases.relationships import link_step
 from shared.errors import DomainError, RuleViolation
+from shared.json_limits import FreeJson
 from shared.uow import UnitOfWork
 
 MAX_ROWS = 20_000
@@ -52,7 +53,7 @@ class CIRow(BaseModel):
     hostname: str | None = None
     fqdn: str | None = None
     cloud_id: str | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: FreeJson = Field(default_factory=dict)
 
     def identifiers(self) -> Identifiers:
         return Identifiers(serial=self.serial, hostname=self.hostname, fqdn=self.fqdn, cloud_id=self.cloud_id)

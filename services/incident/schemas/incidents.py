@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from services.incident.domain.incident_lifecycle import (
     Channel,
@@ -22,7 +22,7 @@ from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.timeline import CUSTOMER_VISIBLE_FIELDS, Note
 from shared.history import FieldChangeEntry
-from shared.http import ApiModel, Page
+from shared.http import ApiModel, Page, UpdateModel
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -99,8 +99,10 @@ class IncidentPage(Page[IncidentRead]):
     )
 
 
-class IncidentUpdate(ApiModel):
+class IncidentUpdate(UpdateModel):
     """PATCH: only the fields sent change; `null` clears category or subcategory."""
+
+    required_on_record = ("title", "description", "impact", "urgency")
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
@@ -109,14 +111,6 @@ class IncidentUpdate(ApiModel):
     impact: Impact | None = Field(default=None, description="A new impact recomputes the priority")
     urgency: Urgency | None = Field(default=None, description="A new urgency recomputes the priority")
     reason: str = Field(default="", max_length=2000, description="Why (kept in the history)")
-
-    @field_validator("title", "description", "impact", "urgency")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Runs only for fields sent (defaults are not validated): null is no value for these.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
     @model_validator(mode="after")
     def _something(self) -> IncidentUpdate:

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
 from shared.history import FieldChangeEntry
-from shared.http import ApiModel, Page
+from shared.http import ApiModel, Page, UpdateModel
 
 Category = Field(default=None, min_length=1, max_length=100, examples=["network", "email"])
 
@@ -29,8 +29,10 @@ class ProblemCreate(ApiModel):
     incident_ids: list[UUID] = Field(default_factory=list, max_length=500, description="Incidents to link now")
 
 
-class ProblemUpdate(ApiModel):
+class ProblemUpdate(UpdateModel):
     """The fields to change; the ones left out stay as they are."""
+
+    required_on_record = ("title", "description", "impact", "urgency", "root_cause", "workaround")
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
@@ -48,9 +50,6 @@ class ProblemUpdate(ApiModel):
     def _something_to_change(self) -> ProblemUpdate:
         if not (self.model_fields_set - {"reason"}):
             raise ValueError("name at least one field to change")
-        for name in ("title", "impact", "urgency"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be emptied")
         return self
 
     def changes(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from services.reporting.schemas.agreements import (
 from services.reporting.usecases import agreements as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Reader, RequiredIfMatch
+from shared.deps import IfMatch, Offset, Reader, RequiredIfMatch
 from shared.http import PROBLEM_RESPONSES, etag
 
 router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
@@ -76,7 +76,7 @@ async def list_agreement_versions(
     _: Reader,
     name: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AgreementVersionPage:
     found, total = await usecases.agreement_versions(conn, name, limit=limit, offset=offset)
     return AgreementVersionPage(items=[_version_read(v) for v in found], total=total, limit=limit, offset=offset)

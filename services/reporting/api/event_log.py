@@ -11,7 +11,7 @@ from services.reporting.api.deps import utc
 from services.reporting.schemas.event_log import EventPage, EventRead
 from services.reporting.store import event_log as store
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
+from shared.deps import Offset, Reader
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
 
@@ -28,7 +28,7 @@ async def list_events(
     since: Annotated[datetime | None, Query(deprecated=True, description="old name of `from`")] = None,
     until: Annotated[datetime | None, Query(deprecated=True, description="old name of `to`")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> EventPage:
     rows, total = await store.list_events(
         conn,

@@ -15,7 +15,7 @@ from services.reporting.usecases import reports
 from services.reporting.usecases import runs as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Reader
+from shared.deps import Offset, Reader
 from shared.http import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
@@ -32,7 +32,7 @@ async def list_report_runs(
     _: Reader,
     report: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ReportRunPage:
     if report is not None:
         reports.definition(report)

@@ -1,0 +1,140 @@
+"""The shared input bounds: free-form JSON depth and size, offset and limit bounds, PATCH null on a
+required field, non-UTF-8 bodies and the JSON content type: each a 4xx problem, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field, ValidationError
+
+from shared.deps import MAX_OFFSET, Limit, Offset
+from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only
+from shared.json_limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, FreeJson
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+class Holder(BaseModel):
+    attributes: FreeJson
+
+
+def test_free_json_takes_an_object_up_to_the_depth_limit() -> None:
+    assert Holder(attributes=nested(MAX_JSON_DEPTH)).attributes == nested(MAX_JSON_DEPTH)
+    assert Holder(attributes={"list": [[1, 2], {"x": None}], "n": 1.5}).attributes["n"] == 1.5
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 300, 5000])
+def test_free_json_refuses_an_object_nested_deeper_than_the_limit(depth: int) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Holder(attributes=nested(depth))
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("attributes",)
+    assert f"deeper than {MAX_JSON_DEPTH}" in error["msg"]
+
+
+def test_free_json_counts_lists_as_levels_too() -> None:
+    value: Any = 1
+    for _ in range(MAX_JSON_DEPTH):
+        value = [value]
+    with pytest.raises(ValidationError):
+        Holder(attributes={"deep": value})
+
+
+def test_free_json_refuses_an_object_over_the_size_limit() -> None:
+    Holder(attributes={"blob": "x" * (MAX_JSON_BYTES - 100)})
+    with pytest.raises(ValidationError) as caught:
+        Holder(attributes={"blob": "x" * MAX_JSON_BYTES})
+    assert f"larger than {MAX_JSON_BYTES} bytes" in caught.value.errors()[0]["msg"]
+
+
+class Edit(UpdateModel):
+    required_on_record = ("name",)
+
+    name: str | None = Field(default=None, min_length=1)
+    owner: str | None = None
+
+
+def test_a_patch_body_refuses_null_on_a_required_field_naming_it() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Edit.model_validate({"name": None})
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("name",)
+    assert "cannot be null" in error["msg"]
+    assert Edit.model_validate({"owner": None}).model_fields_set == {"owner"}
+    assert Edit.model_validate({}).name is None
+
+
+class Body(ApiModel):
+    title: str
+
+
+def app() -> TestClient:
+    api = FastAPI(dependencies=[json_bodies_only()])
+    install_problem_handlers(api)
+
+    @api.get("/items")
+    async def items(limit: Limit = 50, offset: Offset = 0) -> dict[str, int]:
+        return {"limit": limit, "offset": offset}
+
+    @api.post("/items")
+    async def create(body: Body) -> dict[str, str]:
+        return {"title": body.title}
+
+    @api.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    return TestClient(api)
+
+
+@pytest.mark.parametrize("offset", [MAX_OFFSET + 1, 2**63, 10**30])
+def test_an_offset_over_the_bound_is_a_422_naming_it(offset: int) -> None:
+    r = app().get("/items", params={"offset": offset})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["offset"]
+    assert app().get("/items", params={"offset": MAX_OFFSET}).json() == {"limit": 50, "offset": MAX_OFFSET}
+
+
+def test_a_limit_over_the_bound_is_a_422_naming_it() -> None:
+    r = app().get("/items", params={"limit": 2**63})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["limit"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/csv"])
+def test_a_json_route_answers_415_to_another_content_type(content_type: str) -> None:
+    r = app().post("/items", content=json.dumps({"title": "x"}), headers={"content-type": content_type})
+    assert r.status_code == 415, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"field": "header.content-type", "reason": r.json()["errors"][0]["reason"]}]
+    assert content_type in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "application/merge-patch+json", "APPLICATION/JSON"],
+)
+def test_a_json_route_takes_json_content_types(content_type: str) -> None:
+    r = app().post("/items", content=json.dumps({"title": "x"}), headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+
+
+def test_a_route_reading_its_raw_body_takes_any_content_type() -> None:
+    r = app().post("/raw", content=b"a,b\n1,2\n", headers={"content-type": "text/csv"})
+    assert r.json() == {"bytes": 8}
+
+
+def test_a_json_body_that_is_not_utf8_is_a_4xx_problem() -> None:
+    r = app().post("/items", content=b'{"title": "caf\xe9"}', headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"] == "application/problem+json"
