@@ -19,7 +19,8 @@ from services.incident.store import catalogue, incident_queries, known_errors, p
 from services.incident.usecases.incidents import Act
 from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role, require_roles
+from shared.authorization import Access, Ownership, Policy, Rule, row
 from shared.deps import IfMatch, found, optional_version
 
 # ---------------------------------------------------------------------------- who may act
@@ -49,6 +50,71 @@ Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.AGEN
 
 STAFF_ROLES = frozenset(Role) - {Role.REQUESTER}
 """Who sees the internal side of an incident (work notes, the whole history on the timeline)."""
+
+
+# ---------------------------------------------------------------------------- the authorisation table
+
+_R, _A, _M = Role.REQUESTER, Role.AGENT, Role.INCIDENT_MANAGER
+_STAFF_READ = READ_ROLES - {_R}
+_READ = row(allow=_STAFF_READ, own=[_R])
+"""Every person's role reads; a requester only their own."""
+_WORK = row(allow=[_A])
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "incidents.create_incident": row(allow=[_A], own=[_R]),  # a requester is the caller of what they raise
+    "incidents.get_incident": _READ,
+    "incidents.list_incidents": _READ,
+    "incidents.assign": _WORK,
+    "incidents.start": _WORK,
+    "incidents.hold": _WORK,
+    "incidents.resume": _WORK,
+    "incidents.resolve": _WORK,
+    "incidents.close": row(allow=[_A], own=[_R]),
+    "incidents.reopen": row(allow=[_A], own=[_R]),
+    "incidents.cancel": _WORK,
+    "incidents.history": _READ,
+    "incidents.update_incident": _WORK,
+    "incidents.override_priority": _WORK,
+    "incidents.escalate": row(allow=[_A, _M]),
+    "incidents.declare_major": row(allow=[_M]),
+    "incidents.post_major_update": row(allow=[_A, _M]),
+    "incidents.record_review": row(allow=[_M]),
+    "incidents.get_review": _READ,
+    "incidents.add_note": row(allow=[_A, _M], own=[_R]),
+    "incidents.timeline": _READ,
+    "problems.change_links": _READ,
+    "sla.incident_clocks": _READ,
+    "requests.submit_request": row(allow=[_A, _R]),  # the submitter is always the requester
+    "requests.get_request": _READ,
+    "requests.list_requests": _READ,
+    # Whoever holds the item's approver role approves, any role of the identity provider: the use
+    # case checks it (and that nobody approves their own request).
+    "requests.approve": row(allow=frozenset(Role) - {_R}, own=[_R], others=Rule.ALLOW),
+    "requests.reject": row(allow=frozenset(Role) - {_R}, own=[_R], others=Rule.ALLOW),
+    "requests.start": _WORK,
+    "requests.fulfil": _WORK,
+    "requests.close": row(allow=[_A], own=[_R]),
+    "requests.cancel": row(allow=[_A], own=[_R]),
+    "requests.history": _READ,
+    "requests.request_clocks": _READ,
+}
+
+
+def _caller_is(incident: Incident, who: Principal) -> bool:
+    """the incident's caller is the principal (the token's subject)."""
+    return incident.caller == who.subject
+
+
+def _requester_is(request: ServiceRequest, who: Principal) -> bool:
+    """the request's requester is the principal (the token's subject)."""
+    return request.requester == who.subject
+
+
+INCIDENTS = Ownership("incident_id", "incident", incident_queries.get_incident, _caller_is)
+REQUESTS = Ownership("request_id", "request", requests.get_request, _requester_is)
+POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS])
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+"""What the table grants the caller on this route (routers install `POLICY.enforce` first)."""
 
 
 def _settings(request: Request) -> IncidentSettings:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.incident.api.deps import (
+    POLICY,
     STAFF_ROLES,
+    Authorised,
     Commenter,
     Confirmer,
     CurrentIncident,
@@ -43,6 +45,7 @@ from services.incident.schemas.incidents import (
     ReviewRead,
     ReviewWrite,
     TimelineEntry,
+    history_entries,
     timeline_entries,
 )
 from services.incident.store import incident_queries
@@ -52,11 +55,12 @@ from services.incident.usecases.incidents import Act
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, RuleViolation
 from shared.http import etag, expected_version, tagged
 from shared.idempotency import IdempotencyKeyHeader, Replay, StoredResponse
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 
 def _created(incident: Incident) -> StoredResponse:
@@ -74,15 +78,21 @@ def _created(incident: Incident) -> StoredResponse:
     response_model=IncidentRead,
     summary="Open an incident",
     description="Send `Idempotency-Key` to make a retry safe: the same key and body answer the first response"
-    " again (header `Idempotent-Replayed: true`), another body with that key is a 422.",
+    " again (header `Idempotent-Replayed: true`), another body with that key is a 422. A requester is the caller"
+    " of what they raise: another `caller` is a 422.",
 )
 async def create_incident(
     body: IncidentCreate,
     uow: UnitOfWorkDep,
     who: Reporter,
+    access: Authorised,
     settings: Settings,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    # A requester raising an incident for someone else is refused rather than silently rewritten:
+    # the client learns its body was wrong, and no incident names a caller who did not raise it.
+    if access.only_own and body.caller != who.subject:
+        raise RuleViolation(f"a requester is the caller of what they raise ({who.subject})", field="caller")
     once = idempotency.create_once(
         idempotency_key,
         caller=who.subject,
@@ -106,7 +116,7 @@ async def get_incident(_: Reader, incident: CurrentIncident, response: Response)
 @router.get("", response_model=IncidentPage)
 async def list_incidents(
     conn: ReadConnectionDep,
-    _: Reader,
+    access: Authorised,
     settings: Settings,
     status: IncidentStatus | None = None,
     priority: Annotated[int | None, Query(ge=1, le=5)] = None,
@@ -136,6 +146,7 @@ async def list_incidents(
         category=category,
         major=major,
         text=q,
+        caller=access.principal.subject if access.only_own else None,
         count_limit=count_limit,
     )
     exact = total <= count_limit
@@ -224,9 +235,10 @@ async def cancel(body: Reason, uow: UnitOfWorkDep, cmd: WorkerAction, response: 
 
 
 @router.get("/{incident_id}/history", response_model=list[HistoryEntry])
-async def history(conn: ReadConnectionDep, _: Reader, incident: CurrentIncident) -> list[HistoryEntry]:
+async def history(conn: ReadConnectionDep, who: Reader, incident: CurrentIncident) -> list[HistoryEntry]:
+    """A requester sees how the fields they may see moved, without the agents' reasons."""
     rows = await incident_queries.history_of(conn, incident.id)
-    return [HistoryEntry.model_validate(r, from_attributes=True) for r in rows]
+    return history_entries(rows, customer_only=not who.has_any(STAFF_ROLES))
 
 
 # ---------------------------------------------------------------------------- the record

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.incident.api.deps import CurrentIncident, CurrentProblem, ProblemAction, ProblemManager
+from services.incident.api.deps import POLICY, CurrentIncident, CurrentProblem, ProblemAction, ProblemManager
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
 from services.incident.schemas.problems import (
     CategoryTrend,
@@ -187,7 +187,9 @@ async def cancel(body: ProblemReason, uow: UnitOfWorkDep, cmd: ProblemAction, re
 # ---------------------------------------------------------------------------- an incident's change links
 
 
-@incident_links_router.get("/{incident_id}/change-links", response_model=list[ChangeLinkRead])
+@incident_links_router.get(
+    "/{incident_id}/change-links", response_model=list[ChangeLinkRead], dependencies=[Depends(POLICY.enforce)]
+)
 async def change_links(conn: ReadConnectionDep, _: Reader, incident: CurrentIncident) -> list[ChangeLinkRead]:
     rows = await analysis.change_links_of(conn, incident.id)
     return [ChangeLinkRead.model_validate(r, from_attributes=True) for r in rows]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.incident.api.deps import CurrentRequest, Requester, Worker
+from services.incident.api.deps import POLICY, Authorised, CurrentRequest, Requester, Worker
 from services.incident.domain.requests import RequestStatus, ServiceRequest
 from services.incident.schemas.requests import (
     Decision,
@@ -29,7 +29,8 @@ from shared.auth import Principal
 from shared.deps import Actor, IfMatch, Limit, Offset, Reader, optional_version
 from shared.http import created, tagged
 
-router = APIRouter(tags=["service requests"])
+router = APIRouter(tags=["service requests"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 REQUESTS = "/api/v1/requests"
 # Who may approve is whoever holds the item's approver role, which may be any role of the identity
@@ -51,7 +52,7 @@ async def get_request(_: Reader, request: CurrentRequest, response: Response) ->
 @router.get(REQUESTS, response_model=RequestPage)
 async def list_requests(
     conn: ReadConnectionDep,
-    _: Reader,
+    access: Authorised,
     status: RequestStatus | None = None,
     requester: Annotated[str | None, Query(max_length=200)] = None,
     assignment_group: Annotated[str | None, Query(max_length=100)] = None,
@@ -60,6 +61,11 @@ async def list_requests(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> RequestPage:
+    """A requester sees only their own requests."""
+    if access.only_own:
+        if requester not in (None, access.principal.subject):
+            return RequestPage(items=[], total=0, limit=limit, offset=offset)
+        requester = access.principal.subject
     items, total = await requests.list_requests(
         conn,
         status=status.value if status else None,

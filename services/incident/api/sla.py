@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.incident.api.deps import CurrentIncident, ServiceLevelManager
+from services.incident.api.deps import POLICY, CurrentIncident, ServiceLevelManager
 from services.incident.domain.sla import TicketKind
 from services.incident.schemas.sla import CalendarRead, CalendarWrite, ClockRead, PolicyRead, PolicyWrite
 from services.incident.store import sla as store
@@ -120,7 +120,12 @@ async def _clocks(conn: ReadConnectionDep, ticket_id: UUID) -> list[ClockRead]:
     return [ClockRead.of(stored, due) for stored, due in await usecases.clocks_of(conn, ticket_id)]
 
 
-@router.get("/api/v1/incidents/{incident_id}/sla", response_model=list[ClockRead], tags=["incidents"])
+@router.get(
+    "/api/v1/incidents/{incident_id}/sla",
+    response_model=list[ClockRead],
+    tags=["incidents"],
+    dependencies=[Depends(POLICY.enforce)],
+)
 async def incident_clocks(conn: ReadConnectionDep, _: Reader, incident: CurrentIncident) -> list[ClockRead]:
     """The incident's SLA clocks (none when no policy applied to it)."""
     return await _clocks(conn, incident.id)

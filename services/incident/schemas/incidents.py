@@ -227,6 +227,18 @@ class TimelineEntry(ApiModel):
     reason: str | None = None
 
 
+def history_entries(history: Iterable[Any], *, customer_only: bool) -> list[HistoryEntry]:
+    """The field changes; for the caller (`customer_only`) only those they may see, without the
+    agents' reasons."""
+    return [
+        HistoryEntry.model_validate(row, from_attributes=True).model_copy(
+            update={"reason": ""} if customer_only else {}
+        )
+        for row in history
+        if not customer_only or row.field in CUSTOMER_VISIBLE_FIELDS
+    ]
+
+
 def timeline_entries(history: Iterable[Any], notes: Iterable[Note], *, customer_only: bool) -> list[TimelineEntry]:
     """Notes and field changes, oldest first (history and notes each keep their order). For the
     caller (`customer_only`): the changes they may see, without the agents' reasons."""

@@ -44,6 +44,7 @@ async def list_incidents(
     service_id: UUID | None = None,
     category: str | None = None,
     major: bool | None = None,
+    caller: str | None = None,
     count_limit: int | None = None,
 ) -> tuple[list[Incident], int]:
     """A page of incidents, newest first, and how many match (up to `count_limit` + 1: more
@@ -60,6 +61,7 @@ async def list_incidents(
         assignment_group=assignment_group,
         assignee=assignee,
         ci_id=ci_id,
+        caller=caller,
     )
     if text:
         # `%`, `_` and the escape character typed by the user are characters, not wildcards.

@@ -243,7 +243,9 @@ async def test_the_incident_lifecycle_moves_its_clocks_and_the_resolved_event_re
     assert 0 <= results["resolution"]["elapsed_business_s"] < 60
     assert results["resolution"]["due_at"] is not None
 
-    reopened = await client.post(f"{url}/reopen", json={"reason": "still down"}, headers=auth("requester"))
+    reopened = await client.post(
+        f"{url}/reopen", json={"reason": "still down"}, headers=auth("requester", subject="bob")
+    )
     assert reopened.status_code == 200
     clocks = {c["target"]: c for c in (await client.get(f"{url}/sla", headers=agent)).json()}
     assert {t: c["state"] for t, c in clocks.items()} == {"response": "stopped", "resolution": "running"}
