@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue bench mutation
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ pytest: ## the test suite (needs ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL, 
 
 catalogue: ## regenerate the README's event catalogue and docs/schemas/ from the event contracts
 	$(UV) run python -m itsm.catalogue
+
+authorization: ## regenerate docs/authorization.md from the services' authorisation tables
+	$(UV) run python -m itsm.authorization
 
 bench: install ## benchmarks (see bench/README.md)
 	$(UV) run python -m bench.create_incident

@@ -1,0 +1,21 @@
+"""docs/authorization.md, generated from the services' authorisation tables (`make authorization`),
+so the document cannot drift from what the routes enforce."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.incident.api.deps import POLICY as INCIDENT
+from shared.authorization import markdown
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "authorization.md"
+POLICIES = [INCIDENT]
+
+
+def authorization_markdown() -> str:
+    return markdown(POLICIES)
+
+
+if __name__ == "__main__":
+    DOC.write_text(authorization_markdown())
+    print(f"wrote {DOC}")
