@@ -248,6 +248,58 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def _accepted(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values (a malformed q counts as 0)."""
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media.lower(), q))
+    return ranges
+
+
+def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
+    """The q the client gives `media_type`: from the most specific range that matches it."""
+    kind = media_type.split("/", 1)[0]
+    for candidate in (media_type, f"{kind}/*", "*/*"):
+        for media, q in ranges:
+            if media == candidate:
+                return q
+    return 0.0
+
+
+def representation(request: Request, offered: Sequence[tuple[str, str]], query: str = "format") -> str:
+    """The representation to answer with, of `offered` ((format name, media type), the default first):
+    the `query` parameter when the client sent it (the route has validated it); otherwise the offered
+    media type `Accept` ranks highest (on a tie, the earlier one); with no Accept, the default."""
+    sent = request.query_params.get(query)
+    if sent is not None:
+        return sent
+    accept = request.headers.get("accept")
+    if not accept:
+        return offered[0][0]
+    ranges = _accepted(accept)
+    best, best_q = offered[0][0], _quality(offered[0][1], ranges)
+    for name, media_type in offered[1:]:
+        q = _quality(media_type, ranges)
+        if q > best_q:
+            best, best_q = name, q
+    return best
+
+
+JSON_OR_CSV = (("json", "application/json"), ("csv", "text/csv"))
+JSON_OR_ICALENDAR = (("json", "application/json"), ("ics", "text/calendar"))
+
+
 def etag(version: int) -> str:
     """The weak ETag of a record version: `W/"3"`."""
     return f'W/"{version}"'
