@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, problem_for
@@ -124,9 +125,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
             exc.status_code, "HTTP error"
         )
-        return problem_response(
+        response = problem_response(
             exc.status_code, title, str(exc.detail), slug=f"http-{exc.status_code}", instance=request.url.path
         )
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
 
     async def on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, UnsupportedMediaType)
@@ -155,6 +159,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(UnsupportedMediaType, on_unsupported_media_type)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app's routes take on the request's path: each method is tried against the
+    routes as the router would (the framework keeps one route per method, so the route that refused
+    the request knows only its own)."""
+    scope = request.scope
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in request.app.router.routes)
+    ]
 
 
 class UnsupportedMediaType(Exception):

@@ -123,3 +123,15 @@ async def test_the_schedule_is_served_as_icalendar_when_accept_asks_for_it(
         "/api/v1/schedule", params={**window, "format": "json"}, headers={**auth("auditor"), "Accept": "text/calendar"}
     )
     assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_a_method_the_path_does_not_take_answers_405_with_allow(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    r = await client.put("/api/v1/blackouts", json={}, headers=auth("change_manager"))
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["status"] == 405
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}
+    one = await client.delete("/api/v1/schedule", headers=auth("auditor"))
+    assert (one.status_code, one.headers["allow"]) == (405, "GET")
