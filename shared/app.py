@@ -6,11 +6,12 @@ lifespan starts the runtime (broker connection, outbox relay, consumer) and drai
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
+from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.runtime import ServiceRuntime, ServiceSpec
@@ -80,7 +82,29 @@ def build_app(
     for router in routers:
         app.include_router(router)
     instrument_app(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_conventions(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
+    """What the shared conventions answer, added to the OpenAPI document from what each operation
+    declares: 428 (with the 412 already there) where its If-Match header is required. Idempotent:
+    the framework caches the document and hands the same one back."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            headers = [p for p in operation.get("parameters", []) if p.get("in") == "header"]
+            if_match = next((p for p in headers if p["name"].lower() == "if-match"), None)
+            responses = operation["responses"]
+            if if_match is not None and if_match.get("description") == IF_MATCH_REQUIRED and "412" in responses:
+                responses.setdefault("428", {**copy.deepcopy(responses["412"]), "description": "Precondition Required"})
+    return document
 
 
 FUTURE_SKEW = timedelta(minutes=1)
@@ -124,7 +148,13 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable, consumer attached")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and broker reachable, consumer attached",
+        responses={
+            503: {"description": "Not ready: `checks` names what is unreachable", "content": {"application/json": {}}}
+        },
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks = await runtime_of(request).readiness()
         ready = all(v == "ok" for v in checks.values())

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Query
+from pydantic import WithJsonSchema
 
 from shared.auth import READ_ROLES, Principal, current_principal, require_roles
 from shared.errors import found as found
@@ -17,8 +18,23 @@ Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 Actor = Annotated[Principal, Depends(current_principal)]
 """Anyone authenticated; the use case decides what they may do."""
 
-IfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (optional)')]
-RequiredIfMatch = Annotated[str | None, Header(description='The ETag read, e.g. W/"3" (required: 428 without)')]
+IF_MATCH_OPTIONAL = 'The ETag read, e.g. W/"3" (optional)'
+IF_MATCH_REQUIRED = 'The ETag read, e.g. W/"3" (required: 428 without)'
+"""The two descriptions of If-Match: the OpenAPI documents add 428 to the routes that require it
+(`shared.app.document_conventions`)."""
+
+# Optional in Python (None when not sent), a string when sent: the documents say `string`, not
+# `string or null` (a header is never null).
+IfMatch = Annotated[
+    str | None,
+    Header(description=IF_MATCH_OPTIONAL),
+    WithJsonSchema({"type": "string", "title": "If-Match", "description": IF_MATCH_OPTIONAL}),
+]
+RequiredIfMatch = Annotated[
+    str | None,
+    Header(description=IF_MATCH_REQUIRED),
+    WithJsonSchema({"type": "string", "title": "If-Match", "description": IF_MATCH_REQUIRED}),
+]
 
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, problem_for
@@ -124,9 +125,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
             exc.status_code, "HTTP error"
         )
-        return problem_response(
+        response = problem_response(
             exc.status_code, title, str(exc.detail), slug=f"http-{exc.status_code}", instance=request.url.path
         )
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
 
     async def on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, UnsupportedMediaType)
@@ -155,6 +159,21 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(UnsupportedMediaType, on_unsupported_media_type)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app's routes take on the request's path: each method is tried against the
+    routes as the router would (the framework keeps one route per method, so the route that refused
+    the request knows only its own)."""
+    scope = request.scope
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in request.app.router.routes)
+    ]
 
 
 class UnsupportedMediaType(Exception):
@@ -246,6 +265,58 @@ class BodySizeLimit:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+def _accepted(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values (a malformed q counts as 0)."""
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media.lower(), q))
+    return ranges
+
+
+def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
+    """The q the client gives `media_type`: from the most specific range that matches it."""
+    kind = media_type.split("/", 1)[0]
+    for candidate in (media_type, f"{kind}/*", "*/*"):
+        for media, q in ranges:
+            if media == candidate:
+                return q
+    return 0.0
+
+
+def representation(request: Request, offered: Sequence[tuple[str, str]], query: str = "format") -> str:
+    """The representation to answer with, of `offered` ((format name, media type), the default first):
+    the `query` parameter when the client sent it (the route has validated it); otherwise the offered
+    media type `Accept` ranks highest (on a tie, the earlier one); with no Accept, the default."""
+    sent = request.query_params.get(query)
+    if sent is not None:
+        return sent
+    accept = request.headers.get("accept")
+    if not accept:
+        return offered[0][0]
+    ranges = _accepted(accept)
+    best, best_q = offered[0][0], _quality(offered[0][1], ranges)
+    for name, media_type in offered[1:]:
+        q = _quality(media_type, ranges)
+        if q > best_q:
+            best, best_q = name, q
+    return best
+
+
+JSON_OR_CSV = (("json", "application/json"), ("csv", "text/csv"))
+JSON_OR_ICALENDAR = (("json", "application/json"), ("ics", "text/calendar"))
 
 
 def etag(version: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 from services.change.api.changes import answer
@@ -24,6 +24,7 @@ from services.change.store.schedule import blackouts_between
 from services.change.usecases import schedule as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Reader
+from shared.http import JSON_OR_ICALENDAR, representation
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
 schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
@@ -51,6 +52,7 @@ async def change_conflicts(
 
 @schedule_router.get("/schedule", response_model=ScheduleRead, responses={200: {"content": {"text/calendar": {}}}})
 async def change_schedule(
+    request: Request,
     conn: ReadConnectionDep,
     _: Reader,
     governance: GovernanceDep,
@@ -59,7 +61,7 @@ async def change_schedule(
     fmt: Annotated[Literal["json", "ics"], Query(alias="format")] = "json",
 ) -> Response | ScheduleRead:
     changes, blackouts = await usecases.schedule_between(conn, start, end)
-    if fmt == "ics":
+    if representation(request, JSON_OR_ICALENDAR) == "ics":
         return Response(
             schedule_ics(changes, blackouts),
             media_type="text/calendar; charset=utf-8",

@@ -18,6 +18,7 @@ from services.config.usecases import bulk
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Reader
 from shared.errors import RuleViolation
+from shared.http import JSON_OR_CSV, representation
 
 router = APIRouter(prefix="/api/v1", tags=["cmdb"])
 
@@ -43,8 +44,8 @@ async def _rows(request: Request, columns: tuple[str, ...]) -> list[dict[str, ob
     return formats.from_json(body)
 
 
-def _export(rows: list[dict[str, object]], columns: tuple[str, ...], fmt: str, name: str) -> Response:
-    if fmt == "csv":
+def _export(request: Request, rows: list[dict[str, object]], columns: tuple[str, ...], name: str) -> Response:
+    if representation(request, JSON_OR_CSV) == "csv":
         return Response(
             formats.to_csv(rows, columns),
             media_type="text/csv; charset=utf-8",
@@ -55,6 +56,7 @@ def _export(rows: list[dict[str, object]], columns: tuple[str, ...], fmt: str, n
 
 @router.get("/export/cis", tags=["bulk"], response_class=Response)
 async def export_cis(
+    request: Request,
     conn: ReadConnectionDep,
     _: Reader,
     fmt: ExportFormat = "json",
@@ -62,13 +64,15 @@ async def export_cis(
     status: CIStatus | None = None,
 ) -> Response:
     items = await export_items(conn, ci_type=ci_type, status=status.value if status else None)
-    return _export([formats.ci_row(i) for i in items], formats.CI_COLUMNS, fmt, "cis")
+    return _export(request, [formats.ci_row(i) for i in items], formats.CI_COLUMNS, "cis")
 
 
 @router.get("/export/relationships", tags=["bulk"], response_class=Response)
-async def export_relationships(conn: ReadConnectionDep, _: Reader, fmt: ExportFormat = "json") -> Response:
+async def export_relationships(
+    request: Request, conn: ReadConnectionDep, _: Reader, fmt: ExportFormat = "json"
+) -> Response:
     rows = [{"source": r.source, "type": r.type, "target": r.target} for r in await relationship_rows(conn)]
-    return _export(rows, formats.RELATIONSHIP_COLUMNS, fmt, "relationships")
+    return _export(request, rows, formats.RELATIONSHIP_COLUMNS, "relationships")
 
 
 @router.post("/import/cis", tags=["bulk"], response_model=ImportRead, openapi_extra=_IMPORT_BODY)

@@ -17,6 +17,7 @@ from services.reporting.store import incidents as store
 from services.reporting.usecases import reports as usecases
 from shared.app import ReadConnectionDep
 from shared.deps import Reader
+from shared.http import JSON_OR_CSV, representation
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
 
@@ -70,7 +71,7 @@ async def get_report(
         period=period,
     )
     report = await usecases.produce(conn, name, filters, availability_target=settings.availability_target)
-    if format == "csv":
+    if representation(request, JSON_OR_CSV) == "csv":
         return Response(
             usecases.to_csv(report.definition, report.rows),
             media_type="text/csv; charset=utf-8",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from services.reporting.api.deps import Format, Manager
 from services.reporting.schemas.runs import FindingBody, FindingList, FindingRead, ReportRunPage, ReportRunRead
@@ -16,7 +16,7 @@ from services.reporting.usecases import runs as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Offset, Reader
-from shared.http import PROBLEM_RESPONSES
+from shared.http import JSON_OR_CSV, PROBLEM_RESPONSES, representation
 
 router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
 
@@ -54,9 +54,12 @@ async def get_report_run(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> Re
     summary="A stored run as it was produced, with its findings (JSON), or its rows (CSV)",
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
-async def download_report_run(conn: ReadConnectionDep, _: Reader, run_id: UUID, format: Format = "json") -> Response:
-    content, media_type = await usecases.run_download(conn, run_id, format)
-    headers = {"Content-Disposition": f'attachment; filename="report-run-{run_id}.{format}"'}
+async def download_report_run(
+    request: Request, conn: ReadConnectionDep, _: Reader, run_id: UUID, format: Format = "json"
+) -> Response:
+    chosen = "csv" if representation(request, JSON_OR_CSV) == "csv" else "json"
+    content, media_type = await usecases.run_download(conn, run_id, chosen)
+    headers = {"Content-Disposition": f'attachment; filename="report-run-{run_id}.{chosen}"'}
     return Response(content, media_type=media_type, headers=headers)
 
 

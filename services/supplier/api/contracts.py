@@ -26,7 +26,7 @@ from services.supplier.store.history import history_of
 from services.supplier.usecases import contracts as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
-from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
+from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
 from shared.http import etag, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
@@ -76,7 +76,7 @@ async def edit_contract(
     uow: UnitOfWorkDep,
     who: Manager,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch = None,
 ) -> ContractRead:
     edit = Edit(who.subject, expected_version(if_match))
     return _answer(await usecases.edit_contract(contract_id, body.values(), edit, uow), response)
@@ -98,7 +98,12 @@ async def cancel(
 
 @router.post("/{contract_id}/amend", response_model=AmendmentRead, status_code=201)
 async def amend(
-    contract_id: UUID, body: Amend, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    contract_id: UUID,
+    body: Amend,
+    uow: UnitOfWorkDep,
+    who: Manager,
+    response: Response,
+    if_match: RequiredIfMatch = None,
 ) -> AmendmentRead:
     edit = Edit(who.subject, expected_version(if_match))
     contract, amendment = await usecases.amend_contract(

@@ -15,7 +15,7 @@ from services.supplier.store.contracts import amendments_from_review
 from services.supplier.store.governance import ProcessRepository, ReviewRepository, processes_of, reviews_of
 from services.supplier.usecases import governance
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Reader
+from shared.deps import Reader, RequiredIfMatch
 from shared.errors import NotFound
 from shared.http import created, expected_version, tagged
 
@@ -66,7 +66,7 @@ async def update_process(
     uow: UnitOfWorkDep,
     who: Manager,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch = None,
 ) -> ProcessRead:
     edit = Edit(who.subject, expected_version(if_match))
     item = await governance.update_process(supplier_id, process_id, body.values(), edit, uow)
@@ -75,7 +75,7 @@ async def update_process(
 
 @router.delete("/{supplier_id}/processes/{process_id}", status_code=204, tags=["process register"])
 async def remove_process(
-    supplier_id: UUID, process_id: UUID, uow: UnitOfWorkDep, who: Manager, if_match: IfMatch = None
+    supplier_id: UUID, process_id: UUID, uow: UnitOfWorkDep, who: Manager, if_match: RequiredIfMatch = None
 ) -> Response:
     await governance.remove_process(supplier_id, process_id, Edit(who.subject, expected_version(if_match)), uow)
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from services.supplier.store import suppliers as store
 from services.supplier.store.history import history_of
 from services.supplier.usecases import suppliers as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Limit, Offset, Reader
+from shared.deps import Limit, Offset, Reader, RequiredIfMatch
 from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
@@ -53,7 +53,7 @@ async def update_supplier(
     uow: UnitOfWorkDep,
     who: Manager,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch = None,
 ) -> SupplierRead:
     edit = Edit(who.subject, expected_version(if_match))
     supplier = await usecases.update_supplier(supplier_id, body.values(), edit, uow)

@@ -4,6 +4,7 @@ change events, and bad input answered as problem+json with nothing stored."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -244,6 +245,11 @@ async def test_maintenance_windows_are_kept_per_service_and_a_change_outside_the
     assert created.headers["location"].endswith(window["id"])
     wurl = f"/api/v1/maintenance-windows/{window['id']}"
     assert (await client.get(wurl, headers=auth("auditor"))).json() == window
+    # what is served matches what the document declares (format `time` is RFC 3339, with an offset)
+    declared = client_schema(await client.get("/openapi.json"), "MaintenanceWindowRead")["start"]
+    assert declared.get("format") != "time", declared
+    assert re.fullmatch(declared["pattern"], window["start"]), (declared, window["start"])
+    assert all(re.fullmatch(declared["pattern"], example) for example in declared["examples"])
     listed = await client.get("/api/v1/maintenance-windows", params={"service_id": payroll}, headers=auth("auditor"))
     assert [w["id"] for w in listed.json()] == [window["id"]]
     replaced = await client.put(wurl, json={**body, "days": [2, 6]}, headers=mike)  # Wednesdays too
@@ -300,6 +306,7 @@ async def test_maintenance_windows_are_kept_per_service_and_a_change_outside_the
         ({"days": []}, "days"),
         ({"duration_minutes": 0}, "duration_minutes"),
         ({"start": "25:00"}, "start"),
+        ({"start": "02:00+01:00"}, "start"),  # local wall-clock time: the window's time_zone applies
         ({"service_id": "payroll"}, "service_id"),
     ],
 )
@@ -322,3 +329,8 @@ async def test_a_bad_maintenance_window_is_a_422_naming_the_field_and_stores_not
     assert field in [e["field"] for e in r.json()["errors"]]
     assert await row_counts(change_db, maintenance_window) == before
     assert (await client.post("/api/v1/maintenance-windows", json=body, headers=auth("requester"))).status_code == 403
+
+
+def client_schema(document: httpx.Response, name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = document.json()["components"]["schemas"][name]["properties"]
+    return properties

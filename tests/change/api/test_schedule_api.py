@@ -97,3 +97,41 @@ async def test_a_blackout_window_refuses_scheduling_with_the_reason(
         "/api/v1/blackouts", json={**freeze, "end": (start - timedelta(hours=1)).isoformat()}, headers=mike
     )
     assert bad.status_code == 422
+
+
+async def test_the_schedule_is_served_as_icalendar_when_accept_asks_for_it(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    start = datetime(2031, 5, 5, 22, tzinfo=UTC) + timedelta(minutes=uuid.uuid4().int % 10_000)
+    change = await approved_change(client, auth, start, 2, [str(uuid.uuid4())])
+    window = {"from": (start - timedelta(hours=1)).isoformat(), "to": (start + timedelta(hours=4)).isoformat()}
+    ics = await client.get("/api/v1/schedule", params=window, headers={**auth("auditor"), "Accept": "text/calendar"})
+    assert ics.status_code == 200, ics.text
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert change["number"] in {str(e["SUMMARY"]).split()[0] for e in Calendar.from_ical(ics.content).walk("VEVENT")}
+    # q-values rank the types; */* and no Accept answer JSON; the query parameter wins over Accept
+    ranked = {**auth("auditor"), "Accept": "application/json;q=0.5, text/calendar"}
+    assert (
+        (await client.get("/api/v1/schedule", params=window, headers=ranked))
+        .headers["content-type"]
+        .startswith("text/calendar")
+    )
+    for accept in ("*/*", "application/json", "text/calendar;q=0.2, application/json"):
+        r = await client.get("/api/v1/schedule", params=window, headers={**auth("auditor"), "Accept": accept})
+        assert r.headers["content-type"].startswith("application/json"), accept
+    r = await client.get(
+        "/api/v1/schedule", params={**window, "format": "json"}, headers={**auth("auditor"), "Accept": "text/calendar"}
+    )
+    assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_a_method_the_path_does_not_take_answers_405_with_allow(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    r = await client.put("/api/v1/blackouts", json={}, headers=auth("change_manager"))
+    assert r.status_code == 405
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["status"] == 405
+    assert {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}
+    one = await client.delete("/api/v1/schedule", headers=auth("auditor"))
+    assert (one.status_code, one.headers["allow"]) == (405, "GET")

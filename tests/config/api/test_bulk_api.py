@@ -57,6 +57,9 @@ async def test_a_csv_import_creates_then_updates_by_number_and_exports_back(
     assert json.loads(app["attributes"]) == {"cpu_cores": 4}
     assert app["hostname"] == f"app-{tag}"
     assert app["controlled"] == "false"
+    by_accept = await client.get("/api/v1/export/cis", headers={**headers, "Accept": "text/csv"})
+    assert by_accept.headers["content-type"].startswith("text/csv")
+    assert f"app-{tag}" in {row["name"] for row in csv.DictReader(io.StringIO(by_accept.text))}
 
     relationships = f"source,type,target\n{app['number']},depends_on,{rows[f'db-{tag}']['number']}\n"
     r = await client.post(

@@ -64,6 +64,16 @@ async def test_the_definitions_say_name_purpose_audience_frequency_source_filter
         assert set(d["filters"]) <= {"from", "to", "service_id", "group", "priority", "supplier_id", "period"}
 
 
+async def test_a_report_is_served_as_csv_when_accept_asks_for_it(client: httpx.AsyncClient, auth: Auth) -> None:
+    csv_accept = {**auth("auditor"), "Accept": "text/csv"}
+    r = await client.get("/api/v1/reports/service-levels", headers=csv_accept)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert next(csv.reader(io.StringIO(r.text))) == list({d.name: d for d in DEFINITIONS}["service-levels"].columns)
+    as_json = await client.get("/api/v1/reports/service-levels", params={"format": "json"}, headers=csv_accept)
+    assert as_json.headers["content-type"].startswith("application/json")  # the query parameter wins
+
+
 async def test_a_report_in_json_has_the_agreed_shape(client: httpx.AsyncClient, auth: Auth) -> None:
     params = {"from": "2026-10-01", "to": "2026-11-01T00:00:00Z", "priority": "2"}
     r = await client.get("/api/v1/reports/service-levels", params=params, headers=auth("auditor"))
@@ -230,3 +240,6 @@ async def test_only_agreed_reports_are_scheduled_and_stored_once_per_period_even
         assert as_csv.headers["content-type"].startswith("text/csv")
         assert as_csv.text.splitlines()[0] == ",".join(body["definition"]["columns"])
         assert len(as_csv.text.splitlines()) == len(body["rows"]) + 1
+        by_accept = await client.get(run["download"], headers={**auth("auditor"), "Accept": "text/csv"})
+        assert by_accept.headers["content-type"].startswith("text/csv")
+        assert by_accept.text == as_csv.text

@@ -1,0 +1,64 @@
+"""What every service's OpenAPI document says about the shared HTTP conventions: the If-Match
+header is a string (optional or required, never null), a route answering 412 or 428 documents it,
+and readiness documents its 503."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+SERVICES = ["incident", "change", "config", "supplier", "reporting"]
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(service: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    document = importlib.import_module(f"services.{service}.app").create_app().openapi()
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def _if_match(operation: dict[str, Any]) -> dict[str, Any] | None:
+    return next(
+        (p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"].lower() == "if-match"), None
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_if_match_is_a_string_and_its_statuses_are_documented(service: str) -> None:
+    for path, method, operation in _operations(service):
+        header = _if_match(operation)
+        if header is None:
+            continue
+        where = f"{service} {method.upper()} {path}"
+        assert header["schema"].get("type") == "string" and "anyOf" not in header["schema"], where
+        assert "412" in operation["responses"], where
+        if header.get("required") or "required" in header.get("description", ""):
+            assert "428" in operation["responses"], where
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "documents_428"),
+    [
+        ("config", "patch", "/api/v1/cis/{ci_id}", True),
+        ("supplier", "patch", "/api/v1/suppliers/{supplier_id}", True),
+        ("supplier", "patch", "/api/v1/contracts/{contract_id}", True),
+        ("supplier", "post", "/api/v1/contracts/{contract_id}/activate", False),
+        ("change", "post", "/api/v1/changes/{change_id}/submit", False),
+    ],
+)
+def test_428_is_documented_where_if_match_is_required(
+    service: str, method: str, path: str, documents_428: bool
+) -> None:
+    operation = next(op for p, m, op in _operations(service) if (p, m) == (path, method))
+    assert ("428" in operation["responses"]) is documents_428
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_readiness_documents_its_503(service: str) -> None:
+    operation = next(op for p, m, op in _operations(service) if (p, m) == ("/readyz", "get"))
+    assert "503" in operation["responses"]
