@@ -21,7 +21,7 @@ from shared.auth import Role, TokenVerifier, current_principal
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.runtime import ServiceRuntime, ServiceSpec
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, uses_development_secret
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
 from shared.uow import UnitOfWork
 
@@ -39,6 +39,13 @@ def build_app(
     for the app's lifetime, with `app.state` to put it on."""
     configure_logging(spec.name, level=settings.log_level, json_lines=settings.log_json)
     configure_telemetry(spec.name)
+    if uses_development_secret(settings) and settings.environment != "test":
+        log.warning(
+            "INSECURE: the built-in development JWT secret is in use (environment=%s): anyone can mint tokens"
+            " for %s. Set ITSM_JWT_SECRET or ITSM_JWT_JWKS_URL.",
+            settings.environment,
+            spec.name,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +75,7 @@ def build_app(
         jwks_url=settings.jwt_jwks_url,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
+        max_lifetime=timedelta(hours=settings.jwt_max_lifetime_hours),
     )
     install_problem_handlers(app)
     app.add_middleware(
