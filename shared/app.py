@@ -20,6 +20,7 @@ from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
+from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings, uses_development_secret
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
@@ -67,7 +68,7 @@ def build_app(
         version=spec.version,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
-        dependencies=[json_bodies_only(), Depends(occurred_at_override)],
+        dependencies=[Depends(write_rate_limit), json_bodies_only(), Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -77,7 +78,10 @@ def build_app(
         issuer=settings.jwt_issuer,
         max_lifetime=timedelta(hours=settings.jwt_max_lifetime_hours),
     )
+    if settings.write_rate_per_minute > 0:
+        app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute, settings.write_burst)
     install_problem_handlers(app)
+    app.add_exception_handler(RateLimited, on_rate_limited)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

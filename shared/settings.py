@@ -66,6 +66,10 @@ class ServiceSettings(BaseSettings):
         le=3650,
         description="How far back an admin may record an occurrence (X-ITSM-Occurred-At, for imports); 0 turns it off",
     )
+    write_rate_per_minute: float = Field(
+        default=0, ge=0, description="Writes (non-GET requests) a minute per token subject, per process; 0 turns it off"
+    )
+    write_burst: int = Field(default=60, ge=1, description="Writes a subject may make at once before the rate applies")
     log_level: str = "INFO"
     log_json: bool = True
 
