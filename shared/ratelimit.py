@@ -28,9 +28,23 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class RateLimited(DomainError):
     """The caller's bucket is empty; `retry_after` is whole seconds until the next write is allowed."""
 
+    title = "Too many requests"
+    slug = "rate-limited"
+
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
-        self.retry_after = retry_after
+        self.retry_after: int | None = retry_after
+
+
+class TooManyStreams(RateLimited):
+    """The caller holds its share of a process's long-lived streams; one must close first (no `Retry-After`)."""
+
+    title = "Too many open streams"
+    slug = "too-many-streams"
+
+    def __init__(self, detail: str, *, limit: int) -> None:
+        DomainError.__init__(self, detail, limit=limit)
+        self.retry_after = None
 
 
 class RateLimiter:
@@ -81,8 +95,7 @@ async def write_rate_limit(request: Request) -> None:
 
 async def on_rate_limited(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
-    response = problem_response(
-        429, "Too many requests", exc.detail, slug="rate-limited", instance=request.url.path, **exc.extensions
-    )
-    response.headers["Retry-After"] = str(exc.retry_after)
+    response = problem_response(429, exc.title, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extensions)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
