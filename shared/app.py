@@ -20,6 +20,7 @@ from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
+from shared.idempotent_creates import IdempotentCreates
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings, uses_development_secret
@@ -82,6 +83,8 @@ def build_app(
         app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute, settings.write_burst)
     install_problem_handlers(app)
     app.add_exception_handler(RateLimited, on_rate_limited)
+    if (keys := spec.metadata.tables.get("idempotency_key")) is not None:
+        app.add_middleware(IdempotentCreates, table=keys)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
