@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
@@ -84,3 +86,20 @@ async def test_a_refused_create_keeps_no_key_and_a_malformed_key_is_a_422(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "Idempotency-Key"
     assert await row_counts(change_db, change, idempotency_key) == before
+
+
+async def test_expired_keys_are_purged_by_the_shared_job(
+    change_db: str, make_settings: Callable[..., Any], auth: Auth
+) -> None:
+    app = create_app(make_settings(ChangeSettings, change_db, run_worker=False))
+    key = str(uuid.uuid4())
+    async with running(app) as client:
+        headers = {**auth("requester", subject="rita"), "Idempotency-Key": key}
+        assert (await client.post(URL, json={"title": "Soon forgotten"}, headers=headers)).status_code == 201
+        runtime = app.state.runtime
+        await runtime.periodic.run_once("idempotency-purge", now=datetime.now(UTC) + timedelta(hours=25))
+        async with runtime.engine.connect() as conn:
+            left = await conn.scalar(
+                select(func.count()).select_from(idempotency_key).where(idempotency_key.c.key == key)
+            )
+    assert left == 0
