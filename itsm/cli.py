@@ -83,6 +83,12 @@ def token(
 ) -> None:
     """Mint a development token (HS256, signed with ITSM_JWT_SECRET)."""
     settings = _settings("incident")
+    if hours > settings.jwt_max_lifetime_hours:
+        raise typer.BadParameter(
+            f"the services refuse tokens living over {settings.jwt_max_lifetime_hours:g} hours"
+            " (ITSM_JWT_MAX_LIFETIME_HOURS)",
+            param_hint="--hours",
+        )
     typer.echo(
         mint_token(
             settings.jwt_secret.get_secret_value(),

@@ -22,8 +22,10 @@ from shared.auth import Role, TokenVerifier, current_principal
 from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
+from shared.idempotent_creates import IdempotentCreates
+from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, uses_development_secret
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
 from shared.uow import UnitOfWork
 
@@ -41,6 +43,13 @@ def build_app(
     for the app's lifetime, with `app.state` to put it on."""
     configure_logging(spec.name, level=settings.log_level, json_lines=settings.log_json)
     configure_telemetry(spec.name)
+    if uses_development_secret(settings) and settings.environment != "test":
+        log.warning(
+            "INSECURE: the built-in development JWT secret is in use (environment=%s): anyone can mint tokens"
+            " for %s. Set ITSM_JWT_SECRET or ITSM_JWT_JWKS_URL.",
+            settings.environment,
+            spec.name,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +71,7 @@ def build_app(
         version=spec.version,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
-        dependencies=[json_bodies_only(), Depends(occurred_at_override)],
+        dependencies=[Depends(write_rate_limit), json_bodies_only(), Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -70,8 +79,14 @@ def build_app(
         jwks_url=settings.jwt_jwks_url,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
+        max_lifetime=timedelta(hours=settings.jwt_max_lifetime_hours),
     )
+    if settings.write_rate_per_minute > 0:
+        app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute, settings.write_burst)
     install_problem_handlers(app)
+    app.add_exception_handler(RateLimited, on_rate_limited)
+    if (keys := spec.metadata.tables.get("idempotency_key")) is not None:
+        app.add_middleware(IdempotentCreates, table=keys)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

@@ -66,6 +66,11 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+DEFAULT_MAX_LIFETIME = timedelta(hours=24)
+"""The longest a token may live (`exp - iat`, or `exp - now` without `iat`): a leaked token
+is not a key for years. `ITSM_JWT_MAX_LIFETIME_HOURS` sets it per deployment."""
+
+
 class TokenVerifier:
     CACHE_SIZE = 1024
     CACHE_MAX_AGE_S = 300.0
@@ -77,8 +82,10 @@ class TokenVerifier:
         jwks_url: str | None = None,
         audience: str | None = None,
         issuer: str | None = None,
+        max_lifetime: timedelta | None = DEFAULT_MAX_LIFETIME,
     ) -> None:
         self._secret = secret
+        self._max_lifetime = max_lifetime
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
@@ -122,10 +129,20 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid bearer token: {exc}") from exc
-        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
-        principal = Principal(subject=str(claims["sub"]), roles=frozenset(str(r) for r in roles))
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject.strip():
+            raise Unauthenticated("invalid bearer token: the `sub` claim is empty")
         # PyJWT refuses a token once `exp <= now`; `exp` is required, so it is there and numeric.
-        return principal, float(int(claims["exp"]))
+        exp = float(claims["exp"])
+        if self._max_lifetime is not None:
+            issued = claims.get("iat")
+            start = float(issued) if isinstance(issued, int | float) else time.time()
+            if exp - start > self._max_lifetime.total_seconds():
+                hours = self._max_lifetime.total_seconds() / 3600
+                raise Unauthenticated(f"invalid bearer token: its lifetime is over the maximum of {hours:g} hours")
+        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
+        principal = Principal(subject=subject, roles=frozenset(str(r) for r in roles))
+        return principal, exp
 
 
 def _bearer(request: Request) -> str:

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import UtcDateTime
 from shared.errors import RuleViolation
+from shared.periodic import JobContext, PeriodicJob
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -228,3 +229,21 @@ class IdempotentCreate(Generic[T]):
             .values(status_code=stored.status_code, body=jsonable_encoder(stored.body), headers=stored.headers)
         )
         return stored
+
+
+PURGE_JOB = "idempotency-purge"
+
+
+def purge_job_for(metadata: MetaData, jobs: tuple[PeriodicJob, ...]) -> tuple[PeriodicJob, ...]:
+    """The hourly job that forgets expired keys, for a service with the `idempotency_key` table
+    whose own jobs do not purge them already (incident's do)."""
+    table = metadata.tables.get("idempotency_key")
+    if table is None or any(job.name == PURGE_JOB for job in jobs):
+        return ()
+    keys = Idempotency(table)
+
+    async def purge(ctx: JobContext) -> None:
+        async with ctx.engine.begin() as conn:
+            await keys.purge_expired(conn, ctx.now)
+
+    return (PeriodicJob(PURGE_JOB, purge, lambda _settings: 3600.0),)

@@ -15,6 +15,7 @@ from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
+from shared.idempotency import purge_job_for
 from shared.messaging import BatchHandler, BrokerConnection, EventConsumer, EventPublisher, Handler
 from shared.outbox import OutboxRelay
 from shared.periodic import PeriodicJob, PeriodicRunner
@@ -82,7 +83,10 @@ class ServiceRuntime:
                 batch_size=settings.consumer_batch_size,
             )
         self.periodic = PeriodicRunner(
-            spec.periodic, unit_of_work=self.unit_of_work, engine=self.engine, settings=settings
+            spec.periodic + purge_job_for(spec.metadata, spec.periodic),
+            unit_of_work=self.unit_of_work,
+            engine=self.engine,
+            settings=settings,
         )
         self.accepting = False
 

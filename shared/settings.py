@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_max_lifetime_hours: float = Field(
+        default=24, gt=0, le=24 * 366, description="Tokens living longer (exp - iat) are refused with 401"
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_bulk_body_bytes: int = Field(
         default=64 * 1_048_576, ge=1024, description="The bound for bulk endpoints (discovery runs, imports)"
@@ -63,6 +66,10 @@ class ServiceSettings(BaseSettings):
         le=3650,
         description="How far back an admin may record an occurrence (X-ITSM-Occurred-At, for imports); 0 turns it off",
     )
+    write_rate_per_minute: float = Field(
+        default=0, ge=0, description="Writes (non-GET requests) a minute per token subject, per process; 0 turns it off"
+    )
+    write_burst: int = Field(default=60, ge=1, description="Writes a subject may make at once before the rate applies")
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -72,11 +79,7 @@ class ServiceSettings(BaseSettings):
             self.port = self.default_port
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///./var/{self.service_name}.db"
-        if (
-            self.environment == "prod"
-            and self.jwt_jwks_url is None
-            and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
-        ):
+        if self.environment == "prod" and uses_development_secret(self):
             raise ValueError("jwt_secret: the development secret is refused in prod; set a JWKS URL or a secret")
         return self
 
@@ -98,3 +101,8 @@ class ServiceSettings(BaseSettings):
     def describe(self) -> dict[str, Any]:
         """Settings without secrets, for a startup log line."""
         return self.model_dump(exclude={"amqp_url", "jwt_secret"})
+
+
+def uses_development_secret(settings: ServiceSettings) -> bool:
+    """Tokens are checked against the built-in development secret (anyone can mint them)."""
+    return settings.jwt_jwks_url is None and settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET

@@ -19,6 +19,12 @@ class ReportingSettings(ServiceSettings):
     stream_max_readers: int = Field(
         default=200, ge=1, le=10_000, description="Live dashboard streams one process serves at once (more get 503)"
     )
+    stream_max_per_subject: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="Live streams one token subject may hold open in one process (more get 429)",
+    )
     stream_keepalive_s: float = Field(
         default=15.0, gt=0, le=300, description="A comment line this often on an idle live stream, so proxies keep it"
     )

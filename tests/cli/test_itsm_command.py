@@ -32,6 +32,14 @@ def test_token_mints_a_token_the_services_accept() -> None:
     assert principal.roles == frozenset({"agent", "auditor"})
 
 
+def test_token_refuses_a_lifetime_the_services_would_refuse() -> None:
+    result = CliRunner().invoke(
+        app, ["token", "dana", "--role", "agent", "--hours", "48"], env={"ITSM_JWT_MAX_LIFETIME_HOURS": "24"}
+    )
+    assert result.exit_code != 0
+    assert "ITSM_JWT_MAX_LIFETIME_HOURS" in result.output
+
+
 def test_token_refuses_an_unknown_role() -> None:
     result = CliRunner().invoke(app, ["token", "dana", "--role", "wizard"])
     assert result.exit_code != 0

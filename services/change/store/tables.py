@@ -6,9 +6,11 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String
 
 from shared.ci_read_model import CIReadModel
 from shared.db import UtcDateTime
+from shared.idempotency import idempotency_table
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
+idempotency_key = idempotency_table(metadata)
 
 # The CIs (and their relationships) this service knows from config's events: affected CIs are
 # checked against it, a change's services derive from it, dependent-CI conflicts walk it.

@@ -6,9 +6,11 @@ from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Tex
 
 from services.config.domain.items import CIStatus
 from shared.db import UtcDateTime
+from shared.idempotency import idempotency_table
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
+idempotency_key = idempotency_table(metadata)
 
 ci_type = Table(
     "ci_type",

@@ -17,8 +17,9 @@ from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.reporting.settings import ReportingSettings
-from services.reporting.store.live import FEED, TooManyReaders
+from services.reporting.store.live import FEED, TooManyReaders, TooManyStreamsOfSubject
 from shared.deps import Reader
+from shared.ratelimit import TooManyStreams
 
 WEB_DIR = Path(__file__).parent.parent / "web"
 
@@ -46,15 +47,25 @@ async def dashboard_page() -> FileResponse:
     "/api/v1/stream",
     summary="Live stream (server-sent events) of the events this process records",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "Too many open streams"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        429: {"description": "The caller holds its share of open streams already"},
+        503: {"description": "Too many open streams"},
+    },
 )
-async def stream(request: Request, _: Reader) -> StreamingResponse:
+async def stream(request: Request, who: Reader) -> StreamingResponse:
     """`event: recorded` with `{id, type, subject, time}` for each event once it is committed in the
     log; `event: resync` when this reader fell behind and should re-read everything; a comment line
     as keep-alive. Only the events consumed by the process serving the stream (see README)."""
     settings: ReportingSettings = request.app.state.settings
     try:
-        reader = FEED.subscribe(max_readers=settings.stream_max_readers)
+        reader = FEED.subscribe(
+            max_readers=settings.stream_max_readers,
+            subject=who.subject,
+            max_per_subject=settings.stream_max_per_subject,
+        )
+    except TooManyStreamsOfSubject as exc:
+        raise TooManyStreams(str(exc), limit=exc.limit) from None
     except TooManyReaders as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
 

@@ -44,7 +44,8 @@ RESYNC = "event: resync\ndata: {}\n\n"
 
 
 class Subscription:
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, subject: str | None = None) -> None:
+        self.subject = subject
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
 
     def offer(self, message: str) -> None:
@@ -72,10 +73,19 @@ class TooManyReaders(Exception):
     pass
 
 
+class TooManyStreamsOfSubject(TooManyReaders):
+    """One subject holds its share of the process's streams already."""
+
+    def __init__(self, subject: str, limit: int) -> None:
+        super().__init__(f"{subject} has {limit} live streams open already, the most one subject may hold")
+        self.limit = limit
+
+
 class LiveFeed:
     def __init__(self, *, queue_size: int = 256) -> None:
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
+        self._by_subject: dict[str, int] = {}
 
     @property
     def readers(self) -> int:
@@ -88,16 +98,31 @@ class LiveFeed:
         for subscription in self._subscriptions:
             subscription.offer(message)
 
-    def subscribe(self, *, max_readers: int) -> Subscription:
-        """A new reader; `unsubscribe` it when its stream ends."""
+    def subscribe(
+        self, *, max_readers: int, subject: str | None = None, max_per_subject: int | None = None
+    ) -> Subscription:
+        """A new reader; `unsubscribe` it when its stream ends. `subject` holds at most `max_per_subject`
+        of the process's `max_readers` streams (`TooManyStreamsOfSubject`), so one caller cannot take them all."""
+        if subject is not None and max_per_subject is not None and self._by_subject.get(subject, 0) >= max_per_subject:
+            raise TooManyStreamsOfSubject(subject, max_per_subject)
         if len(self._subscriptions) >= max_readers:
             raise TooManyReaders(f"{max_readers} live streams are open already")
-        subscription = Subscription(self._queue_size)
+        subscription = Subscription(self._queue_size, subject)
         self._subscriptions.add(subscription)
+        if subject is not None:
+            self._by_subject[subject] = self._by_subject.get(subject, 0) + 1
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        if subscription not in self._subscriptions:
+            return
         self._subscriptions.discard(subscription)
+        if subscription.subject is not None:
+            left = self._by_subject[subscription.subject] - 1
+            if left:
+                self._by_subject[subscription.subject] = left
+            else:
+                del self._by_subject[subscription.subject]
 
     def close(self) -> None:
         """End every open stream (the process is stopping)."""

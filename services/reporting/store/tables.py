@@ -32,9 +32,11 @@ from sqlalchemy.types import TypeEngine
 
 from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge
 from shared.db import BigIntKey, UtcDateTime
+from shared.idempotency import idempotency_table
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
+idempotency_key = idempotency_table(metadata)
 
 event_log = Table(
     "event_log",

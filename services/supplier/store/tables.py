@@ -20,9 +20,11 @@ from sqlalchemy import (
 from shared.ci_read_model import CIReadModel
 from shared.db import UtcDateTime
 from shared.history import field_history_table
+from shared.idempotency import idempotency_table
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
+idempotency_key = idempotency_table(metadata)
 ci_read_model = CIReadModel(metadata)
 
 supplier = Table(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.reporting.store.live import RESYNC, LiveEvent, LiveFeed, TooManyReaders
+from services.reporting.store.live import RESYNC, LiveEvent, LiveFeed, TooManyReaders, TooManyStreamsOfSubject
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -47,3 +47,16 @@ async def test_readers_are_bounded_and_closing_ends_every_stream() -> None:
         feed.subscribe(max_readers=1)
     feed.close()
     assert await reader.next(1) is None
+
+
+async def test_one_subject_holds_at_most_its_share_and_a_closed_stream_frees_a_slot() -> None:
+    feed = LiveFeed()
+    first = feed.subscribe(max_readers=10, subject="alice", max_per_subject=2)
+    feed.subscribe(max_readers=10, subject="alice", max_per_subject=2)
+    with pytest.raises(TooManyStreamsOfSubject):
+        feed.subscribe(max_readers=10, subject="alice", max_per_subject=2)
+    feed.subscribe(max_readers=10, subject="bob", max_per_subject=2)  # another subject is unaffected
+    feed.unsubscribe(first)
+    feed.unsubscribe(first)  # twice is harmless
+    feed.subscribe(max_readers=10, subject="alice", max_per_subject=2)
+    assert feed.readers == 3
