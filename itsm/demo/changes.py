@@ -86,7 +86,8 @@ async def load_changes(demo: Demo) -> str:
             steps.append((later(120), "approve", {"comment": "CAB: go"}, CAB[0]))
             steps.append((later(5), "approve", {"comment": "CAB: go"}, CAB[1]))
         else:
-            steps.append((later(30), "approve", {"comment": "ok"}, CHANGE_MANAGER))
+            # Whoever set the risk is not the only approver: a second approver decides.
+            steps.append((later(30), "approve", {"comment": "ok"}, CAB[0]))
         steps.append((min(later(20), p["start"] - timedelta(minutes=1)), "schedule", None, CHANGE_MANAGER))
         t = max(t, p["start"])
         steps.append((p["start"], "start", None, p["requester"]))
