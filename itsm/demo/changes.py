@@ -80,13 +80,14 @@ async def load_changes(demo: Demo) -> str:
             return t
 
         steps.append((later(10), "submit", None, p["requester"]))
-        if p["type"] != "standard":
-            steps.append((later(60), "assess", {"risk": p["risk"]}, CHANGE_MANAGER))
-            if p["type"] == "normal" and p["risk"] == "high":
-                steps.append((later(120), "approve", {"comment": "CAB: go"}, CAB[0]))
-                steps.append((later(5), "approve", {"comment": "CAB: go"}, CAB[1]))
-            else:
-                steps.append((later(30), "approve", {"comment": "ok"}, CHANGE_MANAGER))
+        # Made without a template, a standard change is assessed and approved like any other.
+        steps.append((later(60), "assess", {"risk": p["risk"]}, CHANGE_MANAGER))
+        if p["type"] != "emergency" and p["risk"] == "high":
+            steps.append((later(120), "approve", {"comment": "CAB: go"}, CAB[0]))
+            steps.append((later(5), "approve", {"comment": "CAB: go"}, CAB[1]))
+        else:
+            # Whoever set the risk is not the only approver: a second approver decides.
+            steps.append((later(30), "approve", {"comment": "ok"}, CAB[0]))
         steps.append((min(later(20), p["start"] - timedelta(minutes=1)), "schedule", None, CHANGE_MANAGER))
         t = max(t, p["start"])
         steps.append((p["start"], "start", None, p["requester"]))

@@ -32,6 +32,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             affected_ci_ids=list(item.affected_ci_ids),
             approved_at=item.updated_at,
             service_ids=list(item.service_ids),
+            **_who(item),
         )
     if event.status is ChangeStatus.IMPLEMENTED:
         return contracts.ChangeImplemented(
@@ -44,6 +45,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             created_at=item.created_at,
             affected_ci_ids=list(item.affected_ci_ids),
             service_ids=list(item.service_ids),
+            **_who(item),
         )
     common: dict[str, Any] = {
         "change_id": item.id,
@@ -55,6 +57,7 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
         "occurred_at": item.updated_at,
         "created_at": item.created_at,
         **_context(item),
+        **_who(item),
     }
     by_status: dict[ChangeStatus, type[contracts.ChangeStatusEvent]] = {
         ChangeStatus.SUBMITTED: contracts.ChangeSubmitted,
@@ -79,6 +82,15 @@ def _context(item: Change) -> dict[str, Any]:
         "planned_end": item.planned_end,
         "major": item.major,
         "service_transition": item.service_transition.value if item.service_transition else None,
+    }
+
+
+def _who(item: Change) -> dict[str, Any]:
+    """Who requested, assessed and approved the change, as its record holds them."""
+    return {
+        "requested_by": item.requester,
+        "assessed_by": item.assessed_by,
+        "approved_by": [v.voter for v in item.votes if v.approve],
     }
 
 

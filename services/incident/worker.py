@@ -3,8 +3,9 @@ keys of HANDLERS.
 
 Consumed: config's CI events into the local CI read model (`store.tables.ci_read_model`); the service's
 own `incident.created.v1` for problem analysis, taken from RabbitMQ like any other consumer (never
-a direct call from the incident code); and the change service's implementation events, for
-change-caused incidents and for alerts raised during a change.
+a direct call from the incident code); and the change service's events: every change is learnt (a
+problem or incident is linked only to a known change), its implementation events mark change-caused
+incidents and alerts raised during a change.
 
 Scheduled: the SLA watcher, auto-close of resolved incidents, and the purge of expired
 Idempotency-Keys."""
@@ -17,7 +18,20 @@ from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
 from services.incident.usecases import analysis, incidents, sla, sla_watcher
-from shared.events.change import ChangeFailed, ChangeImplemented, ChangeImplementing
+from shared.events.change import (
+    ChangeApproved,
+    ChangeAssessed,
+    ChangeCancelled,
+    ChangeClosed,
+    ChangeCreated,
+    ChangeFailed,
+    ChangeImplemented,
+    ChangeImplementing,
+    ChangeRejected,
+    ChangeReviewed,
+    ChangeScheduled,
+    ChangeSubmitted,
+)
 from shared.events.incident import IncidentCreated
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
@@ -29,6 +43,10 @@ HANDLERS: Mapping[str, Handler] = {
         (ChangeImplementing, analysis.on_change_implementing),
         (ChangeImplemented, analysis.on_change_done),
         (ChangeFailed, analysis.on_change_done),
+        # Every other change event teaches the service the change (links are checked against it).
+        *((e, analysis.on_change_learnt) for e in (ChangeCreated, ChangeSubmitted, ChangeAssessed, ChangeApproved)),
+        *((e, analysis.on_change_learnt) for e in (ChangeRejected, ChangeScheduled, ChangeReviewed, ChangeClosed)),
+        (ChangeCancelled, analysis.on_change_learnt),
     ),
 }
 

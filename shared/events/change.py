@@ -47,6 +47,11 @@ class ChangeApproved(EventData):
     approved_at: datetime
     created_at: datetime | None = Field(default=None, description="When the change was recorded (lead time)")
     service_ids: list[UUID] = Field(default_factory=list)
+    requested_by: str | None = Field(default=None, description="Who requested the change")
+    assessed_by: str | None = Field(default=None, description="Who assessed the change (absent before assessment)")
+    approved_by: list[str] = Field(
+        default_factory=list, description="Who approved it, in order (empty for a standard change from a template)"
+    )
 
 
 class RelationshipRef(BaseModel):
@@ -94,6 +99,11 @@ class ChangeImplemented(EventData):
     created_at: datetime | None = Field(default=None, description="When the change was recorded (lead time)")
     affected_ci_ids: list[UUID] = Field(default_factory=list)
     service_ids: list[UUID] = Field(default_factory=list)
+    requested_by: str | None = Field(default=None, description="Who requested the change")
+    assessed_by: str | None = Field(default=None, description="Who assessed the change (absent before assessment)")
+    approved_by: list[str] = Field(
+        default_factory=list, description="Who approved it, in order (empty for a standard change from a template)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -123,12 +133,19 @@ class ChangeStatusEvent(EventData):
     planned_end: datetime | None = None
     major: bool | None = Field(default=None, description="Flagged as a change with potential major impact")
     service_transition: Literal["new_service", "service_removal", "service_transfer"] | None = None
+    requested_by: str | None = Field(default=None, description="Who requested the change")
+    assessed_by: str | None = Field(default=None, description="Who assessed the change (absent before assessment)")
+    approved_by: list[str] = Field(
+        default_factory=list, description="Who approved it, in order (empty for a standard change from a template)"
+    )
 
 
 class ChangeSubmitted(ChangeStatusEvent):
     routing_key: ClassVar[str] = "change.submitted.v1"
     producer: ClassVar[str] = "change"
-    description: ClassVar[str] = "A change was submitted for assessment (a standard change is approved at once)."
+    description: ClassVar[str] = (
+        "A change was submitted for assessment (a standard change from a template is approved at once)."
+    )
 
 
 class ChangeAssessed(ChangeStatusEvent):

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from services.change.domain.cab import Risk, Vote, add_vote, check_decider, quorum_reached
 from services.change.domain.design import ClauseFive, DesignRecord, ServiceTransition
-from shared.errors import Conflict, InvalidTransition, RuleViolation
+from shared.errors import Conflict, Forbidden, InvalidTransition, RuleViolation
 
 
 class ChangeType(StrEnum):
@@ -157,6 +157,9 @@ class Change(ClauseFive):
     planned_ci_changes: tuple[Mapping[str, Any], ...] = ()
     risk: Risk | None = None
     risk_reasons: tuple[str, ...] = ()
+    assessed_by: str | None = None
+    risk_set_by: str | None = None
+    """Who set (or overrode) its risk by hand; None when the risk was computed."""
     failed_at: datetime | None = None
     votes: tuple[Vote, ...] = ()
     cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
@@ -189,31 +192,46 @@ class Change(ClauseFive):
         self.updated_at = now
         self.pending_events.append(StatusChanged(self.id, action, previous, target, actor, detail))
 
-    def submit(self, actor: str, now: datetime) -> None:
+    def submit(self, actor: str, now: datetime, *, pre_approved: bool = False) -> None:
+        """Submit the change. Only a standard change made from an active template, within the
+        template's scope (`pre_approved`, checked by the caller), is approved at once; any other
+        change, a standard one without a template included, goes on to assessment and approval."""
         self._move(Action.SUBMIT, actor, now)
-        if self.change_type is ChangeType.STANDARD:
+        if self.change_type is ChangeType.STANDARD and self.template_id is not None and pre_approved:
             # Pre-authorised: a standard change follows an approved model and skips assessment and CAB.
             self.status = ChangeStatus.APPROVED
             self.pending_events.append(
                 StatusChanged(self.id, Action.APPROVE, ChangeStatus.SUBMITTED, ChangeStatus.APPROVED, actor)
             )
 
-    def assess(self, risk: Risk, actor: str, now: datetime, reasons: Iterable[str] = ()) -> None:
+    def assess(
+        self, risk: Risk, actor: str, now: datetime, reasons: Iterable[str] = (), *, computed: bool = False
+    ) -> None:
+        """Record the risk and who assessed it; unless it was `computed`, the assessor set it by hand."""
         self._move(Action.ASSESS, actor, now, risk=risk.value)
         self.risk = risk
         self.risk_reasons = tuple(reasons)
+        self.assessed_by = actor
+        self.risk_set_by = None if computed else actor
 
     def needs_cab(self) -> bool:
-        return self.change_type is ChangeType.NORMAL and self.risk is Risk.HIGH
+        """A high-risk change that is assessed (a normal one, or a standard one not pre-approved by a
+        template) is decided by the CAB; an emergency has one approver and is reviewed afterwards."""
+        return self.change_type is not ChangeType.EMERGENCY and self.risk is Risk.HIGH
 
     def decide(self, *, approve: bool, voter: str, roles: frozenset[str], comment: str, now: datetime) -> None:
-        """An approver's decision. Nobody decides on their own change. Low and medium risk, and
+        """An approver's decision. Nobody decides on their own change, and whoever set its risk by hand
+        is not its only approver (they may reject, or be one of a CAB quorum). Low and medium risk, and
         emergencies (one approver, reviewed afterwards), need a change manager; a high-risk normal
         change needs `CAB_QUORUM` approving CAB members, and one rejection rejects it."""
         action = Action.APPROVE if approve else Action.REJECT
         if action not in TRANSITIONS[self.status]:
             raise InvalidTransition(action.value, self.status.value, self.allowed_actions())
         check_decider(voter=voter, requester=self.requester, roles=roles, by_cab=self.needs_cab())
+        if approve and voter == self.risk_set_by and not self.needs_cab():
+            raise Forbidden(
+                f"{voter} set the risk of {self.number}: another change manager approves it (separation of duties)",
+            )
         if approve and (missing := self.design_missing()):
             raise Conflict(
                 f"{self.number} needs its design and transition record (ISO/IEC 20000-1 clause 5) before it is"

@@ -74,6 +74,23 @@ class ChangeTemplate:
         self.version += 1
         self.updated_at = now
 
+    def out_of_scope(self, service_ids: Iterable[UUID]) -> list[tuple[str, str]]:
+        """Why a standard change touching `service_ids` (its named services and its CIs' services)
+        is not within this model, as (field, reason): a retired template pre-approves nothing, and a
+        template for a service pre-approves changes to that service only. Empty when it is within."""
+        if not self.active:
+            return [("template_id", f"the template {self.name!r} is retired: it pre-approves nothing")]
+        outside = sorted(s for s in set(service_ids) if s != self.service_id)
+        if self.service_id is not None and outside:
+            return [
+                (
+                    "service_ids",
+                    f"the template {self.name!r} pre-approves changes to service {self.service_id} only,"
+                    f" not to {', '.join(map(str, outside))}: raise a normal change",
+                )
+            ]
+        return []
+
     def covers(self, *, service_id: UUID | None, service_name: str | None) -> bool:
         if not self.active:
             return False

@@ -113,6 +113,10 @@ class ChangeRead(ApiModel):
     version: int
     risk: Risk | None
     risk_reasons: list[str] = Field(description="How the risk was arrived at")
+    assessed_by: str | None = Field(description="Who assessed the change")
+    risk_set_by: str | None = Field(
+        description="Who set its risk by hand (not computed); that person cannot be its only approver"
+    )
     planned_ci_changes: list[PlannedCIChange]
     votes: list[VoteRead]
     cmdb_outcome: CmdbOutcome = Field(description="Whether the CMDB applied the planned CI changes")

@@ -47,6 +47,8 @@ change = Table(
     Column("major", Boolean, nullable=False, server_default="false"),
     Column("service_transition", String(20)),
     Column("backed_out", Boolean),
+    Column("assessed_by", String(200)),
+    Column("risk_set_by", String(200)),
 )
 
 # Every approver's decision, kept: who, approve or reject, why, when (ISO/IEC 20000-1 9.2 records).

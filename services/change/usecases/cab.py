@@ -56,7 +56,7 @@ async def assess(
         )
     )
     reasons = [*computed.reasons, f"score {computed.score}"]
-    return await act_on_change(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons))
+    return await act_on_change(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons, computed=True))
 
 
 async def decide(cmd: Act, *, approve: bool, comment: str, uow: AnyUnitOfWork) -> Change:

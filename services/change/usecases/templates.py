@@ -16,7 +16,7 @@ from services.change.store import templates as store
 from services.change.store.changes import ChangeRepository, KnownCIs
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Governance, services_of_change
 from shared import clock
-from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.errors import Conflict, NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
 from shared.uow import AnyUnitOfWork
 
@@ -64,7 +64,8 @@ async def standard_change(
 ) -> Change:
     """A standard change from the template, submitted and so approved (the pre-approved model
     skips the CAB), written but not committed. Its CIs and services are checked against the CI
-    read model as any change's, and the services of its CIs are added to its own."""
+    read model as any change's, and the services of its CIs are added to its own: they must lie
+    within the template's service (a 422 naming `service_ids` otherwise)."""
     if not template.active:
         raise Conflict(f"the template {template.name!r} is retired: no new changes are made from it")
     changes = ChangeRepository(conn)
@@ -93,7 +94,9 @@ async def standard_change(
         backout_plan=template.backout_plan,
         test_plan=template.test_plan,
     )
-    item.submit(requester, now)
+    if problems := template.out_of_scope(item.service_ids):
+        raise RuleViolation.of_fields(problems)
+    item.submit(requester, now, pre_approved=True)
     await changes.add(item)
     return item
 

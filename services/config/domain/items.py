@@ -298,14 +298,18 @@ class ChangeWindow:
     affected_ci_ids: frozenset[UUID]
 
     def authorises(self, ci_id: UUID, now: datetime) -> str | None:
-        """None when this change allows editing `ci_id` now; otherwise why not."""
-        if self.status not in ("approved", "implementing", "implemented"):
+        """None when this change allows editing `ci_id` by hand now; otherwise why not. Only an
+        approved (or implementing) change, naming the CI, inside its implementation window: once
+        implemented, its CI changes come with its own `change.implemented.v1`, not by hand."""
+        if self.status not in ("approved", "implementing"):
             return f"change {self.number} is {self.status}, not approved"
         if ci_id not in self.affected_ci_ids:
             return f"change {self.number} does not list this CI among its affected CIs"
-        if self.planned_start is not None and now < self.planned_start:
+        if self.planned_start is None or self.planned_end is None:
+            return f"change {self.number} has no implementation window (planned start and end)"
+        if now < self.planned_start:
             return f"change {self.number}'s window opens at {self.planned_start.isoformat()}"
-        if self.planned_end is not None and now > self.planned_end:
+        if now > self.planned_end:
             return f"change {self.number}'s window closed at {self.planned_end.isoformat()}"
         return None
 

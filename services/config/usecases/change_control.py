@@ -21,7 +21,14 @@ from services.config.usecases.items import (
 from services.config.usecases.relationships import link_step, unlink_step
 from shared import clock
 from shared.errors import DomainError, NotFound, RuleViolation
-from shared.events.change import ChangeApproved, ChangeCreated, ChangeImplemented, PlannedCIChange
+from shared.events.change import (
+    ChangeApproved,
+    ChangeCancelled,
+    ChangeCreated,
+    ChangeFailed,
+    ChangeImplemented,
+    PlannedCIChange,
+)
 from shared.events.config import AppliedItem, ConfigChangeApplied, ConfigChangeRejected, RejectedItem
 from shared.uow import UnitOfWork
 
@@ -29,7 +36,7 @@ from shared.uow import UnitOfWork
 
 
 # Later states win: an event that arrives late never moves a change back.
-_CHANGE_PROGRESS = ("draft", "approved", "implementing", "implemented")
+_CHANGE_PROGRESS = ("draft", "approved", "implementing", "implemented", "failed", "cancelled")
 
 
 async def record_change(
@@ -58,6 +65,11 @@ async def on_change_created(data: ChangeCreated, uow: UnitOfWork) -> None:
 
 async def on_change_approved(data: ChangeApproved, uow: UnitOfWork) -> None:
     await record_change(uow, change_id=data.change_id, number=data.number, status="approved", window=data)
+
+
+async def on_change_ended(data: ChangeCancelled | ChangeFailed, uow: UnitOfWork) -> None:
+    """A cancelled or failed change authorises no more edits of its CIs."""
+    await record_change(uow, change_id=data.change_id, number=data.number, status=data.status)
 
 
 async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> None:

@@ -50,11 +50,19 @@ from services.incident.store.analysis import (
     unexplained_facts,
 )
 from services.incident.store.incident_links import link_incident_fields
+from services.incident.store.known_changes import learn_change
 from services.incident.store.known_errors import count_known_error_use, matching_known_error
 from services.incident.store.problems import ProblemRepository
 from shared import clock
 from shared.events import incident as contracts
-from shared.events.change import ChangeFailed, ChangeImplemented, ChangeImplementing
+from shared.events.change import (
+    ChangeApproved,
+    ChangeCreated,
+    ChangeFailed,
+    ChangeImplemented,
+    ChangeImplementing,
+    ChangeStatusEvent,
+)
 from shared.uow import UnitOfWork
 
 ANALYST = "system:problem-analysis"
@@ -169,7 +177,15 @@ def _change_ci_ids(data: ChangeImplemented | ChangeFailed | ChangeImplementing) 
     return list(dict.fromkeys(ids))
 
 
+async def on_change_learnt(
+    data: ChangeCreated | ChangeApproved | ChangeImplemented | ChangeStatusEvent, uow: UnitOfWork
+) -> None:
+    """Remember the change: a problem or an incident is linked only to a change learnt here."""
+    await learn_change(uow.connection, change_id=data.change_id, change_number=data.number, now=clock.now())
+
+
 async def on_change_implementing(data: ChangeImplementing, uow: UnitOfWork) -> None:
+    await on_change_learnt(data, uow)
     await record_change_on_ci(
         uow.connection,
         change_id=data.change_id,
@@ -186,6 +202,7 @@ async def on_change_implementing(data: ChangeImplementing, uow: UnitOfWork) -> N
 async def on_change_done(data: ChangeImplemented | ChangeFailed, uow: UnitOfWork) -> None:
     """Close the change's implementation window on its CIs, and link the incidents opened on them
     within the window after it (when the incident's event came first)."""
+    await on_change_learnt(data, uow)
     policy = AnalysisPolicy.of(uow.settings)
     conn = uow.connection
     failed = isinstance(data, ChangeFailed)

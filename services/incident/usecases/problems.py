@@ -17,6 +17,7 @@ from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.problems import Problem, ProblemOrigin
 from services.incident.store.incident_links import link_incident_fields
 from services.incident.store.incident_queries import incident_numbers
+from services.incident.store.known_changes import known_change_number
 from services.incident.store.problems import ProblemRepository
 from services.incident.usecases import known_errors
 from shared import clock
@@ -122,7 +123,19 @@ async def publish_known_error(cmd: ActOnProblem, uow: UnitOfWork, *, root_cause:
 async def link_change(
     cmd: ActOnProblem, uow: UnitOfWork, *, change_id: UUID, change_number: str, reason: str = ""
 ) -> Problem:
-    return await _act(cmd, uow, lambda p, now: p.link_change(change_id, change_number, cmd.actor, now, reason))
+    """Link the change raised to fix the problem: one the service has learnt from the change
+    service's events, under its own number (422 naming `change_id` or `change_number` otherwise)."""
+
+    def apply(p: Problem, now: datetime) -> None:
+        p.link_change(change_id, change_number, cmd.actor, now, reason)
+        if known is None:
+            raise RuleViolation(f"change {change_id} is unknown to the incident service", field="change_id")
+        if known != p.change_number:
+            raise RuleViolation(f"change {change_id} is {known}, not {p.change_number}", field="change_number")
+
+    async with uow:
+        known = await known_change_number(uow.connection, change_id)
+    return await _act(cmd, uow, apply)
 
 
 async def resolve_problem(cmd: ActOnProblem, uow: UnitOfWork, *, resolution: str) -> Problem:

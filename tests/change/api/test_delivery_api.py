@@ -83,7 +83,7 @@ async def _normal_change(
     assert created.status_code == 201, created.text
     url = f"/api/v1/changes/{created.json()['id']}"
     await client.post(f"{url}/submit", headers=rita)
-    await client.post(f"{url}/assess", json={"risk": "low"}, headers=mike)
+    await client.post(f"{url}/assess", json={"risk": "low"}, headers=auth("change_manager", subject="ann"))
     r = await client.post(f"{url}/approve", headers=mike)
     if schedule:
         r = await client.post(f"{url}/schedule", headers=mike)
@@ -116,6 +116,29 @@ async def _send_github(
 
 
 # ---------------------------------------------------------------------------- templates
+
+
+async def test_a_standard_change_stays_within_its_templates_service(
+    client: httpx.AsyncClient, auth: Auth, delivery_db: str
+) -> None:
+    rita = auth("requester", subject="rita")
+    service, elsewhere = str(uuid.uuid4()), str(uuid.uuid4())
+    template = await _template(client, auth, name="Restart the web tier", service_id=service)
+    counts = await row_counts(delivery_db, change, outbox)
+    for services in ([elsewhere], [service, elsewhere]):
+        refused = _problem(
+            await client.post(
+                f"/api/v1/templates/{template['id']}/changes", json={"service_ids": services}, headers=rita
+            ),
+            422,
+        )
+        assert [e["field"] for e in refused["errors"]] == ["service_ids"], refused
+    assert await row_counts(delivery_db, change, outbox) == counts
+    inside = await client.post(
+        f"/api/v1/templates/{template['id']}/changes", json={"service_ids": [service]}, headers=rita
+    )
+    assert inside.status_code == 201, inside.text
+    assert inside.json()["status"] == "approved"
 
 
 async def test_templates_are_kept_by_change_managers_and_make_approved_standard_changes(

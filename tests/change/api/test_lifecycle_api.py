@@ -58,7 +58,8 @@ async def test_a_change_goes_from_draft_to_closed_and_publishes_each_step(
     rita, mike = auth("requester", subject="rita"), auth("change_manager", subject="mike")
     assert change["allowed_actions"] == ["submit", "cancel"]
     assert (await _do(client, change, "submit", rita)).json()["status"] == "submitted"
-    assert (await _do(client, change, "assess", mike, {"risk": "medium"})).json()["risk"] == "medium"
+    ann = auth("change_manager", subject="ann")  # whoever sets the risk is not its only approver
+    assert (await _do(client, change, "assess", ann, {"risk": "medium"})).json()["risk"] == "medium"
     approved = (await _do(client, change, "approve", mike, {"comment": "go"})).json()
     assert approved["status"] == "approved"
     assert approved["votes"][0]["voter"] == "mike"
@@ -132,3 +133,70 @@ async def test_a_stale_if_match_is_412(client: httpx.AsyncClient, auth: Callable
     change = await _new(client, auth)
     r = await _do(client, change, "submit", {**auth("requester", subject="rita"), "If-Match": 'W/"9"'})
     assert r.status_code == 412
+
+
+async def test_a_standard_change_without_a_template_does_not_approve_on_submit(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], change_db: str
+) -> None:
+    change = await _new(client, auth, type="standard")
+    rita, mike, cab = (
+        auth("requester", subject="rita"),
+        auth("change_manager", subject="mike"),
+        auth("cab_member", subject="carl"),
+    )
+    submitted = await _do(client, change, "submit", rita)
+    assert submitted.status_code == 200, submitted.text
+    assert (submitted.json()["status"], submitted.json()["votes"]) == ("submitted", [])
+    assert submitted.json()["allowed_actions"] == ["assess", "cancel"]
+    types = [e.type for e in await outbox_events(change_db, outbox, change["id"])]
+    assert types == ["itsm.change.created.v1", "itsm.change.submitted.v1"]
+    # The normal path: assessed, and at high risk decided by the CAB, not by one change manager.
+    assert (await _do(client, change, "assess", mike, {"risk": "high"})).status_code == 200
+    assert (await _do(client, change, "approve", mike, {"comment": "go"})).status_code == 403
+    assert (await _do(client, change, "approve", cab, {"comment": "go"})).json()["status"] == "assessed"
+
+
+async def test_whoever_set_the_risk_is_not_the_only_approver(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], change_db: str
+) -> None:
+    change = await _new(client, auth)
+    rita, mike, nina = (
+        auth("requester", subject="rita"),
+        auth("change_manager", subject="mike"),
+        auth("change_manager", subject="nina"),
+    )
+    await _do(client, change, "submit", rita)
+    assessed = (await _do(client, change, "assess", mike, {"risk": "low"})).json()
+    assert (assessed["requester"], assessed["assessed_by"], assessed["risk_set_by"]) == ("rita", "mike", "mike")
+    refused = await _do(client, change, "approve", mike, {"comment": "mine"})
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(f"/api/v1/changes/{change['id']}", headers=mike)).json()["status"] == "assessed"
+    approved = await _do(client, change, "approve", nina, {"comment": "go"})
+    assert approved.status_code == 200, approved.text
+    assert [v["voter"] for v in approved.json()["votes"]] == ["nina"]
+
+
+async def test_the_requester_assessor_and_approvers_are_in_the_changes_events(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], change_db: str
+) -> None:
+    change = await _new(client, auth)
+    rita, ann = auth("requester", subject="rita"), auth("change_manager", subject="ann")
+    carl, dora = auth("cab_member", subject="carl"), auth("cab_member", subject="dora")
+    await _do(client, change, "submit", rita)
+    await _do(client, change, "assess", ann, {"risk": "high"})
+    await _do(client, change, "approve", carl, {"comment": "go"})
+    assert (await _do(client, change, "approve", dora, {"comment": "go"})).json()["status"] == "approved"
+    assert (await _do(client, change, "schedule", ann)).status_code == 200
+    events = {e.type: e.data for e in await outbox_events(change_db, outbox, change["id"])}
+    assert events["itsm.change.submitted.v1"]["requested_by"] == "rita"
+    assessed = events["itsm.change.assessed.v1"]
+    assert (assessed["requested_by"], assessed["assessed_by"], assessed["approved_by"]) == ("rita", "ann", [])
+    approved = events["itsm.change.approved.v1"]
+    assert (approved["requested_by"], approved["assessed_by"], approved["approved_by"]) == (
+        "rita",
+        "ann",
+        ["carl", "dora"],
+    )
+    scheduled = events["itsm.change.scheduled.v1"]
+    assert (scheduled["assessed_by"], scheduled["approved_by"]) == ("ann", ["carl", "dora"])

@@ -41,7 +41,7 @@ async def approved_change(
     change = (await client.post("/api/v1/changes", json=body, headers=rita)).json()
     url = f"/api/v1/changes/{change['id']}"
     await client.post(f"{url}/submit", headers=rita)
-    await client.post(f"{url}/assess", json={"risk": "low"}, headers=mike)
+    await client.post(f"{url}/assess", json={"risk": "low"}, headers=auth("change_manager", subject="ann"))
     result: dict[str, Any] = (await client.post(f"{url}/approve", headers=mike)).json()
     assert result["status"] == "approved"
     return result

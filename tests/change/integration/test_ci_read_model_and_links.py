@@ -114,7 +114,7 @@ async def _approved(client: httpx.AsyncClient, auth: Auth, start: datetime, cis:
     url = f"/api/v1/changes/{item['id']}"
     mike = auth("change_manager", subject="mike")
     await client.post(f"{url}/submit", headers=auth("requester", subject="rita"))
-    await client.post(f"{url}/assess", json={"risk": "low"}, headers=mike)
+    await client.post(f"{url}/assess", json={"risk": "low"}, headers=auth("change_manager", subject="ann"))
     approved = await client.post(f"{url}/approve", headers=mike)
     assert approved.status_code == 200, approved.text
     return dict(approved.json())

@@ -227,10 +227,10 @@ def test_assessing_keeps_the_risk_and_its_reasons() -> None:
     assert item.risk_reasons == ("+25 a critical CI is affected", "+30 two services")
 
 
-def test_a_standard_change_is_approved_on_submit_by_its_requester() -> None:
-    item = draft(ChangeType.STANDARD)
+def test_a_standard_change_from_its_template_is_approved_on_submit_by_its_requester() -> None:
+    item = draft(ChangeType.STANDARD, template_id=uuid4())
     item.pending_events.clear()
-    item.submit("rita", at(3))
+    item.submit("rita", at(3), pre_approved=True)
     assert item.pending_events == [
         StatusChanged(CHANGE_ID, Action.SUBMIT, ChangeStatus.DRAFT, ChangeStatus.SUBMITTED, "rita"),
         StatusChanged(CHANGE_ID, Action.APPROVE, ChangeStatus.SUBMITTED, ChangeStatus.APPROVED, "rita"),

@@ -42,7 +42,7 @@ def change(kind: ChangeType = ChangeType.NORMAL, **overrides: object) -> Change:
 def assessed(**overrides: object) -> Change:
     item = change(**overrides)
     item.submit("rita", NOW)
-    item.assess(Risk.LOW, "mike", NOW)
+    item.assess(Risk.LOW, "ann", NOW)
     return item
 
 

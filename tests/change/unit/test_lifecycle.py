@@ -48,7 +48,7 @@ def change(kind: ChangeType = ChangeType.NORMAL, **overrides: object) -> Change:
 def assessed(risk: Risk, kind: ChangeType = ChangeType.NORMAL) -> Change:
     item = change(kind)
     item.submit("rita", NOW)
-    item.assess(risk, "mike", NOW)
+    item.assess(risk, "ann", NOW)
     item.pending_events.clear()
     return item
 
@@ -125,9 +125,26 @@ def test_an_emergency_change_has_one_approver_even_at_high_risk() -> None:
     assert item.status is ChangeStatus.APPROVED
 
 
-def test_a_standard_change_is_approved_when_submitted() -> None:
-    item = change(ChangeType.STANDARD)
-    item.submit("rita", NOW)
+def test_a_standard_change_without_a_template_does_not_approve_on_submit() -> None:
+    untemplated = change(ChangeType.STANDARD)
+    untemplated.submit("rita", NOW, pre_approved=True)
+    unchecked = change(ChangeType.STANDARD, template_id=uuid4())
+    unchecked.submit("rita", NOW)  # its template's scope not checked: not pre-approved
+    assert untemplated.status is unchecked.status is ChangeStatus.SUBMITTED
+    item = change(ChangeType.NORMAL)
+    item.submit("rita", NOW, pre_approved=True)
+    assert item.status is ChangeStatus.SUBMITTED
+
+
+def test_a_high_risk_standard_change_without_a_template_goes_to_the_cab() -> None:
+    item = assessed(Risk.HIGH, ChangeType.STANDARD)
+    assert item.needs_cab()
+    assert not assessed(Risk.MEDIUM, ChangeType.STANDARD).needs_cab()
+
+
+def test_a_standard_change_from_its_template_is_approved_when_submitted() -> None:
+    item = change(ChangeType.STANDARD, template_id=uuid4())
+    item.submit("rita", NOW, pre_approved=True)
     assert item.status is ChangeStatus.APPROVED
     assert [e.status for e in item.pending_events] == [ChangeStatus.SUBMITTED, ChangeStatus.APPROVED]  # type: ignore[union-attr]
 
@@ -135,7 +152,7 @@ def test_a_standard_change_is_approved_when_submitted() -> None:
 def test_scheduling_needs_the_window_and_failing_needs_notes() -> None:
     item = change(planned_start=None, planned_end=None)
     item.submit("rita", NOW)
-    item.assess(Risk.LOW, "mike", NOW)
+    item.assess(Risk.LOW, "ann", NOW)
     item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
     with pytest.raises(RuleViolation, match="planned window"):
         item.schedule("mike", NOW)
@@ -162,3 +179,37 @@ def test_the_cmdb_outcome_is_pending_until_config_answers() -> None:
     item.record_cmdb_outcome(False, [{"index": 0, "reason": "CI not found"}], NOW)
     assert item.cmdb_outcome is CmdbOutcome.REJECTED
     assert item.cmdb_errors == ({"index": 0, "reason": "CI not found"},)
+
+
+@pytest.mark.parametrize("kind", [ChangeType.NORMAL, ChangeType.EMERGENCY, ChangeType.STANDARD])
+@pytest.mark.parametrize("risk", [Risk.LOW, Risk.MEDIUM])
+def test_whoever_set_the_risk_is_not_the_only_approver(kind: ChangeType, risk: Risk) -> None:
+    item = assessed(risk, kind)
+    assert (item.requester, item.assessed_by, item.risk_set_by) == ("rita", "ann", "ann")
+    with pytest.raises(Forbidden) as refused:
+        item.decide(approve=True, voter="ann", roles=MANAGER, comment="", now=NOW)
+    assert str(refused.value) == (
+        "ann set the risk of CHG0000001: another change manager approves it (separation of duties)"
+    )
+    assert (item.status, item.votes, item.version) == (ChangeStatus.ASSESSED, (), 3)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    assert item.status is ChangeStatus.APPROVED
+
+
+def test_whoever_set_the_risk_may_reject_or_be_one_of_the_cab_quorum() -> None:
+    rejected = assessed(Risk.LOW)
+    rejected.decide(approve=False, voter="ann", roles=MANAGER, comment="no", now=NOW)
+    assert rejected.status is ChangeStatus.REJECTED
+    high = assessed(Risk.HIGH)
+    high.decide(approve=True, voter="ann", roles=CAB, comment="", now=NOW)
+    high.decide(approve=True, voter="carl", roles=CAB, comment="", now=NOW)
+    assert high.status is ChangeStatus.APPROVED
+
+
+def test_a_computed_risk_leaves_its_assessor_free_to_approve() -> None:
+    item = change()
+    item.submit("rita", NOW)
+    item.assess(Risk.LOW, "mike", NOW, ["score 10"], computed=True)
+    assert (item.assessed_by, item.risk_set_by) == ("mike", None)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
+    assert item.status is ChangeStatus.APPROVED

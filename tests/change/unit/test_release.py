@@ -223,7 +223,7 @@ def _change(template_id: uuid.UUID | None, change_type: ChangeType = ChangeType.
         now=NOW,
         template_id=template_id,
     )
-    item.submit("github", NOW)
+    item.submit("github", NOW, pre_approved=True)
     return item
 
 
@@ -239,7 +239,7 @@ def test_a_standard_change_follows_its_deployment_and_other_changes_are_only_lin
     assert failed.status is ChangeStatus.FAILED and "failed" in failed.notes
     untemplated = _change(None)
     follow_deployment(untemplated, DeploymentResult.SUCCEEDED, "github", NOW)
-    assert untemplated.status is ChangeStatus.APPROVED
+    assert untemplated.status is ChangeStatus.SUBMITTED  # no template: not pre-approved, and not followed
     with pytest.raises(RuleViolation):
         _change(uuid.uuid4(), ChangeType.NORMAL)  # a change from a template is a standard change
 

@@ -127,6 +127,22 @@ def test_a_template_covers_its_own_service_or_pipeline_names_and_only_while_acti
 # ----------------------------------------------------------------------------------------------- gate
 
 
+def test_a_template_pre_approves_changes_to_its_own_service_only_and_nothing_once_retired() -> None:
+    service, other, third = sorted([uuid4(), uuid4(), uuid4()])
+    scoped = template(service_id=service)
+    assert scoped.out_of_scope([]) == [] and scoped.out_of_scope([service, service]) == []
+    [(field, reason)] = scoped.out_of_scope([third, service, other])
+    assert field == "service_ids"
+    assert reason == (
+        f"the template 'checkout deploy' pre-approves changes to service {service} only,"
+        f" not to {other}, {third}: raise a normal change"
+    )
+    assert template(service_id=None).out_of_scope([other]) == []
+    assert template(service_id=service, active=False).out_of_scope([service]) == [
+        ("template_id", "the template 'checkout deploy' is retired: it pre-approves nothing")
+    ]
+
+
 def open_change(number: str, start: datetime, end: datetime, *cis: UUID) -> OpenChange:
     return OpenChange(uuid4(), number, "scheduled", start, end, frozenset(cis))
 

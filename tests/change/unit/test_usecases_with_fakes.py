@@ -64,7 +64,7 @@ async def drafted(uow: FakeUnitOfWork, **overrides: object) -> Change:
 async def approved(uow: FakeUnitOfWork, **overrides: object) -> Change:
     item = await drafted(uow, **overrides)
     await usecases.submit(act(item.id, "rita", ENGINEER), uow)
-    await cab.assess(act(item.id), Risk.LOW, uow, NoImpact())
+    await cab.assess(act(item.id, "ann"), Risk.LOW, uow, NoImpact())
     return await cab.decide(act(item.id), approve=True, comment="ok", uow=uow)
 
 
@@ -122,21 +122,21 @@ async def test_the_normal_lifecycle_publishes_each_step_in_order() -> None:
     assert implemented.implemented_by == "ivan"
 
 
-async def test_a_standard_change_is_approved_when_submitted() -> None:
+async def test_a_standard_change_without_a_template_does_not_approve_on_submit() -> None:
     uow, _, sink = fake_unit_of_work(cis=[ci()])
     item = await drafted(uow, change_type=ChangeType.STANDARD)
 
     submitted = await usecases.submit(act(item.id, "rita", ENGINEER), uow)
 
-    assert submitted.status is ChangeStatus.APPROVED
-    assert sink.routing_keys[1:] == ["change.submitted.v1", "change.approved.v1"]
+    assert submitted.status is ChangeStatus.SUBMITTED
+    assert sink.routing_keys[1:] == ["change.submitted.v1"]
 
 
 async def test_a_high_risk_change_needs_the_cab_quorum_and_each_member_votes_once() -> None:
     uow, repo, sink = fake_unit_of_work(cis=[ci()])
     item = await drafted(uow)
     await usecases.submit(act(item.id, "rita", ENGINEER), uow)
-    await cab.assess(act(item.id), Risk.HIGH, uow, NoImpact())
+    await cab.assess(act(item.id, "ann"), Risk.HIGH, uow, NoImpact())
     [assessed] = sink.of_type(contracts.ChangeAssessed)
     assert assessed.risk == "high"
     sink.clear()
@@ -163,7 +163,7 @@ async def test_nobody_decides_their_own_change_and_a_rejection_is_published() ->
     uow, _, sink = fake_unit_of_work(cis=[ci()])
     item = await drafted(uow)
     await usecases.submit(act(item.id, "rita", ENGINEER), uow)
-    await cab.assess(act(item.id), Risk.LOW, uow, NoImpact())
+    await cab.assess(act(item.id, "ann"), Risk.LOW, uow, NoImpact())
     published = len(sink)
 
     with pytest.raises(Forbidden):

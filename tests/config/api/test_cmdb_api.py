@@ -17,7 +17,11 @@ from services.config.domain.items import ChangeWindow
 from services.config.settings import ConfigSettings
 from services.config.store.change_control import upsert_change_window
 from services.config.store.tables import ci_version, config_item, outbox
+from services.config.worker import HANDLERS
 from shared.db import create_engine
+from shared.events import EventData, new_event
+from shared.events.change import ChangeApproved, ChangeCancelled
+from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts
 
@@ -235,3 +239,33 @@ async def test_a_controlled_ci_changes_only_under_an_approved_change(
     history = (await client.get(f"/api/v1/cis/{ci['id']}/history", headers=manager)).json()
     assert history["items"][0]["cause_kind"] == "change"
     assert history["items"][0]["cause_reference"] == number
+
+
+async def _consume(config_db: str, data: EventData, subject: str) -> None:
+    engine = create_engine(config_db)
+    try:
+        async with UnitOfWork(engine, outbox, source="/itsm/test") as uow:
+            await HANDLERS[data.routing_key](new_event(data, source="/itsm/change", subject=subject), uow)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_cancelled_change_no_longer_authorises_edits_of_its_controlled_cis(
+    client: httpx.AsyncClient, manager: dict[str, str], config_db: str
+) -> None:
+    ci = await create(client, manager, controlled=True, status="live")
+    change_id, number, now = uuid.uuid4(), f"CHG{uuid.uuid4().int % 10_000_000:07d}", datetime.now(UTC)
+    window = {"change_id": change_id, "number": number, "type": "normal", "affected_ci_ids": [ci["id"]]}
+    window |= {"planned_start": now - timedelta(hours=1), "planned_end": now + timedelta(hours=1)}
+    await _consume(config_db, ChangeApproved.model_validate({**window, "approved_at": now}), str(change_id))
+    allowed = await patch(client, manager, ci, owner="first", change_number=number)
+    assert allowed.status_code == 200, allowed.text
+    ci = allowed.json()
+    cancelled = {**window, "status": "cancelled", "previous_status": "approved", "actor": "mike", "occurred_at": now}
+    await _consume(config_db, ChangeCancelled.model_validate(cancelled), str(change_id))
+    await _consume(config_db, ChangeApproved.model_validate({**window, "approved_at": now}), str(change_id))  # late
+    refused = await patch(client, manager, ci, owner="second", change_number=number)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "change_number"
+    assert f"change {number} is cancelled" in refused.json()["detail"]

@@ -266,9 +266,14 @@ def window(item_id: UUID, **overrides: object) -> ChangeWindow:
     return ChangeWindow(**values)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("status", ["approved", "implementing", "implemented"])
+@pytest.mark.parametrize("status", ["approved", "implementing"])
 def test_a_change_authorises_its_cis_while_approved_or_being_implemented(status: str) -> None:
     assert window(CI_ID, status=status).authorises(CI_ID, NOW) is None
+
+
+@pytest.mark.parametrize("status", ["implemented", "failed", "cancelled", "closed"])
+def test_a_change_that_is_over_authorises_no_edit_by_hand(status: str) -> None:
+    assert window(CI_ID, status=status).authorises(CI_ID, NOW) == f"change CHG0000042 is {status}, not approved"
 
 
 def test_a_change_window_includes_its_first_and_last_instant() -> None:
@@ -279,10 +284,12 @@ def test_a_change_window_includes_its_first_and_last_instant() -> None:
     assert change.authorises(CI_ID, NOW - timedelta(microseconds=1)) is not None
 
 
-def test_a_change_without_planned_times_authorises_at_any_time() -> None:
-    change = window(CI_ID, planned_start=None, planned_end=None)
-    assert change.authorises(CI_ID, NOW - timedelta(days=400)) is None
-    assert change.authorises(CI_ID, NOW + timedelta(days=400)) is None
+@pytest.mark.parametrize(
+    "times", [{"planned_start": None, "planned_end": None}, {"planned_start": None}, {"planned_end": None}]
+)
+def test_a_change_without_its_implementation_window_authorises_no_edit(times: dict[str, object]) -> None:
+    change = window(CI_ID, **times)
+    assert change.authorises(CI_ID, NOW) == "change CHG0000042 has no implementation window (planned start and end)"
 
 
 @pytest.mark.parametrize(

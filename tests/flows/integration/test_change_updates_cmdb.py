@@ -80,7 +80,7 @@ async def test_a_change_implemented_updates_the_cmdb_and_learns_it_succeeded_in_
     change = await eventually(created)
     url = f"/api/v1/changes/{change['id']}"
     await change_api.post(f"{url}/submit", headers=rita)
-    await change_api.post(f"{url}/assess", json={"risk": "low"}, headers=mike)
+    await change_api.post(f"{url}/assess", json={"risk": "low"}, headers=auth("change_manager", subject="ann"))
     await change_api.post(f"{url}/approve", headers=mike)
 
     async def config_knows_the_approval() -> None:
@@ -136,7 +136,8 @@ async def test_a_change_whose_ci_changes_the_cmdb_refuses_is_flagged(
         ("start", None),
         ("complete", None),
     ]:
-        r = await change_api.post(f"{url}/{action}", json=payload, headers=rita if action == "submit" else mike)
+        who = {"submit": rita, "assess": auth("change_manager", subject="ann")}.get(action, mike)
+        r = await change_api.post(f"{url}/{action}", json=payload, headers=who)
         assert r.status_code == 200, r.text
 
     async def rejected() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +20,11 @@ from services.incident.store.tables import (
     problem_history,
     problem_incident,
 )
+from services.incident.worker import HANDLERS
+from shared.db import create_engine
+from shared.events import new_event
+from shared.events.change import ChangeCreated
+from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts
 
@@ -122,6 +128,7 @@ async def test_the_lifecycle_through_the_api_publishes_a_searchable_known_error_
     assert (record["id"], record["problem_id"], record["status"]) == (body["known_error_id"], created["id"], "active")
     assert record["workaround"] == "Set the client MTU to 1400" and record["number"].startswith("KE")
     change = str(uuid.uuid4())
+    await _change_learnt(incident_db, change, "CHG0000042")
     linked = await client.post(f"{url}/change", json={"change_id": change, "change_number": "CHG0000042"}, headers=pm)
     assert linked.json()["change_number"] == "CHG0000042"
     resolved = await client.post(f"{url}/resolve", json={"resolution": "Firmware 9.4 fixes the MTU"}, headers=pm)
@@ -240,3 +247,46 @@ async def test_bad_input_is_a_problem_document_and_stores_nothing(
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["detail"]
     assert await row_counts(incident_db, *TABLES) == before
+
+
+async def _change_learnt(database_url: str, change_id: str, number: str) -> None:
+    """The incident service learns a change from the change service's `change.created.v1`."""
+    data = ChangeCreated(
+        change_id=uuid.UUID(change_id),
+        number=number,
+        title="Firmware 9.4",
+        type="normal",
+        status="draft",
+        requester="rita",
+        created_at=datetime.now(UTC),
+    )
+    engine = create_engine(database_url)
+    try:
+        async with UnitOfWork(engine, outbox, source="/itsm/test") as uow:
+            await HANDLERS[data.routing_key](new_event(data, source="/itsm/change", subject=change_id), uow)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_problem_is_linked_only_to_a_change_the_service_has_learnt_under_its_number(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    pm = auth("problem_manager")
+    created = await client.post("/api/v1/problems", json={"title": "VPN drops", "description": "x"}, headers=pm)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/problems/{created.json()['id']}"
+    known = str(uuid.uuid4())
+    await _change_learnt(incident_db, known, "CHG0000777")
+    before = await row_counts(incident_db, outbox)
+    for body, field in [
+        ({"change_id": str(uuid.uuid4()), "change_number": "CHG0000777"}, "change_id"),
+        ({"change_id": known, "change_number": "CHG0000001"}, "change_number"),
+    ]:
+        refused = await client.post(f"{url}/change", json=body, headers=pm)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert await row_counts(incident_db, outbox) == before
+    assert (await client.get(url, headers=pm)).json()["change_id"] is None
+    linked = await client.post(f"{url}/change", json={"change_id": known, "change_number": "CHG0000777"}, headers=pm)
+    assert (linked.status_code, linked.json()["change_id"]) == (200, known)
