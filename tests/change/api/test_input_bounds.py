@@ -15,6 +15,7 @@ from services.change.settings import ChangeSettings
 from services.change.store.tables import change
 from tests.conftest import running
 from tests.infra import row_counts
+from tests.problems import assert_problem_naming
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -32,16 +33,10 @@ async def client(change_db: str, make_settings: Callable[..., Any]) -> AsyncIter
         yield client
 
 
-def _problem_naming(r: httpx.Response, status: int, field: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert field in [e["field"] for e in r.json()["errors"]], r.json()
-
-
 @pytest.mark.parametrize("path", ["/api/v1/changes", "/api/v1/releases", "/api/v1/deployments"])
 async def test_an_offset_past_64_bits_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth, path: str) -> None:
     r = await client.get(path, params={"offset": 2**63}, headers=auth("auditor"))
-    _problem_naming(r, 422, "offset")
+    assert_problem_naming(r, 422, "offset")
 
 
 @pytest.mark.parametrize("field", ["description", "test_plan"])
@@ -59,7 +54,7 @@ async def test_a_template_patch_to_null_is_a_422_naming_the_field(
     r = await client.patch(
         f"/api/v1/templates/{created.json()['id']}", json={field: None}, headers={**manager, "If-Match": 'W/"1"'}
     )
-    _problem_naming(r, 422, field)
+    assert_problem_naming(r, 422, field)
 
 
 async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, auth: Auth, change_db: str) -> None:
@@ -69,5 +64,5 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         content=b'{"title": "Patch db01", "type": "normal"}',
         headers={**auth("change_manager"), "content-type": "text/plain"},
     )
-    _problem_naming(r, 415, "header.content-type")
+    assert_problem_naming(r, 415, "header.content-type")
     assert await row_counts(change_db, change) == before

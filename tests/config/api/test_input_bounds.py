@@ -15,6 +15,7 @@ from services.config.settings import ConfigSettings
 from services.config.store.tables import config_item
 from tests.conftest import running
 from tests.infra import row_counts
+from tests.problems import assert_problem_naming
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -47,25 +48,21 @@ async def _ci(client: httpx.AsyncClient, auth: Auth) -> dict[str, Any]:
     return created
 
 
-def _problem_naming(r: httpx.Response, status: int, field: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert field in [e["field"] for e in r.json()["errors"]], r.json()
-
-
 async def test_attributes_nested_300_deep_are_refused_and_the_list_still_answers(
     client: httpx.AsyncClient, auth: Auth, config_db: str
 ) -> None:
     before = await row_counts(config_db, config_item)
     body = {"name": f"deep-{uuid.uuid4().hex[:8]}", "type": "server", "attributes": nested(300)}
-    _problem_naming(await client.post("/api/v1/cis", json=body, headers=auth("config_manager")), 422, "attributes")
+    assert_problem_naming(
+        await client.post("/api/v1/cis", json=body, headers=auth("config_manager")), 422, "attributes"
+    )
     created = await _ci(client, auth)
     r = await client.patch(
         f"/api/v1/cis/{created['id']}",
         json={"attributes": nested(300)},
         headers={**auth("config_manager"), "If-Match": 'W/"1"'},
     )
-    _problem_naming(r, 422, "attributes")
+    assert_problem_naming(r, 422, "attributes")
     assert await row_counts(config_db, config_item) == (before[0] + 1,)
     listed = await client.get("/api/v1/cis", params={"limit": 200}, headers=auth("auditor"))
     assert listed.status_code == 200, listed.text
@@ -74,12 +71,12 @@ async def test_attributes_nested_300_deep_are_refused_and_the_list_still_answers
 async def test_nested_attributes_in_an_import_row_are_refused(client: httpx.AsyncClient, auth: Auth) -> None:
     rows = [{"name": f"imp-{uuid.uuid4().hex[:8]}", "type": "server", "attributes": nested(300)}]
     r = await client.post("/api/v1/import/cis", json=rows, headers=auth("config_manager"))
-    _problem_naming(r, 422, "rows[0].attributes")
+    assert_problem_naming(r, 422, "rows[0].attributes")
 
 
 async def test_an_offset_past_64_bits_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth) -> None:
     r = await client.get("/api/v1/cis", params={"offset": 2**63}, headers=auth("auditor"))
-    _problem_naming(r, 422, "offset")
+    assert_problem_naming(r, 422, "offset")
 
 
 @pytest.mark.parametrize("field", ["name", "status", "criticality", "attributes", "description"])
@@ -90,7 +87,7 @@ async def test_a_patch_to_null_on_a_required_field_is_a_422_naming_it(
     r = await client.patch(
         f"/api/v1/cis/{created['id']}", json={field: None}, headers={**auth("config_manager"), "If-Match": 'W/"1"'}
     )
-    _problem_naming(r, 422, field)
+    assert_problem_naming(r, 422, field)
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/csv"])
@@ -102,7 +99,7 @@ async def test_an_import_body_that_is_not_utf8_is_a_problem(
     r = await client.post(
         "/api/v1/import/cis", content=body, headers={**auth("config_manager"), "content-type": content_type}
     )
-    _problem_naming(r, 422, "body")
+    assert_problem_naming(r, 422, "body")
 
 
 async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, auth: Auth, config_db: str) -> None:
@@ -112,5 +109,5 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         content=b'{"name": "x", "type": "server"}',
         headers={**auth("config_manager"), "content-type": "text/plain"},
     )
-    _problem_naming(r, 415, "header.content-type")
+    assert_problem_naming(r, 415, "header.content-type")
     assert await row_counts(config_db, config_item) == before

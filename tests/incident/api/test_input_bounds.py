@@ -14,6 +14,7 @@ from services.incident.settings import IncidentSettings
 from services.incident.store.tables import incident
 from tests.conftest import running
 from tests.infra import row_counts
+from tests.problems import assert_problem_naming
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,16 +32,10 @@ async def client(incident_db: str, make_settings: Callable[..., Any]) -> AsyncIt
         yield client
 
 
-def _problem_naming(r: httpx.Response, status: int, field: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert field in [e["field"] for e in r.json()["errors"]], r.json()
-
-
 @pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/problems", "/api/v1/known-errors"])
 async def test_an_offset_past_64_bits_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth, path: str) -> None:
     r = await client.get(path, params={"offset": 2**63}, headers=auth("auditor"))
-    _problem_naming(r, 422, "offset")
+    assert_problem_naming(r, 422, "offset")
 
 
 @pytest.mark.parametrize("field", ["workaround", "root_cause", "description"])
@@ -53,7 +48,7 @@ async def test_a_problem_patch_to_null_is_a_422_naming_the_field(
     r = await client.patch(
         f"/api/v1/problems/{created.json()['id']}", json={field: None}, headers={**pm, "If-Match": 'W/"1"'}
     )
-    _problem_naming(r, 422, field)
+    assert_problem_naming(r, 422, field)
 
 
 async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, auth: Auth, incident_db: str) -> None:
@@ -63,5 +58,5 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         content=b'{"title": "Mail down", "caller": "bob", "impact": 2, "urgency": 2}',
         headers={**auth("agent"), "content-type": "text/plain"},
     )
-    _problem_naming(r, 415, "header.content-type")
+    assert_problem_naming(r, 415, "header.content-type")
     assert await row_counts(incident_db, incident) == before

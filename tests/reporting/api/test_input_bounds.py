@@ -12,6 +12,7 @@ import pytest
 from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
 from tests.conftest import running
+from tests.problems import assert_problem_naming
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -29,18 +30,12 @@ async def client(reporting_db: str, make_settings: Callable[..., Any]) -> AsyncI
         yield client
 
 
-def _problem_naming(r: httpx.Response, status: int, field: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert field in [e["field"] for e in r.json()["errors"]], r.json()
-
-
 @pytest.mark.parametrize(
     "path", ["/api/v1/events", "/api/v1/report-runs", "/api/v1/reports/incident-volume/agreement/versions"]
 )
 async def test_an_offset_past_64_bits_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth, path: str) -> None:
     r = await client.get(path, params={"offset": 2**63}, headers=auth("auditor"))
-    _problem_naming(r, 422, "offset")
+    assert_problem_naming(r, 422, "offset")
 
 
 async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, auth: Auth) -> None:
@@ -49,4 +44,4 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         content=b'{"owner": "sam", "agreed_with": ["ops"]}',
         headers={**auth("service_level_manager"), "content-type": "text/plain"},
     )
-    _problem_naming(r, 415, "header.content-type")
+    assert_problem_naming(r, 415, "header.content-type")

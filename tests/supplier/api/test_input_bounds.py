@@ -14,6 +14,7 @@ from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import supplier
 from tests.conftest import running
 from tests.infra import row_counts
+from tests.problems import assert_problem_naming
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,16 +32,10 @@ async def client(supplier_db: str, make_settings: Callable[..., Any]) -> AsyncIt
         yield client
 
 
-def _problem_naming(r: httpx.Response, status: int, field: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert field in [e["field"] for e in r.json()["errors"]], r.json()
-
-
 @pytest.mark.parametrize("path", ["/api/v1/suppliers", "/api/v1/contracts", "/api/v1/disputes"])
 async def test_an_offset_past_64_bits_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth, path: str) -> None:
     r = await client.get(path, params={"offset": 2**63}, headers=auth("auditor"))
-    _problem_naming(r, 422, "offset")
+    assert_problem_naming(r, 422, "offset")
 
 
 async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, auth: Auth, supplier_db: str) -> None:
@@ -50,5 +45,5 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         content=b'{"name": "Acme Hosting", "category": "cloud"}',
         headers={**auth("supplier_manager"), "content-type": "text/plain"},
     )
-    _problem_naming(r, 415, "header.content-type")
+    assert_problem_naming(r, 415, "header.content-type")
     assert await row_counts(supplier_db, supplier) == before
