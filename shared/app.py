@@ -17,11 +17,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared import clock
+from shared import clock, ratelimit
+from shared import idempotent_creates as creates
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
+from shared.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.idempotent_creates import IdempotentCreates
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
@@ -85,7 +87,8 @@ def build_app(
         app.state.rate_limiter = RateLimiter(settings.write_rate_per_minute, settings.write_burst)
     install_problem_handlers(app)
     app.add_exception_handler(RateLimited, on_rate_limited)
-    if (keys := spec.metadata.tables.get("idempotency_key")) is not None:
+    keys = spec.metadata.tables.get("idempotency_key")
+    if keys is not None:
         app.add_middleware(IdempotentCreates, table=keys)
     app.add_middleware(
         BodySizeLimit,
@@ -100,18 +103,20 @@ def build_app(
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return document_conventions(generate())
+        return document_conventions(generate(), idempotent_creates=keys is not None)
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
-def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
+def document_conventions(document: dict[str, Any], *, idempotent_creates: bool = False) -> dict[str, Any]:
     """What the shared conventions answer, added to the OpenAPI document from what each operation
-    declares: 428 (with the 412 already there) where its If-Match header is required. Idempotent:
-    the framework caches the document and hands the same one back."""
+    declares: 428 (with the 412 already there) where its If-Match header is required; 429 with
+    `Retry-After` on every write (the write rate limit, mounted on every app, on when configured);
+    the optional `Idempotency-Key` header on every create (a POST answering 201) when the app mounts
+    shared.idempotent_creates. Idempotent: the framework caches the document and hands the same one back."""
     for item in document.get("paths", {}).values():
-        for operation in item.values():
+        for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             headers = [p for p in operation.get("parameters", []) if p.get("in") == "header"]
@@ -119,6 +124,11 @@ def document_conventions(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation["responses"]
             if if_match is not None and if_match.get("description") == IF_MATCH_REQUIRED and "412" in responses:
                 responses.setdefault("428", {**copy.deepcopy(responses["412"]), "description": "Precondition Required"})
+            if method.upper() not in ratelimit.SAFE_METHODS:
+                responses.setdefault("429", ratelimit.document_response())
+            declares_key = any(p["name"].lower() == IDEMPOTENCY_KEY.lower() for p in headers)
+            if idempotent_creates and method == "post" and "201" in responses and not declares_key:
+                operation.setdefault("parameters", []).append(creates.document_parameter())
     return document
 
 

@@ -28,6 +28,8 @@ from shared.http import problem_response
 from shared.idempotency import DEFAULT_TTL, HEADER, Idempotency, Replay, StoredResponse, fingerprint
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"}
+"""`KEY_PATTERN` as the OpenAPI document states it (the same as shared.idempotency's route parameter)."""
 PENDING_FOR = timedelta(minutes=2)
 """How long a claimed key waits for its request's answer; past it (the process died) the key is new."""
 WAIT_FOR_FIRST_S = 30.0
@@ -112,6 +114,23 @@ class IdempotentCreates:
             await self.app(scope, replay_body, capture)
         finally:
             await claim.settle(engine, start, b"".join(chunks))
+
+
+def document_parameter() -> dict[str, Any]:
+    """The optional header as an OpenAPI parameter, for each create this middleware covers (shared.app)."""
+    return {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "schema": {**KEY_SCHEMA, "title": HEADER},
+        "description": (
+            "A key of your choosing (a UUID; 1 to 200 printable ASCII characters, no spaces). A retry by the same"
+            f" caller with the same key and body within {DEFAULT_TTL.total_seconds() / 3600:g} hours answers the"
+            " first 201 again (same body, `Location` and `ETag`, with `Idempotent-Replayed: true`) instead of"
+            " creating twice; the same key with another body answers 422; a retry while the first is in flight"
+            f" waits for it (409 after {WAIT_FOR_FIRST_S:g} s). An answer other than 201 frees the key."
+        ),
+    }
 
 
 def _naming(reason: str) -> dict[str, str]:

@@ -14,13 +14,14 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from shared.auth import current_principal
 from shared.errors import DomainError, Unauthenticated
-from shared.http import problem_response
+from shared.http import PROBLEM_CONTENT_TYPE, problem_response
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -72,6 +73,21 @@ class RateLimiter:
         if len(self._buckets) > self.MAX_SUBJECTS:
             self._buckets.popitem(last=False)
         return waiting
+
+
+def document_response() -> dict[str, Any]:
+    """The 429 every write may answer, for the OpenAPI document (shared.app adds it to each write)."""
+    return {
+        "description": "Too many requests: the caller's write rate limit (WRITE_RATE_PER_MINUTE, bursts of"
+        " WRITE_BURST, per process) is spent; applies when the limit is configured (off by default)",
+        "headers": {
+            "Retry-After": {
+                "description": "Whole seconds until the next write is allowed",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
+    }
 
 
 async def write_rate_limit(request: Request) -> None:

@@ -62,3 +62,47 @@ def test_428_is_documented_where_if_match_is_required(
 def test_readiness_documents_its_503(service: str) -> None:
     operation = next(op for p, m, op in _operations(service) if (p, m) == ("/readyz", "get"))
     assert "503" in operation["responses"]
+
+
+def _header(operation: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"].lower() == name.lower()]
+
+
+def _string_schema(parameter: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = parameter["schema"]
+    return next((s for s in schema.get("anyOf", [schema]) if s.get("type") == "string"), {})
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_create_documents_its_optional_idempotency_key(service: str) -> None:
+    """shared.idempotent_creates takes the header on every POST of every service; a 201 is replayed."""
+    creates = 0
+    for path, method, operation in _operations(service):
+        where = f"{service} {method.upper()} {path}"
+        headers = _header(operation, "Idempotency-Key")
+        if method != "post" or "201" not in operation["responses"]:
+            assert headers == [], where
+            continue
+        creates += 1
+        assert len(headers) == 1, where
+        (header,) = headers
+        assert not header.get("required"), where
+        schema = _string_schema(header)
+        assert (schema.get("minLength"), schema.get("maxLength")) == (1, 200), where
+        assert schema.get("pattern") == r"^[\x21-\x7e]+$", where
+        assert "same key" in header["description"], where
+    assert creates > 0, service
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_write_documents_its_429_with_retry_after(service: str) -> None:
+    """shared.ratelimit: any write may answer 429 with `Retry-After` when the write rate limit is set."""
+    for path, method, operation in _operations(service):
+        where = f"{service} {method.upper()} {path}"
+        response = operation["responses"].get("429")
+        if method == "get":
+            assert response is None or "Retry-After" not in response.get("headers", {}), where
+            continue
+        assert response is not None, where
+        assert "application/problem+json" in response["content"], where
+        assert response["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}, where
