@@ -1,6 +1,6 @@
 """FastAPI dependencies that every service's routes share: who may read, the If-Match header, and
-load-or-404 (`found`, kept in `shared.errors` for use cases too). A service's `api/deps.py` adds its
-own role sets and its `Current<Record>` loaders."""
+the paging bounds. A service's `api/deps.py` adds its own role sets and its `Current<Record>` loaders,
+built on `shared.errors.found` (load-or-404, which use cases use too)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from fastapi import Depends, Header, Query
 from pydantic import WithJsonSchema
 
 from shared.auth import READ_ROLES, Principal, current_principal, require_roles
-from shared.errors import found as found
 from shared.http import expected_version
 
 Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]

@@ -21,7 +21,8 @@ from services.change.usecases.changes import Act, Governance
 from services.change.usecases.releases import ReleaseAct
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
-from shared.deps import IfMatch, found, optional_version
+from shared.deps import IfMatch, optional_version
+from shared.errors import found
 
 PIPELINE = Role.PIPELINE
 """A CI/CD system's token: it records deployments and reads them, and asks the gate."""

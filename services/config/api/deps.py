@@ -16,8 +16,7 @@ from services.config.store.items import get_config_item
 from services.config.store.types import TypeRepository
 from shared.app import ReadConnectionDep
 from shared.auth import Principal, Role, require_roles
-from shared.deps import found
-from shared.errors import NotFound
+from shared.errors import NotFound, found
 
 Manager = Annotated[Principal, Depends(require_roles(Role.CONFIG_MANAGER))]
 """Who changes the CMDB: types, CIs, relationships, discovery runs, baselines, imports."""

@@ -25,8 +25,8 @@ from services.config.store.items import list_config_items as search_config_items
 from services.config.store.items import list_versions, snapshot_as_of
 from services.config.usecases import items
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader, RequiredIfMatch, found
-from shared.errors import NotFound
+from shared.deps import Limit, Offset, Reader, RequiredIfMatch
+from shared.errors import NotFound, found
 from shared.http import created, expected_version, tagged
 
 router = APIRouter(prefix="/api/v1", tags=["cmdb"])

@@ -21,7 +21,8 @@ from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role, require_roles
 from shared.authorization import Access, Ownership, Policy, Rule, row
-from shared.deps import IfMatch, found, optional_version
+from shared.deps import IfMatch, optional_version
+from shared.errors import found
 
 # ---------------------------------------------------------------------------- who may act
 

@@ -13,7 +13,8 @@ from services.incident.store import sla as store
 from services.incident.store import sla_calendars
 from services.incident.usecases import sla as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Reader, found, optional_version
+from shared.deps import IfMatch, Reader, optional_version
+from shared.errors import found
 from shared.http import created, tagged
 
 router = APIRouter(tags=["sla"])

@@ -16,7 +16,7 @@ from services.supplier.store.disputes import DisputeRepository
 from services.supplier.store.suppliers import get_supplier
 from shared.app import ReadConnectionDep
 from shared.auth import Principal, Role, require_roles
-from shared.deps import found
+from shared.errors import found
 
 Manager = Annotated[Principal, Depends(require_roles(Role.SUPPLIER_MANAGER))]
 """Every write (admin passes every check); reads take `shared.deps.Reader`."""
