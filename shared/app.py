@@ -89,7 +89,7 @@ def build_app(
     app.add_exception_handler(RateLimited, on_rate_limited)
     keys = spec.metadata.tables.get("idempotency_key")
     if keys is not None:
-        app.add_middleware(IdempotentCreates, table=keys)
+        app.add_middleware(IdempotentCreates, table=keys, claimed_elsewhere=spec.keys_claimed_by_use_case)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

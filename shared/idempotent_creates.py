@@ -2,8 +2,9 @@
 
 A service whose metadata has the `idempotency_key` table (`idempotency_table(metadata)` in its
 store/tables.py, `create_idempotency_table()` in a migration) gets it on each POST: see
-`IdempotentCreates`. Routes whose use case claims keys in its own transaction (incident's
-`POST /api/v1/incidents`, see shared.idempotency) keep doing so; the two use separate scopes.
+`IdempotentCreates`. A route whose use case claims keys in its own transaction (incident's
+`POST /api/v1/incidents`, see shared.idempotency) is named in `ServiceSpec.keys_claimed_by_use_case`
+and left to it.
 """
 
 from __future__ import annotations
@@ -46,12 +47,17 @@ class IdempotentCreates:
     transaction (unlike a use case's `IdempotentCreate`): if the process dies between the create and
     remembering it, the key answers 409 until `PENDING_FOR` has passed."""
 
-    def __init__(self, app: ASGIApp, table: Table, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(
+        self, app: ASGIApp, table: Table, ttl: timedelta = DEFAULT_TTL, claimed_elsewhere: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.store = Idempotency(table, ttl=ttl)
+        # Paths whose use case claims the key in the create's own transaction: claiming it here too
+        # would cost a second transaction for the same guarantee, only weaker.
+        self.claimed_elsewhere = frozenset(claimed_elsewhere)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in self.claimed_elsewhere:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

@@ -37,6 +37,9 @@ class ServiceSpec:
     version: str = "0.1.0"
     bulk_paths: tuple[str, ...] = ()
     """Path prefixes that take large bodies (up to `max_bulk_body_bytes`)."""
+    keys_claimed_by_use_case: tuple[str, ...] = ()
+    """Create paths whose use case claims `Idempotency-Key` in its own transaction (shared.idempotency),
+    which the app-wide middleware (shared.idempotent_creates) then leaves to it."""
     periodic: tuple[PeriodicJob, ...] = ()
     """Scheduled jobs (watchers) the worker runs; see shared.periodic."""
     batch_handler: BatchHandler | None = None

@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     metadata=metadata,
     handlers=worker.HANDLERS,
     periodic=worker.PERIODIC,
+    keys_claimed_by_use_case=("/api/v1/incidents",),
 )
 
 

@@ -169,3 +169,15 @@ async def test_auto_close_closes_each_incident_resolved_long_enough_exactly_once
     finally:
         await engine.dispose()
     assert uuid.UUID(major_without_review) in {r.id for r in still_resolved}
+
+
+async def test_a_create_claims_its_key_once_in_its_own_transaction(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    # POST /incidents claims the key in the create's transaction; the app-wide middleware, which
+    # claims keys in a transaction of its own for every other create, leaves this route to it.
+    before = await row_counts(incident_db, idempotency_key)
+    answer = await client.post(URL, json=BODY, headers={**auth("agent"), "Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 201
+    assert "idempotent-replayed" not in answer.headers
+    assert await row_counts(incident_db, idempotency_key) == (before[0] + 1,)
