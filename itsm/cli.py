@@ -80,6 +80,9 @@ def token(
     subject: Annotated[str, typer.Argument(help="Who the token is for")],
     role: Annotated[list[Role], typer.Option("--role", "-r", help="A role; repeat for several")],
     hours: Annotated[float, typer.Option(help="Lifetime in hours")] = 12,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="An assignment group the person works in; repeat")
+    ] = None,
 ) -> None:
     """Mint a development token (HS256, signed with ITSM_JWT_SECRET)."""
     settings = _settings("incident")
@@ -97,6 +100,7 @@ def token(
             ttl=timedelta(hours=hours),
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
+            groups=group or (),
         )
     )
 

@@ -2,7 +2,8 @@
 
 Development and tests sign HS256 tokens with a shared secret (`itsm token` mints them); a real
 identity provider is used through its JWKS URL (RS256/ES256). Roles come from the `roles` claim
-(a list) or, for providers that nest them, `realm_access.roles`.
+(a list) or, for providers that nest them, `realm_access.roles`; the groups an agent works in
+(assignment groups) come from the `groups` claim.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Role(StrEnum):
 class Principal:
     subject: str
     roles: frozenset[str]
+    groups: frozenset[str] = frozenset()
+    """The assignment groups the identity provider says the person is a member of."""
 
     def has_any(self, roles: Iterable[str]) -> bool:
         return Role.ADMIN in self.roles or bool(self.roles.intersection(roles))
@@ -56,9 +59,12 @@ def mint_token(
     ttl: timedelta = timedelta(hours=12),
     audience: str | None = None,
     issuer: str | None = None,
+    groups: Iterable[str] = (),
 ) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {"sub": subject, "roles": sorted(set(roles)), "iat": now, "exp": now + ttl}
+    if groups:
+        claims["groups"] = sorted(set(groups))
     if audience:
         claims["aud"] = audience
     if issuer:
@@ -141,7 +147,10 @@ class TokenVerifier:
                 hours = self._max_lifetime.total_seconds() / 3600
                 raise Unauthenticated(f"invalid bearer token: its lifetime is over the maximum of {hours:g} hours")
         roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
-        principal = Principal(subject=subject, roles=frozenset(str(r) for r in roles))
+        groups = claims.get("groups") or []
+        if not isinstance(roles, list) or not isinstance(groups, list):
+            raise Unauthenticated("invalid bearer token: `roles` and `groups` must be lists")
+        principal = Principal(subject, frozenset(str(r) for r in roles), frozenset(str(g) for g in groups))
         return principal, exp
 
 

@@ -10,15 +10,18 @@ operation. Both come before any state check, so never a 409."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import BaseRoute
 
 from shared.app import runtime_of
 from shared.auth import Principal, Role, current_principal
@@ -90,11 +93,26 @@ class Access:
 
 @dataclass
 class Policy:
-    """One service's table and its ownership rules; `enforce` is the dependency routers install."""
+    """One service's table and its ownership rules; `enforce` is the dependency routers install,
+    `caller` the principal it let through (for routes that need to know who acts)."""
 
     service: str
     table: dict[str, dict[str, Rule]]
     ownerships: Sequence[Ownership]
+    public: frozenset[str] = frozenset()
+    """Operations that take no token at all (a static page that holds no data)."""
+
+    def __post_init__(self) -> None:
+        async def caller(access: Access) -> Principal:
+            return access.principal
+
+        # The annotation names this policy's `enforce`, so FastAPI runs the table once per request
+        # and hands its verdict to every dependency that asks.
+        parameter = inspect.Parameter(
+            "access", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Access, Depends(self.enforce)]
+        )
+        caller.__signature__ = inspect.Signature([parameter], return_annotation=Principal)  # type: ignore[attr-defined]
+        self.caller: Callable[..., Awaitable[Principal]] = caller
 
     def decide(self, operation: str, principal: Principal) -> Rule:
         cells = self.table.get(operation)
@@ -130,6 +148,32 @@ class Policy:
             return
 
 
+def _calls(dependant: Dependant) -> Iterable[Any]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)
+
+
+def unguarded(routes: Iterable[BaseRoute], policy: Policy) -> list[str]:
+    """What keeps the table from being the whole truth about a service's routes: a route whose
+    operation has no row (and is not public), or that does not run `policy.enforce`; a row that
+    names no route. Empty when every route is governed by the table."""
+    problems, operations = [], set()
+    for route in routes:
+        if not isinstance(route, APIRoute) or route.path in ("/healthz", "/readyz"):
+            continue
+        operation = operation_of(route)
+        operations.add(operation)
+        if operation in policy.public:
+            continue
+        if operation not in policy.table:
+            problems.append(f"{operation} ({route.path}) has no row in the {policy.service} table")
+        elif policy.enforce not in set(_calls(route.dependant)):
+            problems.append(f"{operation} ({route.path}) does not run the {policy.service} table")
+    problems += [f"row {op} names no route" for op in sorted(set(policy.table) - operations)]
+    return problems
+
+
 def markdown(policies: Sequence[Policy]) -> str:
     """docs/authorization.md: every service's table, one row per operation, one column per role."""
     mark = {Rule.ALLOW: "yes", Rule.DENY: "", Rule.OWN: "own"}
@@ -145,6 +189,8 @@ def markdown(policies: Sequence[Policy]) -> str:
         lines += ["", f"## {policy.service}", ""]
         for ownership in policy.ownerships:
             lines.append(f"- own {ownership.noun}: {(ownership.owns.__doc__ or '').strip()}")
+        if policy.public:
+            lines.append(f"- public (no token): {', '.join(f'`{op}`' for op in sorted(policy.public))}")
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
         for operation, cells in policy.table.items():
             lines.append(f"| `{operation}` | " + " | ".join(mark[cells[c]] for c in COLUMNS) + " |")

@@ -105,16 +105,16 @@ def make_settings(servers: Servers) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def token() -> Callable[..., str]:
-    def mint(*roles: str, subject: str = "tester") -> str:
-        return mint_token(TEST_JWT_SECRET, subject, roles)
+    def mint(*roles: str, subject: str = "tester", groups: tuple[str, ...] = ()) -> str:
+        return mint_token(TEST_JWT_SECRET, subject, roles, groups=groups)
 
     return mint
 
 
 @pytest.fixture(scope="session")
 def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def headers(*roles: str, subject: str = "tester") -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(*roles, subject=subject)}"}
+    def headers(*roles: str, subject: str = "tester", groups: tuple[str, ...] = ()) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(*roles, subject=subject, groups=groups)}"}
 
     return headers
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -91,6 +92,21 @@ async def test_a_minted_token_verifies_to_its_subject_and_roles() -> None:
 async def test_a_token_signed_elsewhere_expired_or_garbled_is_refused(token: str) -> None:
     with pytest.raises(Unauthenticated):
         await TokenVerifier(secret=SECRET).verify(token)
+
+
+async def test_the_groups_claim_names_the_assignment_groups_and_must_be_a_list() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    principal = await verifier.verify(mint_token(SECRET, "ann", ["agent"], groups=["network", "service-desk"]))
+    assert principal.groups == frozenset({"network", "service-desk"})
+    assert (await verifier.verify(mint_token(SECRET, "bob", ["agent"]))).groups == frozenset()
+    now = datetime.now(UTC)
+    garbled = jwt.encode(
+        {"sub": "eve", "roles": ["agent"], "groups": "network", "iat": now, "exp": now + timedelta(hours=1)},
+        SECRET,
+        algorithm="HS256",
+    )
+    with pytest.raises(Unauthenticated, match="must be lists"):
+        await verifier.verify(garbled)
 
 
 async def test_audience_is_checked_when_configured() -> None:
