@@ -114,7 +114,8 @@ def document_conventions(document: dict[str, Any], *, idempotent_creates: bool =
     declares: 428 (with the 412 already there) where its If-Match header is required; 429 with
     `Retry-After` on every write (the write rate limit, mounted on every app, on when configured);
     the optional `Idempotency-Key` header on every create (a POST answering 201) when the app mounts
-    shared.idempotent_creates. Idempotent: the framework caches the document and hands the same one back."""
+    shared.idempotent_creates, documented the same (a string) where a route declares it itself.
+    Idempotent: the framework caches the document and hands the same one back."""
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -126,8 +127,10 @@ def document_conventions(document: dict[str, Any], *, idempotent_creates: bool =
                 responses.setdefault("428", {**copy.deepcopy(responses["412"]), "description": "Precondition Required"})
             if method.upper() not in ratelimit.SAFE_METHODS:
                 responses.setdefault("429", ratelimit.document_response())
-            declares_key = any(p["name"].lower() == IDEMPOTENCY_KEY.lower() for p in headers)
-            if idempotent_creates and method == "post" and "201" in responses and not declares_key:
+            declared = [p for p in headers if p["name"].lower() == IDEMPOTENCY_KEY.lower()]
+            if declared:  # a route that claims the key itself documents it as the mechanism does
+                operation["parameters"][operation["parameters"].index(declared[0])] = creates.document_parameter()
+            elif idempotent_creates and method == "post" and "201" in responses:
                 operation.setdefault("parameters", []).append(creates.document_parameter())
     return document
 
