@@ -87,14 +87,20 @@ class AffectedCI:
         return self.status == "retired"
 
 
-def check_ci(ci_id: UUID, ci: AffectedCI | None) -> AffectedCI:
-    """An incident is recorded only on a CI the CMDB knows and has not retired."""
+def known_ci(ci_id: UUID, ci: AffectedCI | None) -> AffectedCI:
+    """A record names only a CI the CMDB told this service about (`ci`: what its read model knows)."""
     if ci is None:
         raise RuleViolation(
             f"configuration item {ci_id} is unknown here: it is not in the CMDB (or config has not told this"
             " service about it yet)",
             field="ci_id",
         )
-    if ci.retired:
-        raise RuleViolation(f"configuration item {ci_id} is retired; record the incident on a live CI", field="ci_id")
     return ci
+
+
+def check_ci(ci_id: UUID, ci: AffectedCI | None) -> AffectedCI:
+    """An incident is recorded only on a CI the CMDB knows and has not retired."""
+    known = known_ci(ci_id, ci)
+    if known.retired:
+        raise RuleViolation(f"configuration item {ci_id} is retired; record the incident on a live CI", field="ci_id")
+    return known

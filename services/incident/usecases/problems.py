@@ -13,10 +13,11 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident import events
-from services.incident.domain.priority import Impact, Urgency
+from services.incident.domain.priority import Impact, Urgency, known_ci
 from services.incident.domain.problems import Problem, ProblemOrigin
 from services.incident.store.incident_links import link_incident_fields
 from services.incident.store.incident_queries import incident_numbers
+from services.incident.store.incidents import affected_ci
 from services.incident.store.known_changes import known_change_number
 from services.incident.store.problems import ProblemRepository
 from services.incident.usecases import known_errors
@@ -39,9 +40,17 @@ class OpenProblem:
     incident_ids: list[UUID] = field(default_factory=list)
 
 
+async def _check_ci(conn: AsyncConnection, ci_id: UUID | None) -> None:
+    """A problem names only a CI config told this service about (a retired one too: the cause of
+    recurring incidents may be a CI retired since)."""
+    if ci_id is not None:
+        known_ci(ci_id, await affected_ci(conn, ci_id))
+
+
 async def open_problem(cmd: OpenProblem, uow: UnitOfWork) -> Problem:
     async with uow:
         conn = uow.connection
+        await _check_ci(conn, cmd.ci_id)
         numbers = await _incident_numbers(conn, cmd.incident_ids)
         now = clock.now()
         problem = Problem.open(
@@ -76,10 +85,14 @@ class ActOnProblem:
     expected_version: int | None = None
 
 
-async def _act(cmd: ActOnProblem, uow: UnitOfWork, apply: Callable[[Problem, datetime], None]) -> Problem:
-    """Apply one lifecycle action or edit; the known error record follows its problem."""
+async def _act(
+    cmd: ActOnProblem, uow: UnitOfWork, apply: Callable[[Problem, datetime], None], *, ci_id: UUID | None = None
+) -> Problem:
+    """Apply one lifecycle action or edit (naming `ci_id`: checked first); the known error record
+    follows its problem."""
     async with uow:
         conn = uow.connection
+        await _check_ci(conn, ci_id)
         repo = ProblemRepository(conn)
         problem = found(await repo.get(cmd.problem_id, for_update=True), f"problem {cmd.problem_id}")
         check_version(problem.number, problem.version, cmd.expected_version)
@@ -98,7 +111,8 @@ async def _act(cmd: ActOnProblem, uow: UnitOfWork, apply: Callable[[Problem, dat
 
 
 async def update_problem(cmd: ActOnProblem, uow: UnitOfWork, *, changes: dict[str, Any], reason: str = "") -> Problem:
-    return await _act(cmd, uow, lambda p, now: p.update(changes, cmd.actor, now, reason))
+    apply: Callable[[Problem, datetime], None] = lambda p, now: p.update(changes, cmd.actor, now, reason)  # noqa: E731
+    return await _act(cmd, uow, apply, ci_id=changes.get("ci_id"))
 
 
 async def investigate_problem(cmd: ActOnProblem, uow: UnitOfWork, *, owner: str | None = None) -> Problem:

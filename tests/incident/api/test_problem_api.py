@@ -26,6 +26,7 @@ from shared.events import new_event
 from shared.events.change import ChangeCreated
 from shared.uow import UnitOfWork
 from tests.conftest import running
+from tests.incident.cis import seed_ci
 from tests.infra import outbox_events, row_counts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -58,7 +59,7 @@ async def test_a_problem_manager_opens_a_problem_with_incidents_linked_both_ways
 ) -> None:
     pm = auth("problem_manager", subject="pam")
     first, second = await _incident(client, auth), await _incident(client, auth)
-    ci = str(uuid.uuid4())
+    ci = str(await seed_ci(incident_db))  # a CI config told this service about
     r = await client.post(
         "/api/v1/problems",
         json={
@@ -99,7 +100,7 @@ async def test_the_lifecycle_through_the_api_publishes_a_searchable_known_error_
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
 ) -> None:
     pm = auth("problem_manager", subject="pam")
-    ci = str(uuid.uuid4())
+    ci = str(await seed_ci(incident_db))
     created = (await client.post("/api/v1/problems", json={"title": "VPN drops", "ci_id": ci}, headers=pm)).json()
     url = f"/api/v1/problems/{created['id']}"
 
@@ -290,3 +291,25 @@ async def test_a_problem_is_linked_only_to_a_change_the_service_has_learnt_under
     assert (await client.get(url, headers=pm)).json()["change_id"] is None
     linked = await client.post(f"{url}/change", json={"change_id": known, "change_number": "CHG0000777"}, headers=pm)
     assert (linked.status_code, linked.json()["change_id"]) == (200, known)
+
+
+async def test_a_problem_is_recorded_only_on_a_ci_this_service_has_learnt_from_config(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    """A CI on a record is checked against the CMDB as config's events told it, on open and on edit."""
+    pm, unknown = auth("problem_manager", subject="pam"), str(uuid.uuid4())
+    body = {"title": "Disk fills", "description": "every night"}
+    r = await client.post("/api/v1/problems", json={**body, "ci_id": unknown}, headers=pm)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["ci_id"]
+    assert unknown in r.json()["errors"][0]["reason"]
+
+    known = str(await seed_ci(incident_db))
+    r = await client.post("/api/v1/problems", json={**body, "ci_id": known}, headers=pm)
+    assert r.status_code == 201, r.text
+    problem_id, etag = r.json()["id"], r.headers["etag"]
+    r = await client.patch(f"/api/v1/problems/{problem_id}", json={"ci_id": unknown}, headers={**pm, "If-Match": etag})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["ci_id"]
+    r = await client.get(f"/api/v1/problems/{problem_id}", headers=pm)
+    assert r.json()["ci_id"] == known
