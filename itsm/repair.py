@@ -22,6 +22,9 @@ class ServiceRepair:
 
 
 async def repair_service(service: ServiceEntry, *, apply: bool) -> ServiceRepair:
+    targets = service.repair_targets
+    if not targets:
+        return ServiceRepair(service.name, [], 0, [])
     spec, settings = service.spec, service.settings()
     engine = create_engine(settings.database_url)
 
@@ -33,7 +36,7 @@ async def repair_service(service: ServiceEntry, *, apply: bool) -> ServiceRepair
         findings: list[Finding] = []
         repaired = 0
         left: list[Finding] = []
-        for target in service.repair_targets:
+        for target in targets:
             async with engine.connect() as conn:
                 found = await find_damage(conn, target)
             findings.extend(found)

@@ -13,7 +13,6 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import JSON, Table, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,25 +74,27 @@ REQUIRED_TEXT = Rule(
 )
 """Text the read model requires (an empty text is a value it accepts)."""
 
-Fix = Callable[[AnyUnitOfWork, UUID, dict[str, Any], dict[str, str]], Awaitable[None]]
-"""A service's repair use case: (unit of work, record id, field -> repaired value, field -> why);
+Fix = Callable[[AnyUnitOfWork, Any, dict[str, Any], dict[str, str]], Awaitable[None]]
+"""A service's repair use case: (unit of work, record key, field -> repaired value, field -> why);
 it opens the unit of work, writes the values with their evidence and commits."""
 
 
 @dataclass(frozen=True)
 class RepairTarget:
-    """One table to check: `label` is the column that names a record to people (its number)."""
+    """One table to check: `label` is the column that names a record to people (its number),
+    `key` the one that finds it again (its primary key)."""
 
     table: Table
     label: str
     rules: Mapping[str, Rule]
     fix: Fix
+    key: str = "id"
 
 
 @dataclass(frozen=True)
 class Finding:
     table: str
-    record_id: UUID
+    record_key: Any
     record: str
     field: str
     why: str
@@ -118,25 +119,26 @@ async def find_damage(conn: AsyncConnection, target: RepairTarget) -> list[Findi
     columns = [
         cast(table.c[name], Text).label(name) if name in json_columns else table.c[name] for name in target.rules
     ]
-    query = select(table.c.id, table.c[target.label], *columns).order_by(table.c.id)
+    key = table.c[target.key]
+    query = select(key.label("record_key"), table.c[target.label].label("record_label"), *columns).order_by(key)
     findings = []
-    for row in await conn.execute(query):
+    # Streamed, so a large table is checked in bounded memory.
+    async for row in await conn.stream(query.execution_options(yield_per=1000)):
         for name, rule in target.rules.items():
             value = decoded_json(row._mapping[name]) if name in json_columns else row._mapping[name]
             why = rule.diagnose(value)
             if why is not None:
-                record = str(row._mapping[target.label])
-                findings.append(Finding(table.name, row.id, record, name, why, rule.repaired(value)))
+                findings.append(
+                    Finding(table.name, row.record_key, str(row.record_label), name, why, rule.repaired(value))
+                )
     return findings
 
 
 async def repair(unit_of_work: Callable[[], AnyUnitOfWork], target: RepairTarget, findings: list[Finding]) -> int:
     """Fix each damaged record in a transaction of its own; returns how many records were fixed."""
-    by_record: dict[UUID, list[Finding]] = {}
+    by_record: dict[Any, list[Finding]] = {}
     for finding in findings:
-        by_record.setdefault(finding.record_id, []).append(finding)
-    for record_id, found in by_record.items():
-        await target.fix(
-            unit_of_work(), record_id, {f.field: f.repaired for f in found}, {f.field: f.why for f in found}
-        )
+        by_record.setdefault(finding.record_key, []).append(finding)
+    for key, found in by_record.items():
+        await target.fix(unit_of_work(), key, {f.field: f.repaired for f in found}, {f.field: f.why for f in found})
     return len(by_record)

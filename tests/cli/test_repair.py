@@ -28,7 +28,7 @@ from services.change.store.tables import change_template
 from services.config.app import SPEC as CONFIG
 from services.config.app import create_app as create_config
 from services.config.settings import ConfigSettings
-from services.config.store.tables import config_item
+from services.config.store.tables import ci_type, config_item
 from services.incident.app import SPEC as INCIDENT
 from services.incident.app import create_app as create_incident
 from services.incident.settings import IncidentSettings
@@ -109,23 +109,32 @@ async def test_ci_attributes_too_deep_too_large_or_null_are_found_and_repaired(
             .where(config_item.c.id == uuid.UUID(cis["large"]["id"]))
             .values(attributes={"blob": "x" * (MAX_JSON_BYTES + 1)}),
             update(config_item).where(config_item.c.id == uuid.UUID(cis["null"]["id"])).values(attributes=None),
+            ci_type.insert().values(
+                name="legacy",
+                label="Legacy",
+                attribute_schema={"type": "object", "$defs": nested(300)},
+                created_at=datetime.now(UTC),
+                created_by="tester",
+            ),
         )
         deep_ci = f"/api/v1/cis/{cis['deep']['id']}"
 
         assert (await client.get("/api/v1/cis", headers=auditor)).status_code == 500
         patched = await client.patch(deep_ci, json={"name": "deeper"}, headers={**manager, "If-Match": 'W/"1"'})
         assert patched.status_code == 500
+        assert (await client.get("/api/v1/ci-types", headers=auditor)).status_code == 500
 
         dry = await itsm_repair("config", db)
         assert dry.exit_code == 1, dry.output
         for name in ("deep", "large", "null"):
             assert cis[name]["number"] in dry.output
         assert cis["sound"]["number"] not in dry.output
+        assert "ci_type legacy" in dry.output
         assert (await client.get("/api/v1/cis", headers=auditor)).status_code == 500  # a dry run changes nothing
 
         applied = await itsm_repair("config", db, "--apply")
         assert applied.exit_code == 0, applied.output
-        assert "3 record(s) repaired, 0 left" in applied.output
+        assert "4 record(s) repaired, 0 left" in applied.output
         again = await itsm_repair("config", db)
         assert again.exit_code == 0, again.output
         assert "nothing to repair" in again.output
@@ -141,6 +150,9 @@ async def test_ci_attributes_too_deep_too_large_or_null_are_found_and_repaired(
         assert REPLACED_KEY in large["attributes"]
         assert null["attributes"] == {}
         assert sound["version"] == 1
+        assert (await client.get("/api/v1/ci-types", headers=auditor)).status_code == 200
+        of_legacy = {"name": "old-box", "type": "legacy", "attributes": {"rack": 4}}
+        assert (await client.post("/api/v1/cis", json=of_legacy, headers=manager)).status_code == 201
 
         # The PATCH that answered 500 had been stored (only its answer failed): the repair came after it.
         assert deep["version"] == 3
