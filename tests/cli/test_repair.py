@@ -88,7 +88,7 @@ async def write(database_url: str, *statements: Any) -> None:
 
 async def itsm_repair(service: str, database_url: str, *options: str) -> Result:
     env = {f"{service.upper()}_DATABASE_URL": database_url, "ITSM_ENVIRONMENT": "test"}
-    return await asyncio.to_thread(CliRunner().invoke, itsm, ["repair", service, *options], env=env)
+    return await asyncio.to_thread(lambda: CliRunner().invoke(itsm, ["repair", service, *options], env=env))
 
 
 async def test_ci_attributes_too_deep_too_large_or_null_are_found_and_repaired(
