@@ -15,11 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from click.testing import Result
 from fastapi import FastAPI
 from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from itsm.cli import app as itsm
 from services.change.app import create_app as create_change
