@@ -1,4 +1,5 @@
-"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`, `events`."""
+"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`, `events`,
+`repair`."""
 
 from __future__ import annotations
 
@@ -253,6 +254,38 @@ def events(
             console.print(str(path))
         return
     typer.echo(catalogue_markdown())
+
+
+@app.command()
+def repair(
+    service: Annotated[str, typer.Argument(help="A service, or 'all'")] = "all",
+    apply: Annotated[bool, typer.Option("--apply", help="Fix what is found (default: only report it)")] = False,
+) -> None:
+    """Find records earlier versions stored that the current code cannot read back or would refuse
+    (free-form JSON beyond its limits, NULL in required text); `--apply` fixes them with evidence.
+
+    Exits 1 when a dry run finds something to repair, or when something is left after `--apply`."""
+    from itsm.repair import repair_service
+
+    try:
+        entries = all_entries() if service == "all" else [entry(service)]
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    table = Table("service", "record", "field", "why", title="records to repair" if not apply else "repaired")
+    left = 0
+    for one in entries:
+        outcome = asyncio.run(repair_service(one, apply=apply))
+        for finding in outcome.findings:
+            table.add_row(outcome.service, f"{finding.table} {finding.record}", finding.field, finding.why)
+        left += len(outcome.left) if apply else len(outcome.findings)
+        if apply:
+            console.print(f"{outcome.service}: {outcome.repaired} record(s) repaired, {len(outcome.left)} left")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("nothing to repair")
+    if left:
+        raise typer.Exit(1)
 
 
 def _redact(url: str) -> str:

@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from shared.repair import RepairTarget
 from shared.runtime import ServiceSpec
 from shared.settings import ServiceSettings
 
@@ -29,6 +30,16 @@ class ServiceEntry:
     def spec(self) -> ServiceSpec:
         spec: ServiceSpec = importlib.import_module(f"services.{self.name}.app").SPEC
         return spec
+
+    @property
+    def repair_targets(self) -> tuple[RepairTarget, ...]:
+        """What `itsm repair` checks: the service's `usecases/repair.py` TARGETS (none without one)."""
+        try:
+            module = importlib.import_module(f"services.{self.name}.usecases.repair")
+        except ModuleNotFoundError:
+            return ()
+        targets: tuple[RepairTarget, ...] = module.TARGETS
+        return targets
 
     @property
     def app_factory(self) -> str:

@@ -39,13 +39,42 @@ def json_depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+def json_size(value: Any) -> int:
+    """The compact UTF-8 JSON size of `value` in bytes, as MAX_JSON_BYTES counts it."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+
+
+def json_bound_broken(value: Any) -> str | None:
+    """Which bound `value` breaks, in words, or None within them (input checks and `itsm repair`)."""
+    if json_depth_over(value, MAX_JSON_DEPTH):
+        return f"nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays"
+    size = json_size(value)
+    if size > MAX_JSON_BYTES:
+        return f"larger than {MAX_JSON_BYTES} bytes as JSON ({size} bytes)"
+    return None
+
+
+def cut_at_depth(value: Any, limit: int, marker: Any) -> Any:
+    """`value` with every object or array deeper than `limit` replaced by `marker` (not a container,
+    so the result is within the limit). Recursion stops at the limit, however deep the value."""
+
+    def cut(item: Any, depth: int) -> Any:
+        if not isinstance(item, dict | list | tuple):
+            return item
+        if depth > limit:
+            return marker
+        if isinstance(item, dict):
+            return {key: cut(child, depth + 1) for key, child in item.items()}
+        return [cut(child, depth + 1) for child in item]
+
+    return cut(value, 1)
+
+
 def bounded_json(value: Any) -> Any:
     """The value as is, or a ValueError naming the bound it breaks (a 422 naming the field)."""
-    if json_depth_over(value, MAX_JSON_DEPTH):
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays")
-    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())
-    if size > MAX_JSON_BYTES:
-        raise ValueError(f"larger than {MAX_JSON_BYTES} bytes as JSON ({size} bytes)")
+    broken = json_bound_broken(value)
+    if broken is not None:
+        raise ValueError(broken)
     return value
 
 

@@ -70,3 +70,9 @@ def test_dashboard_prints_the_address_with_a_read_only_token_in_its_fragment() -
     assert address == "http://10.0.0.5:8005"
     principal = asyncio.run(TokenVerifier(secret=SECRET).verify(token))
     assert principal.roles == frozenset({"auditor"})
+
+
+def test_repair_of_an_unknown_service_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["repair", "payroll"])
+    assert result.exit_code == 2
+    assert "payroll" in result.output

@@ -48,3 +48,8 @@ class TypeRepository:
 
 def _type_of(row: Any) -> CIType:
     return CIType(row.name, row.label, row.description, row.attribute_schema, builtin=False)
+
+
+async def replace_attribute_schema(conn: AsyncConnection, name: str, attribute_schema: dict[str, Any]) -> None:
+    """Only for `itsm repair`: a type's schema is otherwise fixed once defined."""
+    await conn.execute(ci_type.update().where(ci_type.c.name == name).values(attribute_schema=attribute_schema))
