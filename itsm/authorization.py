@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.config.api.deps import POLICY as CONFIG
 from services.incident.api.deps import POLICY as INCIDENT
+from services.reporting.api.deps import POLICY as REPORTING
+from services.supplier.api.deps import POLICY as SUPPLIER
 from shared.authorization import markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "authorization.md"
-POLICIES = [INCIDENT]
+POLICIES = [INCIDENT, CONFIG, SUPPLIER, REPORTING]
 
 
 def authorization_markdown() -> str:

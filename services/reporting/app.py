@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting import worker
 from services.reporting.api import ROUTERS
-from services.reporting.api.dashboard import mount_dashboard
+from services.reporting.api.dashboard import mount_assets
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.tables import metadata
 from shared.app import build_app
@@ -25,5 +25,5 @@ SPEC = ServiceSpec(
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     app = build_app(SPEC, settings or ReportingSettings(), ROUTERS)
-    mount_dashboard(app)
+    mount_assets(app)
     return app

@@ -6,20 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from services.config.api.deps import POLICY
 from services.config.schemas.audit import AuditReport, FindingRead, NotSeenRead, UncontrolledEditRead
 from services.config.store.audit import controlled_changed_without_change, not_seen_since, open_findings
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/audit", response_model=AuditReport, tags=["audit"])
 async def configuration_audit(
     conn: ReadConnectionDep,
-    _: Reader,
     not_seen_days: Annotated[int, Query(ge=1, le=3650)] = 30,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> AuditReport:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import CurrentBaseline, Manager, current_baseline
+from services.config.api.deps import POLICY, Caller, CurrentBaseline, current_baseline
 from services.config.schemas.baselines import (
     BaselineComparison,
     BaselineCreate,
@@ -19,15 +19,15 @@ from services.config.schemas.items import ConfigItemRead
 from services.config.store.baselines import list_baselines as page_of_baselines
 from services.config.usecases import baselines
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 from shared.errors import RuleViolation
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("/baselines", status_code=201, response_model=BaselineRead, tags=["baselines"])
 async def create_baseline(
-    body: BaselineCreate, uow: UnitOfWorkDep, who: Manager, conn: ReadConnectionDep, response: Response
+    body: BaselineCreate, uow: UnitOfWorkDep, who: Caller, conn: ReadConnectionDep, response: Response
 ) -> BaselineRead:
     cmd = baselines.TakeBaseline(
         name=body.name,
@@ -43,12 +43,12 @@ async def create_baseline(
 
 
 @router.get("/baselines/{baseline_id}", response_model=BaselineRead, tags=["baselines"])
-async def get_baseline(_: Reader, baseline: CurrentBaseline) -> BaselineRead:
+async def get_baseline(baseline: CurrentBaseline) -> BaselineRead:
     return BaselineRead.model_validate(baseline, from_attributes=True)
 
 
 @router.get("/baselines", response_model=BaselinePage, tags=["baselines"])
-async def list_baselines(conn: ReadConnectionDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> BaselinePage:
+async def list_baselines(conn: ReadConnectionDep, limit: Limit = 50, offset: Offset = 0) -> BaselinePage:
     rows, total = await page_of_baselines(conn, limit=limit, offset=offset)
     items = [BaselineRead.model_validate(r, from_attributes=True) for r in rows]
     return BaselinePage(items=items, total=total, limit=limit, offset=offset)
@@ -58,7 +58,6 @@ async def list_baselines(conn: ReadConnectionDep, _: Reader, limit: Limit = 50, 
 async def compare_baseline(
     baseline_id: UUID,
     uow: UnitOfWorkDep,
-    _: Reader,
     with_: Annotated[str, Query(alias="with", description="Another baseline's id, or 'now'")] = "now",
 ) -> BaselineComparison:
     other = None if with_ == "now" else _uuid_or_422(with_, "with")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.config.api.deps import Manager
+from services.config.api.deps import POLICY, Caller
 from services.config.domain.items import CIStatus
 from services.config.schemas import bulk as formats
 from services.config.schemas.bulk import ImportRead
@@ -16,11 +16,10 @@ from services.config.store.bulk import export_items
 from services.config.store.bulk import export_relationships as relationship_rows
 from services.config.usecases import bulk
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Reader
 from shared.errors import RuleViolation
 from shared.http import JSON_OR_CSV, representation
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 ExportFormat = Annotated[Literal["json", "csv"], Query(alias="format")]
 _IMPORT_BODY = {
@@ -58,7 +57,6 @@ def _export(request: Request, rows: list[dict[str, object]], columns: tuple[str,
 async def export_cis(
     request: Request,
     conn: ReadConnectionDep,
-    _: Reader,
     fmt: ExportFormat = "json",
     ci_type: Annotated[str | None, Query(alias="type", max_length=50)] = None,
     status: CIStatus | None = None,
@@ -68,9 +66,7 @@ async def export_cis(
 
 
 @router.get("/export/relationships", tags=["bulk"], response_class=Response)
-async def export_relationships(
-    request: Request, conn: ReadConnectionDep, _: Reader, fmt: ExportFormat = "json"
-) -> Response:
+async def export_relationships(request: Request, conn: ReadConnectionDep, fmt: ExportFormat = "json") -> Response:
     rows = [{"source": r.source, "type": r.type, "target": r.target} for r in await relationship_rows(conn)]
     return _export(request, rows, formats.RELATIONSHIP_COLUMNS, "relationships")
 
@@ -79,7 +75,7 @@ async def export_relationships(
 async def import_cis(
     request: Request,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     change_number: Annotated[str | None, Query(pattern=r"^CHG[0-9]{7}$")] = None,
 ) -> ImportRead:
     rows = await _rows(request, formats.CI_COLUMNS)
@@ -91,7 +87,7 @@ async def import_cis(
 async def import_relationships(
     request: Request,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     change_number: Annotated[str | None, Query(pattern=r"^CHG[0-9]{7}$")] = None,
 ) -> ImportRead:
     rows = await _rows(request, formats.RELATIONSHIP_COLUMNS)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from services.config.api.deps import CurrentService
+from services.config.api.deps import POLICY, CurrentService
 from services.config.domain.impact import MAX_DEPTH, Direction
 from services.config.domain.items import ConfigItem
 from services.config.schemas.catalogue import ServiceDetail, ServicePage, ServiceRead
@@ -13,9 +13,9 @@ from services.config.store.catalogue import business_services, member_counts
 from services.config.store.impact import walk
 from services.config.store.items import ConfigItemRepository
 from shared.app import ReadConnectionDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _service(item: ConfigItem, members: int) -> dict[str, object]:
@@ -34,7 +34,7 @@ def _service(item: ConfigItem, members: int) -> dict[str, object]:
 
 
 @router.get("/services", response_model=ServicePage, tags=["service catalogue"])
-async def service_catalogue(conn: ReadConnectionDep, _: Reader, limit: Limit = 50, offset: Offset = 0) -> ServicePage:
+async def service_catalogue(conn: ReadConnectionDep, limit: Limit = 50, offset: Offset = 0) -> ServicePage:
     services, total = await business_services(conn, limit=limit, offset=offset)
     counts = await member_counts(conn, [s.id for s in services])
     items = [ServiceRead.model_validate(_service(s, counts.get(s.id, 0))) for s in services]
@@ -42,7 +42,7 @@ async def service_catalogue(conn: ReadConnectionDep, _: Reader, limit: Limit = 5
 
 
 @router.get("/services/{service_id}", response_model=ServiceDetail, tags=["service catalogue"])
-async def service_detail(conn: ReadConnectionDep, _: Reader, service: CurrentService) -> ServiceDetail:
+async def service_detail(conn: ReadConnectionDep, service: CurrentService) -> ServiceDetail:
     counts = await member_counts(conn, [service.id])
     reached = await walk(conn, service.id, Direction.UPSTREAM, MAX_DEPTH)
     found = await ConfigItemRepository(conn).existing(r.ci_id for r in reached)

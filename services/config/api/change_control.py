@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from services.config.api.deps import CurrentItem
+from services.config.api.deps import POLICY, CurrentItem
 from services.config.schemas.change_control import AppliedChangeRead, CIChangesRead, PlannedChangeRead
 from services.config.store.change_control import changes_touching
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/cis/{ci_id}/changes", response_model=CIChangesRead, tags=["configuration items"])
-async def ci_changes(conn: ReadConnectionDep, _: Reader, item: CurrentItem) -> CIChangesRead:
+async def ci_changes(conn: ReadConnectionDep, item: CurrentItem) -> CIChangesRead:
     applied, planned = await changes_touching(conn, item.id)
     return CIChangesRead(
         applied=[

@@ -1,5 +1,5 @@
-"""Route dependencies of the CMDB: who may change it (`Manager`), and the records routes read,
-loaded once or answered with 404 (`CurrentItem`, `CurrentCIType`, ...)."""
+"""Route dependencies of the CMDB: its authorisation table (who may call each route), and the
+records routes read, loaded once or answered with 404 (`CurrentItem`, `CurrentCIType`, ...)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,59 @@ from services.config.store.discovery import get_run
 from services.config.store.items import get_config_item
 from services.config.store.types import TypeRepository
 from shared.app import ReadConnectionDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role
+from shared.authorization import Access, Policy, Rule, row
 from shared.errors import NotFound, found
 
-Manager = Annotated[Principal, Depends(require_roles(Role.CONFIG_MANAGER))]
+# ---------------------------------------------------------------------------- the authorisation table
+
+_WRITE = row(allow=[Role.CONFIG_MANAGER])
 """Who changes the CMDB: types, CIs, relationships, discovery runs, baselines, imports."""
+_CMDB = row(allow=READ_ROLES - {Role.REQUESTER})
+"""The CMDB is staff's: agents and managers diagnose, assess and approve against it, the auditor
+reads everything, and the change service asks for impact with a read-only (auditor) token. A
+requester reports against a service, not a CI (as in ServiceNow, the portal offers the service
+catalogue, not the CMDB); the machine tokens read nothing here."""
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "types.list_ci_types": _CMDB,
+    "types.get_ci_type": _CMDB,
+    "types.create_ci_type": _WRITE,
+    "items.create_config_item": _WRITE,
+    "items.get_config_item": _CMDB,
+    "items.update_config_item": _WRITE,
+    "items.retire_config_item": _WRITE,
+    "items.list_config_items": _CMDB,
+    "items.ci_history": _CMDB,
+    "change_control.ci_changes": _CMDB,
+    "relationships.ci_relationships": _CMDB,
+    "relationships.create_relationship": _WRITE,
+    "relationships.delete_relationship": _WRITE,
+    "impact.impact": _CMDB,
+    "discovery.create_discovery_run": _WRITE,
+    "discovery.get_discovery_run": _CMDB,
+    "discovery.list_discovery_runs": _CMDB,
+    "baselines.create_baseline": _WRITE,
+    "baselines.get_baseline": _CMDB,
+    "baselines.list_baselines": _CMDB,
+    "baselines.compare_baseline": _CMDB,
+    "audit.configuration_audit": _CMDB,
+    # The catalogue's offering (name, description, hours, SLA tier) is what a requester picks a
+    # service from when they report or request something: every person's role reads it.
+    "catalogue.service_catalogue": row(allow=READ_ROLES),
+    # A service's detail adds the CIs it runs on, which is the CMDB: staff only.
+    "catalogue.service_detail": _CMDB,
+    "bulk.export_cis": _CMDB,
+    "bulk.export_relationships": _CMDB,
+    "bulk.import_cis": _WRITE,
+    "bulk.import_relationships": _WRITE,
+}
+
+POLICY = Policy("config", TABLE, [])
+"""No CI is anyone's own: every cell is allow or deny."""
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (routers install `POLICY.enforce` first)."""
 
 
 async def current_item(ci_id: UUID, conn: ReadConnectionDep) -> ConfigItem:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import CurrentRun, Manager, current_run
+from services.config.api.deps import POLICY, Caller, CurrentRun, current_run
 from services.config.schemas.discovery import (
     DiscoveryRunCreate,
     DiscoveryRunPage,
@@ -16,14 +16,14 @@ from services.config.schemas.discovery import (
 from services.config.store.discovery import list_runs
 from services.config.usecases import discovery
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("/discovery/runs", status_code=201, response_model=DiscoveryRunRead, tags=["discovery"])
 async def create_discovery_run(
-    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Manager, conn: ReadConnectionDep, response: Response
+    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Caller, conn: ReadConnectionDep, response: Response
 ) -> DiscoveryRunRead:
     run = discovery.DiscoveryRun(
         source=body.source,
@@ -37,7 +37,7 @@ async def create_discovery_run(
 
 
 @router.get("/discovery/runs/{run_id}", response_model=DiscoveryRunRead, tags=["discovery"])
-async def get_discovery_run(_: Reader, run: CurrentRun) -> DiscoveryRunRead:
+async def get_discovery_run(run: CurrentRun) -> DiscoveryRunRead:
     return _run_read(run)
 
 
@@ -50,7 +50,6 @@ def _run_read(row: Any) -> DiscoveryRunRead:
 @router.get("/discovery/runs", response_model=DiscoveryRunPage, tags=["discovery"])
 async def list_discovery_runs(
     conn: ReadConnectionDep,
-    _: Reader,
     source: Annotated[str | None, Query(max_length=100)] = None,
     limit: Limit = 50,
     offset: Offset = 0,

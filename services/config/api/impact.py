@@ -8,9 +8,9 @@ from json.encoder import encode_basestring
 from typing import Annotated, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import CurrentItem
+from services.config.api.deps import POLICY, CurrentItem
 from services.config.domain.impact import MAX_DEPTH, Arrival, Direction
 from services.config.domain.items import ConfigItem
 from services.config.domain.relationships import INVERSE_NAMES
@@ -19,15 +19,13 @@ from services.config.schemas.impact import ImpactRead
 from services.config.store.impact import Summary
 from services.config.store.impact import impact as walk_with_summaries
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/cis/{ci_id}/impact", response_model=ImpactRead, tags=["relationships"])
 async def impact(
     conn: ReadConnectionDep,
-    _: Reader,
     root: CurrentItem,
     direction: Direction = Direction.DOWNSTREAM,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import Manager
+from services.config.api.deps import POLICY, Caller
 from services.config.domain.items import CIStatus
 from services.config.schemas.items import (
     ChangeReference,
@@ -25,16 +25,16 @@ from services.config.store.items import list_config_items as search_config_items
 from services.config.store.items import list_versions, snapshot_as_of
 from services.config.usecases import items
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader, RequiredIfMatch
+from shared.deps import Limit, Offset, RequiredIfMatch
 from shared.errors import NotFound, found
 from shared.http import created, expected_version, tagged
 
-router = APIRouter(prefix="/api/v1", tags=["cmdb"])
+router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("/cis", status_code=201, response_model=ConfigItemRead, tags=["configuration items"])
 async def create_config_item(
-    body: ConfigItemCreate, uow: UnitOfWorkDep, who: Manager, response: Response
+    body: ConfigItemCreate, uow: UnitOfWorkDep, who: Caller, response: Response
 ) -> ConfigItemRead:
     cmd = items.RegisterConfigItem(
         **body.model_dump(exclude={"type", "identifiers"}), ci_type=body.type, identifiers=body.identifiers.to_domain()
@@ -47,7 +47,6 @@ async def create_config_item(
 async def get_config_item(
     ci_id: UUID,
     conn: ReadConnectionDep,
-    _: Reader,
     response: Response,
     as_of: Annotated[datetime | None, Query(description="The CI as it was at this time")] = None,
 ) -> ConfigItemRead:
@@ -65,7 +64,7 @@ async def update_config_item(
     ci_id: UUID,
     body: ConfigItemUpdate,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> ConfigItemRead:
@@ -78,7 +77,7 @@ async def update_config_item(
 async def retire_config_item(
     ci_id: UUID,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     body: ChangeReference | None = None,
     if_match: RequiredIfMatch = None,
@@ -91,7 +90,6 @@ async def retire_config_item(
 @router.get("/cis", response_model=ConfigItemPage, tags=["configuration items"])
 async def list_config_items(
     conn: ReadConnectionDep,
-    _: Reader,
     ci_type: Annotated[str | None, Query(alias="type", max_length=50)] = None,
     status: CIStatus | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name, any case")] = None,
@@ -114,9 +112,7 @@ async def list_config_items(
 
 
 @router.get("/cis/{ci_id}/history", response_model=VersionPage, tags=["configuration items"])
-async def ci_history(
-    ci_id: UUID, conn: ReadConnectionDep, _: Reader, limit: Limit = 50, offset: Offset = 0
-) -> VersionPage:
+async def ci_history(ci_id: UUID, conn: ReadConnectionDep, limit: Limit = 50, offset: Offset = 0) -> VersionPage:
     rows, total = await list_versions(conn, ci_id, limit=limit, offset=offset)
     # No version at all means no such CI (every CI has its first version).
     if total == 0:

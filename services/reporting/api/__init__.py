@@ -1,5 +1,14 @@
-"""Reporting's HTTP entry points: one router per area (the dashboard page and its stream mount apart)."""
+"""Reporting's HTTP entry points: one router per area (the dashboard's static assets mount apart)."""
 
-from services.reporting.api import agreements, distribution, event_log, projections, reports, runs
+from services.reporting.api import agreements, dashboard, distribution, event_log, projections, reports, runs
 
-ROUTERS = [event_log.router, reports.router, projections.router, agreements.router, runs.router, distribution.router]
+ROUTERS = [
+    event_log.router,
+    reports.router,
+    projections.router,
+    agreements.router,
+    runs.router,
+    distribution.router,
+    dashboard.page_router,
+    dashboard.router,
+]

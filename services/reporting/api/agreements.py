@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from services.reporting.api.deps import Manager, sent_version
+from services.reporting.api.deps import POLICY, Caller, sent_version
 from services.reporting.domain.agreements import AgreementVersion, Recipient
 from services.reporting.schemas.agreements import (
     AgreementDecision,
@@ -23,10 +23,12 @@ from services.reporting.schemas.agreements import (
 from services.reporting.usecases import agreements as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Offset, Reader, RequiredIfMatch
+from shared.deps import IfMatch, Offset, RequiredIfMatch
 from shared.http import PROBLEM_RESPONSES, etag
 
-router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES, dependencies=[Depends(POLICY.enforce)]
+)
 
 
 def _version_read(v: AgreementVersion) -> AgreementVersionRead:
@@ -45,7 +47,7 @@ def _agreement_response(view: usecases.AgreementView) -> JSONResponse:
 
 
 @router.get("/report-agreements", response_model=AgreementSummaries, summary="Where each report's agreement stands")
-async def list_agreements(conn: ReadConnectionDep, _: Reader) -> AgreementSummaries:
+async def list_agreements(conn: ReadConnectionDep) -> AgreementSummaries:
     items = [
         {
             "report": s.report,
@@ -62,7 +64,7 @@ async def list_agreements(conn: ReadConnectionDep, _: Reader) -> AgreementSummar
 @router.get(
     "/reports/{name}/agreement", response_model=AgreementRead, summary="A report's agreement: the latest version"
 )
-async def get_agreement(conn: ReadConnectionDep, _: Reader, name: str) -> JSONResponse:
+async def get_agreement(conn: ReadConnectionDep, name: str) -> JSONResponse:
     return _agreement_response(await usecases.agreement(conn, name))
 
 
@@ -73,7 +75,6 @@ async def get_agreement(conn: ReadConnectionDep, _: Reader, name: str) -> JSONRe
 )
 async def list_agreement_versions(
     conn: ReadConnectionDep,
-    _: Reader,
     name: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
@@ -84,7 +85,7 @@ async def list_agreement_versions(
 
 @router.get("/reports/{name}/agreement/versions/{version}", response_model=AgreementVersionRead)
 async def get_agreement_version(
-    conn: ReadConnectionDep, _: Reader, name: str, version: Annotated[int, Path(ge=1)]
+    conn: ReadConnectionDep, name: str, version: Annotated[int, Path(ge=1)]
 ) -> AgreementVersionRead:
     return _version_read(await usecases.agreement_version(conn, name, version))
 
@@ -95,7 +96,7 @@ async def get_agreement_version(
     summary="Propose (a new version of) a report's agreement: a draft, until agreed",
 )
 async def propose_agreement(
-    uow: UnitOfWorkDep, who: Manager, name: str, body: AgreementProposal, if_match: IfMatch = None
+    uow: UnitOfWorkDep, who: Caller, name: str, body: AgreementProposal, if_match: IfMatch = None
 ) -> JSONResponse:
     view = await usecases.propose(
         uow,
@@ -117,7 +118,7 @@ async def propose_agreement(
     summary="Record that the interested parties agreed the draft; from now on the report is scheduled",
 )
 async def agree_agreement(
-    uow: UnitOfWorkDep, who: Manager, name: str, body: AgreementDecision, if_match: RequiredIfMatch = None
+    uow: UnitOfWorkDep, who: Caller, name: str, body: AgreementDecision, if_match: RequiredIfMatch = None
 ) -> JSONResponse:
     agreed_at = body.agreed_at
     if agreed_at is not None and agreed_at.tzinfo is None:
@@ -141,7 +142,7 @@ async def agree_agreement(
     summary="Retire a report: it is no longer scheduled",
 )
 async def retire_agreement(
-    uow: UnitOfWorkDep, who: Manager, name: str, body: Retirement, if_match: RequiredIfMatch = None
+    uow: UnitOfWorkDep, who: Caller, name: str, body: Retirement, if_match: RequiredIfMatch = None
 ) -> JSONResponse:
     view = await usecases.retire(
         uow, name, expected=sent_version(if_match), reason=body.reason, by=who.subject, now=clock.now()

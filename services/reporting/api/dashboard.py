@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
+from services.reporting.api.deps import POLICY, Caller
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.live import FEED, TooManyReaders, TooManyStreamsOfSubject
-from shared.deps import Reader
 from shared.ratelimit import TooManyStreams
 
 WEB_DIR = Path(__file__).parent.parent / "web"
@@ -35,10 +35,12 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(tags=["dashboard"])
+page_router = APIRouter(tags=["dashboard"])
+"""The page: public (the table's `public`), it holds no data."""
+router = APIRouter(tags=["dashboard"], dependencies=[Depends(POLICY.enforce)])
 
 
-@router.get("/", include_in_schema=False)
+@page_router.get("/", include_in_schema=False)
 async def dashboard_page() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
@@ -53,7 +55,7 @@ async def dashboard_page() -> FileResponse:
         503: {"description": "Too many open streams"},
     },
 )
-async def stream(request: Request, who: Reader) -> StreamingResponse:
+async def stream(request: Request, who: Caller) -> StreamingResponse:
     """`event: recorded` with `{id, type, subject, time}` for each event once it is committed in the
     log; `event: resync` when this reader fell behind and should re-read everything; a comment line
     as keep-alive. Only the events consumed by the process serving the stream (see README)."""
@@ -87,6 +89,6 @@ async def stream(request: Request, who: Reader) -> StreamingResponse:
     )
 
 
-def mount_dashboard(app: FastAPI) -> None:
-    app.include_router(router)
+def mount_assets(app: FastAPI) -> None:
+    """The page's script and styles (static files, public like the page)."""
     app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -1,4 +1,5 @@
-"""Reporting's route dependencies: its role sets and the small input rules its routes share."""
+"""Reporting's route dependencies: its authorisation table (who may call each route) and the small
+input rules its routes share."""
 
 from __future__ import annotations
 
@@ -7,13 +8,56 @@ from typing import Annotated, Literal
 
 from fastapi import Depends
 
-from shared.auth import Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role
+from shared.authorization import Access, Policy, Rule, row
 from shared.http import expected_version
 
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-Manager = Annotated[Principal, Depends(require_roles(Role.SERVICE_LEVEL_MANAGER))]
+# ---------------------------------------------------------------------------- the authorisation table
+
+_STAFF_READ = row(allow=READ_ROLES - {Role.REQUESTER})
+"""What reporting holds is everybody's records (the event log carries every event's data, a report
+counts every incident): staff read it; a requester sees only their own records, in the services
+that hold them; the machine tokens read nothing."""
+_SERVICE_LEVEL_MANAGER = row(allow=[Role.SERVICE_LEVEL_MANAGER])
 """Service reporting is part of service level management: the service level manager (or an admin)
 records agreements, findings and actions."""
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "event_log.list_events": _STAFF_READ,
+    "reports.incident_summary": _STAFF_READ,
+    # The definitions (name, purpose, audience, columns) hold no record: every person's role reads them.
+    "reports.list_reports": row(allow=READ_ROLES),
+    "reports.get_report": _STAFF_READ,
+    "projections.rebuild_projections": row(),  # admin only: it empties and replays every fact table
+    "agreements.list_agreements": _STAFF_READ,
+    "agreements.get_agreement": _STAFF_READ,
+    "agreements.list_agreement_versions": _STAFF_READ,
+    "agreements.get_agreement_version": _STAFF_READ,
+    "agreements.propose_agreement": _SERVICE_LEVEL_MANAGER,
+    "agreements.agree_agreement": _SERVICE_LEVEL_MANAGER,
+    "agreements.retire_agreement": _SERVICE_LEVEL_MANAGER,
+    "runs.list_report_runs": _STAFF_READ,
+    "runs.get_report_run": _STAFF_READ,
+    "runs.download_report_run": _STAFF_READ,
+    "runs.list_findings": _STAFF_READ,
+    "runs.add_finding": _SERVICE_LEVEL_MANAGER,
+    "distribution.get_distribution": _STAFF_READ,
+    # Names the subject of every event recorded; one token subject holds at most
+    # REPORTING_STREAM_MAX_PER_SUBJECT streams (the route's own cap).
+    "dashboard.stream": _STAFF_READ,
+}
+
+POLICY = Policy(
+    "reporting",
+    TABLE,
+    [],
+    # The dashboard page is static: what it shows comes from the API with the caller's token.
+    public=frozenset({"dashboard.dashboard_page"}),
+)
+"""No reporting record is anyone's own: every cell is allow or deny."""
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (routers install `POLICY.enforce` first)."""
 
 Format = Literal["json", "csv"]
 

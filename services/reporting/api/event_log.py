@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from services.reporting.api.deps import utc
+from services.reporting.api.deps import POLICY, utc
 from services.reporting.schemas.event_log import EventPage, EventRead
 from services.reporting.store import event_log as store
 from shared.app import ReadConnectionDep
-from shared.deps import Offset, Reader
+from shared.deps import Offset
 
-router = APIRouter(prefix="/api/v1", tags=["reporting"])
+router = APIRouter(prefix="/api/v1", tags=["reporting"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/events", response_model=EventPage, summary="The event log, filtered and paginated")
 async def list_events(
     conn: ReadConnectionDep,
-    _: Reader,
     type: Annotated[str | None, Query(description="CloudEvents type, e.g. itsm.incident.created.v1")] = None,
     subject: str | None = None,
     source: str | None = None,

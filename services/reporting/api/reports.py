@@ -6,24 +6,23 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from services.reporting.api.deps import Format, utc
+from services.reporting.api.deps import POLICY, Format, utc
 from services.reporting.domain.definitions import ReportFilters
 from services.reporting.schemas.reports import IncidentSummaryRead, ReportBody, ReportDefinitions
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import incidents as store
 from services.reporting.usecases import reports as usecases
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
 from shared.http import JSON_OR_CSV, representation
 
-router = APIRouter(prefix="/api/v1", tags=["reporting"])
+router = APIRouter(prefix="/api/v1", tags=["reporting"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/reports/incidents/summary", response_model=IncidentSummaryRead)
-async def incident_summary(conn: ReadConnectionDep, _: Reader) -> IncidentSummaryRead:
+async def incident_summary(conn: ReadConnectionDep) -> IncidentSummaryRead:
     by_status: dict[str, int] = {}
     by_priority: dict[str, int] = {str(p): 0 for p in range(1, 6)}
     counts = await store.incident_counts(conn)
@@ -34,7 +33,7 @@ async def incident_summary(conn: ReadConnectionDep, _: Reader) -> IncidentSummar
 
 
 @router.get("/reports", response_model=ReportDefinitions, summary="The report definitions (ISO/IEC 20000-1 6.2)")
-async def list_reports(_: Reader) -> ReportDefinitions:
+async def list_reports() -> ReportDefinitions:
     return ReportDefinitions.model_validate({"items": usecases.definitions()})
 
 
@@ -47,7 +46,6 @@ async def list_reports(_: Reader) -> ReportDefinitions:
 async def get_report(
     request: Request,
     conn: ReadConnectionDep,
-    _: Reader,
     name: str,
     start: Annotated[datetime | None, Query(alias="from", description="period start (inclusive), ISO 8601")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="period end (exclusive), ISO 8601")] = None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reporting.api.deps import Format, Manager
+from services.reporting.api.deps import POLICY, Caller, Format
 from services.reporting.schemas.runs import FindingBody, FindingList, FindingRead, ReportRunPage, ReportRunRead
 from services.reporting.store import distribution as distribution_store
 from services.reporting.store import runs as store
@@ -15,10 +15,12 @@ from services.reporting.usecases import reports
 from services.reporting.usecases import runs as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Offset, Reader
+from shared.deps import Offset
 from shared.http import JSON_OR_CSV, PROBLEM_RESPONSES, representation
 
-router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES, dependencies=[Depends(POLICY.enforce)]
+)
 
 
 def _run_read(row: Any, deliveries: dict[str, int]) -> ReportRunRead:
@@ -29,7 +31,6 @@ def _run_read(row: Any, deliveries: dict[str, int]) -> ReportRunRead:
 @router.get("/report-runs", response_model=ReportRunPage, summary="Stored scheduled report runs, newest first")
 async def list_report_runs(
     conn: ReadConnectionDep,
-    _: Reader,
     report: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
@@ -43,7 +44,7 @@ async def list_report_runs(
 
 
 @router.get("/report-runs/{run_id}", response_model=ReportRunRead, summary="One stored run's record")
-async def get_report_run(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> ReportRunRead:
+async def get_report_run(conn: ReadConnectionDep, run_id: UUID) -> ReportRunRead:
     run = await usecases.get_run(conn, run_id)
     counts = await distribution_store.distribution_counts(conn, [run_id])
     return _run_read(run, counts.get(run_id, {}))
@@ -55,7 +56,7 @@ async def get_report_run(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> Re
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 async def download_report_run(
-    request: Request, conn: ReadConnectionDep, _: Reader, run_id: UUID, format: Format = "json"
+    request: Request, conn: ReadConnectionDep, run_id: UUID, format: Format = "json"
 ) -> Response:
     chosen = "csv" if representation(request, JSON_OR_CSV) == "csv" else "json"
     content, media_type = await usecases.run_download(conn, run_id, chosen)
@@ -64,7 +65,7 @@ async def download_report_run(
 
 
 @router.get("/report-runs/{run_id}/findings", response_model=FindingList, summary="Findings and actions on a run")
-async def list_findings(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> FindingList:
+async def list_findings(conn: ReadConnectionDep, run_id: UUID) -> FindingList:
     return FindingList.model_validate({"items": await usecases.findings(conn, run_id)})
 
 
@@ -74,7 +75,7 @@ async def list_findings(conn: ReadConnectionDep, _: Reader, run_id: UUID) -> Fin
     status_code=201,
     summary="Record a finding on a run and the actions decided (append-only)",
 )
-async def add_finding(uow: UnitOfWorkDep, who: Manager, run_id: UUID, body: FindingBody) -> FindingRead:
+async def add_finding(uow: UnitOfWorkDep, who: Caller, run_id: UUID, body: FindingBody) -> FindingRead:
     actions = [usecases.Action(a.action, a.owner, a.due, tuple(a.communicated_to)) for a in body.actions]
     found = await usecases.add_finding(uow, run_id, text=body.text, actions=actions, by=who.subject, now=clock.now())
     return FindingRead.model_validate(found)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.supplier.api.deps import CurrentContract, Manager
+from services.supplier.api.deps import POLICY, Caller, CurrentContract
 from services.supplier.domain.contracts import Contract, ContractStatus
 from services.supplier.domain.records import Edit
 from services.supplier.schemas.contracts import (
@@ -26,10 +26,10 @@ from services.supplier.store.history import history_of
 from services.supplier.usecases import contracts as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
-from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
+from shared.deps import IfMatch, Limit, Offset, RequiredIfMatch, optional_version
 from shared.http import etag, expected_version, tagged
 
-router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
+router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _answer(contract: Contract, response: Response) -> ContractRead:
@@ -42,21 +42,20 @@ def _edit(who: Principal, if_match: str | None) -> Edit:
 
 
 @router.post("", status_code=201, response_model=ContractRead)
-async def create_contract(body: ContractCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> ContractRead:
+async def create_contract(body: ContractCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> ContractRead:
     contract = await usecases.draft_contract(body.supplier_id, body.values(), who.subject, uow)
     response.headers["Location"] = f"{router.prefix}/{contract.id}"
     return _answer(contract, response)
 
 
 @router.get("/{contract_id}", response_model=ContractRead)
-async def read_contract(_: Reader, contract: CurrentContract, response: Response) -> ContractRead:
+async def read_contract(contract: CurrentContract, response: Response) -> ContractRead:
     return _answer(contract, response)
 
 
 @router.get("", response_model=ContractPage)
 async def list_all_contracts(
     conn: ReadConnectionDep,
-    _: Reader,
     supplier_id: UUID | None = None,
     status: ContractStatus | None = None,
     ci_id: Annotated[UUID | None, Query(description="Only contracts covering this CI")] = None,
@@ -74,7 +73,7 @@ async def edit_contract(
     contract_id: UUID,
     body: ContractTerms,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> ContractRead:
@@ -84,14 +83,14 @@ async def edit_contract(
 
 @router.post("/{contract_id}/activate", response_model=ContractRead)
 async def activate(
-    contract_id: UUID, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    contract_id: UUID, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> ContractRead:
     return _answer(await usecases.activate_contract(contract_id, _edit(who, if_match), uow), response)
 
 
 @router.post("/{contract_id}/cancel", response_model=ContractRead, summary="Withdraw a draft")
 async def cancel(
-    contract_id: UUID, body: Reason, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    contract_id: UUID, body: Reason, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> ContractRead:
     return _answer(await usecases.cancel_contract(contract_id, body.reason, _edit(who, if_match), uow), response)
 
@@ -101,7 +100,7 @@ async def amend(
     contract_id: UUID,
     body: Amend,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> AmendmentRead:
@@ -124,7 +123,7 @@ async def amend(
 
 @router.post("/{contract_id}/renew", response_model=ContractRead)
 async def renew(
-    contract_id: UUID, body: Renewal, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    contract_id: UUID, body: Renewal, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> ContractRead:
     contract = await usecases.renew_contract(contract_id, body.ends_on, body.reason, _edit(who, if_match), uow)
     return _answer(contract, response)
@@ -132,16 +131,16 @@ async def renew(
 
 @router.post("/{contract_id}/terminate", response_model=ContractRead)
 async def terminate(
-    contract_id: UUID, body: Reason, uow: UnitOfWorkDep, who: Manager, response: Response, if_match: IfMatch = None
+    contract_id: UUID, body: Reason, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> ContractRead:
     return _answer(await usecases.terminate_contract(contract_id, body.reason, _edit(who, if_match), uow), response)
 
 
 @router.get("/{contract_id}/amendments", response_model=list[AmendmentRead])
-async def list_amendments(_: Reader, contract: CurrentContract, conn: ReadConnectionDep) -> list[AmendmentRead]:
+async def list_amendments(contract: CurrentContract, conn: ReadConnectionDep) -> list[AmendmentRead]:
     return [AmendmentRead.of(r) for r in await amendments_of(conn, contract.id)]
 
 
 @router.get("/{contract_id}/history", response_model=list[HistoryEntry])
-async def contract_history(_: Reader, contract: CurrentContract, conn: ReadConnectionDep) -> list[HistoryEntry]:
+async def contract_history(contract: CurrentContract, conn: ReadConnectionDep) -> list[HistoryEntry]:
     return [HistoryEntry.of(r) for r in await history_of(conn, "contract", contract.id)]

@@ -1,5 +1,5 @@
-"""What the supplier routes share: the role that may write, and the records they address, loaded
-or 404 (`Reader`, `IfMatch` and `found` come from shared.deps)."""
+"""What the supplier routes share: the service's authorisation table (who may call each route), and
+the records they address, loaded or 404."""
 
 from __future__ import annotations
 
@@ -15,11 +15,64 @@ from services.supplier.store.contracts import get_contract
 from services.supplier.store.disputes import DisputeRepository
 from services.supplier.store.suppliers import get_supplier
 from shared.app import ReadConnectionDep
-from shared.auth import Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role
+from shared.authorization import Access, Policy, Rule, row
 from shared.errors import found
 
-Manager = Annotated[Principal, Depends(require_roles(Role.SUPPLIER_MANAGER))]
-"""Every write (admin passes every check); reads take `shared.deps.Reader`."""
+# ---------------------------------------------------------------------------- the authorisation table
+
+_STAFF = READ_ROLES - {Role.REQUESTER}
+_MANAGER, _AUDITOR = Role.SUPPLIER_MANAGER, Role.AUDITOR
+
+_WRITE = row(allow=[_MANAGER])
+"""Every write is the supplier manager's (admin is allowed everything)."""
+_REGISTER = row(allow=_STAFF)
+"""Who the suppliers are and what they operate: staff work with them (an agent assigns an incident
+to a supplier's group and calls its contacts, the configuration manager links CIs to it). A
+requester and the machine tokens have no business with suppliers."""
+_COMMERCIAL = row(allow=[_MANAGER, _AUDITOR])
+"""Contracts, disputes, scorecards and reviews hold commercial terms and negotiations: only the
+supplier manager and the auditor read them (no other service reads them over the API; supplier
+performance reaches reporting as events)."""
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "suppliers.create_supplier": _WRITE,
+    "suppliers.get_supplier": _REGISTER,
+    "suppliers.update_supplier": _WRITE,
+    "suppliers.list_suppliers": _REGISTER,
+    "suppliers.supplier_history": _REGISTER,
+    "governance.register_process": _WRITE,
+    "governance.list_processes": _REGISTER,
+    "governance.get_process": _REGISTER,
+    "governance.update_process": _WRITE,
+    "governance.remove_process": _WRITE,
+    "governance.record_review": _WRITE,
+    "governance.list_reviews": _COMMERCIAL,
+    "governance.get_review": _COMMERCIAL,
+    "performance.scorecard": _COMMERCIAL,
+    "contracts.create_contract": _WRITE,
+    "contracts.read_contract": _COMMERCIAL,
+    "contracts.list_all_contracts": _COMMERCIAL,
+    "contracts.edit_contract": _WRITE,
+    "contracts.activate": _WRITE,
+    "contracts.cancel": _WRITE,
+    "contracts.amend": _WRITE,
+    "contracts.renew": _WRITE,
+    "contracts.terminate": _WRITE,
+    "contracts.list_amendments": _COMMERCIAL,
+    "contracts.contract_history": _COMMERCIAL,
+    "disputes.open_dispute": _WRITE,
+    "disputes.get_dispute": _COMMERCIAL,
+    "disputes.list_all_disputes": _COMMERCIAL,
+    "disputes.act": _WRITE,
+    "disputes.dispute_history": _COMMERCIAL,
+}
+
+POLICY = Policy("supplier", TABLE, [])
+"""No supplier record is a requester's or an agent's own: every cell is allow or deny."""
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (routers install `POLICY.enforce` first)."""
 
 
 async def current_supplier(supplier_id: UUID, conn: ReadConnectionDep) -> Supplier:

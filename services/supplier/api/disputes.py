@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.supplier.api.deps import CurrentDispute, Manager
+from services.supplier.api.deps import POLICY, Caller, CurrentDispute
 from services.supplier.domain.disputes import DisputeAction, DisputeStatus
 from services.supplier.domain.records import Edit
 from services.supplier.schemas.disputes import DisputeCreate, DisputePage, DisputeRead, DisputeStep
@@ -15,14 +15,14 @@ from services.supplier.store.disputes import list_disputes
 from services.supplier.store.history import history_of
 from services.supplier.usecases import disputes as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Limit, Offset, Reader, optional_version
+from shared.deps import IfMatch, Limit, Offset, optional_version
 from shared.http import created, tagged
 
-router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"])
+router = APIRouter(prefix="/api/v1/disputes", tags=["disputes"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("", status_code=201, response_model=DisputeRead)
-async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> DisputeRead:
+async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> DisputeRead:
     item = await usecases.open_dispute(
         usecases.OpenDispute(
             supplier_id=body.supplier_id,
@@ -40,14 +40,13 @@ async def open_dispute(body: DisputeCreate, uow: UnitOfWorkDep, who: Manager, re
 
 
 @router.get("/{dispute_id}", response_model=DisputeRead)
-async def get_dispute(_: Reader, item: CurrentDispute, response: Response) -> DisputeRead:
+async def get_dispute(item: CurrentDispute, response: Response) -> DisputeRead:
     return tagged(response, item.version, DisputeRead.of(item))
 
 
 @router.get("", response_model=DisputePage)
 async def list_all_disputes(
     conn: ReadConnectionDep,
-    _: Reader,
     supplier_id: UUID | None = None,
     status: DisputeStatus | None = None,
     limit: Limit = 50,
@@ -64,7 +63,7 @@ async def act(
     dispute_id: UUID,
     action: DisputeAction,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     body: DisputeStep | None = None,
     if_match: IfMatch = None,
@@ -76,5 +75,5 @@ async def act(
 
 
 @router.get("/{dispute_id}/history", response_model=list[HistoryEntry])
-async def dispute_history(_: Reader, item: CurrentDispute, conn: ReadConnectionDep) -> list[HistoryEntry]:
+async def dispute_history(item: CurrentDispute, conn: ReadConnectionDep) -> list[HistoryEntry]:
     return [HistoryEntry.of(r) for r in await history_of(conn, "dispute", item.id)]

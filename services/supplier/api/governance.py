@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.supplier.api.deps import CurrentSupplier, Manager
+from services.supplier.api.deps import POLICY, Caller, CurrentSupplier
 from services.supplier.api.performance import scorecard_read
 from services.supplier.domain.records import Edit
 from services.supplier.schemas.governance import ProcessCreate, ProcessRead, ProcessUpdate, ReviewCreate, ReviewRead
@@ -15,18 +15,18 @@ from services.supplier.store.contracts import amendments_from_review
 from services.supplier.store.governance import ProcessRepository, ReviewRepository, processes_of, reviews_of
 from services.supplier.usecases import governance
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Reader, RequiredIfMatch
+from shared.deps import RequiredIfMatch
 from shared.errors import NotFound
 from shared.http import created, expected_version, tagged
 
-router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
+router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"], dependencies=[Depends(POLICY.enforce)])
 
 # ---------------------------------------------------------------------------- process register (4.2)
 
 
 @router.post("/{supplier_id}/processes", status_code=201, response_model=ProcessRead, tags=["process register"])
 async def register_process(
-    supplier_id: UUID, body: ProcessCreate, uow: UnitOfWorkDep, _: Manager, response: Response
+    supplier_id: UUID, body: ProcessCreate, uow: UnitOfWorkDep, response: Response
 ) -> ProcessRead:
     item = await governance.register_process(
         governance.RegisterProcess(
@@ -44,14 +44,12 @@ async def register_process(
 
 
 @router.get("/{supplier_id}/processes", response_model=list[ProcessRead], tags=["process register"])
-async def list_processes(_: Reader, supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[ProcessRead]:
+async def list_processes(supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[ProcessRead]:
     return [ProcessRead.of(p) for p in await processes_of(conn, supplier.id)]
 
 
 @router.get("/{supplier_id}/processes/{process_id}", response_model=ProcessRead, tags=["process register"])
-async def get_process(
-    supplier_id: UUID, process_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response
-) -> ProcessRead:
+async def get_process(supplier_id: UUID, process_id: UUID, conn: ReadConnectionDep, response: Response) -> ProcessRead:
     item = await ProcessRepository(conn).get(supplier_id, process_id)
     if item is None:
         raise NotFound(f"supplier {supplier_id} has no process entry {process_id}")
@@ -64,7 +62,7 @@ async def update_process(
     process_id: UUID,
     body: ProcessUpdate,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> ProcessRead:
@@ -75,7 +73,7 @@ async def update_process(
 
 @router.delete("/{supplier_id}/processes/{process_id}", status_code=204, tags=["process register"])
 async def remove_process(
-    supplier_id: UUID, process_id: UUID, uow: UnitOfWorkDep, who: Manager, if_match: RequiredIfMatch = None
+    supplier_id: UUID, process_id: UUID, uow: UnitOfWorkDep, who: Caller, if_match: RequiredIfMatch = None
 ) -> Response:
     await governance.remove_process(supplier_id, process_id, Edit(who.subject, expected_version(if_match)), uow)
     return Response(status_code=204)
@@ -90,7 +88,7 @@ async def record_review(
     body: ReviewCreate,
     conn: ReadConnectionDep,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
 ) -> ReviewRead:
     # The figures as they stand now are kept with the review (they may move as late events arrive).
@@ -114,12 +112,12 @@ async def record_review(
 
 
 @router.get("/{supplier_id}/reviews", response_model=list[ReviewRead], tags=["performance"])
-async def list_reviews(_: Reader, supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[ReviewRead]:
+async def list_reviews(supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[ReviewRead]:
     return [ReviewRead.of(r, await amendments_from_review(conn, r.id)) for r in await reviews_of(conn, supplier.id)]
 
 
 @router.get("/{supplier_id}/reviews/{review_id}", response_model=ReviewRead, tags=["performance"])
-async def get_review(supplier_id: UUID, review_id: UUID, conn: ReadConnectionDep, _: Reader) -> ReviewRead:
+async def get_review(supplier_id: UUID, review_id: UUID, conn: ReadConnectionDep) -> ReviewRead:
     review = await ReviewRepository(conn).get(review_id)
     if review is None or review.supplier_id != supplier_id:
         raise NotFound(f"supplier {supplier_id} has no review {review_id}")

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from services.supplier.api.deps import POLICY
 from services.supplier.domain.performance import check_period, period_of
 from services.supplier.schemas.performance import (
     ContractCardRead,
@@ -19,9 +20,8 @@ from services.supplier.schemas.performance import (
 )
 from services.supplier.usecases import performance
 from shared.app import ReadConnectionDep
-from shared.deps import Reader
 
-router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
+router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"], dependencies=[Depends(POLICY.enforce)])
 
 
 async def scorecard_read(conn: ReadConnectionDep, supplier_id: UUID, period: str, trend: int) -> ScorecardRead:
@@ -66,7 +66,6 @@ async def scorecard_read(conn: ReadConnectionDep, supplier_id: UUID, period: str
 async def scorecard(
     supplier_id: UUID,
     conn: ReadConnectionDep,
-    _: Reader,
     period: Annotated[str | None, Query(description="The month, YYYY-MM (default: this month, UTC)")] = None,
     trend: Annotated[int, Query(ge=0, le=24, description="How many earlier months to show")] = 6,
 ) -> ScorecardRead:

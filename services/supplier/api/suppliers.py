@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.supplier.api.deps import CurrentSupplier, Manager
+from services.supplier.api.deps import POLICY, Caller, CurrentSupplier
 from services.supplier.domain.records import Edit
 from services.supplier.domain.suppliers import SupplierCategory, SupplierStatus
 from services.supplier.schemas.history import HistoryEntry
@@ -16,14 +16,14 @@ from services.supplier.store import suppliers as store
 from services.supplier.store.history import history_of
 from services.supplier.usecases import suppliers as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader, RequiredIfMatch
+from shared.deps import Limit, Offset, RequiredIfMatch
 from shared.http import created, expected_version, tagged
 
-router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"])
+router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("", status_code=201, response_model=SupplierRead)
-async def create_supplier(body: SupplierCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> SupplierRead:
+async def create_supplier(body: SupplierCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> SupplierRead:
     cmd = usecases.RegisterSupplier(
         name=body.name,
         category=body.category,
@@ -42,7 +42,7 @@ async def create_supplier(body: SupplierCreate, uow: UnitOfWorkDep, who: Manager
 
 
 @router.get("/{supplier_id}", response_model=SupplierRead)
-async def get_supplier(_: Reader, supplier: CurrentSupplier, response: Response) -> SupplierRead:
+async def get_supplier(supplier: CurrentSupplier, response: Response) -> SupplierRead:
     return tagged(response, supplier.version, SupplierRead.of(supplier))
 
 
@@ -51,7 +51,7 @@ async def update_supplier(
     supplier_id: UUID,
     body: SupplierUpdate,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> SupplierRead:
@@ -63,7 +63,6 @@ async def update_supplier(
 @router.get("", response_model=SupplierPage)
 async def list_suppliers(
     conn: ReadConnectionDep,
-    _: Reader,
     status: SupplierStatus | None = None,
     category: SupplierCategory | None = None,
     lead_supplier_id: Annotated[UUID | None, Query(description="Only the direct sub-contractors of this lead")] = None,
@@ -82,5 +81,5 @@ async def list_suppliers(
 
 
 @router.get("/{supplier_id}/history", response_model=list[HistoryEntry])
-async def supplier_history(_: Reader, supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[HistoryEntry]:
+async def supplier_history(supplier: CurrentSupplier, conn: ReadConnectionDep) -> list[HistoryEntry]:
     return [HistoryEntry.of(r) for r in await history_of(conn, "supplier", supplier.id)]

@@ -157,7 +157,9 @@ async def test_the_service_catalogue_lists_business_services_with_what_supports_
     assert entry["description"] == "Card payments"
     assert entry["member_count"] == 1
     assert all(s["number"].startswith("CI") for s in catalogue["items"])
-    detail = (await client.get(f"/api/v1/services/{service['id']}", headers=auth("requester"))).json()
+    # What a service runs on is the CMDB: staff read it, a requester sees the offering only.
+    assert (await client.get(f"/api/v1/services/{service['id']}", headers=auth("requester"))).status_code == 403
+    detail = (await client.get(f"/api/v1/services/{service['id']}", headers=auth("agent"))).json()
     assert [s["ci"]["id"] for s in detail["supporting"]] == [db["id"]]
     assert (await client.get(f"/api/v1/services/{db['id']}", headers=headers)).status_code == 404
 

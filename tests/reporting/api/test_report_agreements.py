@@ -120,7 +120,7 @@ async def test_an_agreement_is_proposed_agreed_revised_and_retired_each_change_a
         "no webhook any more",
         "merged into the SLA pack",
     ]
-    v2 = (await client.get(f"{path}/versions/2", headers=auth("requester"))).json()
+    v2 = (await client.get(f"{path}/versions/2", headers=auth("agent"))).json()
     assert v2["distribution_list"] == [{"recipient": HOOK, "channel": "webhook"}]  # the old version, as it was
     assert (await client.get(f"{path}/versions/9", headers=auth("auditor"))).status_code == 404
 

@@ -189,7 +189,7 @@ async def test_findings_and_actions_are_appended_to_a_run_and_come_with_its_down
         second = {"text": "Nothing else to act on", "actions": []}
         assert (await client.post(path, json=second, headers=auth("admin"))).status_code == 201
 
-        listed = (await client.get(path, headers=auth("requester"))).json()["items"]
+        listed = (await client.get(path, headers=auth("agent"))).json()["items"]
         assert [f["text"] for f in listed] == [finding["text"], second["text"]]
         download = (await client.get(run["download"], headers=auth("auditor"))).json()
         assert [f["text"] for f in download["findings"]] == [finding["text"], second["text"]]

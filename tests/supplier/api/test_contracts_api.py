@@ -269,6 +269,36 @@ async def test_only_supplier_managers_write_and_unknown_contracts_are_404(
     assert (await client.post(f"{URL}/{missing}/activate", headers=auth("supplier_manager"))).status_code == 404
 
 
+async def test_contracts_and_disputes_are_read_only_by_the_supplier_manager_and_the_auditor(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    """Commercial terms and disputes are the supplier manager's (and the auditor's); an agent, a
+    requester or another manager gets 403 on them, the supplier register stays readable by staff."""
+    supplier = await new_supplier(client, auth)
+    contract_id = (await new_contract(client, auth, supplier["id"]))["id"]
+    dispute = await client.post(
+        "/api/v1/disputes",
+        json={"supplier_id": supplier["id"], "title": "Overcharged", "owner": "olga"},
+        headers=auth("supplier_manager"),
+    )
+    assert dispute.status_code == 201, dispute.text
+    reads = [
+        f"{URL}/{contract_id}",
+        URL,
+        f"{URL}/{contract_id}/amendments",
+        f"{URL}/{contract_id}/history",
+        f"/api/v1/disputes/{dispute.json()['id']}",
+        "/api/v1/disputes",
+    ]
+    for path in reads:
+        for role in ("requester", "agent", "change_manager", "incident_manager"):
+            refused = await client.get(path, headers=auth(role))
+            assert refused.status_code == 403, (path, role, refused.text)
+        for role in ("supplier_manager", "auditor", "admin"):
+            assert (await client.get(path, headers=auth(role))).status_code == 200, (path, role)
+    assert (await client.get(f"/api/v1/suppliers/{supplier['id']}", headers=auth("agent"))).status_code == 200
+
+
 async def test_contracts_are_listed_by_supplier_status_and_covered_ci(
     client: httpx.AsyncClient, auth: Auth, supplier_db: str
 ) -> None:

@@ -1,0 +1,124 @@
+"""The authorisation matrix walked against the running configuration service: every operation, with a
+token of every role, on a real CI, CI type, business service, discovery run and baseline. The
+expectation is written here, apart from the service's table, so that flipping a row of the table fails
+the walk. No CI is anyone's own: every cell is allowed or denied."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from services.config.api import ROUTERS
+from services.config.api.deps import POLICY
+from services.config.app import create_app
+from services.config.settings import ConfigSettings
+from shared.auth import Role
+from shared.authorization import COLUMNS
+from tests.authorization import HUMANS, NOT_REQUESTER, Expect, Matrix, expect, routes_of
+from tests.authorization_allowed import allowed_means_served, reads_of_real_records
+from tests.conftest import running
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+Auth = Callable[..., dict[str, str]]
+
+# ----------------------------------------------------------------------------- what the issue asks
+
+WRITE = expect([Role.CONFIG_MANAGER])
+CMDB = expect(NOT_REQUESTER)  # staff; not a requester (the CMDB is not the portal's), not machine tokens
+EXPECTED: dict[str, Expect] = {
+    "types.list_ci_types": CMDB,
+    "types.get_ci_type": CMDB,
+    "types.create_ci_type": WRITE,
+    "items.create_config_item": WRITE,
+    "items.get_config_item": CMDB,
+    "items.update_config_item": WRITE,
+    "items.retire_config_item": WRITE,
+    "items.list_config_items": CMDB,
+    "items.ci_history": CMDB,
+    "change_control.ci_changes": CMDB,
+    "relationships.ci_relationships": CMDB,
+    "relationships.create_relationship": WRITE,
+    "relationships.delete_relationship": WRITE,
+    "impact.impact": CMDB,
+    "discovery.create_discovery_run": WRITE,
+    "discovery.get_discovery_run": CMDB,
+    "discovery.list_discovery_runs": CMDB,
+    "baselines.create_baseline": WRITE,
+    "baselines.get_baseline": CMDB,
+    "baselines.list_baselines": CMDB,
+    "baselines.compare_baseline": CMDB,
+    "audit.configuration_audit": CMDB,
+    "catalogue.service_catalogue": expect(HUMANS),  # the offering a requester picks a service from
+    "catalogue.service_detail": CMDB,  # adds the CIs the service runs on
+    "bulk.export_cis": CMDB,
+    "bulk.export_relationships": CMDB,
+    "bulk.import_cis": WRITE,
+    "bulk.import_relationships": WRITE,
+}
+
+# ----------------------------------------------------------------------------- the walk
+
+
+@pytest.fixture(scope="module")
+async def config_db(service_database: Callable[[str], Any]) -> str:
+    return str(await service_database("config"))
+
+
+@pytest.fixture
+async def client(config_db: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(make_settings(ConfigSettings, config_db, run_worker=False))) as client:
+        yield client
+
+
+async def _created(client: httpx.AsyncClient, auth: Auth, path: str, body: dict[str, Any]) -> str:
+    r = await client.post(path, json=body, headers=auth(Role.CONFIG_MANAGER))
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
+    tag = uuid.uuid4().hex[:8]
+    service_id = await _created(client, auth, "/api/v1/cis", {"name": f"Mail {tag}", "type": "business_service"})
+    ids = {
+        "ci_id": await _created(client, auth, "/api/v1/cis", {"name": f"mx-{tag}", "type": "server"}),
+        "name": "server",
+        "service_id": service_id,
+        "run_id": await _created(client, auth, "/api/v1/discovery/runs", {"source": f"scan-{tag}", "items": []}),
+        "baseline_id": await _created(client, auth, "/api/v1/baselines", {"name": tag, "service_id": service_id}),
+    }
+    records = {name: {"own": value, "foreign": value} for name, value in ids.items()}
+    routes = routes_of(ROUTERS, POLICY)
+    return Matrix(
+        client,
+        auth,
+        EXPECTED,
+        routes,
+        records=records,
+        special=allowed_means_served(reads_of_real_records(routes, records)),
+        special_ops=frozenset(EXPECTED),
+    )
+
+
+async def test_every_row_of_the_table_has_its_expectation() -> None:
+    assert sorted(POLICY.table) == sorted(EXPECTED)
+
+
+async def test_the_matrix_holds_for_every_operation_and_role(client: httpx.AsyncClient, auth: Auth) -> None:
+    assert await (await matrix(client, auth)).walk() == []
+
+
+async def test_flipping_any_row_of_the_table_fails_the_walk(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walk = await matrix(client, auth)
+    assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
+    assert await walk.walk() == [], "every row restored"
+
+
+async def test_the_table_names_every_role_for_every_operation() -> None:
+    assert all(sorted(cells) == sorted(COLUMNS) for cells in POLICY.table.values())

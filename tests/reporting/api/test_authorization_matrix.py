@@ -1,0 +1,130 @@
+"""The authorisation matrix walked against the running reporting service: every operation, with a token
+of every role, on a report with an agreement. The expectation is written here, apart from the service's
+table, so that flipping a row of the table fails the walk. No reporting record is anyone's own: every
+cell is allowed or denied. The dashboard page is public; its stream is not."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from services.reporting.api import ROUTERS
+from services.reporting.api.deps import POLICY
+from services.reporting.app import create_app
+from services.reporting.settings import ReportingSettings
+from services.reporting.store.live import FEED
+from shared.auth import Role
+from shared.authorization import COLUMNS
+from tests.authorization import HUMANS, ME, NOT_REQUESTER, Expect, Matrix, expect, routes_of
+from tests.authorization_allowed import allowed_means_served, reads_of_real_records
+from tests.conftest import running
+from tests.infra import Servers, create_service_database
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+Auth = Callable[..., dict[str, str]]
+
+# ----------------------------------------------------------------------------- what the issue asks
+
+STAFF = expect(NOT_REQUESTER)  # reports count everybody's records: not a requester's, not a machine's
+SLM = expect([Role.SERVICE_LEVEL_MANAGER])
+EXPECTED: dict[str, Expect] = {
+    "event_log.list_events": STAFF,
+    "reports.incident_summary": STAFF,
+    "reports.list_reports": expect(HUMANS),  # the definitions hold no record
+    "reports.get_report": STAFF,
+    "projections.rebuild_projections": expect([]),  # admin only
+    "agreements.list_agreements": STAFF,
+    "agreements.get_agreement": STAFF,
+    "agreements.list_agreement_versions": STAFF,
+    "agreements.get_agreement_version": STAFF,
+    "agreements.propose_agreement": SLM,
+    "agreements.agree_agreement": SLM,
+    "agreements.retire_agreement": SLM,
+    "runs.list_report_runs": STAFF,
+    "runs.get_report_run": STAFF,
+    "runs.download_report_run": STAFF,
+    "runs.list_findings": STAFF,
+    "runs.add_finding": SLM,
+    "distribution.get_distribution": STAFF,
+    "dashboard.stream": STAFF,
+}
+PUBLIC = {"dashboard.dashboard_page"}
+
+# ----------------------------------------------------------------------------- the walk
+
+REPORT = "incidents"
+PROPOSAL = {
+    "owner": "Service level manager",
+    "agreed_with": ["Service desk"],
+    "distribution_list": [{"recipient": "https://reports.example.org/hook", "channel": "webhook"}],
+    "reason": "weekly pack",
+}
+
+
+@pytest.fixture(scope="module")
+async def authz_db(servers: Servers) -> str:
+    return await create_service_database(servers, "reporting", label="authz_matrix")
+
+
+@pytest.fixture
+async def client(authz_db: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    # One stream per subject: the walk's subject holds it already, so an allowed caller is answered
+    # 429 by the route's own cap (a stream let through would never end).
+    settings = make_settings(ReportingSettings, authz_db, run_worker=False, stream_max_per_subject=1)
+    async with running(create_app(settings)) as client:
+        held = FEED.subscribe(max_readers=200, subject=ME, max_per_subject=1)
+        try:
+            yield client
+        finally:
+            FEED.unsubscribe(held)
+
+
+async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
+    path = f"/api/v1/reports/{REPORT}/agreement"
+    if (await client.get(path, headers=auth(Role.AUDITOR))).status_code == 404:
+        proposed = await client.put(path, json=PROPOSAL, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+        assert proposed.status_code == 200, proposed.text
+    records = {name: {"own": value, "foreign": value} for name, value in {"name": REPORT, "version": "1"}.items()}
+    routes = routes_of(ROUTERS, POLICY)
+    return Matrix(
+        client,
+        auth,
+        EXPECTED,
+        routes,
+        records=records,
+        special=allowed_means_served(reads_of_real_records(routes, records), answers={"dashboard.stream": 429}),
+        special_ops=frozenset(EXPECTED),
+    )
+
+
+async def test_every_row_of_the_table_has_its_expectation() -> None:
+    assert sorted(POLICY.table) == sorted(EXPECTED)
+    assert POLICY.public == PUBLIC
+
+
+async def test_the_matrix_holds_for_every_operation_and_role(client: httpx.AsyncClient, auth: Auth) -> None:
+    assert await (await matrix(client, auth)).walk() == []
+
+
+async def test_flipping_any_row_of_the_table_fails_the_walk(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walk = await matrix(client, auth)
+    assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
+    assert await walk.walk() == [], "every row restored"
+
+
+async def test_the_table_names_every_role_for_every_operation() -> None:
+    assert all(sorted(cells) == sorted(COLUMNS) for cells in POLICY.table.values())
+
+
+async def test_the_dashboard_page_takes_no_token_and_its_stream_does(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert (await client.get("/web/app.js")).status_code == 200
+    assert (await client.get("/api/v1/stream")).status_code == 401
