@@ -186,11 +186,10 @@ def markdown(policies: Sequence[Policy]) -> str:
         "identity provider's own). Refusal comes before any state check.",
     ]
     for policy in policies:
-        lines += ["", f"## {policy.service}", ""]
-        for ownership in policy.ownerships:
-            lines.append(f"- own {ownership.noun}: {(ownership.owns.__doc__ or '').strip()}")
+        notes = [f"- own {o.noun}: {(o.owns.__doc__ or '').strip()}" for o in policy.ownerships]
         if policy.public:
-            lines.append(f"- public (no token): {', '.join(f'`{op}`' for op in sorted(policy.public))}")
+            notes.append(f"- public (no token): {', '.join(f'`{op}`' for op in sorted(policy.public))}")
+        lines += ["", f"## {policy.service}", *([""] + notes if notes else [])]
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
         for operation, cells in policy.table.items():
             lines.append(f"| `{operation}` | " + " | ".join(mark[cells[c]] for c in COLUMNS) + " |")
