@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.change.api.deps import POLICY as CHANGE
 from services.incident.api.deps import POLICY as INCIDENT
 from shared.authorization import markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "authorization.md"
-POLICIES = [INCIDENT]
+POLICIES = [INCIDENT, CHANGE]
 
 
 def authorization_markdown() -> str:
