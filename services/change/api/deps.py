@@ -29,10 +29,11 @@ from shared.errors import found
 # ---------------------------------------------------------------------------- the authorisation table
 
 _R, _CM, _CAB, _PIPELINE = Role.REQUESTER, Role.CHANGE_MANAGER, Role.CAB_MEMBER, Role.PIPELINE
-_STAFF_READ = READ_ROLES - {_R}
-_CHANGE_READ = row(allow=_STAFF_READ, own=[_R])
+_STAFF = READ_ROLES - {_R}
+"""Every person's role but requester."""
+_CHANGE_READ = row(allow=_STAFF, own=[_R])
 """Every person's role reads changes; a requester only their own."""
-_STAFF_READ_ROW = row(allow=_STAFF_READ)
+_STAFF_READ = row(allow=_STAFF)
 """Records that are nobody's (the schedule, windows, releases, deployments): staff read them."""
 _RAISE = row(allow=[_CM], own=[_R])
 """A requester raises changes (they become its requester) and acts on their own; a change manager on any."""
@@ -61,12 +62,12 @@ TABLE: dict[str, dict[str, Rule]] = {
     "design.go_live": _MANAGE,
     "schedule.schedule": _MANAGE,
     "schedule.change_conflicts": _CHANGE_READ,
-    "schedule.change_schedule": _STAFF_READ_ROW,
+    "schedule.change_schedule": _STAFF_READ,
     "schedule.create_blackout": _MANAGE,
-    "schedule.list_blackouts": _STAFF_READ_ROW,
+    "schedule.list_blackouts": _STAFF_READ,
     "maintenance.create_maintenance_window": _MANAGE,
-    "maintenance.list_maintenance_windows": _STAFF_READ_ROW,
-    "maintenance.get_maintenance_window": _STAFF_READ_ROW,
+    "maintenance.list_maintenance_windows": _STAFF_READ,
+    "maintenance.get_maintenance_window": _STAFF_READ,
     "maintenance.replace_maintenance_window": _MANAGE,
     "maintenance.delete_maintenance_window": _MANAGE,
     "templates.create_template": _MANAGE,
@@ -78,8 +79,8 @@ TABLE: dict[str, dict[str, Rule]] = {
     "templates.delete_template": _MANAGE,
     "templates.change_from_template": _RAISE,
     "releases.create_release": _MANAGE,
-    "releases.get_release": _STAFF_READ_ROW,
-    "releases.list_releases": _STAFF_READ_ROW,
+    "releases.get_release": _STAFF_READ,
+    "releases.list_releases": _STAFF_READ,
     "releases.build_release": _MANAGE,
     "releases.accept_release": _MANAGE,
     "releases.reject_release": _MANAGE,
@@ -88,13 +89,13 @@ TABLE: dict[str, dict[str, Rule]] = {
     "releases.close_release": _MANAGE,
     "releases.cancel_release": _MANAGE,
     "deployments.record_deployment": _DEPLOY,
-    "deployments.list_deployments": _STAFF_READ_ROW,
-    "deployments.get_deployment": _STAFF_READ_ROW,
+    "deployments.list_deployments": _STAFF_READ,
+    "deployments.get_deployment": _STAFF_READ,
     "deployments.verify_deployment": _DEPLOY,
     "deployments.roll_back_deployment": _DEPLOY,
     # With a bearer token (without GitHub's signature): see `PUBLIC`.
     "pipeline.pipeline_event": _DEPLOY,
-    "gate.deployment_gate": row(allow=[*_STAFF_READ, _PIPELINE]),
+    "gate.deployment_gate": row(allow=[*_STAFF, _PIPELINE]),
 }
 
 PUBLIC = frozenset({"pipeline.pipeline_event"})
