@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.change.api.deps import POLICY as CHANGE
 from services.config.api.deps import POLICY as CONFIG
 from services.incident.api.deps import POLICY as INCIDENT
 from services.reporting.api.deps import POLICY as REPORTING
@@ -12,7 +13,7 @@ from services.supplier.api.deps import POLICY as SUPPLIER
 from shared.authorization import markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "authorization.md"
-POLICIES = [INCIDENT, CONFIG, SUPPLIER, REPORTING]
+POLICIES = [INCIDENT, CHANGE, CONFIG, SUPPLIER, REPORTING]
 
 
 def authorization_markdown() -> str:

@@ -188,7 +188,9 @@ def markdown(policies: Sequence[Policy]) -> str:
     for policy in policies:
         notes = [f"- own {o.noun}: {(o.owns.__doc__ or '').strip()}" for o in policy.ownerships]
         if policy.public:
-            notes.append(f"- public (no token): {', '.join(f'`{op}`' for op in sorted(policy.public))}")
+            notes.append(
+                f"- needs no token (public, or proven otherwise: see the service README): {', '.join(f'`{op}`' for op in sorted(policy.public))}"
+            )
         lines += ["", f"## {policy.service}", *([""] + notes if notes else [])]
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
         for operation, cells in policy.table.items():

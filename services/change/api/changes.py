@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.change.api.deps import CurrentChange, GovernanceDep, ManagerAction, Requester, change_act
+from services.change.api.deps import POLICY, Authorised, Caller, ChangeAction, CurrentChange, GovernanceDep
 from services.change.domain.changes import Change, ChangeStatus, ChangeType
 from services.change.schemas.changes import ChangeCreate, ChangePage, ChangeRead, Failure, Review
 from services.change.schemas.templates import template_change_request
@@ -15,10 +14,11 @@ from services.change.store.changes import list_changes as query_changes
 from services.change.usecases import changes as usecases
 from services.change.usecases.templates import change_from_template
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Limit, Offset, Reader
+from shared.deps import Limit, Offset
 from shared.http import created, tagged
 
-router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 
 def answer(item: Change, response: Response) -> ChangeRead:
@@ -28,7 +28,7 @@ def answer(item: Change, response: Response) -> ChangeRead:
 
 @router.post("", status_code=201, response_model=ChangeRead)
 async def create_change(
-    body: ChangeCreate, uow: UnitOfWorkDep, caller: Requester, response: Response, governance: GovernanceDep
+    body: ChangeCreate, uow: UnitOfWorkDep, caller: Caller, response: Response, governance: GovernanceDep
 ) -> ChangeRead:
     if body.template_id is not None:
         item = await change_from_template(
@@ -52,14 +52,14 @@ async def create_change(
 
 
 @router.get("/{change_id}", response_model=ChangeRead)
-async def get_change(_: Reader, item: CurrentChange, response: Response) -> ChangeRead:
+async def get_change(item: CurrentChange, response: Response) -> ChangeRead:
     return tagged(response, item.version, ChangeRead.of(item))
 
 
 @router.get("", response_model=ChangePage)
 async def list_changes(
     conn: ReadConnectionDep,
-    _: Reader,
+    access: Authorised,
     status: ChangeStatus | None = None,
     change_type: Annotated[ChangeType | None, Query(alias="type")] = None,
     limit: Limit = 50,
@@ -69,6 +69,7 @@ async def list_changes(
         conn,
         status=status.value if status else None,
         change_type=change_type.value if change_type else None,
+        requester=access.principal.subject if access.only_own else None,
         limit=limit,
         offset=offset,
     )
@@ -79,40 +80,36 @@ async def list_changes(
 
 
 @router.post("/{change_id}/submit", response_model=ChangeRead)
-async def submit(
-    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.submit(change_act(change_id, who, if_match), uow), response)
+async def submit(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
+    return answer(await usecases.submit(act, uow), response)
 
 
 @router.post("/{change_id}/start", response_model=ChangeRead)
-async def start(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def start(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     return answer(await usecases.start(act, uow), response)
 
 
 @router.post("/{change_id}/complete", response_model=ChangeRead)
-async def complete(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def complete(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     return answer(await usecases.complete(act, uow), response)
 
 
 @router.post("/{change_id}/fail", response_model=ChangeRead)
-async def fail(body: Failure, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def fail(body: Failure, uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     return answer(await usecases.fail(act, body.notes, uow, backed_out=body.backed_out), response)
 
 
 @router.post("/{change_id}/review", response_model=ChangeRead)
-async def review(body: Review, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def review(body: Review, uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     reviewed = await usecases.review(act, body.outcome, uow, lessons=body.lessons, objectives_met=body.objectives_met)
     return answer(reviewed, response)
 
 
 @router.post("/{change_id}/close", response_model=ChangeRead)
-async def close(uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def close(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     return answer(await usecases.close(act, uow), response)
 
 
 @router.post("/{change_id}/cancel", response_model=ChangeRead)
-async def cancel(
-    change_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
-) -> ChangeRead:
-    return answer(await usecases.cancel(change_act(change_id, who, if_match), uow), response)
+async def cancel(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
+    return answer(await usecases.cancel(act, uow), response)

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.change.api.deps import CurrentDeployment, Deployer
-from services.change.api.deps import DeliveryReader as Reader
+from services.change.api.deps import POLICY, Caller, CurrentDeployment
 from services.change.domain.deployments import Deployment, DeploymentResult
 from services.change.schemas.deployments import (
     ChangeRef,
@@ -46,12 +45,12 @@ def pipeline_answer(outcome: usecases.DeploymentOutcome) -> PipelineAnswer:
     )
 
 
-router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
+router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("", status_code=201, response_model=PipelineAnswer)
 async def record_deployment(
-    body: DeploymentCreate, uow: UnitOfWorkDep, who: Deployer, response: Response
+    body: DeploymentCreate, uow: UnitOfWorkDep, who: Caller, response: Response
 ) -> PipelineAnswer:
     report = usecases.DeploymentReport(
         service=body.service,
@@ -77,7 +76,6 @@ async def record_deployment(
 @router.get("", response_model=DeploymentPage)
 async def list_deployments(
     conn: ReadConnectionDep,
-    _: Reader,
     service: Annotated[str | None, Query(max_length=200)] = None,
     service_id: UUID | None = None,
     environment: Annotated[str | None, Query(max_length=50)] = None,
@@ -111,9 +109,7 @@ async def _deployment_read(conn: AsyncConnection, item: Deployment) -> Deploymen
 
 
 @router.get("/{deployment_id}", response_model=DeploymentRead)
-async def get_deployment(
-    _: Reader, item: CurrentDeployment, conn: ReadConnectionDep, response: Response
-) -> DeploymentRead:
+async def get_deployment(item: CurrentDeployment, conn: ReadConnectionDep, response: Response) -> DeploymentRead:
     return tagged(response, item.row_version, await _deployment_read(conn, item))
 
 
@@ -122,7 +118,6 @@ async def verify_deployment(
     deployment_id: UUID,
     body: Verification,
     uow: UnitOfWorkDep,
-    _: Deployer,
     response: Response,
     if_match: IfMatch = None,
 ) -> DeploymentRead:
@@ -134,7 +129,7 @@ async def verify_deployment(
 
 @router.post("/{deployment_id}/roll-back", response_model=DeploymentRead)
 async def roll_back_deployment(
-    deployment_id: UUID, body: Notes, uow: UnitOfWorkDep, _: Deployer, response: Response, if_match: IfMatch = None
+    deployment_id: UUID, body: Notes, uow: UnitOfWorkDep, response: Response, if_match: IfMatch = None
 ) -> DeploymentRead:
     item = await usecases.roll_back_deployment(deployment_id, body.notes, optional_version(if_match), uow)
     return tagged(response, item.row_version, DeploymentRead.of(item))

@@ -1,4 +1,5 @@
-"""The change API's dependencies: its role sets, the change policy, and the load-or-404 `Current<Record>`s."""
+"""The change API's dependencies: its authorisation table (who may call each route, on whose
+changes), the change policy, and the load-or-404 `Current<Record>`s."""
 
 from __future__ import annotations
 
@@ -20,19 +21,99 @@ from services.change.store.templates import get_template
 from services.change.usecases.changes import Act, Governance
 from services.change.usecases.releases import ReleaseAct
 from shared.app import ReadConnectionDep
-from shared.auth import READ_ROLES, Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role
+from shared.authorization import Access, Ownership, Policy, Rule, row
 from shared.deps import IfMatch, optional_version
 from shared.errors import found
 
-PIPELINE = Role.PIPELINE
-"""A CI/CD system's token: it records deployments and reads them, and asks the gate."""
+# ---------------------------------------------------------------------------- the authorisation table
 
-Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.CHANGE_MANAGER))]
-Manager = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER))]
-Approver = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER, Role.CAB_MEMBER))]
-Deployer = Annotated[Principal, Depends(require_roles(Role.CHANGE_MANAGER, PIPELINE))]
-DeliveryReader = Annotated[Principal, Depends(require_roles(*READ_ROLES, PIPELINE))]
-"""Who reads templates, releases, deployments and the gate: every human role and the pipeline."""
+_R, _CM, _CAB, _PIPELINE = Role.REQUESTER, Role.CHANGE_MANAGER, Role.CAB_MEMBER, Role.PIPELINE
+_STAFF = READ_ROLES - {_R}
+"""Every person's role but requester."""
+_CHANGE_READ = row(allow=_STAFF, own=[_R])
+"""Every person's role reads changes; a requester only their own."""
+_STAFF_READ = row(allow=_STAFF)
+"""Records that are nobody's (the schedule, windows, releases, deployments): staff read them."""
+_RAISE = row(allow=[_CM], own=[_R])
+"""A requester raises changes (they become its requester) and acts on their own; a change manager on any."""
+_MANAGE = row(allow=[_CM])
+_DEPLOY = row(allow=[_CM, _PIPELINE])
+"""A CI/CD system's token records deployments (and their checks and roll-backs), and nothing else."""
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "changes.create_change": _RAISE,
+    "changes.get_change": _CHANGE_READ,
+    "changes.list_changes": _CHANGE_READ,
+    "changes.submit": _RAISE,
+    "changes.start": _MANAGE,
+    "changes.complete": _MANAGE,
+    "changes.fail": _MANAGE,
+    "changes.review": _MANAGE,
+    "changes.close": _MANAGE,
+    "changes.cancel": _RAISE,
+    "cab.assess": _MANAGE,
+    # Which of the two decides a given change (the CAB for a high-risk normal change), and that
+    # nobody decides their own, is the domain's rule (domain/cab.py check_decider).
+    "cab.approve": row(allow=[_CM, _CAB]),
+    "cab.reject": row(allow=[_CM, _CAB]),
+    "design.put_design": _RAISE,
+    "design.get_design": _CHANGE_READ,
+    "design.go_live": _MANAGE,
+    "schedule.schedule": _MANAGE,
+    "schedule.change_conflicts": _CHANGE_READ,
+    "schedule.change_schedule": _STAFF_READ,
+    "schedule.create_blackout": _MANAGE,
+    "schedule.list_blackouts": _STAFF_READ,
+    "maintenance.create_maintenance_window": _MANAGE,
+    "maintenance.list_maintenance_windows": _STAFF_READ,
+    "maintenance.get_maintenance_window": _STAFF_READ,
+    "maintenance.replace_maintenance_window": _MANAGE,
+    "maintenance.delete_maintenance_window": _MANAGE,
+    "templates.create_template": _MANAGE,
+    # The catalogue of standard changes a requester may raise (`change_from_template`): nobody's
+    # record, so every person's role reads it.
+    "templates.list_templates": row(allow=READ_ROLES),
+    "templates.get_template": row(allow=READ_ROLES),
+    "templates.update_template": _MANAGE,
+    "templates.delete_template": _MANAGE,
+    "templates.change_from_template": _RAISE,
+    "releases.create_release": _MANAGE,
+    "releases.get_release": _STAFF_READ,
+    "releases.list_releases": _STAFF_READ,
+    "releases.build_release": _MANAGE,
+    "releases.accept_release": _MANAGE,
+    "releases.reject_release": _MANAGE,
+    "releases.deploy_release": _MANAGE,
+    "releases.fail_release": _MANAGE,
+    "releases.close_release": _MANAGE,
+    "releases.cancel_release": _MANAGE,
+    "deployments.record_deployment": _DEPLOY,
+    "deployments.list_deployments": _STAFF_READ,
+    "deployments.get_deployment": _STAFF_READ,
+    "deployments.verify_deployment": _DEPLOY,
+    "deployments.roll_back_deployment": _DEPLOY,
+    # With a bearer token (without GitHub's signature): see `PUBLIC`.
+    "pipeline.pipeline_event": _DEPLOY,
+    "gate.deployment_gate": row(allow=[*_STAFF, _PIPELINE]),
+}
+
+PUBLIC = frozenset({"pipeline.pipeline_event"})
+"""GitHub cannot send a token: its webhook proves itself with the signature of the body
+(`api/pipeline.py`), and a notification without one runs this table itself, from its row."""
+
+
+def _requester_is(change: Change, who: Principal) -> bool:
+    """the change's requester is the principal (the token's subject): whoever raised it."""
+    return change.requester == who.subject
+
+
+CHANGES = Ownership("change_id", "change", get_change, _requester_is)
+POLICY = Policy("change", TABLE, [CHANGES], public=PUBLIC)
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+"""What the table grants the caller on this route (routers install `POLICY.enforce` first)."""
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (for routes that record who acted)."""
 
 
 def _governance(request: Request) -> Governance:
@@ -43,25 +124,27 @@ def _governance(request: Request) -> Governance:
 GovernanceDep = Annotated[Governance, Depends(_governance)]
 
 
-def change_act(change_id: UUID, who: Principal, if_match: str | None) -> Act:
-    """A lifecycle step on a change by the caller, on the version If-Match names (if sent)."""
+# ---------------------------------------------------------------------------- who acts on which version
+
+
+async def change_action(change_id: UUID, who: Caller, if_match: IfMatch = None) -> Act:
+    """A lifecycle step on a change by the caller (the table let them), on the version If-Match
+    names (if sent)."""
     return Act(change_id, who.subject, who.roles, optional_version(if_match))
 
 
-async def manager_action(change_id: UUID, who: Manager, if_match: IfMatch = None) -> Act:
-    """A change manager's lifecycle step on a change (the role refused before anything is read)."""
-    return change_act(change_id, who, if_match)
+ChangeAction = Annotated[Act, Depends(change_action)]
 
 
-ManagerAction = Annotated[Act, Depends(manager_action)]
-
-
-async def release_action(release_id: UUID, who: Manager, if_match: IfMatch = None) -> ReleaseAct:
-    """A change manager's step on a release (the role refused before anything is read)."""
+async def release_action(release_id: UUID, who: Caller, if_match: IfMatch = None) -> ReleaseAct:
+    """A step on a release by the caller, on the version If-Match names (if sent)."""
     return ReleaseAct(release_id, who.subject, optional_version(if_match))
 
 
-ManagerReleaseAction = Annotated[ReleaseAct, Depends(release_action)]
+ReleaseAction = Annotated[ReleaseAct, Depends(release_action)]
+
+
+# ---------------------------------------------------------------------------- load-or-404
 
 
 async def current_change(change_id: UUID, conn: ReadConnectionDep) -> Change:

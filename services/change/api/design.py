@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.change.api.changes import answer
-from services.change.api.deps import CurrentChange, ManagerAction, Requester, change_act
+from services.change.api.deps import POLICY, ChangeAction, CurrentChange
 from services.change.domain.changes import Change
 from services.change.domain.design import ServiceLevelTarget
 from services.change.schemas.changes import ChangeRead
 from services.change.schemas.design import DesignRead, DesignWrite, GoLive
 from services.change.usecases import design as usecases
 from shared.app import UnitOfWorkDep
-from shared.deps import IfMatch, Reader
 from shared.errors import NotFound
 from shared.http import tagged
 
-router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _design_of(item: Change, response: Response) -> DesignRead:
@@ -28,9 +25,7 @@ def _design_of(item: Change, response: Response) -> DesignRead:
 
 
 @router.put("/{change_id}/design", response_model=DesignRead)
-async def put_design(
-    change_id: UUID, body: DesignWrite, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
-) -> DesignRead:
+async def put_design(body: DesignWrite, uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> DesignRead:
     """The design and transition record (requirements, acceptance criteria, service level targets,
     capacity), written whole; settled once the change is approved or rejected."""
     design = usecases.DesignInput(
@@ -39,16 +34,16 @@ async def put_design(
         service_level_targets=tuple(ServiceLevelTarget(t.metric, t.target) for t in body.service_level_targets),
         capacity=body.capacity,
     )
-    item = await usecases.record_design(change_act(change_id, who, if_match), design, uow)
+    item = await usecases.record_design(act, design, uow)
     return _design_of(item, response)
 
 
 @router.get("/{change_id}/design", response_model=DesignRead)
-async def get_design(_: Reader, item: CurrentChange, response: Response) -> DesignRead:
+async def get_design(item: CurrentChange, response: Response) -> DesignRead:
     return _design_of(item, response)
 
 
 @router.post("/{change_id}/go-live", response_model=ChangeRead)
-async def go_live(body: GoLive, uow: UnitOfWorkDep, act: ManagerAction, response: Response) -> ChangeRead:
+async def go_live(body: GoLive, uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
     """5.4: after implementation, whether the service met its acceptance criteria (needed before close)."""
     return answer(await usecases.accept_go_live(act, accepted=body.accepted, comment=body.comment, uow=uow), response)

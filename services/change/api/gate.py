@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from services.change.api.deps import DeliveryReader as Reader
+from services.change.api.deps import POLICY
 from services.change.schemas.gate import GateRead
 from services.change.settings import ChangeSettings
 from services.change.usecases import gate as usecases
 from shared.app import ReadConnectionDep
 
-router = APIRouter(prefix="/api/v1", tags=["gate"])
+router = APIRouter(prefix="/api/v1", tags=["gate"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get(
@@ -23,7 +23,6 @@ router = APIRouter(prefix="/api/v1", tags=["gate"])
 async def deployment_gate(
     request: Request,
     conn: ReadConnectionDep,
-    _: Reader,
     service: Annotated[str, Query(min_length=1, max_length=200, description="Service id, or the pipeline's name")],
     environment: Annotated[str, Query(min_length=1, max_length=50, examples=["production"])],
 ) -> GateRead:

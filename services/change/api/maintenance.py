@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.change.api.deps import CurrentMaintenanceWindow, GovernanceDep, Manager
+from services.change.api.deps import POLICY, Caller, CurrentMaintenanceWindow, GovernanceDep
 from services.change.schemas.maintenance import MaintenanceWindowRead, MaintenanceWindowWrite
 from services.change.store.maintenance import maintenance_windows
 from services.change.usecases import maintenance as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Reader
 
-schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
+schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _window_input(body: MaintenanceWindowWrite) -> usecases.WindowInput:
@@ -30,7 +29,7 @@ def _window_input(body: MaintenanceWindowWrite) -> usecases.WindowInput:
 
 @schedule_router.post("/maintenance-windows", status_code=201, response_model=MaintenanceWindowRead)
 async def create_maintenance_window(
-    body: MaintenanceWindowWrite, uow: UnitOfWorkDep, who: Manager, response: Response, governance: GovernanceDep
+    body: MaintenanceWindowWrite, uow: UnitOfWorkDep, who: Caller, response: Response, governance: GovernanceDep
 ) -> MaintenanceWindowRead:
     """A recurring weekly window in a time zone when the service may be changed; a change on the
     service outside every window of it is an `outside_maintenance_window` conflict."""
@@ -43,26 +42,26 @@ async def create_maintenance_window(
 
 @schedule_router.get("/maintenance-windows", response_model=list[MaintenanceWindowRead])
 async def list_maintenance_windows(
-    conn: ReadConnectionDep, _: Reader, service_id: UUID | None = None
+    conn: ReadConnectionDep, service_id: UUID | None = None
 ) -> list[MaintenanceWindowRead]:
     found = await maintenance_windows(conn, None if service_id is None else [service_id])
     return [MaintenanceWindowRead.of(w) for windows in found.values() for w in windows]
 
 
 @schedule_router.get("/maintenance-windows/{window_id}", response_model=MaintenanceWindowRead)
-async def get_maintenance_window(_: Reader, window: CurrentMaintenanceWindow) -> MaintenanceWindowRead:
+async def get_maintenance_window(window: CurrentMaintenanceWindow) -> MaintenanceWindowRead:
     return MaintenanceWindowRead.of(window)
 
 
 @schedule_router.put("/maintenance-windows/{window_id}", response_model=MaintenanceWindowRead)
 async def replace_maintenance_window(
-    window_id: UUID, body: MaintenanceWindowWrite, uow: UnitOfWorkDep, _: Manager, governance: GovernanceDep
+    window_id: UUID, body: MaintenanceWindowWrite, uow: UnitOfWorkDep, governance: GovernanceDep
 ) -> MaintenanceWindowRead:
     window = await usecases.replace_maintenance_window(window_id, _window_input(body), uow=uow, governance=governance)
     return MaintenanceWindowRead.of(window)
 
 
 @schedule_router.delete("/maintenance-windows/{window_id}", status_code=204)
-async def delete_maintenance_window(window_id: UUID, uow: UnitOfWorkDep, _: Manager) -> Response:
+async def delete_maintenance_window(window_id: UUID, uow: UnitOfWorkDep) -> Response:
     await usecases.delete_maintenance_window(window_id, uow=uow)
     return Response(status_code=204)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.change.api.deployments import incident_read
-from services.change.api.deps import CurrentRelease, Manager, ManagerReleaseAction
-from services.change.api.deps import DeliveryReader as Reader
+from services.change.api.deps import POLICY, Caller, CurrentRelease, ReleaseAction
 from services.change.domain.releases import Release, ReleaseStatus, ReleaseType
 from services.change.schemas.deployments import DeploymentRead, Notes
 from services.change.schemas.releases import AcceptanceBody, ReleaseCreate, ReleasePage, ReleaseRead
@@ -22,7 +21,7 @@ from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Limit, Offset
 from shared.http import created, tagged
 
-router = APIRouter(prefix="/api/v1/releases", tags=["releases"])
+router = APIRouter(prefix="/api/v1/releases", tags=["releases"], dependencies=[Depends(POLICY.enforce)])
 
 
 async def _release_read(conn: AsyncConnection, item: Release) -> ReleaseRead:
@@ -34,7 +33,7 @@ async def _release_read(conn: AsyncConnection, item: Release) -> ReleaseRead:
 
 
 @router.post("", status_code=201, response_model=ReleaseRead)
-async def create_release(body: ReleaseCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> ReleaseRead:
+async def create_release(body: ReleaseCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> ReleaseRead:
     cmd = usecases.PlanRelease(
         name=body.name,
         version=body.version,
@@ -51,14 +50,13 @@ async def create_release(body: ReleaseCreate, uow: UnitOfWorkDep, who: Manager, 
 
 
 @router.get("/{release_id}", response_model=ReleaseRead)
-async def get_release(_: Reader, item: CurrentRelease, conn: ReadConnectionDep, response: Response) -> ReleaseRead:
+async def get_release(item: CurrentRelease, conn: ReadConnectionDep, response: Response) -> ReleaseRead:
     return tagged(response, item.row_version, await _release_read(conn, item))
 
 
 @router.get("", response_model=ReleasePage)
 async def list_releases(
     conn: ReadConnectionDep,
-    _: Reader,
     status: ReleaseStatus | None = None,
     service_id: UUID | None = None,
     release_type: Annotated[ReleaseType | None, Query(alias="type")] = None,
@@ -81,39 +79,39 @@ def _answer(item: Release, response: Response) -> ReleaseRead:
 
 
 @router.post("/{release_id}/build", response_model=ReleaseRead)
-async def build_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+async def build_release(act: ReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
     return _answer(await usecases.build_release(act, uow), response)
 
 
 @router.post("/{release_id}/accept", response_model=ReleaseRead, summary="The acceptance test passed")
 async def accept_release(
-    act: ManagerReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
+    act: ReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
 ) -> ReleaseRead:
     return _answer(await usecases.accept_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/reject", response_model=ReleaseRead, summary="The acceptance test failed")
 async def reject_release(
-    act: ManagerReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
+    act: ReleaseAction, body: AcceptanceBody, uow: UnitOfWorkDep, response: Response
 ) -> ReleaseRead:
     return _answer(await usecases.reject_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/deploy", response_model=ReleaseRead, summary="Deployed to production")
-async def deploy_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+async def deploy_release(act: ReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
     return _answer(await usecases.deploy_release(act, uow), response)
 
 
 @router.post("/{release_id}/fail", response_model=ReleaseRead, summary="Failed after deployment")
-async def fail_release(act: ManagerReleaseAction, body: Notes, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+async def fail_release(act: ReleaseAction, body: Notes, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
     return _answer(await usecases.fail_release(act, body.notes, uow), response)
 
 
 @router.post("/{release_id}/close", response_model=ReleaseRead)
-async def close_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+async def close_release(act: ReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
     return _answer(await usecases.close_release(act, uow), response)
 
 
 @router.post("/{release_id}/cancel", response_model=ReleaseRead)
-async def cancel_release(act: ManagerReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
+async def cancel_release(act: ReleaseAction, uow: UnitOfWorkDep, response: Response) -> ReleaseRead:
     return _answer(await usecases.cancel_release(act, uow), response)

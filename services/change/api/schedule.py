@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from services.change.api.changes import answer
-from services.change.api.deps import CurrentChange, GovernanceDep, Manager, ManagerAction
+from services.change.api.deps import POLICY, Caller, ChangeAction, CurrentChange, GovernanceDep
 from services.change.domain.schedule import Blackout
 from services.change.domain.schedule import Conflict as ScheduleConflict
 from services.change.schemas.changes import ChangeRead
@@ -23,15 +23,14 @@ from services.change.schemas.schedule import (
 from services.change.store.schedule import blackouts_between
 from services.change.usecases import schedule as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Reader
 from shared.http import JSON_OR_ICALENDAR, representation
 
-router = APIRouter(prefix="/api/v1/changes", tags=["changes"])
-schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"])
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"], dependencies=[Depends(POLICY.enforce)])
+schedule_router = APIRouter(prefix="/api/v1", tags=["schedule"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("/{change_id}/schedule", response_model=ChangeRead)
-async def schedule(uow: UnitOfWorkDep, act: ManagerAction, response: Response, governance: GovernanceDep) -> ChangeRead:
+async def schedule(uow: UnitOfWorkDep, act: ChangeAction, response: Response, governance: GovernanceDep) -> ChangeRead:
     return answer(await usecases.schedule(act, uow, governance), response)
 
 
@@ -45,7 +44,7 @@ def _blackout(b: Blackout) -> BlackoutRead:
 
 @router.get("/{change_id}/conflicts", response_model=list[ConflictRead])
 async def change_conflicts(
-    _: Reader, item: CurrentChange, conn: ReadConnectionDep, governance: GovernanceDep
+    item: CurrentChange, conn: ReadConnectionDep, governance: GovernanceDep
 ) -> list[ConflictRead]:
     return [_conflict(c) for c in await usecases.conflicts_of(conn, item, governance)]
 
@@ -54,7 +53,6 @@ async def change_conflicts(
 async def change_schedule(
     request: Request,
     conn: ReadConnectionDep,
-    _: Reader,
     governance: GovernanceDep,
     start: Annotated[AwareDatetime, Query(alias="from")],
     end: Annotated[AwareDatetime, Query(alias="to")],
@@ -78,7 +76,7 @@ async def change_schedule(
 
 
 @schedule_router.post("/blackouts", status_code=201, response_model=BlackoutRead)
-async def create_blackout(body: BlackoutCreate, uow: UnitOfWorkDep, who: Manager) -> BlackoutRead:
+async def create_blackout(body: BlackoutCreate, uow: UnitOfWorkDep, who: Caller) -> BlackoutRead:
     blackout = await usecases.add_blackout(
         name=body.name, start=body.start, end=body.end, ci_ids=body.ci_ids, actor=who.subject, uow=uow
     )
@@ -88,7 +86,6 @@ async def create_blackout(body: BlackoutCreate, uow: UnitOfWorkDep, who: Manager
 @schedule_router.get("/blackouts", response_model=list[BlackoutRead])
 async def list_blackouts(
     conn: ReadConnectionDep,
-    _: Reader,
     start: Annotated[AwareDatetime, Query(alias="from")],
     end: Annotated[AwareDatetime, Query(alias="to")],
 ) -> list[BlackoutRead]:

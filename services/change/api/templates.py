@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.change.api.deps import CurrentTemplate, GovernanceDep, Manager, Requester
-from services.change.api.deps import DeliveryReader as Reader
+from services.change.api.deps import POLICY, Caller, CurrentTemplate, GovernanceDep
 from services.change.schemas.changes import ChangeRead
 from services.change.schemas.templates import TemplateChangeCreate, TemplateCreate, TemplateRead, TemplateUpdate
 from services.change.store.templates import list_templates as query_templates
@@ -16,22 +15,22 @@ from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import RequiredIfMatch
 from shared.http import created, expected_version, tagged
 
-router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
+router = APIRouter(prefix="/api/v1/templates", tags=["templates"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.post("", status_code=201, response_model=TemplateRead)
-async def create_template(body: TemplateCreate, uow: UnitOfWorkDep, who: Manager, response: Response) -> TemplateRead:
+async def create_template(body: TemplateCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> TemplateRead:
     template = await usecases.create_template(body.fields(), who.subject, uow)
     return created(response, f"{router.prefix}/{template.id}", template.version, TemplateRead.of(template))
 
 
 @router.get("", response_model=list[TemplateRead])
-async def list_templates(conn: ReadConnectionDep, _: Reader, active: bool | None = None) -> list[TemplateRead]:
+async def list_templates(conn: ReadConnectionDep, active: bool | None = None) -> list[TemplateRead]:
     return [TemplateRead.of(t) for t in await query_templates(conn, active=active)]
 
 
 @router.get("/{template_id}", response_model=TemplateRead)
-async def get_template(_: Reader, template: CurrentTemplate, response: Response) -> TemplateRead:
+async def get_template(template: CurrentTemplate, response: Response) -> TemplateRead:
     return tagged(response, template.version, TemplateRead.of(template))
 
 
@@ -40,7 +39,6 @@ async def update_template(
     template_id: UUID,
     body: TemplateUpdate,
     uow: UnitOfWorkDep,
-    _: Manager,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> TemplateRead:
@@ -49,7 +47,7 @@ async def update_template(
 
 
 @router.delete("/{template_id}", status_code=204)
-async def delete_template(template_id: UUID, uow: UnitOfWorkDep, _: Manager) -> Response:
+async def delete_template(template_id: UUID, uow: UnitOfWorkDep) -> Response:
     await usecases.delete_template(template_id, uow)
     return Response(status_code=204)
 
@@ -58,7 +56,7 @@ async def delete_template(template_id: UUID, uow: UnitOfWorkDep, _: Manager) -> 
 async def change_from_template(
     template_id: UUID,
     uow: UnitOfWorkDep,
-    who: Requester,
+    who: Caller,
     response: Response,
     governance: GovernanceDep,
     body: TemplateChangeCreate | None = None,

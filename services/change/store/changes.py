@@ -234,8 +234,10 @@ async def list_changes(
     change_type: str | None,
     limit: int,
     offset: int,
+    requester: str | None = None,
 ) -> tuple[list[Change], int]:
-    query = where_given(select(change), change, status=status, type=change_type)
+    """A page of changes, newest first; `requester` narrows it to one person's (a requester's list)."""
+    query = where_given(select(change), change, status=status, type=change_type, requester=requester)
     rows, total = await page(conn, query, change.c.created_at.desc(), change.c.id, limit=limit, offset=offset)
     return await changes_of(conn, rows), total
 

@@ -27,7 +27,7 @@ change = Table(
     Column("type", String(20), nullable=False, index=True),
     Column("category", String(50)),
     Column("status", String(20), nullable=False, index=True),
-    Column("requester", String(200), nullable=False),
+    Column("requester", String(200), nullable=False, index=True),  # a requester lists only their own changes
     Column("planned_start", UtcDateTime),
     Column("planned_end", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),

@@ -200,3 +200,29 @@ async def test_the_requester_assessor_and_approvers_are_in_the_changes_events(
     )
     scheduled = events["itsm.change.scheduled.v1"]
     assert (scheduled["assessed_by"], scheduled["approved_by"]) == ("ann", ["carl", "dora"])
+
+
+async def test_a_requester_acts_only_on_their_own_change_and_anothers_is_404_before_any_state_check(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    """Submit, cancel and the design record on someone else's change were all accepted: a
+    requester now meets another's change exactly as one that does not exist, and it is untouched."""
+    change = await _new(client, auth)  # rita's
+    ron = auth("requester", subject="ron")
+    design = {"requirements": "r", "acceptance_criteria": ["a"], "service_level_targets": [], "capacity": "c"}
+    missing = f"change {change['id']} does not exist"
+    for answer in (
+        await _do(client, change, "submit", ron),
+        await _do(client, change, "cancel", ron),
+        await client.put(f"/api/v1/changes/{change['id']}/design", json=design, headers=ron),
+        await client.get(f"/api/v1/changes/{change['id']}", headers=ron),
+    ):
+        assert (answer.status_code, answer.json()["detail"]) == (404, missing)
+    listed = (await client.get("/api/v1/changes", params={"limit": 200}, headers=ron)).json()["items"]
+    assert change["id"] not in [c["id"] for c in listed]
+    after = (await client.get(f"/api/v1/changes/{change['id']}", headers=auth("auditor"))).json()
+    assert (after["status"], after["version"], after["design_missing"]) == ("draft", 1, change["design_missing"])
+    rita = auth("requester", subject="rita")
+    assert (await _do(client, change, "submit", rita)).json()["status"] == "submitted"
+    mine = (await client.get("/api/v1/changes", params={"limit": 200}, headers=rita)).json()["items"]
+    assert change["id"] in [c["id"] for c in mine] and {c["requester"] for c in mine} == {"rita"}
