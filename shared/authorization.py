@@ -191,7 +191,7 @@ def markdown(policies: Sequence[Policy]) -> str:
             notes.append(
                 f"- needs no token (public, or proven otherwise: see the service README): {', '.join(f'`{op}`' for op in sorted(policy.public))}"
             )
-        lines += ["", f"## {policy.service}", *([""] + notes if notes else [])]
+        lines += ["", f"## {policy.service}", *(["", *notes] if notes else [])]
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
         for operation, cells in policy.table.items():
             lines.append(f"| `{operation}` | " + " | ".join(mark[cells[c]] for c in COLUMNS) + " |")
