@@ -188,9 +188,8 @@ def markdown(policies: Sequence[Policy]) -> str:
     for policy in policies:
         notes = [f"- own {o.noun}: {(o.owns.__doc__ or '').strip()}" for o in policy.ownerships]
         if policy.public:
-            notes.append(
-                f"- needs no token (public, or proven otherwise: see the service README): {', '.join(f'`{op}`' for op in sorted(policy.public))}"
-            )
+            public = ", ".join(f"`{op}`" for op in sorted(policy.public))
+            notes.append(f"- needs no token (public, or the caller proven otherwise: see the service README): {public}")
         lines += ["", f"## {policy.service}", *(["", *notes] if notes else [])]
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
         for operation, cells in policy.table.items():
