@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared import clock, ratelimit
 from shared import idempotent_creates as creates
 from shared.auth import Role, TokenVerifier, current_principal
+from shared.db import reading
 from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
@@ -200,7 +201,9 @@ async def unit_of_work(request: Request) -> UnitOfWork:
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with runtime_of(request).engine.connect() as conn:
+    """The request's connection for reads (see `shared.db.reading`), shared by the route and its
+    load-or-404 dependencies and held until the answer is sent."""
+    async with reading(runtime_of(request).engine) as conn:
         yield conn
 
 
