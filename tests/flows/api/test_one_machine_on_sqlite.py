@@ -14,6 +14,7 @@ import importlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,28 +40,28 @@ REVIEWS = 20
 request that holds one connection while it waits for a second can only wait on the others."""
 
 
-watchers: dict[str, ConnectionsPerTask] = {}
-"""Each service's pool, watched while the test runs."""
+@dataclass
+class OneMachine:
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    watchers: dict[str, ConnectionsPerTask] = field(default_factory=dict)
+    """Each service's pool, watched while the test runs."""
 
 
 @pytest.fixture
-async def clients(
-    tmp_path: Path, servers: Servers, make_settings: Callable[..., Any]
-) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+async def suite(tmp_path: Path, servers: Servers, make_settings: Callable[..., Any]) -> AsyncIterator[OneMachine]:
     """Every service as `itsm up` runs it: its own SQLite file, its relay and consumer in the process."""
     prefix = servers.new_queue_prefix("sqlite")
+    suite = OneMachine()
     async with AsyncExitStack() as stack:
-        clients: dict[str, httpx.AsyncClient] = {}
-        watchers.clear()
         for name in SERVICE_NAMES:
             url = f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
             await asyncio.to_thread(upgrade, name, url)
             settings = make_settings(entry(name).settings_class, url, queue_prefix=prefix)
             app = importlib.import_module(f"services.{name}.app").create_app(settings)
-            clients[name] = await stack.enter_async_context(running(app))
-            watchers[name] = ConnectionsPerTask(app.state.runtime.engine)
-            stack.callback(watchers[name].close)
-        yield clients
+            suite.clients[name] = await stack.enter_async_context(running(app))
+            watcher = suite.watchers[name] = ConnectionsPerTask(app.state.runtime.engine)
+            stack.callback(watcher.close)
+        yield suite
 
 
 async def _created(response: Awaitable[httpx.Response]) -> dict[str, Any]:
@@ -71,8 +72,9 @@ async def _created(response: Awaitable[httpx.Response]) -> dict[str, Any]:
 
 
 async def test_concurrent_writes_to_every_service_on_sqlite_all_succeed_and_readyz_answers(
-    clients: dict[str, httpx.AsyncClient], auth: Auth
+    suite: OneMachine, auth: Auth
 ) -> None:
+    clients = suite.clients
     incident, change, config, supplier, reporting = (clients[n] for n in SERVICE_NAMES)
     agent, olga = auth("agent"), auth("supplier_manager", subject="olga")
 
@@ -161,4 +163,4 @@ async def test_concurrent_writes_to_every_service_on_sqlite_all_succeed_and_read
     refused = {label: (r.status_code, r.text[:300]) for label, r in answers.items() if r.status_code not in (200, 201)}
     assert refused == {}
     assert {status for _, status in probe.result()} == {200}, probe.result()
-    assert {name: w.second_checkouts for name, w in watchers.items() if w.second_checkouts} == {}
+    assert {name: w.second_checkouts for name, w in suite.watchers.items() if w.second_checkouts} == {}
