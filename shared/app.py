@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import BaseRoute
 
 from shared import clock, ratelimit
 from shared import idempotent_creates as creates
 from shared.auth import Role, TokenVerifier, current_principal
+from shared.db import reading
 from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
@@ -96,6 +100,12 @@ def build_app(
         bulk_paths=spec.bulk_paths,
         bulk_max_bytes=settings.max_bulk_body_bytes,
     )
+    offenders = holding_two_connections(route for router in routers for route in router.routes)
+    if offenders:
+        raise RuntimeError(
+            f"{spec.name}: a route takes ReadConnectionDep (or a load-or-404 dependency on it) or UnitOfWorkDep,"
+            f" never both; the use case reads what the answer needs: {', '.join(offenders)}"
+        )
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
@@ -203,9 +213,36 @@ async def unit_of_work(request: Request) -> UnitOfWork:
 
 
 async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with runtime_of(request).engine.connect() as conn:
+    """The request's connection for reads (see `shared.db.reading`), shared by the route and its
+    load-or-404 dependencies and held until the answer is sent."""
+    async with reading(runtime_of(request).engine) as conn:
         yield conn
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
 ReadConnectionDep = Annotated[AsyncConnection, Depends(read_connection)]
+
+
+def holding_two_connections(routes: Iterable[BaseRoute]) -> list[str]:
+    """The routes ("POST /path") that depend, directly or through other dependencies, on both the
+    request's read connection and a unit of work. The read connection is held until the answer is
+    sent, so such a route would hold one connection while its use case waits for a second: behind
+    the pool, which as many such requests as it has connections empty for good (until the pool's
+    timeout), and on SQLite behind the lock the first one's reads may hold. `build_app` refuses them.
+    """
+    offenders: list[str] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            calls = _dependency_calls(route.dependant)
+            if read_connection in calls and unit_of_work in calls:
+                offenders.extend(f"{method} {route.path}" for method in sorted(route.methods or ()))
+    return offenders
+
+
+def _dependency_calls(dependant: Dependant) -> set[Callable[..., Any]]:
+    calls: set[Callable[..., Any]] = set()
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            calls.add(dependency.call)
+        calls |= _dependency_calls(dependency)
+    return calls

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute
 
 from shared.app import runtime_of
 from shared.auth import Principal, Role, current_principal
+from shared.db import reading
 from shared.errors import Forbidden, NotFound
 
 
@@ -141,7 +142,7 @@ class Policy:
                 record_id = UUID(str(raw))
             except ValueError:
                 return  # not an id: the route's own validation answers 422
-            async with runtime_of(request).engine.connect() as conn:
+            async with reading(runtime_of(request).engine) as conn:
                 record = await ownership.load(conn, record_id)
             if record is None or not ownership.owns(record, principal):
                 raise NotFound(f"{ownership.noun} {record_id} does not exist")

@@ -7,7 +7,8 @@ production database. Engines are created through the module attribute of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,13 +111,34 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
+_READS_ONLY = "itsm_reads_only"
+"""The execution option `reading()` sets: the connection's transactions only read."""
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads only, returned to the pool on leaving the block.
+
+    On SQLite its transactions begin DEFERRED: they read a snapshot without taking the write lock,
+    so they neither wait for a writer nor hold one up (WAL). Writes go through a unit of work (or
+    `engine.begin()`), whose transactions take the lock at BEGIN. On PostgreSQL nothing changes.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(**{_READS_ONLY: True})
+        yield conn
+
+
 def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE: take the write lock at BEGIN, waiting up to busy_timeout for it. A deferred
     # BEGIN that reads and then writes fails at once with "database is locked" when another
     # connection wrote meanwhile (SQLite cannot upgrade a stale read snapshot), which a service
     # under concurrent requests, its relay and its consumer hit within seconds. Transactions
-    # then run one at a time per database file: fine for the one-machine run SQLite is for.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # that write then run one at a time per database file: fine for the one-machine run SQLite
+    # is for. A `reading()` connection never writes, so it begins DEFERRED: an IMMEDIATE read
+    # held the lock for the whole request and stalled every writer, and a writer on another
+    # connection of the same request waited on it until the busy timeout.
+    reads_only = conn.get_execution_options().get(_READS_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

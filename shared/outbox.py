@@ -22,7 +22,7 @@ from opentelemetry import propagate
 from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.db import BigIntKey, UtcDateTime
+from shared.db import BigIntKey, UtcDateTime, reading
 from shared.events import CloudEvent
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,6 @@ class OutboxRelay:
 
 
 async def pending_count(engine: AsyncEngine, table: Table) -> int:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         value = await conn.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
     return int(value or 0)

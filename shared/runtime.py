@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine
+from shared.db import create_engine, reading
 from shared.idempotency import purge_job_for
 from shared.messaging import BatchHandler, BrokerConnection, EventConsumer, EventPublisher, Handler
 from shared.outbox import OutboxRelay
@@ -126,7 +126,7 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            async with self.engine.connect() as conn:
+            async with reading(self.engine) as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
             checks["database"] = "ok"
         except Exception as exc:

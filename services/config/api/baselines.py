@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import POLICY, Caller, CurrentBaseline, current_baseline
+from services.config.api.deps import POLICY, Caller, CurrentBaseline
 from services.config.schemas.baselines import (
     BaselineComparison,
     BaselineCreate,
@@ -26,9 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY
 
 
 @router.post("/baselines", status_code=201, response_model=BaselineRead, tags=["baselines"])
-async def create_baseline(
-    body: BaselineCreate, uow: UnitOfWorkDep, who: Caller, conn: ReadConnectionDep, response: Response
-) -> BaselineRead:
+async def create_baseline(body: BaselineCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> BaselineRead:
     cmd = baselines.TakeBaseline(
         name=body.name,
         description=body.description,
@@ -37,9 +35,9 @@ async def create_baseline(
         ci_type=body.type,
         status=body.status.value if body.status else None,
     )
-    baseline_id, _ = await baselines.take_baseline(cmd, uow)
-    response.headers["Location"] = f"{router.prefix}/baselines/{baseline_id}"
-    return BaselineRead.model_validate(await current_baseline(baseline_id, conn), from_attributes=True)
+    taken = await baselines.take_baseline(cmd, uow)
+    response.headers["Location"] = f"{router.prefix}/baselines/{taken.id}"
+    return BaselineRead.model_validate(taken, from_attributes=True)
 
 
 @router.get("/baselines/{baseline_id}", response_model=BaselineRead, tags=["baselines"])

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.config.api.deps import POLICY, Caller, CurrentRun, current_run
+from services.config.api.deps import POLICY, Caller, CurrentRun
 from services.config.schemas.discovery import (
     DiscoveryRunCreate,
     DiscoveryRunPage,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY
 
 @router.post("/discovery/runs", status_code=201, response_model=DiscoveryRunRead, tags=["discovery"])
 async def create_discovery_run(
-    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Caller, conn: ReadConnectionDep, response: Response
+    body: DiscoveryRunCreate, uow: UnitOfWorkDep, who: Caller, response: Response
 ) -> DiscoveryRunRead:
     run = discovery.DiscoveryRun(
         source=body.source,
@@ -31,9 +31,9 @@ async def create_discovery_run(
         items=[i.to_domain() for i in body.items],
         relationships=[r.to_domain() for r in body.relationships],
     )
-    run_id, _ = await discovery.run_discovery(run, uow)
-    response.headers["Location"] = f"{router.prefix}/discovery/runs/{run_id}"
-    return _run_read(await current_run(run_id, conn))
+    stored = await discovery.run_discovery(run, uow)
+    response.headers["Location"] = f"{router.prefix}/discovery/runs/{stored.id}"
+    return _run_read(stored)
 
 
 @router.get("/discovery/runs/{run_id}", response_model=DiscoveryRunRead, tags=["discovery"])

@@ -35,7 +35,8 @@ class TakeBaseline:
         return {"type": self.ci_type, "status": self.status}
 
 
-async def take_baseline(cmd: TakeBaseline, uow: UnitOfWork) -> tuple[UUID, int]:
+async def take_baseline(cmd: TakeBaseline, uow: UnitOfWork) -> Any:
+    """The baseline's row as stored (read in its transaction: the answer needs no second connection)."""
     if cmd.service_id is None and cmd.ci_type is None and cmd.status is None:
         raise RuleViolation("say what to snapshot: a service_id, or a type and/or status", field="scope")
     async with uow:
@@ -69,8 +70,9 @@ async def take_baseline(cmd: TakeBaseline, uow: UnitOfWork) -> tuple[UUID, int]:
             },
             items,
         )
+        taken = await get_baseline(conn, baseline_id)
         await uow.commit()
-    return baseline_id, len(items)
+    return taken
 
 
 async def compare_baseline(uow: UnitOfWork, baseline_id: UUID, other_id: UUID | None) -> Comparison:

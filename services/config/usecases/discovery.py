@@ -32,7 +32,7 @@ from services.config.domain.items import Cause, ChangeWindow, CIStatus, ConfigIt
 from services.config.domain.relationships import Relationship, RelationshipType
 from services.config.domain.types import CIType
 from services.config.store.change_control import open_change_windows
-from services.config.store.discovery import record_finding, save_run
+from services.config.store.discovery import get_run, record_finding, save_run
 from services.config.store.items import ConfigItemRepository
 from services.config.store.relationships import RelationshipRepository
 from services.config.store.types import TypeRepository
@@ -51,7 +51,9 @@ class DiscoveryRun:
     relationships: Sequence[ObservedRelationship] = ()
 
 
-async def run_discovery(run: DiscoveryRun, uow: UnitOfWork) -> tuple[UUID, RunReport]:
+async def run_discovery(run: DiscoveryRun, uow: UnitOfWork) -> Any:
+    """The run's row as stored, with its report (read in its transaction: the answer needs no second
+    connection)."""
     if len(run.items) > MAX_ITEMS:
         raise RuleViolation(f"a run holds at most {MAX_ITEMS} items; split it", field="items")
     keys = [item.key for item in run.items]
@@ -85,8 +87,9 @@ async def run_discovery(run: DiscoveryRun, uow: UnitOfWork) -> tuple[UUID, RunRe
             ),
             subject=str(run_id),
         )
+        stored = await get_run(uow.connection, run_id)
         await uow.commit()
-    return run_id, report
+    return stored
 
 
 class _Reconciler:

@@ -86,13 +86,10 @@ async def remove_process(
 async def record_review(
     supplier_id: UUID,
     body: ReviewCreate,
-    conn: ReadConnectionDep,
     uow: UnitOfWorkDep,
     who: Caller,
     response: Response,
 ) -> ReviewRead:
-    # The figures as they stand now are kept with the review (they may move as late events arrive).
-    figures = (await scorecard_read(conn, supplier_id, body.period, 3)).model_dump(mode="json")
     review = await governance.record_review(
         governance.RecordReview(
             supplier_id=supplier_id,
@@ -101,11 +98,11 @@ async def record_review(
             participants=tuple(body.participants),
             findings=body.findings,
             actions=governance.review_actions([a.model_dump() for a in body.actions]),
-            figures=figures,
             recorded_by=who.subject,
             contract_id=body.contract_id,
         ),
         uow,
+        shown_as=lambda card: scorecard_read(card).model_dump(mode="json"),
     )
     response.headers["Location"] = f"{router.prefix}/{supplier_id}/reviews/{review.id}"
     return ReviewRead.of(review, [])

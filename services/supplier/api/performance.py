@@ -24,9 +24,8 @@ from shared.app import ReadConnectionDep
 router = APIRouter(prefix="/api/v1/suppliers", tags=["suppliers"], dependencies=[Depends(POLICY.enforce)])
 
 
-async def scorecard_read(conn: ReadConnectionDep, supplier_id: UUID, period: str, trend: int) -> ScorecardRead:
+def scorecard_read(card: performance.Scorecard) -> ScorecardRead:
     """The scorecard as the API shows it (a review keeps it as it stood)."""
-    card = await performance.scorecard(conn, supplier_id, check_period(period), trend)
     return ScorecardRead(
         supplier_id=card.supplier.id,
         number=card.supplier.number,
@@ -69,4 +68,5 @@ async def scorecard(
     period: Annotated[str | None, Query(description="The month, YYYY-MM (default: this month, UTC)")] = None,
     trend: Annotated[int, Query(ge=0, le=24, description="How many earlier months to show")] = 6,
 ) -> ScorecardRead:
-    return await scorecard_read(conn, supplier_id, period or period_of(datetime.now(UTC)), trend)
+    card = await performance.scorecard(conn, supplier_id, check_period(period or period_of(datetime.now(UTC))), trend)
+    return scorecard_read(card)

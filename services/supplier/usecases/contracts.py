@@ -19,6 +19,7 @@ from services.supplier.store.contracts import ContractRepository, due_for_expiry
 from services.supplier.store.governance import ReviewRepository
 from services.supplier.usecases.suppliers import check_cis, require_supplier
 from shared import clock
+from shared.db import reading
 from shared.errors import RuleViolation, found
 from shared.numbering import format_number
 from shared.periodic import JobContext
@@ -182,7 +183,7 @@ async def watch_contract_expiry(ctx: JobContext) -> None:
     term is watched again.
     """
     warning_days = int(ctx.settings.contract_expiry_warning_days)
-    async with ctx.engine.connect() as conn:
+    async with reading(ctx.engine) as conn:
         candidates = await due_for_expiry_watch(conn, ctx.now, warning_days)
     for contract_id in candidates:
         await _watch_one(ctx.unit_of_work(), contract_id, ctx.now, warning_days)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,9 +11,11 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain.governance import OperatedProcess, Process, Review, ReviewAction
+from services.supplier.domain.performance import check_period
 from services.supplier.domain.records import Edit
 from services.supplier.store.governance import ProcessRepository, ReviewRepository
 from services.supplier.usecases.contracts import check_contract_of
+from services.supplier.usecases.performance import Scorecard, scorecard
 from services.supplier.usecases.suppliers import require_supplier
 from shared import clock
 from shared.errors import NotFound
@@ -98,16 +100,24 @@ class RecordReview:
     participants: tuple[str, ...]
     findings: str
     actions: tuple[ReviewAction, ...]
-    figures: Mapping[str, Any]
     recorded_by: str
     contract_id: UUID | None = None
 
 
-async def record_review(cmd: RecordReview, uow: UnitOfWork) -> Review:
+REVIEW_TREND_PERIODS = 3
+"""Months before the reviewed one whose figures a review keeps."""
+
+
+async def record_review(
+    cmd: RecordReview, uow: UnitOfWork, shown_as: Callable[[Scorecard], Mapping[str, Any]]
+) -> Review:
+    """The review, with the supplier's scorecard as it stands now (figures move as late events
+    arrive), read in the review's own transaction and kept as `shown_as` renders it (the API's form)."""
     async with uow:
         conn = uow.connection
         await require_supplier(conn, cmd.supplier_id)
         await check_contract_of(conn, cmd.contract_id, cmd.supplier_id)
+        card = await scorecard(conn, cmd.supplier_id, check_period(cmd.period), REVIEW_TREND_PERIODS)
         reviews = ReviewRepository(conn)
         review = Review(
             id=uuid4(),
@@ -117,7 +127,7 @@ async def record_review(cmd: RecordReview, uow: UnitOfWork) -> Review:
             held_on=cmd.held_on,
             period=cmd.period,
             participants=cmd.participants,
-            figures=cmd.figures,
+            figures=shown_as(card),
             findings=cmd.findings,
             actions=cmd.actions,
             recorded_by=cmd.recorded_by,
