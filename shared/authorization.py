@@ -188,7 +188,8 @@ def markdown(policies: Sequence[Policy]) -> str:
     for policy in policies:
         lines += ["", f"## {policy.service}", ""]
         for ownership in policy.ownerships:
-            lines.append(f"- own {ownership.noun}: {(ownership.owns.__doc__ or '').strip()}")
+            rule = " ".join((ownership.owns.__doc__ or "").split())  # a docstring's lines, as one
+            lines.append(f"- own {ownership.noun}: {rule}")
         if policy.public:
             lines.append(f"- public (no token): {', '.join(f'`{op}`' for op in sorted(policy.public))}")
         lines += ["", "| operation | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
