@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,7 +20,7 @@ from typing import Any
 import jwt
 from fastapi import Request
 
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Unauthenticated
 
 
 class Role(StrEnum):
@@ -169,15 +169,3 @@ async def current_principal(request: Request) -> Principal:
 
 READ_ROLES = frozenset(Role) - {Role.PIPELINE, Role.MONITORING}
 """Every person's role may read; the auditor only reads. Machine tokens (pipeline, monitoring) read nothing."""
-
-
-def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that authenticates and checks that the caller holds one of `roles`."""
-
-    async def dependency(request: Request) -> Principal:
-        principal = await current_principal(request)
-        if not principal.has_any(roles):
-            raise Forbidden(f"this action needs one of the roles: {', '.join(sorted(roles))}")
-        return principal
-
-    return dependency

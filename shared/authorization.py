@@ -187,7 +187,7 @@ def markdown(policies: Sequence[Policy]) -> str:
         "identity provider's own). Refusal comes before any state check.",
     ]
     for policy in policies:
-        notes = [f"- own {o.noun}: {(o.owns.__doc__ or '').strip()}" for o in policy.ownerships]
+        notes = [f"- own {o.noun}: {' '.join((o.owns.__doc__ or '').split())}" for o in policy.ownerships]
         if policy.public:
             public = ", ".join(f"`{op}`" for op in sorted(policy.public))
             notes.append(f"- needs no token (public, or the caller proven otherwise: see the service README): {public}")

@@ -1,21 +1,16 @@
-"""FastAPI dependencies that every service's routes share: who may read, the If-Match header, and
-the paging bounds. A service's `api/deps.py` adds its own role sets and its `Current<Record>` loaders,
+"""FastAPI dependencies that every service's routes share: the If-Match header and the paging
+bounds. Who may call a route is the service's authorisation table (`shared.authorization`); a
+service's `api/deps.py` holds it, `Caller`, and its `Current<Record>` loaders,
 built on `shared.errors.found` (load-or-404, which use cases use too)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query
+from fastapi import Header, Query
 from pydantic import WithJsonSchema
 
-from shared.auth import READ_ROLES, Principal, current_principal, require_roles
 from shared.http import expected_version
-
-Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
-"""Every human role (not the pipeline and monitoring machine tokens)."""
-Actor = Annotated[Principal, Depends(current_principal)]
-"""Anyone authenticated; the use case decides what they may do."""
 
 IF_MATCH_OPTIONAL = 'The ETag read, e.g. W/"3" (optional)'
 IF_MATCH_REQUIRED = 'The ETag read, e.g. W/"3" (required: 428 without)'

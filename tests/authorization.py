@@ -87,6 +87,9 @@ class Matrix:
     """The operations `special` judges once the table let the call through."""
     groups: tuple[str, ...] = ()
     """The assignment groups in every token of the walk (agents' own records by group)."""
+    subjects: Mapping[str, str] = field(default_factory=dict)
+    """role -> the subject of its token where it is not ME (an agent who owns the walk's own
+    records through its `groups` only, not as their caller)."""
 
     def request(self, op: str, which: str) -> Sent:
         route = self.routes[op]
@@ -132,7 +135,7 @@ class Matrix:
         for op in only or self.expected:
             for role in ROLES:
                 rule = self.expected[op].of(role)
-                headers = self.auth(role, subject=ME, groups=self.groups)
+                headers = self.auth(role, subject=self.subjects.get(role, ME), groups=self.groups)
                 for which in self.whiches(op):
                     sent = self.request(op, which)
                     r = await self.client.request(

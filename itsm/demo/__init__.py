@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from itsm.demo.changes import load_changes
 from itsm.demo.client import Api, Missing, Refused
 from itsm.demo.cmdb import load_catalogue
-from itsm.demo.dataset import MARKER, SERVICES
+from itsm.demo.dataset import AGENTS, MARKER, SERVICES
 from itsm.demo.incidents import load_incidents
 from itsm.demo.problems import load_problems
 from itsm.demo.releases import load_releases
@@ -130,7 +130,7 @@ async def run_demo(
 async def live_incidents(api: Api, demo: Demo, *, every_s: float, say: Callable[[str], None]) -> None:
     """Keep the dashboard moving: a new incident now and then, and an open one resolved."""
     rng = demo.rng
-    open_ids: list[str] = []
+    open_ids: list[tuple[str, str]] = []
     names = list(demo.loaded.cis)
     if not names:
         say("[yellow]No demo CIs to raise incidents on (is config running?)[/]")
@@ -159,13 +159,14 @@ async def live_incidents(api: Api, demo: Demo, *, every_s: float, say: Callable[
                 person="kim.lee",
                 body={"assignment_group": ci["group"]},
             )
-            open_ids.append(created["id"])
+            open_ids.append((created["id"], ci["group"]))
             say(f"  new incident {created['number']} on {ci_name}")
             if len(open_ids) > 3:
-                done = open_ids.pop(0)
+                done, group = open_ids.pop(0)
+                worker = AGENTS[group][0]  # an agent works what is assigned to their group
                 for action, body in (("start", {}), ("resolve", {"resolution_code": "fixed"})):
                     path = f"/api/v1/incidents/{done}/{action}"
-                    await api.call("incident", "POST", path, person="kim.lee", body=body)
+                    await api.call("incident", "POST", path, person=worker, body=body)
         except (Refused, Missing) as exc:
             say(f"  [yellow]{exc}[/]")
         await asyncio.sleep(every_s)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from itsm.demo.dataset import GROUPS_OF
 from shared.auth import mint_token
 from shared.clock import OCCURRED_AT_HEADER
 
@@ -111,7 +112,13 @@ class Api:
         key = f"{person}:{','.join(roles)}"
         if key not in self._tokens:
             self._tokens[key] = mint_token(
-                self.secret, person, roles, ttl=timedelta(hours=2), audience=self.audience, issuer=self.issuer
+                self.secret,
+                person,
+                roles,
+                ttl=timedelta(hours=2),
+                audience=self.audience,
+                issuer=self.issuer,
+                groups=GROUPS_OF.get(person, ()),
             )
         return self._tokens[key]
 

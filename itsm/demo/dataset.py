@@ -100,5 +100,12 @@ AGENTS = {
     "network-ops": ("raj.patel", "eva.novak"),
     "service-desk": ("kim.lee", "dan.ortiz"),
 }
+GROUPS_OF = {
+    person: tuple(g for g, people in AGENTS.items() if person in people)
+    for people in AGENTS.values()
+    for person in people
+}
+"""The assignment groups each agent works in: their token's `groups` (an agent works what is
+assigned to them or their group)."""
 CHANGE_MANAGER = "grace.hopper"
 CAB = ("cab.alice", "cab.bob")

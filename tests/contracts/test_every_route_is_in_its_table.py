@@ -11,7 +11,7 @@ import pytest
 from shared.authorization import Policy, unguarded
 
 SERVICES = ["incident", "change", "config", "supplier", "reporting"]
-TABLE_NOT_YET_WHOLE = {"incident"}
+TABLE_NOT_YET_WHOLE: set[str] = set()
 """Services whose table does not yet cover every route (strict: a service leaves the set when it does)."""
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from services.incident.api.deps import Sender
+from services.incident.api.deps import POLICY, Caller
 from services.incident.schemas.alerts import (
     AlertIntakeRead,
     AlertmanagerWebhook,
@@ -18,9 +18,10 @@ from services.incident.schemas.alerts import (
 from services.incident.store import alerts
 from services.incident.usecases import alerts as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 
 @router.post(
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
     ),
 )
 async def alertmanager_webhook(
-    body: AlertmanagerWebhook, uow: UnitOfWorkDep, who: Sender, request: Request
+    body: AlertmanagerWebhook, uow: UnitOfWorkDep, who: Caller, request: Request
 ) -> AlertIntakeRead:
     notification = usecases.Notification(
         receiver=body.receiver,
@@ -76,7 +77,6 @@ async def alertmanager_webhook(
 @router.get("", response_model=AlertPage)
 async def list_alerts(
     conn: ReadConnectionDep,
-    _: Reader,
     fingerprint: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     incident_id: UUID | None = None,
     status: Literal["firing", "resolved"] | None = None,

@@ -1,5 +1,5 @@
-"""The incident service's route dependencies: its role sets, defined once, the settings, and the
-typed load-or-404 loaders (`CurrentIncident`, `CurrentProblem`, ...)."""
+"""The incident service's route dependencies: its authorisation table (who may call each route, on
+whose records), the settings, and the typed load-or-404 loaders (`CurrentIncident`, ...)."""
 
 from __future__ import annotations
 
@@ -19,35 +19,10 @@ from services.incident.store import catalogue, incident_queries, known_errors, p
 from services.incident.usecases.incidents import Act
 from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep
-from shared.auth import READ_ROLES, Principal, Role, require_roles
+from shared.auth import READ_ROLES, Principal, Role
 from shared.authorization import Access, Ownership, Policy, Rule, row
 from shared.deps import IfMatch, optional_version
 from shared.errors import found
-
-# ---------------------------------------------------------------------------- who may act
-
-Reporter = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.AGENT))]
-"""Opens incidents."""
-Worker = Annotated[Principal, Depends(require_roles(Role.AGENT))]
-"""Works incidents and fulfils requests."""
-Confirmer = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.REQUESTER))]
-"""Closes (the caller confirms) and reopens incidents."""
-Manager = Annotated[Principal, Depends(require_roles(Role.INCIDENT_MANAGER))]
-"""Declares major incidents and records their review (and admin, who holds every role)."""
-Lead = Annotated[Principal, Depends(require_roles(Role.INCIDENT_MANAGER, Role.AGENT))]
-"""Escalates, posts major incident updates."""
-Commenter = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.INCIDENT_MANAGER, Role.REQUESTER))]
-"""Writes notes (a requester: comments only)."""
-ProblemManager = Annotated[Principal, Depends(require_roles(Role.PROBLEM_MANAGER))]
-"""Works problems and the known error database."""
-Sender = Annotated[Principal, Depends(require_roles(Role.AGENT, Role.MONITORING))]
-"""Posts Alertmanager notifications."""
-ServiceLevelManager = Annotated[Principal, Depends(require_roles(Role.SERVICE_LEVEL_MANAGER))]
-"""Writes SLA calendars and policies."""
-CatalogueManager = Annotated[Principal, Depends(require_roles(Role.SERVICE_LEVEL_MANAGER))]
-"""Writes the request catalogue."""
-Requester = Annotated[Principal, Depends(require_roles(Role.REQUESTER, Role.AGENT))]
-"""Submits, closes and cancels service requests."""
 
 STAFF_ROLES = frozenset(Role) - {Role.REQUESTER}
 """Who sees the internal side of an incident (work notes, the whole history on the timeline)."""
@@ -56,20 +31,27 @@ STAFF_ROLES = frozenset(Role) - {Role.REQUESTER}
 # ---------------------------------------------------------------------------- the authorisation table
 
 _R, _A, _M = Role.REQUESTER, Role.AGENT, Role.INCIDENT_MANAGER
+_PM, _SLM = Role.PROBLEM_MANAGER, Role.SERVICE_LEVEL_MANAGER
 _STAFF_READ = READ_ROLES - {_R}
 _READ = row(allow=_STAFF_READ, own=[_R])
 """Every person's role reads; a requester only their own."""
+_STAFF = row(allow=_STAFF_READ)
+"""Records that are nobody's own (problems, known errors, alerts, SLA): staff read, a requester not."""
 _WORK = row(allow=[_A])
+_WORK_ASSIGNED = row(own=[_A])
+"""An agent works what is assigned to them or their group (any agent may `assign` it to themselves)."""
+_PROBLEMS = row(allow=[_PM])
+_SERVICE_LEVELS = row(allow=[_SLM])
 
 TABLE: dict[str, dict[str, Rule]] = {
     "incidents.create_incident": row(allow=[_A], own=[_R]),  # a requester is the caller of what they raise
     "incidents.get_incident": _READ,
     "incidents.list_incidents": _READ,
     "incidents.assign": _WORK,
-    "incidents.start": _WORK,
-    "incidents.hold": _WORK,
-    "incidents.resume": _WORK,
-    "incidents.resolve": _WORK,
+    "incidents.start": _WORK_ASSIGNED,
+    "incidents.hold": _WORK_ASSIGNED,
+    "incidents.resume": _WORK_ASSIGNED,
+    "incidents.resolve": _WORK_ASSIGNED,
     "incidents.close": row(allow=[_A], own=[_R]),
     "incidents.reopen": row(allow=[_A], own=[_R]),
     "incidents.cancel": _WORK,
@@ -83,8 +65,46 @@ TABLE: dict[str, dict[str, Rule]] = {
     "incidents.get_review": _READ,
     "incidents.add_note": row(allow=[_A, _M], own=[_R]),
     "incidents.timeline": _READ,
+    "problems.trends": _STAFF,
+    "problems.open_problem": _PROBLEMS,
+    "problems.list_problems": _STAFF,
+    "problems.get_problem": _STAFF,
+    "problems.problem_history": _STAFF,
+    "problems.problem_incidents": _STAFF,
+    "problems.update_problem": _PROBLEMS,
+    "problems.investigate": _PROBLEMS,
+    "problems.publish_known_error": _PROBLEMS,
+    "problems.link_change": _PROBLEMS,
+    "problems.link_incidents": _PROBLEMS,
+    "problems.resolve": _PROBLEMS,
+    "problems.reopen": _PROBLEMS,
+    "problems.close": _PROBLEMS,
+    "problems.cancel": _PROBLEMS,
     "problems.change_links": _READ,
+    "known_errors.search_known_errors": _STAFF,
+    "known_errors.record_known_error": _PROBLEMS,
+    "known_errors.get_known_error": _STAFF,
+    "known_errors.retire_known_error": _PROBLEMS,
+    # Alertmanager posts with a monitoring service token (which reads nothing); an agent may post too.
+    "alerts.alertmanager_webhook": row(allow=[Role.MONITORING, _A]),
+    "alerts.list_alerts": _STAFF,
+    "sla.create_calendar": _SERVICE_LEVELS,
+    "sla.list_calendars": _STAFF,
+    "sla.get_calendar": _STAFF,
+    "sla.replace_calendar": _SERVICE_LEVELS,
+    "sla.delete_calendar": _SERVICE_LEVELS,
+    "sla.create_policy": _SERVICE_LEVELS,
+    "sla.list_policies": _STAFF,
+    "sla.get_policy": _STAFF,
+    "sla.replace_policy": _SERVICE_LEVELS,
+    "sla.delete_policy": _SERVICE_LEVELS,
     "sla.incident_clocks": _READ,
+    # The catalogue is what a requester submits requests from: every person reads it.
+    "catalogue.create_item": _SERVICE_LEVELS,
+    "catalogue.list_items": row(allow=READ_ROLES),
+    "catalogue.get_item": row(allow=READ_ROLES),
+    "catalogue.replace_item": _SERVICE_LEVELS,
+    "catalogue.delete_item": _SERVICE_LEVELS,
     "requests.submit_request": row(allow=[_A, _R]),  # the submitter is always the requester
     "requests.get_request": _READ,
     "requests.list_requests": _READ,
@@ -92,8 +112,8 @@ TABLE: dict[str, dict[str, Rule]] = {
     # case checks it (and that nobody approves their own request).
     "requests.approve": row(allow=frozenset(Role) - {_R}, own=[_R], others=Rule.ALLOW),
     "requests.reject": row(allow=frozenset(Role) - {_R}, own=[_R], others=Rule.ALLOW),
-    "requests.start": _WORK,
-    "requests.fulfil": _WORK,
+    "requests.start": _WORK_ASSIGNED,
+    "requests.fulfil": _WORK_ASSIGNED,
     "requests.close": row(allow=[_A], own=[_R]),
     "requests.cancel": row(allow=[_A], own=[_R]),
     "requests.history": _READ,
@@ -101,21 +121,32 @@ TABLE: dict[str, dict[str, Rule]] = {
 }
 
 
-def _caller_is(incident: Incident, who: Principal) -> bool:
-    """the incident's caller is the principal (the token's subject)."""
-    return incident.caller == who.subject
+def _assigned_to(group: str | None, assignee: str | None, who: Principal) -> bool:
+    return assignee == who.subject or (group is not None and group in who.groups)
 
 
-def _requester_is(request: ServiceRequest, who: Principal) -> bool:
-    """the request's requester is the principal (the token's subject)."""
-    return request.requester == who.subject
+def _incident_is_theirs(incident: Incident, who: Principal) -> bool:
+    """the principal (the token's subject) is the incident's caller (a requester: what they raised),
+    its assignee, or a member of its assignment group (the token's `groups` claim). So an agent
+    starts, holds, resumes and resolves what is assigned to them or their group, and takes any
+    other incident by assigning it to themselves (recorded in its history)."""
+    return incident.caller == who.subject or _assigned_to(incident.assignment_group, incident.assignee, who)
 
 
-INCIDENTS = Ownership("incident_id", "incident", incident_queries.get_incident, _caller_is)
-REQUESTS = Ownership("request_id", "request", requests.get_request, _requester_is)
+def _request_is_theirs(request: ServiceRequest, who: Principal) -> bool:
+    """the principal (the token's subject) is the request's requester, its assignee (once it has
+    one), or a member of its fulfilment group (the token's `groups` claim). So an agent starts and
+    fulfils the requests of their group and those assigned to them."""
+    return request.requester == who.subject or _assigned_to(request.assignment_group, request.assignee, who)
+
+
+INCIDENTS = Ownership("incident_id", "incident", incident_queries.get_incident, _incident_is_theirs)
+REQUESTS = Ownership("request_id", "request", requests.get_request, _request_is_theirs)
 POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS])
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 """What the table grants the caller on this route (routers install `POLICY.enforce` first)."""
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (for routes that need to know who acts)."""
 
 
 def _settings(request: Request) -> IncidentSettings:
@@ -160,17 +191,17 @@ CurrentCatalogueItem = Annotated[tuple[CatalogueItem, datetime], Depends(current
 # ---------------------------------------------------------------------------- who acts on which version
 
 
-async def problem_action(problem_id: UUID, who: ProblemManager, if_match: IfMatch = None) -> ActOnProblem:
-    """A problem manager's action on a problem, on the version If-Match names (if sent)."""
+async def problem_action(problem_id: UUID, who: Caller, if_match: IfMatch = None) -> ActOnProblem:
+    """An action on a problem, on the version If-Match names (if sent)."""
     return ActOnProblem(problem_id, who.subject, optional_version(if_match))
 
 
 ProblemAction = Annotated[ActOnProblem, Depends(problem_action)]
 
 
-async def worker_action(incident_id: UUID, who: Worker, if_match: IfMatch = None) -> Act:
-    """An agent's action on an incident, on the version If-Match names (if sent)."""
+async def incident_action(incident_id: UUID, who: Caller, if_match: IfMatch = None) -> Act:
+    """An action on an incident, on the version If-Match names (if sent)."""
     return Act(incident_id, who.subject, optional_version(if_match))
 
 
-WorkerAction = Annotated[Act, Depends(worker_action)]
+IncidentAction = Annotated[Act, Depends(incident_action)]

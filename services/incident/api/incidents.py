@@ -14,15 +14,10 @@ from services.incident.api.deps import (
     POLICY,
     STAFF_ROLES,
     Authorised,
-    Commenter,
-    Confirmer,
+    Caller,
     CurrentIncident,
-    Lead,
-    Manager,
-    Reporter,
+    IncidentAction,
     Settings,
-    Worker,
-    WorkerAction,
 )
 from services.incident.domain.incident_lifecycle import IncidentStatus, NoteVisibility
 from services.incident.domain.incidents import Incident
@@ -54,7 +49,7 @@ from services.incident.usecases import incidents as usecases
 from services.incident.usecases.incidents import Act
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
-from shared.deps import IfMatch, Limit, Offset, Reader, RequiredIfMatch, optional_version
+from shared.deps import IfMatch, Limit, Offset, RequiredIfMatch, optional_version
 from shared.errors import Forbidden, NotFound, RuleViolation
 from shared.http import etag, expected_version, tagged
 from shared.idempotency import IdempotencyKeyHeader, Replay, StoredResponse
@@ -84,7 +79,7 @@ def _created(incident: Incident) -> StoredResponse:
 async def create_incident(
     body: IncidentCreate,
     uow: UnitOfWorkDep,
-    who: Reporter,
+    who: Caller,
     access: Authorised,
     settings: Settings,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -109,7 +104,7 @@ async def create_incident(
 
 
 @router.get("/{incident_id}", response_model=IncidentRead)
-async def get_incident(_: Reader, incident: CurrentIncident, response: Response) -> IncidentRead:
+async def get_incident(incident: CurrentIncident, response: Response) -> IncidentRead:
     return tagged(response, incident.version, IncidentRead.of(incident))
 
 
@@ -174,7 +169,7 @@ def _act(incident_id: UUID, who: Principal, if_match: str | None) -> Act:
 
 
 @router.post("/{incident_id}/assign", response_model=IncidentRead)
-async def assign(body: Assignment, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def assign(body: Assignment, uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     incident = await usecases.assign_incident(
         cmd,
         uow,
@@ -187,29 +182,29 @@ async def assign(body: Assignment, uow: UnitOfWorkDep, cmd: WorkerAction, respon
 
 
 @router.post("/{incident_id}/start", response_model=IncidentRead)
-async def start(uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def start(uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     return _answer(await usecases.start_work(cmd, uow), response)
 
 
 @router.post("/{incident_id}/hold", response_model=IncidentRead)
-async def hold(body: Hold, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def hold(body: Hold, uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     return _answer(await usecases.hold_incident(cmd, uow, reason=body.reason, note=body.note), response)
 
 
 @router.post("/{incident_id}/resume", response_model=IncidentRead)
-async def resume(uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def resume(uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     return _answer(await usecases.resume_incident(cmd, uow), response)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentRead)
-async def resolve(body: Resolution, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def resolve(body: Resolution, uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     incident = await usecases.resolve_incident(cmd, uow, code=body.resolution_code, notes=body.resolution_notes)
     return _answer(incident, response)
 
 
 @router.post("/{incident_id}/close", response_model=IncidentRead, summary="Close (the caller confirms)")
 async def close(
-    incident_id: UUID, uow: UnitOfWorkDep, who: Confirmer, response: Response, if_match: IfMatch = None
+    incident_id: UUID, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> IncidentRead:
     return _answer(await usecases.close_incident(_act(incident_id, who, if_match), uow), response)
 
@@ -219,7 +214,7 @@ async def reopen(
     incident_id: UUID,
     body: Reason,
     uow: UnitOfWorkDep,
-    who: Confirmer,
+    who: Caller,
     response: Response,
     settings: Settings,
     if_match: IfMatch = None,
@@ -230,12 +225,12 @@ async def reopen(
 
 
 @router.post("/{incident_id}/cancel", response_model=IncidentRead)
-async def cancel(body: Reason, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response) -> IncidentRead:
+async def cancel(body: Reason, uow: UnitOfWorkDep, cmd: IncidentAction, response: Response) -> IncidentRead:
     return _answer(await usecases.cancel_incident(cmd, uow, reason=body.reason), response)
 
 
 @router.get("/{incident_id}/history", response_model=list[HistoryEntry])
-async def history(conn: ReadConnectionDep, who: Reader, incident: CurrentIncident) -> list[HistoryEntry]:
+async def history(conn: ReadConnectionDep, who: Caller, incident: CurrentIncident) -> list[HistoryEntry]:
     """A requester sees how the fields they may see moved, without the agents' reasons."""
     rows = await incident_queries.history_of(conn, incident.id)
     return history_entries(rows, customer_only=not who.has_any(STAFF_ROLES))
@@ -249,7 +244,7 @@ async def update_incident(
     incident_id: UUID,
     body: IncidentUpdate,
     uow: UnitOfWorkDep,
-    who: Worker,
+    who: Caller,
     response: Response,
     settings: Settings,
     if_match: RequiredIfMatch = None,
@@ -265,7 +260,7 @@ async def update_incident(
 
 @router.post("/{incident_id}/priority", response_model=IncidentRead, summary="Override the priority, with a reason")
 async def override_priority(
-    body: PriorityOverride, uow: UnitOfWorkDep, cmd: WorkerAction, response: Response
+    body: PriorityOverride, uow: UnitOfWorkDep, cmd: IncidentAction, response: Response
 ) -> IncidentRead:
     incident = await usecases.override_priority(cmd, uow, priority=body.priority, reason=body.reason)
     return _answer(incident, response)
@@ -273,7 +268,7 @@ async def override_priority(
 
 @router.post("/{incident_id}/escalate", response_model=IncidentRead, summary="Escalate, functionally or up the line")
 async def escalate(
-    incident_id: UUID, body: Escalation, uow: UnitOfWorkDep, who: Lead, response: Response, if_match: IfMatch = None
+    incident_id: UUID, body: Escalation, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> IncidentRead:
     """Functional: reassigned to `to_group`. Hierarchical: the people in `notify` are told
     (through `incident.escalated.v1`, trigger manual)."""
@@ -294,7 +289,7 @@ async def declare_major(
     incident_id: UUID,
     body: MajorDeclaration,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: IfMatch = None,
 ) -> IncidentRead:
@@ -306,7 +301,7 @@ async def declare_major(
 @router.post(
     "/{incident_id}/major/updates", status_code=201, response_model=NoteRead, summary="A major incident status update"
 )
-async def post_major_update(incident_id: UUID, body: MajorUpdateCreate, uow: UnitOfWorkDep, who: Lead) -> NoteRead:
+async def post_major_update(incident_id: UUID, body: MajorUpdateCreate, uow: UnitOfWorkDep, who: Caller) -> NoteRead:
     _, note = await usecases.add_note(
         Act(incident_id, who.subject), uow, text=body.text, visibility=body.visibility, major=True
     )
@@ -318,7 +313,7 @@ async def record_review(
     incident_id: UUID,
     body: ReviewWrite,
     uow: UnitOfWorkDep,
-    who: Manager,
+    who: Caller,
     response: Response,
     if_match: IfMatch = None,
 ) -> ReviewRead:
@@ -338,7 +333,7 @@ async def record_review(
 
 
 @router.get("/{incident_id}/review", response_model=ReviewRead)
-async def get_review(incident_id: UUID, conn: ReadConnectionDep, _: Reader) -> ReviewRead:
+async def get_review(incident_id: UUID, conn: ReadConnectionDep) -> ReviewRead:
     review = await incident_queries.review_of(conn, incident_id)
     if review is None:
         raise NotFound(f"incident {incident_id} has no post-incident review")
@@ -346,7 +341,7 @@ async def get_review(incident_id: UUID, conn: ReadConnectionDep, _: Reader) -> R
 
 
 @router.post("/{incident_id}/notes", status_code=201, response_model=NoteRead, summary="A work note or a comment")
-async def add_note(incident_id: UUID, body: NoteCreate, uow: UnitOfWorkDep, who: Commenter) -> NoteRead:
+async def add_note(incident_id: UUID, body: NoteCreate, uow: UnitOfWorkDep, who: Caller) -> NoteRead:
     """`internal`: a work note agents see; `customer`: a comment the caller sees too. A requester
     writes comments only."""
     if body.visibility is NoteVisibility.INTERNAL and not who.has_any(STAFF_ROLES):
@@ -356,7 +351,7 @@ async def add_note(incident_id: UUID, body: NoteCreate, uow: UnitOfWorkDep, who:
 
 
 @router.get("/{incident_id}/timeline", response_model=list[TimelineEntry])
-async def timeline(conn: ReadConnectionDep, who: Reader, incident: CurrentIncident) -> list[TimelineEntry]:
+async def timeline(conn: ReadConnectionDep, who: Caller, incident: CurrentIncident) -> list[TimelineEntry]:
     """Notes and field changes, oldest first. A requester sees the comments and major updates
     meant for them and how the status moved; agents see everything."""
     customer_only = not who.has_any(STAFF_ROLES)

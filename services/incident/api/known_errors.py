@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.incident.api.deps import CurrentKnownError, ProblemManager
+from services.incident.api.deps import POLICY, Caller, CurrentKnownError
 from services.incident.domain.known_errors import KnownErrorStatus
 from services.incident.schemas.known_errors import KnownErrorCreate, KnownErrorPage, KnownErrorRead
 from services.incident.store import known_errors
 from services.incident.usecases import known_errors as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 
-router = APIRouter(prefix="/api/v1/known-errors", tags=["known errors"])
+router = APIRouter(prefix="/api/v1/known-errors", tags=["known errors"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description="Words in the text, or a number")]
 CategoryQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
@@ -24,7 +25,6 @@ CategoryQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
 @router.get("", response_model=KnownErrorPage)
 async def search_known_errors(
     conn: ReadConnectionDep,
-    _: Reader,
     q: Text = None,
     ci_id: UUID | None = None,
     service_id: UUID | None = None,
@@ -48,7 +48,7 @@ async def search_known_errors(
 
 @router.post("", status_code=201, response_model=KnownErrorRead)
 async def record_known_error(
-    body: KnownErrorCreate, uow: UnitOfWorkDep, who: ProblemManager, response: Response
+    body: KnownErrorCreate, uow: UnitOfWorkDep, who: Caller, response: Response
 ) -> KnownErrorRead:
     record = await usecases.record_known_error(usecases.RecordKnownError(actor=who.subject, **body.model_dump()), uow)
     response.headers["Location"] = f"{router.prefix}/{record.id}"
@@ -56,10 +56,10 @@ async def record_known_error(
 
 
 @router.get("/{known_error_id}", response_model=KnownErrorRead)
-async def get_known_error(_: Reader, record: CurrentKnownError) -> KnownErrorRead:
+async def get_known_error(record: CurrentKnownError) -> KnownErrorRead:
     return KnownErrorRead.of(record)
 
 
 @router.post("/{known_error_id}/retire", response_model=KnownErrorRead)
-async def retire_known_error(known_error_id: UUID, uow: UnitOfWorkDep, _: ProblemManager) -> KnownErrorRead:
+async def retire_known_error(known_error_id: UUID, uow: UnitOfWorkDep) -> KnownErrorRead:
     return KnownErrorRead.of(await usecases.retire_known_error(known_error_id, uow))

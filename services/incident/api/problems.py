@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.incident.api.deps import POLICY, CurrentIncident, CurrentProblem, ProblemAction, ProblemManager
+from services.incident.api.deps import POLICY, Caller, CurrentIncident, CurrentProblem, ProblemAction
 from services.incident.domain.problems import Problem, ProblemOrigin, ProblemStatus
 from services.incident.schemas.problems import (
     CategoryTrend,
@@ -33,11 +33,14 @@ from services.incident.schemas.problems import (
 from services.incident.store import analysis, problems
 from services.incident.usecases import problems as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import Limit, Offset, Reader
+from shared.deps import Limit, Offset
 from shared.http import created, tagged
 
-router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
-incident_links_router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/problems", tags=["problems"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
+incident_links_router = APIRouter(
+    prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(POLICY.enforce)]
+)
 
 Text = Annotated[str | None, Query(min_length=1, max_length=200, description="Words in the text, or a number")]
 CategoryQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
@@ -47,7 +50,6 @@ CategoryQuery = Annotated[str | None, Query(min_length=1, max_length=100)]
 @router.get("/trends", response_model=Trends, summary="Top recurring CIs and categories")
 async def trends(
     conn: ReadConnectionDep,
-    _: Reader,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Trends:
@@ -65,7 +67,7 @@ async def trends(
 
 
 @router.post("", status_code=201, response_model=ProblemRead)
-async def open_problem(body: ProblemCreate, uow: UnitOfWorkDep, who: ProblemManager, response: Response) -> ProblemRead:
+async def open_problem(body: ProblemCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> ProblemRead:
     problem = await usecases.open_problem(usecases.OpenProblem(actor=who.subject, **body.model_dump()), uow)
     return created(response, f"{router.prefix}/{problem.id}", problem.version, ProblemRead.of(problem))
 
@@ -73,7 +75,6 @@ async def open_problem(body: ProblemCreate, uow: UnitOfWorkDep, who: ProblemMana
 @router.get("", response_model=ProblemPage)
 async def list_problems(
     conn: ReadConnectionDep,
-    _: Reader,
     status: ProblemStatus | None = None,
     origin: ProblemOrigin | None = None,
     ci_id: UUID | None = None,
@@ -98,18 +99,18 @@ async def list_problems(
 
 
 @router.get("/{problem_id}", response_model=ProblemRead)
-async def get_problem(_: Reader, problem: CurrentProblem, response: Response) -> ProblemRead:
+async def get_problem(problem: CurrentProblem, response: Response) -> ProblemRead:
     return tagged(response, problem.version, ProblemRead.of(problem))
 
 
 @router.get("/{problem_id}/history", response_model=list[ProblemHistoryEntry])
-async def problem_history(conn: ReadConnectionDep, _: Reader, problem: CurrentProblem) -> list[ProblemHistoryEntry]:
+async def problem_history(conn: ReadConnectionDep, problem: CurrentProblem) -> list[ProblemHistoryEntry]:
     rows = await problems.problem_history_of(conn, problem.id)
     return [ProblemHistoryEntry.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/{problem_id}/incidents", response_model=list[ProblemIncidentLink])
-async def problem_incidents(conn: ReadConnectionDep, _: Reader, problem: CurrentProblem) -> list[ProblemIncidentLink]:
+async def problem_incidents(conn: ReadConnectionDep, problem: CurrentProblem) -> list[ProblemIncidentLink]:
     rows = await problems.links_of(conn, problem.id)
     return [ProblemIncidentLink.model_validate(r, from_attributes=True) for r in rows]
 
@@ -187,9 +188,7 @@ async def cancel(body: ProblemReason, uow: UnitOfWorkDep, cmd: ProblemAction, re
 # ---------------------------------------------------------------------------- an incident's change links
 
 
-@incident_links_router.get(
-    "/{incident_id}/change-links", response_model=list[ChangeLinkRead], dependencies=[Depends(POLICY.enforce)]
-)
-async def change_links(conn: ReadConnectionDep, _: Reader, incident: CurrentIncident) -> list[ChangeLinkRead]:
+@incident_links_router.get("/{incident_id}/change-links", response_model=list[ChangeLinkRead])
+async def change_links(conn: ReadConnectionDep, incident: CurrentIncident) -> list[ChangeLinkRead]:
     rows = await analysis.change_links_of(conn, incident.id)
     return [ChangeLinkRead.model_validate(r, from_attributes=True) for r in rows]

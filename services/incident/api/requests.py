@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.incident.api.deps import POLICY, Authorised, CurrentRequest, Requester, Worker
+from services.incident.api.deps import POLICY, Authorised, Caller, CurrentRequest
 from services.incident.domain.requests import RequestStatus, ServiceRequest
 from services.incident.schemas.requests import (
     Decision,
@@ -26,7 +26,7 @@ from services.incident.usecases import sla
 from services.incident.usecases.requests import Act
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
-from shared.deps import Actor, IfMatch, Limit, Offset, Reader, optional_version
+from shared.deps import IfMatch, Limit, Offset, optional_version
 from shared.http import created, tagged
 
 router = APIRouter(tags=["service requests"], dependencies=[Depends(POLICY.enforce)])
@@ -34,18 +34,19 @@ router = APIRouter(tags=["service requests"], dependencies=[Depends(POLICY.enfor
 
 REQUESTS = "/api/v1/requests"
 # Who may approve is whoever holds the item's approver role, which may be any role of the identity
-# provider: the domain checks it (and separation of duties); so approving takes any `Actor`.
+# provider: the domain checks it (and separation of duties); the table lets any role but a
+# requester's reach it (a requester only their own, to be told why not).
 
 
 @router.post(REQUESTS, status_code=201, response_model=RequestRead)
-async def submit_request(body: RequestCreate, uow: UnitOfWorkDep, who: Requester, response: Response) -> RequestRead:
+async def submit_request(body: RequestCreate, uow: UnitOfWorkDep, who: Caller, response: Response) -> RequestRead:
     """Submit a request from a catalogue item; you are its requester."""
     request = await usecases.submit_request(usecases.SubmitRequest(requester=who.subject, **body.model_dump()), uow)
     return created(response, f"{REQUESTS}/{request.id}", request.version, RequestRead.of(request))
 
 
 @router.get(REQUESTS + "/{request_id}", response_model=RequestRead)
-async def get_request(_: Reader, request: CurrentRequest, response: Response) -> RequestRead:
+async def get_request(request: CurrentRequest, response: Response) -> RequestRead:
     return tagged(response, request.version, RequestRead.of(request))
 
 
@@ -89,7 +90,7 @@ def _answer(request: ServiceRequest, response: Response) -> RequestRead:
 
 @router.post(REQUESTS + "/{request_id}/approve", response_model=RequestRead)
 async def approve(
-    request_id: UUID, body: Decision, uow: UnitOfWorkDep, who: Actor, response: Response, if_match: IfMatch = None
+    request_id: UUID, body: Decision, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> RequestRead:
     """Approve (the item's approver role; never your own request: 403)."""
     cmd = _cmd(request_id, who, if_match)
@@ -98,7 +99,7 @@ async def approve(
 
 @router.post(REQUESTS + "/{request_id}/reject", response_model=RequestRead)
 async def reject(
-    request_id: UUID, body: Rejection, uow: UnitOfWorkDep, who: Actor, response: Response, if_match: IfMatch = None
+    request_id: UUID, body: Rejection, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> RequestRead:
     """Reject, saying why (the item's approver role; never your own request: 403)."""
     cmd = _cmd(request_id, who, if_match)
@@ -109,7 +110,7 @@ async def reject(
 async def start(
     request_id: UUID,
     uow: UnitOfWorkDep,
-    who: Worker,
+    who: Caller,
     response: Response,
     body: Start | None = None,
     if_match: IfMatch = None,
@@ -123,7 +124,7 @@ async def start(
 async def fulfil(
     request_id: UUID,
     uow: UnitOfWorkDep,
-    who: Worker,
+    who: Caller,
     response: Response,
     body: Fulfilment | None = None,
     if_match: IfMatch = None,
@@ -135,7 +136,7 @@ async def fulfil(
 
 @router.post(REQUESTS + "/{request_id}/close", response_model=RequestRead, summary="Close (the requester confirms)")
 async def close(
-    request_id: UUID, uow: UnitOfWorkDep, who: Requester, response: Response, if_match: IfMatch = None
+    request_id: UUID, uow: UnitOfWorkDep, who: Caller, response: Response, if_match: IfMatch = None
 ) -> RequestRead:
     return _answer(await usecases.close_request(_cmd(request_id, who, if_match), uow), response)
 
@@ -145,7 +146,7 @@ async def cancel(
     request_id: UUID,
     body: Rejection,
     uow: UnitOfWorkDep,
-    who: Requester,
+    who: Caller,
     response: Response,
     if_match: IfMatch = None,
 ) -> RequestRead:
@@ -155,11 +156,11 @@ async def cancel(
 
 
 @router.get(REQUESTS + "/{request_id}/history", response_model=list[HistoryEntry])
-async def history(conn: ReadConnectionDep, _: Reader, request: CurrentRequest) -> list[HistoryEntry]:
+async def history(conn: ReadConnectionDep, request: CurrentRequest) -> list[HistoryEntry]:
     return [HistoryEntry.model_validate(r, from_attributes=True) for r in await requests.history_of(conn, request.id)]
 
 
 @router.get(REQUESTS + "/{request_id}/sla", response_model=list[ClockRead])
-async def request_clocks(conn: ReadConnectionDep, _: Reader, request: CurrentRequest) -> list[ClockRead]:
+async def request_clocks(conn: ReadConnectionDep, request: CurrentRequest) -> list[ClockRead]:
     """The request's SLA clocks (none when no policy applied to it)."""
     return [ClockRead.of(stored, due) for stored, due in await sla.clocks_of(conn, request.id)]

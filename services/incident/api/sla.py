@@ -6,18 +6,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
-from services.incident.api.deps import POLICY, CurrentIncident, ServiceLevelManager
+from services.incident.api.deps import POLICY, CurrentIncident
 from services.incident.domain.sla import TicketKind
 from services.incident.schemas.sla import CalendarRead, CalendarWrite, ClockRead, PolicyRead, PolicyWrite
 from services.incident.store import sla as store
 from services.incident.store import sla_calendars
 from services.incident.usecases import sla as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
-from shared.deps import IfMatch, Reader, optional_version
+from shared.deps import IfMatch, optional_version
 from shared.errors import found
 from shared.http import created, tagged
 
-router = APIRouter(tags=["sla"])
+router = APIRouter(tags=["sla"], dependencies=[Depends(POLICY.enforce)])
+"""Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
 
 CALENDARS, POLICIES = "/api/v1/sla/calendars", "/api/v1/sla/policies"
@@ -33,20 +34,18 @@ def _calendar_input(body: CalendarWrite) -> usecases.CalendarInput:
 
 
 @router.post(CALENDARS, status_code=201, response_model=CalendarRead)
-async def create_calendar(
-    body: CalendarWrite, uow: UnitOfWorkDep, _: ServiceLevelManager, response: Response
-) -> CalendarRead:
+async def create_calendar(body: CalendarWrite, uow: UnitOfWorkDep, response: Response) -> CalendarRead:
     record = await usecases.create_calendar(_calendar_input(body), uow)
     return created(response, f"{CALENDARS}/{record.id}", record.version, CalendarRead.of(record))
 
 
 @router.get(CALENDARS, response_model=list[CalendarRead])
-async def list_calendars(conn: ReadConnectionDep, _: Reader) -> list[CalendarRead]:
+async def list_calendars(conn: ReadConnectionDep) -> list[CalendarRead]:
     return [CalendarRead.of(r) for r in await sla_calendars.list_calendars(conn)]
 
 
 @router.get(CALENDARS + "/{calendar_id}", response_model=CalendarRead)
-async def get_calendar(calendar_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> CalendarRead:
+async def get_calendar(calendar_id: UUID, conn: ReadConnectionDep, response: Response) -> CalendarRead:
     record = found(await sla_calendars.get_calendar(conn, calendar_id), f"calendar {calendar_id}")
     return tagged(response, record.version, CalendarRead.of(record))
 
@@ -56,7 +55,6 @@ async def replace_calendar(
     calendar_id: UUID,
     body: CalendarWrite,
     uow: UnitOfWorkDep,
-    _: ServiceLevelManager,
     response: Response,
     if_match: IfMatch = None,
 ) -> CalendarRead:
@@ -65,24 +63,20 @@ async def replace_calendar(
 
 
 @router.delete(CALENDARS + "/{calendar_id}", status_code=204)
-async def delete_calendar(
-    calendar_id: UUID, uow: UnitOfWorkDep, _: ServiceLevelManager, if_match: IfMatch = None
-) -> Response:
+async def delete_calendar(calendar_id: UUID, uow: UnitOfWorkDep, if_match: IfMatch = None) -> Response:
     await usecases.delete_calendar(calendar_id, optional_version(if_match), uow)
     return Response(status_code=204)
 
 
 @router.post(POLICIES, status_code=201, response_model=PolicyRead)
-async def create_policy(
-    body: PolicyWrite, uow: UnitOfWorkDep, _: ServiceLevelManager, response: Response
-) -> PolicyRead:
+async def create_policy(body: PolicyWrite, uow: UnitOfWorkDep, response: Response) -> PolicyRead:
     record = await usecases.create_policy(body.to_domain, uow)
     return created(response, f"{POLICIES}/{record.policy.id}", record.policy.version, PolicyRead.of(record))
 
 
 @router.get(POLICIES, response_model=list[PolicyRead])
 async def list_policies(
-    conn: ReadConnectionDep, _: Reader, ticket_kind: TicketKind | None = None, service_id: UUID | None = None
+    conn: ReadConnectionDep, ticket_kind: TicketKind | None = None, service_id: UUID | None = None
 ) -> list[PolicyRead]:
     records = await store.list_policies(
         conn, ticket_kind=ticket_kind.value if ticket_kind else None, service_id=service_id
@@ -91,7 +85,7 @@ async def list_policies(
 
 
 @router.get(POLICIES + "/{policy_id}", response_model=PolicyRead)
-async def get_policy(policy_id: UUID, conn: ReadConnectionDep, _: Reader, response: Response) -> PolicyRead:
+async def get_policy(policy_id: UUID, conn: ReadConnectionDep, response: Response) -> PolicyRead:
     record = found(await store.get_policy(conn, policy_id), f"SLA policy {policy_id}")
     return tagged(response, record.policy.version, PolicyRead.of(record))
 
@@ -101,7 +95,6 @@ async def replace_policy(
     policy_id: UUID,
     body: PolicyWrite,
     uow: UnitOfWorkDep,
-    _: ServiceLevelManager,
     response: Response,
     if_match: IfMatch = None,
 ) -> PolicyRead:
@@ -110,9 +103,7 @@ async def replace_policy(
 
 
 @router.delete(POLICIES + "/{policy_id}", status_code=204)
-async def delete_policy(
-    policy_id: UUID, uow: UnitOfWorkDep, _: ServiceLevelManager, if_match: IfMatch = None
-) -> Response:
+async def delete_policy(policy_id: UUID, uow: UnitOfWorkDep, if_match: IfMatch = None) -> Response:
     await usecases.delete_policy(policy_id, optional_version(if_match), uow)
     return Response(status_code=204)
 
@@ -125,8 +116,7 @@ async def _clocks(conn: ReadConnectionDep, ticket_id: UUID) -> list[ClockRead]:
     "/api/v1/incidents/{incident_id}/sla",
     response_model=list[ClockRead],
     tags=["incidents"],
-    dependencies=[Depends(POLICY.enforce)],
 )
-async def incident_clocks(conn: ReadConnectionDep, _: Reader, incident: CurrentIncident) -> list[ClockRead]:
+async def incident_clocks(conn: ReadConnectionDep, incident: CurrentIncident) -> list[ClockRead]:
     """The incident's SLA clocks (none when no policy applied to it)."""
     return await _clocks(conn, incident.id)

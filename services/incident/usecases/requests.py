@@ -103,7 +103,7 @@ async def close_request(cmd: Act, uow: AnyUnitOfWork) -> ServiceRequest:
 
 
 async def cancel_request(cmd: Act, uow: AnyUnitOfWork, *, reason: str) -> ServiceRequest:
-    return await _act(cmd, uow, lambda r, now: r.cancel(cmd.actor, cmd.roles, now, reason))
+    return await _act(cmd, uow, lambda r, now: r.cancel(cmd.actor, now, reason))
 
 
 async def track_request(

@@ -338,7 +338,9 @@ async def test_reporting_follows_an_incident_through_its_lifecycle(
     before = (await reporting.get("/api/v1/reports/incidents/summary", headers=headers)).json()
     url = f"/api/v1/incidents/{created['id']}"
     await incident.post(f"{url}/assign", json={"assignment_group": "ops"}, headers=headers)
-    await incident.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=headers)
+    ops = auth("agent", groups=("ops",))  # an agent resolves what is assigned to their group
+    resolved = await incident.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=ops)
+    assert resolved.status_code == 200, resolved.text
 
     async def resolved_counted() -> None:
         summary = (await reporting.get("/api/v1/reports/incidents/summary", headers=headers)).json()

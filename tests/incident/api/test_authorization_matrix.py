@@ -1,7 +1,9 @@
-"""The authorisation matrix walked against the running incident service: every incident and
-service-request operation, with a token of every role, on the caller's own record and on another
-requester's. The expectation is written here, apart from the service's table, so that flipping a
-row of the table (as `test_flipping_any_row_of_the_table_fails_the_walk` does) fails the walk."""
+"""The authorisation matrix walked against the running incident service: every operation of its
+table (incidents, service requests, problems, known errors, alerts, SLA calendars and policies, the
+catalogue), with a token of every role, on the caller's own record and on someone else's. Own is a
+requester's as the caller, an agent's through the assignment group in its token. The expectation
+is written here, apart from the service's table, so that flipping a row of the table (as
+`test_flipping_any_row_of_the_table_fails_the_walk` does) fails the walk."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from shared.auth import Role
 from shared.authorization import COLUMNS
-from tests.authorization import IDP_ROLE, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
+from tests.authorization import HUMANS, IDP_ROLE, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
 from tests.conftest import running
 from tests.infra import Servers, create_service_database
 
@@ -31,17 +33,24 @@ APPROVER = IDP_ROLE
 
 
 R, A, M = Role.REQUESTER, Role.AGENT, Role.INCIDENT_MANAGER
+PM, SLM, MONITORING = Role.PROBLEM_MANAGER, Role.SERVICE_LEVEL_MANAGER, Role.MONITORING
 READ = expect(NOT_REQUESTER, own=[R])
+STAFF_READ = expect(NOT_REQUESTER)
+"""Records that are nobody's own (problems, known errors, alerts, SLA): a requester sees none."""
 WORK = expect([A])
+WORK_ASSIGNED = expect([], own=[A])
+"""An agent works what is assigned to them or their group."""
+PROBLEM_WORK = expect([PM])
+SLM_WRITE = expect([SLM])
 EXPECTED: dict[str, Expect] = {
     "incidents.create_incident": expect([A], own=[R]),
     "incidents.get_incident": READ,
     "incidents.list_incidents": READ,
     "incidents.assign": WORK,
-    "incidents.start": WORK,
-    "incidents.hold": WORK,
-    "incidents.resume": WORK,
-    "incidents.resolve": WORK,
+    "incidents.start": WORK_ASSIGNED,
+    "incidents.hold": WORK_ASSIGNED,
+    "incidents.resume": WORK_ASSIGNED,
+    "incidents.resolve": WORK_ASSIGNED,
     "incidents.close": expect([A], own=[R]),
     "incidents.reopen": expect([A], own=[R]),
     "incidents.cancel": WORK,
@@ -55,8 +64,46 @@ EXPECTED: dict[str, Expect] = {
     "incidents.get_review": READ,
     "incidents.add_note": expect([A, M], own=[R]),
     "incidents.timeline": READ,
+    "problems.trends": STAFF_READ,
+    "problems.open_problem": PROBLEM_WORK,
+    "problems.list_problems": STAFF_READ,
+    "problems.get_problem": STAFF_READ,
+    "problems.problem_history": STAFF_READ,
+    "problems.problem_incidents": STAFF_READ,
+    "problems.update_problem": PROBLEM_WORK,
+    "problems.investigate": PROBLEM_WORK,
+    "problems.publish_known_error": PROBLEM_WORK,
+    "problems.link_change": PROBLEM_WORK,
+    "problems.link_incidents": PROBLEM_WORK,
+    "problems.resolve": PROBLEM_WORK,
+    "problems.reopen": PROBLEM_WORK,
+    "problems.close": PROBLEM_WORK,
+    "problems.cancel": PROBLEM_WORK,
     "problems.change_links": READ,
+    "known_errors.search_known_errors": STAFF_READ,
+    "known_errors.record_known_error": PROBLEM_WORK,
+    "known_errors.get_known_error": STAFF_READ,
+    "known_errors.retire_known_error": PROBLEM_WORK,
+    # Alertmanager posts with a monitoring service token; an agent may post one by hand.
+    "alerts.alertmanager_webhook": expect([MONITORING, A]),
+    "alerts.list_alerts": STAFF_READ,
+    "sla.create_calendar": SLM_WRITE,
+    "sla.list_calendars": STAFF_READ,
+    "sla.get_calendar": STAFF_READ,
+    "sla.replace_calendar": SLM_WRITE,
+    "sla.delete_calendar": SLM_WRITE,
+    "sla.create_policy": SLM_WRITE,
+    "sla.list_policies": STAFF_READ,
+    "sla.get_policy": STAFF_READ,
+    "sla.replace_policy": SLM_WRITE,
+    "sla.delete_policy": SLM_WRITE,
     "sla.incident_clocks": READ,
+    # The catalogue is what a requester submits requests from: every person reads it.
+    "catalogue.create_item": SLM_WRITE,
+    "catalogue.list_items": expect(HUMANS),
+    "catalogue.get_item": expect(HUMANS),
+    "catalogue.replace_item": SLM_WRITE,
+    "catalogue.delete_item": SLM_WRITE,
     "requests.submit_request": expect([A, R]),
     "requests.get_request": READ,
     "requests.list_requests": READ,
@@ -64,8 +111,8 @@ EXPECTED: dict[str, Expect] = {
     # case checks it; a requester reaches only their own (and may not approve it: 403 there).
     "requests.approve": expect([*(frozenset(Role) - {R}), APPROVER], own=[R]),
     "requests.reject": expect([*(frozenset(Role) - {R}), APPROVER], own=[R]),
-    "requests.start": WORK,
-    "requests.fulfil": WORK,
+    "requests.start": WORK_ASSIGNED,
+    "requests.fulfil": WORK_ASSIGNED,
     "requests.close": expect([A], own=[R]),
     "requests.cancel": expect([A], own=[R]),
     "requests.history": READ,
@@ -82,6 +129,14 @@ class Records:
     incident: dict[str, dict[str, Any]]  # "own" / "foreign" -> the incident
     request: dict[str, dict[str, Any]]
     item_id: str
+
+
+GROUP, FOREIGN_GROUP = "service-desk", "network"
+"""The walk's own records are assigned to GROUP, which every token of the walk names in `groups`;
+someone else's to FOREIGN_GROUP, and to an assignee who is not in the walk."""
+MEMBER = "carol"
+"""The agent's subject in the walk: neither the caller nor the assignee of any record, so its own
+records are its group's."""
 
 
 def _incident_body(caller: str) -> dict[str, Any]:
@@ -123,6 +178,8 @@ def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], recor
         },
         special=judge,
         special_ops=frozenset({"incidents.create_incident", *LISTS}),
+        groups=(GROUP,),
+        subjects={A: MEMBER},
     )
 
 
@@ -143,28 +200,36 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> Records:
-    item = await client.post(
-        "/api/v1/catalogue/items",
-        json={
+    agent = auth("agent", subject="ann")
+    incidents, requests, items = {}, {}, {}
+    for which, who, group in (("own", ME, GROUP), ("foreign", OTHER, FOREIGN_GROUP)):
+        body = {
             "name": f"item-{uuid.uuid4().hex[:8]}",
-            "fulfilment_group": "workplace",
+            "fulfilment_group": group,
             "needs_approval": True,
             "approver_role": APPROVER,
-        },
-        headers=auth("service_level_manager", subject="sue"),
-    )
-    assert item.status_code == 201, item.text
-    incidents, requests = {}, {}
-    for which, who in (("own", ME), ("foreign", OTHER)):
-        r = await client.post("/api/v1/incidents", json=_incident_body(who), headers=auth("agent", subject="ann"))
+        }
+        item = await client.post("/api/v1/catalogue/items", json=body, headers=auth(SLM, subject="sue"))
+        assert item.status_code == 201, item.text
+        items[which] = item.json()["id"]
+        r = await client.post("/api/v1/incidents", json=_incident_body(who), headers=agent)
         assert r.status_code == 201, r.text
+        assignment = {"assignment_group": group, **({"assignee": "dave"} if which == "foreign" else {})}
+        r = await client.post(f"/api/v1/incidents/{r.json()['id']}/assign", json=assignment, headers=agent)
+        assert r.status_code == 200, r.text
         incidents[which] = r.json()
         r = await client.post(
-            "/api/v1/requests", json={"catalogue_item_id": item.json()["id"]}, headers=auth("requester", subject=who)
+            "/api/v1/requests", json={"catalogue_item_id": items[which]}, headers=auth("requester", subject=who)
         )
         assert r.status_code == 201, r.text
         requests[which] = r.json()
-    return Records(incidents, requests, item.json()["id"])
+    # Someone else's request is being fulfilled by its group's dave: whoever acts on it in the walk
+    # (admin may) leaves dave its assignee.
+    url = f"/api/v1/requests/{requests['foreign']['id']}"
+    assert (await client.post(f"{url}/approve", json={}, headers=auth(APPROVER, subject="sue"))).status_code == 200
+    dave = auth("agent", subject="dave", groups=(FOREIGN_GROUP,))
+    assert (await client.post(f"{url}/start", headers=dave)).status_code == 200
+    return Records(incidents, requests, items["own"])
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

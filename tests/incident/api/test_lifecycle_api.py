@@ -88,6 +88,9 @@ async def test_a_refused_action_is_409_with_the_allowed_actions_and_stores_nothi
             "/api/v1/incidents", json={"title": "x", "caller": "c", "impact": 3, "urgency": 3}, headers=ann
         )
     ).json()
+    # ann takes it first: an agent works what is assigned to them (else 404 before any check).
+    mine = {"assignment_group": "desk", "assignee": "ann"}
+    assert (await client.post(f"/api/v1/incidents/{created['id']}/assign", json=mine, headers=ann)).status_code == 200
     before = await row_counts(incident_db, incident_history, outbox)
     r = await client.post(f"/api/v1/incidents/{created['id']}/close", headers=ann)
     assert r.status_code == 409
@@ -98,6 +101,7 @@ async def test_a_refused_action_is_409_with_the_allowed_actions_and_stores_nothi
         "escalate",
         "override_priority",
         "resolve",
+        "start",
         "update",
     ]
     bad = await client.post(f"/api/v1/incidents/{created['id']}/hold", json={"reason": "lunch"}, headers=ann)

@@ -187,14 +187,17 @@ async def test_a_known_error_entered_directly_gets_its_problem_and_must_say_what
     assert await row_counts(incident_db, *TABLES) == before
 
 
-async def test_only_problem_managers_change_problems_and_every_role_reads(
+async def test_only_problem_managers_change_problems_and_staff_read_them(
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     r = await client.post("/api/v1/problems", json={"title": "x"}, headers=auth("agent"))
     assert r.status_code == 403
     assert r.headers["content-type"] == "application/problem+json"
     assert (await client.get("/api/v1/problems", headers=auth("agent"))).status_code == 200
-    assert (await client.get("/api/v1/known-errors", headers=auth("requester"))).status_code == 200
+    assert (await client.get("/api/v1/known-errors", headers=auth("auditor"))).status_code == 200
+    # A requester sees their own incidents and requests and nothing else.
+    refused = await client.get("/api/v1/known-errors", headers=auth("requester"))
+    assert (refused.status_code, refused.json()["operation"]) == (403, "known_errors.search_known_errors")
     assert (await client.get("/api/v1/problems")).status_code == 401
 
 

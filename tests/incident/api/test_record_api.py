@@ -168,7 +168,10 @@ async def test_a_major_incident_is_declared_by_an_incident_manager_and_closes_on
 
     update = await client.post(f"{url}/major/updates", json={"text": "bridge open, vendor engaged"}, headers=mia)
     assert update.status_code == 201 and update.json()["kind"] == "major_update"
-    await client.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=ann)
+    # ann takes it to resolve it: an agent works what is assigned to them.
+    await client.post(f"{url}/assign", json={"assignment_group": "desk", "assignee": "ann"}, headers=ann)
+    resolved = await client.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=ann)
+    assert resolved.status_code == 200, resolved.text
     before = await row_counts(incident_db, incident_history, outbox)
     refused = await client.post(f"{url}/close", headers=bob)
     assert refused.status_code == 409

@@ -119,7 +119,8 @@ async def test_a_request_needing_approval_is_approved_fulfilled_and_closed_with_
     )
     assert policy.status_code == 201, policy.text
     item = await _item(client, manager, needs_approval=True, approver_role="request_approver", default_priority=3)
-    bob, ann = auth("requester", subject="bob"), auth("agent", subject="ann")
+    # ann fulfils the workplace group's requests (the item's fulfilment group).
+    bob, ann = auth("requester", subject="bob"), auth("agent", subject="ann", groups=("workplace",))
     carl = auth("request_approver", subject="carl")
     r = await client.post(REQUESTS, json={"catalogue_item_id": item["id"], "description": "14 inch"}, headers=bob)
     assert r.status_code == 201, r.text

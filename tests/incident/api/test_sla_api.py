@@ -207,7 +207,7 @@ async def test_the_incident_lifecycle_moves_its_clocks_and_the_resolved_event_re
     r = await client.post(POLICIES, json=body, headers=manager)
     assert r.status_code == 201, r.text
     policy_id = r.json()["id"]
-    agent = auth("agent", subject="ann")
+    agent = auth("agent", subject="ann", groups=("mail",))  # works the mail group's incidents
     created = await client.post(
         "/api/v1/incidents", json={"title": "mail down", "caller": "bob", "impact": 1, "urgency": 2}, headers=agent
     )
