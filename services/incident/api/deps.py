@@ -122,21 +122,24 @@ TABLE: dict[str, dict[str, Rule]] = {
 
 
 def _assigned_to(group: str | None, assignee: str | None, who: Principal) -> bool:
+    if group is None and assignee is None:  # nobody's yet: the service desk's queue, any agent's
+        return Role.AGENT in who.roles
     return assignee == who.subject or (group is not None and group in who.groups)
 
 
 def _incident_is_theirs(incident: Incident, who: Principal) -> bool:
     """the principal (the token's subject) is the incident's caller (a requester: what they raised),
-    its assignee, or a member of its assignment group (the token's `groups` claim). So an agent
-    starts, holds, resumes and resolves what is assigned to them or their group, and takes any
-    other incident by assigning it to themselves (recorded in its history)."""
+    its assignee, or a member of its assignment group (the token's `groups` claim); an incident
+    assigned to nobody yet is in the service desk's queue, any agent's (first-contact resolution).
+    So an agent starts, holds, resumes and resolves what is unassigned or assigned to them or their
+    group, and takes any other incident by assigning it to themselves (recorded in its history)."""
     return incident.caller == who.subject or _assigned_to(incident.assignment_group, incident.assignee, who)
 
 
 def _request_is_theirs(request: ServiceRequest, who: Principal) -> bool:
     """the principal (the token's subject) is the request's requester, its assignee (once it has
-    one), or a member of its fulfilment group (the token's `groups` claim). So an agent starts and
-    fulfils the requests of their group and those assigned to them."""
+    one), or a member of its fulfilment group (the token's `groups` claim); one with neither is any
+    agent's. So an agent starts and fulfils the requests of their group and those assigned to them."""
     return request.requester == who.subject or _assigned_to(request.assignment_group, request.assignee, who)
 
 

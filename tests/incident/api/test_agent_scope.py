@@ -97,6 +97,20 @@ async def test_an_agent_takes_any_incident_by_assigning_it_to_themselves_and_it_
     assert (await client.post(f"{url}/hold", json={"reason": "awaiting_caller"}, headers=nina)).status_code == 404
 
 
+async def test_a_new_unassigned_incident_is_the_desks_queue_any_agent_resolves_it_on_first_contact(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    body = {"title": "password expired", "caller": "rob", "impact": 3, "urgency": 3}
+    raised = await client.post(INCIDENTS, json=body, headers=auth("requester", subject="rob"))
+    assert raised.status_code == 201, raised.text
+    url = f"{INCIDENTS}/{raised.json()['id']}"
+    another = auth("requester", subject="rita")
+    assert (await client.get(url, headers=another)).status_code == 404, "a requester still sees only their own"
+    fix = {"resolution_code": "fixed", "resolution_notes": "reset on the phone"}
+    resolved = await client.post(f"{url}/resolve", json=fix, headers=auth("agent", subject="ann"))
+    assert (resolved.status_code, resolved.json()["status"]) == (200, "resolved"), resolved.text
+
+
 async def _request(client: httpx.AsyncClient, auth: Auth, group: str) -> str:
     item = {"name": f"item-{uuid.uuid4().hex[:8]}", "fulfilment_group": group}
     r = await client.post(ITEMS, json=item, headers=auth("service_level_manager", subject="sue"))
