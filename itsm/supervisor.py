@@ -24,13 +24,13 @@ async def _pump(entry: ServiceEntry, stream: asyncio.StreamReader, console: Cons
 
 
 def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
-    """How `itsm up` starts one service: the command line of its process."""
+    """How `itsm up` starts one service: the command line of its process (`itsm serve`)."""
     return [
         sys.executable,
         "-m",
-        "uvicorn",
-        "--factory",
-        entry.app_factory,
+        "itsm",
+        "serve",
+        entry.name,
         "--host",
         host,
         "--port",
@@ -42,7 +42,7 @@ def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
 
 
 async def run_all(entries: Sequence[ServiceEntry], *, host: str, console: Console) -> int:
-    """Start every service with uvicorn, relay their output, stop them all on Ctrl-C or when one dies."""
+    """Start every service (`itsm serve`), relay their output, stop them all on Ctrl-C or when one dies."""
     processes: list[tuple[ServiceEntry, asyncio.subprocess.Process]] = []
     pumps: list[asyncio.Task[None]] = []
     for entry in entries:
