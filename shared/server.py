@@ -7,7 +7,7 @@ client could hold a connection for ever by sending part of a request head, or no
 `HeadLimitedProtocol` is uvicorn's httptools protocol with both bounds:
 
 - a request line and headers over `max_header_bytes` are answered 431 (problem details), checked
-  as they arrive, so the server never holds more than the bound and one read;
+  as they arrive, so the server never holds more of a head than the bound and a read or two;
 - a connection gets `header_timeout_s` to send a whole request head, counted from its opening
   (or from the first byte of a later request on it); then it is closed, with a 408 when part of a
   request had come.
@@ -55,7 +55,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._reading_head = False  # from a request's first byte to the end of its headers
         self._head_bytes = 0  # bytes read while the head is unfinished (the last read may hold more)
         self._head_too_large = False
-        self._refused = False
+        self._refused = False  # what the client still sends is dropped
+        self._message_ended_in_read = False
         self._linger: asyncio.TimerHandle | None = None
 
     # Connection events
@@ -74,6 +75,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self._refused:
             return
         self._unset_keepalive_if_required()
+        head_under_way = self._reading_head
+        self._message_ended_in_read = False
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -90,7 +93,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
                 self.logger.warning(msg)
                 self.send_400_response(msg)
             return
-        if self._reading_head:
+        # An unfinished head owns the whole read, unless a request ended earlier in it (pipelined):
+        # then that read is not counted; the parsed size is checked when the head is whole.
+        if self._reading_head and (head_under_way or not self._message_ended_in_read):
             self._head_bytes += len(data)
             if self._head_bytes > self.max_header_bytes:
                 self._refuse_head_too_large()
@@ -102,6 +107,10 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         if self._head_deadline is None:  # a later request on the connection: its own deadline
             self._arm_head_deadline()
+
+    def on_message_complete(self) -> None:
+        self._message_ended_in_read = True
+        super().on_message_complete()
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
@@ -122,6 +131,10 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.logger.info("Request head over %d bytes from %s: 431", self.max_header_bytes, self.client)
         self._refused = True
         self._disarm_head_deadline()
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head behind a response still being sent: close after that response.
+            self.cycle.keep_alive = False
+            return
         self._write_problem(
             431,
             f"The request line and headers are larger than {self.max_header_bytes} bytes.",

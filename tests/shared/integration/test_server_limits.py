@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -152,6 +153,20 @@ def test_a_header_trickled_past_the_bound_is_refused_before_it_ends(served: tupl
         except (BrokenPipeError, ConnectionResetError):
             pass
     assert _status(answer) == 431
+
+
+def test_a_large_body_before_a_pipelined_request_does_not_count_as_its_head(served: tuple[str, int]) -> None:
+    body = b"{}" + b" " * (4 * MAX_HEADER_BYTES)
+    first = b"POST /healthz HTTP/1.1\r\nHost: limits\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    with socket.create_connection(served, timeout=10) as sock:
+        sock.sendall(first + b"GET /healthz HTTP/1.1\r\nHost: limits\r\n")  # the second head unfinished
+        time.sleep(0.3)
+        sock.sendall(b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    statuses = [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)]
+    assert statuses == [405, 200]
 
 
 @pytest.mark.asyncio(loop_scope="session")
