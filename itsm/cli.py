@@ -84,9 +84,10 @@ def serve(
     request-head limits of its settings (MAX_HEADER_BYTES, HEADER_TIMEOUT_S)."""
     from shared.server import serve as serve_http
 
+    settings = _settings(service)  # an unknown service is a usage error, before anything starts
     serve_http(
         entry(service).app_factory,
-        _settings(service),
+        settings,
         host=host,
         port=port,
         access_log=access_log,

@@ -81,3 +81,9 @@ def test_the_container_images_serve_a_service_as_itsm_up_does() -> None:
     commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
     assert commands == ['CMD exec itsm serve "${SERVICE:?SERVICE is not set}" --host 0.0.0.0 --port "${PORT}"']
     assert service_command(entry("incident"), host="h", port=1)[1:4] == ["-m", "itsm", "serve"]
+
+
+def test_serve_refuses_an_unknown_service() -> None:
+    result = CliRunner().invoke(app, ["serve", "wizardry"])
+    assert result.exit_code == 2
+    assert "unknown service" in result.output
