@@ -155,6 +155,18 @@ def test_a_header_trickled_past_the_bound_is_refused_before_it_ends(served: tupl
     assert _status(answer) == 431
 
 
+def test_a_connection_that_stalls_in_its_head_is_answered_408_problem_details(served: tuple[str, int]) -> None:
+    with socket.create_connection(served, timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: limits\r\nX-Slow: 1")
+        answer = b""
+        while chunk := sock.recv(65536):  # until the server closes (the socket timeout bounds it)
+            answer += chunk
+    assert _status(answer) == 408
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b'"status":408' in body.replace(b" ", b"")
+
+
 def test_a_large_body_before_a_pipelined_request_does_not_count_as_its_head(served: tuple[str, int]) -> None:
     body = b"{}" + b" " * (4 * MAX_HEADER_BYTES)
     first = b"POST /healthz HTTP/1.1\r\nHost: limits\r\nContent-Length: %d\r\n\r\n" % len(body) + body
