@@ -46,7 +46,8 @@ JWT_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 RETRY_DELAY_MS = 2000  # the settings' default; it names the retry queue we delete at the end
 
 # One set of server flags for the suite and the baseline: one process (uvicorn's default),
-# uvloop, httptools, no access log (as `itsm up` runs the services).
+# uvloop, httptools, no access log (as `itsm up` runs the services). The suite's services run
+# through `itsm serve`, which sets the same (its httptools protocol adds the request-head limits).
 UVICORN_FLAGS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
 
 
@@ -151,8 +152,12 @@ class ServerProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
-        command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), *UVICORN_FLAGS]
+        if factory.startswith("services."):  # a suite service: served as everywhere else, by `itsm serve`
+            command = [sys.executable, "-m", "itsm", "serve", factory.split(".")[1], "--host", "127.0.0.1"]
+            command += ["--port", str(self.port), "--no-access-log"]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
+            command += ["--port", str(self.port), *UVICORN_FLAGS]
         self.command = command
         with self.log_path.open("wb") as log:
             # Own session: a Ctrl-C in the terminal reaches the bench, which stops its servers.

@@ -1,5 +1,5 @@
-"""The `itsm` command: `up`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`, `events`,
-`repair`."""
+"""The `itsm` command: `up`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
+`events`, `repair`."""
 
 from __future__ import annotations
 
@@ -65,6 +65,35 @@ def migrate(service: Annotated[str, typer.Argument(help="A service, or 'all'")] 
         settings = _settings(name)
         upgrade(name, settings.database_url)
         console.print(f"{name}: migrated ({_redact(settings.database_url)})")
+
+
+@app.command()
+def serve(
+    service: ServiceArg,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: the HOST setting)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: the PORT setting)")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request")] = True,
+    timeout_graceful_shutdown: Annotated[
+        int | None,
+        typer.Option(
+            envvar="UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
+            help="On SIGTERM, seconds in-flight requests get before they are cancelled (default: no bound)",
+        ),
+    ] = None,
+) -> None:
+    """Run a service's HTTP API (and its relay and consumer, unless RUN_WORKER is off), with the
+    request-head limits of its settings (MAX_HEADER_BYTES, HEADER_TIMEOUT_S)."""
+    from shared.server import serve as serve_http
+
+    settings = _settings(service)  # an unknown service is a usage error, before anything starts
+    serve_http(
+        entry(service).app_factory,
+        settings,
+        host=host,
+        port=port,
+        access_log=access_log,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
+    )
 
 
 @app.command()

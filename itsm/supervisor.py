@@ -23,25 +23,32 @@ async def _pump(entry: ServiceEntry, stream: asyncio.StreamReader, console: Cons
         console.print(prefix + Text(line.decode(errors="replace").rstrip()), soft_wrap=True, highlight=False)
 
 
+def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
+    """How `itsm up` starts one service: the command line of its process (`itsm serve`)."""
+    return [
+        sys.executable,
+        "-m",
+        "itsm",
+        "serve",
+        entry.name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "10",
+    ]
+
+
 async def run_all(entries: Sequence[ServiceEntry], *, host: str, console: Console) -> int:
-    """Start every service with uvicorn, relay their output, stop them all on Ctrl-C or when one dies."""
+    """Start every service (`itsm serve`), relay their output, stop them all on Ctrl-C or when one dies."""
     processes: list[tuple[ServiceEntry, asyncio.subprocess.Process]] = []
     pumps: list[asyncio.Task[None]] = []
     for entry in entries:
         port = entry.settings().port
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            entry.app_factory,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "10",
+            *service_command(entry, host=host, port=port),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

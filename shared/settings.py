@@ -57,6 +57,19 @@ class ServiceSettings(BaseSettings):
     max_bulk_body_bytes: int = Field(
         default=64 * 1_048_576, ge=1024, description="The bound for bulk endpoints (discovery runs, imports)"
     )
+    max_header_bytes: int = Field(
+        default=32_768,
+        ge=1024,
+        le=1_048_576,
+        description="The request line and headers of one request, in bytes; over it the server answers 431",
+    )
+    header_timeout_s: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="Seconds a connection has to send a whole request head (from opening, or from a later"
+        " request's first byte); then the server closes it (408 when part of a request came)",
+    )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and consumer inside the API process (off: use `itsm worker`)"
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from itsm.cli import app
+from itsm.registry import entry
+from itsm.supervisor import service_command
 from shared.auth import TokenVerifier
 
 SECRET = "cli-test-secret-0123456789abcdef012345"
@@ -76,3 +79,17 @@ def test_repair_of_an_unknown_service_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["repair", "payroll"])
     assert result.exit_code == 2
     assert "payroll" in result.output
+
+
+def test_the_container_images_serve_a_service_as_itsm_up_does() -> None:
+    """Through `itsm serve`, which applies the request-head limits (a bare uvicorn would not)."""
+    dockerfile = Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile"
+    commands = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
+    assert commands == ['CMD exec itsm serve "${SERVICE:?SERVICE is not set}" --host 0.0.0.0 --port "${PORT}"']
+    assert service_command(entry("incident"), host="h", port=1)[1:4] == ["-m", "itsm", "serve"]
+
+
+def test_serve_refuses_an_unknown_service() -> None:
+    result = CliRunner().invoke(app, ["serve", "wizardry"])
+    assert result.exit_code == 2
+    assert "unknown service" in result.output

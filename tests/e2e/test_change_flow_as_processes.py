@@ -1,4 +1,4 @@
-"""Flow 1 across processes: change and config run as two uvicorn processes that talk only through
+"""Flow 1 across processes: change and config run as two service processes that talk only through
 RabbitMQ; each exports its spans over OTLP/HTTP to a small collector in this test, which checks
 that one trace runs from the change's HTTP request through config applying the CI changes and back
 to the change recording the CMDB's answer."""

@@ -1,4 +1,4 @@
-"""Services started as separate processes (uvicorn), talking only through RabbitMQ."""
+"""Services started as separate processes (`itsm serve`), talking only through RabbitMQ."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ async def started(
     database_url = await create_service_database(servers, service, label="e2e")
     port = _free_port()
     env = {**service_env(service, servers, database_url, queue_prefix), **(extra_env or {})}
-    api = ["uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(port)]
+    api = ["itsm", "serve", service, "--port", str(port)]  # as `itsm up` and the images serve it
     with ExitStack() as stack:
         if separate_worker:
             env[f"{service.upper()}_RUN_WORKER"] = "false"

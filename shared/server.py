@@ -1,0 +1,228 @@
+"""The HTTP server every service runs on: uvicorn, plus the bounds on a request head it lacks.
+
+uvicorn (0.54) parses HTTP/1.1 with httptools, which takes a request line and headers of any
+size (an 8 MB header reaches the app), and it arms no timer until a response has been sent: its
+keep-alive timeout starts after a response, and the next request's first byte cancels it. So a
+client could hold a connection for ever by sending part of a request head, or nothing at all.
+`HeadLimitedProtocol` is uvicorn's httptools protocol with both bounds:
+
+- a request line and headers over `max_header_bytes` are answered 431 (problem details), checked
+  as they arrive, so the server never holds more of a head than the bound and a read or two;
+- a connection gets `header_timeout_s` to send a whole request head, counted from its opening
+  (or from the first byte of a later request on it); then it is closed, with a 408 when part of a
+  request had come.
+
+`serve()` runs a service with it and its settings; `itsm serve`, `itsm up` and the container
+images all start services through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+import sys
+from typing import Any, ClassVar, cast
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from shared.http import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
+from shared.settings import ServiceSettings
+
+LINGER_S = 2.0
+"""After refusing a head, how long the server goes on reading (and dropping) what the client still
+sends before it closes: closing on unread data would reset the connection, and the client could
+lose the answer."""
+STARTUP_FAILURE = 3
+"""The exit status when the app did not start (uvicorn's own)."""
+
+
+class HeadTooLarge(Exception):
+    """Raised in a parser callback to stop parsing a head found over the bound."""
+
+
+class HeadLimitedProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools) with a size bound and a deadline on each request head."""
+
+    max_header_bytes: ClassVar[int] = 32_768
+    header_timeout_s: ClassVar[float] = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._reading_head = False  # from a request's first byte to the end of its headers
+        self._head_bytes = 0  # bytes read while the head is unfinished (the last read may hold more)
+        self._head_too_large = False
+        self._refused = False  # what the client still sends is dropped
+        self._message_ended_in_read = False
+        self._linger: asyncio.TimerHandle | None = None
+
+    # Connection events
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        if self._linger is not None:
+            self._linger.cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with the refusals added.
+        if self._refused:
+            return
+        self._unset_keepalive_if_required()
+        head_under_way = self._reading_head
+        self._message_ended_in_read = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        except httptools.HttpParserError:
+            if self._head_too_large:
+                self._refuse_head_too_large()
+            else:
+                msg = "Invalid HTTP request received."
+                self.logger.warning(msg)
+                self.send_400_response(msg)
+            return
+        # An unfinished head owns the whole read, unless a request ended earlier in it (pipelined):
+        # then that read is not counted; the parsed size is checked when the head is whole.
+        if self._reading_head and (head_under_way or not self._message_ended_in_read):
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_header_bytes:
+                self._refuse_head_too_large()
+
+    # Parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading_head = True
+        self._head_bytes = 0
+        if self._head_deadline is None:  # a later request on the connection: its own deadline
+            self._arm_head_deadline()
+
+    def on_message_complete(self) -> None:
+        self._message_ended_in_read = True
+        super().on_message_complete()
+
+    def on_headers_complete(self) -> None:
+        self._reading_head = False
+        self._disarm_head_deadline()
+        if self._parsed_head_bytes() > self.max_header_bytes:
+            self._head_too_large = True
+            raise HeadTooLarge
+        super().on_headers_complete()
+
+    def _parsed_head_bytes(self) -> int:
+        """The head's size as sent in the usual form: `METHOD url HTTP/1.1`, `name: value` lines
+        and the empty line, each with its CRLF (the final check, once the head is whole)."""
+        request_line = len(self.parser.get_method()) + 1 + len(self.url) + 1 + len(b"HTTP/1.1") + 2
+        return request_line + sum(len(name) + 2 + len(value) + 2 for name, value in self.headers) + 2
+
+    # The two refusals
+    def _refuse_head_too_large(self) -> None:
+        self.logger.info("Request head over %d bytes from %s: 431", self.max_header_bytes, self.client)
+        self._refused = True
+        self._disarm_head_deadline()
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head behind a response still being sent: close after that response.
+            self.cycle.keep_alive = False
+            return
+        self._write_problem(
+            431,
+            f"The request line and headers are larger than {self.max_header_bytes} bytes.",
+            limit=self.max_header_bytes,
+        )
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._linger = self.loop.call_later(LINGER_S, self.transport.close)
+
+    def _on_head_deadline(self) -> None:
+        self._head_deadline = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head stalls behind a response still being sent: close after that one.
+            self.cycle.keep_alive = False
+            return
+        if self._reading_head:
+            self._write_problem(408, f"The request line and headers did not arrive within {self.header_timeout_s:g} s.")
+        self.transport.close()
+
+    def _arm_head_deadline(self) -> None:
+        self._disarm_head_deadline()
+        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._on_head_deadline)
+
+    def _disarm_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _write_problem(self, status: int, detail: str, **extensions: Any) -> None:
+        """An RFC 9457 answer written straight to the connection (no app has seen the request),
+        which the server closes afterwards."""
+        phrase = http.HTTPStatus(status).phrase
+        body = json.dumps(
+            {
+                "type": f"{PROBLEM_TYPE_BASE}http-{status}",
+                "title": phrase,
+                "status": status,
+                "detail": detail,
+                **extensions,
+            }
+        ).encode()
+        head = [f"HTTP/1.1 {status} {phrase}\r\n".encode()]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head.append(f"content-type: {PROBLEM_CONTENT_TYPE}\r\ncontent-length: {len(body)}\r\n".encode())
+        head.append(b"connection: close\r\n\r\n")
+        self.transport.write(b"".join(head) + body)
+
+
+def head_limited_protocol(settings: ServiceSettings) -> type[HeadLimitedProtocol]:
+    """The protocol class with the bounds of these settings (uvicorn creates one per connection)."""
+    return cast(
+        type[HeadLimitedProtocol],
+        type(
+            "HeadLimitedProtocol",
+            (HeadLimitedProtocol,),
+            {"max_header_bytes": settings.max_header_bytes, "header_timeout_s": settings.header_timeout_s},
+        ),
+    )
+
+
+def uvicorn_config(
+    app_factory: str,
+    settings: ServiceSettings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    access_log: bool = True,
+    timeout_graceful_shutdown: int | None = None,
+) -> uvicorn.Config:
+    """How every service is served: `app_factory` (`module:create_app`) on the settings' host and
+    port unless given, one process, uvloop, HTTP/1.1 with the head bounds of the settings."""
+    return uvicorn.Config(
+        app_factory,
+        factory=True,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        http=head_limited_protocol(settings),
+        access_log=access_log,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
+    )
+
+
+def serve(app_factory: str, settings: ServiceSettings, **options: Any) -> None:
+    """Run the service until it is told to stop (SIGINT, SIGTERM); `options` as `uvicorn_config`.
+    Exits with status 3 when the app did not start, as uvicorn's command does."""
+    server = uvicorn.Server(uvicorn_config(app_factory, settings, **options))
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
