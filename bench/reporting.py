@@ -443,7 +443,8 @@ async def main() -> int:
             ratio_met = smoke.verdict(tp["median_ratio"] >= TARGET_RATIO, args)
             rate_met = smoke.verdict(tp["median_reporting_per_s"] >= TARGET_RATE, args)
             print(
-                f"TARGET projection, reporting / bare consumer in the same run >= {TARGET_RATIO}: {tp['median_ratio']}, {ratio_met}"
+                f"TARGET projection, reporting / bare consumer in the same run >= {TARGET_RATIO}:"
+                f" {tp['median_ratio']}, {ratio_met}"
             )
             print(f"TARGET projection >= {TARGET_RATE:.0f} events/s: {tp['median_reporting_per_s']}/s, {rate_met}")
             result["throughput"] = tp

@@ -4,6 +4,7 @@ nothing behind. No timing is asserted: a smoke run's figures mean nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import uuid
@@ -66,8 +67,15 @@ async def test_the_bench_runs_passes_its_checks_and_cleans_up(smoke: Smoke, serv
         "BENCH_AMQP_URL": servers.amqp_url,
         "BENCH_RUN_ID": run_id,
     }
-    done = subprocess.run(
-        smoke.command(), cwd=REPO, env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S, check=False
+    done = await asyncio.to_thread(
+        subprocess.run,
+        smoke.command(),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SMOKE_TIMEOUT_S,
+        check=False,
     )
     output = (done.stdout + done.stderr)[-6000:]
     assert done.returncode == 0, output
