@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench mutation
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,8 +49,11 @@ catalogue: ## regenerate the README's event catalogue and docs/schemas/ from the
 authorization: ## regenerate docs/authorization.md from the services' authorisation tables
 	$(UV) run python -m itsm.authorization
 
-bench: install ## benchmarks (see bench/README.md)
+bench: install ## incident create: suite vs baseline in the same run, every target met or missed (bench/README.md)
 	$(UV) run python -m bench.create_incident
+
+bench-smoke: install ## every bench in bench/ for a few seconds, every correctness check, no timing judged
+	$(UV) run python -m bench --smoke
 
 mutation: install ## mutation score per domain module, into docs/mutation.md (slow; MODULES=... narrows)
 	$(UV) run python -m bench.mutation --jobs $(or $(MUTATION_JOBS),2) $(MODULES)

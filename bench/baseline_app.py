@@ -2,10 +2,11 @@
 
 FastAPI served by the same uvicorn flags as the suite, one process, on the same PostgreSQL, with
 the incident service's own tables (migrated the same way). `POST /api/v1/incidents` reads the
-JSON body (no model) and, in one transaction over raw asyncpg, writes the same
-two rows as the suite (an `incident` row and an `outbox` row carrying the CloudEvent, same
-columns, the number drawn from the same sequence), then answers 201 with the incident as JSON
-plus `Location` and `ETag`, like the suite. No validation, no auth, no tracing, no relay.
+JSON body (no model) and, in one transaction over raw asyncpg, writes the rows the suite writes
+(an `incident` row, the same columns filled, the number drawn from the same sequence, and an
+`outbox` row holding the same CloudEvent), then answers 201 with the same JSON fields and values
+plus `Location` and `ETag`. No validation, no auth, no tracing (so no `traceparent` in the outbox
+headers), no relay. tests/bench/test_baseline.py fails when the suite's create and this drift apart.
 
     BENCH_BASELINE_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/db \\
         uv run uvicorn --factory bench.baseline_app:create_app --loop uvloop --http httptools --no-access-log
@@ -37,7 +38,7 @@ INSERT INTO incident (id, number, title, description, caller, channel, impact, u
                       status, ci_id, opened_at, updated_at, version)
 VALUES ($1, 'INC' || lpad(nextval('incident_number_seq')::text, 7, '0'), $2, $3, $4, $5, $6, $7, $8,
         'new', $9, $10, $10, 1)
-RETURNING number
+RETURNING *
 """
 INSERT_OUTBOX = """
 INSERT INTO outbox (event_id, event_type, routing_key, subject, payload, headers)
@@ -45,6 +46,13 @@ VALUES ($1, $2, $3, $4, $5, '{}')
 """
 EVENT_TYPE = "itsm.incident.created.v1"
 ROUTING_KEY = "incident.created.v1"
+# The fields of `itsm.incident.created.v1` after `incident_id`, as the suite's event carries them.
+EVENT_FIELDS = (
+    "number", "title", "status", "impact", "urgency", "priority", "caller", "ci_id", "opened_at", "channel",
+    "category", "subcategory", "service_id", "assignment_group", "supplier_id", "major",
+)  # fmt: skip
+# What an agent may do with a new incident (`allowed_actions` of the suite's answer).
+NEW_INCIDENT_ACTIONS = ["assign", "cancel", "declare_major", "escalate", "override_priority", "resolve", "update"]
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -95,7 +103,8 @@ class BaselineApp:
 
 
 async def write_incident(pool: asyncpg.Pool | None, req: dict[str, Any]) -> dict[str, Any]:
-    """The two rows of a create, in one transaction over raw asyncpg; returns the incident."""
+    """The rows of a create, in one transaction over raw asyncpg; returns the incident as the suite
+    answers it: every column of the row written (`RETURNING *`) and the actions open to an agent."""
     incident_id = uuid.uuid4()
     now = datetime.now(UTC)
     impact, urgency = int(req["impact"]), int(req["urgency"])
@@ -105,51 +114,32 @@ async def write_incident(pool: asyncpg.Pool | None, req: dict[str, Any]) -> dict
     ci_id = req.get("ci_id")
     assert pool is not None
     async with pool.acquire() as conn, conn.transaction():
-        number = await conn.fetchval(
+        row = await conn.fetchrow(
             INSERT_INCIDENT, incident_id, title, description, caller, channel, impact, urgency, priority, ci_id, now
         )
+        incident = {name: _json_value(value) for name, value in row.items()}
         event_id = str(uuid.uuid4())
-        data = {
-            "incident_id": str(incident_id),
-            "number": number,
-            "title": title,
-            "status": "new",
-            "impact": impact,
-            "urgency": urgency,
-            "priority": priority,
-            "caller": caller,
-            "ci_id": ci_id,
-            "opened_at": now.isoformat(),
-        }
         event = {
             "specversion": "1.0",
             "id": event_id,
             "source": "/itsm/incident",
             "type": EVENT_TYPE,
-            "time": now.isoformat(),
-            "subject": str(incident_id),
+            "time": incident["opened_at"],
+            "subject": incident["id"],
             "datacontenttype": "application/json",
             "dataschema": None,
-            "data": data,
+            "data": {"incident_id": incident["id"], **{k: incident[k] for k in EVENT_FIELDS}},
         }
-        await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, str(incident_id), json.dumps(event))
-    out = {
-        "id": str(incident_id),
-        "number": number,
-        "title": title,
-        "description": description,
-        "caller": caller,
-        "channel": channel,
-        "impact": impact,
-        "urgency": urgency,
-        "priority": priority,
-        "status": "new",
-        "ci_id": ci_id,
-        "opened_at": now.isoformat(),
-        "updated_at": now.isoformat(),
-        "version": 1,
-    }
-    return out
+        await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, incident["id"], json.dumps(event))
+    return {**incident, "allowed_actions": NEW_INCIDENT_ACTIONS}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import smoke
 from bench.infra import (
     Bench,
     Stack,
@@ -51,6 +52,7 @@ from bench.wrk import INCIDENT_BODY
 
 PATH = "/api/v1/incidents"
 TARGET_P99_MS = 100.0
+SMOKE = {"rate": 20.0, "latency_duration": 1.0, "latency_warmup": 0.5}
 
 
 @dataclass
@@ -233,7 +235,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--visible-timeout", type=float, default=15.0, help="seconds to wait for the last ones")
 
 
-def print_table(result: dict[str, Any]) -> None:
+def print_table(result: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     print(
         f"| open loop {result['rate']:g}/s for {result['duration_s']:g}s (ms, from the intended send time) "
@@ -248,10 +250,10 @@ def print_table(result: dict[str, Any]) -> None:
     ]
     for label, v in rows:
         print(f"| {label} | {v['p50']:.2f} | {v['p99']:.2f} | {v['max']:.2f} |")
-    verdict = "meets" if result["visible_ms"]["p99"] < TARGET_P99_MS else "MISSES"
+    verdict = smoke.verdict(result["visible_ms"]["p99"] < TARGET_P99_MS, args)
     print(
         f"{result['visible']}/{result['requests']} visible; offered {result['offered_rate']} req/s;"
-        f" p99 create->visible {result['visible_ms']['p99']:.1f} ms ({verdict} the < {TARGET_P99_MS:g} ms target);"
+        f" p99 create->visible {result['visible_ms']['p99']:.1f} ms (target < {TARGET_P99_MS:g} ms: {verdict});"
         f" resolution {result['poll_ms']:g} ms poll + {result['observer_query_ms_mean']} ms query;"
         f" the generator sent at most {result['send_lag_ms_max']} ms late (counted in the delays)"
     )
@@ -266,10 +268,10 @@ async def _main(args: argparse.Namespace) -> int:
         async with running_stack(bench) as stack:
             result = await measure(stack, args)
         failed = bool(result["problems"])
-        print_table(result)
+        print_table(result, args)
         for problem in result["problems"]:
             print("PROBLEM:", problem)
-        return 1 if failed else 0
+        return smoke.finish(result["problems"], args)
     finally:
         await bench.cleanup(keep_logs=failed)
 
@@ -277,7 +279,7 @@ async def _main(args: argparse.Namespace) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, **SMOKE)
     sys.exit(run_main(lambda: _main(args)))
 
 

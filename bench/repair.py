@@ -19,6 +19,7 @@ import time
 
 import asyncpg
 
+from bench import smoke
 from bench.infra import Bench, asyncpg_dsn, run_main
 from itsm.registry import entry
 from itsm.repair import repair_service
@@ -44,9 +45,8 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cis", type=int, default=100_000)
     parser.add_argument("--damaged", type=int, default=100)
-    parser.add_argument("--smoke", action="store_true", help="a small run that only proves the bench works")
-    args = parser.parse_args()
-    cis, damaged = (500, 5) if args.smoke else (args.cis, args.damaged)
+    args = smoke.parse_args(parser, cis=500, damaged=5)
+    cis, damaged = args.cis, args.damaged
     bench = Bench()
     try:
         url = await bench.create_database("repair", "config")
@@ -76,7 +76,8 @@ async def main() -> int:
         print(f"dry run: {dry_s:.2f} s, {len(dry.findings)} found ({cis / dry_s:,.0f} CIs/s checked)")
         print(f"--apply: {apply_s:.2f} s (check, {applied.repaired} fixed, check again)")
         print(f"left after --apply: {len(after.findings)}")
-        return 0 if len(dry.findings) == damaged and applied.repaired == damaged and not after.findings else 1
+        repaired_all = len(dry.findings) == damaged and applied.repaired == damaged and not after.findings
+        return smoke.finish(0 if repaired_all else 1, args)
     finally:
         await bench.cleanup()
 

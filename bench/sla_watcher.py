@@ -47,6 +47,7 @@ import asyncpg
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql
 
+from bench import smoke
 from bench.infra import Bench, asyncpg_dsn, machine_info, print_machine, run_main
 from services.incident.domain.incident_lifecycle import Channel, HoldReason, IncidentStatus
 from services.incident.domain.incidents import Incident
@@ -422,7 +423,8 @@ async def _main(args: argparse.Namespace) -> int:
                 problems.append(f"{name}: {outbox_counts['duplicates']} events raised twice")
         if after_second != after_first:
             problems.append("the second pass raised something again")
-        if first["seconds"] >= 5:
+        print(f"TARGET one pass < 5 s: {first['seconds']:.2f}s, {smoke.verdict(first['seconds'] < 5, args)}")
+        if first["seconds"] >= 5 and not args.smoke:
             problems.append(f"target missed: the pass took {first['seconds']:.2f}s (target < 5 s)")
     finally:
         await bench.cleanup()
@@ -432,7 +434,7 @@ async def _main(args: argparse.Namespace) -> int:
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2, default=str) + "\n")
         print(f"results written to {args.json}")
-    return 1 if problems else 0
+    return smoke.finish(problems, args)
 
 
 def main() -> None:
@@ -450,7 +452,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the plan of the claim query")
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, tickets=2000, cold_tickets=200)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sys.exit(run_main(lambda: _main(args)))
 

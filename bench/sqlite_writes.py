@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
+from bench import smoke
 from bench.infra import AMQP_URL, JWT_SECRET
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
@@ -149,9 +150,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--request-timeout", type=float, default=10.0, help="a request still waiting is 'stuck'")
-    parser.add_argument("--smoke", action="store_true", help="4 clients for 2 s")
-    args = parser.parse_args()
-    clients, seconds = (4, 2.0) if args.smoke else (args.clients, args.seconds)
+    args = smoke.parse_args(parser, clients=4, seconds=2.0)
+    clients, seconds = args.clients, args.seconds
     figures = asyncio.run(run(clients, seconds, args.request_timeout))
     print(f"supplier on SQLite, {figures['clients']} clients, {figures['seconds']} s")
     print(f"{'request':<10} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7} {'stuck':>6}")
@@ -163,7 +163,7 @@ def main() -> int:
     ready = figures["readyz"]
     print(f"/readyz: {ready['probes']} probes, {ready['not_ready']} not ready, slowest {ready['max_ms']} ms")
     broken = ready["not_ready"] + sum(row["failed"] + row["stuck"] for row in figures["kinds"].values())
-    return 1 if broken else 0
+    return smoke.finish(broken, args)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ from typing import Any
 
 import httpx
 
+from bench import smoke
 from bench.infra import Bench, Stack, describe_cpu, machine_info, print_machine, run_main, running_stack
 from bench.wrk import INCIDENT_BODY, WrkResult, run_wrk
 
 PATH = "/api/v1/incidents"
 TARGET_RATIO = 0.5
+SMOKE = {"runs": 1, "duration": 1.0, "warmup": 1.0, "connections": 4}  # wrk takes whole seconds
 TRACING_NOTE = "tracing on (FastAPI, SQLAlchemy, aio-pika spans created and ended), OTEL_TRACES_EXPORTER=none"
 
 
@@ -180,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1)
 
 
-def print_table(summary: dict[str, Any]) -> None:
+def print_table(summary: dict[str, Any], args: argparse.Namespace) -> None:
     b, s, st = summary["baseline"], summary["suite"], summary["settings"]
     print()
     print(
@@ -190,9 +192,9 @@ def print_table(summary: dict[str, Any]) -> None:
     print("|---|---:|---:|---:|---:|")
     for label, r in (("baseline (FastAPI + raw asyncpg)", b), ("suite (incident service)", s)):
         print(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} |")
-    verdict = "meets" if summary["ratio"] >= TARGET_RATIO else "MISSES"
+    verdict = smoke.verdict(summary["ratio"] >= TARGET_RATIO, args)
     print(
-        f"ratio suite/baseline = {summary['ratio']:.3f} ({verdict} the >= {TARGET_RATIO} target);"
+        f"ratio suite/baseline = {summary['ratio']:.3f} (target >= {TARGET_RATIO}: {verdict});"
         f" per round {summary['pair_ratios']}"
     )
     print(
@@ -218,10 +220,10 @@ async def _main(args: argparse.Namespace) -> int:
         async with running_stack(bench) as stack:
             summary = await measure(stack, args)
         failed = bool(summary["problems"])
-        print_table(summary)
+        print_table(summary, args)
         for problem in summary["problems"]:
             print("PROBLEM:", problem)
-        return 1 if failed else 0
+        return smoke.finish(summary["problems"], args)
     finally:
         await bench.cleanup(keep_logs=failed)
 
@@ -229,7 +231,7 @@ async def _main(args: argparse.Namespace) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, **SMOKE)
     sys.exit(run_main(lambda: _main(args)))
 
 
