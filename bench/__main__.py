@@ -50,6 +50,7 @@ BENCHES = (
     Smoke("repair", "`itsm repair` over many CIs"),
     Smoke("sla_watcher", "the SLA watcher's passes"),
     Smoke("sqlite_writes", "supplier on a SQLite file, mixed load"),
+    Smoke("slow_clients", "/readyz while stalled connections wait for the header deadline"),
 )
 
 NOT_BENCHES = {

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.smoke import finish, parse_args
+
 PARTIAL_HEADS: tuple[bytes, ...] = (b"", b"GET /rea", b"GET /readyz HTTP/1.1\r\nHost: slow\r\nX-Slow: 1")
 """What each stalled connection sends before it stops: nothing, part of a request line, or a
 request line with part of its headers (in turn)."""
@@ -204,7 +206,7 @@ async def _measure(base_url: str, host: str, port: int, args: argparse.Namespace
     if wrong := wrong_answers(connections):
         print(f"FAILED: {len(wrong)} unexpected answers, e.g. {wrong[0]!r}", file=sys.stderr)
         failed = True
-    return 1 if failed else 0
+    return finish(int(failed), args)
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -244,10 +246,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--header-timeout", type=float, default=5.0, help="the server's ITSM_HEADER_TIMEOUT_S")
     parser.add_argument("--baseline-seconds", type=float, default=5.0, help="how long to measure without the flood")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds past the deadline before giving up")
-    parser.add_argument("--smoke", action="store_true", help="a short run: 100 connections, a 1 s deadline")
-    args = parser.parse_args(argv)
-    if args.smoke:
-        args.connections, args.header_timeout, args.baseline_seconds = 100, 1.0, 1.0
+    # --smoke: 100 connections, a 1 s deadline
+    args = parse_args(
+        parser, list(argv) if argv is not None else None, connections=100, header_timeout=1.0, baseline_seconds=1.0
+    )
     sys.exit(asyncio.run(_main(args)))
 
 
