@@ -127,7 +127,7 @@ async def write_incident(pool: asyncpg.Pool | None, req: dict[str, Any]) -> dict
             "time": incident["opened_at"],
             "subject": incident["id"],
             "datacontenttype": "application/json",
-            "dataschema": None,
+            "dataschema": f"https://itsm.example/schemas/{ROUTING_KEY}.json",
             "data": {"incident_id": incident["id"], **{k: incident[k] for k in EVENT_FIELDS}},
         }
         await conn.execute(INSERT_OUTBOX, event_id, EVENT_TYPE, ROUTING_KEY, incident["id"], json.dumps(event))

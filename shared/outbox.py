@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import BigIntKey, UtcDateTime, reading
 from shared.events import CloudEvent
+from shared.events.envelope import current_wire_form
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class OutboxRelay:
         try:
             await self._broker.publish(
                 row.routing_key,
-                row.payload.encode(),
+                current_wire_form(row.payload).encode(),
                 message_id=row.event_id,
                 event_type=row.event_type,
                 headers={},

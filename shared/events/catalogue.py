@@ -10,7 +10,7 @@ from shared.events.envelope import EVENT_TYPES, CloudEvent, EventData
 def data_schema(cls: type[EventData]) -> dict[str, Any]:
     schema = cls.model_json_schema(mode="serialization")
     schema["title"] = cls.event_type()
-    schema["$id"] = f"https://itsm.example/schemas/{cls.routing_key}.json"
+    schema["$id"] = cls.schema_uri()
     return schema
 
 

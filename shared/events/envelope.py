@@ -7,13 +7,18 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from shared import clock
 from shared.records import RecordModel
 
 CONTENT_TYPE = "application/cloudevents+json"
 TYPE_PREFIX = "itsm."
+SCHEMA_BASE = "https://itsm.example/schemas/"
+"""Where each event type's JSON Schema is published (`docs/schemas/<routing key>.json`); an event's
+`dataschema` and its schema's `$id` are this behind the routing key."""
+OPTIONAL_ATTRIBUTES = ("subject", "dataschema")
+"""Left out of the wire form when unset: CloudEvents has no null attribute, and SDKs refuse one."""
 
 EVENT_TYPES: dict[str, type[EventData]] = {}
 """Every event data type, by routing key (`incident.created.v1`)."""
@@ -45,6 +50,10 @@ class EventData(RecordModel):
     def event_type(cls) -> str:
         return TYPE_PREFIX + cls.routing_key
 
+    @classmethod
+    def schema_uri(cls) -> str:
+        return f"{SCHEMA_BASE}{cls.routing_key}.json"
+
 
 class CloudEvent(BaseModel):
     """One event on the wire; `extra="allow"` keeps CloudEvents extension attributes."""
@@ -60,6 +69,15 @@ class CloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
     data: dict[str, Any]
+
+    # No return annotation: pydantic would take it for the envelope's JSON Schema (a bare object).
+    @model_serializer(mode="wrap")
+    def _without_unset_attributes(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        wire: dict[str, Any] = handler(self)
+        for name in OPTIONAL_ATTRIBUTES:
+            if name in wire and wire[name] is None:
+                del wire[name]
+        return wire
 
     @property
     def routing_key(self) -> str:
@@ -83,9 +101,26 @@ def new_event(
         type=data.event_type(),
         time=time or clock.now(),
         subject=subject,
+        dataschema=data.schema_uri(),
         data=data.model_dump(mode="json"),
     )
 
 
 def data_class_for(routing_key: str) -> type[EventData] | None:
     return EVENT_TYPES.get(routing_key)
+
+
+_STORED_NULL_SCHEMA = '"dataschema":null'
+
+
+def current_wire_form(stored: str) -> str:
+    """A stored envelope as it goes out today. Rows written before unset attributes were left out
+    carry `"dataschema":null` (and perhaps `"subject":null`), which CloudEvents SDKs refuse: those
+    are read and written again, with the schema of their type. Any other row passes unparsed."""
+    if _STORED_NULL_SCHEMA not in stored:
+        return stored
+    event = CloudEvent.model_validate_json(stored)
+    data_class = data_class_for(event.routing_key)
+    if event.dataschema is None and data_class is not None:
+        event = event.model_copy(update={"dataschema": data_class.schema_uri()})
+    return event.model_dump_json()

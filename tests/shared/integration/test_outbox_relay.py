@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aio_pika
 import pytest
+from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -125,3 +127,37 @@ async def test_the_running_relay_is_woken_by_notify_and_drains(
         await eventually(drained, within_s=5)
     finally:
         await relay.stop()
+
+
+async def test_a_row_stored_with_null_attributes_by_an_earlier_version_goes_out_as_the_sdk_reads_it(
+    servers: Servers, engine: AsyncEngine, publisher: EventPublisher
+) -> None:
+    event_id = str(uuid.uuid4())
+    # What the outbox held before unset attributes were left out and dataschema was filled.
+    stored = (
+        f'{{"specversion":"1.0","id":"{event_id}","source":"/itsm/incident","type":"itsm.incident.closed.v1",'
+        '"time":"2026-01-01T00:00:00Z","subject":null,"datacontenttype":"application/json","dataschema":null,'
+        f'"data":{{"incident_id":"{uuid.uuid4()}","number":"INC0000009","closed_at":"2026-01-01T00:00:00Z",'
+        '"note":null}}'
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            outbox.insert().values(
+                event_id=event_id,
+                event_type="itsm.incident.closed.v1",
+                routing_key="incident.closed.v1",
+                payload=stored,
+            )
+        )
+    connection = await aio_pika.connect(servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(await declare_exchange(channel, servers.exchange), routing_key="incident.closed.v1")
+        assert await OutboxRelay(engine, outbox, publisher).relay_once() == (1, 0)
+        message = await queue.get(no_ack=True, timeout=10)
+    assert message.message_id == event_id
+    sdk_event = from_rabbitmq_event(RabbitMQMessage({}, message.content_type, message.body))
+    assert sdk_event.get_dataschema() == "https://itsm.example/schemas/incident.closed.v1.json"
+    assert sdk_event.get_subject() is None
+    assert json.loads(message.body)["data"]["note"] is None

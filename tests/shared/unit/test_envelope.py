@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -73,3 +74,35 @@ def test_declaring_a_routing_key_twice_is_an_error() -> None:
 
         class Again(IncidentCreated):
             routing_key = "incident.created.v1"
+
+
+def test_dataschema_is_the_uri_of_the_contracts_published_schema() -> None:
+    event = new_event(_created(), source="/itsm/incident", subject="s")
+    assert event.dataschema == "https://itsm.example/schemas/incident.created.v1.json"
+    assert event.dataschema == IncidentCreated.schema_uri()
+
+
+def test_unset_optional_attributes_are_left_out_of_the_wire_form() -> None:
+    event = new_event(_created(), source="/itsm/incident", subject=None).model_copy(update={"dataschema": None})
+    wire = json.loads(event.model_dump_json())
+    assert "subject" not in wire
+    assert "dataschema" not in wire
+    assert "subject" not in event.model_dump(mode="json")
+
+
+def test_a_null_inside_the_data_is_kept() -> None:
+    event = new_event(_created(), source="/itsm/incident", subject="s")
+    assert json.loads(event.model_dump_json())["data"]["ci_id"] is None
+
+
+@pytest.mark.parametrize(
+    "dataschema",
+    [{}, {"dataschema": None}, {"dataschema": "https://itsm.example/schemas/incident.created.v1.json"}],
+    ids=["absent", "null (stored by an earlier version)", "the schema's URI"],
+)
+def test_consumers_read_an_envelope_with_or_without_dataschema(dataschema: dict[str, str | None]) -> None:
+    wire = new_event(_created(), source="/i", subject="s").model_dump(mode="json")
+    wire.pop("dataschema")
+    back = CloudEvent.model_validate(wire | dataschema)
+    assert back.data_as(IncidentCreated).number == "INC0000001"
+    assert back.dataschema == dataschema.get("dataschema")
