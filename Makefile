@@ -43,7 +43,7 @@ migrations-check: ## every service's migrations match its tables (on a scratch S
 pytest: ## the test suite (needs ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL, or Docker)
 	$(UV) run pytest
 
-catalogue: ## regenerate the README's event catalogue and docs/schemas/ from the event contracts
+catalogue: ## regenerate the README's event catalogue, docs/schemas/ and docs/asyncapi.{json,md} from the event contracts
 	$(UV) run python -m itsm.catalogue
 
 authorization: ## regenerate docs/authorization.md from the services' authorisation tables

@@ -274,10 +274,26 @@ def dlq_replay(
 @app.command()
 def events(
     out: Annotated[Path | None, typer.Option(help="Write one JSON Schema file per event type here")] = None,
+    asyncapi: Annotated[
+        bool, typer.Option("--asyncapi", help="Print the suite's AsyncAPI 3.0 document (or write it to FILE)")
+    ] = False,
+    file: Annotated[Path | None, typer.Argument(help="With --asyncapi: the file to write", show_default=False)] = None,
 ) -> None:
-    """Print the event catalogue (who publishes, who consumes), or export the JSON Schemas."""
-    from itsm.catalogue import catalogue_markdown, write_schemas
+    """Print the event catalogue (who publishes, who consumes), export the JSON Schemas, or the
+    AsyncAPI document of the whole event stream (exchange and queue names from the settings)."""
+    from itsm.catalogue import asyncapi_json, catalogue_markdown, suite_asyncapi, write_schemas
 
+    if file is not None and not asyncapi:
+        raise typer.BadParameter("FILE is where --asyncapi writes its document", param_hint="FILE")
+    if asyncapi:
+        settings = _settings("incident")
+        text = asyncapi_json(suite_asyncapi(settings.events_exchange, settings.queue_prefix))
+        if file is None:
+            typer.echo(text, nl=False)
+        else:
+            file.write_text(text)
+            console.print(str(file))
+        return
     if out is not None:
         for path in write_schemas(out):
             console.print(str(path))

@@ -26,6 +26,7 @@ from shared.auth import Role, TokenVerifier, current_principal
 from shared.db import reading
 from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
+from shared.events.asyncapi import Participant, asyncapi_document
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.idempotent_creates import IdempotentCreates
@@ -107,6 +108,7 @@ def build_app(
             f" never both; the use case reads what the answer needs: {', '.join(offenders)}"
         )
     app.include_router(health_router())
+    app.include_router(asyncapi_router(spec, settings))
     for router in routers:
         app.include_router(router)
     instrument_app(app)
@@ -199,6 +201,29 @@ def health_router() -> APIRouter:
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
         )
+
+    return router
+
+
+def asyncapi_router(spec: ServiceSpec, settings: ServiceSettings) -> APIRouter:
+    """`/asyncapi.json`: the AsyncAPI 3.0 document of the events this service sends and receives.
+    Public like `/openapi.json`, and like it not part of the OpenAPI document."""
+    router = APIRouter()
+    document: dict[str, Any] = {}
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        if not document:  # built at the first request: most apps (tests, workers) never serve it
+            participant = Participant(spec.name, tuple(spec.handlers), settings.queue_name())
+            document.update(
+                asyncapi_document(
+                    [participant],
+                    exchange=settings.events_exchange,
+                    title=f"{spec.title}: events",
+                    version=spec.version,
+                )
+            )
+        return JSONResponse(document)
 
     return router
 

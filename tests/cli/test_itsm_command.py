@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from itsm.cli import app
 from itsm.registry import entry
 from itsm.supervisor import service_command
 from shared.auth import TokenVerifier
+from shared.events import EVENT_TYPES
 
 SECRET = "cli-test-secret-0123456789abcdef012345"
 
@@ -93,3 +95,22 @@ def test_serve_refuses_an_unknown_service() -> None:
     result = CliRunner().invoke(app, ["serve", "wizardry"])
     assert result.exit_code == 2
     assert "unknown service" in result.output
+
+
+def test_events_asyncapi_prints_the_suites_document_or_writes_it(tmp_path: Path) -> None:
+    printed = CliRunner().invoke(app, ["events", "--asyncapi"], env={"ITSM_EVENTS_EXCHANGE": "ops.events"})
+    assert printed.exit_code == 0, printed.output
+    document = json.loads(printed.output)
+    assert document["asyncapi"] == "3.0.0"
+    assert set(document["channels"]) == set(EVENT_TYPES)
+    exchanges = {c["bindings"]["amqp"]["exchange"]["name"] for c in document["channels"].values()}
+    assert exchanges == {"ops.events"}
+    written = CliRunner().invoke(app, ["events", "--asyncapi", str(tmp_path / "asyncapi.json")])
+    assert written.exit_code == 0, written.output
+    assert json.loads((tmp_path / "asyncapi.json").read_text())["channels"].keys() == document["channels"].keys()
+
+
+def test_events_refuses_a_file_without_asyncapi(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["events", str(tmp_path / "x.json")])
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.json").exists()
