@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+import jsonschema
 import pytest
 import pytest_asyncio
+from polyfactory.factories.pydantic_factory import ModelFactory
 
 from itsm.catalogue import (
     ASYNCAPI,
@@ -27,7 +29,7 @@ from itsm.catalogue import (
     suite_asyncapi,
 )
 from itsm.registry import SERVICE_NAMES, entry
-from shared.events import EVENT_TYPES, EventData
+from shared.events import EVENT_TYPES, EventData, new_event
 from shared.events.asyncapi import event_types_in, topic_matches
 
 PARSER = Path(__file__).resolve().parents[2] / "tools" / "asyncapi"
@@ -162,3 +164,17 @@ def test_the_asyncapi_parser_accepts_the_documents(served_documents: dict[str, d
     assert [d for d in errors if Path(d["file"]).stem != "broken"] == [], "the AsyncAPI parser reports errors"
     assert "invalid-ref" in {d["code"] for d in errors}
     assert run.returncode == 1
+
+
+def test_every_message_schema_accepts_an_event_as_the_suite_sends_it() -> None:
+    document = suite_asyncapi()
+    for key, contract in EVENT_TYPES.items():
+        data = ModelFactory.create_factory(contract, __random_seed__=7).build()
+        wire = json.loads(new_event(data, source="/itsm/contract-test", subject="s").model_dump_json())
+        # The document is the root, so the message's references resolve inside it.
+        payload = jsonschema.Draft202012Validator(
+            {**document, "$ref": f"#/components/messages/{contract.__name__}/payload"}
+        )
+        payload.validate(wire)
+        assert not payload.is_valid(wire | {"type": "itsm.other.v1"}), key
+        assert not payload.is_valid(wire | {"data": "not an object"}), key
