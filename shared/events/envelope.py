@@ -52,7 +52,7 @@ class EventData(RecordModel):
 
     @classmethod
     def schema_uri(cls) -> str:
-        return f"{SCHEMA_BASE}{cls.routing_key}.json"
+        return f"{SCHEMA_BASE}{cls.event_type().removeprefix(TYPE_PREFIX)}.json"
 
 
 class CloudEvent(BaseModel):
