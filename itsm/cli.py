@@ -1,4 +1,4 @@
-"""The `itsm` command: `up`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
+"""The `itsm` command: `up`, `status`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
 `events`, `repair`."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from itsm.registry import SERVICE_NAMES, all_entries, entry
+from itsm.restarts import DEFAULT_MAX_START_FAILURES
+from itsm.suite_state import DEFAULT_STATE_FILE
 from shared.auth import Role, mint_token
 from shared.settings import ServiceSettings
 
@@ -33,12 +35,31 @@ def _settings(service: str) -> ServiceSettings:
         raise typer.BadParameter(str(exc.args[0])) from None
 
 
+StateFileOption = Annotated[
+    Path,
+    typer.Option(envvar="ITSM_UP_STATE_FILE", help="Where `itsm up` publishes its state for `itsm status`"),
+]
+
+
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")] = True,
+    max_start_failures: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="ITSM_UP_MAX_START_FAILURES",
+            help="Stop the suite when a service exits this many times in a row before it is ready",
+        ),
+    ] = DEFAULT_MAX_START_FAILURES,
+    state_file: StateFileOption = DEFAULT_STATE_FILE,
 ) -> None:
-    """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ)."""
+    """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ).
+
+    A service whose process exits is started again (after 0.5 s, doubling for exits in a row up to
+    30 s); the suite stops on Ctrl-C or SIGTERM, or when a service fails to start
+    --max-start-failures times in a row. `itsm status` shows how each service is doing."""
     from itsm.supervisor import broker_reachable, run_all
 
     amqp_url = _settings("incident").amqp_url.get_secret_value()
@@ -53,7 +74,42 @@ def up(
     if migrate_first:
         for service in SERVICE_NAMES:
             migrate(service)
-    raise typer.Exit(asyncio.run(run_all(all_entries(), host=host, console=console)))
+    supervised = run_all(
+        all_entries(), host=host, console=console, state_file=state_file, max_start_failures=max_start_failures
+    )
+    raise typer.Exit(asyncio.run(supervised))
+
+
+@app.command()
+def status(
+    host: Annotated[str, typer.Option(help="Where the services listen when no `itsm up` runs here")] = "127.0.0.1",
+    management_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ITSM_AMQP_MANAGEMENT_URL",
+            help="RabbitMQ's management API (default: port 15672 on the broker's host; '' for AMQP only)",
+        ),
+    ] = None,
+    state_file: StateFileOption = DEFAULT_STATE_FILE,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Each service's state, port, uptime, restarts, outbox backlog and queue depth.
+
+    Exits 1 when a service is not ready."""
+    from itsm.status import default_management_url, status_table, suite_status
+    from itsm.suite_state import read_state
+
+    if management_url is None:
+        management_url = default_management_url(_settings("incident").amqp_url.get_secret_value())
+    found = asyncio.run(
+        suite_status(all_entries(), supervisor=read_state(state_file), host=host, management_url=management_url)
+    )
+    if as_json:
+        typer.echo(json.dumps(found.as_json()))
+    else:
+        console.print(status_table(found))
+    if not all(s.ready for s in found.services):
+        raise typer.Exit(1)
 
 
 @app.command()
