@@ -60,8 +60,13 @@ def up(
     A service whose process exits is started again (after 0.5 s, doubling for exits in a row up to
     30 s); the suite stops on Ctrl-C or SIGTERM, or when a service fails to start
     --max-start-failures times in a row. `itsm status` shows how each service is doing."""
+    from itsm.suite_state import read_state
     from itsm.supervisor import broker_reachable, run_all
 
+    running = read_state(state_file)
+    if running is not None:
+        typer.echo(f"itsm up (pid {running.pid}) already runs here ({state_file}); stop it first.", err=True)
+        raise typer.Exit(2)
     amqp_url = _settings("incident").amqp_url.get_secret_value()
     problem = asyncio.run(broker_reachable(amqp_url))
     if problem is not None:

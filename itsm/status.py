@@ -23,7 +23,7 @@ from rich.table import Table
 
 from itsm.registry import ServiceEntry
 from itsm.suite_state import SuiteState, seconds_since
-from itsm.supervisor import probe_host
+from itsm.supervisor import readyz_url
 from shared.messaging import QueueNames
 
 PROBE_TIMEOUT_S = 3.0
@@ -101,10 +101,8 @@ def _known(entry: ServiceEntry, supervisor: SuiteState | None, host: str) -> Ser
 
 
 async def _ask_readiness(http: httpx.AsyncClient, status: ServiceStatus) -> None:
-    host = probe_host(status.host)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{status.port}/readyz"
     try:
-        answer = await http.get(url)
+        answer = await http.get(readyz_url(status.host, status.port))
         document = answer.json()
     except (httpx.HTTPError, ValueError):
         if status.state not in ("starting", "restarting", "stopping", "failed"):

@@ -58,9 +58,11 @@ def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
     ]
 
 
-def probe_host(host: str) -> str:
-    """Where this machine reaches a service listening on `host` (all interfaces: the loopback)."""
-    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+def readyz_url(host: str, port: int) -> str:
+    """Where this machine asks a service listening on `host` and `port` whether it is ready (one
+    listening on all interfaces is asked on the loopback)."""
+    near = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://{f'[{near}]' if ':' in near else near}:{port}/readyz"
 
 
 @dataclass
@@ -73,8 +75,7 @@ class Supervised:
 
     @property
     def readyz(self) -> str:
-        host = probe_host(self.state.host)
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.state.port}/readyz"
+        return readyz_url(self.state.host, self.state.port)
 
 
 class Supervisor:
@@ -130,6 +131,8 @@ class Supervisor:
         name = service.entry.name
         while not self.stopping.is_set():
             process = await self._start(service)
+            if self.stopping.is_set():  # started while the others were told to stop: stop it too
+                process.send_signal(signal.SIGTERM)
             watch = asyncio.create_task(self._watch_readiness(service, http))
             returncode = await process.wait()
             watch.cancel()

@@ -130,3 +130,15 @@ def test_status_without_a_running_suite_says_every_service_is_down_and_exits_non
     table = CliRunner().invoke(app, ["status"], env=env)
     assert table.exit_code == 1
     assert "no `itsm up` runs here" in table.output
+
+
+def test_up_refuses_to_start_a_second_suite_where_one_runs(tmp_path: Path) -> None:
+    import os
+
+    from itsm.suite_state import SuiteState
+
+    state_file = tmp_path / "up.json"
+    SuiteState(pid=os.getpid(), started_at=0, services={}).write(state_file)  # a live supervisor
+    result = CliRunner().invoke(app, ["up"], env={"ITSM_UP_STATE_FILE": str(state_file)})
+    assert result.exit_code == 2
+    assert f"itsm up (pid {os.getpid()}) already runs here" in result.output
