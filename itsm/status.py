@@ -74,7 +74,7 @@ async def suite_status(
     services = [_known(entry, supervisor, host) for entry in entries]
     async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as http:
         await asyncio.gather(*(_ask_readiness(http, status) for status in services))
-        settings = entries[0].settings()
+        settings = entries[0].settings()  # the suite's broker: on one machine every service shares it
         queues = {e.name: QueueNames.for_queue(e.settings().queue_name()) for e in entries}
         names = [n for q in queues.values() for n in (q.main, q.dead)]
         depths, source = await queue_depths(http, names, settings.amqp_url.get_secret_value(), management_url)
