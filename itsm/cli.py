@@ -1,4 +1,4 @@
-"""The `itsm` command: `up`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
+"""The `itsm` command: `up`, `status`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
 `events`, `repair`."""
 
 from __future__ import annotations
@@ -14,33 +14,51 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from itsm.cli_args import ServiceArg
+from itsm.cli_args import settings_of as _settings
+from itsm.dlq_commands import dlq_app
 from itsm.registry import SERVICE_NAMES, all_entries, entry
+from itsm.restarts import DEFAULT_MAX_START_FAILURES
+from itsm.suite_state import DEFAULT_STATE_FILE
 from shared.auth import Role, mint_token
-from shared.settings import ServiceSettings
 
 app = typer.Typer(help="The ITSM suite's command line.", no_args_is_help=True, add_completion=False)
-dlq_app = typer.Typer(help="Dead-lettered messages of a service.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 console = Console()
 
-ServiceArg = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}")]
 
-
-def _settings(service: str) -> ServiceSettings:
-    try:
-        return entry(service).settings()
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0])) from None
+StateFileOption = Annotated[
+    Path,
+    typer.Option(envvar="ITSM_UP_STATE_FILE", help="Where `itsm up` publishes its state for `itsm status`"),
+]
 
 
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Apply migrations first")] = True,
+    max_start_failures: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="ITSM_UP_MAX_START_FAILURES",
+            help="Stop the suite when a service exits this many times in a row before it is ready",
+        ),
+    ] = DEFAULT_MAX_START_FAILURES,
+    state_file: StateFileOption = DEFAULT_STATE_FILE,
 ) -> None:
-    """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ)."""
+    """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ).
+
+    A service whose process exits is started again (after 0.5 s, doubling for exits in a row up to
+    30 s); the suite stops on Ctrl-C or SIGTERM, or when a service fails to start
+    --max-start-failures times in a row. `itsm status` shows how each service is doing."""
+    from itsm.suite_state import read_state
     from itsm.supervisor import broker_reachable, run_all
 
+    running = read_state(state_file)
+    if running is not None:
+        typer.echo(f"itsm up (pid {running.pid}) already runs here ({state_file}); stop it first.", err=True)
+        raise typer.Exit(2)
     amqp_url = _settings("incident").amqp_url.get_secret_value()
     problem = asyncio.run(broker_reachable(amqp_url))
     if problem is not None:
@@ -53,7 +71,42 @@ def up(
     if migrate_first:
         for service in SERVICE_NAMES:
             migrate(service)
-    raise typer.Exit(asyncio.run(run_all(all_entries(), host=host, console=console)))
+    supervised = run_all(
+        all_entries(), host=host, console=console, state_file=state_file, max_start_failures=max_start_failures
+    )
+    raise typer.Exit(asyncio.run(supervised))
+
+
+@app.command()
+def status(
+    host: Annotated[str, typer.Option(help="Where the services listen when no `itsm up` runs here")] = "127.0.0.1",
+    management_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ITSM_AMQP_MANAGEMENT_URL",
+            help="RabbitMQ's management API (default: port 15672 on the broker's host; '' for AMQP only)",
+        ),
+    ] = None,
+    state_file: StateFileOption = DEFAULT_STATE_FILE,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Each service's state, port, uptime, restarts, outbox backlog and queue depth.
+
+    Exits 1 when a service is not ready."""
+    from itsm.status import default_management_url, status_table, suite_status
+    from itsm.suite_state import read_state
+
+    if management_url is None:
+        management_url = default_management_url(_settings("incident").amqp_url.get_secret_value())
+    found = asyncio.run(
+        suite_status(all_entries(), supervisor=read_state(state_file), host=host, management_url=management_url)
+    )
+    if as_json:
+        typer.echo(json.dumps(found.as_json()))
+    else:
+        console.print(status_table(found))
+    if not all(s.ready for s in found.services):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -212,63 +265,6 @@ def demo(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
-
-
-@dlq_app.command("list")
-def dlq_list(
-    service: ServiceArg,
-    limit: Annotated[int, typer.Option(help="At most this many")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
-) -> None:
-    """Show the messages in a service's dead-letter queue (they stay there)."""
-    from shared.dlq import list_dead_letters
-
-    settings = _settings(service)
-    letters = asyncio.run(list_dead_letters(settings.amqp_url.get_secret_value(), settings.queue_name(), limit=limit))
-    if as_json:
-        for letter in letters:
-            typer.echo(
-                json.dumps(
-                    {
-                        "message_id": letter.message_id,
-                        "type": letter.event_type,
-                        "routing_key": letter.routing_key,
-                        "attempts": letter.attempts,
-                        "error": letter.error,
-                        "body": letter.body.decode(errors="replace"),
-                    }
-                )
-            )
-        return
-    table = Table("message id", "type", "attempts", "error", title=f"{settings.queue_name()}.dead")
-    for letter in letters:
-        table.add_row(letter.message_id or "-", letter.event_type or "-", str(letter.attempts), letter.error)
-    console.print(table)
-
-
-@dlq_app.command("replay")
-def dlq_replay(
-    service: ServiceArg,
-    message_id: Annotated[str | None, typer.Option("--id", help="Only the message with this id")] = None,
-    body_file: Annotated[
-        Path | None, typer.Option("--body-file", help="Replace the body with this (repaired) file; needs --id")
-    ] = None,
-) -> None:
-    """Put dead-lettered messages back on the service's queue, optionally with a repaired body."""
-    from shared.dlq import replay_dead_letters
-
-    if body_file is not None and message_id is None:
-        raise typer.BadParameter("--body-file needs --id: a repaired body replaces one message")
-    settings = _settings(service)
-    body = body_file.read_bytes() if body_file is not None else None
-    count = asyncio.run(
-        replay_dead_letters(
-            settings.amqp_url.get_secret_value(), settings.queue_name(), message_id=message_id, replacement_body=body
-        )
-    )
-    console.print(f"replayed {count} message(s) to {settings.queue_name()}")
-    if message_id is not None and count == 0:
-        raise typer.Exit(1)
 
 
 @app.command()

@@ -196,10 +196,14 @@ def health_router() -> APIRouter:
         },
     )
     async def readyz(request: Request) -> JSONResponse:
-        checks = await runtime_of(request).readiness()
-        ready = all(v == "ok" for v in checks.values())
+        readiness = await runtime_of(request).readiness()
         return JSONResponse(
-            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+            {
+                "status": "ok" if readiness.ready else "unavailable",
+                "checks": readiness.checks,
+                "outbox_backlog": readiness.outbox_backlog,
+            },
+            status_code=200 if readiness.ready else 503,
         )
 
     return router

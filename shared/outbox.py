@@ -202,5 +202,10 @@ class OutboxRelay:
 
 async def pending_count(engine: AsyncEngine, table: Table) -> int:
     async with reading(engine) as conn:
-        value = await conn.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
+        return await pending_on(conn, table)
+
+
+async def pending_on(conn: AsyncConnection, table: Table) -> int:
+    """Rows the relay has not published yet (the outbox backlog), counted on `conn`."""
+    value = await conn.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
     return int(value or 0)

@@ -7,6 +7,7 @@ The same `ServiceRuntime` backs the API process (`shared.app`) and a standalone 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db import create_engine, reading
 from shared.idempotency import purge_job_for
 from shared.messaging import BatchHandler, BrokerConnection, EventConsumer, EventPublisher, Handler
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, pending_on
 from shared.periodic import PeriodicJob, PeriodicRunner
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
@@ -52,6 +53,18 @@ class ServiceSpec:
     @property
     def inbox(self) -> Table:
         return self.metadata.tables["inbox"]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: dict[str, str]
+    """What is reachable: "ok", or why not."""
+    outbox_backlog: int | None
+    """Events written and not yet published (None when the outbox could not be counted)."""
+
+    @property
+    def ready(self) -> bool:
+        return all(v == "ok" for v in self.checks.values())
 
 
 class ServiceRuntime:
@@ -123,12 +136,17 @@ class ServiceRuntime:
         await self.engine.dispose()
         log.info("%s stopped", self.spec.name)
 
-    async def readiness(self) -> dict[str, str]:
+    async def readiness(self) -> Readiness:
         checks: dict[str, str] = {}
+        backlog: int | None = None
         try:
             async with reading(self.engine) as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
-            checks["database"] = "ok"
+                checks["database"] = "ok"
+                # A count, no records: the backlog is for `itsm status` and monitoring, not a
+                # condition of readiness (a file with no tables yet is still a reachable database).
+                with contextlib.suppress(Exception):
+                    backlog = await asyncio.wait_for(pending_on(conn, self.spec.outbox), 2)
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["broker"] = "ok" if self.broker.is_connected else "unavailable"
@@ -136,4 +154,4 @@ class ServiceRuntime:
             checks["consumer"] = "ok" if self.consumer.is_attached else "not attached"
         if not self.accepting:
             checks["lifecycle"] = "shutting down"
-        return checks
+        return Readiness(checks, backlog)

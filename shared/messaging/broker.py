@@ -10,6 +10,7 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.connection import make_url
 
 from shared.events import CONTENT_TYPE, CloudEvent
 from shared.messaging.topology import declare_exchange
@@ -38,15 +39,25 @@ class BrokerConnection:
 
     async def _connect_forever(self) -> None:
         while self.connection is None:
+            # Made here rather than by `aio_pika.connect_robust`, to hold it while it connects:
+            # a robust connection whose first connect is cancelled (the process stopping before
+            # the broker answered) goes on reconnecting on its own, ignores the cancellation of
+            # its task, and so keeps the process from ever exiting, unless it is closed.
+            connecting = aio_pika.RobustConnection(
+                make_url(self._url, reconnect_interval=self._retry_interval_s),
+                client_properties={"connection_name": self._name},
+            )
             try:
-                self.connection = await aio_pika.connect_robust(
-                    self._url,
-                    client_properties={"connection_name": self._name},
-                    reconnect_interval=self._retry_interval_s,
-                )
+                await connecting.connect()
+            except asyncio.CancelledError:
+                await connecting.close()
+                raise
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
+                await connecting.close()
                 log.warning("broker not reachable (%s); retrying in %.1fs", exc, self._retry_interval_s)
                 await asyncio.sleep(self._retry_interval_s)
+            else:
+                self.connection = connecting
         self.ready.set()
 
     async def channel(self, *, confirms: bool = True) -> AbstractChannel:

@@ -114,3 +114,52 @@ def test_events_refuses_a_file_without_asyncapi(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["events", str(tmp_path / "x.json")])
     assert result.exit_code == 2
     assert not (tmp_path / "x.json").exists()
+
+
+def test_status_without_a_running_suite_says_every_service_is_down_and_exits_non_zero(tmp_path: Path) -> None:
+    """A state file a supervisor that died left behind is not believed."""
+    import json
+    import socket
+
+    from itsm.suite_state import ServiceState, SuiteState
+
+    with socket.socket() as s:  # a process id no process has: this one's, once it is gone
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    state_file = tmp_path / "up.json"
+    dead = SuiteState(
+        pid=2**22 + 1, started_at=0, services={"incident": ServiceState(name="incident", host="h", port=1)}
+    )
+    dead.write(state_file)
+    env = {
+        "ITSM_UP_STATE_FILE": str(state_file),
+        "ITSM_AMQP_URL": "amqp://guest:guest@127.0.0.1:9/",
+        "ITSM_AMQP_MANAGEMENT_URL": "",
+        **{
+            f"{name.upper()}_PORT": str(free_port) for name in ("incident", "change", "config", "supplier", "reporting")
+        },
+    }
+    result = CliRunner().invoke(app, ["status", "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    status = json.loads(result.output)
+    assert status["supervisor"] is None
+    assert status["queue_source"].startswith("broker unreachable")
+    assert [(s["name"], s["state"], s["port"], s["restarts"]) for s in status["services"]] == [
+        (name, "down", free_port, None) for name in ("incident", "change", "config", "supplier", "reporting")
+    ]
+
+    table = CliRunner().invoke(app, ["status"], env=env)
+    assert table.exit_code == 1
+    assert "no `itsm up` runs here" in table.output
+
+
+def test_up_refuses_to_start_a_second_suite_where_one_runs(tmp_path: Path) -> None:
+    import os
+
+    from itsm.suite_state import SuiteState
+
+    state_file = tmp_path / "up.json"
+    SuiteState(pid=os.getpid(), started_at=0, services={}).write(state_file)  # a live supervisor
+    result = CliRunner().invoke(app, ["up"], env={"ITSM_UP_STATE_FILE": str(state_file)})
+    assert result.exit_code == 2
+    assert f"itsm up (pid {os.getpid()}) already runs here" in result.output
