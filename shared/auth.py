@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from fastapi import Request
@@ -153,6 +154,23 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+D = TypeVar("D", bound=Callable[..., Any])
+_AUTHENTICATING: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def authenticating(dependency: D) -> D:
+    """Marks a dependency that authenticates the caller (and may refuse them): the OpenAPI documents
+    give every route that depends on it its 401 and 403 (shared.openapi)."""
+    _AUTHENTICATING.add(dependency)
+    return dependency
+
+
+def authenticates(call: object) -> bool:
+    """Whether a route's dependency is one `authenticating` marked (a bound method counts by its function)."""
+    return getattr(call, "__func__", call) in _AUTHENTICATING
+
+
+@authenticating
 async def current_principal(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     return await verifier.verify(_bearer(request))
@@ -165,6 +183,7 @@ READ_ROLES = frozenset(Role) - {Role.PIPELINE, Role.MONITORING}
 def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency that authenticates and checks that the caller holds one of `roles`."""
 
+    @authenticating
     async def dependency(request: Request) -> Principal:
         principal = await current_principal(request)
         if not principal.has_any(roles):

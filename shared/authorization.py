@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.app import runtime_of
-from shared.auth import Principal, Role, current_principal
+from shared.auth import Principal, Role, authenticating, current_principal
 from shared.errors import Forbidden, NotFound
 
 
@@ -100,6 +100,7 @@ class Policy:
         cells = self.table.get(operation)
         return rule_for(cells, principal.roles) if cells is not None else Rule.DENY
 
+    @authenticating
     async def enforce(self, request: Request) -> Access:
         principal = await current_principal(request)
         route: APIRoute = request.scope["route"]

@@ -77,12 +77,6 @@ class ProblemDetail(BaseModel):
     instance: str | None = None
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemDetail, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422)
-}
-
-
 def problem_response(
     status: int, title: str, detail: str, *, slug: str, instance: str | None = None, **extensions: Any
 ) -> JSONResponse:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting import worker
-from services.reporting.api import ROUTERS
-from services.reporting.api.dashboard import mount_dashboard
+from services.reporting.api import ROUTERS, dashboard
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.tables import metadata
 from shared.app import build_app
@@ -24,6 +23,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
-    app = build_app(SPEC, settings or ReportingSettings(), ROUTERS)
-    mount_dashboard(app)
+    app = build_app(SPEC, settings or ReportingSettings(), [*ROUTERS, dashboard.router])
+    dashboard.mount_static_files(app)
     return app

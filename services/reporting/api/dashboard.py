@@ -87,6 +87,6 @@ async def stream(request: Request, who: Reader) -> StreamingResponse:
     )
 
 
-def mount_dashboard(app: FastAPI) -> None:
-    app.include_router(router)
+def mount_static_files(app: FastAPI) -> None:
+    """The page's script and styles (the app includes `router` with the others)."""
     app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

@@ -10,9 +10,8 @@ from services.reporting.schemas.distribution import DeliveryLog, DeliveryRead
 from services.reporting.usecases import distribution as usecases
 from shared.app import ReadConnectionDep
 from shared.deps import Reader
-from shared.http import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["report governance"])
 
 
 @router.get("/report-runs/{run_id}/distribution", response_model=DeliveryLog, summary="The run's distribution log")

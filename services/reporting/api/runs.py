@@ -16,9 +16,9 @@ from services.reporting.usecases import runs as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Offset, Reader
-from shared.http import JSON_OR_CSV, PROBLEM_RESPONSES, representation
+from shared.http import JSON_OR_CSV, representation
 
-router = APIRouter(prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["report governance"])
 
 
 def _run_read(row: Any, deliveries: dict[str, int]) -> ReportRunRead:
