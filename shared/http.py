@@ -95,7 +95,14 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field_path(e.get("loc", ())), "reason": str(e.get("msg", ""))} for e in exc.errors()]
+    # A body that is not JSON is located at ("body", <character offset>): it names the body.
+    return [
+        {
+            "field": "body" if e.get("type") == "json_invalid" else _field_path(e.get("loc", ())),
+            "reason": str(e.get("msg", "")),
+        }
+        for e in exc.errors()
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -116,6 +123,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # The framework's 400: a body it could not read as JSON text (not UTF-8); invalid input like any other.
+            reason = "is not JSON text (UTF-8)"
+            errors = [{"field": "body", "reason": reason}]
+            return problem_response(
+                422, "Invalid request", f"body: {reason}", slug="validation", instance=request.url.path, errors=errors
+            )
         title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
             exc.status_code, "HTTP error"
         )

@@ -35,7 +35,7 @@ async def list_report_runs(
     offset: Offset = 0,
 ) -> ReportRunPage:
     if report is not None:
-        reports.definition(report)
+        reports.named_in_filter(report, field="report")
     rows, total = await store.list_runs(conn, report=report, limit=limit, offset=offset)
     counts = await distribution_store.distribution_counts(conn, [r.run_id for r in rows])
     items = [_run_read(r, counts.get(r.run_id, {})) for r in rows]
