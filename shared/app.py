@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.errors import Forbidden, RuleViolation
-from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only
+from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only, text_without_nul
 from shared.idempotent_creates import IdempotentCreates
 from shared.openapi import document_conventions
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
@@ -69,7 +69,7 @@ def build_app(
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        dependencies=[Depends(write_rate_limit), json_bodies_only(), Depends(occurred_at_override)],
+        dependencies=[Depends(write_rate_limit), json_bodies_only(), text_without_nul(), Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError, problem_for
+from shared.errors import DomainError, RuleViolation, problem_for
 from shared.records import RecordModel
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,32 @@ T = TypeVar("T")
 B = TypeVar("B")
 
 
+NUL = "\x00"
+NUL_REASON = "contains the character U+0000, which text cannot hold"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 class ApiModel(RecordModel):
-    """Base of request and response bodies: unknown fields in a request are an error."""
+    """Base of request and response bodies: unknown fields in a request are an error, and so is
+    U+0000 in any text (the databases cannot store it: it was a 500 on writing)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError(NUL_REASON)
+        return value
 
 
 class UpdateModel(ApiModel):
@@ -203,6 +225,19 @@ async def _json_body_content_type(request: Request) -> None:
     content_type = request.headers.get("content-type")
     if content_type is not None and not is_json_media_type(content_type):
         raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+
+
+async def _parameters_without_nul(request: Request) -> None:
+    """Path and query parameters are text: U+0000 in one is a 422 naming it (never a database error)."""
+    named = [*request.path_params.items(), *request.query_params.multi_items()]
+    refused = [name for name, value in named if NUL in str(value)]
+    if refused:
+        raise RuleViolation.of_fields([(name, NUL_REASON) for name in dict.fromkeys(refused)])
+
+
+def text_without_nul() -> Any:
+    """An app dependency: refuses U+0000 in the path and query parameters (bodies: `ApiModel`)."""
+    return Depends(_parameters_without_nul)
 
 
 def json_bodies_only() -> Any:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.deps import MAX_OFFSET, Limit, Offset
-from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only
+from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only, text_without_nul
 from shared.json_limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, FreeJson
 
 
@@ -78,12 +78,16 @@ class Body(ApiModel):
 
 
 def app() -> TestClient:
-    api = FastAPI(dependencies=[json_bodies_only()])
+    api = FastAPI(dependencies=[json_bodies_only(), text_without_nul()])
     install_problem_handlers(api)
 
     @api.get("/items")
     async def items(limit: Limit = 50, offset: Offset = 0) -> dict[str, int]:
         return {"limit": limit, "offset": offset}
+
+    @api.get("/items/{name}")
+    async def search(name: str, q: str | None = None) -> dict[str, str | None]:
+        return {"name": name, "q": q}
 
     @api.post("/items")
     async def create(body: Body) -> dict[str, str]:
@@ -141,3 +145,41 @@ def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_body() -> None:
         assert r.status_code == 422, r.text
         assert r.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in r.json()["errors"]] == ["body"], r.json()
+
+
+class Nested(ApiModel):
+    tags: list[str] = []
+    attributes: dict[str, object] = {}
+    inner: Body | None = None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tags": ["ok", "a\u0000b"]}, "tags"),
+        ({"attributes": {"k": ["x", {"deep": "\u0000"}]}}, "attributes"),
+        ({"inner": {"title": "\u0000"}}, "inner.title"),
+    ],
+)
+def test_a_nul_character_anywhere_in_a_body_is_refused_naming_the_field(body: dict[str, Any], field: str) -> None:
+    """PostgreSQL cannot store U+0000 in text: it is refused as input (it was a 500 on writing)."""
+    with pytest.raises(ValidationError) as caught:
+        Nested.model_validate(body)
+    (error,) = caught.value.errors()
+    assert ".".join(str(p) for p in error["loc"]) == field
+    assert "U+0000" in error["msg"]
+
+
+def test_a_nul_character_in_a_json_body_is_a_422_naming_the_field() -> None:
+    r = app().post("/items", content=b'{"title": "a\\u0000b"}', headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["title"]
+
+
+@pytest.mark.parametrize(("url", "field"), [("/items/x?q=a%00b", "q"), ("/items/a%00b", "name")])
+def test_a_nul_character_in_a_parameter_is_a_422_naming_it(url: str, field: str) -> None:
+    r = app().get(url)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+    assert app().get("/items/x?q=ab").json() == {"name": "x", "q": "ab"}
