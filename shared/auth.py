@@ -167,7 +167,10 @@ def authenticating(dependency: D) -> D:
 
 def authenticates(call: object) -> bool:
     """Whether a route's dependency is one `authenticating` marked (a bound method counts by its function)."""
-    return getattr(call, "__func__", call) in _AUTHENTICATING
+    try:
+        return getattr(call, "__func__", call) in _AUTHENTICATING
+    except TypeError:  # a callable that takes no weak reference was never marked
+        return False
 
 
 @authenticating
