@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ migrations-check: ## every service's migrations match its tables (on a scratch S
 
 pytest: ## the test suite (needs ITSM_TEST_DATABASE_URL and ITSM_TEST_AMQP_URL, or Docker)
 	$(UV) run pytest
+
+fuzz: install ## every service's API fuzzed from its OpenAPI document, longer than in `make pytest` (FUZZ_EXAMPLES, FUZZ_SEED; docs/fuzzing.md)
+	$(UV) run python -m tests.fuzz.run --examples $(or $(FUZZ_EXAMPLES),100)
 
 catalogue: ## regenerate the README's event catalogue, docs/schemas/ and docs/asyncapi.{json,md} from the event contracts
 	$(UV) run python -m itsm.catalogue

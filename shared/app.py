@@ -6,7 +6,6 @@ lifespan starts the runtime (broker connection, outbox relay, consumer) and drai
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -20,16 +19,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import BaseRoute
 
-from shared import clock, ratelimit
-from shared import idempotent_creates as creates
+from shared import clock
 from shared.auth import Role, TokenVerifier, current_principal
 from shared.db import reading
-from shared.deps import IF_MATCH_REQUIRED
 from shared.errors import Forbidden, RuleViolation
 from shared.events.asyncapi import Participant, asyncapi_document
-from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
-from shared.idempotency import HEADER as IDEMPOTENCY_KEY
+from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only, text_without_nul
 from shared.idempotent_creates import IdempotentCreates
+from shared.openapi import document_conventions
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings, uses_development_secret
@@ -77,8 +74,7 @@ def build_app(
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
-        dependencies=[Depends(write_rate_limit), json_bodies_only(), Depends(occurred_at_override)],
+        dependencies=[Depends(write_rate_limit), json_bodies_only(), text_without_nul(), Depends(occurred_at_override)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -107,44 +103,20 @@ def build_app(
             f"{spec.name}: a route takes ReadConnectionDep (or a load-or-404 dependency on it) or UnitOfWorkDep,"
             f" never both; the use case reads what the answer needs: {', '.join(offenders)}"
         )
-    app.include_router(health_router())
     app.include_router(asyncapi_router(spec, settings))
-    for router in routers:
+    included = [health_router(), *routers]
+    for router in included:
         app.include_router(router)
     instrument_app(app)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return document_conventions(generate(), idempotent_creates=keys is not None)
+        return document_conventions(
+            generate(), [r for router in included for r in router.routes], idempotent_creates=keys is not None
+        )
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def document_conventions(document: dict[str, Any], *, idempotent_creates: bool = False) -> dict[str, Any]:
-    """What the shared conventions answer, added to the OpenAPI document from what each operation
-    declares: 428 (with the 412 already there) where its If-Match header is required; 429 with
-    `Retry-After` on every write (the write rate limit, mounted on every app, on when configured);
-    the optional `Idempotency-Key` header on every create (a POST answering 201) when the app mounts
-    shared.idempotent_creates, documented the same (a string) where a route declares it itself.
-    Idempotent: the framework caches the document and hands the same one back."""
-    for item in document.get("paths", {}).values():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            headers = [p for p in operation.get("parameters", []) if p.get("in") == "header"]
-            if_match = next((p for p in headers if p["name"].lower() == "if-match"), None)
-            responses = operation["responses"]
-            if if_match is not None and if_match.get("description") == IF_MATCH_REQUIRED and "412" in responses:
-                responses.setdefault("428", {**copy.deepcopy(responses["412"]), "description": "Precondition Required"})
-            if method.upper() not in ratelimit.SAFE_METHODS:
-                responses.setdefault("429", ratelimit.document_response())
-            declared = [p for p in headers if p["name"].lower() == IDEMPOTENCY_KEY.lower()]
-            if declared:  # a route that claims the key itself documents it as the mechanism does
-                operation["parameters"][operation["parameters"].index(declared[0])] = creates.document_parameter()
-            elif idempotent_creates and method == "post" and "201" in responses:
-                operation.setdefault("parameters", []).append(creates.document_parameter())
-    return document
 
 
 FUTURE_SKEW = timedelta(minutes=1)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 from fastapi import Request
@@ -162,6 +163,26 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+D = TypeVar("D", bound=Callable[..., Any])
+_AUTHENTICATING: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def authenticating(dependency: D) -> D:
+    """Marks a dependency that authenticates the caller (and may refuse them): the OpenAPI documents
+    give every route that depends on it its 401 and 403 (shared.openapi)."""
+    _AUTHENTICATING.add(dependency)
+    return dependency
+
+
+def authenticates(call: object) -> bool:
+    """Whether a route's dependency is one `authenticating` marked (a bound method counts by its function)."""
+    try:
+        return getattr(call, "__func__", call) in _AUTHENTICATING
+    except TypeError:  # a callable that takes no weak reference was never marked
+        return False
+
+
+@authenticating
 async def current_principal(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
     return await verifier.verify(_bearer(request))

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import BaseRoute
 
 from shared.app import runtime_of
-from shared.auth import Principal, Role, current_principal
+from shared.auth import Principal, Role, authenticating, current_principal
 from shared.db import reading
 from shared.errors import Forbidden, NotFound
 
@@ -119,6 +119,7 @@ class Policy:
         cells = self.table.get(operation)
         return rule_for(cells, principal.roles) if cells is not None else Rule.DENY
 
+    @authenticating
     async def enforce(self, request: Request) -> Access:
         principal = await current_principal(request)
         route: APIRoute = request.scope["route"]

@@ -9,8 +9,10 @@ and anything unexpected (500 without a trace; the trace goes to the log).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Request
@@ -24,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError, problem_for
+from shared.errors import DomainError, RuleViolation, problem_for
 from shared.records import RecordModel
 
 log = logging.getLogger(__name__)
@@ -77,12 +79,6 @@ class ProblemDetail(BaseModel):
     instance: str | None = None
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemDetail, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422)
-}
-
-
 def problem_response(
     status: int, title: str, detail: str, *, slug: str, instance: str | None = None, **extensions: Any
 ) -> JSONResponse:
@@ -101,7 +97,14 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field_path(e.get("loc", ())), "reason": str(e.get("msg", ""))} for e in exc.errors()]
+    # A body that is not JSON is located at ("body", <character offset>): it names the body.
+    return [
+        {
+            "field": "body" if e.get("type") == "json_invalid" else _field_path(e.get("loc", ())),
+            "reason": str(e.get("msg", "")),
+        }
+        for e in exc.errors()
+    ]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -122,6 +125,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # The framework's 400: a body it could not read as JSON text (not UTF-8); invalid input like any other.
+            reason = "is not JSON text (UTF-8)"
+            errors = [{"field": "body", "reason": reason}]
+            return problem_response(
+                422, "Invalid request", f"body: {reason}", slug="validation", instance=request.url.path, errors=errors
+            )
         title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
             exc.status_code, "HTTP error"
         )
@@ -195,6 +205,45 @@ async def _json_body_content_type(request: Request) -> None:
     content_type = request.headers.get("content-type")
     if content_type is not None and not is_json_media_type(content_type):
         raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+
+
+NUL_REASON = "contains the character U+0000, which text cannot hold"
+
+
+def _nul_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Where U+0000 is in parsed JSON: `title`, `items.0.name` (a key holding one names itself)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            yield from [inner] if "\x00" in str(key) else _nul_paths(item, inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, f"{path}.{index}" if path else str(index))
+
+
+async def _text_without_nul(request: Request) -> None:
+    """Text holds no U+0000 (the databases cannot store it): in a path or query parameter, or in a
+    body, it is a 422 naming where it is. The body is looked into only when it holds one, raw or
+    escaped as JSON."""
+    named = [*request.path_params.items(), *request.query_params.multi_items()]
+    refused = [name for name, value in named if "\x00" in str(value)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        body = await request.body()
+        if b"\x00" in body:
+            refused.append("body")
+        elif b"\\u0000" in body and is_json_media_type(request.headers.get("content-type", "application/json")):
+            with contextlib.suppress(ValueError):  # not JSON: the route's own validation names the body
+                refused += list(_nul_paths(json.loads(body)))
+    if refused:
+        raise RuleViolation.of_fields([(name, NUL_REASON) for name in dict.fromkeys(refused)])
+
+
+def text_without_nul() -> Any:
+    """An app dependency: refuses U+0000 in any parameter or body (`_text_without_nul`)."""
+    return Depends(_text_without_nul)
 
 
 def json_bodies_only() -> Any:

@@ -1,6 +1,6 @@
 """Fixtures for the whole suite: test servers, per-service databases, tokens, tracing, apps.
 
-Markers come from the folder a test lives in (`unit`, `integration`, `api`, `e2e`, `contracts`).
+Markers come from the folder a test lives in (`unit`, `integration`, `api`, `e2e`, `contracts`, `fuzz`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
 SERVICES = ["incident", "change", "config", "supplier", "reporting"]
 S = TypeVar("S", bound=ServiceSettings)
 
-_MARKERS = {"unit", "integration", "api", "e2e", "contracts"}
+_MARKERS = {"unit", "integration", "api", "e2e", "contracts", "fuzz"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -102,3 +102,43 @@ def test_every_write_documents_its_429_with_retry_after(service: str) -> None:
         assert response is not None, where
         assert "application/problem+json" in response["content"], where
         assert response["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}, where
+
+
+def _problem_statuses(operation: dict[str, Any]) -> set[int]:
+    return {int(s) for s, r in operation["responses"].items() if s.isdigit() and int(s) >= 400}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_statuses_are_documented_only_where_the_route_can_answer_them(service: str) -> None:
+    """shared.openapi: 404 where a path names a record, 412 where If-Match is taken, 415 where a JSON
+    body is, 401 and 403 where the caller is authenticated; and not elsewhere."""
+    for path, method, operation in _operations(service):
+        where = f"{service} {method.upper()} {path}"
+        statuses = _problem_statuses(operation)
+        body_types = set(operation.get("requestBody", {}).get("content", {}))
+        assert (404 in statuses) == ("{" in path), where
+        assert (412 in statuses) == (_if_match(operation) is not None), where
+        if 415 in statuses:
+            assert "application/json" in body_types, where
+        if "requestBody" in operation:
+            assert {413, 422} <= statuses, where
+        if method != "get":
+            assert {409, 422, 429} <= statuses, where
+        assert 400 not in statuses, where
+        if path.startswith("/api/"):
+            assert {401, 403} <= statuses, where
+        else:
+            assert not statuses & {401, 403, 409, 412, 415, 428}, where
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_problem_answer_is_documented_as_problem_details(service: str) -> None:
+    """Problem details are served as application/problem+json: the document says so, with their schema."""
+    for path, method, operation in _operations(service):
+        where = f"{service} {method.upper()} {path}"
+        for status, response in operation["responses"].items():
+            if not status.isdigit() or int(status) < 400 or (path, status) == ("/readyz", "503"):
+                continue
+            assert list(response["content"]) == ["application/problem+json"], f"{where} {status}"
+            schema = response["content"]["application/problem+json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ProblemDetail"}, f"{where} {status}"

@@ -32,7 +32,12 @@ async def create_change(
 ) -> ChangeRead:
     if body.template_id is not None:
         item = await change_from_template(
-            body.template_id, template_change_request(body), requester=caller.subject, uow=uow, governance=governance
+            body.template_id,
+            template_change_request(body),
+            requester=caller.subject,
+            uow=uow,
+            governance=governance,
+            named_by="template_id",
         )
         return created(response, f"{router.prefix}/{item.id}", item.version, ChangeRead.of(item))
     fields = body.model_dump(

@@ -127,7 +127,13 @@ def _generic_event_schema() -> dict[str, Any]:
 @router.post(
     "/events",
     response_model=PipelineAnswer,
-    responses={201: {"model": PipelineAnswer}, 202: {"model": PipelineAnswer}},
+    responses={
+        201: {"model": PipelineAnswer},
+        202: {"model": PipelineAnswer},
+        # The route authenticates in its body (a bearer token, or GitHub's signature of the body).
+        401: {"description": "Neither a valid bearer token nor a matching X-Hub-Signature-256"},
+        403: {"description": "The token holds neither the pipeline nor the change_manager role"},
+    },
     summary="A deployment notification from a CI/CD pipeline (generic JSON or GitHub deployment_status)",
     openapi_extra={
         "requestBody": {

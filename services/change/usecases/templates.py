@@ -108,9 +108,14 @@ async def change_from_template(
     requester: str,
     uow: AnyUnitOfWork,
     governance: Governance = DEFAULT_GOVERNANCE,
+    named_by: str | None = None,
 ) -> Change:
+    """`named_by`: the body field naming the template (an unknown one is a 422 naming it); None when
+    the path names it (a 404)."""
     async with uow:
         template = await store.get_template(uow.connection, template_id)
+        if template is None and named_by is not None:
+            raise RuleViolation(f"template {template_id} does not exist", field=named_by)
         if template is None:
             raise NotFound(f"template {template_id} does not exist")
         item = await standard_change(uow.connection, template, request, requester, clock.now(), governance)

@@ -120,6 +120,7 @@ class _Reconciler:
         now = clock.now()
         to_create: list[tuple[ObservedItem, CIType]] = []
         updated: list[tuple[ConfigItem, dict[str, Any]]] = []
+        updated_by: dict[UUID, str] = {}  # CI -> the key of the item that updated it in this run
         seen: list[UUID] = []
         for observed in self.run.items:
             try:
@@ -142,6 +143,11 @@ class _Reconciler:
             if not values:
                 self.report.items.append(ItemReport(observed.key, Outcome.UNCHANGED, match.id, match.number))
                 continue
+            if (earlier := updated_by.get(match.id)) is not None:
+                # One version per CI and run: a second update would be saved over a stale version.
+                detail = f"the same CI as item {earlier!r} of this run, with other values; the first is kept"
+                self.report.items.append(ItemReport(observed.key, Outcome.ERROR, match.id, match.number, detail))
+                continue
             if match.controlled and not any(w.authorises(match.id, now) is None for w in self.windows):
                 await self._unauthorised(observed, match, differences(match, values), now)
                 continue
@@ -153,6 +159,7 @@ class _Reconciler:
                 self.report.items.append(ItemReport(observed.key, Outcome.ERROR, match.id, match.number, exc.detail))
                 continue
             updated.append((match, changes))
+            updated_by[match.id] = observed.key
             self.report.items.append(ItemReport(observed.key, Outcome.UPDATED, match.id, match.number, changes=changes))
         await self.items.save_many(updated, self.cause)
         for item, _ in updated:

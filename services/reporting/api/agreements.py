@@ -24,11 +24,9 @@ from services.reporting.usecases import agreements as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import IfMatch, Offset, RequiredIfMatch
-from shared.http import PROBLEM_RESPONSES, etag
+from shared.http import etag
 
-router = APIRouter(
-    prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES, dependencies=[Depends(POLICY.enforce)]
-)
+router = APIRouter(prefix="/api/v1", tags=["report governance"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _version_read(v: AgreementVersion) -> AgreementVersionRead:

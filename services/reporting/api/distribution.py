@@ -10,11 +10,8 @@ from services.reporting.api.deps import POLICY
 from services.reporting.schemas.distribution import DeliveryLog, DeliveryRead
 from services.reporting.usecases import distribution as usecases
 from shared.app import ReadConnectionDep
-from shared.http import PROBLEM_RESPONSES
 
-router = APIRouter(
-    prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES, dependencies=[Depends(POLICY.enforce)]
-)
+router = APIRouter(prefix="/api/v1", tags=["report governance"], dependencies=[Depends(POLICY.enforce)])
 
 
 @router.get("/report-runs/{run_id}/distribution", response_model=DeliveryLog, summary="The run's distribution log")

@@ -16,11 +16,9 @@ from services.reporting.usecases import runs as usecases
 from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Offset
-from shared.http import JSON_OR_CSV, PROBLEM_RESPONSES, representation
+from shared.http import JSON_OR_CSV, representation
 
-router = APIRouter(
-    prefix="/api/v1", tags=["report governance"], responses=PROBLEM_RESPONSES, dependencies=[Depends(POLICY.enforce)]
-)
+router = APIRouter(prefix="/api/v1", tags=["report governance"], dependencies=[Depends(POLICY.enforce)])
 
 
 def _run_read(row: Any, deliveries: dict[str, int]) -> ReportRunRead:
@@ -36,7 +34,7 @@ async def list_report_runs(
     offset: Offset = 0,
 ) -> ReportRunPage:
     if report is not None:
-        reports.definition(report)
+        reports.named_in_filter(report, field="report")
     rows, total = await store.list_runs(conn, report=report, limit=limit, offset=offset)
     counts = await distribution_store.distribution_counts(conn, [r.run_id for r in rows])
     items = [_run_read(r, counts.get(r.run_id, {})) for r in rows]

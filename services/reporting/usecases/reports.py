@@ -76,6 +76,14 @@ def definition(name: str) -> ReportDefinition:
     return found
 
 
+def named_in_filter(name: str, *, field: str) -> ReportDefinition:
+    """The report a query parameter names: an unknown one is bad input naming `field` (not a 404)."""
+    found = BY_NAME.get(name)
+    if found is None:
+        raise RuleViolation(f"no report named {name!r}; one of: {', '.join(sorted(BY_NAME))}", field=field)
+    return found
+
+
 def check_filters(filters: ReportFilters) -> None:
     if filters.start is not None and filters.end is not None and filters.start >= filters.end:
         raise RuleViolation("'from' must be before 'to'", field="from")

@@ -66,3 +66,16 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
     )
     assert_problem_naming(r, 415, "header.content-type")
     assert await row_counts(change_db, change) == before
+
+
+async def test_an_unknown_template_named_in_the_body_is_a_422_naming_it(
+    client: httpx.AsyncClient, auth: Auth, change_db: str
+) -> None:
+    """404 is for a path that names no record; a body naming one is invalid input (found by fuzzing)."""
+    before = await row_counts(change_db, change)
+    body = {"title": "From a template", "template_id": str(uuid.uuid4())}
+    r = await client.post("/api/v1/changes", json=body, headers=auth("change_manager"))
+    assert_problem_naming(r, 422, "template_id")
+    assert await row_counts(change_db, change) == before
+    r = await client.post(f"/api/v1/templates/{uuid.uuid4()}/changes", json={}, headers=auth("change_manager"))
+    assert r.status_code == 404, r.text

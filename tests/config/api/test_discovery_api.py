@@ -200,3 +200,24 @@ async def test_a_run_is_a_bulk_request_bounded_apart_from_the_others(
     duplicate_keys = {"source": "s", "items": [host(tag, "dup"), host(tag, "dup")]}
     r = await client.post("/api/v1/discovery/runs", json=duplicate_keys, headers=headers)
     assert r.status_code == 422
+
+
+async def test_a_ci_observed_twice_in_one_run_with_other_values_keeps_the_first(
+    client: httpx.AsyncClient, headers: dict[str, str], config_db: str
+) -> None:
+    """Two items of one run naming the same known CI (other keys) answered 412: the CI was updated
+    twice in memory and its save saw a stale version (found by fuzzing)."""
+    tag = uuid.uuid4().hex[:6]
+    (known,) = (await discover(client, headers, items=[host(tag, "app1")]))["items"]
+    first = host(tag, "app1", key="first", attributes={"cpu_cores": 2})
+    second = host(tag, "app1", key="second", attributes={"cpu_cores": 8})
+    versions = await row_counts(config_db, ci_version)
+    run = await discover(client, headers, items=[first, second])
+    outcomes = {i["key"]: (i["outcome"], i.get("ci_id")) for i in run["items"]}
+    assert outcomes == {"first": ("updated", known["ci_id"]), "second": ("error", known["ci_id"])}
+    assert "first" in next(i["detail"] for i in run["items"] if i["key"] == "second")
+    assert await row_counts(config_db, ci_version) == (versions[0] + 1,)
+    ci = (await client.get(f"/api/v1/cis/{known['ci_id']}", headers=headers)).json()
+    assert ci["attributes"]["cpu_cores"] == 2
+    same_again = await discover(client, headers, items=[first, {**first, "key": "again"}])
+    assert same_again["counts"]["unchanged"] == 2

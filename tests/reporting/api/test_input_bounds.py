@@ -45,3 +45,10 @@ async def test_a_text_body_on_a_json_route_is_415(client: httpx.AsyncClient, aut
         headers={**auth("service_level_manager"), "content-type": "text/plain"},
     )
     assert_problem_naming(r, 415, "header.content-type")
+
+
+async def test_an_unknown_report_as_a_filter_is_a_422_naming_it(client: httpx.AsyncClient, auth: Auth) -> None:
+    """A query parameter is input, not the address of a record: 404 is for a path that names none."""
+    r = await client.get("/api/v1/report-runs", params={"report": "nope"}, headers=auth("auditor"))
+    assert_problem_naming(r, 422, "report")
+    assert "incidents" in r.json()["detail"]

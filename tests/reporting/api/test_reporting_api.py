@@ -127,7 +127,7 @@ async def test_the_configured_availability_target_is_used(client: httpx.AsyncCli
         ("/api/v1/reports/workload", {"period": "year"}, 422, "period"),
         ("/api/v1/reports/incidents", {"from": "2026-11-01", "to": "2026-10-01"}, 422, "from"),
         ("/api/v1/events", {"from": "soon"}, 422, "from"),
-        ("/api/v1/report-runs", {"report": "nonsense"}, 404, None),
+        ("/api/v1/report-runs", {"report": "nonsense"}, 422, "report"),
         ("/api/v1/report-runs/00000000-0000-0000-0000-000000000000/download", {}, 404, None),
     ],
 )
