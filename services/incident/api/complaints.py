@@ -11,19 +11,19 @@ from fastapi import APIRouter, Depends, Query, Response
 from services.incident.api.deps import POLICY, Authorised, ComplaintAction, CurrentComplaint, Settings
 from services.incident.domain.complaints import Complaint, ComplaintStatus
 from services.incident.schemas.complaints import (
-    Acknowledge,
+    ComplaintAcknowledge,
+    ComplaintConfirm,
     ComplaintCreate,
+    ComplaintEscalate,
     ComplaintHistoryEntry,
+    ComplaintInvestigate,
+    ComplaintLinks,
     ComplaintPage,
     ComplaintRead,
     ComplaintReason,
+    ComplaintResolve,
+    ComplaintTakeAction,
     ComplaintUpdate,
-    Confirm,
-    Escalate,
-    Investigate,
-    LinkRecords,
-    Resolve,
-    TakeAction,
 )
 from services.incident.store import complaints
 from services.incident.usecases import complaints as usecases
@@ -119,7 +119,7 @@ async def update_complaint(
     "/{complaint_id}/links", response_model=ComplaintRead, summary="Link the incidents, requests, changes, suppliers"
 )
 async def link_records(
-    body: LinkRecords, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response
+    body: ComplaintLinks, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response
 ) -> ComplaintRead:
     """Incidents and requests must exist here, changes be known from the change service's events;
     suppliers are recorded unchecked (the service keeps no supplier register yet)."""
@@ -129,7 +129,7 @@ async def link_records(
 
 @router.post("/{complaint_id}/acknowledge", response_model=ComplaintRead)
 async def acknowledge(
-    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: Acknowledge | None = None
+    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: ComplaintAcknowledge | None = None
 ) -> ComplaintRead:
     """Acknowledge receipt (meets the acknowledge target); you own it unless you name an owner."""
     owner = body.owner if body else None
@@ -138,26 +138,30 @@ async def acknowledge(
 
 @router.post("/{complaint_id}/investigate", response_model=ComplaintRead)
 async def investigate(
-    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: Investigate | None = None
+    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: ComplaintInvestigate | None = None
 ) -> ComplaintRead:
     notes = body.notes if body else ""
     return _answer(await usecases.investigate_complaint(cmd, uow, notes=notes), response)
 
 
 @router.post("/{complaint_id}/take-action", response_model=ComplaintRead)
-async def take_action(body: TakeAction, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response) -> ComplaintRead:
+async def take_action(
+    body: ComplaintTakeAction, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response
+) -> ComplaintRead:
     return _answer(await usecases.take_action(cmd, uow, actions=body.actions_taken), response)
 
 
 @router.post("/{complaint_id}/resolve", response_model=ComplaintRead, summary="Put the outcome to the complainant")
-async def resolve(body: Resolve, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response) -> ComplaintRead:
+async def resolve(
+    body: ComplaintResolve, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response
+) -> ComplaintRead:
     """Resolved pending the complainant's confirmation; the first time meets the respond target."""
     return _answer(await usecases.resolve_complaint(cmd, uow, resolution=body.resolution), response)
 
 
 @router.post("/{complaint_id}/confirm", response_model=ComplaintRead, summary="The complainant confirms: closed")
 async def confirm(
-    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: Confirm | None = None
+    uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response, body: ComplaintConfirm | None = None
 ) -> ComplaintRead:
     comment = body.comment if body else ""
     return _answer(await usecases.confirm_complaint(cmd, uow, comment=comment), response)
@@ -171,7 +175,9 @@ async def close(body: ComplaintReason, uow: UnitOfWorkDep, cmd: ComplaintAction,
 @router.post(
     "/{complaint_id}/escalate", response_model=ComplaintRead, summary="Escalate to the customer's relationship manager"
 )
-async def escalate(body: Escalate, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response) -> ComplaintRead:
+async def escalate(
+    body: ComplaintEscalate, uow: UnitOfWorkDep, cmd: ComplaintAction, response: Response
+) -> ComplaintRead:
     complaint = await usecases.escalate_complaint(
         cmd, uow, reason=body.reason, relationship_manager=body.relationship_manager
     )

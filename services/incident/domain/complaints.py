@@ -38,7 +38,7 @@ class ComplaintAction(StrEnum):
     REOPEN = "reopen"
 
 
-class Channel(StrEnum):
+class ComplaintChannel(StrEnum):
     """How the complaint was received."""
 
     PORTAL = "portal"
@@ -49,7 +49,7 @@ class Channel(StrEnum):
     OTHER = "other"
 
 
-class LinkKind(StrEnum):
+class ComplaintLinkKind(StrEnum):
     INCIDENT = "incident"
     REQUEST = "request"
     CHANGE = "change"
@@ -124,7 +124,7 @@ class ComplaintLink:
     """A record the complaint concerns; `number` is None for a supplier (the service keeps no
     supplier register to check it against)."""
 
-    kind: LinkKind
+    kind: ComplaintLinkKind
     id: UUID
     number: str | None = None
 
@@ -159,7 +159,7 @@ class Complaint:
     title: str
     description: str
     complainant: str
-    received_via: Channel
+    received_via: ComplaintChannel
     status: ComplaintStatus
     received_at: datetime
     updated_at: datetime
@@ -194,7 +194,7 @@ class Complaint:
         title: str,
         description: str,
         complainant: str,
-        received_via: Channel,
+        received_via: ComplaintChannel,
         actor: str,
         now: datetime,
         targets: ComplaintTargets,

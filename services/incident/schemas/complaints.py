@@ -9,7 +9,13 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from services.incident.domain.complaints import Channel, Complaint, ComplaintLink, ComplaintStatus, LinkKind
+from services.incident.domain.complaints import (
+    Complaint,
+    ComplaintChannel,
+    ComplaintLink,
+    ComplaintLinkKind,
+    ComplaintStatus,
+)
 from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page, UpdateModel
 
@@ -27,7 +33,7 @@ class ComplaintCreate(ApiModel):
         max_length=200,
         description="Who complains; defaults to you (a requester may name only themselves)",
     )
-    received_via: Channel = Channel.PORTAL
+    received_via: ComplaintChannel = ComplaintChannel.PORTAL
     category: str | None = Category
     service_id: UUID | None = None
     relationship_manager: str | None = Field(
@@ -38,13 +44,13 @@ class ComplaintCreate(ApiModel):
     )
 
 
-class LinkRead(ApiModel):
-    kind: LinkKind
+class ComplaintLinkRead(ApiModel):
+    kind: ComplaintLinkKind
     id: UUID
     number: str | None = Field(description="None for a supplier (not checked: no supplier register here yet)")
 
     @classmethod
-    def of(cls, link: ComplaintLink) -> LinkRead:
+    def of(cls, link: ComplaintLink) -> ComplaintLinkRead:
         return cls(kind=link.kind, id=link.id, number=link.number)
 
 
@@ -54,7 +60,7 @@ class ComplaintRead(ApiModel):
     title: str
     description: str
     complainant: str
-    received_via: Channel
+    received_via: ComplaintChannel
     status: ComplaintStatus
     category: str | None
     service_id: UUID | None
@@ -79,7 +85,7 @@ class ComplaintRead(ApiModel):
     closed_at: datetime | None
     closure_reason: str
     closure_confirmed_by_customer: bool
-    links: list[LinkRead]
+    links: list[ComplaintLinkRead]
     version: int
     allowed_actions: list[str]
 
@@ -90,7 +96,7 @@ class ComplaintRead(ApiModel):
             complaint,
             acknowledge_breached=complaint.acknowledge_breached(now),
             respond_breached=complaint.respond_breached(now),
-            links=[LinkRead.of(link) for link in complaint.links],
+            links=[ComplaintLinkRead.of(link) for link in complaint.links],
             allowed_actions=complaint.allowed_actions(),
         )
 
@@ -123,23 +129,23 @@ class ComplaintUpdate(UpdateModel):
         return {k: getattr(self, k) for k in self.model_fields_set if k != "reason"}
 
 
-class Acknowledge(ApiModel):
+class ComplaintAcknowledge(ApiModel):
     owner: str | None = Field(default=None, min_length=1, max_length=200, description="Defaults to you")
 
 
-class Investigate(ApiModel):
+class ComplaintInvestigate(ApiModel):
     notes: str = Field(default="", max_length=20_000)
 
 
-class TakeAction(ApiModel):
+class ComplaintTakeAction(ApiModel):
     actions_taken: str = Field(min_length=1, max_length=20_000)
 
 
-class Resolve(ApiModel):
+class ComplaintResolve(ApiModel):
     resolution: str = Field(min_length=1, max_length=20_000, description="What the complainant is told")
 
 
-class Confirm(ApiModel):
+class ComplaintConfirm(ApiModel):
     comment: str = Field(default="", max_length=2000, description="What the complainant said, if anything")
 
 
@@ -147,14 +153,14 @@ class ComplaintReason(ApiModel):
     reason: str = Reason
 
 
-class Escalate(ApiModel):
+class ComplaintEscalate(ApiModel):
     reason: str = Reason
     relationship_manager: str | None = Field(
         default=None, min_length=1, max_length=200, description="Defaults to the one on the complaint"
     )
 
 
-class LinkRecords(ApiModel):
+class ComplaintLinks(ApiModel):
     incident_ids: list[UUID] = Field(default_factory=list, max_length=100)
     request_ids: list[UUID] = Field(default_factory=list, max_length=100)
     change_ids: list[UUID] = Field(default_factory=list, max_length=100, description="Changes the service has learnt")
@@ -162,7 +168,7 @@ class LinkRecords(ApiModel):
     reason: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
-    def _something_to_link(self) -> LinkRecords:
+    def _something_to_link(self) -> ComplaintLinks:
         if not (self.incident_ids or self.request_ids or self.change_ids or self.supplier_ids):
             raise ValueError("name at least one record to link")
         return self

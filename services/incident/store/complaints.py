@@ -13,12 +13,12 @@ from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, Uui
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.complaints import (
-    Channel,
     Complaint,
     ComplaintChanged,
+    ComplaintChannel,
     ComplaintLink,
+    ComplaintLinkKind,
     ComplaintStatus,
-    LinkKind,
 )
 from services.incident.store.tables import metadata, service_request
 from shared.db import UtcDateTime, number_or_text, page, record_of, row_by_id, row_values, update_versioned, where_given
@@ -90,7 +90,7 @@ def _complaint(row: Any, links: list[ComplaintLink]) -> Complaint:
         Complaint,
         row,
         status=ComplaintStatus(row.status),
-        received_via=Channel(row.received_via),
+        received_via=ComplaintChannel(row.received_via),
         links=links,
     )
 
@@ -105,7 +105,7 @@ async def _links(conn: AsyncConnection, complaint_ids: Sequence[UUID]) -> dict[U
         .order_by(complaint_link.c.linked_at, complaint_link.c.kind, complaint_link.c.target_id)
     )
     for row in await conn.execute(query):
-        found[row.complaint_id].append(ComplaintLink(LinkKind(row.kind), row.target_id, row.number))
+        found[row.complaint_id].append(ComplaintLink(ComplaintLinkKind(row.kind), row.target_id, row.number))
     return found
 
 

@@ -12,7 +12,13 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident import events
-from services.incident.domain.complaints import Channel, Complaint, ComplaintLink, ComplaintTargets, LinkKind
+from services.incident.domain.complaints import (
+    Complaint,
+    ComplaintChannel,
+    ComplaintLink,
+    ComplaintLinkKind,
+    ComplaintTargets,
+)
 from services.incident.store.complaints import ComplaintRepository, request_numbers
 from services.incident.store.incident_queries import incident_numbers
 from services.incident.store.known_changes import known_change_number
@@ -27,7 +33,7 @@ class ReceiveComplaint:
     complainant: str
     actor: str
     description: str = ""
-    received_via: Channel = Channel.PORTAL
+    received_via: ComplaintChannel = ComplaintChannel.PORTAL
     category: str | None = None
     service_id: UUID | None = None
     relationship_manager: str | None = None
@@ -159,11 +165,11 @@ async def _checked_links(conn: AsyncConnection, links: Links) -> list[ComplaintL
     incidents = await incident_numbers(conn, links.incident_ids) if links.incident_ids else {}
     requests = await request_numbers(conn, links.request_ids)
     changes = {c: number for c in dict.fromkeys(links.change_ids) if (number := await known_change_number(conn, c))}
-    given: list[tuple[str, LinkKind, Sequence[UUID], dict[UUID, str] | None]] = [
-        ("incident_ids", LinkKind.INCIDENT, links.incident_ids, incidents),
-        ("request_ids", LinkKind.REQUEST, links.request_ids, requests),
-        ("change_ids", LinkKind.CHANGE, links.change_ids, changes),
-        ("supplier_ids", LinkKind.SUPPLIER, links.supplier_ids, None),
+    given: list[tuple[str, ComplaintLinkKind, Sequence[UUID], dict[UUID, str] | None]] = [
+        ("incident_ids", ComplaintLinkKind.INCIDENT, links.incident_ids, incidents),
+        ("request_ids", ComplaintLinkKind.REQUEST, links.request_ids, requests),
+        ("change_ids", ComplaintLinkKind.CHANGE, links.change_ids, changes),
+        ("supplier_ids", ComplaintLinkKind.SUPPLIER, links.supplier_ids, None),
     ]
     errors = []
     for name, kind, ids, numbers in given:

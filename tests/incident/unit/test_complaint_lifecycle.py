@@ -13,15 +13,15 @@ import pytest
 from services.incident.domain.complaints import (
     EDITABLE_FIELDS,
     TRANSITIONS,
-    Channel,
     Complaint,
     ComplaintAction,
     ComplaintChanged,
+    ComplaintChannel,
     ComplaintLink,
+    ComplaintLinkKind,
     ComplaintReceived,
     ComplaintStatus,
     ComplaintTargets,
-    LinkKind,
     breached,
 )
 from shared.errors import InvalidTransition, RuleViolation
@@ -38,7 +38,7 @@ def received(**changes: object) -> Complaint:
         "title": "Nobody called me back",
         "description": "",
         "complainant": "alice",
-        "received_via": Channel.PHONE,
+        "received_via": ComplaintChannel.PHONE,
         "actor": "ann",
         "now": NOW,
         "targets": TARGETS,
@@ -91,7 +91,7 @@ def in_status(status: ComplaintStatus) -> Complaint:
 # Each action, done with valid arguments.
 DO: dict[ComplaintAction, Callable[[Complaint], None]] = {
     A.UPDATE: lambda c: c.update({"root_cause": "a missed queue"}, "ann", NOW),
-    A.LINK: lambda c: c.link([ComplaintLink(LinkKind.SUPPLIER, uuid.uuid4())], "ann", NOW),
+    A.LINK: lambda c: c.link([ComplaintLink(ComplaintLinkKind.SUPPLIER, uuid.uuid4())], "ann", NOW),
     A.ACKNOWLEDGE: _ack,
     A.INVESTIGATE: _investigate,
     A.TAKE_ACTION: _act,
@@ -173,7 +173,7 @@ def test_receiving_sets_both_due_times_and_records_the_receipt() -> None:
         title="  Rude reply  ",
         description="see the mail",
         complainant=" alice ",
-        received_via=Channel.EMAIL,
+        received_via=ComplaintChannel.EMAIL,
         actor="ann",
         now=NOW,
         targets=TARGETS,
@@ -400,9 +400,9 @@ def test_an_edit_that_changes_nothing_records_nothing() -> None:
 def test_linking_adds_only_new_links_by_kind_and_id() -> None:
     complaint = received()
     same = uuid.uuid4()
-    incident = ComplaintLink(LinkKind.INCIDENT, same, "INC0000001")
-    request = ComplaintLink(LinkKind.REQUEST, same, "REQ0000001")
-    supplier = ComplaintLink(LinkKind.SUPPLIER, uuid.uuid4())
+    incident = ComplaintLink(ComplaintLinkKind.INCIDENT, same, "INC0000001")
+    request = ComplaintLink(ComplaintLinkKind.REQUEST, same, "REQ0000001")
+    supplier = ComplaintLink(ComplaintLinkKind.SUPPLIER, uuid.uuid4())
     assert complaint.link([incident, request, incident], "ann", LATER, "from the call") == [incident, request]
     [event] = complaint.pending_events
     assert isinstance(event, ComplaintChanged)
