@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.incident.domain.complaints import (
     Complaint,
@@ -19,12 +19,35 @@ from services.incident.domain.complaints import (
 from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page, UpdateModel
 
+
+def storable(value: Any) -> Any:
+    """Text the database can store: a NUL character or a lone surrogate would fail the write (a 500),
+    so either is refused as the field's error (a 422)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
+class ComplaintBody(ApiModel):
+    """A complaint request body: every text field is storable."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return storable(value)
+
+
 Person = Field(default=None, min_length=1, max_length=200)
 Category = Field(default=None, min_length=1, max_length=100, examples=["conduct", "timeliness"])
 Reason = Field(min_length=1, max_length=2000)
 
 
-class ComplaintCreate(ApiModel):
+class ComplaintCreate(ComplaintBody):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20_000)
     complainant: str | None = Field(
@@ -104,7 +127,7 @@ class ComplaintRead(ApiModel):
 ComplaintPage = Page[ComplaintRead]
 
 
-class ComplaintUpdate(UpdateModel):
+class ComplaintUpdate(UpdateModel, ComplaintBody):
     """The fields to change; the ones left out stay as they are."""
 
     required_on_record = ("title", "description", "investigation_notes", "root_cause")
@@ -129,38 +152,38 @@ class ComplaintUpdate(UpdateModel):
         return {k: getattr(self, k) for k in self.model_fields_set if k != "reason"}
 
 
-class ComplaintAcknowledge(ApiModel):
+class ComplaintAcknowledge(ComplaintBody):
     owner: str | None = Field(default=None, min_length=1, max_length=200, description="Defaults to you")
 
 
-class ComplaintInvestigate(ApiModel):
+class ComplaintInvestigate(ComplaintBody):
     notes: str = Field(default="", max_length=20_000)
 
 
-class ComplaintTakeAction(ApiModel):
+class ComplaintTakeAction(ComplaintBody):
     actions_taken: str = Field(min_length=1, max_length=20_000)
 
 
-class ComplaintResolve(ApiModel):
+class ComplaintResolve(ComplaintBody):
     resolution: str = Field(min_length=1, max_length=20_000, description="What the complainant is told")
 
 
-class ComplaintConfirm(ApiModel):
+class ComplaintConfirm(ComplaintBody):
     comment: str = Field(default="", max_length=2000, description="What the complainant said, if anything")
 
 
-class ComplaintReason(ApiModel):
+class ComplaintReason(ComplaintBody):
     reason: str = Reason
 
 
-class ComplaintEscalate(ApiModel):
+class ComplaintEscalate(ComplaintBody):
     reason: str = Reason
     relationship_manager: str | None = Field(
         default=None, min_length=1, max_length=200, description="Defaults to the one on the complaint"
     )
 
 
-class ComplaintLinks(ApiModel):
+class ComplaintLinks(ComplaintBody):
     incident_ids: list[UUID] = Field(default_factory=list, max_length=100)
     request_ids: list[UUID] = Field(default_factory=list, max_length=100)
     change_ids: list[UUID] = Field(default_factory=list, max_length=100, description="Changes the service has learnt")

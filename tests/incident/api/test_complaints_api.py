@@ -5,6 +5,7 @@ complaints, 409 with the allowed actions, and bad input answered 422 and stored 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -288,6 +289,11 @@ async def test_an_edit_needs_the_current_version_when_sent_and_is_in_the_history
         ("POST", "/{id}/take-action", {"actions_taken": " "}, "actions_taken"),
         ("POST", "/{id}/links", {"incident_ids": ["nope"]}, "incident_ids.0"),
         ("POST", "/{id}/links", {"supplier_ids": [str(uuid.UUID(int=i)) for i in range(101)]}, "supplier_ids"),
+        # Text the database cannot store is refused before it gets there (it was a 500).
+        ("POST", "", {"title": "nul\u0000here"}, "title"),
+        ("POST", "", {"title": "x", "complainant": "lone\ud800surrogate"}, "complainant"),
+        ("PATCH", "/{id}", {"root_cause": "\u0000"}, "root_cause"),
+        ("POST", "/{id}/escalate", {"reason": "why\u0000"}, "reason"),
     ],
 )
 async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
@@ -301,11 +307,22 @@ async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
 ) -> None:
     received = await _receive(client, agent)
     before = await row_counts(complaints_db, *TABLES)
-    r = await client.request(method, COMPLAINTS + path.replace("{id}", received["id"]), json=body, headers=agent)
+    # Sent as ASCII JSON: a lone surrogate goes as its escape, as a client that means harm sends it.
+    headers = {**agent, "Content-Type": "application/json"}
+    url = COMPLAINTS + path.replace("{id}", received["id"])
+    r = await client.request(method, url, content=json.dumps(body), headers=headers)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert any(field in e["field"] for e in r.json()["errors"]), r.json()
     assert await row_counts(complaints_db, *TABLES) == before
+
+
+@pytest.mark.parametrize("params", [{"q": "nul\u0000"}, {"complainant": "\u0000"}, {"owner": "a\u0000"}])
+async def test_a_search_for_text_the_database_cannot_hold_is_a_422(
+    client: httpx.AsyncClient, agent: dict[str, str], params: dict[str, str]
+) -> None:
+    r = await client.get(COMPLAINTS, params=params, headers=agent)
+    assert_problem_naming(r, 422, next(iter(params)))
 
 
 async def _change_learnt(database_url: str, change_id: str, number: str) -> None:
