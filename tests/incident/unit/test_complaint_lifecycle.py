@@ -30,6 +30,7 @@ NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
 TARGETS = ComplaintTargets(acknowledge=timedelta(hours=24), respond=timedelta(days=5))
 S, A = ComplaintStatus, ComplaintAction
+SERVICE = uuid.uuid4()
 
 
 def received(**changes: object) -> Complaint:
@@ -88,18 +89,28 @@ def in_status(status: ComplaintStatus) -> Complaint:
     return complaint
 
 
-# Each action, done with valid arguments.
+# Each action, done with valid arguments by ACTOR at AT (later than every step of PATHS).
+ACTOR, AT = "zed", NOW + timedelta(days=2)
 DO: dict[ComplaintAction, Callable[[Complaint], None]] = {
-    A.UPDATE: lambda c: c.update({"root_cause": "a missed queue"}, "ann", NOW),
-    A.LINK: lambda c: c.link([ComplaintLink(ComplaintLinkKind.SUPPLIER, uuid.uuid4())], "ann", NOW),
-    A.ACKNOWLEDGE: _ack,
-    A.INVESTIGATE: _investigate,
-    A.TAKE_ACTION: _act,
-    A.RESOLVE: _resolve,
-    A.CONFIRM: lambda c: c.confirm("alice", NOW),
-    A.CLOSE: lambda c: c.close("no answer in ten days", "ann", NOW),
-    A.ESCALATE: lambda c: c.escalate("not moving", "ann", NOW),
-    A.REOPEN: lambda c: c.reopen("still no call", "alice", NOW),
+    A.UPDATE: lambda c: c.update({"root_cause": "a missed queue"}, ACTOR, AT),
+    A.LINK: lambda c: c.link([ComplaintLink(ComplaintLinkKind.SUPPLIER, uuid.uuid4())], ACTOR, AT),
+    A.ACKNOWLEDGE: lambda c: c.acknowledge(ACTOR, AT),
+    A.INVESTIGATE: lambda c: c.investigate(ACTOR, AT),
+    A.TAKE_ACTION: lambda c: c.take_action("called back, apologised", ACTOR, AT),
+    A.RESOLVE: lambda c: c.resolve("we now call back within a day", ACTOR, AT),
+    A.CONFIRM: lambda c: c.confirm(ACTOR, AT),
+    A.CLOSE: lambda c: c.close("no answer in ten days", ACTOR, AT),
+    A.ESCALATE: lambda c: c.escalate("not moving", ACTOR, AT),
+    A.REOPEN: lambda c: c.reopen("still no call", ACTOR, AT),
+}
+REASONS = {A.CLOSE: "no answer in ten days", A.ESCALATE: "not moving", A.REOPEN: "still no call"}
+"""The reason each action records (none for the others)."""
+# The instants an action sets to when it happened.
+STAMPS = {
+    A.ACKNOWLEDGE: ("acknowledged_at",),
+    A.CONFIRM: ("closed_at",),
+    A.CLOSE: ("closed_at",),
+    A.ESCALATE: ("escalated_at",),
 }
 
 ALLOWED = [(status, action) for status, actions in TRANSITIONS.items() for action in actions]
@@ -149,7 +160,9 @@ def test_each_allowed_action_leads_where_the_table_says_and_records_one_event(
     [event] = complaint.pending_events
     assert isinstance(event, ComplaintChanged)
     assert (event.action, event.previous_status, event.status) == (action, status, complaint.status)
-    assert event.complaint_id == complaint.id
+    assert (event.complaint_id, event.actor, event.reason) == (complaint.id, ACTOR, REASONS.get(action, ""))
+    assert complaint.updated_at == AT
+    assert all(getattr(complaint, stamp) == AT for stamp in STAMPS.get(action, ()))
     assert complaint.allowed_actions() == sorted(a.value for a in TRANSITIONS[complaint.status])
 
 
@@ -178,8 +191,15 @@ def test_receiving_sets_both_due_times_and_records_the_receipt() -> None:
         now=NOW,
         targets=TARGETS,
         category="conduct",
+        service_id=SERVICE,
     )
     assert (complaint.title, complaint.complainant, complaint.recorded_by) == ("Rude reply", "alice", "ann")
+    assert (complaint.description, complaint.received_via, complaint.category) == (
+        "see the mail",
+        ComplaintChannel.EMAIL,
+        "conduct",
+    )
+    assert complaint.service_id == SERVICE
     assert (complaint.status, complaint.version, complaint.number) == (S.RECEIVED, 1, "")
     assert complaint.acknowledge_due_at == NOW + timedelta(hours=24)
     assert complaint.respond_due_at == NOW + timedelta(days=5)
@@ -191,7 +211,10 @@ def test_receiving_sets_both_due_times_and_records_the_receipt() -> None:
 def test_a_complaint_needs_a_title_and_a_complainant() -> None:
     with pytest.raises(RuleViolation) as missing:
         received(title=" ", complainant="")
-    assert [e["field"] for e in missing.value.extensions["errors"]] == ["title", "complainant"]
+    assert missing.value.extensions["errors"] == [
+        {"field": "title", "reason": "a complaint needs a title"},
+        {"field": "complainant", "reason": "a complaint needs a complainant"},
+    ]
     with pytest.raises(RuleViolation) as missing:
         received(complainant=" ")
     assert [e["field"] for e in missing.value.extensions["errors"]] == ["complainant"]
@@ -200,9 +223,11 @@ def test_a_complaint_needs_a_title_and_a_complainant() -> None:
 def test_targets_are_positive_and_respond_is_not_before_acknowledge() -> None:
     hour = timedelta(hours=1)
     assert ComplaintTargets(hour, hour).respond == hour
-    for acknowledge, respond in ((timedelta(0), hour), (hour, timedelta(0)), (-hour, hour), (2 * hour, hour)):
-        with pytest.raises(ValueError, match=r"complaint targets are positive|cannot be shorter"):
+    for acknowledge, respond in ((timedelta(0), hour), (hour, timedelta(0)), (-hour, hour), (hour, -hour)):
+        with pytest.raises(ValueError, match=r"^complaint targets are positive durations$"):
             ComplaintTargets(acknowledge, respond)
+    with pytest.raises(ValueError, match=r"^the respond target cannot be shorter than the acknowledge target$"):
+        ComplaintTargets(2 * hour, hour)
 
 
 def test_a_target_is_breached_when_passed_unmet_or_met_late_never_when_met_on_time() -> None:
@@ -281,7 +306,10 @@ def test_escalating_needs_a_reason_and_a_relationship_manager() -> None:
     complaint.acknowledge("ann", NOW)
     with pytest.raises(RuleViolation) as missing:
         complaint.escalate(" ", "ann", NOW, relationship_manager=" ")
-    assert [e["field"] for e in missing.value.extensions["errors"]] == ["reason", "relationship_manager"]
+    assert missing.value.extensions["errors"] == [
+        {"field": "reason", "reason": "say why the complaint is escalated"},
+        {"field": "relationship_manager", "reason": "name the customer's relationship manager to escalate to"},
+    ]
     with pytest.raises(RuleViolation) as missing:
         complaint.escalate("slow", "ann", NOW)
     assert [e["field"] for e in missing.value.extensions["errors"]] == ["relationship_manager"]
@@ -297,23 +325,39 @@ def test_a_refused_escalation_says_conflict_before_missing_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "apply", "field"),
+    ("status", "apply", "field", "says"),
     [
-        (S.UNDER_INVESTIGATION, lambda c: c.take_action(" ", "ann", NOW), "actions_taken"),
-        (S.ACTION_TAKEN, lambda c: c.resolve(" ", "ann", NOW), "resolution"),
-        (S.RESOLVED_PENDING_CONFIRMATION, lambda c: c.close(" ", "ann", NOW), "reason"),
-        (S.RESOLVED_PENDING_CONFIRMATION, lambda c: c.reopen(" ", "alice", NOW), "reason"),
-        (S.RECEIVED, lambda c: c.update({"title": " "}, "ann", NOW), "title"),
-        (S.RECEIVED, lambda c: c.update({"status": "closed"}, "ann", NOW), "status"),
+        (S.UNDER_INVESTIGATION, lambda c: c.take_action(" ", "ann", NOW), "actions_taken", "say what action was taken"),
+        (S.ACTION_TAKEN, lambda c: c.resolve(" ", "ann", NOW), "resolution", "say what the complainant is told"),
+        (
+            S.RESOLVED_PENDING_CONFIRMATION,
+            lambda c: c.close(" ", "ann", NOW),
+            "reason",
+            "say why the complaint is closed unconfirmed",
+        ),
+        (
+            S.RESOLVED_PENDING_CONFIRMATION,
+            lambda c: c.reopen(" ", "alice", NOW),
+            "reason",
+            "say why the complaint is reopened",
+        ),
+        (S.RECEIVED, lambda c: c.update({"title": " "}, "ann", NOW), "title", "a complaint needs a title"),
+        (S.RECEIVED, lambda c: c.update({"title": None}, "ann", NOW), "title", "a complaint needs a title"),
+        (
+            S.RECEIVED,
+            lambda c: c.update({"status": "closed", "number": "x", "owner": "o"}, "ann", NOW),
+            "number",
+            "these fields cannot be edited: number, status",
+        ),
     ],
 )
 def test_what_an_action_needs_is_a_rule_naming_the_field(
-    status: ComplaintStatus, apply: Callable[[Complaint], None], field: str
+    status: ComplaintStatus, apply: Callable[[Complaint], None], field: str, says: str
 ) -> None:
     complaint = in_status(status)
     with pytest.raises(RuleViolation) as refused:
         apply(complaint)
-    assert [e["field"] for e in refused.value.extensions["errors"]] == [field]
+    assert refused.value.extensions["errors"] == [{"field": field, "reason": says}]
     assert (complaint.status, complaint.version, complaint.pending_events) == (status, 1 + len(PATHS[status]), [])
 
 
