@@ -323,7 +323,8 @@ class Complaint:
         )
 
     def close(self, reason: str, actor: str, now: datetime) -> None:
-        """Formally close without the complainant's confirmation (no answer, say): why is required."""
+        """Formally close without the complainant's confirmation (no answer, say): why is required.
+        `closure_confirmed_by_customer` is already false here (only reopening leaves closed)."""
         self._check(A.CLOSE)
         if not reason.strip():
             raise RuleViolation("say why the complaint is closed unconfirmed", field="reason")
@@ -334,7 +335,6 @@ class Complaint:
             reason.strip(),
             closed_at=now,
             closure_reason=reason.strip(),
-            closure_confirmed_by_customer=False,
         )
 
     def escalate(self, reason: str, actor: str, now: datetime, relationship_manager: str | None = None) -> None:

@@ -176,6 +176,7 @@ def test_each_refused_action_is_a_conflict_naming_the_allowed_ones(
         DO[action](complaint)
     assert refused.value.extensions["state"] == status.value
     assert refused.value.extensions["allowed_actions"] == sorted(a.value for a in TRANSITIONS[status])
+    assert str(refused.value).startswith(f"'{action.value}' is not allowed while the record is '{status.value}'")
     assert (complaint.status, complaint.version) == before
     assert complaint.pending_events == []
 
