@@ -74,14 +74,14 @@ async def _act(
     *,
     before: Callable[[AsyncConnection], Awaitable[None]] | None = None,
 ) -> Complaint:
-    """Apply one action in one transaction; `before` checks what it needs first (on the same
-    connection, before the complaint is locked)."""
+    """Apply one action in one transaction; `before` looks up what the action needs (on the same
+    connection), once the complaint is found and its version checked: a 404 or 412 comes first."""
     async with uow:
-        if before is not None:
-            await before(uow.connection)
         repo = ComplaintRepository(uow.connection)
         complaint = found(await repo.get(cmd.complaint_id, for_update=True), f"complaint {cmd.complaint_id}")
         check_version(complaint.number, complaint.version, cmd.expected_version)
+        if before is not None:
+            await before(uow.connection)
         read_version = complaint.version
         apply(complaint, clock.now())
         if complaint.version != read_version:

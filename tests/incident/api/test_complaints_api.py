@@ -189,6 +189,10 @@ async def test_links_are_checked_against_what_the_service_knows_and_suppliers_ar
     assert_problem_naming(refused, 422, "incident_ids")
     assert_problem_naming(refused, 422, "change_ids")
     assert await row_counts(complaints_db, *TABLES) == before
+    missing = await client.post(f"{COMPLAINTS}/{uuid.uuid4()}/links", json=unknown, headers=agent)
+    assert missing.status_code == 404  # the complaint is looked for first
+    stale = await client.post(url, json=unknown, headers={**agent, "If-Match": 'W/"7"'})
+    assert stale.status_code == 412
     assert_problem_naming(
         await client.post(url, json={"request_ids": [str(uuid.uuid4())]}, headers=agent), 422, "request_ids"
     )
