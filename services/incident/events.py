@@ -1,5 +1,5 @@
-"""What the incident service publishes: the domain events of incidents, problems and service requests
-turned into the published contracts (`shared.events.incident`)."""
+"""What the incident service publishes: the domain events of incidents, problems, service requests
+and complaints turned into the published contracts (`shared.events.incident`, `shared.events.complaint`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from services.incident.domain.complaints import (
+    Complaint,
+    ComplaintAction,
+    ComplaintChanged,
+    ComplaintLink,
+    ComplaintReceived,
+)
 from services.incident.domain.incident_lifecycle import Action, IncidentChanged, IncidentOpened
 from services.incident.domain.incidents import Incident
 from services.incident.domain.problems import Problem, ProblemAction, ProblemChanged, ProblemOpened
 from services.incident.domain.requests import RequestAction, RequestChanged, RequestSubmitted, ServiceRequest
 from shared.events import EventData
+from shared.events import complaint as complaint_contracts
 from shared.events import incident as contracts
 
 # ---------------------------------------------------------------------------- incidents
@@ -191,3 +199,73 @@ def request_contract(
     if event.action is RequestAction.CLOSE:
         return contracts.RequestClosed(**common)
     return contracts.RequestCancelled(**common)
+
+
+# ---------------------------------------------------------------------------- complaints
+
+
+def complaint_contract(event: ComplaintReceived | ComplaintChanged, complaint: Complaint) -> EventData:
+    common: dict[str, Any] = {
+        "complaint_id": complaint.id,
+        "number": complaint.number,
+        "title": complaint.title,
+        "status": complaint.status.value,
+        "complainant": complaint.complainant,
+        "received_via": complaint.received_via.value,
+        "category": complaint.category,
+        "service_id": complaint.service_id,
+        "owner": complaint.owner,
+        "relationship_manager": complaint.relationship_manager,
+        "received_at": complaint.received_at,
+        "acknowledge_due_at": complaint.acknowledge_due_at,
+        "respond_due_at": complaint.respond_due_at,
+        "links": [_link_data(link) for link in complaint.links],
+        "actor": event.actor,
+        "occurred_at": complaint.updated_at,
+    }
+    if isinstance(event, ComplaintReceived):
+        return complaint_contracts.ComplaintReceived(**common)
+    common |= {"status": event.status.value, "previous_status": event.previous_status.value, "reason": event.reason}
+    action = event.action
+    if action is ComplaintAction.ACKNOWLEDGE:
+        assert complaint.acknowledged_at is not None
+        breached = complaint.acknowledge_breached(complaint.acknowledged_at)
+        return complaint_contracts.ComplaintAcknowledged(
+            **common, acknowledged_at=complaint.acknowledged_at, acknowledge_breached=breached
+        )
+    if action is ComplaintAction.INVESTIGATE:
+        return complaint_contracts.ComplaintInvestigationStarted(**common)
+    if action is ComplaintAction.TAKE_ACTION:
+        return complaint_contracts.ComplaintActionTaken(**common, actions_taken=complaint.actions_taken)
+    if action is ComplaintAction.RESOLVE:
+        assert complaint.responded_at is not None
+        return complaint_contracts.ComplaintResolved(
+            **common,
+            resolution=complaint.resolution,
+            responded_at=complaint.responded_at,
+            respond_breached=complaint.respond_breached(complaint.responded_at),
+        )
+    if action in (ComplaintAction.CONFIRM, ComplaintAction.CLOSE):
+        assert complaint.closed_at is not None
+        return complaint_contracts.ComplaintClosed(
+            **common,
+            closed_at=complaint.closed_at,
+            closure_reason=complaint.closure_reason,
+            closure_confirmed_by_customer=complaint.closure_confirmed_by_customer,
+        )
+    if action is ComplaintAction.ESCALATE:
+        assert complaint.escalated_to is not None
+        return complaint_contracts.ComplaintEscalated(
+            **common, escalated_to=complaint.escalated_to, escalation_level=complaint.escalation_level
+        )
+    if action is ComplaintAction.REOPEN:
+        return complaint_contracts.ComplaintReopened(**common)
+    return complaint_contracts.ComplaintUpdated(
+        **common,
+        changes={k: list(v) for k, v in event.changes.items()},
+        added_links=[_link_data(link) for link in event.added_links],
+    )
+
+
+def _link_data(link: ComplaintLink) -> complaint_contracts.ComplaintLinkData:
+    return complaint_contracts.ComplaintLinkData(kind=link.kind.value, id=link.id, number=link.number)

@@ -6,9 +6,10 @@ from datetime import timedelta
 from functools import cached_property
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.incident.domain.complaints import ComplaintTargets
 from services.incident.domain.incident_lifecycle import IncidentPolicy
 from services.incident.domain.priority import priority_matrix
 from shared.settings import ServiceSettings
@@ -53,12 +54,28 @@ class IncidentSettings(ServiceSettings):
         " an exact count of a large match costs far more than the page",
     )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="How long an Idempotency-Key is remembered")
+    # Complaints (ISO/IEC 20000-1 7.1): how long after receipt a complaint is to be acknowledged,
+    # and its outcome put to the complainant (wall-clock hours).
+    complaint_acknowledge_hours: float = Field(default=24, gt=0, le=24 * 366)
+    complaint_respond_hours: float = Field(default=24 * 10, gt=0, le=24 * 366)
 
     @field_validator("priority_matrix")
     @classmethod
     def _a_full_matrix(cls, rows: list[list[int]]) -> list[list[int]]:
         priority_matrix(rows)  # raises ValueError naming what is wrong
         return rows
+
+    @model_validator(mode="after")
+    def _complaint_targets_in_order(self) -> IncidentSettings:
+        self.complaint_targets  # noqa: B018  (raises ValueError naming what is wrong)
+        return self
+
+    @cached_property
+    def complaint_targets(self) -> ComplaintTargets:
+        return ComplaintTargets(
+            acknowledge=timedelta(hours=self.complaint_acknowledge_hours),
+            respond=timedelta(hours=self.complaint_respond_hours),
+        )
 
     @cached_property
     def policy(self) -> IncidentPolicy:

@@ -1,6 +1,6 @@
 """The incident service's HTTP routes, one module per area; `ROUTERS` is what app.py mounts, in order."""
 
-from services.incident.api import alerts, catalogue, incidents, known_errors, problems, requests, sla
+from services.incident.api import alerts, catalogue, complaints, incidents, known_errors, problems, requests, sla
 
 ROUTERS = [
     incidents.router,
@@ -11,4 +11,5 @@ ROUTERS = [
     sla.router,
     catalogue.router,
     requests.router,
+    complaints.router,
 ]

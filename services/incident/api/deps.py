@@ -10,12 +10,14 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from services.incident.domain.catalogue import CatalogueItem
+from services.incident.domain.complaints import Complaint
 from services.incident.domain.incidents import Incident
 from services.incident.domain.known_errors import KnownError
 from services.incident.domain.problems import Problem
 from services.incident.domain.requests import ServiceRequest
 from services.incident.settings import IncidentSettings
-from services.incident.store import catalogue, incident_queries, known_errors, problems, requests
+from services.incident.store import catalogue, complaints, incident_queries, known_errors, problems, requests
+from services.incident.usecases.complaints import ActOnComplaint
 from services.incident.usecases.incidents import Act
 from services.incident.usecases.problems import ActOnProblem
 from shared.app import ReadConnectionDep
@@ -42,6 +44,8 @@ _WORK_ASSIGNED = row(own=[_A])
 """An agent works what is assigned to them or their group (any agent may `assign` it to themselves)."""
 _PROBLEMS = row(allow=[_PM])
 _SERVICE_LEVELS = row(allow=[_SLM])
+_COMPLAINTS = row(allow=[_A, _M])
+"""Agents and incident managers handle complaints; the complainant raises, confirms and reopens."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "incidents.create_incident": row(allow=[_A], own=[_R]),  # a requester is the caller of what they raise
@@ -118,6 +122,20 @@ TABLE: dict[str, dict[str, Rule]] = {
     "requests.cancel": row(allow=[_A], own=[_R]),
     "requests.history": _READ,
     "requests.request_clocks": _READ,
+    "complaints.receive_complaint": row(allow=[_A, _M], own=[_R]),  # a requester is the complainant
+    "complaints.list_complaints": _READ,
+    "complaints.get_complaint": _READ,
+    "complaints.complaint_history": _READ,
+    "complaints.update_complaint": _COMPLAINTS,
+    "complaints.link_records": _COMPLAINTS,
+    "complaints.acknowledge": _COMPLAINTS,
+    "complaints.investigate": _COMPLAINTS,
+    "complaints.take_action": _COMPLAINTS,
+    "complaints.resolve": _COMPLAINTS,
+    "complaints.confirm": row(allow=[_A, _M], own=[_R]),
+    "complaints.close": _COMPLAINTS,
+    "complaints.escalate": _COMPLAINTS,
+    "complaints.reopen": row(allow=[_A, _M], own=[_R]),
 }
 
 
@@ -143,9 +161,15 @@ def _request_is_theirs(request: ServiceRequest, who: Principal) -> bool:
     return request.requester == who.subject or _assigned_to(request.assignment_group, request.assignee, who)
 
 
+def _complaint_is_theirs(complaint: Complaint, who: Principal) -> bool:
+    """the principal (the token's subject) is the complaint's complainant."""
+    return complaint.complainant == who.subject
+
+
 INCIDENTS = Ownership("incident_id", "incident", incident_queries.get_incident, _incident_is_theirs)
 REQUESTS = Ownership("request_id", "request", requests.get_request, _request_is_theirs)
-POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS])
+COMPLAINTS = Ownership("complaint_id", "complaint", complaints.get_complaint, _complaint_is_theirs)
+POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS, COMPLAINTS])
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 """What the table grants the caller on this route (routers install `POLICY.enforce` first)."""
 Caller = Annotated[Principal, Depends(POLICY.caller)]
@@ -191,6 +215,13 @@ CurrentRequest = Annotated[ServiceRequest, Depends(current_request)]
 CurrentCatalogueItem = Annotated[tuple[CatalogueItem, datetime], Depends(current_catalogue_item)]
 
 
+async def current_complaint(complaint_id: UUID, conn: ReadConnectionDep) -> Complaint:
+    return found(await complaints.get_complaint(conn, complaint_id), f"complaint {complaint_id}")
+
+
+CurrentComplaint = Annotated[Complaint, Depends(current_complaint)]
+
+
 # ---------------------------------------------------------------------------- who acts on which version
 
 
@@ -208,3 +239,11 @@ async def incident_action(incident_id: UUID, who: Caller, if_match: IfMatch = No
 
 
 IncidentAction = Annotated[Act, Depends(incident_action)]
+
+
+async def complaint_action(complaint_id: UUID, who: Caller, if_match: IfMatch = None) -> ActOnComplaint:
+    """An action on a complaint, on the version If-Match names (if sent)."""
+    return ActOnComplaint(complaint_id, who.subject, optional_version(if_match))
+
+
+ComplaintAction = Annotated[ActOnComplaint, Depends(complaint_action)]

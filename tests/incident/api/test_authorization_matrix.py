@@ -1,7 +1,8 @@
 """The authorisation matrix walked against the running incident service: every operation of its
 table (incidents, service requests, problems, known errors, alerts, SLA calendars and policies, the
-catalogue), with a token of every role, on the caller's own record and on someone else's. Own is a
-requester's as the caller, an agent's through the assignment group in its token. The expectation
+catalogue, complaints), with a token of every role, on the caller's own record and on someone else's. Own is a
+requester's as the caller (a complaint's: as its complainant), an agent's through the assignment
+group in its token. The expectation
 is written here, apart from the service's table, so that flipping a row of the table (as
 `test_flipping_any_row_of_the_table_fails_the_walk` does) fails the walk."""
 
@@ -42,6 +43,10 @@ WORK_ASSIGNED = expect([], own=[A])
 """An agent works what is assigned to them or their group."""
 PROBLEM_WORK = expect([PM])
 SLM_WRITE = expect([SLM])
+COMPLAINT_WORK = expect([A, M])
+"""Agents and incident managers handle complaints."""
+COMPLAINANT = expect([A, M], own=[R])
+"""What the complainant does on their own complaint (raise it, confirm, reopen); staff too."""
 EXPECTED: dict[str, Expect] = {
     "incidents.create_incident": expect([A], own=[R]),
     "incidents.get_incident": READ,
@@ -117,17 +122,34 @@ EXPECTED: dict[str, Expect] = {
     "requests.cancel": expect([A], own=[R]),
     "requests.history": READ,
     "requests.request_clocks": READ,
+    "complaints.receive_complaint": COMPLAINANT,
+    "complaints.list_complaints": READ,
+    "complaints.get_complaint": READ,
+    "complaints.complaint_history": READ,
+    "complaints.update_complaint": COMPLAINT_WORK,
+    "complaints.link_records": COMPLAINT_WORK,
+    "complaints.acknowledge": COMPLAINT_WORK,
+    "complaints.investigate": COMPLAINT_WORK,
+    "complaints.take_action": COMPLAINT_WORK,
+    "complaints.resolve": COMPLAINT_WORK,
+    "complaints.confirm": COMPLAINANT,
+    "complaints.close": COMPLAINT_WORK,
+    "complaints.escalate": COMPLAINT_WORK,
+    "complaints.reopen": COMPLAINANT,
 }
 
 # ----------------------------------------------------------------------------- the walk
 
-LISTS = {"incidents.list_incidents", "requests.list_requests"}
+LISTS = {"incidents.list_incidents", "requests.list_requests", "complaints.list_complaints"}
+CREATES = {"incidents.create_incident": "caller", "complaints.receive_complaint": "complainant"}
+"""A create where a requester names themselves (own) or someone else (refused: 422 on the field)."""
 
 
 @dataclass
 class Records:
     incident: dict[str, dict[str, Any]]  # "own" / "foreign" -> the incident
     request: dict[str, dict[str, Any]]
+    complaint: dict[str, dict[str, Any]]
     item_id: str
 
 
@@ -143,17 +165,25 @@ def _incident_body(caller: str) -> dict[str, Any]:
     return {"title": "printer on fire", "caller": caller, "impact": 3, "urgency": 3}
 
 
+def _complaint_body(complainant: str) -> dict[str, Any]:
+    return {"title": "nobody called back", "complainant": complainant}
+
+
 def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], records: Records) -> Matrix:
     def judge(op: str, rule: str, which: str, r: httpx.Response) -> str | None:
         body = r.json()
-        if op == "incidents.create_incident":
-            if which == "own" or rule == "allow":  # an agent raises incidents for anyone
+        if op in CREATES:
+            if which == "own" or rule == "allow":  # an agent raises incidents and complaints for anyone
                 return None if r.status_code == 201 else f"expected 201, got {r.status_code}"
             fields = [e.get("field") for e in body.get("errors", [])]
-            return (
-                None if r.status_code == 422 and "caller" in fields else f"expected 422 on caller, got {r.status_code}"
-            )
-        record = (records.incident if op == "incidents.list_incidents" else records.request)[which]
+            field = CREATES[op]
+            return None if r.status_code == 422 and field in fields else f"expected 422 on {field}, got {r.status_code}"
+        listed_records = {
+            "incidents.list_incidents": records.incident,
+            "requests.list_requests": records.request,
+            "complaints.list_complaints": records.complaint,
+        }
+        record = listed_records[op][which]
         listed = r.status_code == 200 and record["id"] in [i["id"] for i in body["items"]]
         if rule == "own" and which == "foreign":
             return "another requester's record is listed" if listed else None
@@ -167,17 +197,20 @@ def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], recor
         records={
             "incident_id": {w: records.incident[w]["id"] for w in ("own", "foreign")},
             "request_id": {w: records.request[w]["id"] for w in ("own", "foreign")},
+            "complaint_id": {w: records.complaint[w]["id"] for w in ("own", "foreign")},
         },
         bodies={
             "incidents.create_incident": lambda which: _incident_body(ME if which == "own" else OTHER),
+            "complaints.receive_complaint": lambda which: _complaint_body(ME if which == "own" else OTHER),
             "requests.submit_request": lambda which: {"catalogue_item_id": records.item_id},
         },
         params={
             "incidents.list_incidents": lambda which: {"q": records.incident[which]["number"]},
             "requests.list_requests": lambda which: {"q": records.request[which]["number"]},
+            "complaints.list_complaints": lambda which: {"q": records.complaint[which]["number"]},
         },
         special=judge,
-        special_ops=frozenset({"incidents.create_incident", *LISTS}),
+        special_ops=frozenset({*CREATES, *LISTS}),
         groups=(GROUP,),
         subjects={A: MEMBER},
     )
@@ -201,7 +234,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> Records:
     agent = auth("agent", subject="ann")
-    incidents, requests, items = {}, {}, {}
+    incidents, requests, complaints, items = {}, {}, {}, {}
     for which, who, group in (("own", ME, GROUP), ("foreign", OTHER, FOREIGN_GROUP)):
         body = {
             "name": f"item-{uuid.uuid4().hex[:8]}",
@@ -223,13 +256,16 @@ async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]
         )
         assert r.status_code == 201, r.text
         requests[which] = r.json()
+        r = await client.post("/api/v1/complaints", json=_complaint_body(who), headers=agent)
+        assert r.status_code == 201, r.text
+        complaints[which] = r.json()
     # Someone else's request is being fulfilled by its group's dave: whoever acts on it in the walk
     # (admin may) leaves dave its assignee.
     url = f"/api/v1/requests/{requests['foreign']['id']}"
     assert (await client.post(f"{url}/approve", json={}, headers=auth(APPROVER, subject="sue"))).status_code == 200
     dave = auth("agent", subject="dave", groups=(FOREIGN_GROUP,))
     assert (await client.post(f"{url}/start", headers=dave)).status_code == 200
-    return Records(incidents, requests, items["own"])
+    return Records(incidents, requests, complaints, items["own"])
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:
