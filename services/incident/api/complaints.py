@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AfterValidator
 
 from services.incident.api.deps import POLICY, Authorised, ComplaintAction, CurrentComplaint, Settings
 from services.incident.domain.complaints import Complaint, ComplaintStatus
@@ -25,7 +24,6 @@ from services.incident.schemas.complaints import (
     ComplaintResolve,
     ComplaintTakeAction,
     ComplaintUpdate,
-    storable,
 )
 from services.incident.store import complaints
 from services.incident.usecases import complaints as usecases
@@ -38,10 +36,8 @@ from shared.http import created, tagged
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"], dependencies=[Depends(POLICY.enforce)])
 """Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
 
-Person = Annotated[str | None, Query(min_length=1, max_length=200), AfterValidator(storable)]
-SearchText = Annotated[
-    str | None, Query(min_length=1, max_length=200, description="In the text, or a number"), AfterValidator(storable)
-]
+Person = Annotated[str | None, Query(min_length=1, max_length=200)]
+SearchText = Annotated[str | None, Query(min_length=1, max_length=200, description="In the text, or a number")]
 Overdue = Annotated[bool, Query(description="Only those with a target breached (passed unmet, or met late)")]
 
 
@@ -73,7 +69,6 @@ async def list_complaints(
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=200, description="In the text, or a number"),
-        AfterValidator(storable),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from services.incident.domain.complaints import (
     Complaint,
@@ -20,26 +20,9 @@ from shared.history import FieldChangeEntry
 from shared.http import ApiModel, Page, UpdateModel
 
 
-def storable(value: Any) -> Any:
-    """Text the database can store: a NUL character or a lone surrogate would fail the write (a 500),
-    so either is refused as the field's error (a 422)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("contains a NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("is not valid Unicode text (a lone surrogate)") from None
-    return value
-
-
 class ComplaintBody(ApiModel):
-    """A complaint request body: every text field is storable."""
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, value: Any) -> Any:
-        return storable(value)
+    """A complaint request body (text no database can store, U+0000 or a lone surrogate, is refused
+    for every route by shared.http before the body reaches it)."""
 
 
 Person = Field(default=None, min_length=1, max_length=200)

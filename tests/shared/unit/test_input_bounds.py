@@ -203,6 +203,17 @@ def test_a_nul_character_in_a_json_body_is_a_422_naming_the_field() -> None:
     assert [e["field"] for e in r.json()["errors"]] == ["title"]
 
 
+@pytest.mark.parametrize("escape", [b"\\ud800", b"\\uDFFF", b"x\\udc00y"])
+def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_the_field(escape: bytes) -> None:
+    """JSON may spell half of a UTF-16 pair alone; no database encoding can store it (a 500 on writing)."""
+    r = app().post("/items", content=b'{"title": "' + escape + b'"}', headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["title"]
+    assert "surrogate" in r.json()["errors"][0]["reason"]
+    paired = app().post("/items", content=b'{"title": "\\ud83d\\ude00"}', headers={"content-type": "application/json"})
+    assert paired.status_code != 422, "a whole pair is one character (an emoji), and is fine"
+
+
 @pytest.mark.parametrize(("url", "field"), [("/items/x?q=a%00b", "q"), ("/items/a%00b", "name")])
 def test_a_nul_character_in_a_parameter_is_a_422_naming_it(url: str, field: str) -> None:
     r = app().get(url)
