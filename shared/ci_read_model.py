@@ -36,6 +36,12 @@ from shared.uow import UnitOfWork
 RETIRED = "retired"
 
 
+class CIUnknownYet(RuntimeError):
+    """An event about a CI this read model has not been told of yet (its creation is still on its
+    way: the consumer handles events in any order). Raised so the consumer retries it later, rather
+    than dropping what the event says."""
+
+
 @dataclass(frozen=True)
 class CIRecord:
     """What a service knows of a CI without asking config."""
@@ -175,11 +181,13 @@ class CIReadModel:
     async def _on_retired(self, event: CloudEvent, uow: UnitOfWork) -> None:
         data = event.data_as(ConfigItemRetired)
         t = self.cis
-        await uow.connection.execute(
+        moved = await uow.connection.execute(
             t.update()
             .where(t.c.id == data.ci_id, t.c.version < data.version)
             .values(status=RETIRED, version=data.version, updated_at=data.retired_at)
         )
+        if moved.rowcount == 0 and await self.get(uow.connection, data.ci_id) is None:
+            raise CIUnknownYet(f"{data.number} ({data.ci_id}) retired before this service learnt of it: retry")
 
     async def _on_relationship_changed(self, event: CloudEvent, uow: UnitOfWork) -> None:
         data = event.data_as(ConfigItemRelationshipChanged)
