@@ -17,7 +17,6 @@ from services.config.api.deps import POLICY
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
 from shared.auth import Role
-from shared.authorization import COLUMNS
 from tests.authorization import HUMANS, NOT_REQUESTER, Expect, Matrix, expect, routes_of
 from tests.authorization_allowed import allowed_means_served, reads_of_real_records
 from tests.conftest import running
@@ -118,7 +117,3 @@ async def test_flipping_any_row_of_the_table_fails_the_walk(
     walk = await matrix(client, auth)
     assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
     assert await walk.walk() == [], "every row restored"
-
-
-async def test_the_table_names_every_role_for_every_operation() -> None:
-    assert all(sorted(cells) == sorted(COLUMNS) for cells in POLICY.table.values())

@@ -21,7 +21,6 @@ from services.incident.api.deps import POLICY
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from shared.auth import Role
-from shared.authorization import COLUMNS
 from tests.authorization import HUMANS, IDP_ROLE, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
 from tests.conftest import running
 from tests.infra import Servers, create_service_database
@@ -287,7 +286,3 @@ async def test_flipping_any_row_of_the_table_fails_the_walk(
     assert sorted(POLICY.table) == sorted(EXPECTED)
     assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
     assert await walk.walk() == [], "every row restored"
-
-
-async def test_the_table_names_every_role_for_every_operation() -> None:
-    assert all(sorted(cells) == sorted(COLUMNS) for cells in POLICY.table.values())

@@ -17,7 +17,6 @@ from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.live import FEED
 from shared.auth import Role
-from shared.authorization import COLUMNS
 from tests.authorization import HUMANS, ME, NOT_REQUESTER, Expect, Matrix, expect, routes_of
 from tests.authorization_allowed import allowed_means_served, reads_of_real_records
 from tests.conftest import running
@@ -116,10 +115,6 @@ async def test_flipping_any_row_of_the_table_fails_the_walk(
     walk = await matrix(client, auth)
     assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
     assert await walk.walk() == [], "every row restored"
-
-
-async def test_the_table_names_every_role_for_every_operation() -> None:
-    assert all(sorted(cells) == sorted(COLUMNS) for cells in POLICY.table.values())
 
 
 async def test_the_dashboard_page_takes_no_token_and_its_stream_does(client: httpx.AsyncClient) -> None:
