@@ -1,4 +1,4 @@
-"""The app factory every service uses: problem details, auth, health, tracing, lifespan.
+"""The app factory every service uses: problem details, auth, health, metrics, tracing, lifespan.
 
 A service's own `create_app(settings)` calls `build_app` with its spec and routers. The
 lifespan starts the runtime (broker connection, outbox relay, consumer) and drains it on exit.
@@ -29,6 +29,7 @@ from shared.errors import Forbidden, RuleViolation
 from shared.http import PROBLEM_RESPONSES, BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.idempotent_creates import IdempotentCreates
+from shared.metrics import metrics_router
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings, uses_development_secret
@@ -107,6 +108,7 @@ def build_app(
             f" never both; the use case reads what the answer needs: {', '.join(offenders)}"
         )
     app.include_router(health_router())
+    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     instrument_app(app)
