@@ -102,8 +102,10 @@ class BacklogSampler:
             self.readings.clear(f"itsm.consumer.{gauge}")
 
     def _note_failure(self, source: str, exc: Exception) -> None:
-        # Once per outage: a broker away for an hour is not worth a line every few seconds.
-        level = logging.DEBUG if source in self._failing else logging.INFO
+        # Once per outage: a broker away for an hour is not worth a line every few seconds. Before
+        # the consumer first attaches, its queue may not exist yet: nothing to tell then.
+        starting = self._consumer_attached is not None and not self._consumer_attached()
+        level = logging.DEBUG if source in self._failing or starting else logging.INFO
         self._failing.add(source)
         log.log(level, "%s backlog not sampled (its gauges are left out until it is): %r", source, exc)
 
