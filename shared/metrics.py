@@ -1,10 +1,11 @@
 """OpenTelemetry metrics, configured with the traces (shared.telemetry), served as Prometheus text.
 
-- `OTEL_METRICS_EXPORTER`: `prometheus`, `otlp`, `console`, `none`, or a comma list. Unset, it is
-  `prometheus`, plus `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` (or its metrics variant) is set, as
-  for the traces. `prometheus` is what `/metrics` serves (every service mounts it, shared.app; a
-  worker run apart serves it on its own port, shared.worker); `otlp` pushes every
-  `OTEL_METRIC_EXPORT_INTERVAL` ms (read by the SDK), over `OTEL_EXPORTER_OTLP_PROTOCOL`.
+- `OTEL_METRICS_EXPORTER`: `prometheus` (the default), `otlp`, `console`, `none`, or a comma list.
+  `prometheus` is what `/metrics` serves (every service mounts it, shared.app; a worker run apart
+  serves it on its own port, shared.worker); `otlp` pushes to the same `OTEL_EXPORTER_OTLP_*`
+  endpoint and protocol as the traces (or their `_METRICS_` variants) every
+  `OTEL_METRIC_EXPORT_INTERVAL` ms (read by the SDK). The resource (`OTEL_SERVICE_NAME`,
+  `OTEL_RESOURCE_ATTRIBUTES`) is the traces' one; Prometheus shows it as `target_info`.
 - The instruments the suite records itself are declared here, named `itsm.*`; the HTTP server
   and connection pool ones come from the FastAPI and SQLAlchemy instrumentations.
   docs/operations.md lists them all with their Prometheus names and labels.
@@ -121,12 +122,9 @@ for _name, (_unit, _description) in GAUGES.items():
 
 
 def _metric_readers() -> list[MetricReader]:
-    names = os.environ.get("OTEL_METRICS_EXPORTER")
-    if names is None:
-        has_endpoint = any(
-            os.environ.get(v) for v in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
-        )
-        names = "prometheus,otlp" if has_endpoint else "prometheus"
+    # Unset: Prometheus only, even where traces go to an OTLP endpoint: that endpoint is often a
+    # trace store (Jaeger) that would refuse metrics every export interval.
+    names = os.environ.get("OTEL_METRICS_EXPORTER", "prometheus")
     readers: list[MetricReader] = []
     for name in (n.strip() for n in names.split(",")):
         if name == "prometheus":

@@ -66,9 +66,14 @@ def test_a_log_line_outside_a_span_has_no_trace_ids() -> None:
     ("env", "expected"),
     [
         ({}, ["PrometheusMetricReader"]),
-        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, ["PrometheusMetricReader", "http"]),
-        ({"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://c:4317/v1/metrics"}, ["PrometheusMetricReader", "http"]),
+        # an OTLP endpoint for the traces (often a trace store) does not turn on metric pushes
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, ["PrometheusMetricReader"]),
+        (
+            {"OTEL_METRICS_EXPORTER": "prometheus,otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"},
+            ["PrometheusMetricReader", "http"],
+        ),
         ({"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, ["grpc"]),
+        ({"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc"}, ["grpc"]),
         ({"OTEL_METRICS_EXPORTER": "console,prometheus"}, ["ConsoleMetricExporter", "PrometheusMetricReader"]),
         ({"OTEL_METRICS_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, []),
     ],
