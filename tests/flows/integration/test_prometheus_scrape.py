@@ -7,11 +7,12 @@ it sees the backlog fall to zero. The machine's broker itself is never stopped."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,7 @@ async def suite(
 
 
 @pytest.fixture
-def prometheus(suite: Suite, tmp_path: Path) -> Iterator[str]:
+async def prometheus(suite: Suite, tmp_path: Path) -> AsyncIterator[str]:
     port = free_port()
     jobs = "\n".join(
         f"  - job_name: itsm-{service}\n    static_configs: [{{targets: ['127.0.0.1:{p}']}}]"
@@ -125,27 +126,41 @@ def prometheus(suite: Suite, tmp_path: Path) -> Iterator[str]:
         f"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{ALERTS}']\nscrape_configs:\n{jobs}\n"
     )
     assert PROMETHEUS is not None
-    log = (tmp_path / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
+    log_path = tmp_path / "prometheus.log"
+    with log_path.open("w") as log:
+        process = await asyncio.create_subprocess_exec(
             PROMETHEUS,
             f"--config.file={config}",
             f"--storage.tsdb.path={tmp_path / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+            await _until_ready(base, process, log_path)
+            yield base
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def _until_ready(base: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=1) as client:
+        for _ in range(300):  # ready in ~0.1 s when the machine is idle
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get("/-/ready")).status_code == 200:
+                    return
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+    output = await asyncio.to_thread(log.read_text)
+    pytest.fail(f"prometheus not ready (exit code {process.returncode}):\n{output}")
 
 
 async def _query(client: httpx.AsyncClient, promql: str) -> list[dict[str, Any]]:
@@ -174,6 +189,7 @@ async def test_prometheus_sees_the_outbox_backlog_rise_while_the_broker_is_cut_a
 
         async def every_service_scraped() -> None:
             r = await prom.get("/api/v1/targets", params={"state": "active"})
+            assert r.status_code == 200, r.text
             targets = {t["labels"]["job"]: t["health"] for t in r.json()["data"]["activeTargets"]}
             assert targets == {f"itsm-{s}": "up" for s in SERVICES}, targets
             for service in SERVICES:  # each service's own backlog gauge, from its own scrape
