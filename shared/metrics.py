@@ -27,6 +27,7 @@ from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
@@ -148,9 +149,24 @@ def _metric_readers() -> list[MetricReader]:
     return readers
 
 
+HTTP_SERVER_LABELS = {"http.method", "http.scheme", "http.flavor", "http.status_code", "http.target"}
+"""The HTTP server attributes kept as labels. The instrumentation also records `http.host`,
+`http.server_name` and `net.host.port`, taken from the request's Host header: a client sending a
+new Host with each request would make a new series each time, held in memory for good (this SDK
+has no cardinality limit)."""
+
+_HTTP_SERVER_INSTRUMENTS = (
+    "http.server.duration",
+    "http.server.active_requests",
+    "http.server.response.size",
+    "http.server.request.size",
+)
+
+
 def configure_metrics(resource: Resource) -> MeterProvider:
     """Set the global meter provider with the readers `OTEL_METRICS_EXPORTER` names (once a process)."""
-    provider = MeterProvider(resource=resource, metric_readers=_metric_readers())
+    bounded = [View(instrument_name=name, attribute_keys=HTTP_SERVER_LABELS) for name in _HTTP_SERVER_INSTRUMENTS]
+    provider = MeterProvider(resource=resource, metric_readers=_metric_readers(), views=bounded)
     metrics.set_meter_provider(provider)
     return provider
 

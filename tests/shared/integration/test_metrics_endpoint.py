@@ -65,6 +65,8 @@ async def test_metrics_cover_http_pool_outbox_consumer_and_watchers(
     r = await client.post("/api/v1/incidents", json=INCIDENT, headers=auth("agent"))
     assert r.status_code == 201, r.text
     assert (await client.get("/api/v1/no-such-route")).status_code == 404
+    for host in ("a.example", "b.example"):  # the Host header is the client's to choose
+        assert (await client.get("/api/v1/incidents", headers={"Host": host})).status_code == 401
 
     async def observed() -> list[Sample]:
         samples = await scrape(client)
@@ -90,6 +92,15 @@ async def test_metrics_cover_http_pool_outbox_consumer_and_watchers(
     # an unknown path is counted without a route label, so scans cannot blow up the series
     assert all(s.labels.get("http_target") != "/api/v1/no-such-route" for s in samples)
     assert not [s for s in samples if s.labels.get("http_target") == "/metrics"]
+    http = [s for s in samples if s.name.startswith("http_server_")]
+    assert {label for s in http for label in s.labels} <= {
+        "http_method",
+        "http_scheme",
+        "http_flavor",
+        "http_status_code",
+        "http_target",
+        "le",
+    }
 
 
 async def test_metrics_need_no_token_and_stay_out_of_the_api_document(incident: tuple[httpx.AsyncClient, str]) -> None:
