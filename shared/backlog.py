@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aio_pika.abc import AbstractChannel
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,7 +49,6 @@ class BacklogSampler:
         self._queues = QueueNames.for_queue(queue_name) if queue_name else None
         self._consumer_attached = consumer_attached
         self._interval_s = interval_s
-        self._channel: AbstractChannel | None = None
         self._task: asyncio.Task[None] | None = None
         self._failing: set[str] = set()
 
@@ -65,9 +63,6 @@ class BacklogSampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._channel is not None and not self._channel.is_closed:
-            with contextlib.suppress(Exception):
-                await self._channel.close()
 
     async def _run(self) -> None:
         while True:
@@ -123,15 +118,21 @@ class BacklogSampler:
         return float(pending or 0), age
 
     async def _queue_depths(self, names: QueueNames) -> None:
-        if self._channel is None or self._channel.is_closed:
-            self._channel = await self._broker.channel()
-        # Passive: only reads the counts; a queue not declared yet (consumer not attached) fails
-        # the declaration and closes this channel, which the next sample opens again. On the
-        # channel underneath: a robust channel answers a passive declaration it has seen from
-        # memory, counts and all.
-        underlay = await self._channel.get_underlay_channel()
-        main = await underlay.queue_declare(names.main, passive=True)
-        dead = await underlay.queue_declare(names.dead, passive=True)
+        connection = self._broker.connection
+        transport = connection.transport if connection is not None else None
+        if transport is None:
+            raise ConnectionError("broker not connected")
+        # A plain channel of its own for each sample, closed after it: a passive declaration of a
+        # queue that is gone closes its channel, which a robust channel would then reopen (and
+        # answer a passive declaration it has seen before from memory, counts and all).
+        channel = await transport.connection.channel()
+        try:
+            main = await channel.queue_declare(names.main, passive=True)
+            dead = await channel.queue_declare(names.dead, passive=True)
+        finally:
+            if not channel.is_closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(channel.close(), SOURCE_TIMEOUT_S)
         queue = {"queue": names.main}
         self.readings.set("itsm.consumer.queue_depth", [(float(main.message_count or 0), queue)])
         consumers = float(main.consumer_count or 0)

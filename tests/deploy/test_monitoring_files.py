@@ -1,7 +1,7 @@
 """deploy/'s Prometheus alert rules and Grafana dashboard: valid for promtool (Debian's `prometheus`
 package; .ci/run installs it), the alerts fire on the series their unit tests give them, and every
 metric they read is one docs/operations.md lists. The real Prometheus scrape of every service
-(tests/flows/integration/test_prometheus_scrape.py) runs the dashboard's queries against it."""
+(tests/e2e/test_prometheus_scrape.py) runs the dashboard's queries against it."""
 
 from __future__ import annotations
 

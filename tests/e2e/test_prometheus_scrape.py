@@ -1,5 +1,5 @@
-"""A real Prometheus (Debian package `prometheus`) scrapes the five services, each served by uvicorn
-on a port of its own in this event loop, with deploy/'s alert rules loaded. The incident service
+"""A real Prometheus (Debian package `prometheus`) scrapes the five services, each a uvicorn process
+of its own, with deploy/'s alert rules loaded. The incident service
 reaches RabbitMQ through a TCP proxy: with the proxy cut, incidents are still created and
 Prometheus sees the incident outbox backlog rise (and its consumer detached); with the proxy back,
 it sees the backlog fall to zero. The machine's broker itself is never stopped."""
@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from tests.deploy.dashboards import ALERTS, alert_expressions, as_instant_query, dashboard_queries, metric_names
-from tests.infra import Servers, eventually
+from tests.e2e.test_services_as_processes import _free_port, _output_of, service_env, service_process
+from tests.infra import Servers, create_service_database, eventually
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -47,38 +45,10 @@ APPEAR_ON_FIRST_EVENT = {
 happens in this test)."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass
 class Suite:
     ports: dict[str, int]
     proxy: TcpProxy
-
-
-async def _serve(stack: AsyncExitStack, app: Any, port: int) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-
-    async def stop() -> None:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
-
-    stack.push_async_callback(stop)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-
-        async def ready() -> None:
-            try:
-                r = await client.get("/readyz")
-            except httpx.TransportError as exc:
-                raise AssertionError(str(exc)) from exc
-            assert r.status_code == 200, r.text
-
-        await eventually(ready, within_s=30)
 
 
 def _proxied(amqp_url: str, proxy_port: int) -> str:
@@ -90,33 +60,53 @@ def _proxied(amqp_url: str, proxy_port: int) -> str:
 
 
 @pytest.fixture
-async def suite(
-    servers: Servers, service_database: Callable[[str], Any], make_settings: Callable[..., Any]
-) -> AsyncIterator[Suite]:
-    """The five services on real ports, on queues of their own; incident's broker through a proxy."""
+async def suite(servers: Servers) -> AsyncIterator[Suite]:
+    """The five services as uvicorn processes (each its own metrics), on queues of their own;
+    incident's broker through a proxy this test can cut."""
     broker = make_url(servers.amqp_url.replace("amqp://", "postgresql://", 1))
     proxy = TcpProxy(broker.host or "127.0.0.1", broker.port or 5672)
     await proxy.start()
     prefix = servers.new_queue_prefix("scrape")
-    ports = {service: free_port() for service in SERVICES}
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(proxy.cut)
-        for service in SERVICES:
-            settings_class = getattr(
-                importlib.import_module(f"services.{service}.settings"), f"{service.title()}Settings"
-            )
-            overrides: dict[str, Any] = {"queue_prefix": prefix, "metrics_sample_interval_s": 0.5}
+    ports = {service: _free_port() for service in SERVICES}
+    databases = [await create_service_database(servers, s, label="scrape") for s in SERVICES]  # one at a time:
+    # migrations in parallel threads trip over each other
+    with ExitStack() as stack:
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        for service, database_url in zip(SERVICES, databases, strict=True):
+            env = {
+                **service_env(service, servers, database_url, prefix),
+                "ITSM_METRICS_SAMPLE_INTERVAL_S": "0.5",
+                "ITSM_RELAY_POLL_INTERVAL_S": "0.2",
+            }
             if service == "incident":
-                overrides["amqp_url"] = _proxied(servers.amqp_url, proxy.port)
-            settings = make_settings(settings_class, await service_database(service), **overrides)
-            app = importlib.import_module(f"services.{service}.app").create_app(settings)
-            await _serve(stack, app, ports[service])
+                env["ITSM_AMQP_URL"] = _proxied(servers.amqp_url, proxy.port)
+            command = ["uvicorn", "--factory", f"services.{service}.app:create_app", "--port", str(ports[service])]
+            processes[service] = stack.enter_context(service_process(command, env))
+        # All told to stop at once (each then waited for), before the proxy goes: with the broker
+        # reachable, a service's drain is quick.
+        stack.callback(lambda: [p.terminate() for p in processes.values()])
+        await asyncio.gather(*(_until_serving(processes[s], ports[s]) for s in SERVICES))
         yield Suite(ports, proxy)
+    await proxy.cut()
+
+
+async def _until_serving(process: subprocess.Popen[bytes], port: int) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+
+        async def ready() -> None:
+            assert process.poll() is None, _output_of(process)
+            try:
+                r = await client.get("/readyz")
+            except httpx.TransportError as exc:
+                raise AssertionError(str(exc)) from exc
+            assert r.status_code == 200, r.text
+
+        await eventually(ready, within_s=60, interval=0.2)
 
 
 @pytest.fixture
 async def prometheus(suite: Suite, tmp_path: Path) -> AsyncIterator[str]:
-    port = free_port()
+    port = _free_port()
     jobs = "\n".join(
         f"  - job_name: itsm-{service}\n    static_configs: [{{targets: ['127.0.0.1:{p}']}}]"
         for service, p in suite.ports.items()
