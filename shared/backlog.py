@@ -60,8 +60,9 @@ class BacklogSampler:
         metrics.withdraw(self.readings)
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a sample caught in a broker or database call must not hold up the shutdown.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, SOURCE_TIMEOUT_S)
             self._task = None
 
     async def _run(self) -> None:
