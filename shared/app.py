@@ -1,4 +1,4 @@
-"""The app factory every service uses: problem details, auth, health, tracing, lifespan.
+"""The app factory every service uses: problem details, auth, health, metrics, tracing, lifespan.
 
 A service's own `create_app(settings)` calls `build_app` with its spec and routers. The
 lifespan starts the runtime (broker connection, outbox relay, consumer) and drains it on exit.
@@ -26,6 +26,7 @@ from shared.errors import Forbidden, RuleViolation
 from shared.events.asyncapi import Participant, asyncapi_document
 from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only, text_without_nul
 from shared.idempotent_creates import IdempotentCreates
+from shared.metrics import metrics_router
 from shared.openapi import document_conventions
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
@@ -104,6 +105,7 @@ def build_app(
             f" never both; the use case reads what the answer needs: {', '.join(offenders)}"
         )
     app.include_router(asyncapi_router(spec, settings))
+    app.include_router(metrics_router())
     included = [health_router(), *routers]
     for router in included:
         app.include_router(router)

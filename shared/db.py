@@ -81,7 +81,9 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, pool_name: str | None = None) -> AsyncEngine:
+    """`pool_name` names the pool in logs and in the pool metrics (`pool_name` label); without
+    it they show the URL less its credentials."""
     parsed = make_url(url)
     kwargs: dict[str, Any]
     asyncpg = False
@@ -100,6 +102,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # asyncpg gets the same protection as pre-ping without its three round trips per
         # checkout (BEGIN; ";"; ROLLBACK): see `_refuse_closed_connection`.
         kwargs["pool_pre_ping"] = not asyncpg
+    if pool_name is not None:
+        kwargs["pool_logging_name"] = pool_name
     engine = sa_asyncio.create_async_engine(parsed, **kwargs)
     if is_sqlite(parsed):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -22,6 +22,7 @@ from opentelemetry import propagate
 from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared import metrics
 from shared.db import BigIntKey, UtcDateTime, reading
 from shared.events import CloudEvent
 from shared.events.envelope import current_wire_form
@@ -104,8 +105,10 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval_s: float = 0.5,
         max_backoff_s: float = 5.0,
+        service: str = "",
     ) -> None:
         self._engine = engine
+        self._attributes = {"service": service}
         self._table = table
         self._broker = broker
         self._batch_size = batch_size
@@ -182,7 +185,10 @@ class OutboxRelay:
                 await conn.execute(
                     update(t).where(t.c.id == row_id).values(attempts=t.c.attempts + 1, last_error=repr(error)[:2000])
                 )
+        if sent:
+            metrics.OUTBOX_PUBLISHED.add(len(sent), self._attributes)
         if errors:
+            metrics.OUTBOX_PUBLISH_FAILURES.add(len(errors), self._attributes)
             log.warning("outbox: %d of %d events not published yet: %r", len(errors), len(rows), errors[0][1])
         return len(sent), len(errors)
 

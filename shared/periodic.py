@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from typing import Any
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import metrics
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,9 @@ class PeriodicRunner:
         unit_of_work: Callable[[], UnitOfWork],
         engine: AsyncEngine,
         settings: Any,
+        service: str = "",
     ) -> None:
+        self._service = service
         self._jobs = {job.name: job for job in jobs}
         self._unit_of_work = unit_of_work
         self._engine = engine
@@ -83,8 +87,18 @@ class PeriodicRunner:
         """One pass of the named job (what the loop does each interval)."""
         job = self._jobs[name]
         ctx = JobContext(self._unit_of_work, self._engine, self._settings, now or datetime.now(UTC))
-        with tracer.start_as_current_span(f"periodic {job.name}"):
-            await job.run(ctx)
+        started = time.perf_counter()
+        try:
+            with tracer.start_as_current_span(f"periodic {job.name}"):
+                await job.run(ctx)
+        except Exception:
+            self._record(job, started, "error")
+            raise
+        self._record(job, started, "ok")
+
+    def _record(self, job: PeriodicJob, started: float, outcome: str) -> None:
+        attributes = {"service": self._service, "watcher": job.name, "outcome": outcome}
+        metrics.WATCHER_PASS.record(time.perf_counter() - started, attributes)
 
     async def _loop(self, job: PeriodicJob) -> None:
         interval = job.interval_s(self._settings)

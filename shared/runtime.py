@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.backlog import BacklogSampler
 from shared.db import create_engine, reading
 from shared.idempotency import purge_job_for
 from shared.messaging import BatchHandler, BrokerConnection, EventConsumer, EventPublisher, Handler
@@ -72,7 +73,9 @@ class ServiceRuntime:
         self.spec = spec
         self.settings = settings
         self.run_worker = run_worker
-        self.engine: AsyncEngine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self.engine: AsyncEngine = create_engine(
+            settings.database_url, pool_size=settings.db_pool_size, pool_name=spec.name
+        )
         self.broker = BrokerConnection(settings.amqp_url.get_secret_value(), name=f"itsm-{spec.name}")
         self.publisher = EventPublisher(self.broker, settings.events_exchange, timeout_s=settings.publish_timeout_s)
         self.relay = OutboxRelay(
@@ -81,6 +84,7 @@ class ServiceRuntime:
             self.publisher,
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
+            service=spec.name,
         )
         self.consumer: EventConsumer | None = None
         if spec.handlers:
@@ -103,6 +107,17 @@ class ServiceRuntime:
             unit_of_work=self.unit_of_work,
             engine=self.engine,
             settings=settings,
+            service=spec.name,
+        )
+        consumer = self.consumer
+        self.backlog = BacklogSampler(
+            spec.name,
+            engine=self.engine,
+            outbox=spec.outbox,
+            broker=self.broker,
+            queue_name=settings.queue_name() if consumer is not None else None,
+            consumer_attached=(lambda: consumer.is_attached) if consumer is not None else None,
+            interval_s=settings.metrics_sample_interval_s,
         )
         self.accepting = False
 
@@ -122,12 +137,15 @@ class ServiceRuntime:
             if self.consumer is not None:
                 self.consumer.start()
             self.periodic.start()
+            # The backlog is the worker's concern: sampled where the relay and consumer run.
+            self.backlog.start()
         self.accepting = True
         log.info("%s started", self.spec.name)
 
     async def stop(self) -> None:
         """Drain: stop consuming and finish in-hand deliveries, flush the relay, then close."""
         self.accepting = False
+        await self.backlog.stop()
         await self.periodic.stop()
         if self.consumer is not None:
             await self.consumer.stop()

@@ -83,6 +83,15 @@ class ServiceSettings(BaseSettings):
         default=0, ge=0, description="Writes (non-GET requests) a minute per token subject, per process; 0 turns it off"
     )
     write_burst: int = Field(default=60, ge=1, description="Writes a subject may make at once before the rate applies")
+    metrics_sample_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the backlog gauges (outbox, queue depths) are sampled"
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Where `itsm worker` serves /metrics (on `host`); unset: the service's port + 100; 0: not served",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

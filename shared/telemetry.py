@@ -8,7 +8,10 @@
 - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER[_ARG]`: read by the SDK.
 
 SQLAlchemy, aio-pika and httpx are instrumented process-wide; FastAPI per app (see
-`instrument_app`), without the internal ASGI receive/send spans and without the health probes.
+`instrument_app`), without the internal ASGI receive/send spans and without the health probes
+and `/metrics`. Metrics are configured here too, from `OTEL_METRICS_EXPORTER` (see shared.metrics):
+the FastAPI instrumentation records the HTTP server duration by route and status, SQLAlchemy's
+the connection pool usage.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -29,6 +32,8 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from shared.metrics import configure_metrics
 
 _configured = False
 
@@ -65,7 +70,7 @@ def configure_telemetry(
     tracer_provider: TracerProvider | None = None,
     extra_processors: list[SpanProcessor] | None = None,
 ) -> TracerProvider:
-    """Set the global tracer provider and instrument libraries; later calls are no-ops.
+    """Set the global tracer and meter providers and instrument libraries; later calls are no-ops.
 
     Call it before creating engines: the SQLAlchemy instrumentation wraps engine creation.
     """
@@ -73,15 +78,16 @@ def configure_telemetry(
     current = trace.get_tracer_provider()
     if _configured and isinstance(current, TracerProvider):
         return current
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"itsm-{service_name}")})
     if tracer_provider is None:
-        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"itsm-{service_name}")})
         tracer_provider = TracerProvider(resource=resource)
         for exporter in _exporters():
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
     for processor in extra_processors or []:
         tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
-    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider)
+    meter_provider = configure_metrics(resource)
+    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     AioPikaInstrumentor().instrument(tracer_provider=tracer_provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=tracer_provider)
     _configured = True
@@ -92,7 +98,8 @@ def instrument_app(app: FastAPI) -> None:
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=trace.get_tracer_provider(),
-        excluded_urls="healthz,readyz",
+        meter_provider=metrics.get_meter_provider(),
+        excluded_urls="healthz,readyz,/metrics$",  # patterns searched in the URL
         exclude_spans=["receive", "send"],
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy import Table
 
-from shared import inbox
+from shared import inbox, metrics
 from shared.events import CloudEvent, EventData
 from shared.messaging.broker import BrokerConnection
 from shared.messaging.topology import (
@@ -118,6 +119,7 @@ class EventConsumer:
         self._flusher: asyncio.Task[None] | None = None
         self.stats = ConsumerStats()
         self.stats.idle.set()
+        self._attributes = {"service": consumer_name, "queue": self._names.main}
 
     @property
     def binding_keys(self) -> list[str]:
@@ -208,6 +210,7 @@ class EventConsumer:
 
     async def _handle_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         assert self._batch_handler is not None
+        started = time.perf_counter()
         parsed: list[tuple[AbstractIncomingMessage, CloudEvent]] = []
         for message in batch:
             try:
@@ -241,12 +244,28 @@ class EventConsumer:
             for message, _ in parsed:
                 await self._handle(message)
             return
-        self.stats.processed += len(fresh)
-        self.stats.duplicates += len(parsed) - len(fresh)
+        self._count_applied(len(fresh), len(parsed) - len(fresh))
         for message, _ in parsed:
             await message.ack()
+        self._record(started, "batch")
+
+    def _count_applied(self, processed: int, duplicates: int) -> None:
+        self.stats.processed += processed
+        self.stats.duplicates += duplicates
+        if processed:
+            metrics.CONSUMER_PROCESSED.add(processed, self._attributes)
+        if duplicates:
+            metrics.CONSUMER_DUPLICATES.add(duplicates, self._attributes)
+
+    def _record(self, started: float, outcome: str) -> None:
+        metrics.CONSUMER_HANDLING.record(time.perf_counter() - started, {**self._attributes, "outcome": outcome})
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
+        started = time.perf_counter()
+        self._record(started, await self._apply(message))
+
+    async def _apply(self, message: AbstractIncomingMessage) -> str:
+        """Apply one delivery; returns the outcome: processed, duplicate, retried, dead_lettered or requeued."""
         try:
             event = CloudEvent.model_validate_json(message.body)
             span = trace.get_current_span()
@@ -266,15 +285,13 @@ class EventConsumer:
                 if fresh:
                     await handler(event, uow)
                     await uow.commit()
-            if fresh:
-                self.stats.processed += 1
-            else:
-                self.stats.duplicates += 1
+            self._count_applied(1 if fresh else 0, 0 if fresh else 1)
             await message.ack()
+            return "processed" if fresh else "duplicate"
         except Exception as exc:
-            await self._fail(message, exc)
+            return await self._fail(message, exc)
 
-    async def _fail(self, message: AbstractIncomingMessage, exc: Exception) -> None:
+    async def _fail(self, message: AbstractIncomingMessage, exc: Exception) -> str:
         attempts = header_int(message.headers, ATTEMPTS_HEADER) + 1
         reason = _describe(exc)
         headers: dict[str, Any] = dict(message.headers or {})
@@ -300,14 +317,17 @@ class EventConsumer:
             # Could not park it: leave it to the broker (requeue) rather than lose it.
             log.exception("could not move a failed message to %s; requeueing", target)
             await message.nack(requeue=True)
-            return
+            return "requeued"
         await message.ack()
         if target == self._names.dead:
             self.stats.dead_lettered += 1
+            metrics.CONSUMER_DEAD_LETTERED.add(1, self._attributes)
             log.error("message %s dead-lettered after %d attempts: %s", message.message_id, attempts, reason)
-        else:
-            self.stats.retried += 1
-            log.warning("message %s failed (attempt %d), will retry: %s", message.message_id, attempts, reason)
+            return "dead_lettered"
+        self.stats.retried += 1
+        metrics.CONSUMER_RETRIES.add(1, self._attributes)
+        log.warning("message %s failed (attempt %d), will retry: %s", message.message_id, attempts, reason)
+        return "retried"
 
 
 def _describe(exc: Exception) -> str:

@@ -181,3 +181,38 @@ async def test_batching_applies_each_event_once_and_a_failing_event_alone_goes_t
     assert await _processed(engine, name) == {str(e.id) for e in events if e is not poison}
     await consumer.stop()
     await _delete_queues(servers, name)
+
+
+async def test_the_metrics_count_applied_duplicates_retries_and_dead_letters_per_queue(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    from prometheus_client import REGISTRY
+
+    name = f"metrics{uuid.uuid4().hex[:6]}"
+    labels = {"service": name, "queue": servers.queue_prefix + name}
+    good, poison = _event(f"{name}.happened.v1"), _event(f"{name}.happened.v1")
+
+    async def handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        if event.id == poison.id:
+            raise RuntimeError("refused")
+
+    def counted(metric: str, **extra: str) -> float:
+        return REGISTRY.get_sample_value(metric, {**labels, **extra}) or 0
+
+    consumer = _consumer(servers, broker, engine, name, handler)
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    for event in (good, good, poison):  # the good one twice: the inbox skips the second
+        await _publish(servers, event)
+    await eventually(lambda: _assert(consumer.stats.dead_lettered == 1 and consumer.stats.duplicates == 1))
+    assert counted("itsm_consumer_processed_total") == 1
+    assert counted("itsm_consumer_duplicates_total") == 1
+    assert counted("itsm_consumer_retries_total") == 1  # max_attempts 2: one retry, then the dead letter
+    assert counted("itsm_consumer_dead_lettered_total") == 1
+    handled = {
+        outcome: counted("itsm_consumer_handling_duration_seconds_count", outcome=outcome)
+        for outcome in ("processed", "duplicate", "retried", "dead_lettered")
+    }
+    assert handled == {"processed": 1, "duplicate": 1, "retried": 1, "dead_lettered": 1}
+    await consumer.stop()
+    await _delete_queues(servers, name)

@@ -60,3 +60,55 @@ def test_a_log_line_is_json_with_the_current_trace_and_span_ids() -> None:
 def test_a_log_line_outside_a_span_has_no_trace_ids() -> None:
     line = json.loads(JsonLogFormatter("incident").format(_record("idle")))
     assert "trace_id" not in line
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ["PrometheusMetricReader"]),
+        # an OTLP endpoint for the traces (often a trace store) does not turn on metric pushes
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, ["PrometheusMetricReader"]),
+        (
+            {"OTEL_METRICS_EXPORTER": "prometheus,otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"},
+            ["PrometheusMetricReader", "http"],
+        ),
+        ({"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, ["grpc"]),
+        ({"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc"}, ["grpc"]),
+        ({"OTEL_METRICS_EXPORTER": "console,prometheus"}, ["ConsoleMetricExporter", "PrometheusMetricReader"]),
+        ({"OTEL_METRICS_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, []),
+    ],
+)
+def test_metric_readers_follow_the_standard_variables(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: list[str]
+) -> None:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from shared.metrics import _metric_readers
+
+    for var in (
+        "OTEL_METRICS_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    readers = _metric_readers()
+    try:
+        kinds = []
+        for reader in readers:
+            if isinstance(reader, PeriodicExportingMetricReader):
+                exporter = type(reader._exporter)
+                kinds.append(exporter.__module__.split(".")[-2] if "otlp" in exporter.__module__ else exporter.__name__)
+            else:
+                kinds.append(type(reader).__name__)
+        assert kinds == expected
+    finally:
+        for reader in readers:
+            if isinstance(reader, PrometheusMetricReader):
+                reader.shutdown()  # unregisters its collector from the process's registry
+            else:
+                reader.shutdown(timeout_millis=100)
