@@ -24,13 +24,14 @@ from shared.auth import Role, TokenVerifier, current_principal
 from shared.db import reading
 from shared.errors import Forbidden, RuleViolation
 from shared.events.asyncapi import Participant, asyncapi_document
-from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only, text_without_nul
+from shared.http import BodySizeLimit, install_problem_handlers, json_bodies_only
 from shared.idempotent_creates import IdempotentCreates
 from shared.metrics import metrics_router
 from shared.openapi import document_conventions
 from shared.ratelimit import RateLimited, RateLimiter, on_rate_limited, write_rate_limit
 from shared.runtime import ServiceRuntime, ServiceSpec
 from shared.settings import ServiceSettings, uses_development_secret
+from shared.storable_text import text_without_nul
 from shared.telemetry import configure_logging, configure_telemetry, instrument_app
 from shared.uow import UnitOfWork
 

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.deps import MAX_OFFSET, Limit, Offset
-from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only, text_without_nul
+from shared.http import ApiModel, UpdateModel, install_problem_handlers, json_bodies_only
 from shared.json_limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, FreeJson
+from shared.storable_text import text_without_nul
 
 
 def nested(depth: int) -> dict[str, Any]:
