@@ -154,6 +154,15 @@ HTTP_SERVER_LABELS = {"http.method", "http.scheme", "http.flavor", "http.status_
 `http.server_name` and `net.host.port`, taken from the request's Host header: a client sending a
 new Host with each request would make a new series each time, held in memory for good (this SDK
 has no cardinality limit)."""
+HTTP_SERVER_LABELS_STABLE = {
+    "http.request.method",
+    "url.scheme",
+    "network.protocol.version",
+    "http.response.status_code",
+    "http.route",
+}
+"""The same under the stable HTTP conventions (`OTEL_SEMCONV_STABILITY_OPT_IN=http` or `http/dup`),
+which name the Host header's parts `server.address` and `server.port`: left out the same way."""
 
 _HTTP_SERVER_INSTRUMENTS = (
     "http.server.duration",
@@ -161,11 +170,19 @@ _HTTP_SERVER_INSTRUMENTS = (
     "http.server.response.size",
     "http.server.request.size",
 )
+_HTTP_SERVER_INSTRUMENTS_STABLE = (
+    "http.server.request.duration",
+    "http.server.active_requests",
+    "http.server.response.body.size",
+    "http.server.request.body.size",
+)
 
 
 def configure_metrics(resource: Resource) -> MeterProvider:
     """Set the global meter provider with the readers `OTEL_METRICS_EXPORTER` names (once a process)."""
-    bounded = [View(instrument_name=name, attribute_keys=HTTP_SERVER_LABELS) for name in _HTTP_SERVER_INSTRUMENTS]
+    labels = HTTP_SERVER_LABELS | HTTP_SERVER_LABELS_STABLE  # one instrument name is in both conventions
+    names = dict.fromkeys((*_HTTP_SERVER_INSTRUMENTS, *_HTTP_SERVER_INSTRUMENTS_STABLE))
+    bounded = [View(instrument_name=name, attribute_keys=labels) for name in names]
     provider = MeterProvider(resource=resource, metric_readers=_metric_readers(), views=bounded)
     metrics.set_meter_provider(provider)
     return provider

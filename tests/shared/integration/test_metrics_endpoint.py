@@ -93,7 +93,13 @@ async def test_metrics_cover_http_pool_outbox_consumer_and_watchers(
     assert all(s.labels.get("http_target") != "/api/v1/no-such-route" for s in samples)
     assert not [s for s in samples if s.labels.get("http_target") == "/metrics"]
     http = [s for s in samples if s.name.startswith("http_server_")]
+    # the stable conventions' names too, should a process run with OTEL_SEMCONV_STABILITY_OPT_IN
     assert {label for s in http for label in s.labels} <= {
+        "http_request_method",
+        "url_scheme",
+        "network_protocol_version",
+        "http_response_status_code",
+        "http_route",
         "http_method",
         "http_scheme",
         "http_flavor",
