@@ -16,12 +16,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import metrics
 from shared.db import reading
 from shared.messaging import BrokerConnection, QueueNames
+from shared.outbox import pending_on
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +108,13 @@ class BacklogSampler:
 
     async def _outbox_backlog(self) -> tuple[float, float]:
         t = self._outbox
-        unpublished = select(t.c.id).where(t.c.published_at.is_(None))
         async with reading(self._engine) as conn:
-            pending = await conn.scalar(
-                select(func.count()).select_from(unpublished.limit(OUTBOX_COUNT_BOUND).subquery())
-            )
+            pending = await pending_on(conn, t, at_most=OUTBOX_COUNT_BOUND)
             oldest = await conn.scalar(
                 select(t.c.created_at).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(1)
             )
         age = 0.0 if oldest is None else max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
-        return float(pending or 0), age
+        return float(pending), age
 
     async def _queue_depths(self, names: QueueNames) -> None:
         connection = self._broker.connection

@@ -211,7 +211,11 @@ async def pending_count(engine: AsyncEngine, table: Table) -> int:
         return await pending_on(conn, table)
 
 
-async def pending_on(conn: AsyncConnection, table: Table) -> int:
-    """Rows the relay has not published yet (the outbox backlog), counted on `conn`."""
-    value = await conn.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
+async def pending_on(conn: AsyncConnection, table: Table, *, at_most: int | None = None) -> int:
+    """Rows the relay has not published yet (the outbox backlog), counted on `conn`; with `at_most`,
+    counted no further (a sampler's bound: a count over millions of rows is a scan)."""
+    unpublished = select(table.c.id).where(table.c.published_at.is_(None))
+    if at_most is not None:
+        unpublished = unpublished.limit(at_most)
+    value = await conn.scalar(select(func.count()).select_from(unpublished.subquery()))
     return int(value or 0)
