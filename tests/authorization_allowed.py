@@ -7,12 +7,13 @@ every operation, so the rule holds for every allowed cell of their walk."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 from fastapi.routing import APIRoute
 
-from tests.authorization import Special
+from tests.authorization import Expect, Matrix, Special, routes_of
 
 
 def reads_of_real_records(routes: Mapping[str, APIRoute], records: Mapping[str, object]) -> frozenset[str]:
@@ -37,3 +38,27 @@ def allowed_means_served(reads: frozenset[str], answers: Mapping[str, int] | Non
         return None
 
     return judge
+
+
+def ownerless_matrix(
+    client: httpx.AsyncClient,
+    auth: Any,
+    expected: Mapping[str, Expect],
+    routers: Iterable[Any],
+    policy: Any,
+    ids: Mapping[str, str],
+    answers: Mapping[str, int] | None = None,
+) -> Matrix:
+    """The walk of a table whose records belong to nobody: `ids` names a real record per path
+    parameter (the same for "own" and "foreign"), and every allowed cell must be served."""
+    records = {name: {"own": value, "foreign": value} for name, value in ids.items()}
+    routes = routes_of(routers, policy)
+    return Matrix(
+        client,
+        auth,
+        expected,
+        routes,
+        records=records,
+        special=allowed_means_served(reads_of_real_records(routes, records), answers),
+        special_ops=frozenset(expected),
+    )

@@ -17,8 +17,8 @@ from services.config.api.deps import POLICY
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
 from shared.auth import Role
-from tests.authorization import HUMANS, NOT_REQUESTER, Expect, Matrix, expect, routes_of
-from tests.authorization_allowed import allowed_means_served, reads_of_real_records
+from tests.authorization import HUMANS, NOT_REQUESTER, Expect, Matrix, expect
+from tests.authorization_allowed import ownerless_matrix
 from tests.conftest import running
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -90,17 +90,7 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
         "run_id": await _created(client, auth, "/api/v1/discovery/runs", {"source": f"scan-{tag}", "items": []}),
         "baseline_id": await _created(client, auth, "/api/v1/baselines", {"name": tag, "service_id": service_id}),
     }
-    records = {name: {"own": value, "foreign": value} for name, value in ids.items()}
-    routes = routes_of(ROUTERS, POLICY)
-    return Matrix(
-        client,
-        auth,
-        EXPECTED,
-        routes,
-        records=records,
-        special=allowed_means_served(reads_of_real_records(routes, records)),
-        special_ops=frozenset(EXPECTED),
-    )
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

@@ -17,8 +17,8 @@ from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.live import FEED
 from shared.auth import Role
-from tests.authorization import HUMANS, ME, NOT_REQUESTER, Expect, Matrix, expect, routes_of
-from tests.authorization_allowed import allowed_means_served, reads_of_real_records
+from tests.authorization import HUMANS, ME, NOT_REQUESTER, Expect, Matrix, expect
+from tests.authorization_allowed import ownerless_matrix
 from tests.conftest import running
 from tests.infra import Servers, create_service_database
 
@@ -87,16 +87,8 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     if (await client.get(path, headers=auth(Role.AUDITOR))).status_code == 404:
         proposed = await client.put(path, json=PROPOSAL, headers=auth(Role.SERVICE_LEVEL_MANAGER))
         assert proposed.status_code == 200, proposed.text
-    records = {name: {"own": value, "foreign": value} for name, value in {"name": REPORT, "version": "1"}.items()}
-    routes = routes_of(ROUTERS, POLICY)
-    return Matrix(
-        client,
-        auth,
-        EXPECTED,
-        routes,
-        records=records,
-        special=allowed_means_served(reads_of_real_records(routes, records), answers={"dashboard.stream": 429}),
-        special_ops=frozenset(EXPECTED),
+    return ownerless_matrix(
+        client, auth, EXPECTED, ROUTERS, POLICY, {"name": REPORT, "version": "1"}, answers={"dashboard.stream": 429}
     )
 
 

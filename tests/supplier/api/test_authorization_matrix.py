@@ -16,8 +16,8 @@ from services.supplier.api.deps import POLICY
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
 from shared.auth import Role
-from tests.authorization import NOT_REQUESTER, Expect, Matrix, expect, routes_of
-from tests.authorization_allowed import allowed_means_served, reads_of_real_records
+from tests.authorization import NOT_REQUESTER, Expect, Matrix, expect
+from tests.authorization_allowed import ownerless_matrix
 from tests.conftest import running
 from tests.supplier.api.helpers import Auth, new_contract, new_supplier
 
@@ -83,17 +83,7 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     dispute = await client.post("/api/v1/disputes", json=body, headers=auth(SM))
     assert dispute.status_code == 201, dispute.text
     ids = {"supplier_id": supplier["id"], "contract_id": contract["id"], "dispute_id": dispute.json()["id"]}
-    records = {name: {"own": value, "foreign": value} for name, value in ids.items()}
-    routes = routes_of(ROUTERS, POLICY)
-    return Matrix(
-        client,
-        auth,
-        EXPECTED,
-        routes,
-        records=records,
-        special=allowed_means_served(reads_of_real_records(routes, records)),
-        special_ops=frozenset(EXPECTED),
-    )
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:
