@@ -144,17 +144,55 @@ back to ITSM_<FIELD> (shared/settings.py).
 - name: OTEL_TRACES_SAMPLER_ARG
   value: {{ . | quote }}
 {{- end }}
-{{- range $key, $value := .svc.env }}
-{{- /* Helm reads numbers as floats: print 2097152 as such, not as 2.097152e+06. */}}
-{{- $text := toString $value }}
-{{- if and (kindIs "float64" $value) (eq (floor $value) $value) }}
-{{- $text = int64 $value | toString }}
+{{- with $v.otel.tracesExporter }}
+- name: OTEL_TRACES_EXPORTER
+  value: {{ . | quote }}
 {{- end }}
+{{- with $v.otel.metricsExporter }}
+- name: OTEL_METRICS_EXPORTER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.otel.metricExportIntervalMs }}
+- name: OTEL_METRIC_EXPORT_INTERVAL
+  value: {{ include "itsm.text" . | quote }}
+{{- end }}
+{{- /* Settings from values, by variable name; a value left null keeps the code's default. */}}
+{{- $settings := dict }}
+{{- with $v.metrics.sampleIntervalSeconds }}{{ $_ := set $settings "ITSM_METRICS_SAMPLE_INTERVAL_S" . }}{{ end }}
+{{- $limits := $v.limits | default dict }}
+{{- range $key, $name := dict "maxBodyBytes" "ITSM_MAX_BODY_BYTES" "maxBulkBodyBytes" "ITSM_MAX_BULK_BODY_BYTES" "maxHeaderBytes" "ITSM_MAX_HEADER_BYTES" "headerTimeoutSeconds" "ITSM_HEADER_TIMEOUT_S" "writeRatePerMinute" "ITSM_WRITE_RATE_PER_MINUTE" "writeBurst" "ITSM_WRITE_BURST" "jwtMaxLifetimeHours" "ITSM_JWT_MAX_LIFETIME_HOURS" }}
+{{- if hasKey $limits $key }}{{ $_ := set $settings $name (get $limits $key) }}{{ end }}
+{{- end }}
+{{- if eq .name "incident" }}
+{{- if hasKey $limits "listCountLimit" }}{{ $_ := set $settings "INCIDENT_LIST_COUNT_LIMIT" $limits.listCountLimit }}{{ end }}
+{{- end }}
+{{- if eq .name "reporting" }}
+{{- range $key, $name := dict "streamMaxReaders" "REPORTING_STREAM_MAX_READERS" "streamMaxPerSubject" "REPORTING_STREAM_MAX_PER_SUBJECT" "streamKeepaliveSeconds" "REPORTING_STREAM_KEEPALIVE_S" }}
+{{- if hasKey $limits $key }}{{ $_ := set $settings $name (get $limits $key) }}{{ end }}
+{{- end }}
+{{- end }}
+{{- range $name, $value := $settings }}
+{{- if not (kindIs "invalid" $value) }}
+- name: {{ $name }}
+  value: {{ include "itsm.text" $value | quote }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := .svc.env }}
 - name: {{ $key }}
-  value: {{ $text | quote }}
+  value: {{ include "itsm.text" $value | quote }}
 {{- end }}
 {{- with $v.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* A value as an environment variable's text. Helm reads numbers as floats: print 2097152 as
+such, not as 2.097152e+06. */}}
+{{- define "itsm.text" -}}
+{{- if and (kindIs "float64" .) (eq (floor .) .) }}
+{{- int64 . | toString }}
+{{- else }}
+{{- toString . }}
 {{- end }}
 {{- end }}
 
