@@ -13,7 +13,11 @@ config service on PostgreSQL.
    roots spread evenly over the kinds of CI that take part in impact, each downstream and
    upstream; p50/p95/p99 and the mean number of CIs reached; the hubs apart; then the store's
    walk alone (`services.config.store.impact.walk`, in this process) on the same roots, and every API
-   answer checked against the pure in-memory walk (`domain.impact.ImpactWalk`).
+   answer checked against the pure in-memory walk (`domain.impact.ImpactWalk`). Each root is also
+   asked for the compact answer (`view=compact`, ids and distances, every page of `--page` CIs in
+   turn), in the same run, alternately before and after the full one: its first page's
+   p50/p95/p99, the pages summed, the store's `reached` alone, and its ids and distances checked
+   against the same pure walk (the smoke run takes pages of 25, so paging is checked too).
 3. A discovery run of `--discovery-items` observed CIs (`POST /api/v1/discovery/runs`): mostly
    existing hypervisors and VMs (some with changed attributes, a few controlled ones that differ),
    some new VMs, with their runs_on relationships; its wall time and counts; then the same run
@@ -62,16 +66,18 @@ from bench.infra import (
     run_main,
 )
 from bench.openloop import Answer, KeepAliveClient
-from services.config.domain.impact import Direction, Edge, ImpactWalk, Reached
+from services.config.domain.impact import PAGE_MAX, Direction, Edge, ImpactWalk, Reached
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
 from services.config.store import items as item_store
+from services.config.store.impact import reached as store_reached
 from services.config.store.impact import walk as store_walk
 from shared.db import create_engine
 from shared.migrations import upgrade
 
 DEPTH = 5
 TARGET_P95_MS = 50.0
+TARGET_COMPACT_P95_MS = 20.0
 TARGET_DISCOVERY_S = 10.0
 IMPACT_KINDS = (
     "business_service",
@@ -743,8 +749,8 @@ async def measure_impact(
     client = KeepAliveClient("127.0.0.1", server.port, timeout_s=args.request_timeout)
     try:
 
-        async def one(root: uuid.UUID, direction: Direction) -> tuple[float, Answer]:
-            path = f"/api/v1/cis/{root}/impact?depth={DEPTH}&direction={direction.value}"
+        async def one(root: uuid.UUID, direction: Direction, compact: str = "") -> tuple[float, Answer]:
+            path = f"/api/v1/cis/{root}/impact?depth={DEPTH}&direction={direction.value}{compact}"
             raw = client.request_bytes("GET", path, headers=headers)
             gc.disable()  # this process's collector runs between requests, not inside a timing
             try:
@@ -757,20 +763,44 @@ async def measure_impact(
                 raise RuntimeError(f"impact of {root} {direction}: {r.status} {r.body[:300]!r}")
             return elapsed, r
 
+        async def compact(root: uuid.UUID, direction: Direction) -> tuple[list[float], list[dict[str, Any]], int]:
+            """Every page of the compact answer: each page's ms, the items, the bytes in all."""
+            times, items, size, offset = [], [], 0, 0
+            while True:
+                ms, r = await one(root, direction, f"&view=compact&limit={args.page}&offset={offset}")
+                page = json.loads(r.body)
+                times.append(ms)
+                items += page["items"]
+                size += len(r.body)
+                offset += args.page
+                if offset >= page["total"]:
+                    return times, items, size
+
         # Warm-up: other roots of every kind (statements prepared, caches filled), not measured.
         warm = random.Random(args.seed + 1)
         for kind in IMPACT_KINDS:
             for _ in range(args.warmup):
-                await one(warm.choice(cmdb.by_kind[kind]).id, warm.choice(list(Direction)))
+                root, direction = warm.choice(cmdb.by_kind[kind]).id, warm.choice(list(Direction))
+                await one(root, direction)
+                await compact(root, direction)
         quiet = Quiet("the impact requests", args.quiet_wait, {server.pid: "config"}, f"cmdb_{args.run_id}")
         pairs = [(kind, root, d) for kind, root in roots for d in Direction]
-        for kind, root, direction in pairs:
+        for n, (kind, root, direction) in enumerate(pairs):
             await quiet.check()
-            ms, r = await one(root, direction)
+            # Both forms of the same root, one after the other, which first in turn.
+            if n % 2:
+                pages, items, compact_bytes = await compact(root, direction)
+                ms, r = await one(root, direction)
+            else:
+                ms, r = await one(root, direction)
+                pages, items, compact_bytes = await compact(root, direction)
             body = json.loads(r.body)
-            # Correctness, off the clock: the answer against the pure walk.
-            if _from_api(body) != _as_answer(reference.walk(root, direction, DEPTH)):
+            # Correctness, off the clock: both answers against the pure walk.
+            expected = reference.walk(root, direction, DEPTH)
+            if _from_api(body) != _as_answer(expected):
                 mismatches.append(f"{kind} {root} {direction.value}")
+            if [(i["id"], i["distance"]) for i in items] != [(str(e.ci_id), e.distance) for e in expected]:
+                mismatches.append(f"compact: {kind} {root} {direction.value}")
             samples.append(
                 {
                     "kind": kind,
@@ -779,6 +809,10 @@ async def measure_impact(
                     "ms": ms,
                     "reached": len(body["affected"]),
                     "bytes": len(r.body),
+                    "compact_ms": pages[0],
+                    "compact_pages_ms": sum(pages),
+                    "compact_pages": len(pages),
+                    "compact_bytes": compact_bytes,
                 }
             )
         quiet.stop()
@@ -819,6 +853,13 @@ async def measure_impact(
         },
         "weighted": weighted(samples, {k: len(cmdb.by_kind[k]) for k in IMPACT_KINDS}),
         "mean_response_kb": round(statistics.fmean(s["bytes"] for s in samples) / 1024, 1),
+        "compact": summary([s["compact_ms"] for s in samples], [s["reached"] for s in samples]),
+        "compact_whole": summary([s["compact_pages_ms"] for s in samples], [s["reached"] for s in samples]),
+        "compact_weighted": weighted(
+            [{**s, "ms": s["compact_ms"]} for s in samples], {k: len(cmdb.by_kind[k]) for k in IMPACT_KINDS}
+        ),
+        "compact_mean_kb": round(statistics.fmean(s["compact_bytes"] for s in samples) / 1024, 1),
+        "compact_max_pages": max(s["compact_pages"] for s in samples),
         "hubs": hubs,
         "mismatches": mismatches,
         "samples": samples,
@@ -827,9 +868,10 @@ async def measure_impact(
 
 
 async def measure_walk(
-    url: str, cmdb: Cmdb, roots: Sequence[tuple[str, uuid.UUID]], args: argparse.Namespace
+    url: str, cmdb: Cmdb, roots: Sequence[tuple[str, uuid.UUID]], args: argparse.Namespace, store_walk: Any = store_walk
 ) -> dict[str, Any]:
-    """The store's walk alone, in this process (no HTTP, no item fetch, no serialisation, no tracing)."""
+    """The store's walk alone, in this process (no HTTP, no item fetch, no serialisation, no tracing):
+    `store.walk` (with the way to each CI), or `store.reached` (the compact answer's: ids only)."""
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
@@ -1066,6 +1108,10 @@ def print_tables(results: dict[str, Any], args: argparse.Namespace) -> None:
     rows += [(f"{k} (HTTP)", imp["by_kind"][k]) for k in IMPACT_KINDS]
     rows.append(("all, weighted by how many CIs of each kind (HTTP)", imp["weighted"]))
     rows.append(("`store.walk` alone, same roots (in process)", walk))
+    rows.append((f"**compact (`view=compact`), first page of {args.page} (HTTP)**", imp["compact"]))
+    rows.append(("compact, weighted by how many CIs of each kind (HTTP)", imp["compact_weighted"]))
+    rows.append((f"compact, every page of {args.page} in turn (HTTP, summed)", imp["compact_whole"]))
+    rows.append(("`store.reached` alone, same roots (in process)", results["walk_compact"]))
     for label, s in rows:
         print(
             f"| {label} | {s['n']} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} |"
@@ -1074,12 +1120,18 @@ def print_tables(results: dict[str, Any], args: argparse.Namespace) -> None:
     verdict = smoke.verdict(a["p95_ms"] < TARGET_P95_MS, args)
     q = imp["quiet"]
     print(f"TARGET impact, roots evenly over the kinds, p95 < {TARGET_P95_MS:.0f} ms: {a['p95_ms']:.1f} ms, {verdict}")
+    c = imp["compact"]
+    verdict = smoke.verdict(c["p95_ms"] < TARGET_COMPACT_P95_MS, args)
     print(
-        f"mean answer"
-        f" {imp['mean_response_kb']} KiB; load average {q['loadavg']} (1-min max {q['load1_max']});"
+        f"TARGET impact, compact answer (a page of {args.page}), p95 < {TARGET_COMPACT_P95_MS:.0f} ms:"
+        f" {c['p95_ms']:.1f} ms, {verdict}; full / compact p95 in the same run: {a['p95_ms'] / c['p95_ms']:.2f}"
+    )
+    print(
+        f"mean answer {imp['mean_response_kb']} KiB full, {imp['compact_mean_kb']} KiB compact (all pages, at most"
+        f" {imp['compact_max_pages']}); load average {q['loadavg']} (1-min max {q['load1_max']});"
         f" cpu while measuring: {describe_cpu(imp['cpu'])}"
     )
-    for part in (imp, walk):
+    for part in (imp, walk, results["walk_compact"]):
         if part["quiet"]["waited_s"]:
             print(f"  (waited {part['quiet']['waited_s']} s for: {'; '.join(part['quiet']['waited_for'])})")
     print()
@@ -1173,6 +1225,7 @@ async def _main(args: argparse.Namespace) -> int:
         results["impact"] = await measure_impact(server, reader, cmdb, roots, reference, args)
         problems += [f"impact answer differs from the pure walk: {m}" for m in results["impact"]["mismatches"]]
         results["walk"] = await measure_walk(url, cmdb, roots, args)
+        results["walk_compact"] = await measure_walk(url, cmdb, roots, args, store_reached)
 
         plan = plan_discovery(cmdb, args.discovery_items, random.Random(args.seed + 3))
         print(f"discovery: {plan.expected}", flush=True)
@@ -1204,6 +1257,7 @@ def main() -> None:
     parser.add_argument("--roots", type=int, default=300, help="impact roots, spread evenly over the kinds")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured impact requests per kind first")
     parser.add_argument("--hub-repeats", type=int, default=3)
+    parser.add_argument("--page", type=int, default=PAGE_MAX, help="CIs per page of the compact answer")
     parser.add_argument("--discovery-items", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--request-timeout", type=float, default=120.0, help="seconds, per impact request")
@@ -1211,7 +1265,15 @@ def main() -> None:
     parser.add_argument("--quiet-wait", type=float, default=900.0, help="at most this long waiting for other work")
     parser.add_argument("--json", metavar="PATH", help="also write every figure (each request) as JSON")
     args = smoke.parse_args(
-        parser, cis=3000, relationships=9000, roots=9, warmup=1, hub_repeats=1, discovery_items=300, quiet_wait=0.0
+        parser,
+        cis=3000,
+        relationships=9000,
+        roots=9,
+        warmup=1,
+        hub_repeats=1,
+        discovery_items=300,
+        quiet_wait=0.0,
+        page=25,  # several pages per root: the paging is checked too
     )
     sys.exit(run_main(lambda: _main(args)))
 

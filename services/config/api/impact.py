@@ -1,5 +1,6 @@
 """CMDB routes, impact analysis: what a CI's failure affects (downstream) or what could make it
-fail (upstream), written straight to JSON (byte for byte the `ImpactRead` model's)."""
+fail (upstream), written straight to JSON (byte for byte the `ImpactRead` model's, or with
+`view=compact` the `ImpactPage` model's: ids and distances, paged)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,51 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.config.api.deps import POLICY, CurrentItem
-from services.config.domain.impact import MAX_DEPTH, Arrival, Direction
+from services.config.domain.impact import MAX_DEPTH, PAGE_DEFAULT, PAGE_MAX, Arrival, Direction
 from services.config.domain.items import ConfigItem
 from services.config.domain.relationships import INVERSE_NAMES
 from services.config.domain.types import BUSINESS_SERVICE
-from services.config.schemas.impact import ImpactRead
-from services.config.store.impact import Summary
+from services.config.schemas.impact import ImpactPage, ImpactRead, ImpactView
+from services.config.store.impact import Summary, reached
 from services.config.store.impact import impact as walk_with_summaries
 from shared.app import ReadConnectionDep
+from shared.deps import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1", tags=["cmdb"], dependencies=[Depends(POLICY.enforce)])
 
 
-@router.get("/cis/{ci_id}/impact", response_model=ImpactRead, tags=["relationships"])
+@router.get("/cis/{ci_id}/impact", response_model=ImpactRead | ImpactPage, tags=["relationships"])
 async def impact(
     conn: ReadConnectionDep,
     root: CurrentItem,
     direction: Direction = Direction.DOWNSTREAM,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,
+    view: Annotated[
+        ImpactView,
+        Query(
+            description="`full`: every CI reached with its summary and path, and the business services"
+            " (`ImpactRead`, not paged); `compact`: ids and distances only, a page at a time (`ImpactPage`)"
+        ),
+    ] = ImpactView.FULL,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="`compact` only: CIs per page")] = PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="`compact` only: CIs to skip")] = 0,
 ) -> Response:
-    arrivals, found = await walk_with_summaries(conn, root.id, direction, depth)
-    return Response(_impact_json(root, direction, depth, arrivals, found), media_type="application/json")
+    if view is ImpactView.COMPACT:
+        found = await reached(conn, root.id, direction, depth)
+        return Response(_page_json(root.id, direction, depth, found, limit, offset), media_type="application/json")
+    arrivals, summaries = await walk_with_summaries(conn, root.id, direction, depth)
+    return Response(_impact_json(root, direction, depth, arrivals, summaries), media_type="application/json")
+
+
+def _page_json(
+    root: UUID, direction: Direction, depth: int, found: Sequence[tuple[UUID, int]], limit: int, offset: int
+) -> bytes:
+    """The `ImpactPage` of a compact walk as JSON (what the model gives; tests/config hold it to that)."""
+    items = ",".join(f'{{"id":"{ci}","distance":{distance}}}' for ci, distance in found[offset : offset + limit])
+    return (
+        f'{{"root_id":"{root}","direction":"{direction.value}","depth":{depth},"items":[{items}],'
+        f'"total":{len(found)},"limit":{limit},"offset":{offset}}}'
+    ).encode()
 
 
 def _impact_json(

@@ -36,6 +36,9 @@ _TARGET_AFFECTS_SOURCE: Final[dict[RelationshipType, bool | None]] = {
 }
 
 MAX_DEPTH: Final = 10
+PAGE_DEFAULT: Final = 1_000
+PAGE_MAX: Final = 10_000
+"""A compact answer's page: ids and distances, about 60 bytes a CI."""
 
 
 @dataclass(frozen=True, slots=True)

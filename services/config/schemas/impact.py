@@ -3,6 +3,7 @@ same JSON directly)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from uuid import UUID
 
 from pydantic import Field
@@ -61,3 +62,26 @@ class ImpactRead(ApiModel):
     depth: int
     affected: list[AffectedCI]
     business_services: list[CISummary]
+
+
+class ImpactView(StrEnum):
+    FULL = "full"
+    COMPACT = "compact"
+
+
+class ImpactedCI(ApiModel):
+    id: UUID
+    distance: int
+
+
+class ImpactPage(ApiModel):
+    """`view=compact`: the CIs reached (the same as `ImpactRead.affected`, in the same order), ids
+    and distances only, a page at a time."""
+
+    root_id: UUID
+    direction: Direction
+    depth: int
+    items: list[ImpactedCI]
+    total: int = Field(description="CIs reached in all")
+    limit: int
+    offset: int

@@ -131,6 +131,65 @@ async def _walk_in_postgresql(
     return arrivals, found
 
 
+def _next_ids(direction: Direction) -> TextClause:
+    """The CIs one step from the CIs `:frontier` along the relationships impact flows along, each
+    once, and whether each has a row: two index-only scans of the relationships (by target, by
+    source) and one probe of the CIs' primary key per CI, no way to it chosen, no summary."""
+    to_source, to_target = hop_types(direction)
+
+    def of_types(kinds: frozenset[RelationshipType]) -> str:
+        return f"r.type IN ({', '.join(repr(k.value) for k in sorted(kinds))})" if kinds else "false"
+
+    return text(
+        f"""
+        SELECT hop.id, ci.id IS NOT NULL FROM (
+            SELECT r.source_id AS id FROM ci_relationship AS r
+            WHERE r.target_id = ANY(CAST(:frontier AS uuid[])) AND {of_types(to_source)}
+            UNION
+            SELECT r.target_id FROM ci_relationship AS r
+            WHERE r.source_id = ANY(CAST(:frontier AS uuid[])) AND {of_types(to_target)}
+        ) AS hop LEFT JOIN config_item AS ci ON ci.id = hop.id
+        """
+    )
+
+
+_NEXT_IDS: Final = {direction: _next_ids(direction) for direction in Direction}
+
+
+async def reached(conn: AsyncConnection, root: UUID, direction: Direction, depth: int) -> list[tuple[UUID, int]]:
+    """The CIs `walk` reaches that exist, as (id, distance), nearest first, then by id: the same CIs
+    at the same distances as `impact`'s answer, from the relationships' ids alone (no way to each
+    CI is chosen). On PostgreSQL one query per level; elsewhere the level-by-level `ImpactWalk`."""
+    check_depth(depth)
+    if conn.dialect.name != "postgresql":
+        walked = [(r.ci_id, r.distance) for r in await walk(conn, root, direction, depth)]
+        existing = await existing_ids(conn, [ci for ci, _ in walked])
+        found = [(ci, distance) for ci, distance in walked if ci in existing]
+    else:
+        query, seen, found = _NEXT_IDS[direction], {root}, []
+        frontier = [root]
+        for distance in range(1, depth + 1):
+            # The walk goes on through a CI without a row; the answer leaves it out.
+            new = [
+                row for row in (await conn.execute(query, {"frontier": frontier})).tuples().all() if row[0] not in seen
+            ]
+            if not new:
+                break
+            frontier = [ci for ci, _ in new]
+            seen.update(frontier)
+            found += [(ci, distance) for ci, exists in new if exists]
+    # UUIDs order as their text does (fixed-width hex), and comparing the integers is cheaper.
+    return sorted(found, key=lambda r: (r[1], r[0].int))
+
+
+async def existing_ids(conn: AsyncConnection, ids: Sequence[UUID]) -> set[UUID]:
+    """Those of `ids` that have a CI row (a relationship may outlive its CI's row)."""
+    found: set[UUID] = set()
+    for condition in among(conn, config_item.c.id, ids):
+        found.update((await conn.scalars(select(config_item.c.id).where(condition))).all())
+    return found
+
+
 async def edges_touching(conn: AsyncConnection, ids: Sequence[UUID]) -> list[Edge]:
     """The CI-to-CI relationships with an end in `ids` (one impact-analysis level)."""
     edges: list[Edge] = []

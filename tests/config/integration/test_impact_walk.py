@@ -1,7 +1,8 @@
 """The store's impact walk against the pure walk (`ImpactWalk` over the edges in memory), on a
 random graph dense in cycles, diamonds, parallel relationships of several types between the
 same CIs, connections both ways, and relationships that carry no impact: on PostgreSQL (one
-query per level that picks the way to each new CI itself) and on SQLite (the level-by-level walk)."""
+query per level that picks the way to each new CI itself) and on SQLite (the level-by-level walk);
+and the compact answer's walk (`reached`: ids and distances only) against both."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from services.config.domain.impact import MAX_DEPTH, Arrival, Direction, Edge, w
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
 from services.config.store.impact import impact, summaries, walk
+from services.config.store.impact import reached as reached_ids
 from services.config.store.items import ConfigItemRepository
 from services.config.store.tables import ci_relationship
 from shared.db import create_engine
@@ -89,6 +91,10 @@ async def _same_as_the_pure_walk(conn: AsyncConnection, ids: list[uuid.UUID], ed
                     for r in expected
                 ]
                 assert found == await summaries(conn, [r.ci_id for r in expected])
+                # The compact answer's walk: the same CIs that have a row, at the same distances, in order.
+                assert await reached_ids(conn, root, direction, depth) == [
+                    (r.ci_id, r.distance) for r in expected if r.ci_id in found
+                ]
                 reached += len(expected)
                 shown += len(found)
     assert shown < reached  # a third of the CIs have no row
@@ -133,5 +139,7 @@ async def test_depth_out_of_range_is_refused_by_both_walks(service_database: Cal
             for depth in (0, MAX_DEPTH + 1):
                 with pytest.raises(ValueError, match="depth"):
                     await walk(conn, uuid.uuid4(), Direction.DOWNSTREAM, depth)
+                with pytest.raises(ValueError, match="depth"):
+                    await reached_ids(conn, uuid.uuid4(), Direction.DOWNSTREAM, depth)
     finally:
         await engine.dispose()

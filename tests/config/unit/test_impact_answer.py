@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import TypeAdapter
 
-from services.config.api.impact import _impact_json
+from services.config.api.impact import _impact_json, _page_json
 from services.config.domain.impact import MAX_DEPTH, Arrival, Direction, Edge, Reached, walk_in_memory
 from services.config.domain.items import CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
-from services.config.schemas.impact import AffectedCI, CISummary, ImpactRead
+from services.config.schemas.impact import AffectedCI, CISummary, ImpactedCI, ImpactPage, ImpactRead
 from services.config.store.impact import Summary
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -96,3 +96,22 @@ def test_an_answer_with_nothing_reached() -> None:
     root = _item(uuid.uuid4(), rng, 1)
     expected = _expected(root, Direction.UPSTREAM, 3, [], {})
     assert _impact_json(root, Direction.UPSTREAM, 3, [], {}) == expected
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(1000, 0), (3, 0), (3, 6), (7, 40), (1, 1000)])
+def test_the_compact_page_is_the_models_json_byte_for_byte(limit: int, offset: int) -> None:
+    rng = random.Random(limit + offset)
+    found = sorted(((uuid.UUID(int=rng.getrandbits(128)), rng.randint(1, 5)) for _ in range(42)), key=lambda f: f[1])
+    root = uuid.uuid4()
+    page = ImpactPage(
+        root_id=root,
+        direction=Direction.UPSTREAM,
+        depth=5,
+        items=[ImpactedCI(id=ci, distance=d) for ci, d in found[offset : offset + limit]],
+        total=42,
+        limit=limit,
+        offset=offset,
+    )
+    written = _page_json(root, Direction.UPSTREAM, 5, found, limit, offset)
+    assert written == TypeAdapter(ImpactPage).dump_json(page, by_alias=True)
+    assert len(page.items) == max(0, min(limit, 42 - offset))
