@@ -66,7 +66,7 @@ from bench.infra import (
     run_main,
 )
 from bench.openloop import Answer, KeepAliveClient
-from services.config.domain.impact import PAGE_MAX, Direction, Edge, ImpactWalk, Reached
+from services.config.domain.impact import PAGE_DEFAULT, Direction, Edge, ImpactWalk, Reached
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
 from services.config.store import items as item_store
@@ -1257,7 +1257,7 @@ def main() -> None:
     parser.add_argument("--roots", type=int, default=300, help="impact roots, spread evenly over the kinds")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured impact requests per kind first")
     parser.add_argument("--hub-repeats", type=int, default=3)
-    parser.add_argument("--page", type=int, default=PAGE_MAX, help="CIs per page of the compact answer")
+    parser.add_argument("--page", type=int, default=PAGE_DEFAULT, help="CIs per page of the compact answer")
     parser.add_argument("--discovery-items", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--request-timeout", type=float, default=120.0, help="seconds, per impact request")
