@@ -24,8 +24,8 @@ def _product_modules() -> list[Path]:
     return sorted(p for r in roots for p in r.rglob("*.py") if "migrations" not in p.relative_to(ROOT).parts)
 
 
-def test_the_five_services_are_found() -> None:
-    assert SERVICES == ["change", "config", "incident", "reporting", "supplier"]
+def test_the_six_services_are_found() -> None:
+    assert SERVICES == ["change", "config", "incident", "notify", "reporting", "supplier"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
