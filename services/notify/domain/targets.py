@@ -37,7 +37,7 @@ def target_of(url: str) -> Target:
 
 def is_public(address: str) -> bool:
     """Whether `address` (an IP address in text) is a public unicast address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    ip = ipaddress.ip_address(address)  # a scoped IPv6 address (`fe80::1%eth0`) included
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast

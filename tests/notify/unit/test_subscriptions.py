@@ -71,6 +71,9 @@ def test_valid_patterns_are_kept(pattern: str) -> None:
 def test_invalid_patterns_are_refused_naming_the_field(pattern: str) -> None:
     with pytest.raises(RuleViolation) as caught:
         check_pattern(pattern)
+    assert caught.value.detail == (
+        "a routing-key pattern: up to 10 dot-separated words of a-z, 0-9 and _, or * (one word) or # (any)"
+    )
     assert caught.value.extensions["errors"][0]["field"] == "event_pattern"
 
 
@@ -172,12 +175,17 @@ def test_disable_and_enable() -> None:
     assert item.version == 2
     assert item.updated_at == later
     assert item.allowed_actions() == ["enable", "rotate-secret"]
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as refused:
         item.disable("again", later)
+    assert refused.value.detail == "'disable' is not allowed while the record is 'disabled'"
+    assert refused.value.extensions == {"state": "disabled", "allowed_actions": ["enable", "rotate-secret"]}
     item.enable(later + timedelta(minutes=1))
+    assert item.updated_at == later + timedelta(minutes=1)
     assert item.status is SubscriptionStatus.ACTIVE
     assert item.disabled_at is None
     assert item.disabled_reason is None
     assert item.version == 3
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as again:
         item.enable(later)
+    assert again.value.detail == "'enable' is not allowed while the record is 'active'"
+    assert again.value.extensions == {"state": "active", "allowed_actions": ["disable", "rotate-secret"]}
