@@ -1,6 +1,6 @@
 """Every service has the same rooms: the root files, the five role packages, one module per area.
 
-A newcomer who knows one service knows all five (docs/architecture.md). These tests walk
+A newcomer who knows one service knows all six (docs/architecture.md). These tests walk
 `services/*` and fail on a missing room, a suffix file (`api_problem.py`), an area package
 (`sla/`) or a product module over 400 lines.
 """
