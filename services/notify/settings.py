@@ -36,6 +36,12 @@ class NotifySettings(ServiceSettings):
     webhook_response_excerpt_chars: int = Field(
         default=500, ge=0, le=10_000, description="Characters of a receiver's answer kept in the delivery log"
     )
+    event_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Days a consumed event is kept for replays (one still waiting to be delivered is kept longer)",
+    )
+    event_purge_interval_s: float = Field(default=3600.0, gt=0, description="Seconds between purges of old events")
     webhook_replay_max_events: int = Field(
         default=1000, ge=1, le=100_000, description="Events one replay request may queue at most"
     )

@@ -17,11 +17,10 @@ from services.notify.schemas.deliveries import (
     ReplayQueued,
     ReplayRequest,
 )
-from services.notify.store.deliveries import attempts_of, get_delivery, list_deliveries
+from services.notify.store.deliveries import list_deliveries
 from services.notify.usecases import deliveries as usecases
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.deps import Limit, Offset
-from shared.errors import found
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(POLICY.enforce)])
 
@@ -45,9 +44,9 @@ async def list_all_deliveries(
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail)
 async def get_delivery_record(delivery_id: UUID, conn: ReadConnectionDep) -> DeliveryDetail:
-    row = found(await get_delivery(conn, delivery_id), f"delivery {delivery_id}")
-    log = [AttemptRead.of(a) for a in await attempts_of(conn, delivery_id, MAX_ATTEMPTS_SHOWN)]
-    return DeliveryDetail.from_record(row, status=DeliveryStatus(row.status), log=log)
+    found = await usecases.delivery_log(conn, delivery_id, MAX_ATTEMPTS_SHOWN)
+    log = [AttemptRead.of(a) for a in found.attempts]
+    return DeliveryDetail.from_record(found.delivery, status=DeliveryStatus(found.delivery.status), log=log)
 
 
 @router.post("/subscriptions/{subscription_id}/replay", status_code=202, response_model=ReplayQueued)

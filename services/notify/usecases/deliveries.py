@@ -41,6 +41,7 @@ from shared.uow import UnitOfWork
 
 if TYPE_CHECKING:
     import httpx
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -243,3 +244,31 @@ async def replay(subscription_id: UUID, request: Replay, uow: UnitOfWork, *, max
         await store.add_deliveries(conn, rows)
         await uow.commit()
     return len(rows)
+
+
+@dataclass(frozen=True)
+class DeliveryLog:
+    delivery: Any
+    attempts: list[Any]
+
+
+async def delivery_log(conn: AsyncConnection, delivery_id: UUID, max_attempts: int) -> DeliveryLog:
+    """A delivery with its attempts, oldest first (at most `max_attempts` of them), or 404."""
+    row = found(await store.get_delivery(conn, delivery_id), f"delivery {delivery_id}")
+    return DeliveryLog(row, await store.attempts_of(conn, delivery_id, max_attempts))
+
+
+PURGE_BATCH = 1000
+
+
+async def forget_old_events(unit_of_work: Callable[[], UnitOfWork], retention: timedelta) -> int:
+    """Forget the kept events older than `retention` (in batches, one transaction each), but those
+    a pending delivery still needs: a replay can go back that far."""
+    forgotten = 0
+    while True:
+        async with unit_of_work() as uow:
+            batch = await event_log.forget_before(uow.connection, clock.now() - retention, PURGE_BATCH)
+            await uow.commit()
+        forgotten += batch
+        if batch < PURGE_BATCH:
+            return forgotten

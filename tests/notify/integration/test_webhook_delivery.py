@@ -9,16 +9,18 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from services.notify import worker
 from services.notify.domain.subscriptions import SubscriptionStatus
 from services.notify.store import tables
 from services.notify.store.subscriptions import get_subscription
 from services.notify.usecases import deliveries, subscriptions
 from services.notify.usecases.subscriptions import SubscriptionAction
 from shared.errors import RuleViolation
+from shared.periodic import JobContext
 from tests.notify.helpers import Notify, event
 from tests.notify.receiver import Receiver
 
@@ -232,3 +234,27 @@ async def test_a_private_target_is_refused_at_delivery_when_not_allowed(notify: 
     assert row.status == "pending" and row.attempts == 1
     assert row.last_status_code is None
     assert "not public (127.0.0.1)" in row.last_error
+
+
+async def test_old_events_are_forgotten_but_those_a_pending_delivery_needs(notify: Notify, hooks: Receiver) -> None:
+    sub = await notify.subscribe(hooks.url("/retention"), "incident.held.v1")
+    hooks.secrets["/retention"] = [sub.secret]
+    hooks.scripts["/retention"] = [503]
+    held, delivered_elsewhere, unmatched = (
+        event("incident.held.v1", "INC1"),
+        event("incident.other.v1", "INC2"),
+        event("change.created.v1", "CHG1"),
+    )
+    await notify.consume(held, delivered_elsewhere, unmatched)
+    await notify.deliver()
+    async with notify.engine.begin() as conn:  # received 40 days ago
+        e = tables.received_event
+        await conn.execute(update(e).values(received_at=datetime.now(UTC) - timedelta(days=40)))
+    fresh = event("incident.other.v1", "INC3")
+    await notify.consume(fresh)
+
+    await worker.forget_old_events(JobContext(notify.unit_of_work, notify.engine, notify.settings, datetime.now(UTC)))
+
+    async with notify.engine.connect() as conn:
+        kept = set((await conn.scalars(select(tables.received_event.c.id))).all())
+    assert kept == {held.id, fresh.id}
