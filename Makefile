@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-SERVICES := incident change config supplier reporting
+SERVICES := incident change config supplier reporting notify
 
 .PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz
 

@@ -51,6 +51,7 @@ BENCHES = (
     Smoke("sla_watcher", "the SLA watcher's passes"),
     Smoke("sqlite_writes", "supplier on a SQLite file, mixed load"),
     Smoke("slow_clients", "/readyz while stalled connections wait for the header deadline"),
+    Smoke("webhooks", "notify's webhook deliveries to a real receiver: one replica, then two"),
 )
 
 NOT_BENCHES = {

@@ -1,4 +1,4 @@
-"""The five services as the command line knows them: name -> settings class and app spec."""
+"""The six services as the command line knows them: name -> settings class and app spec."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shared.repair import RepairTarget
 from shared.runtime import ServiceSpec
 from shared.settings import ServiceSettings
 
-SERVICE_NAMES = ("incident", "change", "config", "supplier", "reporting")
+SERVICE_NAMES = ("incident", "change", "config", "supplier", "reporting", "notify")
 
 
 @dataclass(frozen=True)

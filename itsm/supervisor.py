@@ -27,7 +27,14 @@ from itsm.registry import ServiceEntry
 from itsm.restarts import DEFAULT_MAX_START_FAILURES, GiveUp, ServiceLife, after_exit, describe_exit
 from itsm.suite_state import DEFAULT_STATE_FILE, ProcessState, ServiceState, SuiteState
 
-COLOURS = {"incident": "red", "change": "yellow", "config": "green", "supplier": "magenta", "reporting": "cyan"}
+COLOURS = {
+    "incident": "red",
+    "change": "yellow",
+    "config": "green",
+    "supplier": "magenta",
+    "reporting": "cyan",
+    "notify": "blue",
+}
 READY_POLL_S = 0.2
 STOP_GRACE_S = 20.0
 """How long the services get to drain on stop before they are killed."""

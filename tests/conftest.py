@@ -24,7 +24,7 @@ from shared.telemetry import configure_telemetry
 from tests.infra import RETRY_DELAY_MS, Servers, cleanup, create_service_database, provide_servers
 
 TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
-SERVICES = ["incident", "change", "config", "supplier", "reporting"]
+SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
 S = TypeVar("S", bound=ServiceSettings)
 
 _MARKERS = {"unit", "integration", "api", "e2e", "contracts", "fuzz"}

@@ -10,6 +10,7 @@ CREATE ROLE change    LOGIN PASSWORD 'change';
 CREATE ROLE config    LOGIN PASSWORD 'config';
 CREATE ROLE supplier  LOGIN PASSWORD 'supplier';
 CREATE ROLE reporting LOGIN PASSWORD 'reporting';
+CREATE ROLE notify    LOGIN PASSWORD 'notify';
 
 -- The owner may create tables in the public schema (PostgreSQL 15+ gives public to the
 -- database owner), which is what the Alembic migrations need.
@@ -18,9 +19,11 @@ CREATE DATABASE change    OWNER change;
 CREATE DATABASE config    OWNER config;
 CREATE DATABASE supplier  OWNER supplier;
 CREATE DATABASE reporting OWNER reporting;
+CREATE DATABASE notify    OWNER notify;
 
 REVOKE ALL ON DATABASE incident  FROM PUBLIC;
 REVOKE ALL ON DATABASE change    FROM PUBLIC;
 REVOKE ALL ON DATABASE config    FROM PUBLIC;
 REVOKE ALL ON DATABASE supplier  FROM PUBLIC;
 REVOKE ALL ON DATABASE reporting FROM PUBLIC;
+REVOKE ALL ON DATABASE notify    FROM PUBLIC;

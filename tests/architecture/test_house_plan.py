@@ -1,6 +1,6 @@
 """Every service has the same rooms: the root files, the five role packages, one module per area.
 
-A newcomer who knows one service knows all five (docs/architecture.md). These tests walk
+A newcomer who knows one service knows all six (docs/architecture.md). These tests walk
 `services/*` and fail on a missing room, a suffix file (`api_problem.py`), an area package
 (`sla/`) or a product module over 400 lines.
 """
@@ -24,8 +24,8 @@ def _product_modules() -> list[Path]:
     return sorted(p for r in roots for p in r.rglob("*.py") if "migrations" not in p.relative_to(ROOT).parts)
 
 
-def test_the_five_services_are_found() -> None:
-    assert SERVICES == ["change", "config", "incident", "reporting", "supplier"]
+def test_the_six_services_are_found() -> None:
+    assert SERVICES == ["change", "config", "incident", "notify", "reporting", "supplier"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

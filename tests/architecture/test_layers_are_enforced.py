@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["incident", "change", "config", "supplier", "reporting"]
+SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
 
 
 def _scratch_copy(tmp_path: Path) -> Path:

@@ -39,7 +39,7 @@ def test_the_check_sees_every_form_of_a_clock_read() -> None:
 
 def test_every_service_has_use_case_modules_to_check() -> None:
     services = {p.parts[-3] for p in MODULES if p.parent.name == "usecases"}
-    assert services == {"incident", "change", "config", "supplier", "reporting"}
+    assert services == {"incident", "change", "config", "supplier", "reporting", "notify"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -20,7 +20,7 @@ from bench.infra import asyncpg_dsn
 from bench.smoke import OK_LINE
 from tests.infra import Servers
 
-SERVICES = ("incident", "change", "config", "supplier", "reporting")
+SERVICES = ("incident", "change", "config", "supplier", "reporting", "notify")
 
 
 def test_every_module_of_bench_is_a_smoke_run_or_said_not_to_be_a_bench() -> None:

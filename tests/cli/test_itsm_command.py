@@ -136,7 +136,8 @@ def test_status_without_a_running_suite_says_every_service_is_down_and_exits_non
         "ITSM_AMQP_URL": "amqp://guest:guest@127.0.0.1:9/",
         "ITSM_AMQP_MANAGEMENT_URL": "",
         **{
-            f"{name.upper()}_PORT": str(free_port) for name in ("incident", "change", "config", "supplier", "reporting")
+            f"{name.upper()}_PORT": str(free_port)
+            for name in ("incident", "change", "config", "supplier", "reporting", "notify")
         },
     }
     result = CliRunner().invoke(app, ["status", "--json"], env=env)
@@ -145,7 +146,7 @@ def test_status_without_a_running_suite_says_every_service_is_down_and_exits_non
     assert status["supervisor"] is None
     assert status["queue_source"].startswith("broker unreachable")
     assert [(s["name"], s["state"], s["port"], s["restarts"]) for s in status["services"]] == [
-        (name, "down", free_port, None) for name in ("incident", "change", "config", "supplier", "reporting")
+        (name, "down", free_port, None) for name in ("incident", "change", "config", "supplier", "reporting", "notify")
     ]
 
     table = CliRunner().invoke(app, ["status"], env=env)

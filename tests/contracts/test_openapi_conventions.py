@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-SERVICES = ["incident", "change", "config", "supplier", "reporting"]
+SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
 METHODS = ("get", "post", "put", "patch", "delete")
 
 

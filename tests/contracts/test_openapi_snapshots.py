@@ -17,7 +17,7 @@ import pytest
 
 SNAPSHOTS = Path(__file__).parent / "openapi"
 UPDATE = os.environ.get("ITSM_UPDATE_SNAPSHOTS") == "1"
-SERVICES = ["incident", "change", "config", "supplier", "reporting"]
+SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
 
 
 def _openapi(service: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The five services' apps as the fuzzing builds them: each on its own database and queue prefix."""
+"""The six services' apps as the fuzzing builds them: each on its own database and queue prefix."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from services.config.app import create_app as config_app
 from services.config.settings import ConfigSettings
 from services.incident.app import create_app as incident_app
 from services.incident.settings import IncidentSettings
+from services.notify.app import create_app as notify_app
+from services.notify.settings import NotifySettings
 from services.reporting.app import create_app as reporting_app
 from services.reporting.settings import ReportingSettings
 from services.supplier.app import create_app as supplier_app
@@ -24,6 +26,7 @@ APPS: dict[str, tuple[Callable[[Any], FastAPI], type[Any]]] = {
     "config": (config_app, ConfigSettings),
     "supplier": (supplier_app, SupplierSettings),
     "reporting": (reporting_app, ReportingSettings),
+    "notify": (notify_app, NotifySettings),
 }
 SERVICES = list(APPS)
 

@@ -69,5 +69,5 @@ async def test_without_a_token_every_operation_answers_its_documented_401(
         expect_status=401,
         documenting="401",
     )
-    assert report.operations > 10, report.describe()
+    assert report.operations >= 10, report.describe()  # notify, the smallest API, has 10
     assert report.findings == {}, report.describe()

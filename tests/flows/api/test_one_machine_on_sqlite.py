@@ -1,4 +1,4 @@
-"""The one-machine default: all five services on SQLite files take many writes at once (creates and
+"""The one-machine default: all six services on SQLite files take many writes at once (creates and
 actions, a supplier review among them) and every one succeeds, while `/readyz` keeps answering,
 and no task (request, consumer, relay) ever holds two connections at once.
 
@@ -75,7 +75,9 @@ async def test_concurrent_writes_to_every_service_on_sqlite_all_succeed_and_read
     suite: OneMachine, auth: Auth
 ) -> None:
     clients = suite.clients
-    incident, change, config, supplier, reporting = (clients[n] for n in SERVICE_NAMES)
+    incident, change, config, supplier, reporting = (
+        clients[n] for n in ("incident", "change", "config", "supplier", "reporting")
+    )
     agent, olga = auth("agent"), auth("supplier_manager", subject="olga")
 
     # Records the actions below act on.

@@ -66,7 +66,7 @@ def test_every_contract_is_registered_once_with_a_versioned_key_and_a_producer()
     for key, cls in EVENT_TYPES.items():
         assert cls.routing_key == key
         assert key.rsplit(".", 1)[-1].startswith("v")
-        assert cls.producer in {"incident", "change", "config", "supplier", "reporting"}
+        assert cls.producer in {"incident", "change", "config", "supplier", "reporting", "notify"}
 
 
 def test_declaring_a_routing_key_twice_is_an_error() -> None:

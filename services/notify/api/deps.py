@@ -1,0 +1,60 @@
+"""What the notify routes share: the service's authorisation table (who may call each route), its
+settings, and the subscription a route addresses, loaded or 404."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from services.notify.domain.subscriptions import Subscription
+from services.notify.settings import NotifySettings
+from services.notify.store.subscriptions import get_subscription
+from shared.app import ReadConnectionDep
+from shared.auth import Principal, Role
+from shared.authorization import Access, Policy, Rule, row
+from shared.errors import found
+
+# ---------------------------------------------------------------------------- the authorisation table
+
+_MANAGE = row(allow=[])
+"""Subscriptions send the suite's events out of it, to a URL of the subscriber's choosing: only the
+administrator creates, changes, replays and removes them (admin is allowed every row)."""
+_READ = row(allow=[Role.AUDITOR])
+"""Subscriptions and the delivery log: the administrator and the auditor read them; no other role
+(the log names outside targets and holds their answers)."""
+
+TABLE: dict[str, dict[str, Rule]] = {
+    "subscriptions.create_subscription": _MANAGE,
+    "subscriptions.list_all_subscriptions": _READ,
+    "subscriptions.get_subscription_record": _READ,
+    "subscriptions.delete_subscription_record": _MANAGE,
+    "subscriptions.disable": _MANAGE,
+    "subscriptions.enable": _MANAGE,
+    "subscriptions.rotate_secret": _MANAGE,
+    "deliveries.list_all_deliveries": _READ,
+    "deliveries.get_delivery_record": _READ,
+    "deliveries.replay_events": _MANAGE,
+}
+
+POLICY = Policy("notify", TABLE, [])
+"""No subscription is anyone's own: every cell is allow or deny."""
+Authorised = Annotated[Access, Depends(POLICY.enforce)]
+Caller = Annotated[Principal, Depends(POLICY.caller)]
+"""Who the table let through (routers install `POLICY.enforce` first)."""
+
+
+def notify_settings(request: Request) -> NotifySettings:
+    settings: NotifySettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[NotifySettings, Depends(notify_settings)]
+
+
+async def current_subscription(subscription_id: UUID, conn: ReadConnectionDep) -> Subscription:
+    return found(await get_subscription(conn, subscription_id), f"subscription {subscription_id}")
+
+
+CurrentSubscription = Annotated[Subscription, Depends(current_subscription)]

@@ -1,0 +1,28 @@
+"""Notify service composition root: `uvicorn --factory services.notify.app:create_app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.notify import worker
+from services.notify.api import ROUTERS
+from services.notify.settings import NotifySettings
+from services.notify.store.tables import metadata
+from shared.app import build_app
+from shared.runtime import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="notify",
+    title="ITSM notify service",
+    description=(
+        "Tells people and tools what happened: every event of the suite delivered to integrators' webhooks"
+        " (CloudEvents over HTTP, signed per Standard Webhooks), with retries, a delivery log and replay."
+    ),
+    metadata=metadata,
+    handlers=worker.HANDLERS,
+    periodic=worker.PERIODIC,
+)
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or NotifySettings(), ROUTERS)

@@ -1,0 +1,55 @@
+"""Deliveries as pure rules: their states, when a failed one is tried again (doubling delays over
+a bounded period, then the subscription gives up), what orders them, and what of an answer is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    """Not delivered yet: due at `next_attempt_at`, or held behind an earlier one of its subject."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Given up: the retry period ran out (the subscription was disabled with it)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay: timedelta
+    max_delay: timedelta
+    period: timedelta
+    """How long after its first attempt a delivery is still retried."""
+
+    def next_attempt(self, attempts: int, first_attempt_at: datetime, now: datetime) -> datetime | None:
+        """When to try again after `attempts` failed attempts (the delay doubles from
+        `first_delay` up to `max_delay`), or None when that would be past the retry period."""
+        delay: timedelta = min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay)
+        at = now + delay
+        if at > first_attempt_at + self.period:
+            return None
+        return at
+
+
+def ordering_key(subject: str | None, event_id: UUID) -> str:
+    """What orders deliveries: the events of one subject go out one at a time, in order; an event
+    without a subject is ordered with nothing (its id is its own key)."""
+    return f"s:{subject}" if subject else f"e:{event_id}"
+
+
+def is_success(status_code: int) -> bool:
+    return 200 <= status_code < 300
+
+
+def excerpt(text: str, limit: int) -> str:
+    """At most `limit` characters of a receiver's answer, marked when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + "…"
+
+
+def disabled_reason(attempts: int, last_error: str) -> str:
+    return f"delivery failed {attempts} times over the retry period; last: {last_error}"[:500]

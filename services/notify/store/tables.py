@@ -1,0 +1,84 @@
+"""The notify service's tables (SQLAlchemy Core). Migrations: services/notify/migrations/."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
+
+from shared.db import BigIntKey, UtcDateTime
+from shared.idempotency import idempotency_table
+from shared.store import service_tables
+
+metadata, outbox, inbox, number_sequence = service_tables()
+idempotency_key = idempotency_table(metadata)
+
+# Every event the service consumed, as it came (its CloudEvent JSON): what a replay sends again.
+received_event = Table(
+    "received_event",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("type", String(200), nullable=False, index=True),
+    Column("subject", String(200), nullable=True),
+    Column("time", UtcDateTime, nullable=False, index=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+webhook_subscription = Table(
+    "webhook_subscription",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_pattern", String(255), nullable=False),
+    Column("subject_filter", String(200), nullable=True),
+    Column("data_filter", JSON, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_until", UtcDateTime, nullable=True),
+    Column("disabled_at", UtcDateTime, nullable=True),
+    Column("disabled_reason", String(500), nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# One event to one subscription: pending until delivered, or failed when the retry period ran out.
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    Column("seq", BigIntKey, primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("subscription_id", Uuid, ForeignKey("webhook_subscription.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("event_time", UtcDateTime, nullable=False),
+    Column("ordering_key", String(220), nullable=False),
+    Column("replay", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("first_attempt_at", UtcDateTime, nullable=True),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+    Index("ix_webhook_delivery_order", "subscription_id", "ordering_key", "status"),
+    Index("ix_webhook_delivery_event", "subscription_id", "event_id"),
+)
+
+# The delivery log: every POST, with the status code, how long it took and what the receiver answered.
+webhook_attempt = Table(
+    "webhook_attempt",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, ForeignKey("webhook_delivery.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+)

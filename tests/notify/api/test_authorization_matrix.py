@@ -1,0 +1,60 @@
+"""The authorisation matrix walked against the running notify service: every operation, with a token
+of every role, on a real subscription. The expectation is written here, apart from the service's
+table, so that flipping a row of the table fails the walk: the administrator manages webhook
+subscriptions, the auditor reads them and their delivery log, every other role is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from services.notify.api import ROUTERS
+from services.notify.api.deps import POLICY
+from shared.auth import Role
+from tests.authorization import Expect, Matrix, expect
+from tests.authorization_allowed import ownerless_matrix
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+Auth = Callable[..., dict[str, str]]
+
+MANAGE = expect([Role.ADMIN])
+READ = expect([Role.ADMIN, Role.AUDITOR])
+EXPECTED: dict[str, Expect] = {
+    "subscriptions.create_subscription": MANAGE,
+    "subscriptions.list_all_subscriptions": READ,
+    "subscriptions.get_subscription_record": READ,
+    "subscriptions.disable": MANAGE,
+    "subscriptions.enable": MANAGE,
+    "subscriptions.rotate_secret": MANAGE,
+    "deliveries.list_all_deliveries": READ,
+    "deliveries.get_delivery_record": READ,
+    "deliveries.replay_events": MANAGE,
+    "subscriptions.delete_subscription_record": MANAGE,  # last: it removes the walk's subscription
+}
+
+
+async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
+    r = await client.post(
+        "/api/v1/webhooks/subscriptions",
+        json={"url": "https://93.184.215.14/hooks", "event_pattern": "#"},
+        headers=auth(Role.ADMIN),
+    )
+    assert r.status_code == 201, r.text
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, {"subscription_id": r.json()["id"]})
+
+
+async def test_every_row_of_the_table_has_its_expectation() -> None:
+    assert sorted(POLICY.table) == sorted(EXPECTED)
+
+
+async def test_the_matrix_holds_for_every_operation_and_role(client: httpx.AsyncClient, auth: Auth) -> None:
+    assert await (await matrix(client, auth)).walk() == []
+
+
+async def test_flipping_any_row_of_the_table_fails_the_walk(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walk = await matrix(client, auth)
+    assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
