@@ -16,11 +16,12 @@ import opentelemetry.environment_variables
 import opentelemetry.sdk.environment_variables
 import yaml
 
+from itsm.registry import SERVICE_NAMES
 from shared.settings import ServiceSettings
 from tests.deploy.dashboards import ROOT
 
 CHART = ROOT / "deploy" / "helm" / "itsm"
-SERVICES = ("incident", "change", "config", "supplier", "reporting")
+SERVICES = SERVICE_NAMES
 _TOOLS_PYTHON = ROOT / "tools" / "helm" / ".venv" / "bin" / "python"
 _TOOLS_RENDER = ROOT / "tools" / "helm" / "render.py"
 
