@@ -273,3 +273,13 @@ def test_a_low_score_opens_a_complaint_by_policy() -> None:
     lowest = _survey()
     lowest.answer(1, "", NOW)
     assert not lowest.opens_complaint(never)
+
+
+def test_the_link_secret_is_a_development_one_outside_prod_and_none_in_prod_unless_set() -> None:
+    from services.incident.settings import DEV_SURVEY_SECRET, IncidentSettings
+
+    assert IncidentSettings(environment="test").survey_secret == DEV_SURVEY_SECRET.encode()
+    real = "a-real-secret-of-enough-length-123456"
+    assert IncidentSettings(environment="prod", jwt_secret=real).survey_secret is None
+    chosen = IncidentSettings(environment="prod", jwt_secret=real, survey_link_secret="s" * 16)
+    assert chosen.survey_secret == b"s" * 16

@@ -1,0 +1,40 @@
+"""HTTP bodies of transactional satisfaction surveys (ISO/IEC 20000-1 7.1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import Field
+
+from services.incident.domain.surveys import Survey, SurveyStatus, TicketKind
+from shared.http import ApiModel, Page
+
+
+class SurveyRead(ApiModel):
+    id: UUID
+    number: str
+    ticket_kind: TicketKind
+    ticket_id: UUID
+    ticket_number: str
+    service_id: UUID | None
+    respondent: str
+    issued_at: datetime
+    expires_at: datetime
+    status: SurveyStatus = Field(description="issued, answered, or expired (issued and past its expiry)")
+    answered_at: datetime | None
+    score: int | None = Field(description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str
+    complaint_id: UUID | None = Field(description="The complaint its low score opened")
+    link: str | None = Field(
+        default=None,
+        description="The signed, single-use answer page (a path on this service): shown only to the respondent,"
+        " while the survey takes an answer",
+    )
+
+    @classmethod
+    def of(cls, survey: Survey, now: datetime, link: str | None = None) -> SurveyRead:
+        return cls.from_record(survey, status=survey.status_at(now), link=link)
+
+
+SurveyList = Page[SurveyRead]
