@@ -23,7 +23,9 @@ class SurveyEvent(EventData):
 
     survey_id: UUID
     number: str = Field(examples=["SRV0000001"])
-    ticket_kind: Literal["incident", "request"]
+    ticket_kind: Literal["incident", "request", "campaign"] = Field(
+        description="A resolved ticket's survey, or a periodic campaign's (ticket_id, ticket_number: the campaign)"
+    )
     ticket_id: UUID
     ticket_number: str
     service_id: UUID | None = None

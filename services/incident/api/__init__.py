@@ -23,5 +23,6 @@ ROUTERS = [
     requests.router,
     complaints.router,
     surveys.router,
+    surveys.campaigns_router,
     surveys.page_router,
 ]

@@ -15,6 +15,7 @@ from services.incident.domain.incidents import Incident
 from services.incident.domain.known_errors import KnownError
 from services.incident.domain.problems import Problem
 from services.incident.domain.requests import ServiceRequest
+from services.incident.domain.survey_campaigns import Campaign
 from services.incident.domain.surveys import Survey
 from services.incident.settings import IncidentSettings
 from services.incident.store import catalogue, complaints, incident_queries, known_errors, problems, requests, surveys
@@ -140,6 +141,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     # Staff read every survey; a requester the ones they were sent (with their link).
     "surveys.list_surveys": _READ,
     "surveys.get_survey": _READ,
+    "surveys.launch_campaign": row(allow=[_M, _SLM]),
+    "surveys.list_campaigns": _STAFF,
+    "surveys.get_campaign": _STAFF,
 }
 
 PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})
@@ -241,6 +245,13 @@ async def current_survey(survey_id: UUID, conn: ReadConnectionDep) -> Survey:
 
 
 CurrentSurvey = Annotated[Survey, Depends(current_survey)]
+
+
+async def current_campaign(campaign_id: UUID, conn: ReadConnectionDep) -> Campaign:
+    return found(await surveys.get_campaign(conn, campaign_id), f"survey campaign {campaign_id}")
+
+
+CurrentCampaign = Annotated[Campaign, Depends(current_campaign)]
 
 
 # ---------------------------------------------------------------------------- who acts on which version

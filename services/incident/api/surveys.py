@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.incident.api.deps import POLICY, Authorised, CurrentSurvey, Settings
-from services.incident.domain.surveys import COMMENT_MAX, SCORES, Survey, SurveyStatus
-from services.incident.schemas.surveys import SurveyList, SurveyRead
+from services.incident.api.deps import POLICY, Authorised, Caller, CurrentCampaign, CurrentSurvey, Settings
+from services.incident.domain.surveys import COMMENT_MAX, SCORES, Survey, SurveyStatus, TicketKind
+from services.incident.schemas.surveys import CampaignCreate, CampaignList, CampaignRead, SurveyList, SurveyRead
 from services.incident.settings import IncidentSettings
 from services.incident.store import surveys
 from services.incident.usecases import surveys as usecases
@@ -24,10 +24,14 @@ from shared import clock
 from shared.app import ReadConnectionDep, UnitOfWorkDep
 from shared.auth import Principal
 from shared.deps import Limit, Offset
-from shared.http import tagged
+from shared.http import created, tagged
 
 router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], dependencies=[Depends(POLICY.enforce)])
 """Every route is in the service's authorisation table (`api/deps.py`), checked before anything else."""
+campaigns_router = APIRouter(
+    prefix="/api/v1/survey-campaigns", tags=["surveys"], dependencies=[Depends(POLICY.enforce)]
+)
+"""Periodic surveys: a campaign asks a representative sample, its draw kept as evidence."""
 page_router = APIRouter(prefix=PAGE_PATH, tags=["surveys"])
 """The answer page: public (the table's `public`); the signed link is the only credential."""
 
@@ -79,6 +83,33 @@ def _read(survey: Survey, who: Principal, settings: IncidentSettings) -> SurveyR
     return SurveyRead.of(survey, now, usecases.link_of(survey, settings) if own else None)
 
 
+# ---------------------------------------------------------------------------- periodic campaigns
+
+
+@campaigns_router.post("", status_code=201, response_model=CampaignRead)
+async def launch_campaign(
+    body: CampaignCreate, uow: UnitOfWorkDep, who: Caller, settings: Settings, response: Response
+) -> CampaignRead:
+    """Survey a representative sample of the people who raised a ticket in the last `frame_days`
+    (stratified by service; see `evidence.rule`); each is sent a survey as a resolved ticket's
+    person is (its link on their own surveys)."""
+    cmd = usecases.LaunchCampaign(actor=who.subject, **body.model_dump())
+    campaign = await usecases.launch_campaign(cmd, settings, uow)
+    return created(response, f"{campaigns_router.prefix}/{campaign.id}", 1, CampaignRead.from_record(campaign))
+
+
+@campaigns_router.get("", response_model=CampaignList)
+async def list_campaigns(conn: ReadConnectionDep, limit: Limit = 50, offset: Offset = 0) -> CampaignList:
+    """Newest first."""
+    items, total = await surveys.list_campaigns(conn, limit=limit, offset=offset)
+    return CampaignList(items=[CampaignRead.from_record(c) for c in items], total=total, limit=limit, offset=offset)
+
+
+@campaigns_router.get("/{campaign_id}", response_model=CampaignRead)
+async def get_campaign(campaign: CurrentCampaign) -> CampaignRead:
+    return CampaignRead.from_record(campaign)
+
+
 # ---------------------------------------------------------------------------- the public page
 
 Token = Annotated[str, Path(min_length=1, max_length=120)]
@@ -115,6 +146,7 @@ def _page(page: AnswerPage, token: str) -> HTMLResponse:
         message=message,
         action=f"{PAGE_PATH}/{token}",
         ticket_kind=survey.ticket_kind.value if survey else "",
+        campaign=survey is not None and survey.ticket_kind is TicketKind.CAMPAIGN,
         ticket_number=survey.ticket_number if survey else "",
         expires_on=survey.expires_at.date().isoformat() if survey else "",
         scores=list(SCORES),

@@ -29,8 +29,12 @@ class SurveyStatus(StrEnum):
 
 
 class TicketKind(StrEnum):
+    """What a survey asks about: a resolved ticket, or a periodic campaign (its `ticket_*` fields
+    then name the campaign)."""
+
     INCIDENT = "incident"
     REQUEST = "request"
+    CAMPAIGN = "campaign"
 
 
 class Decision(StrEnum):

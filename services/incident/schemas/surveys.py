@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
 
+from services.incident.domain.survey_campaigns import MAX_SAMPLE
 from services.incident.domain.surveys import Survey, SurveyStatus, TicketKind
 from shared.http import ApiModel, Page
 
@@ -38,3 +40,30 @@ class SurveyRead(ApiModel):
 
 
 SurveyList = Page[SurveyRead]
+
+
+class CampaignCreate(ApiModel):
+    title: str = Field(min_length=1, max_length=200, examples=["Quarterly satisfaction survey"])
+    frame_days: float = Field(default=90, gt=0, le=366, description="Who raised a ticket in this many days")
+    sample_size: int = Field(ge=1, le=MAX_SAMPLE, description="How many people to ask (all, when fewer)")
+    seed: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Draws the sample; a random one when not given"
+    )
+
+
+class CampaignRead(ApiModel):
+    id: UUID
+    number: str
+    title: str
+    frame_start: datetime
+    frame_end: datetime
+    launched_at: datetime
+    launched_by: str
+    surveys: int = Field(description="Surveys issued: one per person sampled")
+    evidence: dict[str, Any] = Field(
+        description="The sampling rule, its seed, the population's size and SHA-256, the sizes per stratum"
+        " (service), and how many were left out as surveyed within the throttle"
+    )
+
+
+CampaignList = Page[CampaignRead]

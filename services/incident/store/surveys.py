@@ -8,16 +8,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, Uuid, and_, func, select
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, UniqueConstraint, Uuid, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.incident.domain.survey_campaigns import Campaign
 from services.incident.domain.surveys import Survey, SurveyStatus, TicketKind
 from services.incident.store.tables import incident, metadata, service_request
 from shared.db import UtcDateTime, page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import format_number, next_number
 
-NUMBER_PREFIX = "SRV"
-NUMBER_SEQUENCE = "survey"
+NUMBER_PREFIX, CAMPAIGN_PREFIX = "SRV", "SVC"
+NUMBER_SEQUENCE, CAMPAIGN_SEQUENCE = "survey", "survey_campaign"
 
 survey = Table(
     "survey",
@@ -25,8 +26,9 @@ survey = Table(
     Column("id", Uuid, primary_key=True),
     Column("number", String(20), nullable=False, unique=True),
     Column("ticket_kind", String(10), nullable=False),
-    # One survey per ticket, however often it is resolved (a reopened and re-resolved incident).
-    Column("ticket_id", Uuid, nullable=False, unique=True),
+    # One survey per ticket, however often it is resolved (a reopened and re-resolved incident);
+    # one per person in a campaign (its id here).
+    Column("ticket_id", Uuid, nullable=False),
     Column("ticket_number", String(20), nullable=False),
     Column("service_id", Uuid, index=True),
     Column("respondent", String(200), nullable=False),
@@ -40,6 +42,22 @@ survey = Table(
     Column("version", Integer, nullable=False),
     # The throttle's lookup: when this person was last asked.
     Index("ix_survey_respondent_issued_at", "respondent", "issued_at"),
+    UniqueConstraint("ticket_id", "respondent", name="uq_survey_ticket_id_respondent"),
+)
+
+survey_campaign = Table(
+    "survey_campaign",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("frame_start", UtcDateTime, nullable=False),
+    Column("frame_end", UtcDateTime, nullable=False),
+    Column("launched_at", UtcDateTime, nullable=False, index=True),
+    Column("launched_by", String(200), nullable=False),
+    # The rule that chose the sample, its seed, the population's digest and sizes per stratum.
+    Column("evidence", JSON, nullable=False),
+    Column("surveys", Integer, nullable=False),
 )
 
 
@@ -116,3 +134,47 @@ async def fulfilled_request(conn: AsyncConnection, request_id: UUID) -> tuple[st
     query = select(service_request.c.number, service_request.c.requester).where(service_request.c.id == request_id)
     row = (await conn.execute(query)).first()
     return None if row is None else (row.number, row.requester)
+
+
+# ---------------------------------------------------------------------------- campaigns
+
+
+async def add_campaign(conn: AsyncConnection, campaign: Campaign) -> None:
+    """Insert a new campaign with the next `SVC` number (sets `campaign.number`)."""
+    campaign.number = format_number(CAMPAIGN_PREFIX, await next_number(conn, CAMPAIGN_SEQUENCE))
+    await conn.execute(survey_campaign.insert(), row_values(survey_campaign, campaign))
+
+
+async def get_campaign(conn: AsyncConnection, campaign_id: UUID) -> Campaign | None:
+    row = await row_by_id(conn, survey_campaign, campaign_id)
+    return None if row is None else record_of(Campaign, row)
+
+
+async def list_campaigns(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Campaign], int]:
+    c = survey_campaign
+    rows, total = await page(conn, select(c), c.c.launched_at.desc(), c.c.id, limit=limit, offset=offset)
+    return [record_of(Campaign, r) for r in rows], total
+
+
+async def population(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, str]:
+    """Everyone who raised a ticket in [start, end): person -> the service of their latest ticket
+    ("" for none)."""
+    i, r = incident, service_request
+    tickets = [
+        select(i.c.caller, i.c.service_id, i.c.opened_at).where(i.c.opened_at >= start, i.c.opened_at < end),
+        select(r.c.requester, r.c.service_id, r.c.submitted_at).where(
+            r.c.submitted_at >= start, r.c.submitted_at < end
+        ),
+    ]
+    latest: dict[str, tuple[datetime, str]] = {}
+    for query in tickets:
+        for person, service_id, at in await conn.execute(query):
+            if person and (person not in latest or at > latest[person][0]):
+                latest[person] = (at, "" if service_id is None else str(service_id))
+    return {person: service for person, (_, service) in latest.items()}
+
+
+async def surveyed_since(conn: AsyncConnection, since: datetime) -> set[str]:
+    """The people sent a survey at or after `since` (the throttle)."""
+    query = select(survey.c.respondent).where(survey.c.issued_at >= since).distinct()
+    return set((await conn.scalars(query)).all())

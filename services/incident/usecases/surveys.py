@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from uuid import UUID, uuid4
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident import events
 from services.incident.domain.complaints import ComplaintChannel, ComplaintLink, ComplaintLinkKind
+from services.incident.domain.survey_campaigns import Campaign, draw
 from services.incident.domain.surveys import (
     Decision,
     LinkRefusal,
@@ -27,10 +28,12 @@ from services.incident.domain.surveys import (
     verify_link,
 )
 from services.incident.settings import IncidentSettings
+from services.incident.store import surveys as store
 from services.incident.store.analysis import lock_key
 from services.incident.store.surveys import SurveyRepository, resolved_incident
 from services.incident.usecases.complaints import ReceiveComplaint, receive_within
 from shared import clock
+from shared.errors import RuleViolation
 from shared.events.incident import IncidentResolved, RequestFulfilled
 from shared.uow import UnitOfWork
 
@@ -153,8 +156,11 @@ async def _linked(
     return AnswerPage(PageState.OPEN, survey)
 
 
-def _ticket_link(survey: Survey) -> ComplaintLink:
-    return ComplaintLink(ComplaintLinkKind(survey.ticket_kind.value), survey.ticket_id, survey.ticket_number)
+def _ticket_links(survey: Survey) -> list[ComplaintLink]:
+    """The ticket a complaint from a survey concerns (a campaign's survey concerns none)."""
+    if survey.ticket_kind is TicketKind.CAMPAIGN:
+        return []
+    return [ComplaintLink(ComplaintLinkKind(survey.ticket_kind.value), survey.ticket_id, survey.ticket_number)]
 
 
 async def open_survey(conn: AsyncConnection, token: str, settings: IncidentSettings) -> AnswerPage:
@@ -194,12 +200,59 @@ async def answer_survey(cmd: AnswerSurvey, settings: IncidentSettings, uow: Unit
                     service_id=survey.service_id,
                 ),
                 settings.complaint_targets,
-                links=[
-                    ComplaintLink(ComplaintLinkKind(survey.ticket_kind.value), survey.ticket_id, survey.ticket_number)
-                ],
+                links=_ticket_links(survey),
             )
             survey.complaint_id = complaint.id
         await SurveyRepository(uow.connection).save(survey, read_version)
         uow.emit_pending(survey, events.survey_contract)
         await uow.commit()
     return AnswerPage(PageState.THANKS, survey)
+
+
+# ---------------------------------------------------------------------------- periodic campaigns
+
+
+@dataclass(frozen=True)
+class LaunchCampaign:
+    title: str
+    actor: str
+    frame_days: float
+    sample_size: int
+    seed: str | None = None
+
+
+async def launch_campaign(cmd: LaunchCampaign, settings: IncidentSettings, uow: UnitOfWork) -> Campaign:
+    """Ask a representative sample of the people served in the last `frame_days` (the rule in
+    `domain/survey_campaigns.py`, its evidence kept on the campaign): one survey each, in one
+    transaction, each `survey.issued.v1` with the share of the population asked."""
+    if settings.survey_secret is None:
+        raise RuleViolation("no survey link secret is set (INCIDENT_SURVEY_LINK_SECRET): no survey can be answered")
+    policy = settings.survey_policy
+    async with uow:
+        conn, now = uow.connection, clock.now()
+        start = now - timedelta(days=cmd.frame_days)
+        everyone = await store.population(conn, start, now)
+        recent = await store.surveyed_since(conn, now - policy.throttle) if policy.throttle else set()
+        population = {person: stratum for person, stratum in everyone.items() if person not in recent}
+        sample = draw(population, cmd.sample_size, cmd.seed or uuid4().hex, excluded=len(everyone) - len(population))
+        campaign = Campaign.launch(
+            campaign_id=uuid4(), title=cmd.title, frame_start=start, now=now, actor=cmd.actor, sample=sample
+        )
+        await store.add_campaign(conn, campaign)
+        rate = len(sample.people) / len(population) if population else 0.0
+        repo = SurveyRepository(conn)
+        for person, stratum in sorted(sample.people.items()):
+            survey = Survey.issue(
+                survey_id=uuid4(),
+                ticket_kind=TicketKind.CAMPAIGN,
+                ticket_id=campaign.id,
+                ticket_number=campaign.number,
+                respondent=person,
+                service_id=UUID(stratum) if stratum else None,
+                now=now,
+                policy=policy,
+            )
+            await repo.add_numbered(survey)
+            uow.emit_pending(survey, partial(events.survey_contract, sampling_rate=rate))
+        await uow.commit()
+    return campaign

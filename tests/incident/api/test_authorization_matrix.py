@@ -141,6 +141,9 @@ EXPECTED: dict[str, Expect] = {
     "complaints.reopen": COMPLAINANT,
     "surveys.list_surveys": READ,
     "surveys.get_survey": READ,
+    "surveys.launch_campaign": expect([M, SLM]),
+    "surveys.list_campaigns": STAFF_READ,
+    "surveys.get_campaign": STAFF_READ,
 }
 
 # ----------------------------------------------------------------------------- the walk

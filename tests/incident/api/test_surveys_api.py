@@ -311,3 +311,60 @@ async def test_a_requester_lists_only_their_own_surveys(
     assert other.json()["total"] == 0
     assert (await my_survey(client, auth, person))["respondent"] == person
     assert (await client.get(SURVEYS, headers=auth("monitoring"))).status_code == 403
+
+
+async def test_a_campaign_surveys_a_representative_sample_and_keeps_the_evidence(
+    servers: Servers, make_settings: Callable[..., Any], auth: Callable[..., dict[str, str]]
+) -> None:
+    database = await create_service_database(servers, "incident", label="survey_campaign")
+    agent, slm = auth("agent", subject="ann"), auth("service_level_manager", subject="sue")
+    mail, payroll = uuid.uuid4(), uuid.uuid4()
+    async with running(create_app(_settings(make_settings, database))) as client:
+        # c1 raised on Mail, then on Payroll (its latest: Payroll); c2, c3 on Mail; c4 on Payroll.
+        for caller, service in (("c1", mail), ("c2", mail), ("c3", mail), ("c4", payroll), ("c1", payroll)):
+            body = {"title": "Slow", "caller": caller, "impact": 3, "urgency": 3, "service_id": str(service)}
+            assert (await client.post(INCIDENTS, json=body, headers=agent)).status_code == 201
+
+        launch = {"title": "Q4 satisfaction", "frame_days": 1, "sample_size": 2, "seed": "q4"}
+        r = await client.post("/api/v1/survey-campaigns", json=launch, headers=slm)
+        assert r.status_code == 201, r.text
+        campaign = r.json()
+        assert campaign["number"].startswith("SVC") and campaign["surveys"] == 2 and campaign["launched_by"] == "sue"
+        evidence = campaign["evidence"]
+        assert (evidence["seed"], evidence["population"], evidence["sampled"]) == ("q4", 4, 2)
+        assert evidence["strata"] == {
+            str(mail): {"population": 2, "sampled": 1},
+            str(payroll): {"population": 2, "sampled": 1},
+        }
+        assert evidence["excluded_recently_surveyed"] == 0 and len(evidence["population_sha256"]) == 64
+        assert r.headers["location"] == f"/api/v1/survey-campaigns/{campaign['id']}"
+        assert (await client.get(r.headers["location"], headers=agent)).json() == campaign
+        listed = (await client.get("/api/v1/survey-campaigns", headers=agent)).json()
+        assert [c["id"] for c in listed["items"]] == [campaign["id"]]
+
+        issued = (await client.get(SURVEYS, params={"ticket_id": campaign["id"]}, headers=agent)).json()
+        assert issued["total"] == 2
+        assert {s["ticket_kind"] for s in issued["items"]} == {"campaign"}
+        assert {s["ticket_number"] for s in issued["items"]} == {campaign["number"]}
+        assert {s["service_id"] for s in issued["items"]} == {str(mail), str(payroll)}
+        who = issued["items"][0]["respondent"]
+        item = await my_survey(client, auth, who)
+        page = await client.get(item["link"])
+        assert page.status_code == 200 and "our services" in page.text and campaign["number"] in page.text
+        assert (await client.post(item["link"], data={"score": "1"})).status_code == 200
+        done = (await client.get(f"{SURVEYS}/{item['id']}", headers=agent)).json()
+        found = (await client.get(f"/api/v1/complaints/{done['complaint_id']}", headers=agent)).json()
+        assert found["received_via"] == "survey" and found["links"] == []  # a campaign concerns no ticket
+        event = await _event(database, item["id"], "itsm.survey.issued.v1")
+        assert event.data["ticket_kind"] == "campaign" and event.data["sampling_rate"] == 0.5
+
+        # The next campaign leaves out who was just asked (the throttle), and says so.
+        again = (await client.post("/api/v1/survey-campaigns", json=launch, headers=slm)).json()
+        assert again["evidence"]["excluded_recently_surveyed"] == 2 and again["evidence"]["population"] == 2
+        asked = {s["respondent"] for s in issued["items"]}
+        second = (await client.get(SURVEYS, params={"ticket_id": again["id"]}, headers=agent)).json()["items"]
+        assert asked.isdisjoint({s["respondent"] for s in second})
+
+        for bad in ({**launch, "sample_size": 0}, {**launch, "frame_days": 0}, {**launch, "title": ""}, {}):
+            assert (await client.post("/api/v1/survey-campaigns", json=bad, headers=slm)).status_code == 422
+        assert (await client.post("/api/v1/survey-campaigns", json=launch, headers=agent)).status_code == 403

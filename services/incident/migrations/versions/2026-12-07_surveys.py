@@ -1,5 +1,6 @@
-"""Transactional satisfaction surveys (ISO/IEC 20000-1 7.1): one survey (numbers SRV...) per
-resolved ticket that was sampled, its single answer and the complaint a low score opened.
+"""Satisfaction surveys (ISO/IEC 20000-1 7.1): one survey (numbers SRV...) per resolved ticket that
+was sampled, or per person of a periodic campaign's sample (SVC..., with the evidence of its
+draw), its single answer and the complaint a low score opened.
 
 Revision ID: 0011
 Revises: 0010
@@ -43,13 +44,32 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey")),
         sa.UniqueConstraint("number", name=op.f("uq_survey_number")),
-        sa.UniqueConstraint("ticket_id", name=op.f("uq_survey_ticket_id")),
+        sa.UniqueConstraint("ticket_id", "respondent", name="uq_survey_ticket_id_respondent"),
     )
     op.create_index(op.f("ix_survey_service_id"), "survey", ["service_id"])
     op.create_index("ix_survey_respondent_issued_at", "survey", ["respondent", "issued_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"CREATE SEQUENCE {sequence_name('survey_campaign')} START 1")
+    op.create_table(
+        "survey_campaign",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.String(20), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("frame_start", _TS, nullable=False),
+        sa.Column("frame_end", _TS, nullable=False),
+        sa.Column("launched_at", _TS, nullable=False),
+        sa.Column("launched_by", sa.String(200), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("surveys", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_campaign")),
+        sa.UniqueConstraint("number", name=op.f("uq_survey_campaign_number")),
+    )
+    op.create_index(op.f("ix_survey_campaign_launched_at"), "survey_campaign", ["launched_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("survey_campaign")
     op.drop_table("survey")
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP SEQUENCE IF EXISTS {sequence_name('survey_campaign')}")
         op.execute(f"DROP SEQUENCE IF EXISTS {sequence_name('survey')}")
