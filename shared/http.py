@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -200,6 +200,8 @@ async def _json_body_content_type(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
         return  # no body model: the route reads its body itself (CSV import, webhooks)
+    if isinstance(route.body_field.field_info, params.Form):
+        return  # a form (an HTML page's plain POST) takes the form encodings
     content_type = request.headers.get("content-type")
     if content_type is not None and not is_json_media_type(content_type):
         raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())

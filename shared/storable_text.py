@@ -49,13 +49,22 @@ def _unstorable_paths(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _unstorable_paths(item, f"{path}.{index}" if path else str(index))
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def _text_without_nul(request: Request) -> None:
     """Text holds no U+0000 and no lone surrogate (the databases cannot store them): in a path or
     query parameter, or in a body, it is a 422 naming where it is. The body is looked into only when
     it holds one, raw or escaped as JSON."""
     named = [*request.path_params.items(), *request.query_params.multi_items()]
     refused = [(name, NUL_REASON) for name, value in named if "\x00" in str(value)]
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        pass
+    elif request.headers.get("content-type", "").startswith(_FORMS):
+        # A form the route has already read (its stream is gone): its parsed fields are checked.
+        fields = (await request.form()).multi_items()
+        refused += [(name, NUL_REASON) for name, value in fields if isinstance(value, str) and "\x00" in value]
+    else:
         body = await request.body()
         if b"\x00" in body:
             refused.append(("body", NUL_REASON))

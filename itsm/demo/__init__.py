@@ -16,7 +16,7 @@ against a read model filled from config's events, so a write refused on a CI fie
 `Api.ci_wait_s`. To extend it, add a step to `STEPS`.
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
-module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, reports).
+module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, reports, surveys).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from itsm.demo.reports import agree_reports
 from itsm.demo.sla import load_sla_policies
 from itsm.demo.state import Demo
 from itsm.demo.suppliers import load_contracts, load_suppliers
+from itsm.demo.surveys import answer_surveys
 
 __all__ = ["STEPS", "Api", "Demo", "live_incidents", "parse_urls", "run_demo"]
 
@@ -53,6 +54,7 @@ STEPS: tuple[Step, ...] = (
     ("changes", load_changes),
     ("releases and deployments", load_releases),
     ("report agreements", agree_reports),
+    ("customer surveys", answer_surveys),
 )
 
 

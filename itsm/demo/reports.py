@@ -24,6 +24,7 @@ REPORT_PARTIES = {
     "workload": ["Team leads", "Service desk manager"],
     "hotspots": ["Problem manager", "Configuration manager"],
     "significant-events": ["Customer board", "Top management", "Service owners"],
+    "satisfaction": ["Customer board", "Service owners"],
 }
 
 

@@ -1,5 +1,6 @@
-"""What the incident service publishes: the domain events of incidents, problems, service requests
-and complaints turned into the published contracts (`shared.events.incident`, `shared.events.complaint`)."""
+"""What the incident service publishes: the domain events of incidents, problems, service requests,
+complaints and surveys turned into the published contracts (`shared.events.incident`,
+`shared.events.complaint`, `shared.events.survey`)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from services.incident.domain.incident_lifecycle import Action, IncidentChanged,
 from services.incident.domain.incidents import Incident
 from services.incident.domain.problems import Problem, ProblemAction, ProblemChanged, ProblemOpened
 from services.incident.domain.requests import RequestAction, RequestChanged, RequestSubmitted, ServiceRequest
+from services.incident.domain.surveys import Survey, SurveyAnswered, SurveyIssued
 from shared.events import EventData
 from shared.events import complaint as complaint_contracts
 from shared.events import incident as contracts
+from shared.events import survey as survey_contracts
 
 # ---------------------------------------------------------------------------- incidents
 
@@ -269,3 +272,32 @@ def complaint_contract(event: ComplaintReceived | ComplaintChanged, complaint: C
 
 def _link_data(link: ComplaintLink) -> complaint_contracts.ComplaintLinkData:
     return complaint_contracts.ComplaintLinkData(kind=link.kind.value, id=link.id, number=link.number)
+
+
+# ---------------------------------------------------------------------------- surveys
+
+
+def survey_contract(event: SurveyIssued | SurveyAnswered, survey: Survey, *, sampling_rate: float = 1.0) -> EventData:
+    """No link and no comment text in either (see `shared.events.survey`)."""
+    common: dict[str, Any] = {
+        "survey_id": survey.id,
+        "number": survey.number,
+        "ticket_kind": survey.ticket_kind.value,
+        "ticket_id": survey.ticket_id,
+        "ticket_number": survey.ticket_number,
+        "service_id": survey.service_id,
+        "respondent": survey.respondent,
+        "issued_at": survey.issued_at,
+        "expires_at": survey.expires_at,
+    }
+    if isinstance(event, SurveyIssued):
+        return survey_contracts.SurveyIssued(**common, occurred_at=survey.issued_at, sampling_rate=sampling_rate)
+    assert survey.answered_at is not None and survey.score is not None
+    return survey_contracts.SurveyAnswered(
+        **common,
+        occurred_at=survey.answered_at,
+        answered_at=survey.answered_at,
+        score=survey.score,
+        has_comment=bool(survey.comment),
+        complaint_id=survey.complaint_id,
+    )

@@ -6,13 +6,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.incident.domain.complaints import ComplaintTargets
 from services.incident.domain.incident_lifecycle import IncidentPolicy
 from services.incident.domain.priority import priority_matrix
+from services.incident.domain.surveys import SurveyPolicy
 from shared.settings import ServiceSettings
+
+DEV_SURVEY_SECRET = "itsm-development-survey-secret-change-me"
 
 
 class IncidentSettings(ServiceSettings):
@@ -58,6 +61,18 @@ class IncidentSettings(ServiceSettings):
     # and its outcome put to the complainant (wall-clock hours).
     complaint_acknowledge_hours: float = Field(default=24, gt=0, le=24 * 366)
     complaint_respond_hours: float = Field(default=24 * 10, gt=0, le=24 * 366)
+    # Transactional surveys (7.1): the share of resolved tickets whose person is asked, at most one
+    # survey per person within the throttle, how long the signed link lives, the score at or below
+    # which a complaint is opened (0: never), and the secret the links are signed with.
+    survey_sampling_rate: float = Field(default=1.0, ge=0, le=1)
+    survey_throttle_days: float = Field(default=30, ge=0, le=366)
+    survey_link_days: float = Field(default=14, gt=0, le=366)
+    survey_low_score: int = Field(default=2, ge=0, le=4)
+    survey_link_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Signs the survey links; unset: a development secret outside prod, and no surveys in prod",
+    )
 
     @field_validator("priority_matrix")
     @classmethod
@@ -69,6 +84,23 @@ class IncidentSettings(ServiceSettings):
     def _complaint_targets_in_order(self) -> IncidentSettings:
         self.complaint_targets  # noqa: B018  (raises ValueError naming what is wrong)
         return self
+
+    @property
+    def survey_secret(self) -> bytes | None:
+        """The key the survey links are signed with; None in prod without one set (no survey is
+        issued and no link opens: a known key would let anyone forge them)."""
+        if self.survey_link_secret is not None:
+            return self.survey_link_secret.get_secret_value().encode()
+        return None if self.environment == "prod" else DEV_SURVEY_SECRET.encode()
+
+    @cached_property
+    def survey_policy(self) -> SurveyPolicy:
+        return SurveyPolicy(
+            sampling_rate=self.survey_sampling_rate,
+            throttle=timedelta(days=self.survey_throttle_days),
+            lifetime=timedelta(days=self.survey_link_days),
+            low_score=self.survey_low_score,
+        )
 
     @cached_property
     def complaint_targets(self) -> ComplaintTargets:

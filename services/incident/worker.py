@@ -2,7 +2,8 @@
 keys of HANDLERS.
 
 Consumed: config's CI events into the local CI read model (`store.tables.ci_read_model`); the service's
-own `incident.created.v1` for problem analysis, taken from RabbitMQ like any other consumer (never
+own `incident.created.v1` for problem analysis, and its `incident.resolved.v1` and
+`request.fulfilled.v1` for satisfaction surveys, taken from RabbitMQ like any other consumer (never
 a direct call from the incident code); and the change service's events: every change is learnt (a
 problem or incident is linked only to a known change), its implementation events mark change-caused
 incidents and alerts raised during a change.
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
-from services.incident.usecases import analysis, incidents, sla, sla_watcher
+from services.incident.usecases import analysis, incidents, sla, sla_watcher, surveys
 from shared.events.change import (
     ChangeApproved,
     ChangeAssessed,
@@ -32,7 +33,7 @@ from shared.events.change import (
     ChangeScheduled,
     ChangeSubmitted,
 )
-from shared.events.incident import IncidentCreated
+from shared.events.incident import IncidentCreated, IncidentResolved, RequestFulfilled
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
 
@@ -40,6 +41,9 @@ HANDLERS: Mapping[str, Handler] = {
     **ci_read_model.handlers,
     **data_handlers(
         (IncidentCreated, analysis.on_incident_created),
+        # A resolved ticket's person may be sent a satisfaction survey (sampled, throttled).
+        (IncidentResolved, surveys.on_incident_resolved),
+        (RequestFulfilled, surveys.on_request_fulfilled),
         (ChangeImplementing, analysis.on_change_implementing),
         (ChangeImplemented, analysis.on_change_done),
         (ChangeFailed, analysis.on_change_done),

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain import change_events, config_events, incident_events, supplier_events
+from services.reporting.domain import change_events, config_events, incident_events, satisfaction, supplier_events
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
 from shared.events import CloudEvent, EventData
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
+from shared.events.complaint import ComplaintEvent
 from shared.events.config import (
     ConfigChangeRejected,
     ConfigItemCreated,
@@ -28,6 +29,7 @@ from shared.events.incident import (
     SlaBreached,
 )
 from shared.events.supplier import ContractEvent, DisputeEvent, SupplierCreated, SupplierTargetBreached, SupplierUpdated
+from shared.events.survey import SurveyEvent
 
 CONSUMES = "#"
 """The binding key of reporting's queue: every event of the suite."""
@@ -76,6 +78,10 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = supplier_events.contract
         elif issubclass(cls, DisputeEvent):
             rule = supplier_events.dispute
+        elif issubclass(cls, SurveyEvent):
+            rule = satisfaction.survey
+        elif issubclass(cls, ComplaintEvent):
+            rule = satisfaction.complaint
         if rule is not None:
             rules[key] = (cls, rule)
     return rules

@@ -14,6 +14,9 @@ force when it opened covers its CI or service):
   contract's lifecycle breaks: it is active), covers the service Mail from then: INC3 counts toward
   Globex as well; INC1 and INC2, opened on Mail before the contract started, do not.
 - INC6 is resolved and closed at the same instant: it ends closed.
+
+Satisfaction: three surveys (two on Mail, answered 5 and 2; one on Payroll, unanswered) and two
+complaints (one opened by the low score, on Mail; one by email, on Payroll); see `satisfaction()`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from shared.events.change import (
     ChangeSubmitted,
     DeploymentRecorded,
 )
+from shared.events.complaint import ComplaintAcknowledged, ComplaintReceived
 from shared.events.config import (
     Cause,
     ConfigChangeRejected,
@@ -63,6 +67,7 @@ from shared.events.supplier import (
     SupplierCreated,
     SupplierTargetBreached,
 )
+from shared.events.survey import SurveyAnswered, SurveyIssued
 
 T0 = datetime(2026, 10, 5, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -603,6 +608,86 @@ def suppliers() -> list[CloudEvent]:
     ]
 
 
+SURVEY = {n: uid(f"survey{n}") for n in range(1, 4)}
+CMP1, CMP2 = uid("cmp1"), uid("cmp2")
+
+
+def _survey(n: int, ticket: uuid.UUID, number: str, service: uuid.UUID, who: str, issued: datetime) -> dict[str, Any]:
+    return {
+        "survey_id": SURVEY[n],
+        "number": f"SRV000000{n}",
+        "ticket_kind": "incident" if number.startswith("INC") else "request",
+        "ticket_id": ticket,
+        "ticket_number": number,
+        "service_id": service,
+        "respondent": who,
+        "issued_at": issued,
+        "expires_at": issued + 14 * D,
+    }
+
+
+def _complaint(complaint_id: uuid.UUID, n: int, service: uuid.UUID, who: str, via: str, at: datetime) -> dict[str, Any]:
+    return {
+        "complaint_id": complaint_id,
+        "number": f"CMP000000{n}",
+        "title": "t",
+        "status": "received",
+        "complainant": who,
+        "received_via": via,
+        "service_id": service,
+        "received_at": at,
+        "acknowledge_due_at": at + D,
+        "respond_due_at": at + 10 * D,
+        "actor": "itsm-surveys",
+        "occurred_at": at,
+    }
+
+
+def satisfaction() -> list[CloudEvent]:
+    """Surveys: carol answers 5 on INC1 (Mail); dan answers 2 on INC2 (Mail), which opens CMP1;
+    carol is sent one on REQ1 (Payroll) and does not answer. CMP2: erin, by email, on Payroll,
+    then acknowledged."""
+    one = _survey(1, INC[1], "INC0000001", MAIL, "carol", T0 + 2 * H)
+    two = _survey(2, INC[2], "INC0000002", MAIL, "dan", T0 + 4 * H)
+    three = _survey(3, REQ[1], "REQ0000001", PAYROLL, "carol", T0 + D)
+    cmp1 = _complaint(CMP1, 1, MAIL, "dan", "survey", T0 + 5 * H)
+    cmp2 = _complaint(CMP2, 2, PAYROLL, "erin", "email", T0 + D)
+    acknowledged = {**cmp2, "status": "acknowledged", "previous_status": "received", "occurred_at": T0 + D + H}
+    return [
+        *(
+            _event(
+                SurveyIssued(**s, occurred_at=s["issued_at"], sampling_rate=1.0),
+                s["survey_id"],
+                s["issued_at"],
+                "incident",
+            )
+            for s in (one, two, three)
+        ),
+        _event(
+            SurveyAnswered(**one, occurred_at=T0 + 3 * H, answered_at=T0 + 3 * H, score=5, has_comment=False),
+            SURVEY[1],
+            T0 + 3 * H,
+            "incident",
+        ),
+        _event(
+            SurveyAnswered(
+                **two, occurred_at=T0 + 5 * H, answered_at=T0 + 5 * H, score=2, has_comment=True, complaint_id=CMP1
+            ),
+            SURVEY[2],
+            T0 + 5 * H,
+            "incident",
+        ),
+        _event(ComplaintReceived(**cmp1), CMP1, T0 + 5 * H, "incident"),
+        _event(ComplaintReceived(**cmp2), CMP2, T0 + D, "incident"),
+        _event(
+            ComplaintAcknowledged(**acknowledged, acknowledged_at=T0 + D + H, acknowledge_breached=False),
+            CMP2,
+            T0 + D + H,
+            "incident",
+        ),
+    ]
+
+
 def all_events() -> list[CloudEvent]:
     return [
         *[e for i in incidents() for e in i.events],
@@ -612,4 +697,5 @@ def all_events() -> list[CloudEvent]:
         *problems(),
         *configuration(),
         *suppliers(),
+        *satisfaction(),
     ]

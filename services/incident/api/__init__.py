@@ -1,6 +1,16 @@
 """The incident service's HTTP routes, one module per area; `ROUTERS` is what app.py mounts, in order."""
 
-from services.incident.api import alerts, catalogue, complaints, incidents, known_errors, problems, requests, sla
+from services.incident.api import (
+    alerts,
+    catalogue,
+    complaints,
+    incidents,
+    known_errors,
+    problems,
+    requests,
+    sla,
+    surveys,
+)
 
 ROUTERS = [
     incidents.router,
@@ -12,4 +22,7 @@ ROUTERS = [
     catalogue.router,
     requests.router,
     complaints.router,
+    surveys.router,
+    surveys.campaigns_router,
+    surveys.page_router,
 ]

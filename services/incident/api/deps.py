@@ -15,8 +15,10 @@ from services.incident.domain.incidents import Incident
 from services.incident.domain.known_errors import KnownError
 from services.incident.domain.problems import Problem
 from services.incident.domain.requests import ServiceRequest
+from services.incident.domain.survey_campaigns import Campaign
+from services.incident.domain.surveys import Survey
 from services.incident.settings import IncidentSettings
-from services.incident.store import catalogue, complaints, incident_queries, known_errors, problems, requests
+from services.incident.store import catalogue, complaints, incident_queries, known_errors, problems, requests, surveys
 from services.incident.usecases.complaints import ActOnComplaint
 from services.incident.usecases.incidents import Act
 from services.incident.usecases.problems import ActOnProblem
@@ -136,7 +138,17 @@ TABLE: dict[str, dict[str, Rule]] = {
     "complaints.close": _COMPLAINTS,
     "complaints.escalate": _COMPLAINTS,
     "complaints.reopen": row(allow=[_A, _M], own=[_R]),
+    # Staff read every survey; a requester the ones they were sent (with their link).
+    "surveys.list_surveys": _READ,
+    "surveys.get_survey": _READ,
+    "surveys.launch_campaign": row(allow=[_M, _SLM]),
+    "surveys.list_campaigns": _STAFF,
+    "surveys.get_campaign": _STAFF,
 }
+
+PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})
+"""The survey answer page takes no token: its signed, single-use link is the credential
+(`api/surveys.py`); a refusal says nothing of the survey (a link not valid is one 404)."""
 
 
 def _assigned_to(group: str | None, assignee: str | None, who: Principal) -> bool:
@@ -166,10 +178,16 @@ def _complaint_is_theirs(complaint: Complaint, who: Principal) -> bool:
     return complaint.complainant == who.subject
 
 
+def _survey_is_theirs(survey: Survey, who: Principal) -> bool:
+    """the principal (the token's subject) is the survey's respondent."""
+    return survey.respondent == who.subject
+
+
 INCIDENTS = Ownership("incident_id", "incident", incident_queries.get_incident, _incident_is_theirs)
 REQUESTS = Ownership("request_id", "request", requests.get_request, _request_is_theirs)
 COMPLAINTS = Ownership("complaint_id", "complaint", complaints.get_complaint, _complaint_is_theirs)
-POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS, COMPLAINTS])
+SURVEYS = Ownership("survey_id", "survey", surveys.get_survey, _survey_is_theirs)
+POLICY = Policy("incident", TABLE, [INCIDENTS, REQUESTS, COMPLAINTS, SURVEYS], public=PUBLIC)
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 """What the table grants the caller on this route (routers install `POLICY.enforce` first)."""
 Caller = Annotated[Principal, Depends(POLICY.caller)]
@@ -220,6 +238,20 @@ async def current_complaint(complaint_id: UUID, conn: ReadConnectionDep) -> Comp
 
 
 CurrentComplaint = Annotated[Complaint, Depends(current_complaint)]
+
+
+async def current_survey(survey_id: UUID, conn: ReadConnectionDep) -> Survey:
+    return found(await surveys.get_survey(conn, survey_id), f"survey {survey_id}")
+
+
+CurrentSurvey = Annotated[Survey, Depends(current_survey)]
+
+
+async def current_campaign(campaign_id: UUID, conn: ReadConnectionDep) -> Campaign:
+    return found(await surveys.get_campaign(conn, campaign_id), f"survey campaign {campaign_id}")
+
+
+CurrentCampaign = Annotated[Campaign, Depends(current_campaign)]
 
 
 # ---------------------------------------------------------------------------- who acts on which version

@@ -47,6 +47,8 @@ class ComplaintChannel(StrEnum):
     IN_PERSON = "in_person"
     LETTER = "letter"
     OTHER = "other"
+    SURVEY = "survey"
+    """Opened by policy from a low satisfaction survey score."""
 
 
 class ComplaintLinkKind(StrEnum):

@@ -41,22 +41,37 @@ class ReceiveComplaint:
 
 async def receive_complaint(cmd: ReceiveComplaint, targets: ComplaintTargets, uow: UnitOfWork) -> Complaint:
     async with uow:
-        complaint = Complaint.receive(
-            complaint_id=uuid4(),
-            title=cmd.title,
-            description=cmd.description,
-            complainant=cmd.complainant,
-            received_via=cmd.received_via,
-            actor=cmd.actor,
-            now=clock.now(),
-            targets=targets,
-            category=cmd.category,
-            service_id=cmd.service_id,
-            relationship_manager=cmd.relationship_manager,
-        )
-        await ComplaintRepository(uow.connection).add_numbered(complaint)
-        uow.emit_pending(complaint, events.complaint_contract)
+        complaint = await receive_within(uow, cmd, targets)
         await uow.commit()
+    return complaint
+
+
+async def receive_within(
+    uow: UnitOfWork, cmd: ReceiveComplaint, targets: ComplaintTargets, links: Sequence[ComplaintLink] = ()
+) -> Complaint:
+    """Receive a complaint in a unit of work already open (a low survey score opens one in the
+    answer's own transaction), linked to `links` (already checked) from the start."""
+    now = clock.now()
+    complaint = Complaint.receive(
+        complaint_id=uuid4(),
+        title=cmd.title,
+        description=cmd.description,
+        complainant=cmd.complainant,
+        received_via=cmd.received_via,
+        actor=cmd.actor,
+        now=now,
+        targets=targets,
+        category=cmd.category,
+        service_id=cmd.service_id,
+        relationship_manager=cmd.relationship_manager,
+    )
+    repo = ComplaintRepository(uow.connection)
+    await repo.add_numbered(complaint)
+    if links:
+        read_version = complaint.version
+        complaint.link(list(links), cmd.actor, now)
+        await repo.save(complaint, read_version)
+    uow.emit_pending(complaint, events.complaint_contract)
     return complaint
 
 

@@ -315,6 +315,29 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "only once its post-incident review is recorded), else unknown",
         },
     ),
+    _d(
+        name="satisfaction",
+        title="Satisfaction: survey scores and complaints per service and per caller",
+        purpose="Customer satisfaction and complaints (7.1, 6.2): transactional survey scores and complaints",
+        audience=("service owners", "customers", "service level manager", "top management"),
+        frequency="monthly",
+        data_source="survey.issued.v1, survey.answered.v1 and complaint.* events",
+        filters=("from", "to", "service_id"),
+        period_applies_to="a survey's issued_at, a complaint's received_at",
+        columns={
+            "scope": "service (one row per service), then caller (one per person asked or complaining)",
+            "service_id": "the service (service rows; empty: none recorded)",
+            "service_name": "the service's name from the CMDB, when known",
+            "respondent": "the caller or requester (caller rows): no customer register yet",
+            "surveys_issued": "surveys sent",
+            "answered": "of those, answered",
+            "response_rate_pct": "answered / surveys_issued x 100",
+            "average_score": "mean score of the answers (1-5)",
+            "satisfied_pct": "answers scoring 4 or 5 / answered x 100",
+            "low_score_complaints": "answers whose low score opened a complaint",
+            "complaints": "complaints received (any channel, surveys included)",
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

@@ -116,6 +116,17 @@ CHANGE_LIFECYCLE = (
 """change: services/change/domain/changes.py TRANSITIONS"""
 DEPLOYMENT_LIFECYCLE = ("in_progress", "succeeded", "failed", "rolled_back")
 """deployment result: services/change/domain/deployments.py RESULT_MOVES"""
+COMPLAINT_LIFECYCLE = (
+    "received",
+    "acknowledged",
+    "under_investigation",
+    "action_taken",
+    "escalated",
+    "resolved_pending_confirmation",
+    "reopened",
+    "closed",
+)
+"""complaint: services/incident/domain/complaints.py TRANSITIONS"""
 CI_LIFECYCLE = ("planned", "in_build", "live", "maintenance", "retired")
 """CI: services/config/domain/items.py CIStatus (set freely, except that retired is final)"""
 SUPPLIER_LIFECYCLE = ("onboarding", "active", "suspended", "exited")
@@ -308,6 +319,36 @@ DISPUTES = FactTable(
     {"status": DISPUTE_LIFECYCLE},
 )
 
+# Satisfaction (ISO/IEC 20000-1 7.1): each survey issued and its answer; each complaint, by service.
+SURVEYS = FactTable(
+    "survey_facts",
+    {
+        "survey_id": K,
+        "number": F,
+        "ticket_kind": F,
+        "ticket_id": F,
+        "service_id": F,
+        "respondent": F,
+        "issued_at": F,
+        "answered_at": F,
+        "score": F,
+        "complaint_id": F,
+    },
+)
+COMPLAINTS = FactTable(
+    "complaint_facts",
+    {
+        "complaint_id": K,
+        "number": F,
+        "complainant": F,
+        "received_via": F,
+        "received_at": F,
+        "service_id": L,
+        "status": L,
+    },
+    {"status": COMPLAINT_LIFECYCLE},
+)
+
 FACT_TABLES: tuple[FactTable, ...] = (
     INCIDENTS,
     REQUESTS,
@@ -323,6 +364,8 @@ FACT_TABLES: tuple[FactTable, ...] = (
     CONTRACT_COVERAGE,
     SUPPLIER_BREACHES,
     DISPUTES,
+    SURVEYS,
+    COMPLAINTS,
 )
 
 

@@ -52,7 +52,7 @@ event_log = Table(
 
 _BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
 _BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
-_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count"}
+_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score"}
 _TEXT_IDS = {"finding_id", "breach_id"}
 
 
@@ -79,6 +79,8 @@ _INDEXED = {
     "change_facts": {"created_at"},
     "deployment_facts": {"finished_at"},
     "contract_coverage_facts": {"item_id"},
+    "survey_facts": {"issued_at"},
+    "complaint_facts": {"received_at"},
 }
 # Indexed where set only (many incidents have no supplier, some no CI: those rows cost the
 # consumer no index entry): a supplier's incidents, those assigned to it and those on the CIs its
@@ -127,6 +129,8 @@ contract_facts = FACTS["contract_facts"]
 contract_coverage_facts = FACTS["contract_coverage_facts"]
 supplier_breach_facts = FACTS["supplier_breach_facts"]
 dispute_facts = FACTS["dispute_facts"]
+survey_facts = FACTS["survey_facts"]
+complaint_facts = FACTS["complaint_facts"]
 
 # An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
 # an incident linked to a problem as a recurrence. Written with their values in the SQL text,

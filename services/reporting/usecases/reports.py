@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain import figures, report_rows
+from services.reporting.domain import figures, report_rows, satisfaction
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition, ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import changes as change_store
 from services.reporting.store import cmdb, incidents, service_levels, significant_events, suppliers
+from services.reporting.store import satisfaction as satisfaction_store
 from shared import clock
 from shared.errors import NotFound, RuleViolation
 
@@ -162,6 +163,12 @@ async def _figures(
         cis, totals = await incidents.hotspot_groups(conn, filters, report_rows.HOTSPOT_ROWS)
         names = await cmdb.service_names(conn, {i for c in cis for i in (c["ci_id"], c["service_id"])})
         return report_rows.hotspots_rows(cis, totals, names)
+    if name == "satisfaction":
+        found = await satisfaction_store.surveys(conn, filters)
+        received = await satisfaction_store.complaints(conn, filters)
+        ids = {s["service_id"] for s in found} | {c["service_id"] for c in received}
+        names = await cmdb.service_names(conn, {i for i in ids if i is not None})
+        return satisfaction.satisfaction_rows(found, received, names)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

@@ -17,6 +17,7 @@
     changes: ["changes", "dora"],
     cis: ["hotspots"],
     suppliers: ["suppliers"],
+    satisfaction: ["satisfaction"],
   };
   const AFFECTED_BY = [
     [/^itsm\.(incident|sla)\./, ["incidents", "service-levels", "workload", "availability", "dora", "suppliers", "hotspots", "problems"]],
@@ -25,6 +26,7 @@
     [/^itsm\.(change|deployment|release)\./, ["changes", "dora"]],
     [/^itsm\.(ci|config)\./, ["cmdb", "hotspots"]],
     [/^itsm\.(supplier|contract|dispute)\./, ["suppliers"]],
+    [/^itsm\.(survey|complaint)\./, ["satisfaction"]],
   ];
 
   const state = {
@@ -546,7 +548,29 @@
     box.replaceChildren(table);
   }
 
-  const DRAW = { tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers };
+  function drawSatisfaction() {
+    const body = state.reports.get("satisfaction");
+    if (!body) return unavailable("chart-satisfaction", "satisfaction");
+    ignoredHint("panel-satisfaction", ["satisfaction"]);
+    const services = body.rows.filter((r) => r.scope === "service");
+    const name = (r) => r.service_name || (r.service_id ? shortId(r.service_id) : "no service");
+    const t = body.totals;
+    $("satisfaction-note").textContent = `${t.answered} of ${t.surveys_issued} surveys answered · ${t.complaints} complaints`;
+    const scored = services.filter((r) => r.average_score !== null);
+    if (!scored.length) Charts.empty($("chart-satisfaction"), "No survey answered in this period.");
+    else Charts.hbars($("chart-satisfaction"), {
+      label: "average score",
+      labels: scored.map(name),
+      values: scored.map((r) => r.average_score),
+      max: 5,
+      colours: scored.map((r) => (r.average_score >= 4 ? "#16a34a" : r.average_score >= 3 ? "#f59e0b" : "#dc2626")),
+    });
+    const complained = services.filter((r) => r.complaints > 0);
+    if (!complained.length) Charts.empty($("chart-complaints"), "No complaints in this period.");
+    else Charts.hbars($("chart-complaints"), { label: "complaints", labels: complained.map(name), values: complained.map((r) => r.complaints) });
+  }
+
+  const DRAW = { tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction };
 
   function draw(reportNames) {
     const changed = new Set(reportNames);

@@ -1,8 +1,8 @@
 """The authorisation matrix walked against the running incident service: every operation of its
 table (incidents, service requests, problems, known errors, alerts, SLA calendars and policies, the
-catalogue, complaints), with a token of every role, on the caller's own record and on someone else's. Own is a
-requester's as the caller (a complaint's: as its complainant), an agent's through the assignment
-group in its token. The expectation
+catalogue, complaints, surveys), with a token of every role, on the caller's own record and on
+someone else's. Own is a requester's as the caller (a complaint's: as its complainant; a survey's:
+as its respondent), an agent's through the assignment group in its token. The expectation
 is written here, apart from the service's table, so that flipping a row of the table (as
 `test_flipping_any_row_of_the_table_fails_the_walk` does) fails the walk."""
 
@@ -20,10 +20,14 @@ from services.incident.api import ROUTERS
 from services.incident.api.deps import POLICY
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
+from services.incident.store.tables import outbox
+from services.incident.worker import HANDLERS
 from shared.auth import Role
+from shared.db import create_engine
+from shared.uow import UnitOfWork
 from tests.authorization import HUMANS, IDP_ROLE, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
 from tests.conftest import running
-from tests.infra import Servers, create_service_database
+from tests.infra import Servers, create_service_database, outbox_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -135,11 +139,16 @@ EXPECTED: dict[str, Expect] = {
     "complaints.close": COMPLAINT_WORK,
     "complaints.escalate": COMPLAINT_WORK,
     "complaints.reopen": COMPLAINANT,
+    "surveys.list_surveys": READ,
+    "surveys.get_survey": READ,
+    "surveys.launch_campaign": expect([M, SLM]),
+    "surveys.list_campaigns": STAFF_READ,
+    "surveys.get_campaign": STAFF_READ,
 }
 
 # ----------------------------------------------------------------------------- the walk
 
-LISTS = {"incidents.list_incidents", "requests.list_requests", "complaints.list_complaints"}
+LISTS = {"incidents.list_incidents", "requests.list_requests", "complaints.list_complaints", "surveys.list_surveys"}
 CREATES = {"incidents.create_incident": "caller", "complaints.receive_complaint": "complainant"}
 """A create where a requester names themselves (own) or someone else (refused: 422 on the field)."""
 
@@ -150,6 +159,7 @@ class Records:
     request: dict[str, dict[str, Any]]
     complaint: dict[str, dict[str, Any]]
     item_id: str
+    survey: dict[str, dict[str, Any]]
 
 
 GROUP, FOREIGN_GROUP = "service-desk", "network"
@@ -181,6 +191,7 @@ def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], recor
             "incidents.list_incidents": records.incident,
             "requests.list_requests": records.request,
             "complaints.list_complaints": records.complaint,
+            "surveys.list_surveys": records.survey,
         }
         record = listed_records[op][which]
         listed = r.status_code == 200 and record["id"] in [i["id"] for i in body["items"]]
@@ -197,6 +208,7 @@ def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], recor
             "incident_id": {w: records.incident[w]["id"] for w in ("own", "foreign")},
             "request_id": {w: records.request[w]["id"] for w in ("own", "foreign")},
             "complaint_id": {w: records.complaint[w]["id"] for w in ("own", "foreign")},
+            "survey_id": {w: records.survey[w]["id"] for w in ("own", "foreign")},
         },
         bodies={
             "incidents.create_incident": lambda which: _incident_body(ME if which == "own" else OTHER),
@@ -207,6 +219,7 @@ def matrix(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], recor
             "incidents.list_incidents": lambda which: {"q": records.incident[which]["number"]},
             "requests.list_requests": lambda which: {"q": records.request[which]["number"]},
             "complaints.list_complaints": lambda which: {"q": records.complaint[which]["number"]},
+            "surveys.list_surveys": lambda which: {"ticket_id": records.survey[which]["ticket_id"]},
         },
         special=judge,
         special_ops=frozenset({*CREATES, *LISTS}),
@@ -231,9 +244,35 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> Records:
+async def _survey(client: httpx.AsyncClient, app: Any, agent: dict[str, str], who: str) -> dict[str, Any]:
+    """A survey of `who`, on an incident of theirs resolved (its event consumed as the worker does)."""
+    r = await client.post("/api/v1/incidents", json=_incident_body(who), headers=agent)
+    assert r.status_code == 201, r.text
+    incident_id = r.json()["id"]
+    resolved = await client.post(
+        f"/api/v1/incidents/{incident_id}/resolve", json={"resolution_code": "fixed"}, headers=agent
+    )
+    assert resolved.status_code == 200, resolved.text
+    settings: IncidentSettings = app.state.settings
+    settings = settings.model_validate({**settings.model_dump(), "survey_throttle_days": 0})
+    (event,) = [
+        e for e in await outbox_events(settings.database_url, outbox, incident_id) if e.type.endswith("resolved.v1")
+    ]
+    engine = create_engine(settings.database_url)
+    try:
+        async with UnitOfWork(engine, outbox, source="/itsm/incident", settings=settings) as uow:
+            await HANDLERS[event.routing_key](event, uow)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    found = await client.get("/api/v1/surveys", params={"ticket_id": incident_id}, headers=agent)
+    (survey,) = found.json()["items"]
+    return dict(survey)
+
+
+async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], app: Any) -> Records:
     agent = auth("agent", subject="ann")
-    incidents, requests, complaints, items = {}, {}, {}, {}
+    incidents, requests, complaints, items, surveys = {}, {}, {}, {}, {}
     for which, who, group in (("own", ME, GROUP), ("foreign", OTHER, FOREIGN_GROUP)):
         body = {
             "name": f"item-{uuid.uuid4().hex[:8]}",
@@ -258,13 +297,14 @@ async def _records(client: httpx.AsyncClient, auth: Callable[..., dict[str, str]
         r = await client.post("/api/v1/complaints", json=_complaint_body(who), headers=agent)
         assert r.status_code == 201, r.text
         complaints[which] = r.json()
+        surveys[which] = await _survey(client, app, agent, who)
     # Someone else's request is being fulfilled by its group's dave: whoever acts on it in the walk
     # (admin may) leaves dave its assignee.
     url = f"/api/v1/requests/{requests['foreign']['id']}"
     assert (await client.post(f"{url}/approve", json={}, headers=auth(APPROVER, subject="sue"))).status_code == 200
     dave = auth("agent", subject="dave", groups=(FOREIGN_GROUP,))
     assert (await client.post(f"{url}/start", headers=dave)).status_code == 200
-    return Records(incidents, requests, complaints, items["own"])
+    return Records(incidents, requests, complaints, items["own"], surveys)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:
@@ -272,17 +312,17 @@ async def test_every_row_of_the_table_has_its_expectation() -> None:
 
 
 async def test_the_matrix_holds_for_every_operation_role_and_record(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], app: Any
 ) -> None:
-    assert await matrix(client, auth, await _records(client, auth)).walk() == []
+    assert await matrix(client, auth, await _records(client, auth, app)).walk() == []
 
 
 async def test_flipping_any_row_of_the_table_fails_the_walk(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch, app: Any
 ) -> None:
     """Each row of the service's table in turn flipped (allow <-> deny, own -> allow) in the running
     app: the walk of that row no longer matches what the issue asks."""
-    walk = matrix(client, auth, await _records(client, auth))
+    walk = matrix(client, auth, await _records(client, auth, app))
     assert sorted(POLICY.table) == sorted(EXPECTED)
     assert await walk.unnoticed_flips(POLICY, monkeypatch) == []
     assert await walk.walk() == [], "every row restored"

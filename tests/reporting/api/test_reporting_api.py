@@ -19,6 +19,7 @@ from services.reporting.store import tables as store
 from services.reporting.usecases import agreements
 from services.reporting.usecases import projections as usecases
 from services.reporting.usecases import runs as governance
+from shared import clock
 from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.conftest import running
@@ -170,7 +171,13 @@ async def test_the_event_log_is_filtered_by_type_subject_source_and_time_and_pag
     assert [e["type"] for e in by_subject["items"]] == ["itsm.ci.created.v1"]
 
 
-async def test_rebuild_is_for_admins_and_keeps_the_figures(client: httpx.AsyncClient, auth: Auth) -> None:
+async def test_rebuild_is_for_admins_and_keeps_the_figures(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One instant for both reports: the backlog's ages are figures of "now", and the wall clock
+    # moving on between them (36 s is 0.01 h) changed them.
+    at = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: at)
     forbidden = await client.post("/api/v1/projections/rebuild", headers=auth("auditor"))
     assert forbidden.status_code == 403
     before = (await client.get("/api/v1/reports/incidents", headers=auth("auditor"))).json()

@@ -396,6 +396,38 @@ async def test_workload_per_group_and_day(engine: AsyncEngine) -> None:
     assert tuple(totals[f] for f in figures) == (6, 4, 3, 2, 1, 1)
 
 
+SATISFACTION = (
+    "surveys_issued", "answered", "response_rate_pct", "average_score", "satisfied_pct", "low_score_complaints",
+    "complaints",
+)  # fmt: skip
+
+
+async def test_satisfaction_per_service_then_per_caller(engine: AsyncEngine) -> None:
+    rows, totals = await report(engine, "satisfaction")
+    got = [(r["scope"], r["service_name"], r["respondent"], *(r[k] for k in SATISFACTION)) for r in rows]
+    services = sorted([("Mail", 2, 2, 100.0, 3.5, 50.0, 1, 1), ("Payroll", 1, 0, 0.0, None, None, 0, 1)],
+                      key=lambda r: str(MAIL if r[0] == "Mail" else PAYROLL))  # fmt: skip
+    assert got == [
+        *(("service", name, "", *figures) for name, *figures in services),
+        ("caller", "", "carol", 2, 1, 50.0, 5.0, 100.0, 0, 0),
+        ("caller", "", "dan", 1, 1, 100.0, 2.0, 0.0, 1, 1),
+        ("caller", "", "erin", 0, 0, None, None, None, 0, 1),
+    ]
+    assert {r["service_id"] for r in rows if r["scope"] == "service"} == {str(MAIL), str(PAYROLL)}
+    assert tuple(totals[k] for k in SATISFACTION) == (3, 2, 66.67, 3.5, 50.0, 1, 2)
+
+    # One service; a period that leaves out what came after the first day.
+    mail, _ = await report(engine, "satisfaction", service_id=MAIL, end=T0 + D)
+    assert [(r["scope"], r["respondent"], r["surveys_issued"], r["complaints"]) for r in mail] == [
+        ("service", "", 2, 1),
+        ("caller", "carol", 1, 0),
+        ("caller", "dan", 1, 1),
+    ]
+    later, later_totals = await report(engine, "satisfaction", start=T0 + D)
+    assert later_totals["surveys_issued"] == 1 and later_totals["complaints"] == 1
+    assert [r["service_name"] for r in later if r["scope"] == "service"] == ["Payroll"]
+
+
 async def test_every_defined_report_is_covered_here() -> None:
     tested = {"service-levels", "incidents", "requests", "problems", "changes", "dora", "availability", "cmdb"}
     tested |= {"suppliers", "workload"}
@@ -404,6 +436,7 @@ async def test_every_defined_report_is_covered_here() -> None:
     tested |= {"hotspots"}
     # The significant events (6.2 b): hand-computed rows in tests/reporting/api/test_significant_events.py.
     tested |= {"significant-events"}
+    tested |= {"satisfaction"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

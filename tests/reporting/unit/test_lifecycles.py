@@ -15,6 +15,8 @@ from services.change.domain.changes import TRANSITIONS as CHANGE_TRANSITIONS
 from services.change.domain.changes import ChangeStatus
 from services.change.domain.deployments import RESULT_MOVES, DeploymentResult
 from services.config.domain.items import CIStatus
+from services.incident.domain.complaints import TRANSITIONS as COMPLAINT_TRANSITIONS
+from services.incident.domain.complaints import ComplaintStatus
 from services.incident.domain.incident_lifecycle import TRANSITIONS as INCIDENT_TRANSITIONS
 from services.incident.domain.incident_lifecycle import IncidentStatus
 from services.incident.domain.problems import TRANSITIONS as PROBLEM_TRANSITIONS
@@ -68,6 +70,21 @@ LIFECYCLES: list[tuple[FactTable, str, type[StrEnum], Steps, Steps]] = [
         DisputeStatus,
         _steps(DISPUTE_TRANSITIONS),
         {("escalated", "in_negotiation"), ("resolved", "open")},  # back to negotiation, reopen
+    ),
+    (
+        facts.COMPLAINTS,
+        "status",
+        ComplaintStatus,
+        _steps(COMPLAINT_TRANSITIONS),
+        {
+            ("action_taken", "under_investigation"),  # the action did not settle it
+            ("escalated", "under_investigation"),  # the relationship manager hands it back
+            ("escalated", "action_taken"),
+            ("resolved_pending_confirmation", "escalated"),
+            ("reopened", "under_investigation"),
+            ("reopened", "escalated"),
+            ("closed", "reopened"),
+        },
     ),
 ]
 
