@@ -1,0 +1,180 @@
+"""The capacity job: one pass samples every metric's PromQL from Prometheus on the sampling grid
+(from the instant after the last one stored to now, so a pass after an outage catches up over
+the gap), stores the samples of the CIs that have thresholds on the metric, moves each CI's
+level and emits `capacity.threshold_breached.v1` / `capacity.threshold_cleared.v1` when it
+crosses a threshold either way.
+
+Prometheus not answering stops the pass: nothing is stored for the window, the metric's grid
+position stays where it was, and the source is recorded `unavailable` (read by /readyz) and
+`itsm.capacity.source_up` drops to 0. Nothing is ever made up for a missing instant: an instant
+Prometheus answers without a series for a CI stores nothing for that CI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.config.domain.capacity import (
+    Crossing,
+    Level,
+    Thresholds,
+    grid_end,
+    grid_start,
+    grid_windows,
+    level_change,
+)
+from services.config.store import capacity as store
+from services.config.store.prometheus import PrometheusClient, PrometheusUnavailable, Series, record_source_up
+from shared import metrics
+from shared.events.config import CapacityThresholdBreached, CapacityThresholdCleared
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SOURCE_NAME = "prometheus"
+
+
+@dataclass
+class PassResult:
+    samples: int = 0
+    crossings: int = 0
+    metrics: int = 0
+    source_up: bool = True
+    detail: str = ""
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    step: timedelta
+    first_look_back: int
+    max_points: int
+    settle: timedelta = timedelta(0)
+    """Instants closer to now than this are left to the next pass: a scrape taken before such an
+    instant may not be ingested yet, and the instant would be stored with the value before it."""
+
+
+async def sampling_pass(
+    unit_of_work: Callable[[], UnitOfWork], source: PrometheusClient, sampling: Sampling, now: datetime
+) -> PassResult:
+    result = PassResult()
+    async with unit_of_work() as uow:
+        metric_rows = await store.all_metrics(uow.connection)
+    try:
+        for metric in metric_rows:
+            await _sample_metric(unit_of_work, source, sampling, metric, now, result)
+    except PrometheusUnavailable as exc:
+        result.source_up, result.detail = False, str(exc)
+        log.warning("capacity: Prometheus unavailable, nothing stored for the window: %s", exc)
+    record_source_up(result.source_up)
+    async with unit_of_work() as uow:
+        await store.record_source(
+            uow.connection,
+            SOURCE_NAME,
+            status="ok" if result.source_up else "unavailable",
+            detail=result.detail,
+            now=now,
+            success=result.source_up,
+        )
+        await uow.commit()
+    return result
+
+
+async def _sample_metric(
+    unit_of_work: Callable[[], UnitOfWork],
+    source: PrometheusClient,
+    sampling: Sampling,
+    metric: Any,
+    now: datetime,
+    result: PassResult,
+) -> None:
+    start = grid_start(metric.sampled_until, now, sampling.step, first_look_back=sampling.first_look_back)
+    end = grid_end(now - sampling.settle, sampling.step)
+    if start > end:
+        return
+    series: Series = {}
+    for window_start, window_end in grid_windows(start, end, sampling.step, sampling.max_points):
+        answer, _unlabelled = await source.query_range(
+            metric.query, metric.ci_label, window_start, window_end, sampling.step
+        )
+        for key, points in answer.items():
+            series.setdefault(key, []).extend(points)
+    async with unit_of_work() as uow:
+        conn = uow.connection
+        current = await store.metric_named(conn, metric.name, for_update=True)
+        if current is None or current.sampled_until != metric.sampled_until:
+            result.skipped.append(metric.name)  # another replica sampled it meanwhile
+            return
+        thresholds = await store.thresholds_of(conn, metric.id)
+        samples: list[dict[str, Any]] = []
+        levels: list[dict[str, Any]] = []
+        for key, points in series.items():
+            threshold = thresholds.get(key)
+            if threshold is None or not points:
+                continue  # a series of no CI with thresholds on this metric
+            points.sort()
+            samples.extend({"metric_id": metric.id, "ci_id": threshold.ci_id, "at": at, "value": v} for at, v in points)
+            level, crossed = _evaluate(uow, metric, threshold, points)
+            levels.append(level)
+            result.crossings += crossed
+        await store.add_samples(conn, samples)
+        await store.save_levels(conn, metric.id, levels)
+        await store.mark_sampled(conn, metric.id, end)
+        await uow.commit()
+    metrics.CAPACITY_SAMPLES.add(len(samples), {"service": "config", "metric": metric.name})
+    result.samples += len(samples)
+    result.metrics += 1
+
+
+def _evaluate(
+    uow: UnitOfWork, metric: Any, threshold: Any, points: list[tuple[datetime, float]]
+) -> tuple[dict[str, Any], int]:
+    """Walk the CI's new samples in time order, emitting each crossing: the CI's level after them,
+    and how many crossings it emitted."""
+    limits = Thresholds(warning=threshold.warning, critical=threshold.critical)
+    level, since, crossed = Level(threshold.level), threshold.level_since, 0
+    for at, value in points:
+        new_level = limits.level_of(value)
+        change = level_change(level, new_level)
+        if change is None:
+            continue
+        contract = CapacityThresholdBreached if change.crossing is Crossing.BREACHED else CapacityThresholdCleared
+        uow.emit(
+            contract(
+                ci_id=threshold.ci_id,
+                metric=metric.name,
+                unit=metric.unit,
+                level=change.level.value,
+                value=value,
+                warning=limits.warning,
+                critical=limits.critical,
+                sampled_at=at,
+            ),
+            subject=str(threshold.ci_id),
+        )
+        level, since, crossed = new_level, at, crossed + 1
+    last_at, last_value = points[-1]
+    state = {"ci_id": threshold.ci_id, "level": level.value, "level_since": since, "last_value": last_value}
+    return {**state, "last_at": last_at}, crossed
+
+
+async def purge_samples(unit_of_work: Callable[[], UnitOfWork], before: datetime) -> int:
+    async with unit_of_work() as uow:
+        purged = await store.purge_samples(uow.connection, before)
+        await uow.commit()
+    return purged
+
+
+async def readiness_details(conn: AsyncConnection) -> dict[str, str]:
+    """For /readyz: what the capacity job last found of Prometheus (`capacity.prometheus`)."""
+    details = {}
+    for row in await store.source_status(conn):
+        since = f", last answered {row.last_success_at.isoformat()}" if row.last_success_at else ""
+        reason = f": {row.detail}" if row.detail else ""
+        details[f"capacity.{row.name}"] = f"{row.status} at {row.checked_at.isoformat()}{since}{reason}"[:700]
+    return details
