@@ -1,7 +1,8 @@
 """A real Prometheus (Debian package `prometheus`) for tests: started on a free loopback port with
 a config the test writes, ready when `/-/ready` answers, stopped (SIGTERM) at the end; a test
 may stop it and start it again on the same port and storage (`Prometheus.stop` / `start`).
-Tests that need it skip when the binary is absent (`.ci/run` installs it)."""
+Tests that need it skip when the binary is absent (`.ci/run` installs it); bench/capacity.py
+runs its Prometheus with it too."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 BINARY = shutil.which("prometheus")
 
 
 def skip_without_prometheus() -> None:
+    import pytest  # here only: bench/capacity.py starts its Prometheus with this module too
+
     if BINARY is None:
         pytest.skip(
             "the Prometheus binary is absent: apt-get install prometheus (.ci/run does it)", allow_module_level=True
@@ -88,7 +90,7 @@ class Prometheus:
                     break
                 await asyncio.sleep(0.1)
         output = await asyncio.to_thread(self.log.read_text)
-        pytest.fail(f"prometheus not ready (exit code {process.returncode}):\n{output}")
+        raise RuntimeError(f"prometheus not ready (exit code {process.returncode}):\n{output}")
 
 
 async def query(client: httpx.AsyncClient, promql: str) -> list[dict[str, Any]]:

@@ -127,7 +127,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
     metric = {
         "name": METRIC,
         "unit": "ratio",
-        "query": f"max by (ci_id) ({METRIC})",
+        "promql": f"max by (ci_id) ({METRIC})",
         "warning": WARNING,
         "critical": CRITICAL,
     }
@@ -166,7 +166,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
     threshold = await _threshold(config, agent, ci_id)
     assert threshold["level"] == "critical"
     # Detected at the first grid instant at which Prometheus served a value over critical.
-    served = await _served(suite.prometheus, metric["query"], ci_id, threshold["level_since"])
+    served = await _served(suite.prometheus, metric["promql"], ci_id, threshold["level_since"])
     first_over = min(at for at, v in served.items() if v >= CRITICAL)
     assert _instant(threshold["level_since"]) == first_over
     breaches = await _events(suite.config_db, ci_id, "capacity.threshold_breached.v1")
@@ -214,7 +214,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
     await eventually(caught_up, within_s=40, interval=0.5)
     assert 'itsm_capacity_source_up{service="config",source="prometheus"} 1.0' in (await config.get("/metrics")).text
     stored = {_instant(s["at"]): s["value"] for s in await sampled()}
-    served = await _served(suite.prometheus, metric["query"], ci_id, min(stored), max(stored))
+    served = await _served(suite.prometheus, metric["promql"], ci_id, min(stored), max(stored))
     assert stored == served  # every instant Prometheus serves, with its value; nothing more
     assert _instant(before_stop[-1]["at"]) in served and len(served) > len(before_stop)
 

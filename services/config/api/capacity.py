@@ -103,10 +103,8 @@ async def capacity_runway(
 async def create_capacity_plan(
     body: CapacityPlanCreate, uow: UnitOfWorkDep, who: Caller, response: Response
 ) -> CapacityPlanRead:
-    fields = body.model_dump(mode="json", include={"baselines", "upgrade_items"})
-    cmd = capacity_plans.RecordPlan(
-        **body.model_dump(exclude={"baselines", "upgrade_items"}), **fields, actor=who.subject
-    )
+    baselines = body.model_dump(mode="json", include={"baselines"})  # stored as JSON (ids as text)
+    cmd = capacity_plans.RecordPlan(**body.model_dump(exclude={"baselines"}), **baselines, actor=who.subject)
     plan = await capacity_plans.record_plan(cmd, uow)
     response.headers["Location"] = f"{router.prefix}/plans/{plan['id']}"
     return _body(CapacityPlanRead, plan)

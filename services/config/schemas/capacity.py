@@ -19,11 +19,11 @@ LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$"
 
 
 class CapacityMetricCreate(ApiModel):
-    """A metric read from Prometheus: `query` yields one series per CI, the CI's id in `ci_label`."""
+    """A metric read from Prometheus: `promql` yields one series per CI, the CI's id in `ci_label`."""
 
     name: str = Field(min_length=1, max_length=63, pattern=METRIC_NAME.pattern, examples=["disk_used_ratio"])
     unit: str = Field(min_length=1, max_length=30, examples=["ratio"])
-    query: str = Field(
+    promql: str = Field(
         min_length=1,
         max_length=PROMQL_MAX,
         description="PromQL: one series per CI, labelled with the CI's id",
@@ -38,7 +38,7 @@ class CapacityMetricRead(ApiModel):
     id: UUID
     name: str
     unit: str
-    query: str
+    promql: str
     ci_label: str
     warning: float
     critical: float

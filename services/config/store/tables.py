@@ -174,7 +174,7 @@ capacity_metric = Table(
     Column("id", Uuid, primary_key=True),
     Column("name", String(63), nullable=False, unique=True),
     Column("unit", String(30), nullable=False),
-    Column("query", Text, nullable=False),
+    Column("promql", Text, nullable=False),
     Column("ci_label", String(100), nullable=False),
     Column("warning", Float, nullable=False),
     Column("critical", Float, nullable=False),

@@ -100,7 +100,7 @@ async def _sample_metric(
     series: Series = {}
     for window_start, window_end in grid_windows(start, end, sampling.step, sampling.max_points):
         answer, _unlabelled = await source.query_range(
-            metric.query, metric.ci_label, window_start, window_end, sampling.step
+            metric.promql, metric.ci_label, window_start, window_end, sampling.step
         )
         for key, points in answer.items():
             series.setdefault(key, []).extend(points)

@@ -35,7 +35,7 @@ RUNWAY_SAMPLES = 1000
 class DefineMetric:
     name: str
     unit: str
-    query: str
+    promql: str
     ci_label: str
     warning: float
     critical: float
@@ -52,7 +52,7 @@ async def define_metric(cmd: DefineMetric, uow: UnitOfWork) -> Any:
             "id": uuid4(),
             "name": cmd.name,
             "unit": cmd.unit,
-            "query": cmd.query,
+            "promql": cmd.promql,
             "ci_label": cmd.ci_label,
             "warning": cmd.warning,
             "critical": cmd.critical,

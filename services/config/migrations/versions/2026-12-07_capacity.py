@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(63), nullable=False),
         sa.Column("unit", sa.String(30), nullable=False),
-        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("promql", sa.Text(), nullable=False),
         sa.Column("ci_label", sa.String(100), nullable=False),
         sa.Column("warning", sa.Float(), nullable=False),
         sa.Column("critical", sa.Float(), nullable=False),
