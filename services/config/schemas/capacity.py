@@ -64,8 +64,6 @@ class CapacityThresholdRead(ApiModel):
     critical: float
     level: str = Field(description="ok | warning | critical, after the latest sample")
     level_since: datetime | None
-    last_value: float | None
-    last_at: datetime | None
 
 
 class CapacitySample(ApiModel):

@@ -82,15 +82,13 @@ async def thresholds_of(conn: AsyncConnection, metric_id: UUID) -> dict[str, Any
 
 
 async def save_levels(conn: AsyncConnection, metric_id: UUID, changes: Iterable[Mapping[str, Any]]) -> None:
-    """Each CI's level and last sample after a pass (`ci_id`, `level`, `level_since`, `last_value`, `last_at`)."""
+    """The new level of each CI whose level a pass moved (`ci_id`, `level`, `level_since`)."""
     statement = (
         update(capacity_threshold)
         .where(capacity_threshold.c.metric_id == metric_id, capacity_threshold.c.ci_id == bindparam("b_ci_id"))
         .values(
             level=bindparam("b_level"),
             level_since=bindparam("b_level_since"),
-            last_value=bindparam("b_last_value"),
-            last_at=bindparam("b_last_at"),
         )
     )
     rows = [{f"b_{key}": value for key, value in change.items()} for change in changes]

@@ -192,8 +192,6 @@ capacity_threshold = Table(
     Column("critical", Float, nullable=False),
     Column("level", String(10), nullable=False),
     Column("level_since", UtcDateTime),
-    Column("last_value", Float),
-    Column("last_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 

@@ -119,9 +119,10 @@ async def _sample_metric(
                 continue  # a series of no CI with thresholds on this metric
             points.sort()
             samples.extend({"metric_id": metric.id, "ci_id": threshold.ci_id, "at": at, "value": v} for at, v in points)
-            level, crossed = _evaluate(uow, metric, threshold, points)
-            levels.append(level)
-            result.crossings += crossed
+            moved = _evaluate(uow, metric, threshold, points)
+            if moved is not None:
+                levels.append(moved)
+                result.crossings += moved.pop("crossings")
         await store.add_samples(conn, samples)
         await store.save_levels(conn, metric.id, levels)
         await store.mark_sampled(conn, metric.id, end)
@@ -133,9 +134,10 @@ async def _sample_metric(
 
 def _evaluate(
     uow: UnitOfWork, metric: Any, threshold: Any, points: list[tuple[datetime, float]]
-) -> tuple[dict[str, Any], int]:
-    """Walk the CI's new samples in time order, emitting each crossing: the CI's level after them,
-    and how many crossings it emitted."""
+) -> dict[str, Any] | None:
+    """Walk the CI's new samples in time order, emitting each crossing: the CI's level after them
+    and how many crossings it emitted, or None when its level stays (nothing to write: the level
+    of most CIs stays, and a pass then writes their samples only)."""
     limits = Thresholds(warning=threshold.warning, critical=threshold.critical)
     level, since, crossed = Level(threshold.level), threshold.level_since, 0
     for at, value in points:
@@ -158,9 +160,9 @@ def _evaluate(
             subject=str(threshold.ci_id),
         )
         level, since, crossed = new_level, at, crossed + 1
-    last_at, last_value = points[-1]
-    state = {"ci_id": threshold.ci_id, "level": level.value, "level_since": since, "last_value": last_value}
-    return {**state, "last_at": last_at}, crossed
+    if not crossed:
+        return None
+    return {"ci_id": threshold.ci_id, "level": level.value, "level_since": since, "crossings": crossed}
 
 
 async def purge_samples(unit_of_work: Callable[[], UnitOfWork], before: datetime) -> int:

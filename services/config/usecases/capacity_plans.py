@@ -90,8 +90,6 @@ async def set_threshold(
                 "critical": limits.critical,
                 "level": Level.OK.value,
                 "level_since": None,
-                "last_value": None,
-                "last_at": None,
                 "updated_at": now,
             },
         )
@@ -115,6 +113,8 @@ async def runway(
             answers.append(
                 {
                     **row._asdict(),
+                    "last_value": samples[-1].value if samples else None,
+                    "last_at": samples[-1].at if samples else None,
                     "forecast": None
                     if forecast is None
                     else {

@@ -40,8 +40,6 @@ def upgrade() -> None:
         sa.Column("critical", sa.Float(), nullable=False),
         sa.Column("level", sa.String(10), nullable=False),
         sa.Column("level_since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_value", sa.Float(), nullable=True),
-        sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("metric_id", "ci_id", name=op.f("pk_capacity_threshold")),
     )
