@@ -91,6 +91,7 @@ async def suite(servers: Servers, make_settings: Callable[..., Any], tmp_path: P
                 capacity_settle_s=0.5,
                 capacity_timeout_s=2,
                 capacity_first_look_back=3,
+                capacity_max_catch_up_points=4,  # the catch-up after the outage takes several windows
             )
             async with (
                 running(create_incident(incident_settings)) as incident,

@@ -93,23 +93,40 @@ async def _sample_metric(
     now: datetime,
     result: PassResult,
 ) -> None:
+    """The metric's instants since the last one stored, window by window: each window asked,
+    then stored in a transaction of its own that moves the grid position to its end (a catch-up
+    over a long gap holds one window in memory at a time)."""
     start = grid_start(metric.sampled_until, now, sampling.step, first_look_back=sampling.first_look_back)
     end = grid_end(now - sampling.settle, sampling.step)
     if start > end:
         return
-    series: Series = {}
+    position = metric.sampled_until
     for window_start, window_end in grid_windows(start, end, sampling.step, sampling.max_points):
-        answer, _unlabelled = await source.query_range(
+        series, _unlabelled = await source.query_range(
             metric.promql, metric.ci_label, window_start, window_end, sampling.step
         )
-        for key, points in answer.items():
-            series.setdefault(key, []).extend(points)
+        if not await _store_window(unit_of_work, metric, series, position, window_end, result):
+            result.skipped.append(metric.name)  # another replica sampled it meanwhile
+            return
+        position = window_end
+    result.metrics += 1
+
+
+async def _store_window(
+    unit_of_work: Callable[[], UnitOfWork],
+    metric: Any,
+    series: Series,
+    position: datetime | None,
+    window_end: datetime,
+    result: PassResult,
+) -> bool:
+    """Store one window's samples, move the levels and emit the crossings; False (nothing done)
+    when the metric's grid position is no longer `position`."""
     async with unit_of_work() as uow:
         conn = uow.connection
         current = await store.metric_named(conn, metric.name, for_update=True)
-        if current is None or current.sampled_until != metric.sampled_until:
-            result.skipped.append(metric.name)  # another replica sampled it meanwhile
-            return
+        if current is None or current.sampled_until != position:
+            return False
         thresholds = await store.thresholds_of(conn, metric.id)
         samples: list[dict[str, Any]] = []
         levels: list[dict[str, Any]] = []
@@ -125,11 +142,11 @@ async def _sample_metric(
                 result.crossings += moved.pop("crossings")
         await store.add_samples(conn, samples)
         await store.save_levels(conn, metric.id, levels)
-        await store.mark_sampled(conn, metric.id, end)
+        await store.mark_sampled(conn, metric.id, window_end)
         await uow.commit()
     metrics.CAPACITY_SAMPLES.add(len(samples), {"service": "config", "metric": metric.name})
     result.samples += len(samples)
-    result.metrics += 1
+    return True
 
 
 def _evaluate(

@@ -42,11 +42,20 @@ def test_a_value_at_or_over_a_threshold_is_at_its_level() -> None:
     assert (same.level_of(4.9), same.level_of(5)) == (Level.OK, Level.CRITICAL)
 
 
-@pytest.mark.parametrize(("warning", "critical", "field"), [(91, 90, "warning"), (float("nan"), 90, "critical")])
-def test_thresholds_in_the_wrong_order_or_not_numbers_are_refused(warning: float, critical: float, field: str) -> None:
+@pytest.mark.parametrize(
+    ("warning", "critical", "field", "detail"),
+    [
+        (91, 90, "warning", "the warning threshold is not above the critical one"),
+        (float("nan"), 90, "critical", "thresholds are finite numbers"),
+    ],
+)
+def test_thresholds_in_the_wrong_order_or_not_numbers_are_refused(
+    warning: float, critical: float, field: str, detail: str
+) -> None:
     with pytest.raises(RuleViolation) as raised:
         Thresholds(warning=warning, critical=critical)
     assert raised.value.extensions["errors"][0]["field"] == field
+    assert raised.value.detail == detail
 
 
 def test_infinite_critical_threshold_is_refused() -> None:
@@ -75,6 +84,7 @@ def test_bad_metric_names_are_refused(name: str) -> None:
     with pytest.raises(RuleViolation) as raised:
         validate_metric_name(name)
     assert raised.value.extensions["errors"][0]["field"] == "name"
+    assert raised.value.detail == "a metric name is lower case letters, digits and _ (up to 63), a letter first"
 
 
 def test_the_grid_continues_after_the_last_stored_instant_on_multiples_of_the_step() -> None:
@@ -134,6 +144,7 @@ def test_an_exact_line_gives_its_slope_and_intercept() -> None:
 def test_a_flat_or_falling_series_has_no_runway_and_one_instant_no_forecast() -> None:
     flat = linear_forecast([(T0, 3.0), (T0 + STEP, 3.0)], horizon=timedelta(days=1))
     assert flat is not None and flat.slope_per_second == 0 and flat.runway(4, T0) is None
+    assert flat.runway(3.0, T0) == timedelta(0)  # at the threshold already, even flat
     falling = linear_forecast([(T0, 3.0), (T0 + STEP, 2.0)], horizon=timedelta(days=1))
     assert falling is not None and falling.runway(4, T0) is None
     assert linear_forecast([(T0, 1.0), (T0, 2.0)], horizon=timedelta(days=1)) is None
@@ -158,21 +169,29 @@ def test_an_upgrade_item_is_ordered_its_lead_time_before_its_target() -> None:
     assert validate_upgrade(_item(cost=Decimal(0), lead_time_days=0), 0).order_by() == date(2027, 3, 1)
 
 
+COST, CURRENCY, LEAD_TIME = (
+    "a cost is a finite amount, not below zero",
+    "an ISO 4217 code (three capital letters)",
+    "a lead time is not negative",
+)
+
+
 @pytest.mark.parametrize(
-    ("changes", "field"),
+    ("changes", "field", "detail"),
     [
-        ({"cost": Decimal("-0.01")}, "upgrade_items.2.cost"),
-        ({"cost": Decimal("NaN")}, "upgrade_items.2.cost"),
-        ({"cost": Decimal("Infinity")}, "upgrade_items.2.cost"),
-        ({"currency": "eur"}, "upgrade_items.2.currency"),
-        ({"currency": "EURO"}, "upgrade_items.2.currency"),
-        ({"lead_time_days": -1}, "upgrade_items.2.lead_time_days"),
+        ({"cost": Decimal("-0.01")}, "upgrade_items.2.cost", COST),
+        ({"cost": Decimal("NaN")}, "upgrade_items.2.cost", COST),
+        ({"cost": Decimal("Infinity")}, "upgrade_items.2.cost", COST),
+        ({"currency": "eur"}, "upgrade_items.2.currency", CURRENCY),
+        ({"currency": "EURO"}, "upgrade_items.2.currency", CURRENCY),
+        ({"lead_time_days": -1}, "upgrade_items.2.lead_time_days", LEAD_TIME),
     ],
 )
-def test_bad_upgrade_items_are_refused_naming_the_field(changes: dict[str, object], field: str) -> None:
+def test_bad_upgrade_items_are_refused_naming_the_field(changes: dict[str, object], field: str, detail: str) -> None:
     with pytest.raises(RuleViolation) as raised:
         validate_upgrade(_item(**changes), 2)
     assert raised.value.extensions["errors"][0]["field"] == field
+    assert raised.value.detail == detail
 
 
 def test_the_next_review_is_an_interval_after_the_last() -> None:
@@ -181,3 +200,4 @@ def test_the_next_review_is_an_interval_after_the_last() -> None:
     with pytest.raises(RuleViolation) as raised:
         next_review(date(2026, 12, 1), 0)
     assert raised.value.extensions["errors"][0]["field"] == "review_interval_days"
+    assert raised.value.detail == "a review interval is at least one day"
