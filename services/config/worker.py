@@ -35,6 +35,7 @@ async def sample_capacity(ctx: JobContext) -> None:
         first_look_back=settings.capacity_first_look_back,
         max_points=settings.capacity_max_catch_up_points,
         settle=timedelta(seconds=settings.capacity_settle_s),
+        horizon=timedelta(days=settings.capacity_forecast_horizon_days),
     )
     async with PrometheusClient(settings.prometheus_url, timeout_s=settings.capacity_timeout_s) as source:
         await capacity.sampling_pass(ctx.unit_of_work, source, sampling, ctx.now)

@@ -184,6 +184,9 @@ class _CapacityCrossing(EventData):
     level: Literal["warning", "critical"] = Field(
         description="breached: the level reached; cleared: the level left (the value is now below it)"
     )
+    current_level: Literal["ok", "warning", "critical"] = Field(
+        description="Where the metric stands after this sample (cleared from critical may leave it at warning)"
+    )
     value: float = Field(description="The sample that crossed, as Prometheus served it")
     warning: float
     critical: float
@@ -195,6 +198,12 @@ class CapacityThresholdBreached(_CapacityCrossing):
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = (
         "A CI's capacity metric, sampled from Prometheus, reached its warning or critical threshold."
+    )
+
+    runway_to_critical_s: float | None = Field(
+        default=None,
+        description="A warning breach: seconds until the linear forecast reaches critical (none: not within"
+        " the forecast horizon, or too few samples)",
     )
 
 

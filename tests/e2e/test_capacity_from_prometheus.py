@@ -152,6 +152,17 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
 
     await eventually(sampling, within_s=30, interval=0.3)
 
+    # Over warning: its event carries the forecast's runway to critical; no incident.
+    gauge.labels(ci_id=ci_id).set(0.8)
+
+    async def at_warning() -> None:
+        assert (await _threshold(config, agent, ci_id))["level"] == "warning"
+
+    await eventually(at_warning, within_s=30, interval=0.3)
+    [warned] = await _events(suite.config_db, ci_id, "capacity.threshold_breached.v1")
+    assert (warned["level"], warned["current_level"], warned["value"]) == ("warning", "warning", 0.8)
+    assert warned["runway_to_critical_s"] is not None and warned["runway_to_critical_s"] > 0  # rising: 0.5, then 0.8
+
     # Over critical: an incident on that CI, opened by the capacity job's event.
     gauge.labels(ci_id=ci_id).set(0.97)
 
@@ -171,7 +182,11 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
     first_over = min(at for at, v in served.items() if v >= CRITICAL)
     assert _instant(threshold["level_since"]) == first_over
     breaches = await _events(suite.config_db, ci_id, "capacity.threshold_breached.v1")
-    assert [(e["level"], e["value"], e["ci_id"]) for e in breaches] == [("critical", 0.97, ci_id)]
+    assert [(e["level"], e["value"], e["ci_id"]) for e in breaches] == [
+        ("warning", 0.8, ci_id),
+        ("critical", 0.97, ci_id),
+    ]
+    assert breaches[1]["runway_to_critical_s"] is None  # only a warning looks ahead
     other_events = await outbox_events(suite.config_db, config_outbox, other_id)
     assert [e.routing_key for e in other_events] == ["ci.created.v1"]  # over critical, but no thresholds
 
@@ -184,7 +199,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
 
     await eventually(resolved, within_s=30, interval=0.3)
     cleared = await _events(suite.config_db, ci_id, "capacity.threshold_cleared.v1")
-    assert [(e["level"], e["value"]) for e in cleared] == [("critical", 0.4)]
+    assert [(e["level"], e["current_level"], e["value"]) for e in cleared] == [("critical", "ok", 0.4)]
     assert (await _threshold(config, agent, ci_id))["level"] == "ok"
 
     # Prometheus stopped: the job says so, and stores nothing meanwhile.

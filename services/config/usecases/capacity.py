@@ -27,6 +27,7 @@ from services.config.domain.capacity import (
     grid_start,
     grid_windows,
     level_change,
+    linear_forecast,
 )
 from services.config.store import capacity as store
 from services.config.store.prometheus import PrometheusClient, PrometheusUnavailable, Series, record_source_up
@@ -37,6 +38,8 @@ from shared.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "prometheus"
+RUNWAY_SAMPLES = 1000
+"""The latest samples a forecast is fitted on."""
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Sampling:
     step: timedelta
     first_look_back: int
     max_points: int
+    horizon: timedelta = timedelta(days=180)
+    """How far the forecast of a warning breach looks for the critical threshold."""
     settle: timedelta = timedelta(0)
     """Instants closer to now than this are left to the next pass: a scrape taken before such an
     instant may not be ingested yet, and the instant would be stored with the value before it."""
@@ -105,7 +110,7 @@ async def _sample_metric(
         series, _unlabelled = await source.query_range(
             metric.promql, metric.ci_label, window_start, window_end, sampling.step
         )
-        if not await _store_window(unit_of_work, metric, series, position, window_end, result):
+        if not await _store_window(unit_of_work, metric, series, position, window_end, sampling.horizon, result):
             result.skipped.append(metric.name)  # another replica sampled it meanwhile
             return
         position = window_end
@@ -118,6 +123,7 @@ async def _store_window(
     series: Series,
     position: datetime | None,
     window_end: datetime,
+    horizon: timedelta,
     result: PassResult,
 ) -> bool:
     """Store one window's samples, move the levels and emit the crossings; False (nothing done)
@@ -130,17 +136,20 @@ async def _store_window(
         thresholds = await store.thresholds_of(conn, metric.id)
         samples: list[dict[str, Any]] = []
         levels: list[dict[str, Any]] = []
+        crossings: list[CapacityThresholdBreached | CapacityThresholdCleared] = []
         for key, points in series.items():
             threshold = thresholds.get(key)
             if threshold is None or not points:
                 continue  # a series of no CI with thresholds on this metric
             points.sort()
             samples.extend({"metric_id": metric.id, "ci_id": threshold.ci_id, "at": at, "value": v} for at, v in points)
-            moved = _evaluate(uow, metric, threshold, points)
+            moved = _evaluate(metric, threshold, points, crossings)
             if moved is not None:
                 levels.append(moved)
-                result.crossings += moved.pop("crossings")
         await store.add_samples(conn, samples)
+        for crossing in crossings:
+            uow.emit(await _with_runway(conn, metric.id, crossing, horizon), subject=str(crossing.ci_id))
+        result.crossings += len(crossings)
         await store.save_levels(conn, metric.id, levels)
         await store.mark_sampled(conn, metric.id, window_end)
         await uow.commit()
@@ -150,11 +159,14 @@ async def _store_window(
 
 
 def _evaluate(
-    uow: UnitOfWork, metric: Any, threshold: Any, points: list[tuple[datetime, float]]
+    metric: Any,
+    threshold: Any,
+    points: list[tuple[datetime, float]],
+    crossings: list[CapacityThresholdBreached | CapacityThresholdCleared],
 ) -> dict[str, Any] | None:
-    """Walk the CI's new samples in time order, emitting each crossing: the CI's level after them
-    and how many crossings it emitted, or None when its level stays (nothing to write: the level
-    of most CIs stays, and a pass then writes their samples only)."""
+    """Walk the CI's new samples in time order, adding each crossing to `crossings`: the CI's
+    level after them, or None when its level stays (nothing to write: the level of most CIs
+    stays, and a pass then writes their samples only)."""
     limits = Thresholds(warning=threshold.warning, critical=threshold.critical)
     level, since, crossed = Level(threshold.level), threshold.level_since, 0
     for at, value in points:
@@ -163,23 +175,42 @@ def _evaluate(
         if change is None:
             continue
         contract = CapacityThresholdBreached if change.crossing is Crossing.BREACHED else CapacityThresholdCleared
-        uow.emit(
+        crossings.append(
             contract(
                 ci_id=threshold.ci_id,
                 metric=metric.name,
                 unit=metric.unit,
                 level=change.level.value,
+                current_level=new_level.value,
                 value=value,
                 warning=limits.warning,
                 critical=limits.critical,
                 sampled_at=at,
-            ),
-            subject=str(threshold.ci_id),
+            )
         )
         level, since, crossed = new_level, at, crossed + 1
     if not crossed:
         return None
-    return {"ci_id": threshold.ci_id, "level": level.value, "level_since": since, "crossings": crossed}
+    return {"ci_id": threshold.ci_id, "level": level.value, "level_since": since}
+
+
+async def _with_runway(
+    conn: AsyncConnection,
+    metric_id: Any,
+    crossing: CapacityThresholdBreached | CapacityThresholdCleared,
+    horizon: timedelta,
+) -> CapacityThresholdBreached | CapacityThresholdCleared:
+    """A warning breach carries the linear forecast's runway to critical, fitted on the CI's
+    latest samples up to it (the ones just stored included): how long until it is critical."""
+    if not isinstance(crossing, CapacityThresholdBreached) or crossing.level != Level.WARNING.value:
+        return crossing
+    stored = await store.samples_of(conn, metric_id, crossing.ci_id, since=None, limit=RUNWAY_SAMPLES)
+    points = [(s.at, s.value) for s in stored if s.at <= crossing.sampled_at]
+    forecast = linear_forecast(points, horizon)
+    runway = forecast.runway(crossing.critical, crossing.sampled_at) if forecast else None
+    if runway is None:
+        return crossing
+    return crossing.model_copy(update={"runway_to_critical_s": runway.total_seconds()})
 
 
 async def purge_samples(unit_of_work: Callable[[], UnitOfWork], before: datetime) -> int:

@@ -23,12 +23,10 @@ from services.config.domain.capacity import (
 from services.config.domain.types import BUSINESS_SERVICE
 from services.config.store import capacity as store
 from services.config.store.items import ConfigItemRepository
+from services.config.usecases.capacity import RUNWAY_SAMPLES
 from shared import clock
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.uow import UnitOfWork
-
-RUNWAY_SAMPLES = 1000
-"""The latest samples a runway's forecast is fitted on."""
 
 
 @dataclass(frozen=True)
