@@ -175,6 +175,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
 
     opened_incident = await eventually(opened, within_s=30, interval=0.3)
     assert opened_incident["ci_id"] == ci_id and "disk_used_ratio" in opened_incident["title"]
+    assert opened_incident["category"] == "capacity"
     threshold = await _threshold(config, agent, ci_id)
     assert threshold["level"] == "critical"
     # Detected at the first grid instant at which Prometheus served a value over critical.

@@ -4,11 +4,12 @@ on them, its samples, the runway report, capacity plans."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 
 from services.config.api.deps import POLICY, Caller
 from services.config.schemas.capacity import (
@@ -74,7 +75,7 @@ async def capacity_samples(
     name: str,
     ci_id: UUID,
     conn: ReadConnectionDep,
-    since: Annotated[datetime | None, Query(description="From this instant on")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="From this instant on (with its offset)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SAMPLES, description="The latest this many, oldest first")] = 500,
 ) -> CapacitySamples:
     metric = found(await store.metric_named(conn, name), f"capacity metric {name!r}")

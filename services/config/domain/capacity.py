@@ -187,10 +187,17 @@ def validate_upgrade(item: UpgradeItem, index: int) -> UpgradeItem:
         raise RuleViolation("an ISO 4217 code (three capital letters)", field=f"{field}.currency")
     if item.lead_time_days < 0:
         raise RuleViolation("a lead time is not negative", field=f"{field}.lead_time_days")
+    try:
+        item.order_by()
+    except OverflowError:
+        raise RuleViolation("the lead time reaches before the first day", field=f"{field}.lead_time_days") from None
     return item
 
 
 def next_review(reviewed_on: date, review_interval_days: int) -> date:
     if review_interval_days < 1:
         raise RuleViolation("a review interval is at least one day", field="review_interval_days")
-    return reviewed_on + timedelta(days=review_interval_days)
+    try:
+        return reviewed_on + timedelta(days=review_interval_days)
+    except OverflowError:
+        raise RuleViolation("the next review falls after the year 9999", field="reviewed_on") from None

@@ -100,6 +100,8 @@ async def _apply(notification: Notification, uow: UnitOfWork, defaults: AlertDef
     return outcomes
 
 
+CAPACITY_CATEGORY = "capacity"
+"""The category of incidents opened by a capacity breach: reporting's performance incidents."""
 CAPACITY_SENDER = "system:capacity"
 """The caller and actor of incidents opened by config's capacity job."""
 
@@ -118,6 +120,7 @@ async def on_capacity_crossing(data: CapacityThresholdBreached | CapacityThresho
             "alertname": "CapacityCritical",
             "ci_id": str(data.ci_id),
             "metric": data.metric,
+            "category": CAPACITY_CATEGORY,
             "severity": "critical",
         },
         annotations={
@@ -179,6 +182,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         ci_id=spec.ci_id,
         ci=ci if spec.ci_id else None,
         now=now,
+        category=spec.category,
     )
     await IncidentRepository(conn).add_numbered(incident)
     emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))

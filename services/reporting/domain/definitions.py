@@ -315,6 +315,40 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "only once its post-incident review is recorded), else unknown",
         },
     ),
+    _d(
+        name="capacity",
+        title="Capacity: utilisation against thresholds, runway, performance incidents",
+        purpose=(
+            "Capacity management (6.5): the CIs whose capacity metrics crossed a threshold, where each stands, "
+            "how long the forecast gives until critical, and the performance incidents on them"
+        ),
+        audience=("capacity manager", "service owners", "configuration manager"),
+        frequency="weekly",
+        data_source=(
+            "capacity.threshold_breached.v1 and capacity.threshold_cleared.v1 (config's sampling of Prometheus), "
+            "incident.* (category capacity: opened by a critical breach), ci.* for names"
+        ),
+        filters=("from", "to", "service_id"),
+        period_applies_to="the performance incidents' opened_at (levels and runways are as of now)",
+        columns={
+            "ci_id": "the CI",
+            "ci_name": "its name from the CMDB, when known",
+            "service_id": "the service it belongs to",
+            "metric": "the capacity metric",
+            "unit": "its unit",
+            "level": "ok, warning or critical after the last crossing (worst first)",
+            "value": "the sample that crossed last",
+            "warning": "the warning threshold",
+            "critical": "the critical threshold",
+            "utilisation_pct": "value / critical x 100",
+            "runway_days": "at warning: days until critical by the linear forecast of its last warning breach;"
+            " 0 at critical",
+            "breaches": "thresholds breached (warning and critical), ever",
+            "critical_breaches": "of those, critical",
+            "last_breached_at": "the last breach's sample time",
+            "performance_incidents": "incidents of category capacity on the CI opened in the period",
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

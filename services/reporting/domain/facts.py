@@ -308,6 +308,28 @@ DISPUTES = FactTable(
     {"status": DISPUTE_LIFECYCLE},
 )
 
+CAPACITY_LEVELS = ("ok", "warning", "critical")  # config: domain/capacity.py's Level, worst last
+CAPACITY = FactTable(
+    "capacity_facts",
+    {
+        "ci_id": K,
+        "metric": K,
+        "unit": F,
+        "level": L,
+        "value": L,
+        "warning": L,
+        "critical": L,
+        "runway_to_critical_s": L,
+        "breaches": AD,
+        "critical_breaches": AD,
+        "last_breached_at": MX,
+        "last_cleared_at": MX,
+    },
+    {"level": CAPACITY_LEVELS},
+)
+"""A CI's capacity metric as its threshold crossings tell it (config's capacity.* events): where it
+stands since the last crossing, the value that crossed, and the runway a warning breach forecast."""
+
 FACT_TABLES: tuple[FactTable, ...] = (
     INCIDENTS,
     REQUESTS,
@@ -323,6 +345,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
     CONTRACT_COVERAGE,
     SUPPLIER_BREACHES,
     DISPUTES,
+    CAPACITY,
 )
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.reporting.domain import figures, report_rows
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition, ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
+from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import changes as change_store
-from services.reporting.store import cmdb, incidents, service_levels, significant_events, suppliers
 from shared import clock
 from shared.errors import NotFound, RuleViolation
 
@@ -162,6 +162,10 @@ async def _figures(
         cis, totals = await incidents.hotspot_groups(conn, filters, report_rows.HOTSPOT_ROWS)
         names = await cmdb.service_names(conn, {i for c in cis for i in (c["ci_id"], c["service_id"])})
         return report_rows.hotspots_rows(cis, totals, names)
+    if name == "capacity":
+        facts, in_period = await capacity.capacity_facts_of(conn, filters)
+        names = await cmdb.service_names(conn, (f["ci_id"] for f in facts))
+        return report_rows.capacity_rows(facts, names, in_period)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

@@ -185,6 +185,11 @@ COST, CURRENCY, LEAD_TIME = (
         ({"currency": "eur"}, "upgrade_items.2.currency", CURRENCY),
         ({"currency": "EURO"}, "upgrade_items.2.currency", CURRENCY),
         ({"lead_time_days": -1}, "upgrade_items.2.lead_time_days", LEAD_TIME),
+        (
+            {"lead_time_days": 2, "target_date": date(1, 1, 2)},
+            "upgrade_items.2.lead_time_days",
+            "the lead time reaches before the first day",
+        ),
     ],
 )
 def test_bad_upgrade_items_are_refused_naming_the_field(changes: dict[str, object], field: str, detail: str) -> None:
@@ -201,3 +206,8 @@ def test_the_next_review_is_an_interval_after_the_last() -> None:
         next_review(date(2026, 12, 1), 0)
     assert raised.value.extensions["errors"][0]["field"] == "review_interval_days"
     assert raised.value.detail == "a review interval is at least one day"
+    with pytest.raises(RuleViolation) as raised:
+        next_review(date(9999, 12, 1), 31)
+    assert raised.value.extensions["errors"][0]["field"] == "reviewed_on"
+    assert raised.value.detail == "the next review falls after the year 9999"
+    assert next_review(date(9999, 12, 1), 30) == date(9999, 12, 31)
