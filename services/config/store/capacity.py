@@ -119,6 +119,25 @@ async def samples_of(
     return (await conn.execute(select(latest).order_by(latest.c.at))).all()
 
 
+async def recent_samples(
+    conn: AsyncConnection, metric_id: UUID, ci_ids: Iterable[UUID], *, since: datetime
+) -> dict[UUID, list[tuple[datetime, float]]]:
+    """The samples of several CIs on a metric after `since`, by CI, oldest first (one query per
+    500 CIs: SQLite's bound on parameters)."""
+    wanted = sorted(set(ci_ids))
+    found: dict[UUID, list[tuple[datetime, float]]] = {}
+    s = capacity_sample.c
+    for start in range(0, len(wanted), 500):
+        query = (
+            select(s.ci_id, s.at, s.value)
+            .where(s.metric_id == metric_id, s.ci_id.in_(wanted[start : start + 500]), s.at > since)
+            .order_by(s.ci_id, s.at)
+        )
+        for row in await conn.execute(query):
+            found.setdefault(row.ci_id, []).append((row.at, row.value))
+    return found
+
+
 async def purge_samples(conn: AsyncConnection, before: datetime) -> int:
     result = await conn.execute(delete(capacity_sample).where(capacity_sample.c.at < before))
     return result.rowcount or 0

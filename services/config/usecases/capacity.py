@@ -110,7 +110,7 @@ async def _sample_metric(
         series, _unlabelled = await source.query_range(
             metric.promql, metric.ci_label, window_start, window_end, sampling.step
         )
-        if not await _store_window(unit_of_work, metric, series, position, window_end, sampling.horizon, result):
+        if not await _store_window(unit_of_work, metric, series, position, window_end, sampling, result):
             result.skipped.append(metric.name)  # another replica sampled it meanwhile
             return
         position = window_end
@@ -123,7 +123,7 @@ async def _store_window(
     series: Series,
     position: datetime | None,
     window_end: datetime,
-    horizon: timedelta,
+    sampling: Sampling,
     result: PassResult,
 ) -> bool:
     """Store one window's samples, move the levels and emit the crossings; False (nothing done)
@@ -147,8 +147,12 @@ async def _store_window(
             if moved is not None:
                 levels.append(moved)
         await store.add_samples(conn, samples)
+        warned = {c.ci_id for c in crossings if _forecasts(c)}
+        since = window_end - sampling.step * RUNWAY_SAMPLES
+        history = await store.recent_samples(conn, metric.id, warned, since=since) if warned else {}
         for crossing in crossings:
-            uow.emit(await _with_runway(conn, metric.id, crossing, horizon), subject=str(crossing.ci_id))
+            emitted = _with_runway(crossing, history.get(crossing.ci_id, []), sampling.horizon)
+            uow.emit(emitted, subject=str(crossing.ci_id))
         result.crossings += len(crossings)
         await store.save_levels(conn, metric.id, levels)
         await store.mark_sampled(conn, metric.id, window_end)
@@ -194,18 +198,21 @@ def _evaluate(
     return {"ci_id": threshold.ci_id, "level": level.value, "level_since": since}
 
 
-async def _with_runway(
-    conn: AsyncConnection,
-    metric_id: Any,
+def _forecasts(crossing: CapacityThresholdBreached | CapacityThresholdCleared) -> bool:
+    return isinstance(crossing, CapacityThresholdBreached) and crossing.level == Level.WARNING.value
+
+
+def _with_runway(
     crossing: CapacityThresholdBreached | CapacityThresholdCleared,
+    history: list[tuple[datetime, float]],
     horizon: timedelta,
 ) -> CapacityThresholdBreached | CapacityThresholdCleared:
     """A warning breach carries the linear forecast's runway to critical, fitted on the CI's
-    latest samples up to it (the ones just stored included): how long until it is critical."""
-    if not isinstance(crossing, CapacityThresholdBreached) or crossing.level != Level.WARNING.value:
+    samples of the last RUNWAY_SAMPLES steps up to it (the ones just stored included): how long
+    until it is critical."""
+    if not _forecasts(crossing):
         return crossing
-    stored = await store.samples_of(conn, metric_id, crossing.ci_id, since=None, limit=RUNWAY_SAMPLES)
-    points = [(s.at, s.value) for s in stored if s.at <= crossing.sampled_at]
+    points = [(at, value) for at, value in history if at <= crossing.sampled_at]
     forecast = linear_forecast(points, horizon)
     runway = forecast.runway(crossing.critical, crossing.sampled_at) if forecast else None
     if runway is None:
