@@ -52,6 +52,7 @@ BENCHES = (
     Smoke("sqlite_writes", "supplier on a SQLite file, mixed load"),
     Smoke("slow_clients", "/readyz while stalled connections wait for the header deadline"),
     Smoke("webhooks", "notify's webhook deliveries to a real receiver: one replica, then two"),
+    Smoke("capacity", "a capacity pass over 10,000 CIs x 3 metrics against a local Prometheus", ("prometheus",)),
 )
 
 NOT_BENCHES = {

@@ -50,7 +50,8 @@ from bench import smoke
 from bench.infra import Bench, asyncpg_dsn, machine_info, print_machine, run_main
 from bench.reporting_data import YEAR_END, YEAR_START, generate, load_postgresql, load_sqlite
 from services.reporting.app import SPEC
-from services.reporting.domain.definitions import DEFINITIONS, ReportFilters
+from services.reporting.domain.definitions import DEFINITIONS
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import tables as store
 from services.reporting.usecases import reports as usecases

@@ -172,14 +172,14 @@ def health_router() -> APIRouter:
     )
     async def readyz(request: Request) -> JSONResponse:
         readiness = await runtime_of(request).readiness()
-        return JSONResponse(
-            {
-                "status": "ok" if readiness.ready else "unavailable",
-                "checks": readiness.checks,
-                "outbox_backlog": readiness.outbox_backlog,
-            },
-            status_code=200 if readiness.ready else 503,
-        )
+        answer: dict[str, Any] = {
+            "status": "ok" if readiness.ready else "unavailable",
+            "checks": readiness.checks,
+            "outbox_backlog": readiness.outbox_backlog,
+        }
+        if readiness.details:  # what a service adds (config: its capacity source); never a condition
+            answer["details"] = readiness.details
+        return JSONResponse(answer, status_code=200 if readiness.ready else 503)
 
     return router
 

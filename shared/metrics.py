@@ -61,6 +61,9 @@ CONSUMER_RETRIES = _meter.create_counter(
 CONSUMER_DEAD_LETTERED = _meter.create_counter(
     "itsm.consumer.dead_lettered", unit="{event}", description="Deliveries moved to the dead-letter queue"
 )
+CAPACITY_SAMPLES = _meter.create_counter(
+    "itsm.capacity.samples", unit="{sample}", description="Capacity samples stored from Prometheus, by metric"
+)
 WATCHER_PASS = _meter.create_histogram(
     "itsm.watcher.pass.duration",
     unit="s",
@@ -117,6 +120,7 @@ GAUGES = {
     "itsm.consumer.queue_consumers": ("{consumer}", "Consumers attached to the service's queue, on any replica"),
     "itsm.consumer.dead_letter_queue_depth": ("{message}", "Messages waiting in the service's dead-letter queue"),
     "itsm.consumer.attached": ("1", "1 when this process's consumer is attached to its queue, else 0"),
+    "itsm.capacity.source_up": ("1", "1 when the capacity job's last query of its source (Prometheus) was answered"),
 }
 for _name, (_unit, _description) in GAUGES.items():
     _meter.create_observable_gauge(_name, callbacks=[_observe(_name)], unit=_unit, description=_description)

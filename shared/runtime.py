@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import MetaData, Table, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.backlog import BacklogSampler
 from shared.db import create_engine, reading
@@ -46,6 +46,9 @@ class ServiceSpec:
     """Scheduled jobs (watchers) the worker runs; see shared.periodic."""
     batch_handler: BatchHandler | None = None
     """Optional: applies several events in one transaction (used when `consumer_batch_size` > 1)."""
+    readiness_details: Callable[[AsyncConnection], Awaitable[dict[str, str]]] | None = None
+    """Optional: what /readyz reports beside its checks (a periodic job's source), read on its
+    connection; informative, it never makes the service unready."""
 
     @property
     def outbox(self) -> Table:
@@ -62,6 +65,8 @@ class Readiness:
     """What is reachable: "ok", or why not."""
     outbox_backlog: int | None
     """Events written and not yet published (None when the outbox could not be counted)."""
+    details: dict[str, str] = field(default_factory=dict)
+    """What the service's `readiness_details` reported (not a condition of readiness)."""
 
     @property
     def ready(self) -> bool:
@@ -157,6 +162,7 @@ class ServiceRuntime:
     async def readiness(self) -> Readiness:
         checks: dict[str, str] = {}
         backlog: int | None = None
+        details: dict[str, str] = {}
         try:
             async with reading(self.engine) as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
@@ -165,6 +171,9 @@ class ServiceRuntime:
                 # condition of readiness (a file with no tables yet is still a reachable database).
                 with contextlib.suppress(Exception):
                     backlog = await asyncio.wait_for(pending_on(conn, self.spec.outbox), 2)
+                if self.spec.readiness_details is not None:
+                    with contextlib.suppress(Exception):
+                        details = await asyncio.wait_for(self.spec.readiness_details(conn), 2)
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["broker"] = "ok" if self.broker.is_connected else "unavailable"
@@ -172,4 +181,4 @@ class ServiceRuntime:
             checks["consumer"] = "ok" if self.consumer.is_attached else "not attached"
         if not self.accepting:
             checks["lifecycle"] = "shutting down"
-        return Readiness(checks, backlog)
+        return Readiness(checks, backlog, details)

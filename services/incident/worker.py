@@ -4,7 +4,8 @@ keys of HANDLERS.
 Consumed: config's CI events into the local CI read model (`store.tables.ci_read_model`); the service's
 own `incident.created.v1` for problem analysis, and its `incident.resolved.v1` and
 `request.fulfilled.v1` for satisfaction surveys, taken from RabbitMQ like any other consumer (never
-a direct call from the incident code); and the change service's events: every change is learnt (a
+a direct call from the incident code); config's capacity threshold crossings, taken in as alerts
+(a critical breach opens an incident on its CI); and the change service's events: every change is learnt (a
 problem or incident is linked only to a known change), its implementation events mark change-caused
 incidents and alerts raised during a change.
 
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
-from services.incident.usecases import analysis, incidents, sla, sla_watcher, surveys
+from services.incident.usecases import alerts, analysis, incidents, sla, sla_watcher, surveys
 from shared.events.change import (
     ChangeApproved,
     ChangeAssessed,
@@ -33,6 +34,7 @@ from shared.events.change import (
     ChangeScheduled,
     ChangeSubmitted,
 )
+from shared.events.config import CapacityThresholdBreached, CapacityThresholdCleared
 from shared.events.incident import IncidentCreated, IncidentResolved, RequestFulfilled
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
@@ -51,6 +53,9 @@ HANDLERS: Mapping[str, Handler] = {
         *((e, analysis.on_change_learnt) for e in (ChangeCreated, ChangeSubmitted, ChangeAssessed, ChangeApproved)),
         *((e, analysis.on_change_learnt) for e in (ChangeRejected, ChangeScheduled, ChangeReviewed, ChangeClosed)),
         (ChangeCancelled, analysis.on_change_learnt),
+        # Config's capacity job: a critical breach opens an incident on its CI, its clearing resolves it.
+        (CapacityThresholdBreached, alerts.on_capacity_crossing),
+        (CapacityThresholdCleared, alerts.on_capacity_crossing),
     ),
 }
 

@@ -13,6 +13,8 @@ from shared.events import CloudEvent, EventData
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
 from shared.events.complaint import ComplaintEvent
 from shared.events.config import (
+    CapacityThresholdBreached,
+    CapacityThresholdCleared,
     ConfigChangeRejected,
     ConfigItemCreated,
     ConfigItemRetired,
@@ -72,6 +74,8 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = config_events.ci_retired
         elif cls is ConfigItemUnauthorisedChangeDetected:
             rule = config_events.unauthorised
+        elif cls in (CapacityThresholdBreached, CapacityThresholdCleared):
+            rule = config_events.capacity_crossing
         elif cls in (SupplierCreated, SupplierUpdated):
             rule = supplier_events.supplier
         elif issubclass(cls, ContractEvent):
@@ -107,6 +111,7 @@ _TIME_FIELDS = (
     "implemented_at",
     "opened_at",
     "created_at",
+    "sampled_at",
 )
 
 

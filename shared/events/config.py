@@ -173,3 +173,41 @@ class ConfigDiscoveryRunCompleted(EventData):
     counts: dict[str, int]
     started_at: datetime
     finished_at: datetime
+
+
+class _CapacityCrossing(EventData):
+    """A CI's capacity metric crossed one of its thresholds (ISO/IEC 20000-1 6.5)."""
+
+    ci_id: UUID
+    metric: str = Field(examples=["disk_used_ratio"])
+    unit: str = Field(examples=["ratio"])
+    level: Literal["warning", "critical"] = Field(
+        description="breached: the level reached; cleared: the level left (the value is now below it)"
+    )
+    current_level: Literal["ok", "warning", "critical"] = Field(
+        description="Where the metric stands after this sample (cleared from critical may leave it at warning)"
+    )
+    value: float = Field(description="The sample that crossed, as Prometheus served it")
+    warning: float
+    critical: float
+    sampled_at: datetime = Field(description="The instant of that sample (a grid point of the sampling)")
+
+
+class CapacityThresholdBreached(_CapacityCrossing):
+    routing_key: ClassVar[str] = "capacity.threshold_breached.v1"
+    producer: ClassVar[str] = "config"
+    description: ClassVar[str] = (
+        "A CI's capacity metric, sampled from Prometheus, reached its warning or critical threshold."
+    )
+
+    runway_to_critical_s: float | None = Field(
+        default=None,
+        description="A warning breach: seconds until the linear forecast reaches critical (none: not within"
+        " the forecast horizon, or too few samples)",
+    )
+
+
+class CapacityThresholdCleared(_CapacityCrossing):
+    routing_key: ClassVar[str] = "capacity.threshold_cleared.v1"
+    producer: ClassVar[str] = "config"
+    description: ClassVar[str] = "A CI's capacity metric, sampled from Prometheus, fell back below a threshold."

@@ -7,14 +7,11 @@ it sees the backlog fall to zero. The machine's broker itself is never stopped."
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,15 +20,12 @@ from sqlalchemy.engine import make_url
 from tests.deploy.dashboards import ALERTS, alert_expressions, as_instant_query, dashboard_queries, metric_names
 from tests.e2e.test_services_as_processes import _free_port, _output_of, service_env, service_process
 from tests.infra import Servers, create_service_database, eventually
+from tests.prometheus import Prometheus, query, skip_without_prometheus, value
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-PROMETHEUS = shutil.which("prometheus")
-if PROMETHEUS is None:
-    pytest.skip(
-        "the Prometheus binary is absent: apt-get install prometheus (.ci/run does it)", allow_module_level=True
-    )
+skip_without_prometheus()
 
 SERVICES = ("incident", "change", "config", "supplier", "reporting")
 CREATED_WHILE_CUT = 6
@@ -106,69 +100,15 @@ async def _until_serving(process: subprocess.Popen[bytes], port: int) -> None:
 
 @pytest.fixture
 async def prometheus(suite: Suite, tmp_path: Path) -> AsyncIterator[str]:
-    port = _free_port()
     jobs = "\n".join(
         f"  - job_name: itsm-{service}\n    static_configs: [{{targets: ['127.0.0.1:{p}']}}]"
         for service, p in suite.ports.items()
     )
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
+    config = (
         f"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: ['{ALERTS}']\nscrape_configs:\n{jobs}\n"
     )
-    assert PROMETHEUS is not None
-    log_path = tmp_path / "prometheus.log"
-    with log_path.open("w") as log:
-        process = await asyncio.create_subprocess_exec(
-            PROMETHEUS,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            await _until_ready(base, process, log_path)
-            yield base
-        finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 10)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-
-
-async def _until_ready(base: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=1) as client:
-        for _ in range(300):  # ready in ~0.1 s when the machine is idle
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get("/-/ready")).status_code == 200:
-                    return
-            if process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
-    output = await asyncio.to_thread(log.read_text)
-    pytest.fail(f"prometheus not ready (exit code {process.returncode}):\n{output}")
-
-
-async def _query(client: httpx.AsyncClient, promql: str) -> list[dict[str, Any]]:
-    try:
-        r = await client.get("/api/v1/query", params={"query": promql})
-    except httpx.TransportError as exc:
-        raise AssertionError(f"Prometheus not answering yet: {exc!r}") from exc
-    assert r.status_code == 200, f"{promql}: {r.text}"
-    body = r.json()
-    assert body["status"] == "success", body
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
-
-
-async def _value(client: httpx.AsyncClient, promql: str) -> float:
-    result = await _query(client, promql)
-    assert len(result) == 1, f"{promql}: {result}"
-    return float(result[0]["value"][1])
+    async with Prometheus(config, tmp_path) as server:
+        yield server.base
 
 
 async def test_prometheus_sees_the_outbox_backlog_rise_while_the_broker_is_cut_and_drain_after(
@@ -184,7 +124,7 @@ async def test_prometheus_sees_the_outbox_backlog_rise_while_the_broker_is_cut_a
             assert targets == {f"itsm-{s}": "up" for s in SERVICES}, targets
             for service in SERVICES:  # each service's own backlog gauge, from its own scrape
                 pending = f'itsm_outbox_pending{{job="itsm-{service}", service="{service}"}}'
-                assert await _value(prom, pending) == 0
+                assert await value(prom, pending) == 0
 
         await eventually(every_service_scraped, within_s=30, interval=0.5)
         assert (await prom.get("/api/v1/rules")).json()["data"]["groups"][0]["name"] == "itsm"
@@ -198,34 +138,34 @@ async def test_prometheus_sees_the_outbox_backlog_rise_while_the_broker_is_cut_a
             assert r.status_code == 201, r.text
 
         async def risen() -> None:
-            assert await _value(prom, backlog) >= CREATED_WHILE_CUT
-            assert await _value(prom, 'max(itsm_outbox_oldest_pending_age_seconds{service="incident"})') > 0
-            assert await _value(prom, 'max(itsm_consumer_attached{service="incident"})') == 0
+            assert await value(prom, backlog) >= CREATED_WHILE_CUT
+            assert await value(prom, 'max(itsm_outbox_oldest_pending_age_seconds{service="incident"})') > 0
+            assert await value(prom, 'max(itsm_consumer_attached{service="incident"})') == 0
 
         await eventually(risen, within_s=20, interval=0.5)
 
         await suite.proxy.start()  # the broker is back
 
         async def drained() -> None:
-            assert await _value(prom, backlog) == 0
-            assert await _value(prom, 'max(itsm_consumer_attached{service="incident"})') == 1
+            assert await value(prom, backlog) == 0
+            assert await value(prom, 'max(itsm_consumer_attached{service="incident"})') == 1
 
         await eventually(drained, within_s=30, interval=0.5)
         # The stored series shows both: the backlog rose to what was created, then came back to 0.
         highest = 'max(max_over_time(itsm_outbox_pending{service="incident"}[2m]))'
-        assert await _value(prom, highest) >= CREATED_WHILE_CUT
+        assert await value(prom, highest) >= CREATED_WHILE_CUT
         published = 'sum(itsm_outbox_published_total{job="itsm-incident", service="incident"})'
-        assert await _value(prom, published) >= CREATED_WHILE_CUT
+        assert await value(prom, published) >= CREATED_WHILE_CUT
         created = (
             'sum(http_server_duration_milliseconds_count{job="itsm-incident",'
             ' http_target="/api/v1/incidents", http_method="POST", http_status_code="201"})'
         )
-        assert await _value(prom, created) >= CREATED_WHILE_CUT
+        assert await value(prom, created) >= CREATED_WHILE_CUT
 
         # What the dashboard and the alert rules read is there, and every dashboard query runs.
         names = set((await prom.get("/api/v1/label/__name__/values")).json()["data"])
         used = metric_names(dashboard_queries()) | metric_names(alert_expressions())
         missing = {n for n in used - APPEAR_ON_FIRST_EVENT if n not in names and f"{n}_bucket" not in names}
         assert missing == set()
-        for query in dashboard_queries():
-            await _query(prom, as_instant_query(query))
+        for promql in dashboard_queries():
+            await query(prom, as_instant_query(promql))

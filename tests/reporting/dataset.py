@@ -35,6 +35,8 @@ from shared.events.change import (
 )
 from shared.events.complaint import ComplaintAcknowledged, ComplaintReceived
 from shared.events.config import (
+    CapacityThresholdBreached,
+    CapacityThresholdCleared,
     Cause,
     ConfigChangeRejected,
     ConfigItemCreated,
@@ -109,6 +111,7 @@ class Incident:
         group: str | None = None,
         supplier: uuid.UUID | None = None,
         ci: uuid.UUID | None = None,
+        category: str | None = None,
     ) -> None:
         self.id, self.n, self.number = INC[n], n, f"INC000000{n}"
         self.service, self.priority, self.opened, self.supplier = service, priority, opened, supplier
@@ -129,6 +132,7 @@ class Incident:
                     ci_id=ci,
                     supplier_id=supplier,
                     assignment_group=group,
+                    category=category,
                 ),
                 self.id,
                 opened,
@@ -212,7 +216,8 @@ def incidents() -> list[Incident]:
     i1.resolve(T0 + 2 * H, response_met=True, resolution_met=True)
     i2 = Incident(2, service=MAIL, priority=2, opened=T0 + H).assign("ops", T0 + 90 * M).escalate(T0 + 2 * H)
     i2.breach("resolution", T0 + 4 * H).resolve(T0 + 5 * H, response_met=True, resolution_met=False)
-    i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H, ci=SRV1).assign("ops", T0 + 2 * H + 20 * M)
+    i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H, ci=SRV1, category="capacity")
+    i3.assign("ops", T0 + 2 * H + 20 * M)
     i3.assign("net", T0 + 2 * H + 40 * M).resolve(T0 + 3 * H, response_met=True, resolution_met=True)
     i4 = Incident(4, service=PAYROLL, priority=3, opened=T0 + D, supplier=ACME, ci=SRV1).assign("net", T0 + D + H)
     i4.start(T0 + D + 2 * H).breach("response", T0 + D + 30 * M)
@@ -514,6 +519,49 @@ def configuration() -> list[CloudEvent]:
     return events
 
 
+def capacity() -> list[CloudEvent]:
+    """srv1's disk: warning (runway 3 days), critical, then back to warning; its cpu: warning with
+    no runway (flat); srv2's disk: warning, then cleared to ok. (An event's id is made from its key,
+    subject and time: two crossings of one CI are at different instants.)"""
+
+    def crossing(
+        kind: type[Any], ci: uuid.UUID, metric: str, level: str, now: str, value: float, at: datetime, **extra: Any
+    ) -> CloudEvent:
+        data = kind(
+            ci_id=ci,
+            metric=metric,
+            unit="ratio",
+            level=level,
+            current_level=now,
+            value=value,
+            warning=0.8,
+            critical=0.9,
+            sampled_at=at,
+            **extra,
+        )
+        return _event(data, ci, at + M, "config")  # published a minute after the sample
+
+    return [
+        crossing(
+            CapacityThresholdBreached,
+            SRV1,
+            "disk",
+            "warning",
+            "warning",
+            0.82,
+            T0 + H,
+            runway_to_critical_s=3 * 86400.0,
+        ),
+        crossing(CapacityThresholdBreached, SRV1, "disk", "critical", "critical", 0.95, T0 + 2 * H),
+        crossing(CapacityThresholdCleared, SRV1, "disk", "critical", "warning", 0.85, T0 + 3 * H),
+        crossing(CapacityThresholdBreached, SRV1, "cpu", "warning", "warning", 0.81, T0 + 90 * M),
+        crossing(
+            CapacityThresholdBreached, SRV2, "disk", "warning", "warning", 0.8, T0 + H, runway_to_critical_s=86400.0
+        ),
+        crossing(CapacityThresholdCleared, SRV2, "disk", "warning", "ok", 0.5, T0 + 5 * H),
+    ]
+
+
 def suppliers() -> list[CloudEvent]:
     contract = {"contract_id": CONTRACT, "number": "CTR0000001", "supplier_id": ACME, "actor": "a"}
     contract2 = {"contract_id": CONTRACT2, "number": "CTR0000002", "supplier_id": GLOBEX, "actor": "a"}
@@ -698,4 +746,5 @@ def all_events() -> list[CloudEvent]:
         *configuration(),
         *suppliers(),
         *satisfaction(),
+        *capacity(),
     ]

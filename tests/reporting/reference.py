@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import (
     CLOSED_INCIDENT,
     FINISHED_PROBLEM,
@@ -22,6 +21,7 @@ from services.reporting.domain.figures import (
 )
 from services.reporting.domain.figures import in_hours as _hours
 from services.reporting.domain.figures import text_of as _key
+from services.reporting.domain.report_filters import ReportFilters
 
 Granularity = Literal["day", "week", "month"]
 

@@ -4,6 +4,7 @@ from services.config.api import (
     audit,
     baselines,
     bulk,
+    capacity,
     catalogue,
     change_control,
     discovery,
@@ -24,5 +25,6 @@ ROUTERS = [
     audit.router,
     catalogue.router,
     bulk.router,
+    capacity.router,
 ]
 """What app.py mounts, in the order the routes were declared."""

@@ -61,6 +61,17 @@ TABLE: dict[str, dict[str, Rule]] = {
     "bulk.export_relationships": _CMDB,
     "bulk.import_cis": _WRITE,
     "bulk.import_relationships": _WRITE,
+    # Capacity (6.5): the configuration manager defines metrics, thresholds and plans; staff read
+    # utilisation, samples, runway and plans (an agent diagnosing a slow service looks here).
+    "capacity.create_capacity_metric": _WRITE,
+    "capacity.list_capacity_metrics": _CMDB,
+    "capacity.get_capacity_metric": _CMDB,
+    "capacity.put_capacity_threshold": _WRITE,
+    "capacity.capacity_samples": _CMDB,
+    "capacity.capacity_runway": _CMDB,
+    "capacity.create_capacity_plan": _WRITE,
+    "capacity.get_capacity_plan": _CMDB,
+    "capacity.list_capacity_plans": _CMDB,
 }
 
 POLICY = Policy("config", TABLE, [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Column, Date, Float, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
 
 from services.config.domain.items import CIStatus
 from shared.db import UtcDateTime
@@ -163,4 +163,73 @@ baseline_item = Table(
     Column("ci_id", Uuid, primary_key=True),
     Column("version", Integer, nullable=False),
     Column("snapshot", JSON, nullable=False),
+)
+
+
+# Capacity (ISO/IEC 20000-1 6.5): metrics read from Prometheus, thresholds per CI, the samples
+# kept (one per grid instant: a catch-up stores nothing twice), and capacity plans.
+capacity_metric = Table(
+    "capacity_metric",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("unit", String(30), nullable=False),
+    Column("promql", Text, nullable=False),
+    Column("ci_label", String(100), nullable=False),
+    Column("warning", Float, nullable=False),
+    Column("critical", Float, nullable=False),
+    Column("sampled_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+capacity_threshold = Table(
+    "capacity_threshold",
+    metadata,
+    Column("metric_id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, primary_key=True, index=True),
+    Column("warning", Float, nullable=False),
+    Column("critical", Float, nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("level_since", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+capacity_sample = Table(
+    "capacity_sample",
+    metadata,
+    Column("metric_id", Uuid, primary_key=True),
+    Column("ci_id", Uuid, primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_capacity_sample_at", "at"),
+)
+
+capacity_source = Table(
+    "capacity_source",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("detail", String(500), nullable=False, server_default=""),
+    Column("checked_at", UtcDateTime, nullable=False),
+    Column("last_success_at", UtcDateTime),
+)
+"""What the last sampling pass found of its source: `ok` or `unavailable` (with why), for /readyz."""
+
+capacity_plan = Table(
+    "capacity_plan",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("service_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("requirements", Text, nullable=False),
+    Column("baselines", JSON, nullable=False),
+    Column("forecast_horizon_days", Integer, nullable=False),
+    Column("upgrade_items", JSON, nullable=False),
+    Column("considerations", Text, nullable=False, server_default=""),
+    Column("review_interval_days", Integer, nullable=False),
+    Column("reviewed_on", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("service_id", "version", name="uq_capacity_plan_service_version"),
 )

@@ -65,6 +65,8 @@ class IncidentFromAlert:
     urgency: Urgency
     notes: tuple[str, ...]
     """What the intake could not take from the labels (a CI label that is not a UUID, ...)."""
+    category: str | None = None
+    """The `category` label (`capacity` on config's capacity alerts), up to 100 characters."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def incident_from_alert(
         impact=Impact(impact),
         urgency=Urgency(urgency),
         notes=tuple(notes),
+        category=(labels.get("category") or "").strip()[:100] or None,
     )
 
 

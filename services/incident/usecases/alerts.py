@@ -32,6 +32,7 @@ from services.incident.store.sla import SlaClockRepository
 from services.incident.usecases import sla
 from services.incident.usecases.incidents import emit_events
 from shared import clock
+from shared.events.config import CapacityThresholdBreached, CapacityThresholdCleared
 from shared.uow import UnitOfWork
 
 
@@ -82,16 +83,57 @@ def defaults_of(settings: Any) -> AlertDefaults:
 
 
 async def receive(notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> list[AlertOutcome]:
-    outcomes = []
     async with uow:
-        for alert in notification.alerts:
-            await lock_key(uow.connection, f"alert:{alert.key}")  # one incident per alert, also with replicas
-            if alert.status == "firing":
-                outcomes.append(await _fire(alert, notification, uow, defaults))
-            else:
-                outcomes.append(await _resolve(alert, notification, uow))
+        outcomes = await _apply(notification, uow, defaults)
         await uow.commit()
     return outcomes
+
+
+async def _apply(notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> list[AlertOutcome]:
+    outcomes = []
+    for alert in notification.alerts:
+        await lock_key(uow.connection, f"alert:{alert.key}")  # one incident per alert, also with replicas
+        if alert.status == "firing":
+            outcomes.append(await _fire(alert, notification, uow, defaults))
+        else:
+            outcomes.append(await _resolve(alert, notification, uow))
+    return outcomes
+
+
+CAPACITY_CATEGORY = "capacity"
+"""The category of incidents opened by a capacity breach: reporting's performance incidents."""
+CAPACITY_SENDER = "system:capacity"
+"""The caller and actor of incidents opened by config's capacity job."""
+
+
+async def on_capacity_crossing(data: CapacityThresholdBreached | CapacityThresholdCleared, uow: UnitOfWork) -> None:
+    """A critical capacity breach is an alert on its CI, taken in like Alertmanager's (one incident
+    per CI and metric, counted on while it lasts); its clearing resolves it the way a resolved
+    alert does. Warnings open nothing here. The consumer holds the unit of work and commits."""
+    if data.level != "critical":
+        return
+    firing = isinstance(data, CapacityThresholdBreached)
+    summary = f"{data.metric} at {data.value:g} {data.unit}, critical threshold {data.critical:g}"
+    alert = Alert(
+        status="firing" if firing else "resolved",
+        labels={
+            "alertname": "CapacityCritical",
+            "ci_id": str(data.ci_id),
+            "metric": data.metric,
+            "category": CAPACITY_CATEGORY,
+            "severity": "critical",
+        },
+        annotations={
+            "summary": summary,
+            "description": f"Sampled at {data.sampled_at.isoformat()} by the CMDB's capacity job.",
+        },
+        starts_at=data.sampled_at,
+        ends_at=None if firing else data.sampled_at,
+        generator_url="",
+        fingerprint="capacity:" + hashlib.sha256(f"{data.ci_id}:{data.metric}".encode()).hexdigest()[:32],
+    )
+    notification = Notification(receiver="capacity", alerts=[alert], sender=CAPACITY_SENDER)
+    await _apply(notification, uow, AlertDefaults(ci_label="ci_id"))
 
 
 async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defaults: AlertDefaults) -> AlertOutcome:
@@ -140,6 +182,7 @@ async def _fire(alert: Alert, notification: Notification, uow: UnitOfWork, defau
         ci_id=spec.ci_id,
         ci=ci if spec.ci_id else None,
         now=now,
+        category=spec.category,
     )
     await IncidentRepository(conn).add_numbered(incident)
     emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))

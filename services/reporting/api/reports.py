@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.reporting.api.deps import POLICY, Format, utc
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.schemas.reports import IncidentSummaryRead, ReportBody, ReportDefinitions
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import incidents as store

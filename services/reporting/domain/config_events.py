@@ -1,11 +1,14 @@
-"""What the config service's events set in the fact tables: CIs and the CMDB's findings (no I/O)."""
+"""What the config service's events set in the fact tables: CIs, the CMDB's findings and capacity
+threshold crossings (no I/O)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.reporting.domain.facts import CIS, CMDB_FINDINGS, FactTable
+from services.reporting.domain.facts import CAPACITY, CIS, CMDB_FINDINGS, FactTable
 from shared.events.config import (
+    CapacityThresholdBreached,
+    CapacityThresholdCleared,
     ConfigItemCreated,
     ConfigItemRetired,
     ConfigItemUnauthorisedChangeDetected,
@@ -45,3 +48,27 @@ def unauthorised(data: ConfigItemUnauthorisedChangeDetected) -> list[tuple[FactT
             },
         )
     ]
+
+
+def capacity_crossing(
+    data: CapacityThresholdBreached | CapacityThresholdCleared,
+) -> list[tuple[FactTable, dict[str, Any]]]:
+    """Where the CI's metric stands after the crossing, and the count of breaches; a warning
+    breach's runway to critical (kept until the next warning breach that has one)."""
+    values: dict[str, Any] = {
+        "ci_id": data.ci_id,
+        "metric": data.metric,
+        "unit": data.unit,
+        "level": data.current_level,
+        "value": data.value,
+        "warning": data.warning,
+        "critical": data.critical,
+    }
+    if isinstance(data, CapacityThresholdBreached):
+        critical = data.level == "critical"
+        values |= {"breaches": 1, "critical_breaches": 1 if critical else 0, "last_breached_at": data.sampled_at}
+        if data.runway_to_critical_s is not None:
+            values["runway_to_critical_s"] = data.runway_to_critical_s
+    else:
+        values["last_cleared_at"] = data.sampled_at
+    return [(CAPACITY, values)]

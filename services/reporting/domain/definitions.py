@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Literal
-from uuid import UUID
 
 Frequency = Literal["daily", "weekly", "monthly"]
 
@@ -338,43 +336,40 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "complaints": "complaints received (any channel, surveys included)",
         },
     ),
+    _d(
+        name="capacity",
+        title="Capacity: utilisation against thresholds, runway, performance incidents",
+        purpose=(
+            "Capacity management (6.5): the CIs whose capacity metrics crossed a threshold, where each stands, "
+            "how long the forecast gives until critical, and the performance incidents on them"
+        ),
+        audience=("capacity manager", "service owners", "configuration manager"),
+        frequency="weekly",
+        data_source=(
+            "capacity.threshold_breached.v1 and capacity.threshold_cleared.v1 (config's sampling of Prometheus), "
+            "incident.* (category capacity: opened by a critical breach), ci.* for names"
+        ),
+        filters=("from", "to", "service_id"),
+        period_applies_to="the performance incidents' opened_at (levels and runways are as of now)",
+        columns={
+            "ci_id": "the CI",
+            "ci_name": "its name from the CMDB, when known",
+            "service_id": "the service it belongs to",
+            "metric": "the capacity metric",
+            "unit": "its unit",
+            "level": "ok, warning or critical after the last crossing (worst first)",
+            "value": "the sample that crossed last",
+            "warning": "the warning threshold",
+            "critical": "the critical threshold",
+            "utilisation_pct": "value / critical x 100",
+            "runway_days": "at warning: days until critical by the linear forecast of its last warning breach;"
+            " 0 at critical",
+            "breaches": "thresholds breached (warning and critical), ever",
+            "critical_breaches": "of those, critical",
+            "last_breached_at": "the last breach's sample time",
+            "performance_incidents": "incidents of category capacity on the CI opened in the period",
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    """What a report is asked for; `None` means no restriction."""
-
-    start: datetime | None = None
-    end: datetime | None = None
-    service_id: UUID | None = None
-    group: str | None = None
-    priority: int | None = None
-    supplier_id: UUID | None = None
-    period: Literal["day", "week", "month"] | None = None
-
-    def as_dict(self) -> dict[str, str | int | None]:
-        return {
-            "from": self.start.isoformat() if self.start else None,
-            "to": self.end.isoformat() if self.end else None,
-            "service_id": str(self.service_id) if self.service_id else None,
-            "group": self.group,
-            "priority": self.priority,
-            "supplier_id": str(self.supplier_id) if self.supplier_id else None,
-            "period": self.period,
-        }
-
-
-def last_complete_period(frequency: Frequency, now: datetime) -> tuple[datetime, datetime]:
-    """The last whole day, ISO week (Monday to Monday) or month before `now`, in UTC."""
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if frequency == "daily":
-        return today - timedelta(days=1), today
-    if frequency == "weekly":
-        this_monday = today - timedelta(days=today.weekday())
-        return this_monday - timedelta(days=7), this_monday
-    first = today.replace(day=1)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    return previous, first

@@ -310,3 +310,57 @@ def hotspots_rows(
         )
     rows.sort(key=lambda r: (-r["incidents"], r["ci_name"] or r["ci_id"]))
     return rows[:limit], dict(totals)
+
+
+_LEVEL_RANK = {"critical": 0, "warning": 1, "ok": 2}
+
+
+def _runway_days(level: str, runway_s: float | None) -> float | None:
+    """0 at critical; at warning, the runway its last warning breach forecast; else none."""
+    if level == "critical":
+        return 0.0
+    if level == "warning" and runway_s is not None:
+        return round(runway_s / 86400, 2)
+    return None
+
+
+def capacity_rows(facts: Iterable[Row], names: Mapping[str, str], incidents_in_period: int) -> Result:
+    """One row per CI and metric that crossed a threshold: critical first, then warning by the
+    shortest runway, then the rest; totals count the pairs at each level."""
+    rows: list[dict[str, Any]] = []
+    for f in facts:
+        critical, value, runway = f["critical"], f["value"], f["runway_to_critical_s"]
+        level = f["level"] or "ok"
+        rows.append(
+            {
+                "ci_id": str(f["ci_id"]),
+                "ci_name": names.get(str(f["ci_id"])),
+                "service_id": None if f["service_id"] is None else str(f["service_id"]),
+                "metric": f["metric"],
+                "unit": f["unit"],
+                "level": level,
+                "value": value,
+                "warning": f["warning"],
+                "critical": critical,
+                "utilisation_pct": None if not critical or value is None else round(value / critical * 100, 1),
+                "runway_days": _runway_days(level, runway),
+                "breaches": f["breaches"],
+                "critical_breaches": f["critical_breaches"],
+                "last_breached_at": f["last_breached_at"],
+                "performance_incidents": f["performance_incidents"],
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            _LEVEL_RANK.get(r["level"], 3),
+            r["runway_days"] if r["runway_days"] is not None else float("inf"),
+            r["ci_id"],
+            r["metric"],
+        )
+    )
+    totals: dict[str, Any] = {
+        "critical": sum(1 for r in rows if r["level"] == "critical"),
+        "warning": sum(1 for r in rows if r["level"] == "warning"),
+        "performance_incidents": incidents_in_period,
+    }
+    return rows, totals

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import FINISHED_DEPLOYMENT, PRODUCTION, Window
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store.queries import as_dicts, in_period, plain_numbers
 from services.reporting.store.tables import change_facts, change_incident_facts, change_service_facts, deployment_facts
 

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, cast, distinct, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import (
     CLOSED_INCIDENT,
     FINISHED_PROBLEM,
@@ -18,6 +17,7 @@ from services.reporting.domain.figures import (
     RESOLVED_INCIDENT,
     Window,
 )
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store.queries import (
     aggregating,
     as_dicts,

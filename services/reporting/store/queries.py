@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store.attribution import attributed_to
 from services.reporting.store.tables import incident_facts
 from shared.db import UtcDateTime

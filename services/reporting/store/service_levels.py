@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store.queries import (
     aggregating,
     count_true,

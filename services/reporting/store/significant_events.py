@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import FINISHED_DEPLOYMENT, PRODUCTION
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store.tables import change_facts, change_service_facts, deployment_facts, incident_facts
 
 

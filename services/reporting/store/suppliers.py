@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, or_, select, text, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain.definitions import ReportFilters
 from services.reporting.domain.figures import CONTRACT_IN_FORCE, RESOLVED_INCIDENT
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.report_rows import BREACH_METRICS
 from services.reporting.store.attribution import COVERED_BY, covered_when_opened, covering, in_force
 from services.reporting.store.queries import aggregating, count_true, in_period, incident_conditions, sla_verdict

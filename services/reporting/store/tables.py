@@ -67,7 +67,7 @@ def _column_type(name: str) -> TypeEngine[Any]:
         return Boolean()
     if name in _INTEGER:
         return Integer()
-    if name in ("target", "actual"):
+    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s"):
         return Float()
     return String(200)
 
@@ -131,6 +131,7 @@ supplier_breach_facts = FACTS["supplier_breach_facts"]
 dispute_facts = FACTS["dispute_facts"]
 survey_facts = FACTS["survey_facts"]
 complaint_facts = FACTS["complaint_facts"]
+capacity_facts = FACTS["capacity_facts"]
 
 # An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
 # an incident linked to a problem as a recurrence. Written with their values in the SQL text,

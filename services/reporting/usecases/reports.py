@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain import figures, report_rows, satisfaction
-from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition, ReportFilters
+from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
+from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import changes as change_store
-from services.reporting.store import cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import satisfaction as satisfaction_store
 from shared import clock
 from shared.errors import NotFound, RuleViolation
@@ -169,6 +170,10 @@ async def _figures(
         ids = {s["service_id"] for s in found} | {c["service_id"] for c in received}
         names = await cmdb.service_names(conn, {i for i in ids if i is not None})
         return satisfaction.satisfaction_rows(found, received, names)
+    if name == "capacity":
+        facts, in_period = await capacity.capacity_facts_of(conn, filters)
+        names = await cmdb.service_names(conn, (f["ci_id"] for f in facts))
+        return report_rows.capacity_rows(facts, names, in_period)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

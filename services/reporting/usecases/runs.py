@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain import agreements as domain
-from services.reporting.domain.definitions import DEFINITIONS, ReportFilters, last_complete_period
+from services.reporting.domain.definitions import DEFINITIONS
+from services.reporting.domain.report_filters import ReportFilters, last_complete_period
 from services.reporting.store import agreements as agreements_store
 from services.reporting.store import distribution as distribution_store
 from services.reporting.store import runs as store

@@ -18,6 +18,7 @@
     cis: ["hotspots"],
     suppliers: ["suppliers"],
     satisfaction: ["satisfaction"],
+    capacity: ["capacity"],
   };
   const AFFECTED_BY = [
     [/^itsm\.(incident|sla)\./, ["incidents", "service-levels", "workload", "availability", "dora", "suppliers", "hotspots", "problems"]],
@@ -25,6 +26,8 @@
     [/^itsm\.problem\./, ["problems", "hotspots"]],
     [/^itsm\.(change|deployment|release)\./, ["changes", "dora"]],
     [/^itsm\.(ci|config)\./, ["cmdb", "hotspots"]],
+    [/^itsm\.capacity\./, ["capacity"]],
+    [/^itsm\.incident\./, ["capacity"]],
     [/^itsm\.(supplier|contract|dispute)\./, ["suppliers"]],
     [/^itsm\.(survey|complaint)\./, ["satisfaction"]],
   ];
@@ -570,7 +573,46 @@
     else Charts.hbars($("chart-complaints"), { label: "complaints", labels: complained.map(name), values: complained.map((r) => r.complaints) });
   }
 
-  const DRAW = { tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction };
+  function drawCapacity() {
+    const body = state.reports.get("capacity");
+    const box = $("capacity");
+    if (!body) return unavailable("capacity", "capacity");
+    ignoredHint("panel-capacity", ["capacity"]);
+    const rows = body.rows.filter((r) => r.level !== "ok").slice(0, 15);
+    if (!rows.length) return Charts.empty(box, "No CI is at a capacity threshold.");
+    const table = document.createElement("table");
+    table.className = "scores";
+    table.innerHTML = "<thead><tr><th>CI</th><th>Metric</th><th>Level</th><th>Utilisation of critical</th><th>Runway</th><th>Performance incidents</th></tr></thead><tbody></tbody>";
+    for (const row of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.ci = row.ci_id;
+      const runway = num(row.runway_days);
+      const cells = [
+        row.ci_name || shortId(row.ci_id),
+        `${row.metric} (${row.unit || ""})`,
+        null,
+        row.utilisation_pct === null || row.utilisation_pct === undefined ? "–" : `${row.utilisation_pct}%`,
+        runway === null ? "–" : runway === 0 ? "now" : `${runway} d`,
+        String(row.performance_incidents ?? 0),
+      ];
+      cells.forEach((content, i) => {
+        const td = document.createElement("td");
+        if (i === 2) {
+          const pill = document.createElement("span");
+          pill.className = `pill ${row.level === "critical" ? "bad" : "warn"}`;
+          pill.textContent = row.level;
+          td.appendChild(pill);
+        } else {
+          td.textContent = content;
+        }
+        tr.appendChild(td);
+      });
+      table.tBodies[0].appendChild(tr);
+    }
+    box.replaceChildren(table);
+  }
+
+  const DRAW = { tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity };
 
   function draw(reportNames) {
     const changed = new Set(reportNames);

@@ -58,7 +58,19 @@ EXPECTED: dict[str, Expect] = {
     "bulk.export_relationships": CMDB,
     "bulk.import_cis": WRITE,
     "bulk.import_relationships": WRITE,
+    "capacity.create_capacity_metric": WRITE,
+    "capacity.list_capacity_metrics": CMDB,
+    "capacity.get_capacity_metric": CMDB,
+    "capacity.put_capacity_threshold": WRITE,
+    "capacity.capacity_samples": CMDB,
+    "capacity.capacity_runway": CMDB,
+    "capacity.create_capacity_plan": WRITE,
+    "capacity.get_capacity_plan": CMDB,
+    "capacity.list_capacity_plans": CMDB,
 }
+NO_SUCH_METRIC = {"capacity.get_capacity_metric": 404, "capacity.capacity_samples": 404}
+"""`{name}` is the CI type's ("server") in the walk, which names no capacity metric: an allowed
+caller is answered 404, past the table."""
 
 # ----------------------------------------------------------------------------- the walk
 
@@ -89,8 +101,19 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
         "service_id": service_id,
         "run_id": await _created(client, auth, "/api/v1/discovery/runs", {"source": f"scan-{tag}", "items": []}),
         "baseline_id": await _created(client, auth, "/api/v1/baselines", {"name": tag, "service_id": service_id}),
+        "plan_id": await _created(
+            client,
+            auth,
+            "/api/v1/capacity/plans",
+            {
+                "service_id": service_id,
+                "requirements": "p95 < 1 s",
+                "review_interval_days": 90,
+                "reviewed_on": "2026-12-01",
+            },
+        ),
     }
-    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, NO_SUCH_METRIC)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

@@ -92,6 +92,21 @@ def test_an_alert_becomes_an_incident_titled_by_name_and_summary_with_its_ci_and
     assert (made.impact, made.urgency) == (Impact.HIGH, Urgency.HIGH)
     assert "The disk is full." in made.description and "http://prometheus/graph" in made.description
     assert made.notes == ()
+    assert made.category is None
+
+
+def test_an_alerts_category_label_is_the_incidents_category() -> None:
+    labels = {"alertname": "CapacityCritical", "category": " capacity "}
+    made = incident_from_alert(labels, {}, starts_at=NOW, generator_url="", fingerprint="c", defaults=DEFAULTS)
+    assert made.category == "capacity"
+    long = incident_from_alert(
+        {**labels, "category": "x" * 150}, {}, starts_at=NOW, generator_url="", fingerprint="c", defaults=DEFAULTS
+    )
+    assert long.category == "x" * 100
+    blank = incident_from_alert(
+        {**labels, "category": "  "}, {}, starts_at=NOW, generator_url="", fingerprint="c", defaults=DEFAULTS
+    )
+    assert blank.category is None
 
 
 def test_an_alert_without_levels_takes_the_defaults_and_a_bad_ci_label_is_noted_not_fatal() -> None:

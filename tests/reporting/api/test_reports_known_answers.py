@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting.domain.definitions import DEFINITIONS, ReportFilters
+from services.reporting.domain.definitions import DEFINITIONS
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store import projections as store
 from services.reporting.store import tables
 from services.reporting.usecases import projections as usecases
@@ -37,6 +38,7 @@ from tests.reporting.dataset import (
     T0,
     D,
     H,
+    M,
     all_events,
 )
 
@@ -428,6 +430,28 @@ async def test_satisfaction_per_service_then_per_caller(engine: AsyncEngine) -> 
     assert [r["service_name"] for r in later if r["scope"] == "service"] == ["Payroll"]
 
 
+async def test_capacity_utilisation_runway_and_performance_incidents(engine: AsyncEngine) -> None:
+    rows, totals = await report(engine, "capacity")
+    columns = ("ci_name", "metric", "level", "value", "utilisation_pct", "runway_days", "breaches")
+    columns += ("critical_breaches", "last_breached_at", "performance_incidents")
+    picked = [tuple(r[c] for c in columns) for r in rows]
+    assert picked == [
+        # srv1's disk: warning (3 days), critical, back to warning: the runway of its warning breach
+        ("srv1", "disk", "warning", 0.85, 94.4, 3.0, 2, 1, T0 + 2 * H, 1),
+        # srv1's cpu: warning with no forecast; i3 (category capacity) is on srv1
+        ("srv1", "cpu", "warning", 0.81, 90.0, None, 1, 0, T0 + 90 * M, 1),
+        # srv2's disk: warning, then cleared to ok
+        ("srv2", "disk", "ok", 0.5, 55.6, None, 1, 0, T0 + H, 0),
+    ]
+    assert totals == {"critical": 0, "warning": 2, "performance_incidents": 1}
+    later, later_totals = await report(engine, "capacity", start=T0 + 3 * H)
+    assert [r["performance_incidents"] for r in later] == [0, 0, 0] and later_totals["performance_incidents"] == 0
+    assert await report(engine, "capacity", service_id=MAIL) == (
+        [],
+        {"critical": 0, "warning": 0, "performance_incidents": 1},
+    )
+
+
 async def test_every_defined_report_is_covered_here() -> None:
     tested = {"service-levels", "incidents", "requests", "problems", "changes", "dora", "availability", "cmdb"}
     tested |= {"suppliers", "workload"}
@@ -437,6 +461,7 @@ async def test_every_defined_report_is_covered_here() -> None:
     # The significant events (6.2 b): hand-computed rows in tests/reporting/api/test_significant_events.py.
     tested |= {"significant-events"}
     tested |= {"satisfaction"}
+    tested |= {"capacity"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.usecases import projections
 from services.reporting.usecases import reports as usecases
 from shared.db import create_engine

@@ -25,7 +25,7 @@ import pytest
 
 from shared.events import CloudEvent, EventData, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented
-from shared.events.config import ConfigItemCreated
+from shared.events.config import CapacityThresholdBreached, ConfigItemCreated
 from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentResolved, SlaResult
 from shared.messaging import BrokerConnection, EventPublisher
 from tests.conftest import TEST_JWT_SECRET
@@ -318,6 +318,26 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
             changes = await series(page, "chart-changes")
             assert changes["implemented"] == {"normal": 1, "standard": 0}
             assert changes["in progress"] == {"normal": 0, "standard": 1}
+            assert "No CI is at a capacity threshold." in await page.inner_text("#capacity")
+
+            # A capacity breach from config appears in the runway panel, live.
+            sampled = datetime.now(UTC)
+            breach = CapacityThresholdBreached(
+                ci_id=WEB_DB,
+                metric="disk_used_ratio",
+                unit="ratio",
+                level="warning",
+                current_level="warning",
+                value=0.85,
+                warning=0.8,
+                critical=0.9,
+                sampled_at=sampled,
+                runway_to_critical_s=2.5 * 86400,
+            )
+            await feed.send(breach, subject=WEB_DB, at=sampled, source="config")
+            await page.wait_for_selector(f'#capacity tr[data-ci="{WEB_DB}"]', timeout=30_000)
+            cells = await page.locator(f'#capacity tr[data-ci="{WEB_DB}"] td').all_inner_texts()
+            assert cells == ["web-db", "disk_used_ratio (ratio)", "warning", "94.4%", "2.5 d", "0"]
 
             # An event arriving now updates the panels it concerns, without a reload.
             draws_before = int(await page.get_attribute("#panel-cis", "data-draws") or "0")

@@ -20,7 +20,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.domain import figures
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store import cmdb, tables
 from services.reporting.store import service_levels as store
 from services.reporting.usecases import projections

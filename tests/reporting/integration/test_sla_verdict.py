@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reporting.domain.definitions import ReportFilters
+from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.store import service_levels as store
 from services.reporting.usecases import projections as usecases
 from tests.reporting.dataset import MAIL, T0, Incident, M

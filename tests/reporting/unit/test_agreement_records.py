@@ -13,8 +13,8 @@ import pytest
 
 from services.reporting.domain import agreements as domain
 from services.reporting.domain.agreements import AgreementVersion, Recipient
-from services.reporting.domain.definitions import ReportFilters, last_complete_period
 from services.reporting.domain.facts import CONTRACTS, INCIDENTS, FactTable, Merge, Patch
+from services.reporting.domain.report_filters import ReportFilters, last_complete_period
 from shared.errors import InvalidTransition, NotFound, RuleViolation
 
 AT = datetime(2026, 10, 1, 12, tzinfo=UTC)
