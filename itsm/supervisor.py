@@ -29,8 +29,10 @@ from itsm.suite_state import DEFAULT_STATE_FILE, ProcessState, ServiceState, Sui
 
 COLOURS = {"incident": "red", "change": "yellow", "config": "green", "supplier": "magenta", "reporting": "cyan"}
 READY_POLL_S = 0.2
-STOP_GRACE_S = 20.0
-"""How long the services get to drain on stop before they are killed."""
+STOP_GRACE_S = 30.0
+"""How long the services get to drain on stop before they are killed: over the worst case of a
+service's own bounds at their defaults (DRAIN_TIMEOUT_S for requests, again for deliveries,
+FLUSH_TIMEOUT_S for the outbox, and the bounded closing handshakes; see docs/operations.md)."""
 
 
 async def _pump(name: str, stream: asyncio.StreamReader, console: Console) -> None:
@@ -53,8 +55,6 @@ def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "10",
     ]
 
 
