@@ -22,9 +22,13 @@ from pathlib import Path
 from typing import Literal
 
 import aio_pika
+import asyncpg
 import httpx
+from sqlalchemy.engine import make_url
 
 from itsm.registry import entry
+from shared.db import create_engine
+from shared.outbox import pending_count
 from tests.conftest import TEST_JWT_SECRET
 from tests.infra import RETRY_DELAY_MS, Servers, create_service_database, eventually
 
@@ -55,6 +59,22 @@ def process_env(service: str, servers: Servers, database_url: str, queue_prefix:
         "ITSM_METRICS_SAMPLE_INTERVAL_S": "0.5",
         "ITSM_LOG_JSON": "false",
     }
+
+
+async def connect_db(database_url: str) -> asyncpg.Connection:
+    """A plain connection to a service's database (to hold a lock on one of its tables)."""
+    url = make_url(database_url)
+    return await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+
+
+async def waiting_on_locks(conn: asyncpg.Connection, at_least: int = 1) -> None:
+    """Raises AssertionError until `at_least` sessions of the database wait for a lock."""
+    waiting = await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    assert waiting >= at_least, waiting
 
 
 @dataclass
@@ -190,6 +210,13 @@ class Deployment:
             process.send(signal.SIGTERM)
         statuses = await asyncio.gather(*(p.exit_status() for p in running), return_exceptions=True)
         return {p.name: s if isinstance(s, int) else -999 for p, s in zip(running, statuses, strict=True)}
+
+    async def outbox_pending(self, service: str) -> int:
+        engine = create_engine(self.database_urls[service])
+        try:
+            return await pending_count(engine, entry(service).spec.outbox)
+        finally:
+            await engine.dispose()
 
     async def queue_counts(self, service: str) -> tuple[int, int]:
         """(messages ready, consumers) of the service's queue, from a passive declare."""

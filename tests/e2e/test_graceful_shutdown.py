@@ -13,16 +13,12 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from services.incident.store.tables import metadata as incident_tables
 from services.reporting.store.tables import event_log
-from shared.outbox import pending_count
 from tests.infra import Servers, eventually, row_counts
-from tests.replicas import Deployment, deployment
+from tests.replicas import connect_db, deployment, waiting_on_locks
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -30,30 +26,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 Auth = Callable[..., dict[str, str]]
 HELD = 5
 INCIDENT = {"title": "drain", "caller": "c", "impact": 3, "urgency": 3}
-
-
-async def _connect(database_url: str) -> asyncpg.Connection:
-    url = make_url(database_url)
-    return await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
-    )
-
-
-async def _waiting_on_locks(conn: asyncpg.Connection, at_least: int) -> None:
-    waiting = await conn.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    assert waiting >= at_least, waiting
-
-
-async def _pending(deployed: Deployment, service: str = "incident") -> int:
-    from shared.db import create_engine
-
-    engine = create_engine(deployed.database_urls[service])
-    try:
-        return await pending_count(engine, incident_tables.tables["outbox"])
-    finally:
-        await engine.dispose()
 
 
 async def _refuses(url: str) -> None:
@@ -72,7 +44,7 @@ async def test_sigterm_lets_an_api_finish_its_in_flight_requests_flush_its_outbo
         api = deployed.add("incident", "api", env={"INCIDENT_RUN_WORKER": "true"})
         async with httpx.AsyncClient(timeout=60) as http:
             await deployed.start_all(http)
-            lock = await _connect(deployed.database_urls["incident"])
+            lock = await connect_db(deployed.database_urls["incident"])
             try:
                 transaction = lock.transaction()
                 await transaction.start()
@@ -81,7 +53,7 @@ async def test_sigterm_lets_an_api_finish_its_in_flight_requests_flush_its_outbo
                     asyncio.create_task(http.post(f"{api.url}/api/v1/incidents", json=INCIDENT, headers=auth("agent")))
                     for _ in range(HELD)
                 ]
-                await eventually(lambda: _waiting_on_locks(lock, 1), within_s=30)
+                await eventually(lambda: waiting_on_locks(lock, 1), within_s=30)
                 api.send(signal.SIGTERM)
                 await eventually(lambda: _refuses(api.url), within_s=10)  # no new connection is taken
                 assert api.running  # while the requests in flight wait for the lock
@@ -91,7 +63,7 @@ async def test_sigterm_lets_an_api_finish_its_in_flight_requests_flush_its_outbo
             answers = await asyncio.gather(*creating)
         assert [a.status_code for a in answers] == [201] * HELD, [a.text for a in answers]
         assert await api.exit_status() == 0, api.output()
-        assert await _pending(deployed) == 0
+        assert await deployed.outbox_pending("incident") == 0
 
 
 async def test_sigterm_lets_a_worker_flush_its_outbox_and_finish_the_deliveries_it_holds_and_exit_0(
@@ -107,7 +79,7 @@ async def test_sigterm_lets_a_worker_flush_its_outbox_and_finish_the_deliveries_
         consumer = deployed.add("reporting", "worker")
         async with httpx.AsyncClient(timeout=60) as http:
             await deployed.start_all(http)
-            lock = await _connect(deployed.database_urls["reporting"])
+            lock = await connect_db(deployed.database_urls["reporting"])
             try:
                 transaction = lock.transaction()
                 await transaction.start()
@@ -115,12 +87,12 @@ async def test_sigterm_lets_a_worker_flush_its_outbox_and_finish_the_deliveries_
                 for _ in range(HELD):
                     answer = await http.post(f"{api.url}/api/v1/incidents", json=INCIDENT, headers=auth("agent"))
                     assert answer.status_code == 201, answer.text
-                assert await _pending(deployed) == HELD  # nothing published them yet
+                assert await deployed.outbox_pending("incident") == HELD  # nothing published them yet
 
                 assert await relay.stop() == 0, relay.output()
-                assert await _pending(deployed) == 0  # flushed on the way out
+                assert await deployed.outbox_pending("incident") == 0  # flushed on the way out
 
-                await eventually(lambda: _waiting_on_locks(lock, 1), within_s=30)  # a delivery in hand
+                await eventually(lambda: waiting_on_locks(lock, 1), within_s=30)  # a delivery in hand
                 consumer.send(signal.SIGTERM)
                 await asyncio.sleep(1)  # it is draining
                 assert consumer.running
@@ -152,6 +124,6 @@ async def test_sigterm_stops_a_service_whose_broker_stopped_answering(
                 assert answer.status_code == 201, answer.text
             assert await api.stop() == 0, api.output()
             assert "no answer from the broker" in api.output()
-            assert await _pending(deployed) == 1
+            assert await deployed.outbox_pending("incident") == 1
     finally:
         await proxy.cut()
