@@ -33,6 +33,8 @@ from tests.conftest import TEST_JWT_SECRET
 from tests.infra import RETRY_DELAY_MS, Servers, create_service_database, eventually
 
 Kind = Literal["api", "worker"]
+START_WAIT_S = 180.0
+"""How long a process gets to answer after its start (a busy shared machine is slow to start twenty)."""
 STOP_WAIT_S = 60.0
 """How long a test waits for a process told to stop: far over its own bounds (the drain and flush
 settings and the closing handshakes), so only a process that does not stop hits it."""
@@ -149,7 +151,7 @@ class ServiceProcess:
             attached = [line for line in answer.text.splitlines() if line.startswith("itsm_consumer_attached")]
             assert attached and attached[0].endswith(" 1.0"), attached
 
-    async def until_ready(self, http: httpx.AsyncClient, within_s: float = 90) -> None:
+    async def until_ready(self, http: httpx.AsyncClient, within_s: float = START_WAIT_S) -> None:
         await eventually(lambda: self.ready(http), within_s=within_s, interval=0.2)
 
     def send(self, sig: signal.Signals) -> None:
@@ -197,11 +199,18 @@ class Deployment:
     def of(self, service: str, kind: Kind) -> list[ServiceProcess]:
         return [p for p in self.processes if p.service == service and p.kind == kind]
 
-    async def start_all(self, http: httpx.AsyncClient) -> None:
-        for process in self.processes:
-            if not process.running:
-                process.start()
-        await asyncio.gather(*(p.until_ready(http) for p in self.processes))
+    async def start_all(self, http: httpx.AsyncClient, *, at_once: int = 4) -> None:
+        """Start every process not running, `at_once` at a time (twenty Python processes importing
+        together on two cores starve each other), and wait until each is ready."""
+        starting = asyncio.Semaphore(at_once)
+
+        async def start(process: ServiceProcess) -> None:
+            async with starting:
+                if not process.running:
+                    process.start()
+                await process.until_ready(http)
+
+        await asyncio.gather(*(start(p) for p in self.processes))
 
     async def stop_all(self) -> dict[str, int]:
         """SIGTERM to every running process at once; their exit statuses by name."""
