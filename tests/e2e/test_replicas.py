@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.infra import Servers
-from tests.replica_load import report, run_replicas
+from tests.replica_counts import report
+from tests.replica_load import run_replicas
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
