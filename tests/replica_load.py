@@ -42,8 +42,10 @@ JOB_ENV = {
     "INCIDENT_SLA_WATCH_INTERVAL_S": "1",
     "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
     "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
-    "ITSM_DB_POOL_SIZE": "5",
 }
+POOLS = {"api": "2", "worker": "1"}
+"""DB_POOL_SIZE per kind of process (each opens up to twice that): twenty processes stay within a
+PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
 RESOLUTION_S = 4
 """The P5 resolution target (business seconds, 24x7): every incident of the load breaches it."""
 SAFE_TO_REPEAT = {"GET", "HEAD", "PUT", "DELETE"}
@@ -250,8 +252,8 @@ async def run_replicas(
     async with deployment(servers, folder, SERVICES, label="replicas") as deployed:
         for service in SERVICES:
             for _ in range(replicas):
-                deployed.add(service, "api", env=JOB_ENV)
-                deployed.add(service, "worker", env=JOB_ENV)
+                for kind in ("api", "worker"):
+                    deployed.add(service, kind, env={**JOB_ENV, "ITSM_DB_POOL_SIZE": POOLS[kind]})
         client = ReplicaClient(deployed, counts)
         async with client.http, httpx.AsyncClient(timeout=30) as probes:
             await deployed.start_all(probes)
@@ -265,11 +267,13 @@ async def run_replicas(
             users_running = [
                 asyncio.create_task(_user(client, counts, created, supplier["id"], stop)) for _ in range(users)
             ]
-            if restart:
-                await _rolling_restart(deployed, counts, probes, restart_only)
-            await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
-            stop.set()
-            await asyncio.gather(*users_running)
+            try:
+                if restart:
+                    await _rolling_restart(deployed, counts, probes, restart_only)
+                await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
+            finally:
+                stop.set()
+                await asyncio.gather(*users_running)
             load_ended = time.monotonic()
             await asyncio.sleep(max(0.0, RESOLUTION_S + 3 - (time.monotonic() - load_ended)))
             await settled(deployed)
