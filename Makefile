@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting notify
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz replicas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench: install ## incident create: suite vs baseline in the same run, every targ
 
 bench-smoke: install ## every bench in bench/ for a few seconds, every correctness check, no timing judged
 	$(UV) run python -m bench --smoke
+
+replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION; docs/operations.md)
+	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120)
 
 mutation: install ## mutation score per domain module, into docs/mutation.md (slow; MODULES=... narrows)
 	$(UV) run python -m bench.mutation --jobs $(or $(MUTATION_JOBS),2) $(MODULES)

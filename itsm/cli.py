@@ -130,7 +130,7 @@ def serve(
         int | None,
         typer.Option(
             envvar="UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
-            help="On SIGTERM, seconds in-flight requests get before they are cancelled (default: no bound)",
+            help="On SIGTERM, seconds in-flight requests get before they are cancelled (default: DRAIN_TIMEOUT_S)",
         ),
     ] = None,
 ) -> None:

@@ -36,8 +36,10 @@ COLOURS = {
     "notify": "blue",
 }
 READY_POLL_S = 0.2
-STOP_GRACE_S = 20.0
-"""How long the services get to drain on stop before they are killed."""
+STOP_GRACE_S = 30.0
+"""How long the services get to drain on stop before they are killed: over the worst case of a
+service's own bounds at their defaults (DRAIN_TIMEOUT_S for requests, again for deliveries,
+FLUSH_TIMEOUT_S for the outbox, and the bounded closing handshakes; see docs/operations.md)."""
 
 
 async def _pump(name: str, stream: asyncio.StreamReader, console: Console) -> None:
@@ -60,8 +62,6 @@ def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "10",
     ]
 
 

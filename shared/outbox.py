@@ -128,20 +128,28 @@ class OutboxRelay:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
-        """Finish the batch in hand, then stop; unpublished rows wait for the next start."""
+    async def stop(self, flush_timeout_s: float = 5.0) -> None:
+        """Flush, then stop: publish the rows still pending (in batches, while passes publish and
+        the broker takes them) within `flush_timeout_s`. What is left then (the broker away, or
+        the bound reached) waits for the next start of any replica's relay."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=10)
-            self._task = None
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, timeout=flush_timeout_s)
+        except TimeoutError:
+            log.warning("outbox relay: not flushed within %.0fs; the rest waits for the next start", flush_timeout_s)
+        except asyncio.CancelledError:
+            pass
+        self._task = None
 
     async def _run(self) -> None:
         backoff = self._poll_interval_s
-        while not self._stopping:
+        while True:
             # Cleared before the pass, so that a commit notifying during it wakes the next pass.
             self._wake.clear()
+            flushing = self._stopping
             published, failed = 0, 0
             if self._broker.is_connected:
                 try:
@@ -149,6 +157,10 @@ class OutboxRelay:
                 except Exception:
                     log.exception("outbox relay pass failed")
                     failed = 1
+            if flushing:
+                if failed or not published:
+                    return  # all published, or the broker does not take them now
+                continue
             backoff = min(backoff * 2, self._max_backoff_s) if failed else self._poll_interval_s
             # After a full batch there may be more right away. After a partial one, a relay that
             # is told of commits (the API process's) waits for the next notify: rows committed

@@ -148,13 +148,15 @@ class ServiceRuntime:
         log.info("%s started", self.spec.name)
 
     async def stop(self) -> None:
-        """Drain: stop consuming and finish in-hand deliveries, flush the relay, then close."""
+        """Drain (on SIGTERM, after the HTTP server has finished its requests): stop the watchers,
+        stop consuming and finish the deliveries in hand (`drain_timeout_s`), flush the outbox
+        (`flush_timeout_s`: what the drain emitted too), then close; every step is bounded."""
         self.accepting = False
         await self.backlog.stop()
         await self.periodic.stop()
         if self.consumer is not None:
-            await self.consumer.stop()
-        await self.relay.stop()
+            await self.consumer.stop(self.settings.drain_timeout_s)
+        await self.relay.stop(self.settings.flush_timeout_s)
         await self.broker.close()
         await self.engine.dispose()
         log.info("%s stopped", self.spec.name)

@@ -19,9 +19,11 @@ images all start services through it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http
 import json
 import sys
+from collections.abc import Generator
 from typing import Any, ClassVar, cast
 
 import httptools
@@ -204,10 +206,12 @@ def uvicorn_config(
     host: str | None = None,
     port: int | None = None,
     access_log: bool = True,
-    timeout_graceful_shutdown: int | None = None,
+    timeout_graceful_shutdown: float | None = None,
 ) -> uvicorn.Config:
     """How every service is served: `app_factory` (`module:create_app`) on the settings' host and
-    port unless given, one process, uvloop, HTTP/1.1 with the head bounds of the settings."""
+    port unless given, one process, uvloop, HTTP/1.1 with the head bounds of the settings. On
+    SIGTERM in-flight requests get `timeout_graceful_shutdown` seconds (the settings'
+    `drain_timeout_s` unless given), then the app's shutdown drains the worker (shared.runtime)."""
     return uvicorn.Config(
         app_factory,
         factory=True,
@@ -215,14 +219,35 @@ def uvicorn_config(
         port=settings.port if port is None else port,
         http=head_limited_protocol(settings),
         access_log=access_log,
-        timeout_graceful_shutdown=timeout_graceful_shutdown,
+        # uvicorn's bound is typed int, but it only ever reaches asyncio.wait_for.
+        timeout_graceful_shutdown=cast(
+            int, settings.drain_timeout_s if timeout_graceful_shutdown is None else timeout_graceful_shutdown
+        ),
     )
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, which exits 0 after a shutdown on SIGTERM or SIGINT that went as planned.
+
+    uvicorn raises the signal again once it has shut down (so the process dies of it, status
+    -15): to a supervisor, an orchestrator or a rolling restart, a drained service would then look
+    like one that was killed. Here the signal is not raised again; a second one during the drain
+    still cuts it short, as in uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
+
+
 def serve(app_factory: str, settings: ServiceSettings, **options: Any) -> None:
-    """Run the service until it is told to stop (SIGINT, SIGTERM); `options` as `uvicorn_config`.
-    Exits with status 3 when the app did not start, as uvicorn's command does."""
-    server = uvicorn.Server(uvicorn_config(app_factory, settings, **options))
+    """Run the service until it is told to stop (SIGINT, SIGTERM: it drains and returns, exit
+    status 0); `options` as `uvicorn_config`. Exits with status 3 when the app did not start, as
+    uvicorn's command does."""
+    server = GracefulServer(uvicorn_config(app_factory, settings, **options))
     server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)

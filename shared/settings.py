@@ -70,6 +70,18 @@ class ServiceSettings(BaseSettings):
         description="Seconds a connection has to send a whole request head (from opening, or from a later"
         " request's first byte); then the server closes it (408 when part of a request came)",
     )
+    drain_timeout_s: float = Field(
+        default=5,
+        gt=0,
+        le=300,
+        description="On SIGTERM, seconds in-flight requests get to finish, then (separately) the deliveries in hand",
+    )
+    flush_timeout_s: float = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="On SIGTERM, seconds the outbox relay gets to publish what is still pending before exiting",
+    )
     run_worker: bool = Field(
         default=True, description="Run the outbox relay and consumer inside the API process (off: use `itsm worker`)"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
@@ -16,6 +17,23 @@ from shared.events import CONTENT_TYPE, CloudEvent
 from shared.messaging.topology import declare_exchange
 
 log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_S = 2.0
+"""The bound on each closing handshake with the broker (a consumer's cancel, a channel's or the
+connection's close). A broker that stopped answering without closing the TCP connection (a
+network partition, a paused or wedged broker) never answers them: unbounded, they held a
+stopping process until the heartbeat gave up on the connection, minutes later."""
+
+
+async def bounded_close(what: str, step: Awaitable[object]) -> None:
+    """Await one closing handshake within `CLOSE_TIMEOUT_S`; an error or silence is logged, not raised:
+    the process is going away, and what the broker still holds (unacked deliveries) it requeues."""
+    try:
+        await asyncio.wait_for(step, CLOSE_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("%s: no answer from the broker within %.0fs; going on without it", what, CLOSE_TIMEOUT_S)
+    except Exception as exc:
+        log.warning("%s failed (%s); going on", what, exc)
 
 
 class BrokerConnection:
@@ -71,7 +89,9 @@ class BrokerConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self.connection is not None:
-            await self.connection.close()
+            # `close` first marks the connection closed, so a robust one stops reconnecting even
+            # when the handshake is cut short.
+            await bounded_close("closing the broker connection", self.connection.close())
         self.ready.clear()
 
 

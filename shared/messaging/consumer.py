@@ -20,7 +20,7 @@ from sqlalchemy import Table
 
 from shared import inbox, metrics
 from shared.events import CloudEvent, EventData
-from shared.messaging.broker import BrokerConnection
+from shared.messaging.broker import BrokerConnection, bounded_close
 from shared.messaging.topology import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
@@ -157,19 +157,27 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
 
     async def stop(self, drain_timeout_s: float = 10.0) -> None:
-        """Stop taking deliveries, let the ones in hand finish; unacked ones go back to the queue."""
+        """Stop taking deliveries, let the ones in hand finish within `drain_timeout_s`; unacked
+        ones go back to the queue when the channel closes. Every step with the broker is bounded
+        (`CLOSE_TIMEOUT_S`), so a broker that no longer answers cannot hold the process."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._queue is not None and self._tag is not None and self.is_attached:
-            with contextlib.suppress(Exception):
-                await self._queue.cancel(self._tag)
+            await bounded_close(f"consumer {self._consumer_name}: cancelling", self._queue.cancel(self._tag))
         self._tag = None
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self.stats.idle.wait(), drain_timeout_s)
+        except TimeoutError:
+            log.warning(
+                "consumer %s: %d deliveries still in hand after %.0fs; the broker redelivers them",
+                self._consumer_name,
+                self.stats.in_flight,
+                drain_timeout_s,
+            )
         if self._channel is not None and not self._channel.is_closed:
-            await self._channel.close()
+            await bounded_close(f"consumer {self._consumer_name}: closing its channel", self._channel.close())
 
     def _handler_for(self, routing_key: str) -> Handler | None:
         return self._handlers.get(routing_key) or self._handlers.get("#")

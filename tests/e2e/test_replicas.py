@@ -1,0 +1,43 @@
+"""Every service as two API processes and two workers on PostgreSQL, under a short steady load,
+with four of those processes restarted in turn with SIGTERM meanwhile: no request
+fails, no event is lost or applied twice, each scheduled job fires once per due item, idempotency
+keys hold across replicas and no update is lost under If-Match. `make replicas` runs the same for
+longer, restarting every process (tests/replica_load.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.infra import Servers
+from tests.replica_counts import report
+from tests.replica_load import run_replicas
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+RESTARTED = ["incident-api0", "incident-worker1", "reporting-api1", "reporting-worker0"]
+"""The producer's API and worker (its relay), the consumer's API and worker: the event path. `make
+replicas` restarts every process; on two cores each start takes seconds, which a test in `make test`
+cannot spend twenty times."""
+
+
+async def test_two_replicas_of_every_service_under_load_through_a_rolling_restart(
+    servers: Servers, tmp_path: Path
+) -> None:
+    counts = await run_replicas(servers, tmp_path, users=3, duration_s=10, restart_only=RESTARTED)
+    assert counts.failure_samples == [], report(counts)
+    assert counts.failures == 0
+    assert counts.restarts == len(RESTARTED)
+    assert set(counts.restart_exit_statuses) == {0}
+    assert min(counts.created.values()) > 0
+    assert counts.events_sent > 0
+    assert (counts.events_lost, counts.events_applied_twice) == (0, 0)
+    assert counts.events_applied == counts.events_sent
+    assert counts.idempotent_pairs > 0 and counts.idempotency_broken == 0
+    assert counts.if_match_races > 0 and counts.lost_updates == 0
+    assert counts.sla_breaches == counts.sla_due > 0
+    assert counts.contracts_expiring == counts.contracts_due > 0
+    assert counts.report_runs == counts.reports_due > 0
+    assert counts.job_events_twice == 0
+    assert counts.clean, report(counts)

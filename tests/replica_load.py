@@ -1,0 +1,318 @@
+"""Every service as API replicas and workers on PostgreSQL under a steady mixed load, optionally
+restarted one process at a time with SIGTERM (a rolling restart), and what it counts.
+
+`run_replicas` is the one harness: tests/e2e/test_replicas.py runs it short inside the test suite,
+`make replicas` (bench/replicas.py) long. The load client spreads each service's requests over its
+API replicas and, on a refused connection, sends the request to the next one; it never sends a
+request again once it may have been handled, unless it is safe to repeat (GET, or a POST with an
+`Idempotency-Key`), so every failure it counts is one a client would have seen.
+
+The load, per user in a loop: an incident created (with an `Idempotency-Key`, sometimes sent to two
+replicas at once) and assigned; a change created and submitted; a CI created, then edited by two
+clients at once on two replicas with the same `If-Match` (exactly one may win); now and then a
+supplier contract created and activated. Watchers run every second on every worker: the SLA watcher
+(a 24x7 P5 policy of seconds, so each incident breaches), the contract expiry watcher (each contract
+is created within its warning) and the report schedule (every report agreed at the start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.reporting.domain.definitions import DEFINITIONS
+from shared.auth import mint_token
+from tests.conftest import SERVICES, TEST_JWT_SECRET
+from tests.infra import Servers
+from tests.replica_counts import CREATED, Counts, count, report, settled
+from tests.replicas import Deployment, deployment
+
+ROLES = ["agent", "requester", "change_manager", "config_manager", "supplier_manager", "service_level_manager"]
+JOB_ENV = {
+    "INCIDENT_SLA_WATCH_INTERVAL_S": "1",
+    "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
+    "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
+}
+POOLS = {"api": "2", "worker": "1"}
+"""DB_POOL_SIZE per kind of process (each opens up to twice that): twenty processes stay within a
+PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
+RESOLUTION_S = 4
+"""The P5 resolution target (business seconds, 24x7): every incident of the load breaches it."""
+SAFE_TO_REPEAT = {"GET", "HEAD", "PUT", "DELETE"}
+
+
+class ReplicaClient:
+    """A service's requests spread over its API replicas, resent to the next on a refused connection."""
+
+    def __init__(self, deployed: Deployment, counts: Counts) -> None:
+        self._deployed = deployed
+        self._counts = counts
+        self._turn = itertools.count()
+        token = mint_token(TEST_JWT_SECRET, "load", ROLES, ttl=timedelta(hours=2))
+        self.headers = {"Authorization": f"Bearer {token}"}
+        # A new connection per request: a connection kept alive could be one the server is closing.
+        self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+
+    async def call(
+        self, service: str, method: str, path: str, *, replica: int | None = None, **kwargs: Any
+    ) -> httpx.Response | None:
+        """The answer, or None (a failure, counted) when no replica took the request."""
+        apis = self._deployed.of(service, "api")
+        first = next(self._turn) if replica is None else replica
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        repeatable = method in SAFE_TO_REPEAT or "Idempotency-Key" in headers
+        self._counts.requests += 1
+        for attempt in range(40):
+            api = apis[(first + attempt) % len(apis)]
+            try:
+                return await self.http.request(method, f"{api.url}{path}", headers=headers, **kwargs)
+            except httpx.ConnectError:
+                pass  # refused: nothing was sent
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if not repeatable:
+                    self._counts.fail(f"{method} {path}: {exc!r} (not safe to repeat)")
+                    return None
+            self._counts.resent_after_refusal += 1
+            await asyncio.sleep(0.05 * min(attempt, 4))
+        self._counts.fail(f"{method} {path}: no replica took it")
+        return None
+
+    async def expect(self, status: int, service: str, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+        answer = await self.call(service, method, path, **kwargs)
+        if answer is None:
+            return None
+        if answer.status_code != status:
+            self._counts.fail(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+            return None
+        body: dict[str, Any] = answer.json()
+        return body
+
+
+@dataclass
+class Created:
+    ids: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in CREATED})
+
+
+async def _setup(client: ReplicaClient) -> int:
+    """The SLA policy and the report agreements; returns how many reports are agreed."""
+    days = {day: {"start": "00:00", "end": "24:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    body = {"name": "24x7", "time_zone": "UTC", "working_hours": days}
+    calendar = await client.expect(201, "incident", "POST", "/api/v1/sla/calendars", json=body)
+    assert calendar is not None
+    policy = {
+        "name": "load P5",
+        "priority": 5,
+        "response_target_s": 2,
+        "resolution_target_s": RESOLUTION_S,
+        "warning_share": 0.5,
+        "calendar_id": calendar["id"],
+    }
+    assert await client.expect(201, "incident", "POST", "/api/v1/sla/policies", json=policy) is not None
+    agreed_at = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+    for definition in DEFINITIONS:
+        path = f"/api/v1/reports/{definition.name}/agreement"
+        proposal = {"owner": "slm", "agreed_with": ["board"], "distribution_list": [], "reason": "replica load"}
+        assert await client.expect(200, "reporting", "PUT", path, json=proposal) is not None
+        agree = {"agreed_at": agreed_at, "reason": "agreed"}
+        assert await client.expect(200, "reporting", "POST", f"{path}/agree", json=agree, headers={"If-Match": 'W/"1"'})
+    return len(DEFINITIONS)
+
+
+async def _user(client: ReplicaClient, counts: Counts, created: Created, supplier_id: str, stop: asyncio.Event) -> None:
+    for turn in itertools.count():
+        if stop.is_set():
+            return
+        incident = {"title": f"load {turn}", "caller": "c", "impact": 3, "urgency": 3}
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        if turn % 4 == 0:  # the same key to two replicas at once: one incident, the same answer twice
+            both = await asyncio.gather(
+                *(
+                    client.call("incident", "POST", "/api/v1/incidents", json=incident, headers=key, replica=r)
+                    for r in (0, 1)
+                )
+            )
+            counts.idempotent_pairs += 1
+            ids = {a.json()["id"] for a in both if a is not None and a.status_code == 201}
+            if any(a is None for a in both):
+                continue
+            if len(ids) != 1 or any(a.status_code != 201 for a in both if a is not None):
+                counts.idempotency_broken += 1
+                counts.fail(f"idempotent pair: {[(a.status_code, a.text[:100]) for a in both if a is not None]}")
+                continue
+            made: dict[str, Any] | None = both[0].json() if both[0] is not None else None
+        else:
+            made = await client.expect(201, "incident", "POST", "/api/v1/incidents", json=incident, headers=key)
+        if made is not None:
+            created.ids["incident"].append(made["id"])
+            await client.expect(
+                200, "incident", "POST", f"/api/v1/incidents/{made['id']}/assign", json={"assignment_group": "web"}
+            )
+        change = await client.expect(
+            201, "change", "POST", "/api/v1/changes", json={"title": f"load {turn}"}, headers=_key()
+        )
+        if change is not None:
+            created.ids["change"].append(change["id"])
+            await client.expect(200, "change", "POST", f"/api/v1/changes/{change['id']}/submit")
+        ci = await client.expect(
+            201,
+            "config",
+            "POST",
+            "/api/v1/cis",
+            json={"name": f"srv-{uuid.uuid4().hex[:8]}", "type": "server"},
+            headers=_key(),
+        )
+        if ci is not None:
+            created.ids["ci"].append(ci["id"])
+            await _race(client, counts, ci["id"])
+        if turn % 5 == 0:
+            await _contract(client, created, supplier_id)
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def _race(client: ReplicaClient, counts: Counts, ci_id: str) -> None:
+    """Two edits of one version on two replicas at once: one is applied, the other answered 412."""
+    path = f"/api/v1/cis/{ci_id}"
+    answers = await asyncio.gather(
+        *(
+            client.call(
+                "config", "PATCH", path, json={"description": f"edit {r}"}, headers={"If-Match": 'W/"1"'}, replica=r
+            )
+            for r in (0, 1)
+        )
+    )
+    if any(a is None for a in answers):
+        return
+    counts.if_match_races += 1
+    statuses = sorted(a.status_code for a in answers if a is not None)
+    if statuses != [200, 412]:
+        counts.lost_updates += 1
+        counts.fail(f"If-Match race on {ci_id}: {statuses}")
+
+
+async def _contract(client: ReplicaClient, created: Created, supplier_id: str) -> None:
+    """A contract whose notice deadline is 10 days away (within the 30-day warning): due at once."""
+    today = datetime.now(UTC).replace(microsecond=0)
+    body = {
+        "supplier_id": supplier_id,
+        "title": f"contract {uuid.uuid4().hex[:8]}",
+        "owner": "olga",
+        "starts_on": (today - timedelta(days=30)).isoformat(),
+        "ends_on": (today + timedelta(days=100)).isoformat(),
+        "notice_period_days": 90,
+        "targets": [{"priority": 3, "response_minutes": 60, "resolution_minutes": 1440}],
+    }
+    contract = await client.expect(201, "supplier", "POST", "/api/v1/contracts", json=body, headers=_key())
+    if contract is not None:
+        activated = await client.expect(200, "supplier", "POST", f"/api/v1/contracts/{contract['id']}/activate")
+        if activated is not None:
+            created.ids["contract"].append(contract["id"])
+
+
+async def _rolling_restart(
+    deployed: Deployment, counts: Counts, http: httpx.AsyncClient, only: Sequence[str] | None
+) -> None:
+    """Each process in turn (or those named in `only`, such as `incident-api0`): SIGTERM, its exit
+    status kept, started again, ready, then the next."""
+    chosen = [p for p in deployed.processes if only is None or p.name in only]
+    for process in chosen:
+        process.send(signal.SIGTERM)
+        counts.restart_exit_statuses.append(await process.exit_status())
+        process.start()
+        await process.until_ready(http)
+        counts.restarts += 1
+
+
+async def run_replicas(
+    servers: Servers,
+    folder: Path,
+    *,
+    users: int = 4,
+    duration_s: float = 30.0,
+    restart: bool = True,
+    restart_only: Sequence[str] | None = None,
+    replicas: int = 2,
+) -> Counts:
+    """Start every service as `replicas` API and worker processes, load them for at least
+    `duration_s` (and until the rolling restart, if any, is done), let the suite settle, count."""
+    counts = Counts()
+    created = Created()
+    async with deployment(servers, folder, SERVICES, label="replicas") as deployed:
+        for service in SERVICES:
+            for _ in range(replicas):
+                for kind in ("api", "worker"):
+                    deployed.add(service, kind, env={**JOB_ENV, "ITSM_DB_POOL_SIZE": POOLS[kind]})
+        client = ReplicaClient(deployed, counts)
+        async with client.http, httpx.AsyncClient(timeout=30) as probes:
+            await deployed.start_all(probes)
+            reports = await _setup(client)
+            supplier = await client.expect(
+                201, "supplier", "POST", "/api/v1/suppliers", json={"name": "Load", "category": "cloud"}
+            )
+            assert supplier is not None
+            stop = asyncio.Event()
+            started = time.monotonic()
+            users_running = [
+                asyncio.create_task(_user(client, counts, created, supplier["id"], stop)) for _ in range(users)
+            ]
+            try:
+                if restart:
+                    await _rolling_restart(deployed, counts, probes, restart_only)
+                await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
+            finally:
+                stop.set()
+                await asyncio.gather(*users_running)
+            load_ended = time.monotonic()
+            await asyncio.sleep(max(0.0, RESOLUTION_S + 3 - (time.monotonic() - load_ended)))
+            await settled(deployed)
+        await count(deployed, counts, created.ids, reports)
+    return counts
+
+
+def main() -> None:
+    """`make replicas`: the long run, on the servers the tests use (ITSM_TEST_DATABASE_URL, ITSM_TEST_AMQP_URL)."""
+    import argparse
+    import json
+    import sys
+    import tempfile
+
+    from tests.infra import cleanup, provide_servers
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=6, help="Concurrent users of the load")
+    parser.add_argument("--duration", type=float, default=120.0, help="Seconds of load at least")
+    parser.add_argument("--no-restart", action="store_true", help="No rolling restart, only the load")
+    parser.add_argument("--json", type=Path, help="Write the counts here too")
+    args = parser.parse_args()
+
+    async def run() -> Counts:
+        with provide_servers() as servers, tempfile.TemporaryDirectory() as folder:
+            try:
+                return await run_replicas(
+                    servers, Path(folder), users=args.users, duration_s=args.duration, restart=not args.no_restart
+                )
+            finally:
+                await cleanup(servers, SERVICES)
+
+    started = time.monotonic()
+    counts = asyncio.run(run())
+    sys.stdout.write(f"{report(counts)}\n({time.monotonic() - started:.0f} s in all)\n")
+    if args.json is not None:
+        args.json.write_text(json.dumps(counts.as_dict(), indent=2) + "\n")
+    raise SystemExit(0 if counts.clean else 1)
+
+
+if __name__ == "__main__":
+    main()
