@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from services.notify.domain.subscriptions import (
-    MISSING,
     check_pattern,
     field_value,
     matches_filter,
@@ -101,8 +100,8 @@ class Rule:
         if not isinstance(data, dict):
             return found
         for name in self.recipient_fields:
-            value = field_value(data, name.removeprefix("data."))
-            address = None if value is MISSING else address_of(value, recipient_domain)
+            # a missing field (MISSING) is not a str: it names nobody, like an empty one
+            address = address_of(field_value(data, name.removeprefix("data.")), recipient_domain)
             if address is not None and address.lower() not in (a.lower() for a in found):
                 found.append(address)
         return found

@@ -80,22 +80,25 @@ def test_a_rule_matches_its_pattern_and_filter_while_enabled() -> None:
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "field", "says"),
     [
-        {"event_pattern": "incident..v1"},
-        {"template": "../etc/passwd"},
-        {"template": ""},
-        {"template": "x" * 101},
-        {"recipient_fields": []},
-        {"recipient_fields": ["caller"]},
-        {"recipient_fields": ["data."]},
-        {"recipient_fields": ["data.a.b.c.d.e.f"]},
-        {"recipient_fields": ["data.caller"] * 11},
+        ({"event_pattern": "incident..v1"}, "event_pattern", "routing-key pattern"),
+        ({"template": "../etc/passwd"}, "template", "a template name: 1 to 100 characters"),
+        ({"template": ""}, "template", "a template name"),
+        ({"template": "x" * 101}, "template", "a template name"),
+        ({"recipient_fields": []}, "recipient_fields", "a rule names 1 to 10 recipient fields"),
+        ({"recipient_fields": ["caller"]}, "recipient_fields", "'caller' is not a field of the event's data"),
+        ({"recipient_fields": ["data."]}, "recipient_fields", "'data.' is not a field"),
+        ({"recipient_fields": ["data.a.b.c.d.e.f"]}, "recipient_fields", "is not a field"),
+        ({"recipient_fields": ["data.caller"] * 11}, "recipient_fields", "a rule names 1 to 10 recipient fields"),
+        ({"recipient_fields": ["x" * 100]}, "recipient_fields", f"{'x' * 80!r} is not a field"),
     ],
 )
-def test_a_bad_rule_is_refused(values: dict[str, Any]) -> None:
-    with pytest.raises(RuleViolation):
+def test_a_bad_rule_is_refused(values: dict[str, Any], field: str, says: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
         rule(**values)
+    assert refused.value.extensions["errors"][0]["field"] == field
+    assert says in refused.value.detail
 
 
 def test_the_checks_answer_what_they_were_given() -> None:
