@@ -60,6 +60,8 @@ def incident_contract(
         "assignment_group": incident.assignment_group,
         "supplier_id": incident.supplier_id,
         "major": incident.major,
+        "caller": incident.caller,
+        "title": incident.title,
     }
     details = event.details
     if event.action is Action.ASSIGN:

@@ -16,7 +16,8 @@ SPEC = ServiceSpec(
     title="ITSM notify service",
     description=(
         "Tells people and tools what happened: every event of the suite delivered to integrators' webhooks"
-        " (CloudEvents over HTTP, signed per Standard Webhooks), with retries, a delivery log and replay."
+        " (CloudEvents over HTTP, signed per Standard Webhooks), with retries, a delivery log and replay;"
+        " and e-mail to people by notification rules (Jinja2 templates, SMTP), with a delivery log."
     ),
     metadata=metadata,
     handlers=worker.HANDLERS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -44,4 +44,28 @@ class NotifySettings(ServiceSettings):
     event_purge_interval_s: float = Field(default=3600.0, gt=0, description="Seconds between purges of old events")
     webhook_replay_max_events: int = Field(
         default=1000, ge=1, le=100_000, description="Events one replay request may queue at most"
+    )
+
+    mail_smtp_host: str = Field(default="", max_length=255, description="SMTP server; empty: no e-mail is sent")
+    mail_smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 for submission)")
+    mail_smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS (required then)")
+    mail_smtp_username: str = Field(default="", max_length=255, description="SMTP AUTH user; empty: no AUTH")
+    mail_smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP AUTH password")
+    mail_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Seconds the SMTP server has to answer")
+    mail_from: str = Field(
+        default="Service Desk <servicedesk@localhost>", max_length=320, description="The From of the desk's e-mail"
+    )
+    mail_reply_to: str = Field(default="", max_length=320, description="The Reply-To of the desk's e-mail (optional)")
+    mail_recipient_domain: str = Field(
+        default="",
+        max_length=253,
+        description="Domain added to a recipient field that holds a user name, not an address (ada -> ada@DOMAIN)",
+    )
+    mail_locale: str = Field(default="en", pattern=r"^[a-z]{2}(_[A-Z]{2})?$", description="Templates' locale folder")
+    mail_delivery_interval_s: float = Field(default=1.0, gt=0, description="Seconds between e-mail delivery passes")
+    mail_max_per_pass: int = Field(default=100, ge=1, le=10_000, description="Messages one pass sends at most")
+    mail_retry_first_s: float = Field(default=60.0, gt=0, description="Delay before a message's first retry")
+    mail_retry_max_s: float = Field(default=3600.0, gt=0, description="Longest delay between two retries")
+    mail_retry_period_s: float = Field(
+        default=2 * 24 * 3600.0, gt=0, description="How long after its first attempt a message is retried"
     )

@@ -1,6 +1,7 @@
 """What the notify service consumes: every event of the suite (`#`), kept and queued for the
-webhook subscriptions it matches; the periodic job that delivers what is due, and the one that
-forgets consumed events past their retention."""
+webhook subscriptions it matches, and rendered into the e-mails its notification rules ask for
+(in the same transaction); the periodic jobs that deliver what is due (webhooks, e-mail), and the
+one that forgets consumed events past their retention."""
 
 from __future__ import annotations
 
@@ -8,16 +9,31 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from services.notify import events
-from services.notify.usecases import deliveries
+from services.notify.settings import NotifySettings
+from services.notify.usecases import deliveries, notifications
+from shared.events import CloudEvent
 from shared.messaging import Handler
 from shared.periodic import JobContext, PeriodicJob
+from shared.uow import UnitOfWork
 
-HANDLERS: Mapping[str, Handler] = {events.CONSUMES: deliveries.on_event}
+
+async def on_event(event: CloudEvent, uow: UnitOfWork) -> None:
+    """One consumed event: queued for the webhooks it matches and the e-mails its rules ask for."""
+    await deliveries.on_event(event, uow)
+    settings = uow.settings if isinstance(uow.settings, NotifySettings) else NotifySettings()
+    await notifications.on_event(event, uow, notifications.mail_config_of(settings))
+
+
+HANDLERS: Mapping[str, Handler] = {events.CONSUMES: on_event}
 """Consumed routing keys -> handlers."""
 
 
 async def deliver_webhooks(ctx: JobContext) -> None:
     await deliveries.deliver_due(ctx.unit_of_work, deliveries.config_of(ctx.settings))
+
+
+async def deliver_mail(ctx: JobContext) -> None:
+    await notifications.deliver_mail(ctx.unit_of_work, notifications.mail_config_of(ctx.settings))
 
 
 async def forget_old_events(ctx: JobContext) -> None:
@@ -27,5 +43,6 @@ async def forget_old_events(ctx: JobContext) -> None:
 
 PERIODIC = (
     PeriodicJob("webhook-deliveries", deliver_webhooks, lambda s: s.webhook_delivery_interval_s),
+    PeriodicJob("mail-deliveries", deliver_mail, lambda s: s.mail_delivery_interval_s),
     PeriodicJob("event-log-purge", forget_old_events, lambda s: s.event_purge_interval_s),
 )

@@ -54,6 +54,9 @@ class IncidentEvent(EventData):
     assignment_group: str | None = None
     supplier_id: UUID | None = None
     major: bool = False
+    # Who to tell (notify's rules address the caller), and what the incident is called.
+    caller: str | None = Field(default=None, description="Who reported it: a user name or an e-mail address")
+    title: str | None = None
 
 
 class IncidentAssigned(IncidentEvent):

@@ -1,5 +1,5 @@
 """The notify service's HTTP API, by area (routes are thin: validate, call a use case, answer)."""
 
-from services.notify.api import deliveries, subscriptions
+from services.notify.api import deliveries, notifications, subscriptions
 
-ROUTERS = [subscriptions.router, deliveries.router]
+ROUTERS = [subscriptions.router, deliveries.router, notifications.router]

@@ -19,11 +19,12 @@ from shared.errors import found
 # ---------------------------------------------------------------------------- the authorisation table
 
 _MANAGE = row(allow=[])
-"""Subscriptions send the suite's events out of it, to a URL of the subscriber's choosing: only the
-administrator creates, changes, replays and removes them (admin is allowed every row)."""
+"""Subscriptions send the suite's events out of it, to a URL of the subscriber's choosing, and
+notification rules decide who is e-mailed what: only the administrator creates, changes, replays
+and removes them (admin is allowed every row)."""
 _READ = row(allow=[Role.AUDITOR])
-"""Subscriptions and the delivery log: the administrator and the auditor read them; no other role
-(the log names outside targets and holds their answers)."""
+"""Subscriptions, notification rules and the delivery logs (webhooks and e-mail): the administrator
+and the auditor read them; no other role (the logs name outside targets, recipients and answers)."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "subscriptions.create_subscription": _MANAGE,
@@ -36,6 +37,10 @@ TABLE: dict[str, dict[str, Rule]] = {
     "deliveries.list_all_deliveries": _READ,
     "deliveries.get_delivery_record": _READ,
     "deliveries.replay_events": _MANAGE,
+    "notifications.create_rule": _MANAGE,
+    "notifications.list_all_rules": _READ,
+    "notifications.delete_rule_record": _MANAGE,
+    "notifications.list_all_messages": _READ,
 }
 
 POLICY = Policy("notify", TABLE, [])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.deliveries import DeliveryStatus
 from services.notify.domain.subscriptions import SubscriptionStatus
+from services.notify.store.claims import claim_first
 from services.notify.store.tables import received_event, webhook_attempt, webhook_delivery, webhook_subscription
 from shared.db import page, where_given
 
@@ -58,11 +59,8 @@ async def claim_due(conn: AsyncConnection, now: datetime) -> Any | None:
             ~held,
         )
         .order_by(D.c.next_attempt_at, D.c.seq)
-        .limit(1)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=D, skip_locked=True)
-    return (await conn.execute(query)).first()
+    return await claim_first(conn, query, D)
 
 
 async def update_delivery(conn: AsyncConnection, delivery_id: UUID, values: dict[str, Any]) -> None:

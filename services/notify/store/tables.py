@@ -82,3 +82,43 @@ webhook_attempt = Table(
     Column("error", String(500), nullable=True),
     Column("response_excerpt", Text, nullable=True),
 )
+
+# Notification rules: an event type (and filter) -> a template, sent to the addresses in named fields.
+notification_rule = Table(
+    "notification_rule",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("event_pattern", String(255), nullable=False),
+    Column("data_filter", JSON, nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("recipient_fields", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One e-mail, rendered when its event came, and its delivery log (state, attempts, last error).
+mail_message = Table(
+    "mail_message",
+    metadata,
+    Column("seq", BigIntKey, primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("rule_id", Uuid, ForeignKey("notification_rule.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("first_attempt_at", UtcDateTime, nullable=True),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_mail_message_due", "status", "next_attempt_at"),
+    Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
+)

@@ -1,10 +1,11 @@
 """The authorisation matrix walked against the running notify service: every operation, with a token
 of every role, on a real subscription. The expectation is written here, apart from the service's
 table, so that flipping a row of the table fails the walk: the administrator manages webhook
-subscriptions, the auditor reads them and their delivery log, every other role is refused."""
+subscriptions and notification rules, the auditor reads them and their delivery logs, every other role is refused."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -31,6 +32,10 @@ EXPECTED: dict[str, Expect] = {
     "deliveries.list_all_deliveries": READ,
     "deliveries.get_delivery_record": READ,
     "deliveries.replay_events": MANAGE,
+    "notifications.create_rule": MANAGE,
+    "notifications.list_all_rules": READ,
+    "notifications.list_all_messages": READ,
+    "notifications.delete_rule_record": MANAGE,
     "subscriptions.delete_subscription_record": MANAGE,  # last: it removes the walk's subscription
 }
 
@@ -42,7 +47,19 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
         headers=auth(Role.ADMIN),
     )
     assert r.status_code == 201, r.text
-    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, {"subscription_id": r.json()["id"]})
+    rule = await client.post(
+        "/api/v1/notifications/rules",
+        json={
+            "name": f"walk {uuid.uuid4()}",
+            "event_pattern": "incident.created.v1",
+            "template": "incident_resolved",
+            "recipient_fields": ["data.caller"],
+        },
+        headers=auth(Role.ADMIN),
+    )
+    assert rule.status_code == 201, rule.text
+    ids = {"subscription_id": r.json()["id"], "rule_id": rule.json()["id"]}
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

@@ -1,0 +1,109 @@
+"""The e-mail edge: templates rendered from the files in `web/mail/<locale>/` (Jinja2, sandboxed;
+the HTML part autoescaped, the plain-text part and the subject not), the message built with both
+parts, and sent over SMTP (aiosmtplib; STARTTLS and AUTH when the settings ask for them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from jinja2 import FileSystemLoader, TemplateError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+from shared.errors import RuleViolation
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "mail"
+MAX_SUBJECT = 500
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _environments(locale: str) -> tuple[SandboxedEnvironment, SandboxedEnvironment]:
+    """(plain, html): the plain one for the subject and the text part, the other autoescaped.
+    A locale without its own folder falls back to `en`, template by template."""
+    folders = [str(TEMPLATES / locale), str(TEMPLATES / "en")]
+    plain = SandboxedEnvironment(loader=FileSystemLoader(folders), autoescape=False, keep_trailing_newline=True)
+    html = SandboxedEnvironment(loader=FileSystemLoader(folders), autoescape=True)
+    return plain, html
+
+
+def template_exists(name: str, locale: str = "en") -> bool:
+    plain, _ = _environments(locale)
+    try:
+        for suffix in ("subject.txt", "txt", "html"):
+            plain.get_template(f"{name}.{suffix}")
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def render(name: str, locale: str, context: dict[str, Any]) -> Rendered:
+    """The three parts of template `name`, or RuleViolation when one of its files is missing."""
+    plain, html = _environments(locale)
+    try:
+        subject = plain.get_template(f"{name}.subject.txt").render(context)
+        text = plain.get_template(f"{name}.txt").render(context)
+        body = html.get_template(f"{name}.html").render(context)
+    except TemplateNotFound as exc:
+        raise RuleViolation(f"no template {name!r} (its file {exc.name} is missing)", field="template") from exc
+    except (TemplateError, ValueError, TypeError) as exc:  # includes the sandbox's SecurityError
+        raise RuleViolation(f"template {name!r} failed: {exc}"[:500], field="template") from exc
+    subject = " ".join(subject.split())[:MAX_SUBJECT]
+    return Rendered(subject, text, body)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    starttls: bool
+    username: str
+    password: str
+    timeout_s: float
+    sender: str
+    reply_to: str
+
+
+def message_of(config: SmtpConfig, recipient: str, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
+    """A multipart/alternative message: the plain text first, the HTML second (RFC 2046)."""
+    msg = EmailMessage()
+    msg["From"] = config.sender
+    msg["To"] = recipient
+    if config.reply_to:
+        msg["Reply-To"] = config.reply_to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+async def send(config: SmtpConfig, message: EmailMessage) -> str | None:
+    """Hand `message` to the SMTP server: None when it accepted it, else what went wrong."""
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=config.host,
+            port=config.port,
+            start_tls=config.starttls,
+            use_tls=False,
+            username=config.username or None,
+            password=config.password or None,
+            timeout=config.timeout_s,
+        )
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None

@@ -1,0 +1,111 @@
+"""Notification rules and e-mail messages in the database: the rules (read, add, remove), the
+messages queued for an event (once per rule and recipient), the next one that is due (claimed
+across replicas), its attempts, and the log's read queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.store.claims import claim_first
+from services.notify.store.tables import mail_message, notification_rule
+from shared.db import page, where_given
+
+R, M = notification_rule, mail_message
+
+
+def _rule(row: Any) -> Rule:
+    return Rule(
+        id=row.id,
+        name=row.name,
+        event_pattern=row.event_pattern,
+        template=row.template,
+        recipient_fields=list(row.recipient_fields),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        data_filter=dict(row.data_filter),
+        enabled=row.enabled,
+    )
+
+
+async def enabled_rules(conn: AsyncConnection) -> list[Rule]:
+    return [_rule(r) for r in await conn.execute(select(R).where(R.c.enabled.is_(True)).order_by(R.c.name))]
+
+
+async def get_rule(conn: AsyncConnection, rule_id: UUID) -> Rule | None:
+    row = (await conn.execute(select(R).where(R.c.id == rule_id))).first()
+    return None if row is None else _rule(row)
+
+
+async def rule_named(conn: AsyncConnection, name: str) -> Rule | None:
+    row = (await conn.execute(select(R).where(R.c.name == name))).first()
+    return None if row is None else _rule(row)
+
+
+async def list_rules(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Rule], int]:
+    rows, total = await page(conn, select(R), R.c.name, limit=limit, offset=offset)
+    return [_rule(r) for r in rows], total
+
+
+async def add_rule(conn: AsyncConnection, rule: Rule) -> None:
+    await conn.execute(
+        insert(R).values(
+            id=rule.id,
+            name=rule.name,
+            event_pattern=rule.event_pattern,
+            data_filter=rule.data_filter,
+            template=rule.template,
+            recipient_fields=rule.recipient_fields,
+            enabled=rule.enabled,
+            created_by=rule.created_by,
+            created_at=rule.created_at,
+        )
+    )
+
+
+async def delete_rule(conn: AsyncConnection, rule_id: UUID) -> bool:
+    return bool((await conn.execute(delete(R).where(R.c.id == rule_id))).rowcount)
+
+
+async def queue_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue messages; one already queued for the same event, rule and recipient is kept as it is."""
+    if not rows:
+        return
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    once = dialect_insert(M).on_conflict_do_nothing(index_elements=["event_id", "rule_id", "recipient"])
+    await conn.execute(once, list(rows))
+
+
+async def claim_due_message(conn: AsyncConnection, now: datetime) -> Any | None:
+    """The next message that is due, locked for this transaction (see `store.claims`)."""
+    query = (
+        select(M)
+        .where(M.c.status == MessageStatus.PENDING.value, M.c.next_attempt_at <= now)
+        .order_by(M.c.next_attempt_at, M.c.seq)
+    )
+    return await claim_first(conn, query, M)
+
+
+async def update_message(conn: AsyncConnection, message_id: UUID, values: dict[str, Any]) -> None:
+    await conn.execute(update(M).where(M.c.id == message_id).values(values))
+
+
+async def list_messages(
+    conn: AsyncConnection,
+    *,
+    status: str | None,
+    event_id: UUID | None,
+    recipient: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    query = where_given(select(M), M, status=status, event_id=event_id, recipient=recipient)
+    return await page(conn, query, M.c.seq.desc(), limit=limit, offset=offset)

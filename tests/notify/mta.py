@@ -1,0 +1,152 @@
+"""A real MTA for the e-mail tests: Debian's Exim (`exim4-daemon-light`), started on a free port
+of 127.0.0.1 with a configuration this module writes into a temporary folder, delivering each
+accepted message into the Maildir of its local part (`<folder>/mail/<user>/Maildir`). The tests
+read the mailboxes with the standard library's `mailbox.Maildir`; no SMTP code of the suite's
+own is involved on the receiving side.
+
+All Exim state (spool, logs, pid) stays in the folder, so several instances may run at once.
+As root, Exim keeps root for itself and delivers as `nobody`; the folder is given to `nobody`."""
+
+from __future__ import annotations
+
+import contextlib
+import mailbox
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+EXIM = shutil.which("exim4") or shutil.which("exim")
+
+CONFIG = """\
+keep_environment =
+primary_hostname = mx.example.test
+domainlist local_domains = {domain}
+spool_directory = {home}/spool
+log_file_path = {home}/log/%slog
+pid_file_path = {home}/exim.pid
+local_interfaces = 127.0.0.1
+daemon_smtp_ports = {port}
+tls_advertise_hosts =
+acl_smtp_rcpt = check_rcpt
+exim_user = {run_user}
+exim_group = {run_group}
+never_users =
+trusted_users = {run_user}
+
+begin acl
+check_rcpt:
+  accept domains = +local_domains
+         local_parts = lsearch;{home}/users
+  deny   message = no such mailbox here
+
+begin routers
+mailbox:
+  driver = accept
+  domains = +local_domains
+  local_parts = lsearch;{home}/users
+  transport = maildir
+
+begin transports
+maildir:
+  driver = appendfile
+  directory = {home}/mail/${{local_part_data}}/Maildir
+  maildir_format
+  create_directory
+  delivery_date_add
+  envelope_to_add
+  return_path_add
+  user = {mail_user}
+  group = {mail_group}
+  mode = 0600
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Mta:
+    home: Path
+    port: int
+    domain: str
+
+    def address(self, user: str) -> str:
+        return f"{user}@{self.domain}"
+
+    def log(self) -> str:
+        """Exim's main and panic logs (for a failing assertion's message)."""
+        return "".join(p.read_text() for p in sorted((self.home / "log").glob("*log")))
+
+    def mailbox(self, user: str) -> list[EmailMessage]:
+        """The messages delivered to `user` so far, parsed (the `new` and `cur` folders)."""
+        folder = self.home / "mail" / user / "Maildir"
+        if not folder.exists():
+            return []
+        box = mailbox.Maildir(str(folder), create=False)
+        found = []
+        for key in box.iterkeys():
+            parsed = message_from_bytes(box.get_bytes(key), policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            found.append(parsed)
+        return found
+
+
+@contextlib.contextmanager
+def exim(users: list[str], domain: str = "example.test") -> Iterator[Mta]:
+    """Exim listening on a free port of 127.0.0.1, with a mailbox for each of `users`."""
+    assert EXIM is not None
+    home = Path(tempfile.mkdtemp(prefix="itsm-exim-"))
+    for sub in ("spool", "log", "mail"):
+        (home / sub).mkdir()
+    (home / "users").write_text("".join(f"{u}: {u}\n" for u in users))
+    root = os.geteuid() == 0
+    run_user = "root" if root else os.environ.get("USER", "nobody")
+    run_group = "root" if root else run_user
+    mail_user, mail_group = ("nobody", "nogroup") if root else (run_user, run_group)
+    if root:  # the delivery runs as nobody: it must reach the mail folder (mkdtemp makes 0700)
+        home.chmod(0o755)
+        shutil.chown(home / "mail", mail_user, mail_group)
+    port = _free_port()
+    config = home / "exim.conf"
+    config.write_text(
+        CONFIG.format(
+            home=home,
+            port=port,
+            domain=domain,
+            run_user=run_user,
+            run_group=run_group,
+            mail_user=mail_user,
+            mail_group=mail_group,
+        )
+    )
+    process = subprocess.Popen(
+        [EXIM, "-C", str(config), "-bdf", "-oX", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                if probe.recv(100).startswith(b"220"):
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"exim did not start: {process.stderr.read() if process.stderr else b''!r}")
+            time.sleep(0.05)
+        yield Mta(home, port, domain)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
