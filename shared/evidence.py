@@ -42,7 +42,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import clock
-from shared.errors import found
+from shared.errors import RuleViolation, found
 from shared.http import representation
 
 FORMAT = "itsm.evidence.v1"
@@ -237,21 +237,75 @@ def _columns(source: EvidenceSource | None, name: str, rows: list[dict[str, Any]
     return sorted({key for r in rows for key in r})
 
 
-def as_csv(evidence: Evidence, source: EvidenceSource | None = None) -> Export:
-    """A zip of `manifest.json` and one CSV file per part (`record.csv`, `history.csv`,
-    `events.csv`...), each with a header row (the table's columns, in table order)."""
+def _csv_files(evidence: Evidence, source: EvidenceSource | None) -> tuple[dict[str, bytes], dict[str, Any]]:
     contents: dict[str, list[dict[str, Any]]] = {"record": [evidence.record], **evidence.parts}
     files = {name: csv_text(rows, _columns(source, name, rows)) for name, rows in contents.items()}
     manifest = _manifest(evidence, "csv", {name: (sha256(data), len(contents[name])) for name, data in files.items()})
+    return files, manifest
+
+
+def _zip(files: Sequence[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [("manifest.json", canonical(manifest)), *((f"{n}.csv", d) for n, d in files.items())]:
+        for name, data in files:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def as_csv(evidence: Evidence, source: EvidenceSource | None = None) -> Export:
+    """A zip of `manifest.json` and one CSV file per part (`record.csv`, `history.csv`,
+    `events.csv`...), each with a header row (the table's columns, in table order)."""
+    files, manifest = _csv_files(evidence, source)
+    body = _zip([("manifest.json", canonical(manifest)), *((f"{n}.csv", d) for n, d in files.items())])
     filename = f"{evidence.record_type}-{evidence.label}-evidence.zip"
-    return Export(buffer.getvalue(), "application/zip", filename, manifest["sha256"], manifest)
+    return Export(body, "application/zip", filename, manifest["sha256"], manifest)
+
+
+# ---------------------------------------------------------------------------- many records (a query)
+
+MAX_RECORDS = 100
+"""The most records one query export holds: a query matching more is refused (422), to be narrowed."""
+
+
+def _query_manifest(
+    record_type: str, serialisation: str, query: Mapping[str, Any], manifests: list[dict[str, Any]]
+) -> dict[str, Any]:
+    records = [{"record_id": m["record_id"], "sha256": m["sha256"]} for m in manifests]
+    return {
+        "format": FORMAT,
+        "record_type": record_type,
+        "serialisation": serialisation,
+        "query": plain({k: v for k, v in query.items() if v is not None}),
+        "records": records,
+        "sha256": sha256(
+            canonical({"query": plain({k: v for k, v in query.items() if v is not None}), "records": records})
+        ),
+    }
+
+
+def export_many(
+    source: EvidenceSource, items: Sequence[Evidence], query: Mapping[str, Any], fmt: EvidenceFormat
+) -> Export:
+    """The export of a query's records, in the query's order: in JSON a document of `manifest` and
+    `records` (each record's own export document); in CSV a zip of `manifest.json` and a folder per
+    record (its number) holding that record's files. The manifest names the query (the filters
+    given), each record's whole checksum, and `sha256` over the query and those."""
+    name = f"{source.record_type}-query-evidence"
+    if fmt == "csv":
+        built = [(e, *_csv_files(e, source)) for e in items]
+        manifest = _query_manifest(source.record_type, "csv", query, [m for _, _, m in built])
+        files: list[tuple[str, bytes]] = [("manifest.json", canonical(manifest))]
+        for e, parts, own in built:
+            files += [(f"{e.label}/manifest.json", canonical(own))]
+            files += [(f"{e.label}/{n}.csv", d) for n, d in parts.items()]
+        return Export(_zip(files), "application/zip", f"{name}.zip", manifest["sha256"], manifest)
+    documents = [json.loads(as_json(e).body) for e in items]
+    manifest = _query_manifest(source.record_type, "json", query, [d["manifest"] for d in documents])
+    body = canonical({"manifest": manifest, "records": documents})
+    return Export(body, "application/json", f"{name}.json", manifest["sha256"], manifest)
 
 
 def export(evidence: Evidence, fmt: EvidenceFormat, source: EvidenceSource | None = None) -> Export:
@@ -278,26 +332,53 @@ async def answer(conn: AsyncConnection, source: EvidenceSource, record_id: UUID,
     return Response(result.body, media_type=result.media_type, headers=headers(result, clock.now()))
 
 
-OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The evidence: a JSON document (`format=json`), or a zip of `manifest.json` and one CSV file"
-        " per part (`format=csv`). `Evidence-SHA256` is the manifest's whole checksum, `Evidence-Exported-At`"
-        " when it was taken.",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["manifest", "record", "events"],
-                    "properties": {
-                        "manifest": {"type": "object"},
-                        "record": {"type": "object"},
-                        "history": {"type": "array", "items": {"type": "object"}},
-                        "events": {"type": "array", "items": {"type": "object"}},
-                    },
-                }
-            },
-            "application/zip": {"schema": {"type": "string", "format": "binary"}},
-        },
+async def answer_query(
+    conn: AsyncConnection,
+    source: EvidenceSource,
+    record_ids: Sequence[UUID],
+    query: Mapping[str, Any],
+    request: Request,
+) -> Response:
+    """The export of the records a list query matched (`record_ids`, in its order, at most
+    `MAX_RECORDS`: the route refuses more); `query` is the filters the caller gave."""
+    items = [e for e in [await collect(conn, source, i) for i in record_ids] if e is not None]
+    fmt: EvidenceFormat = "csv" if representation(request, OFFERED) == "csv" else "json"
+    result = export_many(source, items, query, fmt)
+    return Response(result.body, media_type=result.media_type, headers=headers(result, clock.now()))
+
+
+def bounded(total: int, noun: str) -> None:
+    """Refuse (422) a query export over `MAX_RECORDS` records."""
+    if total > MAX_RECORDS:
+        raise RuleViolation(
+            f"the query matches more than {MAX_RECORDS} {noun}: narrow it with its filters", field="query"
+        )
+
+
+def _responses(description: str, parts: Mapping[str, str]) -> dict[int | str, dict[str, Any]]:
+    """An export route's documented 200: a JSON document with `parts` (name -> JSON type) or a zip."""
+    properties = {
+        n: {"type": "array", "items": {"type": "object"}} if t == "array" else {"type": t} for n, t in parts.items()
     }
-}
+    schema = {"type": "object", "required": [n for n in parts if n != "history"], "properties": properties}
+    zipped = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": {"schema": schema}, "application/zip": zipped},
+        }
+    }
+
+
+OPENAPI_RESPONSES = _responses(
+    "The evidence: a JSON document (`format=json`), or a zip of `manifest.json` and one CSV file per part"
+    " (`format=csv`). `Evidence-SHA256` is the manifest's whole checksum, `Evidence-Exported-At` when it was taken.",
+    {"manifest": "object", "record": "object", "history": "array", "events": "array"},
+)
 """What an export route documents for its 200 (`responses=` of the route)."""
+QUERY_OPENAPI_RESPONSES = _responses(
+    "The evidence of every record the query matched (at most 100, else 422): a JSON document (`manifest`,"
+    " `records`: each record's export), or a zip of `manifest.json` and a folder per record (`format=csv`).",
+    {"manifest": "object", "records": "array"},
+)
+"""What a query export route documents for its 200."""

@@ -150,6 +150,7 @@ TABLE: dict[str, dict[str, Rule]] = {
     # Evidence export (4.3.3): the whole record, internal notes included, for the auditor's read-only
     # token (and admin); a requester's view of their own incident is its get, history and timeline.
     "evidence.incident_evidence": _EVIDENCE,
+    "evidence.incidents_evidence": _EVIDENCE,
 }
 
 PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})

@@ -9,6 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.incident.api.deps import POLICY
+from services.incident.domain.incident_lifecycle import IncidentStatus
+from services.incident.store import incident_queries
 from services.incident.store.evidence import INCIDENT
 from shared import evidence
 from shared.app import ReadConnectionDep
@@ -29,3 +31,52 @@ async def incident_evidence(
     incident_id: UUID, request: Request, conn: ReadConnectionDep, fmt: Format = None
 ) -> Response:
     return await evidence.answer(conn, INCIDENT, incident_id, request)
+
+
+@router.get(
+    "/evidence/incidents",
+    response_class=Response,
+    responses=evidence.QUERY_OPENAPI_RESPONSES,
+    summary="Export the incidents a list query matches as evidence (at most 100: narrow the filters beyond)",
+)
+async def incidents_evidence(
+    request: Request,
+    conn: ReadConnectionDep,
+    fmt: Format = None,
+    status: IncidentStatus | None = None,
+    priority: Annotated[int | None, Query(ge=1, le=5)] = None,
+    assignment_group: Annotated[str | None, Query(max_length=100)] = None,
+    ci_id: UUID | None = None,
+    service_id: UUID | None = None,
+    category: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    major: bool | None = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="In the title or description, or a number")
+    ] = None,
+) -> Response:
+    query = {
+        "status": status.value if status else None,
+        "priority": priority,
+        "assignment_group": assignment_group,
+        "ci_id": ci_id,
+        "service_id": service_id,
+        "category": category,
+        "major": major,
+        "q": q,
+    }
+    items, total = await incident_queries.list_incidents(
+        conn,
+        status=status.value if status else None,
+        priority=priority,
+        assignment_group=assignment_group,
+        ci_id=ci_id,
+        service_id=service_id,
+        category=category,
+        major=major,
+        text=q,
+        limit=evidence.MAX_RECORDS,
+        offset=0,
+        count_limit=evidence.MAX_RECORDS,
+    )
+    evidence.bounded(total, "incidents")
+    return await evidence.answer_query(conn, INCIDENT, [i.id for i in items], query, request)

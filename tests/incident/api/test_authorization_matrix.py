@@ -146,6 +146,7 @@ EXPECTED: dict[str, Expect] = {
     "surveys.get_campaign": STAFF_READ,
     # The evidence export: the auditor's read-only token (and admin), not even a requester's own.
     "evidence.incident_evidence": expect([Role.AUDITOR]),
+    "evidence.incidents_evidence": expect([Role.AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk

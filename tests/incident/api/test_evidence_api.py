@@ -176,3 +176,47 @@ async def test_an_unknown_format_is_a_422_problem_and_an_unknown_incident_a_404(
     assert "format" in r.text
     missing = await client.get(f"{URL}/{uuid.uuid4()}/evidence", headers=auth("auditor"))
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_query_export_holds_each_matching_incident_and_is_refused_over_its_bound(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    category = f"evidence-{uuid.uuid4().hex[:8]}"
+    ann = auth("agent", subject="ann")
+    ids = []
+    for title in ("first", "second"):
+        r = await client.post(
+            URL, json={"title": title, "caller": "bob", "impact": 3, "urgency": 3, "category": category}, headers=ann
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    auditor = auth("auditor")
+    r = await client.get("/api/v1/evidence/incidents", params={"category": category}, headers=auditor)
+    assert r.status_code == 200, r.text
+    document = r.json()
+    assert [d["record"]["id"] for d in document["records"]] == ids[::-1]  # the list's order: newest first
+    manifest = document["manifest"]
+    assert manifest["query"] == {"category": category}
+    assert [m["sha256"] for m in manifest["records"]] == [d["manifest"]["sha256"] for d in document["records"]]
+    assert manifest["sha256"] == _digest({"query": manifest["query"], "records": manifest["records"]})
+    assert all("itsm.incident.created.v1" in [e["type"] for e in d["events"]] for d in document["records"])
+
+    zipped = await client.get(
+        "/api/v1/evidence/incidents", params={"category": category, "format": "csv"}, headers=auditor
+    )
+    archive = zipfile.ZipFile(io.BytesIO(zipped.content))
+    numbers = [d["record"]["number"] for d in document["records"]]
+    for number in numbers:
+        [record] = csv.DictReader(io.StringIO(archive.read(f"{number}/record.csv").decode()))
+        assert record["category"] == category
+    again = await client.get(
+        "/api/v1/evidence/incidents", params={"category": category, "format": "csv"}, headers=auditor
+    )
+    assert again.content == zipped.content
+
+    refused = await client.get("/api/v1/evidence/incidents", params={"category": category}, headers=auth("agent"))
+    assert refused.status_code == 403
+    monkeypatch.setattr("shared.evidence.MAX_RECORDS", 1)
+    over = await client.get("/api/v1/evidence/incidents", params={"category": category}, headers=auditor)
+    assert over.status_code == 422 and over.headers["content-type"].startswith("application/problem+json")
+    assert over.json()["errors"][0]["field"] == "query"
