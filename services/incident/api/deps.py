@@ -151,6 +151,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     # token (and admin); a requester's view of their own incident is its get, history and timeline.
     "evidence.incident_evidence": _EVIDENCE,
     "evidence.incidents_evidence": _EVIDENCE,
+    "evidence.problem_evidence": _EVIDENCE,
+    "evidence.request_evidence": _EVIDENCE,
+    "evidence.complaint_evidence": _EVIDENCE,
 }
 
 PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})

@@ -1,5 +1,6 @@
-"""Evidence export routes (ISO/IEC 20000-1 4.3.3): an incident with its history, notes, review and
-events, as JSON or a zip of CSV files with SHA-256 checksums (`shared.evidence`)."""
+"""Evidence export routes (ISO/IEC 20000-1 4.3.3): an incident, a problem, a service request or a
+complaint with its history, the rows that belong to it and its events, and the incidents a list
+query matches, as JSON or a zip of CSV files with SHA-256 checksums (`shared.evidence`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from services.incident.api.deps import POLICY
 from services.incident.domain.incident_lifecycle import IncidentStatus
 from services.incident.store import incident_queries
-from services.incident.store.evidence import INCIDENT
+from services.incident.store.evidence import COMPLAINT, INCIDENT, PROBLEM, REQUEST
 from shared import evidence
 from shared.app import ReadConnectionDep
 
@@ -31,6 +32,38 @@ async def incident_evidence(
     incident_id: UUID, request: Request, conn: ReadConnectionDep, fmt: Format = None
 ) -> Response:
     return await evidence.answer(conn, INCIDENT, incident_id, request)
+
+
+@router.get(
+    "/problems/{problem_id}/evidence",
+    response_class=Response,
+    responses=evidence.OPENAPI_RESPONSES,
+    summary="Export a problem as evidence: the record, its history, linked incidents and events, with checksums",
+)
+async def problem_evidence(problem_id: UUID, request: Request, conn: ReadConnectionDep, fmt: Format = None) -> Response:
+    return await evidence.answer(conn, PROBLEM, problem_id, request)
+
+
+@router.get(
+    "/requests/{request_id}/evidence",
+    response_class=Response,
+    responses=evidence.OPENAPI_RESPONSES,
+    summary="Export a service request as evidence: the record, its history, SLA clocks and events, with checksums",
+)
+async def request_evidence(request_id: UUID, request: Request, conn: ReadConnectionDep, fmt: Format = None) -> Response:
+    return await evidence.answer(conn, REQUEST, request_id, request)
+
+
+@router.get(
+    "/complaints/{complaint_id}/evidence",
+    response_class=Response,
+    responses=evidence.OPENAPI_RESPONSES,
+    summary="Export a complaint as evidence: the record, its history, linked records and events, with checksums",
+)
+async def complaint_evidence(
+    complaint_id: UUID, request: Request, conn: ReadConnectionDep, fmt: Format = None
+) -> Response:
+    return await evidence.answer(conn, COMPLAINT, complaint_id, request)
 
 
 @router.get(

@@ -147,6 +147,9 @@ EXPECTED: dict[str, Expect] = {
     # The evidence export: the auditor's read-only token (and admin), not even a requester's own.
     "evidence.incident_evidence": expect([Role.AUDITOR]),
     "evidence.incidents_evidence": expect([Role.AUDITOR]),
+    "evidence.problem_evidence": expect([Role.AUDITOR]),
+    "evidence.request_evidence": expect([Role.AUDITOR]),
+    "evidence.complaint_evidence": expect([Role.AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk

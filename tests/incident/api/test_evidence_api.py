@@ -97,7 +97,7 @@ async def test_an_incident_export_holds_its_history_notes_and_events_and_its_che
         incident_id,
         "json",
     )
-    for name in ("record", "history", "notes", "review", "events"):
+    for name in ("record", "history", "notes", "review", "sla_clocks", "problems", "changes", "events"):
         assert manifest["parts"][name]["sha256"] == _digest(document[name]), name
     assert manifest["parts"]["events"]["rows"] == len(document["events"])
     assert manifest["sha256"] == _digest(manifest["parts"]) == r.headers["evidence-sha256"]
@@ -132,7 +132,11 @@ async def test_the_csv_form_is_a_zip_of_csv_files_the_csv_module_reads_and_its_m
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     assert sorted(archive.namelist()) == sorted(
-        ["manifest.json", "record.csv", "history.csv", "notes.csv", "review.csv", "events.csv"]
+        [
+            "manifest.json",
+            *(f"{p}.csv" for p in ("record", "history", "notes", "review", "sla_clocks", "problems", "changes")),
+            "events.csv",
+        ]
     )
     manifest = json.loads(archive.read("manifest.json"))
     for name, part in manifest["parts"].items():
@@ -179,7 +183,10 @@ async def test_an_unknown_format_is_a_422_problem_and_an_unknown_incident_a_404(
 
 
 async def test_a_query_export_holds_each_matching_incident_and_is_refused_over_its_bound(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    incident_db: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     category = f"evidence-{uuid.uuid4().hex[:8]}"
     ann = auth("agent", subject="ann")
@@ -190,6 +197,8 @@ async def test_a_query_export_holds_each_matching_incident_and_is_refused_over_i
         )
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
+    for incident_id in ids:
+        await eventually(lambda: _all_published(incident_db, incident_id))  # noqa: B023 (awaited at once)
     auditor = auth("auditor")
     r = await client.get("/api/v1/evidence/incidents", params={"category": category}, headers=auditor)
     assert r.status_code == 200, r.text
@@ -220,3 +229,55 @@ async def test_a_query_export_holds_each_matching_incident_and_is_refused_over_i
     over = await client.get("/api/v1/evidence/incidents", params={"category": category}, headers=auditor)
     assert over.status_code == 422 and over.headers["content-type"].startswith("application/problem+json")
     assert over.json()["errors"][0]["field"] == "query"
+
+
+async def test_a_problem_a_request_and_a_complaint_export_with_their_history_and_events(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]], incident_db: str
+) -> None:
+    incident_id = await _resolved(client, auth, incident_db)
+    pm = auth("problem_manager", subject="pam")
+    problem = await client.post(
+        "/api/v1/problems", json={"title": "VPN flaps", "incident_ids": [incident_id]}, headers=pm
+    )
+    assert problem.status_code == 201, problem.text
+    item = await client.post(
+        "/api/v1/catalogue/items",
+        json={"name": f"item-{uuid.uuid4().hex[:8]}", "fulfilment_group": "workplace"},
+        headers=auth("service_level_manager"),
+    )
+    request = await client.post(
+        "/api/v1/requests", json={"catalogue_item_id": item.json()["id"]}, headers=auth("requester", subject="bob")
+    )
+    assert request.status_code == 201, request.text
+    complaint = await client.post(
+        "/api/v1/complaints", json={"title": "nobody called back", "complainant": "bob"}, headers=auth("agent")
+    )
+    assert complaint.status_code == 201, complaint.text
+    complaint_url = f"/api/v1/complaints/{complaint.json()['id']}"
+    assert (await client.post(f"{complaint_url}/acknowledge", headers=auth("agent"))).status_code == 200
+
+    auditor = auth("auditor")
+    exported = {
+        "problem": (f"/api/v1/problems/{problem.json()['id']}", "itsm.problem.created.v1"),
+        "request": (f"/api/v1/requests/{request.json()['id']}", "itsm.request.submitted.v1"),
+        "complaint": (complaint_url, "itsm.complaint.received.v1"),
+    }
+    for kind, (url, first_event) in exported.items():
+        await eventually(lambda: _all_published(incident_db, url.rsplit("/", 1)[1]))  # noqa: B023 (awaited at once)
+        r = await client.get(f"{url}/evidence", headers=auditor)
+        assert r.status_code == 200, (kind, r.text)
+        document = r.json()
+        assert document["manifest"]["record_type"] == kind and document["record"]["id"] == url.rsplit("/", 1)[1]
+        assert document["events"][0]["type"] == first_event, kind
+        assert "history" in document["manifest"]["parts"], kind
+        again = await client.get(f"{url}/evidence", headers=auditor)
+        assert again.content == r.content, kind
+        assert (await client.get(f"{url}/evidence", headers=auth("requester", subject="bob"))).status_code == 403
+    problem_doc = (await client.get(f"/api/v1/problems/{problem.json()['id']}/evidence", headers=auditor)).json()
+    assert [i["incident_id"] for i in problem_doc["incidents"]] == [incident_id]
+    complaint_doc = (await client.get(f"{complaint_url}/evidence", headers=auditor)).json()
+    assert ("received", "acknowledged") in [
+        (h["old"], h["new"]) for h in complaint_doc["history"] if h["field"] == "status"
+    ]
+    incident_doc = (await client.get(f"{URL}/{incident_id}/evidence", headers=auditor)).json()
+    assert [p["problem_id"] for p in incident_doc["problems"]] == [problem.json()["id"]]
