@@ -7,6 +7,7 @@ from services.change.api import (
     changes,
     deployments,
     design,
+    evidence,
     gate,
     maintenance,
     pipeline,
@@ -27,4 +28,5 @@ ROUTERS = [
     deployments.router,
     pipeline.router,
     gate.router,
+    evidence.router,
 ]

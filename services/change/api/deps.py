@@ -96,6 +96,8 @@ TABLE: dict[str, dict[str, Rule]] = {
     # With a bearer token (without GitHub's signature): see `PUBLIC`.
     "pipeline.pipeline_event": _DEPLOY,
     "gate.deployment_gate": row(allow=[*_STAFF, _PIPELINE]),
+    # Evidence export (4.3.3): the whole record with its events, for the auditor's read-only token (and admin).
+    "evidence.change_evidence": row(allow=[Role.AUDITOR]),
 }
 
 PUBLIC = frozenset({"pipeline.pipeline_event"})

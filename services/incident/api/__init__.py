@@ -4,6 +4,7 @@ from services.incident.api import (
     alerts,
     catalogue,
     complaints,
+    evidence,
     incidents,
     known_errors,
     problems,
@@ -25,4 +26,5 @@ ROUTERS = [
     surveys.router,
     surveys.campaigns_router,
     surveys.page_router,
+    evidence.router,
 ]

@@ -49,6 +49,9 @@ _SERVICE_LEVELS = row(allow=[_SLM])
 _COMPLAINTS = row(allow=[_A, _M])
 """Agents and incident managers handle complaints; the complainant raises, confirms and reopens."""
 
+_EVIDENCE = row(allow=[Role.AUDITOR])
+"""Evidence exports: the auditor and admin."""
+
 TABLE: dict[str, dict[str, Rule]] = {
     "incidents.create_incident": row(allow=[_A], own=[_R]),  # a requester is the caller of what they raise
     "incidents.get_incident": _READ,
@@ -144,6 +147,13 @@ TABLE: dict[str, dict[str, Rule]] = {
     "surveys.launch_campaign": row(allow=[_M, _SLM]),
     "surveys.list_campaigns": _STAFF,
     "surveys.get_campaign": _STAFF,
+    # Evidence export (4.3.3): the whole record, internal notes included, for the auditor's read-only
+    # token (and admin); a requester's view of their own incident is its get, history and timeline.
+    "evidence.incident_evidence": _EVIDENCE,
+    "evidence.incidents_evidence": _EVIDENCE,
+    "evidence.problem_evidence": _EVIDENCE,
+    "evidence.request_evidence": _EVIDENCE,
+    "evidence.complaint_evidence": _EVIDENCE,
 }
 
 PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})

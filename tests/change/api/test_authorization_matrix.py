@@ -86,6 +86,8 @@ EXPECTED: dict[str, Expect] = {
     "deployments.roll_back_deployment": DEPLOY,
     "pipeline.pipeline_event": DEPLOY,  # with a token; GitHub's signed webhook takes none
     "gate.deployment_gate": expect([*NOT_REQUESTER, PIPELINE]),
+    # The evidence export: the auditor's read-only token (and admin), not even a requester's own.
+    "evidence.change_evidence": expect([Role.AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -144,6 +144,12 @@ EXPECTED: dict[str, Expect] = {
     "surveys.launch_campaign": expect([M, SLM]),
     "surveys.list_campaigns": STAFF_READ,
     "surveys.get_campaign": STAFF_READ,
+    # The evidence export: the auditor's read-only token (and admin), not even a requester's own.
+    "evidence.incident_evidence": expect([Role.AUDITOR]),
+    "evidence.incidents_evidence": expect([Role.AUDITOR]),
+    "evidence.problem_evidence": expect([Role.AUDITOR]),
+    "evidence.request_evidence": expect([Role.AUDITOR]),
+    "evidence.complaint_evidence": expect([Role.AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk
