@@ -1,7 +1,8 @@
 """The hot paths run from SQLAlchemy's compiled cache: once a path has run, running it again
 compiles no statement. Covered: an incident create with a CI (its outbox rows, the relay's
 claim and mark, incident's own consumer and its inbox), a CI create in config and the CI read
-model incident keeps of it, a change create, and reporting's projection of all their events.
+models incident and change keep of it, a change create on the CI, and reporting's projection of
+all their events.
 
 Each pass creates the same kinds of records and waits until every event has been published and
 projected; the second pass must find each statement's compiled form in the engine's cache
@@ -124,7 +125,8 @@ async def _pass(suite: Suite, auth: Callable[..., dict[str, str]]) -> dict[str, 
 
     async def known() -> None:
         sql = "SELECT count(*) FROM ci_read_model WHERE id = :i"
-        assert await _scalar(suite.probes["incident"], sql, i=uuid.UUID(ci_id)) == 1
+        for name in ("incident", "change"):
+            assert await _scalar(suite.probes[name], sql, i=uuid.UUID(ci_id)) == 1, name
 
     await eventually(known)
     created = await incident.post(
@@ -133,7 +135,9 @@ async def _pass(suite: Suite, auth: Callable[..., dict[str, str]]) -> dict[str, 
         headers=auth("agent"),
     )
     assert created.status_code == 201, created.text
-    planned = await change.post("/api/v1/changes", json={"title": "Patch mail"}, headers=auth("requester"))
+    planned = await change.post(
+        "/api/v1/changes", json={"title": "Patch mail", "affected_ci_ids": [ci_id]}, headers=auth("requester")
+    )
     assert planned.status_code == 201, planned.text
     ids = {"ci": ci_id, "incident": created.json()["id"], "change": planned.json()["id"]}
     await _settled(suite, ids)
