@@ -23,11 +23,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Integer, MetaData, String, Table, TextClause, Uuid, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.db import UtcDateTime
+from shared.db import UtcDateTime, upsert_statement
 from shared.events import CloudEvent
 from shared.events.config import ConfigItemCreated, ConfigItemRelationshipChanged, ConfigItemRetired, ConfigItemUpdated
 from shared.messaging import Handler
@@ -108,6 +107,7 @@ class CIReadModel:
     def __init__(self, metadata: MetaData) -> None:
         self.cis = _ci_table(metadata)
         self.relationships = _relationship_table(metadata)
+        self._upserts: dict[tuple[str, ...], TextClause] = {}
 
     @property
     def handlers(self) -> Mapping[str, Handler]:
@@ -161,14 +161,11 @@ class CIReadModel:
 
     async def upsert(self, conn: AsyncConnection, values: dict[str, Any]) -> None:
         """Insert the CI, or move it forward when `values` carries a newer version."""
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(self.cis).values(**values)
-        fresh = {k: stmt.excluded[k] for k in values if k != "id"}
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[self.cis.c.id], set_=fresh, where=self.cis.c.version < stmt.excluded.version
-            )
-        )
+        columns = tuple(values)
+        stmt = self._upserts.get(columns)
+        if stmt is None:  # one statement per set of columns, so SQLAlchemy compiles it once
+            stmt = self._upserts[columns] = upsert_statement(self.cis, columns, key=("id",), newer="version")
+        await conn.execute(stmt, values)
 
     async def _on_created(self, event: CloudEvent, uow: UnitOfWork) -> None:
         data = event.data_as(ConfigItemCreated)

@@ -7,7 +7,7 @@ production database. Engines are created through the module attribute of
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -24,12 +24,15 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    TextClause,
     TypeDecorator,
+    bindparam,
     event,
     exc,
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import URL, make_url
@@ -215,6 +218,30 @@ def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def upsert_statement(
+    table: Table, columns: Sequence[str], *, key: Sequence[str], newer: str | None = None
+) -> TextClause:
+    """`INSERT ... ON CONFLICT (key) DO UPDATE` of `columns` (bound by name, typed as the table's
+    columns), as SQL both PostgreSQL and SQLite (3.35+) take; with `newer`, a row moves forward only
+    when the incoming value of that column is greater. SQLAlchemy compiles the dialects'
+    `insert().on_conflict_do_update()` again on every execution (it has no cache key); a text
+    statement built once is compiled once per engine."""
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    fresh = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {fresh}"
+    if newer is not None:
+        sql += f" WHERE {table.name}.{newer} < excluded.{newer}"
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+def insert_ignoring_duplicates_statement(table: Table, columns: Sequence[str]) -> TextClause:
+    """`INSERT ... ON CONFLICT DO NOTHING` of `columns` (bound by name, typed as the table's), as
+    SQL both dialects take and SQLAlchemy caches: see `upsert_statement`."""
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)}) "
+    return text(sql + "ON CONFLICT DO NOTHING").bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:

@@ -5,10 +5,12 @@ A redelivered event finds its id already there; the consumer acknowledges it and
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Column, MetaData, String, Table, TextClause, func, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.db import UtcDateTime, insert_ignoring_duplicates
+from shared.db import UtcDateTime
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -31,15 +33,38 @@ def _claim_statement(table: Table) -> TextClause:
     )
 
 
+def _claim_batch_statement(table: Table, dialect: str) -> TextClause:
+    # The batch as one JSON array bound to one parameter: the same SQL whatever the batch's size,
+    # so it is compiled once (a multi-row `insert().on_conflict_do_nothing()` is compiled per call).
+    # SQLite needs the WHERE to parse ON CONFLICT after a SELECT.
+    head = f"INSERT INTO {table.name} (consumer, event_id, event_type) "
+    tail = " ON CONFLICT DO NOTHING RETURNING event_id"
+    if dialect == "postgresql":
+        rows = (
+            "SELECT CAST(:consumer AS VARCHAR), e.event_id, e.event_type "
+            "FROM json_to_recordset(CAST(:events AS JSON)) AS e(event_id VARCHAR, event_type VARCHAR)"
+        )
+    else:
+        rows = (
+            "SELECT :consumer, json_extract(value, '$.event_id'), json_extract(value, '$.event_type') "
+            "FROM json_each(:events) WHERE true"
+        )
+    return text(head + rows + tail)
+
+
 _CLAIMS: dict[str, TextClause] = {}
+_CLAIM_BATCHES: dict[tuple[str, str], TextClause] = {}
 
 
 async def claim_many(conn: AsyncConnection, table: Table, *, consumer: str, events: list[tuple[str, str]]) -> set[str]:
     """Record a batch of (event id, type) as processed by `consumer` in one statement; returns
     the ids that were not recorded before (a multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING)."""
-    stmt = insert_ignoring_duplicates(conn, table).returning(table.c.event_id)
-    rows = [{"consumer": consumer, "event_id": event_id, "event_type": type_} for event_id, type_ in events]
-    return set((await conn.execute(stmt, rows)).scalars())
+    key = (table.name, conn.dialect.name)
+    stmt = _CLAIM_BATCHES.get(key)
+    if stmt is None:
+        stmt = _CLAIM_BATCHES[key] = _claim_batch_statement(table, conn.dialect.name)
+    rows = json.dumps([{"event_id": event_id, "event_type": type_} for event_id, type_ in events])
+    return set((await conn.execute(stmt, {"consumer": consumer, "events": rows})).scalars())
 
 
 async def claim(conn: AsyncConnection, table: Table, *, consumer: str, event_id: str, event_type: str) -> bool:

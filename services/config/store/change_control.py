@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.config.domain.items import ChangeWindow
 from services.config.store.tables import change_window, ci_version
-from shared.db import dialect_insert, record_of
+from shared.db import record_of, upsert_statement
+
+# Built once: SQLAlchemy compiles `insert().on_conflict_do_update()` again on every execution.
+_UPSERT_WINDOW = upsert_statement(
+    change_window,
+    ("change_id", "number", "status", "planned_start", "planned_end", "affected_ci_ids", "updated_at"),
+    key=("change_id",),
+)
 
 
 async def upsert_change_window(conn: AsyncConnection, window: ChangeWindow, now: datetime) -> None:
@@ -25,11 +32,7 @@ async def upsert_change_window(conn: AsyncConnection, window: ChangeWindow, now:
         "affected_ci_ids": sorted(str(i) for i in window.affected_ci_ids),
         "updated_at": now,
     }
-    stmt = dialect_insert(conn, change_window).values(row)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[change_window.c.change_id], set_={k: stmt.excluded[k] for k in row if k != "change_id"}
-    )
-    await conn.execute(stmt)
+    await conn.execute(_UPSERT_WINDOW, row)
 
 
 async def change_window_by_number(conn: AsyncConnection, number: str) -> ChangeWindow | None:

@@ -11,7 +11,7 @@ from sqlalchemy import Column, String, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.store.tables import metadata
-from shared.db import UtcDateTime, insert_ignoring_duplicates
+from shared.db import UtcDateTime, insert_ignoring_duplicates_statement
 
 known_change = Table(
     "known_change",
@@ -22,12 +22,13 @@ known_change = Table(
 )
 
 
+# Built once: SQLAlchemy compiles `insert().on_conflict_do_nothing()` again on every execution.
+_LEARN = insert_ignoring_duplicates_statement(known_change, ("change_id", "change_number", "updated_at"))
+
+
 async def learn_change(conn: AsyncConnection, *, change_id: UUID, change_number: str, now: datetime) -> None:
     """Remember a change the change service told us about (any of its events; repeats are no-ops)."""
-    await conn.execute(
-        insert_ignoring_duplicates(conn, known_change),
-        {"change_id": change_id, "change_number": change_number, "updated_at": now},
-    )
+    await conn.execute(_LEARN, {"change_id": change_id, "change_number": change_number, "updated_at": now})
 
 
 async def known_change_number(conn: AsyncConnection, change_id: UUID) -> str | None:
