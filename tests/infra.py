@@ -41,6 +41,14 @@ class Servers:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     databases: list[str] = field(default_factory=list)
     extra_queue_prefixes: list[str] = field(default_factory=list)
+    extra_exchanges: list[str] = field(default_factory=list)
+
+    def new_exchange(self, label: str) -> str:
+        """An exchange of its own (removed at the end), for tests that run services on databases of
+        their own: their events (numbers counted from 1 again) must not reach the run's consumers."""
+        exchange = f"{self.exchange}.{label}{len(self.extra_exchanges)}"
+        self.extra_exchanges.append(exchange)
+        return exchange
 
     def new_queue_prefix(self, label: str) -> str:
         """A queue prefix of its own (removed at the end), for tests whose queues must start empty."""
@@ -136,9 +144,10 @@ async def cleanup(servers: Servers, services: list[str]) -> None:
             names = QueueNames.for_queue(service)
             for queue in (names.main, names.retry(RETRY_DELAY_MS), names.dead):
                 await channel.queue_delete(queue)
-        await channel.queue_delete(f"{servers.exchange}.unrouted")
-        await channel.exchange_delete(servers.exchange)
-        await channel.exchange_delete(f"{servers.exchange}.unrouted")
+        for exchange in (servers.exchange, *servers.extra_exchanges):
+            await channel.queue_delete(f"{exchange}.unrouted")
+            await channel.exchange_delete(exchange)
+            await channel.exchange_delete(f"{exchange}.unrouted")
     finally:
         await connection.close()
 

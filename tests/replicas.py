@@ -46,12 +46,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def process_env(service: str, servers: Servers, database_url: str, queue_prefix: str) -> dict[str, str]:
-    """What every process of a service gets: its database, the run's exchange and queue prefix."""
+def process_env(service: str, servers: Servers, database_url: str, queue_prefix: str, exchange: str) -> dict[str, str]:
+    """What every process of a service gets: its database, exchange and queue prefix."""
     return {
         f"{service.upper()}_DATABASE_URL": database_url,
         "ITSM_AMQP_URL": servers.amqp_url,
-        "ITSM_EVENTS_EXCHANGE": servers.exchange,
+        "ITSM_EVENTS_EXCHANGE": exchange,
         "ITSM_QUEUE_PREFIX": queue_prefix,
         "ITSM_JWT_SECRET": TEST_JWT_SECRET,
         "ITSM_ENVIRONMENT": "test",
@@ -181,17 +181,18 @@ class ServiceProcess:
 
 @dataclass
 class Deployment:
-    """Processes of some services, on databases and a queue prefix of their own."""
+    """Processes of some services, on databases, an exchange and a queue prefix of their own."""
 
     servers: Servers
     folder: Path
     queue_prefix: str
+    exchange: str
     database_urls: dict[str, str]
     processes: list[ServiceProcess] = field(default_factory=list)
 
     def add(self, service: str, kind: Kind, *, env: dict[str, str] | None = None) -> ServiceProcess:
         index = sum(1 for p in self.processes if p.service == service and p.kind == kind)
-        base = process_env(service, self.servers, self.database_urls[service], self.queue_prefix)
+        base = process_env(service, self.servers, self.database_urls[service], self.queue_prefix, self.exchange)
         process = ServiceProcess(service, kind, index, {**base, **(env or {})}, self.folder)
         self.processes.append(process)
         return process
@@ -243,12 +244,12 @@ class Deployment:
 async def deployment(
     servers: Servers, folder: Path, services: Sequence[str], *, label: str = "rep"
 ) -> AsyncIterator[Deployment]:
-    """Fresh databases for `services` and a queue prefix of their own; every process left running
+    """Fresh databases for `services`, an exchange and a queue prefix of their own; every process left running
     at the end is stopped (SIGTERM, then SIGKILL)."""
     databases = {}
     for service in services:  # one at a time: migrations in parallel threads trip over each other
         databases[service] = await create_service_database(servers, service, label=label)
-    found = Deployment(servers, folder, servers.new_queue_prefix(label), databases)
+    found = Deployment(servers, folder, servers.new_queue_prefix(label), servers.new_exchange(label), databases)
     try:
         yield found
     finally:
