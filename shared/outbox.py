@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import metrics
@@ -174,10 +189,19 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
 
     async def relay_once(self) -> tuple[int, int]:
-        """Publish one batch; returns (published, failed)."""
+        """Publish one batch; returns (published, failed).
+
+        The batch is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and published with many
+        messages in flight on the channel, each confirmed by the broker; the confirmed rows are
+        marked sent in one UPDATE, the failed ones keep pending with their attempts and error.
+        Rows of one subject go out one after the other, each only once the one before it was
+        confirmed: a subject's rows reach the broker in the order they were written. A row that
+        fails stops its subject for this pass (the rows after it stay pending, untouched, and go
+        after it in a later pass), and rows of a subject that has an earlier row pending outside
+        the batch (claimed by another replica, or committed late) wait for it."""
         t = self._table
         query = (
-            select(t.c.id, t.c.event_id, t.c.event_type, t.c.routing_key, t.c.payload, t.c.headers)
+            select(t.c.id, t.c.event_id, t.c.event_type, t.c.routing_key, t.c.subject, t.c.payload, t.c.headers)
             .where(t.c.published_at.is_(None))
             .order_by(t.c.id)
             .limit(self._batch_size)
@@ -188,21 +212,44 @@ class OutboxRelay:
             rows = (await conn.execute(query)).all()
             if not rows:
                 return 0, 0
-            results = await asyncio.gather(*(self._publish(r) for r in rows), return_exceptions=True)
-            sent = [r.id for r, res in zip(rows, results, strict=True) if res is None]
-            errors = [(r.id, res) for r, res in zip(rows, results, strict=True) if res is not None]
+            waiting = await self._earlier_elsewhere(conn, rows) if self._skip_locked else {}
+            chains = subject_chains(rows, waiting)
+            outcomes = await asyncio.gather(*(self._publish_chain(chain) for chain in chains))
+            sent = [row_id for chain in outcomes for row_id, error in chain if error is None]
+            errors = [(row_id, error) for chain in outcomes for row_id, error in chain if error is not None]
             if sent:
-                await conn.execute(update(t).where(t.c.id.in_(sent)).values(published_at=datetime.now(UTC)))
-            for row_id, error in errors:
-                await conn.execute(
-                    update(t).where(t.c.id == row_id).values(attempts=t.c.attempts + 1, last_error=repr(error)[:2000])
-                )
+                await conn.execute(_mark_sent(t), {"ids": sent, "now": datetime.now(UTC)})
+            if errors:
+                failures = [{"row_id": row_id, "error": repr(error)[:2000]} for row_id, error in errors]
+                await conn.execute(_mark_failed(t), failures)
         if sent:
             metrics.OUTBOX_PUBLISHED.add(len(sent), self._attributes)
         if errors:
             metrics.OUTBOX_PUBLISH_FAILURES.add(len(errors), self._attributes)
             log.warning("outbox: %d of %d events not published yet: %r", len(errors), len(rows), errors[0][1])
         return len(sent), len(errors)
+
+    async def _earlier_elsewhere(self, conn: AsyncConnection, rows: Sequence[Any]) -> dict[str, int]:
+        """For the batch's subjects that have a pending row not in the batch and older than the
+        batch's last row: the id of the oldest such row."""
+        subjects = sorted({r.subject for r in rows if r.subject is not None})
+        if not subjects:
+            return {}
+        values = {"subjects": subjects, "ids": [r.id for r in rows], "last": rows[-1].id}
+        return {row.subject: row.first for row in await conn.execute(_earlier(self._table), values)}
+
+    async def _publish_chain(self, chain: Sequence[Any]) -> list[tuple[int, BaseException | None]]:
+        """Publish one subject's rows in order, each after the one before was confirmed; stops at
+        the first that fails. Returns (id, None or the error) of each row tried."""
+        done: list[tuple[int, BaseException | None]] = []
+        for row in chain:
+            try:
+                await self._publish(row)
+            except Exception as exc:
+                done.append((row.id, exc))
+                break
+            done.append((row.id, None))
+        return done
 
     async def _publish(self, row: Any) -> None:
         token = otel_context.attach(propagate.extract(json.loads(row.headers or "{}")))
@@ -216,6 +263,52 @@ class OutboxRelay:
             )
         finally:
             otel_context.detach(token)
+
+
+def subject_chains(rows: Sequence[Any], waiting: Mapping[str, int]) -> list[list[Any]]:
+    """The batch's rows (in id order) as the chains the relay publishes side by side: one per
+    subject, in id order (a row without a subject is a chain of its own); a subject's rows after
+    the id `waiting` gives for it are left out (an earlier row of it is pending elsewhere)."""
+    chains: dict[Any, list[Any]] = {}
+    for row in rows:
+        if row.subject is None:
+            chains[("row", row.id)] = [row]
+            continue
+        first_elsewhere = waiting.get(row.subject)
+        if first_elsewhere is not None and row.id > first_elsewhere:
+            continue
+        chains.setdefault(row.subject, []).append(row)
+    return list(chains.values())
+
+
+@functools.cache
+def _mark_sent(table: Table) -> Update:
+    sent = table.c.id.in_(bindparam("ids", expanding=True))
+    return update(table).where(sent).values(published_at=bindparam("now"))
+
+
+@functools.cache
+def _mark_failed(table: Table) -> Update:
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(attempts=table.c.attempts + 1, last_error=bindparam("error"))
+    )
+
+
+@functools.cache
+def _earlier(table: Table) -> Select[tuple[str, int]]:
+    t = table
+    return (
+        select(t.c.subject, func.min(t.c.id).label("first"))
+        .where(
+            t.c.published_at.is_(None),
+            t.c.subject.in_(bindparam("subjects", expanding=True)),
+            t.c.id < bindparam("last"),
+            t.c.id.not_in(bindparam("ids", expanding=True)),
+        )
+        .group_by(t.c.subject)
+    )
 
 
 async def pending_count(engine: AsyncEngine, table: Table) -> int:
