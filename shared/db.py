@@ -7,6 +7,7 @@ production database. Engines are created through the module attribute of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
@@ -212,42 +213,67 @@ def number_or_text(table: Table, text: str, *columns: str) -> ColumnElement[bool
     return or_(*(table.c[name].icontains(text, autoescape=True) for name in columns), table.c.number == text.upper())
 
 
-def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
-    """An INSERT in the connection's dialect (PostgreSQL or SQLite), which both offer
-    `on_conflict_do_nothing()` and `on_conflict_do_update()` on."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def upsert_statement(
-    table: Table, columns: Sequence[str], *, key: Sequence[str], newer: str | None = None
+    table: Table,
+    columns: Iterable[str],
+    *,
+    key: Sequence[str],
+    newer: str | None = None,
+    updating: Sequence[str] | None = None,
 ) -> TextClause:
     """`INSERT ... ON CONFLICT (key) DO UPDATE` of `columns` (bound by name, typed as the table's
-    columns), as SQL both PostgreSQL and SQLite (3.35+) take; with `newer`, a row moves forward only
-    when the incoming value of that column is greater. SQLAlchemy compiles the dialects'
-    `insert().on_conflict_do_update()` again on every execution (it has no cache key); a text
-    statement built once is compiled once per engine."""
-    names = ", ".join(columns)
-    values = ", ".join(f":{c}" for c in columns)
-    fresh = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {fresh}"
+    columns), as SQL both PostgreSQL and SQLite (3.35+) take. A row already there gets the incoming
+    values of `updating` (default: every column but the key); with `newer`, a row moves forward only
+    when the incoming value of that column is greater. Built once per table and arguments (and so
+    compiled once per engine): the dialects' `insert().on_conflict_do_update()` has no cache key,
+    SQLAlchemy compiles it again on every execution."""
+    names = tuple(columns)
+    return _upsert(
+        table,
+        names,
+        tuple(key),
+        newer,
+        tuple(c for c in names if c not in key) if updating is None else tuple(updating),
+    )
+
+
+@functools.cache
+def _upsert(
+    table: Table, columns: tuple[str, ...], key: tuple[str, ...], newer: str | None, updating: tuple[str, ...]
+) -> TextClause:
+    fresh = ", ".join(f"{c} = excluded.{c}" for c in updating)
+    sql = f"{_insert_sql(table, columns)} ON CONFLICT ({', '.join(key)}) DO UPDATE SET {fresh}"
     if newer is not None:
         sql += f" WHERE {table.name}.{newer} < excluded.{newer}"
+    return _bound(table, columns, sql)
+
+
+def insert_ignoring_duplicates(
+    table: Table, columns: Iterable[str], *, key: Sequence[str] = (), returning: str | None = None
+) -> TextClause:
+    """`INSERT ... ON CONFLICT [(key)] DO NOTHING [RETURNING returning]` of `columns` (bound by
+    name, typed as the table's columns): for writes that two consumers or replicas may race to
+    make, where the second is a no-op (with `returning`, the insert that happened returns a row;
+    `rowcount` tells as well). Built once per table and arguments, so SQLAlchemy caches its compiled
+    form (see `upsert_statement`); executes with one dict of values, or a list (executemany)."""
+    return _insert_ignoring(table, tuple(columns), tuple(key), returning)
+
+
+@functools.cache
+def _insert_ignoring(table: Table, columns: tuple[str, ...], key: tuple[str, ...], returning: str | None) -> TextClause:
+    sql = _insert_sql(table, columns) + " ON CONFLICT" + (f" ({', '.join(key)})" if key else "") + " DO NOTHING"
+    if returning is not None:
+        sql += f" RETURNING {table.c[returning].name}"
+    return _bound(table, columns, sql)
+
+
+def _insert_sql(table: Table, columns: Sequence[str]) -> str:
+    names = ", ".join(table.c[c].name for c in columns)  # a KeyError for a column the table has not
+    return f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(f':{c}' for c in columns)})"
+
+
+def _bound(table: Table, columns: Sequence[str], sql: str) -> TextClause:
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-
-
-def insert_ignoring_duplicates_statement(table: Table, columns: Sequence[str]) -> TextClause:
-    """`INSERT ... ON CONFLICT DO NOTHING` of `columns` (bound by name, typed as the table's), as
-    SQL both dialects take and SQLAlchemy caches: see `upsert_statement`."""
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)}) "
-    return text(sql + "ON CONFLICT DO NOTHING").bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-
-
-def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Any:
-    """`INSERT ... ON CONFLICT DO NOTHING`: for writes that two consumers or replicas may race to
-    make, where the second is a no-op."""
-    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 async def update_versioned(

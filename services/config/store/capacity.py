@@ -19,7 +19,7 @@ from services.config.store.tables import (
     capacity_threshold,
     config_item,
 )
-from shared.db import dialect_insert, insert_ignoring_duplicates
+from shared.db import insert_ignoring_duplicates, upsert_statement
 
 INSERT_CHUNK = 2000
 """Samples per INSERT (bounded parameters per statement on both databases)."""
@@ -55,17 +55,10 @@ async def ci_exists(conn: AsyncConnection, ci_id: UUID) -> bool:
 
 async def put_threshold(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
     """Set a CI's thresholds on a metric; its level and last sample stay as they were."""
-    insert = dialect_insert(conn, capacity_threshold).values(**values)
-    await conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=["metric_id", "ci_id"],
-            set_={
-                "warning": insert.excluded.warning,
-                "critical": insert.excluded.critical,
-                "updated_at": insert.excluded.updated_at,
-            },
-        )
+    statement = upsert_statement(
+        capacity_threshold, values, key=("metric_id", "ci_id"), updating=("warning", "critical", "updated_at")
     )
+    await conn.execute(statement, dict(values))
 
 
 async def threshold_of(conn: AsyncConnection, metric_id: UUID, ci_id: UUID) -> Any:
@@ -99,7 +92,8 @@ async def save_levels(conn: AsyncConnection, metric_id: UUID, changes: Iterable[
 async def add_samples(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store samples; an instant already stored for the CI and metric is left as it is."""
     for start in range(0, len(rows), INSERT_CHUNK):
-        await conn.execute(insert_ignoring_duplicates(conn, capacity_sample), list(rows[start : start + INSERT_CHUNK]))
+        chunk = list(rows[start : start + INSERT_CHUNK])
+        await conn.execute(insert_ignoring_duplicates(capacity_sample, chunk[0]), chunk)
 
 
 async def mark_sampled(conn: AsyncConnection, metric_id: UUID, until: datetime) -> None:
@@ -149,9 +143,7 @@ async def record_source(
     values: dict[str, Any] = {"name": name, "status": status, "detail": detail[:500], "checked_at": now}
     if success:
         values["last_success_at"] = now
-    insert = dialect_insert(conn, capacity_source).values(**values)
-    changed = {k: v for k, v in values.items() if k != "name"}
-    await conn.execute(insert.on_conflict_do_update(index_elements=["name"], set_=changed))
+    await conn.execute(upsert_statement(capacity_source, values, key=("name",)), values)
 
 
 async def source_status(conn: AsyncConnection) -> Sequence[Any]:

@@ -14,8 +14,8 @@ from shared.db import insert_ignoring_duplicates, page
 
 async def record_finding(conn: AsyncConnection, values: dict[str, Any]) -> bool:
     """Store an unauthorised-change finding once; False when the same one is already recorded."""
-    stmt = insert_ignoring_duplicates(conn, unauthorised_change).values(values).returning(unauthorised_change.c.id)
-    return (await conn.execute(stmt)).first() is not None
+    stmt = insert_ignoring_duplicates(unauthorised_change, values, returning="id")
+    return (await conn.execute(stmt, values)).first() is not None
 
 
 async def save_run(conn: AsyncConnection, values: dict[str, Any]) -> None:

@@ -144,9 +144,8 @@ async def record_change_on_ci(
             "updated_at": now,
         }
         # Two events of one change may race here: the second insert is a no-op and moves on.
-        inserted = await conn.execute(
-            insert_ignoring_duplicates(conn, change_on_ci), {"change_id": change_id, "ci_id": ci_id, **values}
-        )
+        first = {"change_id": change_id, "ci_id": ci_id, **values}
+        inserted = await conn.execute(insert_ignoring_duplicates(change_on_ci, first), first)
         if inserted.rowcount == 1:
             continue
         row = (await conn.execute(select(change_on_ci).where(key))).one()

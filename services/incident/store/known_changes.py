@@ -11,7 +11,7 @@ from sqlalchemy import Column, String, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.store.tables import metadata
-from shared.db import UtcDateTime, insert_ignoring_duplicates_statement
+from shared.db import UtcDateTime, insert_ignoring_duplicates
 
 known_change = Table(
     "known_change",
@@ -22,8 +22,7 @@ known_change = Table(
 )
 
 
-# Built once: SQLAlchemy compiles `insert().on_conflict_do_nothing()` again on every execution.
-_LEARN = insert_ignoring_duplicates_statement(known_change, ("change_id", "change_number", "updated_at"))
+_LEARN = insert_ignoring_duplicates(known_change, ("change_id", "change_number", "updated_at"))
 
 
 async def learn_change(conn: AsyncConnection, *, change_id: UUID, change_number: str, now: datetime) -> None:

@@ -20,7 +20,7 @@ async def keep(
     conn: AsyncConnection, event_id: UUID, type_: str, subject: str | None, time: datetime, body: str, now: datetime
 ) -> None:
     values = {"id": event_id, "type": type_, "subject": subject, "time": time, "received_at": now, "body": body}
-    await conn.execute(insert_ignoring_duplicates(conn, E).values(values))
+    await conn.execute(insert_ignoring_duplicates(E, values), values)
 
 
 async def get_event(conn: AsyncConnection, event_id: UUID) -> Any | None:

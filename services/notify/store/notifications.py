@@ -10,14 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.notifications import MessageStatus, Rule
 from services.notify.store.claims import claim_first
 from services.notify.store.tables import mail_message, notification_rule
-from shared.db import page, where_given
+from shared.db import insert_ignoring_duplicates, page, where_given
 
 R, M = notification_rule, mail_message
 
@@ -79,8 +77,7 @@ async def queue_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) 
     """Queue messages; one already queued for the same event, rule and recipient is kept as it is."""
     if not rows:
         return
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    once = dialect_insert(M).on_conflict_do_nothing(index_elements=["event_id", "rule_id", "recipient"])
+    once = insert_ignoring_duplicates(M, rows[0], key=("event_id", "rule_id", "recipient"))
     await conn.execute(once, list(rows))
 
 

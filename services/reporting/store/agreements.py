@@ -48,6 +48,6 @@ async def latest_versions(conn: AsyncConnection) -> dict[str, list[AgreementVers
 async def append_version(conn: AsyncConnection, v: AgreementVersion) -> None:
     """Record a new version; 412 when another writer recorded this version number first."""
     row = v.as_record()
-    stmt = insert_ignoring_duplicates(conn, report_agreement).values(row).returning(report_agreement.c.version)
-    if (await conn.execute(stmt)).first() is None:
+    stmt = insert_ignoring_duplicates(report_agreement, row, returning="version")
+    if (await conn.execute(stmt, row)).first() is None:
         raise PreconditionFailed(f"the agreement of {v.report!r} was changed by someone else meanwhile; read it again")

@@ -3,6 +3,7 @@ projection rebuild."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import JSON, and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.store.tables import event_log
-from shared.db import UtcDateTime, insert_ignoring_duplicates, page, where_given
+from shared.db import UtcDateTime, page, where_given
 from shared.events import CloudEvent
 
 # Constant statements with bound values: SQLAlchemy does not cache `insert().on_conflict_...()`
@@ -38,12 +39,32 @@ async def record_event(conn: AsyncConnection, event: CloudEvent) -> bool:
     return (await conn.execute(_RECORD_EVENT, _event_row(event))).first() is not None
 
 
+# A batch as one array per column (PostgreSQL's `unnest`): the same SQL whatever the batch's size,
+# so it is compiled once and prepared once per connection (a multi-row VALUES differs per size).
+_RECORD_EVENTS = text(
+    "INSERT INTO event_log (event_id, type, source, subject, time, data) "
+    "SELECT * FROM unnest(CAST(:event_ids AS VARCHAR[]), CAST(:types AS VARCHAR[]), CAST(:sources AS VARCHAR[]), "
+    "CAST(:subjects AS VARCHAR[]), CAST(:times AS TIMESTAMPTZ[]), CAST(:data AS JSON[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
 async def record_events(conn: AsyncConnection, events: Sequence[CloudEvent]) -> list[CloudEvent]:
-    """Store a batch of events (one multi-row statement); returns those not already in the log."""
+    """Store a batch of events (one statement on PostgreSQL; on SQLite, in process, one cached
+    statement per event); returns those not already in the log."""
     if not events:
         return []
-    stmt = insert_ignoring_duplicates(conn, event_log).returning(event_log.c.event_id)
-    fresh = set((await conn.execute(stmt, [_event_row(e) for e in events])).scalars())
+    if conn.dialect.name != "postgresql":
+        return [e for e in events if await record_event(conn, e)]
+    columns = {
+        "event_ids": [str(e.id) for e in events],
+        "types": [e.type for e in events],
+        "sources": [e.source for e in events],
+        "subjects": [e.subject for e in events],
+        "times": [e.time for e in events],
+        "data": [json.dumps(e.data) for e in events],
+    }
+    fresh = set((await conn.execute(_RECORD_EVENTS, columns)).scalars())
     return [e for e in events if str(e.id) in fresh]
 
 

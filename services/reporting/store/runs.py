@@ -16,8 +16,8 @@ from shared.db import insert_ignoring_duplicates, page
 
 async def insert_run(conn: AsyncConnection, row: dict[str, Any]) -> bool:
     """Store a run; False when this report's period already has one (another replica made it)."""
-    stmt = insert_ignoring_duplicates(conn, report_run).values(row).returning(report_run.c.run_id)
-    return (await conn.execute(stmt)).first() is not None
+    stmt = insert_ignoring_duplicates(report_run, row, returning="run_id")
+    return (await conn.execute(stmt, row)).first() is not None
 
 
 async def run_exists(conn: AsyncConnection, report: str, frequency: str, period_start: datetime) -> bool:

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain.contracts import (
@@ -24,7 +23,7 @@ from services.supplier.domain.records import jsonable
 from services.supplier.domain.terms import ChargingBasis, ReportingObligation, ServiceTarget
 from services.supplier.store.history import Entry, write_history
 from services.supplier.store.tables import contract, contract_amendment, contract_coverage, contract_notice
-from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
+from shared.db import insert_ignoring_duplicates, page, record_of, row_by_id, row_values, update_versioned, where_given
 from shared.numbering import next_number
 
 RECORD_TYPE = "contract"
@@ -118,14 +117,9 @@ class ContractRepository:
 
     async def claim_notice(self, contract_id: UUID, kind: str, deadline: datetime, now: datetime) -> bool:
         """Record that `kind` was raised for this contract and deadline; False if it already was."""
-        dialect_insert = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = (
-            dialect_insert(contract_notice)
-            .values(contract_id=contract_id, kind=kind, deadline=deadline, notified_at=now)
-            .on_conflict_do_nothing()
-            .returning(contract_notice.c.contract_id)
-        )
-        return (await self._conn.execute(stmt)).first() is not None
+        values = {"contract_id": contract_id, "kind": kind, "deadline": deadline, "notified_at": now}
+        stmt = insert_ignoring_duplicates(contract_notice, values, returning="contract_id")
+        return (await self._conn.execute(stmt, values)).first() is not None
 
 
 async def get_contract(conn: AsyncConnection, contract_id: UUID) -> Contract | None:

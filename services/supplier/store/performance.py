@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain.performance import Measurement, ResolvedIncident, period_of
@@ -19,15 +18,12 @@ from services.supplier.store.tables import (
     contract_sla_breach,
     target_breach,
 )
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+from shared.db import insert_ignoring_duplicates, upsert_statement
 
 
 async def count_incident(conn: AsyncConnection, values: dict[str, Any]) -> None:
     """Count an incident toward a contract (once: a second count of the same pair changes nothing)."""
-    await conn.execute(_insert(conn)(contract_incident).values(**values).on_conflict_do_nothing())
+    await conn.execute(insert_ignoring_duplicates(contract_incident, values), values)
 
 
 async def counted_incident(conn: AsyncConnection, contract_id: UUID, incident_id: UUID) -> Any:
@@ -90,28 +86,21 @@ async def reopen(conn: AsyncConnection, incident_id: UUID) -> None:
 
 async def claim_breach(conn: AsyncConnection, contract_id: UUID, incident_id: UUID, metric: str, at: datetime) -> bool:
     """The exactly-once key of `supplier.target_breached.v1`: False when already raised."""
-    stmt = (
-        _insert(conn)(target_breach)
-        .values(contract_id=contract_id, incident_id=incident_id, metric=metric, at=at)
-        .on_conflict_do_nothing()
-        .returning(target_breach.c.metric)
-    )
-    return (await conn.execute(stmt)).first() is not None
+    values = {"contract_id": contract_id, "incident_id": incident_id, "metric": metric, "at": at}
+    stmt = insert_ignoring_duplicates(target_breach, values, returning="metric")
+    return (await conn.execute(stmt, values)).first() is not None
 
 
 async def record_change(conn: AsyncConnection, values: dict[str, Any]) -> None:
     """The change's outcome on a contract's CIs; a later outcome of the same change replaces it."""
-    stmt = _insert(conn)(contract_change).values(**values)
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[contract_change.c.contract_id, contract_change.c.change_id],
-            set_={"outcome": stmt.excluded.outcome, "at": stmt.excluded.at, "period": stmt.excluded.period},
-        )
+    stmt = upsert_statement(
+        contract_change, values, key=("contract_id", "change_id"), updating=("outcome", "at", "period")
     )
+    await conn.execute(stmt, values)
 
 
 async def record_sla_breach(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(_insert(conn)(contract_sla_breach).values(**values).on_conflict_do_nothing())
+    await conn.execute(insert_ignoring_duplicates(contract_sla_breach, values), values)
 
 
 @dataclass(frozen=True)

@@ -19,19 +19,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy import Column, Integer, String, Table, Uuid, bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from itsm.registry import entry
-from shared.db import create_engine
+from shared.db import UtcDateTime, create_engine, insert_ignoring_duplicates, make_metadata, upsert_statement
 from shared.migrations import upgrade
 from tests.conftest import running
-from tests.infra import Servers, eventually
+from tests.infra import Servers, create_service_database, eventually
 from tests.statement_cache import CompiledStatements
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -162,3 +163,55 @@ async def test_the_second_pass_over_the_hot_paths_compiles_no_statement(
     compiled_again = {name: w.compiled for name, w in suite.watched.items() if w.compiled}
     listed = "\n".join(f"{name}: {status} {sql[:160]}" for name, c in compiled_again.items() for status, sql in c)
     assert compiled_again == {}, listed
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def scratch(request: pytest.FixtureRequest, tmp_path: Path, servers: Servers) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database of the test's own holding the `scratch` table."""
+    if request.param == "postgresql":
+        url = await create_service_database(servers, "notify", label="scratch")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path}/scratch.db"
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(SCRATCH.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+SCRATCH = Table(
+    "scratch",
+    make_metadata(),
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("n", Integer, nullable=False, server_default="0"),
+)
+
+
+async def test_the_shared_insert_helpers_compile_once_and_do_what_they_say(scratch: AsyncEngine) -> None:
+    """`insert_ignoring_duplicates` and `upsert_statement` (one row, many rows, RETURNING), each built
+    again at every call as the call sites do: the second round compiles nothing."""
+    watched = CompiledStatements(scratch)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        for round_ in range(2):
+            watched.clear()
+            async with scratch.begin() as conn:
+                await conn.execute(delete(SCRATCH))
+                row = {"id": first, "name": "a", "at": at}
+                once = insert_ignoring_duplicates(SCRATCH, row, returning="id")
+                assert (await conn.execute(once, row)).first() is not None
+                assert (await conn.execute(once, {**row, "name": "b"})).first() is None  # a duplicate: ignored
+                many = [{"id": second, "name": "c", "at": at}, {"id": first, "name": "d", "at": at}]
+                await conn.execute(insert_ignoring_duplicates(SCRATCH, many[0], key=("id",)), many)
+                moved = {"id": first, "name": "e", "at": at, "n": 7}
+                await conn.execute(upsert_statement(SCRATCH, moved, key=("id",), updating=("n",)), moved)
+                rows = (await conn.execute(select(SCRATCH.c.id, SCRATCH.c.name, SCRATCH.c.n))).all()
+            assert sorted((r.name, r.n) for r in rows) == [("a", 7), ("c", 0)]
+            if round_ == 1:
+                assert watched.executed >= 6
+                assert watched.compiled == []
+    finally:
+        watched.close()
