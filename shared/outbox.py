@@ -53,7 +53,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_id", String(36), nullable=False, unique=True),
         Column("event_type", String(200), nullable=False),
         Column("routing_key", String(200), nullable=False),
-        Column("subject", String(200)),
+        Column("subject", String(200), index=True),  # evidence exports and the relay look rows up by subject
         Column("payload", Text, nullable=False),
         Column("headers", Text, nullable=False, server_default="{}"),
         Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
