@@ -322,7 +322,7 @@ class Stack:
         logged = await self.count(self.reporting_db, "SELECT count(*) FROM event_log")
         return {"incidents": incidents, "outbox_pending": pending, "reporting_missing": incidents - logged}
 
-    async def drain(self, within_s: float = 120.0) -> float:
+    async def drain(self, within_s: float = 120.0, interval_s: float = 0.1) -> float:
         """Wait until every incident is in reporting's event log; returns the seconds it took."""
         start = time.monotonic()
         while True:
@@ -331,7 +331,7 @@ class Stack:
                 return time.monotonic() - start
             if time.monotonic() - start > within_s:
                 raise RuntimeError(f"the pipeline did not drain within {within_s}s: {left}")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(interval_s)
 
 
 @asynccontextmanager
