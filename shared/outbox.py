@@ -63,6 +63,23 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+SUBJECT_INDEX = "ix_outbox_subject"
+
+
+def create_subject_index() -> None:
+    """In each service's migration: the outbox's rows of a subject, read by evidence exports and by
+    the relay (a subject's earlier rows pending outside its batch)."""
+    from alembic import op
+
+    op.create_index(SUBJECT_INDEX, "outbox", ["subject"])
+
+
+def drop_subject_index() -> None:
+    from alembic import op
+
+    op.drop_index(SUBJECT_INDEX, table_name="outbox")
+
+
 def trace_headers() -> str:
     """The current trace context, as the outbox stores it."""
     carrier: dict[str, str] = {}

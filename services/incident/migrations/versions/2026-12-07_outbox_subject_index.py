@@ -8,7 +8,7 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
-from alembic import op
+from shared.outbox import create_subject_index, drop_subject_index
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(op.f("ix_outbox_subject"), "outbox", ["subject"])
+    create_subject_index()
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_outbox_subject"), table_name="outbox")
+    drop_subject_index()
