@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.incident.store.tables import outbox
 from shared.db import create_engine
 from shared.events import CloudEvent
-from shared.messaging import BrokerConnection, EventPublisher, declare_exchange
+from shared.messaging import EventPublisher, declare_exchange
 from shared.outbox import OutboxRelay, pending_count, write_events
 from tests.infra import Servers, create_service_database, eventually
 
@@ -30,15 +30,6 @@ async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(url)
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture
-async def publisher(servers: Servers) -> AsyncIterator[EventPublisher]:
-    broker = BrokerConnection(servers.amqp_url, name="relay-test")
-    broker.start()
-    await asyncio.wait_for(broker.ready.wait(), 10)
-    yield EventPublisher(broker, servers.exchange)
-    await broker.close()
 
 
 def _events(kind: str, n: int) -> list[CloudEvent]:

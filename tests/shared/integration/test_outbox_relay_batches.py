@@ -43,15 +43,6 @@ async def engine(database: AsyncEngine) -> AsyncEngine:
 
 
 @pytest.fixture
-async def publisher(servers: Servers) -> AsyncIterator[EventPublisher]:
-    broker = BrokerConnection(servers.amqp_url, name="relay-batches-test")
-    broker.start()
-    await asyncio.wait_for(broker.ready.wait(), 10)
-    yield EventPublisher(broker, servers.exchange)
-    await broker.close()
-
-
-@pytest.fixture
 async def kind() -> str:
     return f"b{uuid.uuid4().hex[:8]}"
 
