@@ -117,7 +117,7 @@ class Bench:
             "ITSM_RETRY_DELAY_MS": str(RETRY_DELAY_MS),
             # Tracing on (spans are created, sampled and ended) but not exported anywhere.
             "OTEL_TRACES_EXPORTER": "none",
-        }
+        } | traces_sampler_env()
 
     async def cleanup(self, *, keep_logs: bool = False) -> None:
         """Drop the databases, delete the queues and exchanges; the server logs go too, unless
@@ -143,6 +143,15 @@ class Bench:
                 await channel.exchange_delete(f"{self.exchange}.unrouted")
             finally:
                 await connection.close()
+
+
+TRACES_SAMPLER = os.environ.get("BENCH_TRACES_SAMPLER", "parentbased_always_on")
+"""The suite's sampler in a bench: every request traced (100 %) unless BENCH_TRACES_SAMPLER says
+otherwise; `default` leaves the suite's own default (shared/telemetry.py: parent-based, 10 %)."""
+
+
+def traces_sampler_env() -> dict[str, str]:
+    return {} if TRACES_SAMPLER == "default" else {"OTEL_TRACES_SAMPLER": TRACES_SAMPLER}
 
 
 class ServerProcess:

@@ -32,21 +32,22 @@ from bench.throughput import PATH
 from bench.wrk import run_wrk
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # (layer, substrings of a frame's file): the first match from the innermost frame wins.
-    ("asyncpg (protocol, codecs)", ("asyncpg/",)),
-    ("SQLAlchemy (compile, execute, pool, rows)", ("sqlalchemy/",)),
-    ("OpenTelemetry (spans, context, metrics)", ("opentelemetry/",)),
-    ("pydantic (validation, serialisation)", ("pydantic/", "pydantic_core/")),
-    ("FastAPI / Starlette (routing, deps, responses)", ("fastapi/", "starlette/")),
-    ("uvicorn / httptools (HTTP)", ("uvicorn/", "httptools/")),
-    ("aio-pika / aiormq (relay publishing)", ("aio_pika/", "aiormq/", "pamqp/")),
-    ("JWT (token check)", ("jwt/",)),
-    ("json", ("json/",)),
-    ("asyncio / uvloop (loop, tasks)", ("asyncio/", "uvloop/")),
-    ("suite: outbox and relay", ("shared/outbox.py", "shared/relay")),
-    ("suite: SLA clocks", ("sla.py", "sla_calendars.py")),
-    ("suite: authorisation", ("shared/auth", "api/deps.py", "shared/policy")),
-    ("suite: everything else", ("services/", "shared/")),
+    # (layer, substrings of a frame's file, as py-spy --full-filenames writes it): the first
+    # match from the innermost frame wins.
+    ("asyncpg (protocol, codecs)", ("/asyncpg/",)),
+    ("OpenTelemetry (spans, context, metrics, instrumentation)", ("/opentelemetry/",)),
+    ("SQLAlchemy (compile, execute, pool, rows)", ("/sqlalchemy/", "/greenlet/")),
+    ("pydantic (validation, serialisation)", ("/pydantic/", "/pydantic_core/")),
+    ("FastAPI / Starlette (routing, deps, responses)", ("/fastapi/", "/starlette/")),
+    ("uvicorn / httptools (HTTP)", ("/uvicorn/", "/httptools/")),
+    ("aio-pika / aiormq (relay publishing)", ("/aio_pika/", "/aiormq/", "/pamqp/")),
+    ("JWT (token check)", ("/jwt/",)),
+    ("json", ("/json/",)),
+    ("asyncio / uvloop (loop, tasks)", ("/asyncio/", "/uvloop/")),
+    ("suite: outbox and relay", ("/shared/outbox.py", "/shared/relay")),
+    ("suite: SLA clocks", ("/sla.py", "/sla_calendars.py")),
+    ("suite: authorisation", ("/shared/auth", "/api/deps.py", "/shared/policy")),
+    ("suite: everything else", ("/services/", "/shared/")),
 )
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -84,22 +85,31 @@ def layer_of(frames: list[tuple[str, str]]) -> str:
 
 
 def step_of(frames: list[tuple[str, str]]) -> str:
-    in_suite = [name for name, file in frames if "/services/" in file or "/shared/" in file]
+    in_suite = [name for name, file in frames if _suite(file)]
     for name in in_suite:
         for step, function in STEPS:
-            if name == function:
+            if name.rpartition(".")[2] == function:
                 return step
+    if not frames or "greenlet" in frames[0][1] or "/sqlalchemy/" in frames[0][1]:
+        return "SQL on SQLAlchemy's greenlet (the step that ran it is not on this stack)"
     return "outside the suite's steps (server, middleware, loop)"
+
+
+def _suite(file: str) -> bool:
+    return "site-packages" not in file and ("/services/" in file or "/shared/" in file)
 
 
 def summarise(folded: str, cpu_ms_per_create: float) -> dict[str, dict[str, float]]:
     """Per layer and per step: the CPU ms per create (samples shared out of the measured figure)."""
     layers: collections.Counter[str] = collections.Counter()
     steps: collections.Counter[str] = collections.Counter()
-    total = 0
+    total = native = 0
     for line in folded.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        if not count.isdigit():
+            continue
+        if not stack.strip():
+            native += int(count)
             continue
         frames = _frames(stack)
         layers[layer_of(frames)] += int(count)
@@ -109,7 +119,7 @@ def summarise(folded: str, cpu_ms_per_create: float) -> dict[str, dict[str, floa
     return {
         "layers": {k: round(v * scale, 3) for k, v in layers.most_common()},
         "steps": {k: round(v * scale, 3) for k, v in steps.most_common()},
-        "samples": {"total": float(total)},
+        "samples": {"total": float(total), "native": float(native)},
     }
 
 
@@ -136,6 +146,7 @@ async def _main(args: argparse.Namespace) -> int:
             raw = Path(args.raw)
             raw.parent.mkdir(parents=True, exist_ok=True)
             record = ["record", "--pid", str(stack.incident.pid), "--rate", str(args.rate), "--nonblocking"]
+            record += ["--full-filenames"]
             record += ["--duration", str(int(args.seconds))]
             spy = await asyncio.create_subprocess_exec(
                 py_spy, *record, "--format", "raw", "-o", str(raw), stdout=asyncio.subprocess.DEVNULL
@@ -161,7 +172,11 @@ async def _main(args: argparse.Namespace) -> int:
         f" {cpu_ms:.3f} ms CPU per create (relay included); load average {os.getloadavg()[0]:.2f}"
     )
     summary = summarise(await asyncio.to_thread(raw.read_text), cpu_ms)
-    print(f"py-spy samples: {summary['samples']['total']:.0f} at {args.rate}/s; folded stacks in {raw}")
+    print(
+        f"py-spy samples: {summary['samples']['total']:.0f} at {args.rate}/s with a Python stack, shared out above;"
+        f" {summary['samples']['native']:.0f} with none (uvloop's C loop, mostly waiting)"
+        f" left out; folded stacks in {raw}"
+    )
     print_summary(summary, cpu_ms)
     return 1 if result.non2xx or result.errors else 0
 

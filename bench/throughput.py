@@ -22,13 +22,16 @@ from typing import Any
 import httpx
 
 from bench import smoke
-from bench.infra import Bench, Stack, describe_cpu, machine_info, print_machine, run_main, running_stack
+from bench.infra import TRACES_SAMPLER, Bench, Stack, describe_cpu, machine_info, print_machine, run_main, running_stack
 from bench.wrk import INCIDENT_BODY, WrkResult, run_wrk
 
 PATH = "/api/v1/incidents"
 TARGET_RATIO = 0.5
 SMOKE = {"runs": 1, "duration": 1.0, "warmup": 1.0, "connections": 4}  # wrk takes whole seconds
-TRACING_NOTE = "tracing on (FastAPI, SQLAlchemy, aio-pika spans created and ended), OTEL_TRACES_EXPORTER=none"
+TRACING_NOTE = (
+    f"tracing on (FastAPI, SQLAlchemy, aio-pika spans created and ended), sampler {TRACES_SAMPLER}"
+    " (BENCH_TRACES_SAMPLER), OTEL_TRACES_EXPORTER=none"
+)
 
 
 async def _check_same_answer(stack: Stack, token: str) -> None:
