@@ -23,8 +23,9 @@ ignored for each repeated resolve; in the database, exactly one incident per fin
 incident count grew by `--fingerprints`), each alert row with the occurrence count of its
 firings and resolved, each incident resolved.
 
-**Target**: p99 of the webhook < 100 ms at the rate asked, with 0 errors ("held"). When it does
-not hold, the same load runs again at 0.7 of the rate (fresh fingerprints, same database) until
+**Target**: p99 of the webhook < 100 ms at the rate asked, with 0 errors ("held"). A step in
+which webhooks failed or timed out (`--timeout`) is not held, and its counts are not checked (what
+the service made of a webhook the sender gave up on is not known). When it does not hold, the same load runs again at 0.7 of the rate (fresh fingerprints, same database) until
 it holds or falls under `--min-rate`; each step prints where the CPU went (the incident process,
 PostgreSQL, RabbitMQ, this sender, other work) and the incident process's CPU ms per alert.
 `--smoke`: 40 alerts/s for 2 s over 10 fingerprints, every check, no target judged, no step down.
@@ -274,13 +275,18 @@ async def one_step(
         out = await send_storm(client, bench.token("monitoring"), plan, rate)
         cpu = window.stop()
         await client.close()
-        problems = check_answers(plan, out) + await check_database(conn, plan, prefix, before)
-        await _wait_outbox_drained(conn)
+        await _wait_settled(conn)
+        if out.errors:
+            # Webhooks that failed or timed out: the rate did not hold. What the service made of
+            # them is not known, so the counts are not checked; the step down goes on.
+            problems, failed = [], [*out.errors[:3], f"{len(out.errors)} webhooks failed in all"]
+        else:
+            problems, failed = check_answers(plan, out) + await check_database(conn, plan, prefix, before), []
     finally:
         await conn.close()
     answered = len(out.latencies_ms)
     p99 = percentile(out.latencies_ms, 99) if answered else float("inf")
-    held = not problems and p99 < TARGET_P99_MS
+    held = not problems and not out.errors and p99 < TARGET_P99_MS
     row = {
         "rate": rate,
         "alerts": plan.alerts,
@@ -293,6 +299,7 @@ async def one_step(
         "sender_late_ms_max": round(out.late_ms_max, 1),
         "answered_alerts_per_s": round(plan.alerts / out.last_answer_s, 1) if out.last_answer_s > 0 else None,
         "held": held,
+        "failed": failed,
         "cpu": cpu,
         "incident_cpu_ms_per_alert": round(1000 * cpu["incident"] * cpu["wall_s"] / plan.alerts, 3),
         "problems": problems,
@@ -307,16 +314,26 @@ async def one_step(
     )
     for problem in problems:
         print("  PROBLEM:", problem, flush=True)
+    for failure in failed:
+        print("  failed:", failure, flush=True)
     return row
 
 
-async def _wait_outbox_drained(conn: asyncpg.Connection, within_s: float = 60.0) -> None:
-    """So the relay's backlog does not take CPU from the next step."""
+async def _wait_settled(conn: asyncpg.Connection, within_s: float = 120.0) -> None:
+    """Until the service has finished what it was sent (webhooks the sender gave up on may still
+    run) and its relay has published it all, so neither takes CPU from the next step."""
     deadline = time.monotonic() + within_s
+    last = None
     while time.monotonic() < deadline:
-        if not await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+        now = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS pending,"
+            " (SELECT coalesce(sum(occurrences), 0) FROM monitoring_alert) AS fired,"
+            " (SELECT count(*) FROM incident_history) AS history"
+        )
+        if now["pending"] == 0 and now == last:
             return
-        await asyncio.sleep(0.2)
+        last = now
+        await asyncio.sleep(1.0)
 
 
 async def _main(args: argparse.Namespace) -> int:

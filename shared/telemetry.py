@@ -15,8 +15,8 @@
 SQLAlchemy, aio-pika and httpx are instrumented process-wide; FastAPI per app (see
 `instrument_app`), without the internal ASGI receive/send spans and without the health probes
 and `/metrics`. Metrics are configured here too, from `OTEL_METRICS_EXPORTER` (see shared.metrics):
-the FastAPI instrumentation records the HTTP server duration by route and status, SQLAlchemy's
-the connection pool usage.
+the FastAPI instrumentation records the HTTP server duration by route and status; the connection
+pool usage is read from the pools when collected (shared.metrics.watch_pool).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -109,8 +110,10 @@ def configure_telemetry(
     for processor in extra_processors or []:
         tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
-    meter_provider = configure_metrics(resource)
-    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    configure_metrics(resource)
+    # Spans only: the pool usage metric is a gauge read at collection (shared.metrics.watch_pool)
+    # instead of the instrumentation's up-down counter moved on every checkout and checkin.
+    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
     AioPikaInstrumentor().instrument(tracer_provider=tracer_provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=tracer_provider)
     _configured = True
