@@ -25,9 +25,10 @@ firings and resolved, each incident resolved.
 
 **Target**: p99 of the webhook < 100 ms at the rate asked, with 0 errors ("held"). A step in
 which webhooks failed or timed out (`--timeout`) is not held, and its counts are not checked (what
-the service made of a webhook the sender gave up on is not known). When it does not hold, the same load runs again at 0.7 of the rate (fresh fingerprints, same database) until
-it holds or falls under `--min-rate`; each step prints where the CPU went (the incident process,
-PostgreSQL, RabbitMQ, this sender, other work) and the incident process's CPU ms per alert.
+the service made of a webhook the sender gave up on is not known). When it does not hold, the
+same load runs again at 0.7 of the rate (fresh fingerprints, same database) until it holds or
+falls under `--min-rate`; each step prints where the CPU went (the incident process, PostgreSQL,
+RabbitMQ, this sender, other work) and the incident process's CPU ms per alert.
 `--smoke`: 40 alerts/s for 2 s over 10 fingerprints, every check, no target judged, no step down.
 """
 
