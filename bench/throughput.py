@@ -22,7 +22,17 @@ from typing import Any
 import httpx
 
 from bench import smoke
-from bench.infra import TRACES_SAMPLER, Bench, Stack, describe_cpu, machine_info, print_machine, run_main, running_stack
+from bench.infra import (
+    INCIDENT_WORKERS,
+    TRACES_SAMPLER,
+    Bench,
+    Stack,
+    describe_cpu,
+    machine_info,
+    print_machine,
+    run_main,
+    running_stack,
+)
 from bench.wrk import INCIDENT_BODY, WrkResult, run_wrk
 
 PATH = "/api/v1/incidents"
@@ -136,6 +146,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     print(f"  suite: {TRACING_NOTE}; relay and reporting running", flush=True)
+    print(f"  incident API processes: {INCIDENT_WORKERS} (BENCH_INCIDENT_WORKERS)", flush=True)
     for server in (stack.baseline, stack.incident):
         await run_wrk(
             server.base_url + PATH,
@@ -173,6 +184,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "warmup_s": args.warmup,
         "rounds": args.runs,
         "tracing": TRACING_NOTE,
+        "incident_workers": INCIDENT_WORKERS,
     }
     return summary
 
