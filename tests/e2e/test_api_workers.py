@@ -66,7 +66,7 @@ async def test_two_api_processes_serve_one_port_and_a_killed_one_is_started_agai
             try:
                 await create()
             except httpx.TransportError as exc:
-                raise AssertionError(f"not served: {exc!r}") from exc
+                raise AssertionError(f"not served: {exc!r}\n{_output_of(manager)}") from exc
             return workers
 
         # Within generous bounds: each process imports the whole service, slow on a busy machine.
