@@ -26,9 +26,11 @@ firings and resolved, each incident resolved.
 **Target**: p99 of the webhook < 100 ms at the rate asked, with 0 errors ("held"). A step in
 which webhooks failed or timed out (`--timeout`) is not held, and its counts are not checked (what
 the service made of a webhook the sender gave up on is not known). When it does not hold, the
-same load runs again at 0.7 of the rate (fresh fingerprints, same database) until it holds or
-falls under `--min-rate`; each step prints where the CPU went (the incident process, PostgreSQL,
-RabbitMQ, this sender, other work) and the incident process's CPU ms per alert.
+same kind of load runs again at half the rate for `--step-duration` (10 s; fresh fingerprints,
+same database; fewer fingerprints when a short step has too few alerts for them: a quarter of
+the alerts) until it holds or falls under `--min-rate`; each step prints where the CPU went (the
+incident process, PostgreSQL, RabbitMQ, this sender, other work) and the incident process's CPU ms
+per alert.
 `--smoke`: 40 alerts/s for 2 s over 10 fingerprints, every check, no target judged, no step down.
 """
 
@@ -65,7 +67,7 @@ from bench.openloop import KeepAliveClient, percentile, sleep_until
 
 PATH = "/api/v1/alerts/alertmanager"
 TARGET_P99_MS = 100.0
-STEP_FACTOR = 0.7
+STEP_FACTOR = 0.5
 SMOKE = {"rate": 40.0, "duration": 2.0, "fingerprints": 10, "step_down": False}
 
 
@@ -261,9 +263,11 @@ async def one_step(
     bench: Bench, server: ServerProcess, dsn: str, args: argparse.Namespace, rate: float, step: int
 ) -> dict[str, Any]:
     prefix = f"s{step}-"
+    duration = args.duration if step == 0 else args.step_duration
+    alerts = int(rate * duration)
     plan = make_plan(
-        alerts=int(rate * args.duration),
-        fingerprints=args.fingerprints,
+        alerts=alerts,
+        fingerprints=min(args.fingerprints, max(10, alerts // 4)),
         per_webhook=args.per_webhook,
         seed=args.seed + step,
         prefix=prefix,
@@ -306,7 +310,7 @@ async def one_step(
         "problems": problems,
     }
     print(
-        f"  {rate:.0f} alerts/s for {args.duration:g}s ({plan.alerts} alerts in {len(plan.webhooks)} webhooks,"
+        f"  {rate:.0f} alerts/s for {duration:g}s ({plan.alerts} alerts in {len(plan.webhooks)} webhooks,"
         f" {len(plan.firings)} fingerprints): p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms,"
         f" errors {row['errors']}, answered at {row['answered_alerts_per_s']} alerts/s -> "
         f"{'held' if held else 'not held'}\n"
@@ -379,10 +383,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="alerts a second")
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--fingerprints", type=int, default=200)
+    parser.add_argument("--step-duration", type=float, default=10.0, help="seconds of each lower rate tried")
     parser.add_argument("--per-webhook", type=int, default=1, help="alerts per notification")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a webhook counts as failed")
-    parser.add_argument("--min-rate", type=float, default=50.0, help="the step down stops below this")
+    parser.add_argument("--min-rate", type=float, default=20.0, help="the step down stops below this")
     parser.add_argument("--no-step-down", dest="step_down", action="store_false")
     parser.add_argument("--json", metavar="PATH")
     args = smoke.parse_args(parser, **SMOKE)
