@@ -43,6 +43,7 @@ BENCHES = (
     Smoke(
         "create_incident", "incident create: propagation to reporting, then throughput against the baseline", ("wrk",)
     ),
+    Smoke("alert_storm", "Alertmanager webhooks at 500 alerts/s over 200 fingerprints, repeats and resolves"),
     Smoke("change", "change conflicts at scale, change -> CMDB propagation"),
     Smoke("cmdb", "CMDB impact analysis and discovery"),
     Smoke("incident_list", "the incident list over many incidents"),
@@ -64,6 +65,7 @@ NOT_BENCHES = {
     "wrk": "runs wrk with post.lua",
     "reporting_data": "reporting's data set",
     "smoke": "the --smoke flag",
+    "profile_create": "py-spy on the incident create under wrk, CPU per create by layer (needs py-spy)",
     "mutation": "mutation testing (`make mutation`), tested by tests/bench/test_mutation_proposals.py",
 }
 """Modules of bench/ that are not benches of their own, and why."""

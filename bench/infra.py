@@ -117,7 +117,7 @@ class Bench:
             "ITSM_RETRY_DELAY_MS": str(RETRY_DELAY_MS),
             # Tracing on (spans are created, sampled and ended) but not exported anywhere.
             "OTEL_TRACES_EXPORTER": "none",
-        }
+        } | traces_sampler_env()
 
     async def cleanup(self, *, keep_logs: bool = False) -> None:
         """Drop the databases, delete the queues and exchanges; the server logs go too, unless
@@ -145,10 +145,37 @@ class Bench:
                 await connection.close()
 
 
+TRACES_SAMPLER = os.environ.get("BENCH_TRACES_SAMPLER", "parentbased_always_on")
+"""The suite's sampler in a bench: every request traced (100 %) unless BENCH_TRACES_SAMPLER says
+otherwise; `default` leaves the suite's own default (shared/telemetry.py: parent-based, 10 %)."""
+
+
+INCIDENT_WORKERS = int(os.environ.get("BENCH_INCIDENT_WORKERS", "1"))
+"""API processes of the incident service in `running_stack` (`itsm serve --workers N`)."""
+
+
+WORKERS_SETTLE_S = 20.0
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a manager's API processes and its helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def traces_sampler_env() -> dict[str, str]:
+    return {} if TRACES_SAMPLER == "default" else {"OTEL_TRACES_SAMPLER": TRACES_SAMPLER}
+
+
 class ServerProcess:
     """One uvicorn process on 127.0.0.1; its output goes to a log file (printed if it fails)."""
 
-    def __init__(self, name: str, factory: str, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(self, name: str, factory: str, env: Mapping[str, str], workdir: Path, *, workers: int = 1) -> None:
         self.name = name
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -156,6 +183,7 @@ class ServerProcess:
         if factory.startswith("services."):  # a suite service: served as everywhere else, by `itsm serve`
             command = [sys.executable, "-m", "itsm", "serve", factory.split(".")[1], "--host", "127.0.0.1"]
             command += ["--port", str(self.port), "--no-access-log"]
+            command += ["--workers", str(workers)] if workers > 1 else []
         else:
             command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
             command += ["--port", str(self.port), *UVICORN_FLAGS]
@@ -179,7 +207,7 @@ class ServerProcess:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
-    async def wait_ready(self, path: str, within_s: float = 60.0) -> None:
+    async def wait_ready(self, path: str, within_s: float = 180.0) -> None:
         deadline = time.monotonic() + within_s
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as client:
             while True:
@@ -306,6 +334,7 @@ class Stack:
 
     def cpu_window(self) -> CpuWindow:
         names = {p.pid: p.name for p in (self.incident, self.reporting, self.baseline)}
+        names |= dict.fromkeys(children_of(self.incident.pid), "incident")  # its API processes (--workers)
         return CpuWindow.start(names, self.bench.run_id)
 
     async def count(self, database_url: str, query: str) -> int:
@@ -350,7 +379,11 @@ async def running_stack(bench: Bench) -> AsyncIterator[Stack]:
         )
         processes.append(reporting)
         incident = ServerProcess(
-            "incident", "services.incident.app:create_app", bench.service_env("incident", incident_db), bench.workdir
+            "incident",
+            "services.incident.app:create_app",
+            bench.service_env("incident", incident_db),
+            bench.workdir,
+            workers=INCIDENT_WORKERS,
         )
         processes.append(incident)
         baseline = ServerProcess(
@@ -363,6 +396,9 @@ async def running_stack(bench: Bench) -> AsyncIterator[Stack]:
         await asyncio.gather(
             reporting.wait_ready("/readyz"), incident.wait_ready("/readyz"), baseline.wait_ready("/healthz")
         )
+        if INCIDENT_WORKERS > 1:
+            # /readyz answers from whichever process is up first; give the others time to import.
+            await asyncio.sleep(WORKERS_SETTLE_S)
         yield Stack(bench, incident, reporting, baseline, incident_db, reporting_db, baseline_db)
     finally:
         await asyncio.gather(*(p.stop() for p in processes), return_exceptions=True)

@@ -23,7 +23,17 @@ from typing import Any
 import httpx
 
 from bench import smoke
-from bench.infra import Bench, Stack, describe_cpu, machine_info, print_machine, run_main, running_stack
+from bench.infra import (
+    INCIDENT_WORKERS,
+    TRACES_SAMPLER,
+    Bench,
+    Stack,
+    describe_cpu,
+    machine_info,
+    print_machine,
+    run_main,
+    running_stack,
+)
 from bench.wrk import INCIDENT_BODY, WrkResult, run_wrk
 
 PATH = "/api/v1/incidents"
@@ -31,7 +41,10 @@ TARGET_RATIO = 0.5
 TARGET_END_TO_END = 0.9
 TARGET_DRAIN_S = 1.0
 SMOKE = {"runs": 1, "duration": 1.0, "warmup": 1.0, "connections": 4}  # wrk takes whole seconds
-TRACING_NOTE = "tracing on (FastAPI, SQLAlchemy, aio-pika spans created and ended), OTEL_TRACES_EXPORTER=none"
+TRACING_NOTE = (
+    f"tracing on (FastAPI, SQLAlchemy, aio-pika spans created and ended), sampler {TRACES_SAMPLER}"
+    " (BENCH_TRACES_SAMPLER), OTEL_TRACES_EXPORTER=none"
+)
 
 
 async def _check_same_answer(stack: Stack, token: str) -> None:
@@ -153,6 +166,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     print(f"  suite: {TRACING_NOTE}; relay and reporting running", flush=True)
+    print(f"  incident API processes: {INCIDENT_WORKERS} (BENCH_INCIDENT_WORKERS)", flush=True)
     for server in (stack.baseline, stack.incident):
         await run_wrk(
             server.base_url + PATH,
@@ -190,6 +204,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         "warmup_s": args.warmup,
         "rounds": args.runs,
         "tracing": TRACING_NOTE,
+        "incident_workers": INCIDENT_WORKERS,
     }
     return summary
 

@@ -2,4 +2,5 @@
 
 from itsm.cli import app
 
-app(prog_name="itsm")
+if __name__ == "__main__":  # not when `serve --workers N` spawns its processes, which import this module again
+    app(prog_name="itsm")

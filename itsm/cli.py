@@ -33,6 +33,17 @@ StateFileOption = Annotated[
 ]
 
 
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        envvar="ITSM_WORKERS",
+        help="API processes per service on the one port (each with its relay and consumer); a dead one is restarted",
+    ),
+]
+
+
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
@@ -46,6 +57,7 @@ def up(
         ),
     ] = DEFAULT_MAX_START_FAILURES,
     state_file: StateFileOption = DEFAULT_STATE_FILE,
+    workers: WorkersOption = 1,
 ) -> None:
     """Run all five services on this machine (SQLite files under ./var/, the local RabbitMQ).
 
@@ -72,7 +84,12 @@ def up(
         for service in SERVICE_NAMES:
             migrate(service)
     supervised = run_all(
-        all_entries(), host=host, console=console, state_file=state_file, max_start_failures=max_start_failures
+        all_entries(),
+        host=host,
+        console=console,
+        state_file=state_file,
+        max_start_failures=max_start_failures,
+        workers=workers,
     )
     raise typer.Exit(asyncio.run(supervised))
 
@@ -133,6 +150,7 @@ def serve(
             help="On SIGTERM, seconds in-flight requests get before they are cancelled (default: DRAIN_TIMEOUT_S)",
         ),
     ] = None,
+    workers: WorkersOption = 1,
 ) -> None:
     """Run a service's HTTP API (and its relay and consumer, unless RUN_WORKER is off), with the
     request-head limits of its settings (MAX_HEADER_BYTES, HEADER_TIMEOUT_S)."""
@@ -146,6 +164,7 @@ def serve(
         port=port,
         access_log=access_log,
         timeout_graceful_shutdown=timeout_graceful_shutdown,
+        workers=workers,
     )
 
 

@@ -49,8 +49,9 @@ async def _pump(name: str, stream: asyncio.StreamReader, console: Console) -> No
         console.print(prefix + Text(line.decode(errors="replace").rstrip()), soft_wrap=True, highlight=False)
 
 
-def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
-    """How `itsm up` starts one service: the command line of its process (`itsm serve`)."""
+def service_command(entry: ServiceEntry, *, host: str, port: int, workers: int = 1) -> list[str]:
+    """How `itsm up` starts one service: the command line of its process (`itsm serve`; with
+    `workers` > 1 that process manages the service's API processes, which share its port)."""
     return [
         sys.executable,
         "-m",
@@ -62,6 +63,7 @@ def service_command(entry: ServiceEntry, *, host: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
 
 
@@ -94,8 +96,10 @@ class Supervisor:
         console: Console,
         state_file: Path = DEFAULT_STATE_FILE,
         max_start_failures: int = DEFAULT_MAX_START_FAILURES,
+        workers: int = 1,
     ) -> None:
         self.console = console
+        self.workers = workers
         self.state_file = state_file
         self.max_start_failures = max_start_failures
         self.services = [
@@ -170,7 +174,7 @@ class Supervisor:
     async def _start(self, service: Supervised) -> asyncio.subprocess.Process:
         entry, state = service.entry, service.state
         process = await asyncio.create_subprocess_exec(
-            *service_command(entry, host=state.host, port=state.port),
+            *service_command(entry, host=state.host, port=state.port, workers=self.workers),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -232,10 +236,16 @@ async def run_all(
     console: Console,
     state_file: Path = DEFAULT_STATE_FILE,
     max_start_failures: int = DEFAULT_MAX_START_FAILURES,
+    workers: int = 1,
 ) -> int:
     """Run every service (`itsm serve`) and keep it running; see `Supervisor`."""
     supervisor = Supervisor(
-        entries, host=host, console=console, state_file=state_file, max_start_failures=max_start_failures
+        entries,
+        host=host,
+        console=console,
+        state_file=state_file,
+        max_start_failures=max_start_failures,
+        workers=workers,
     )
     return await supervisor.run()
 

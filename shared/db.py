@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.errors import PreconditionFailed
+from shared.metrics import watch_pool
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -116,6 +117,8 @@ def create_engine(url: str, *, pool_size: int = 10, pool_name: str | None = None
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     if asyncpg:
         event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    where = f"{parsed.drivername}://{parsed.host or ''}:{parsed.port or ''}/{parsed.database or ''}"
+    watch_pool(engine.sync_engine.pool, pool_name or where)
     return engine
 
 

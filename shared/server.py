@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copyreg
 import http
 import json
 import sys
@@ -29,6 +30,7 @@ from typing import Any, ClassVar, cast
 import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from shared.http import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.settings import ServiceSettings
@@ -187,16 +189,30 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.transport.write(b"".join(head) + body)
 
 
+WORKER_HEALTHCHECK_S = 60
+"""How long `serve(workers=N)`'s manager waits for a process to answer its ping before it kills it."""
+
+
+class _Bounded(type):
+    """The type of the protocol classes `head_limited_protocol` makes: pickled as the call that
+    makes them again, so a config holding one reaches the processes of `serve(workers=N)`."""
+
+
 def head_limited_protocol(settings: ServiceSettings) -> type[HeadLimitedProtocol]:
     """The protocol class with the bounds of these settings (uvicorn creates one per connection)."""
-    return cast(
-        type[HeadLimitedProtocol],
-        type(
-            "HeadLimitedProtocol",
-            (HeadLimitedProtocol,),
-            {"max_header_bytes": settings.max_header_bytes, "header_timeout_s": settings.header_timeout_s},
-        ),
-    )
+    return _protocol_with(settings.max_header_bytes, settings.header_timeout_s)
+
+
+def _protocol_with(max_header_bytes: int, header_timeout_s: float) -> type[HeadLimitedProtocol]:
+    bounds = {"max_header_bytes": max_header_bytes, "header_timeout_s": header_timeout_s}
+    return cast(type[HeadLimitedProtocol], _Bounded("HeadLimitedProtocol", (HeadLimitedProtocol,), bounds))
+
+
+def _pickle_protocol(cls: Any) -> tuple[Any, tuple[int, float]]:
+    return _protocol_with, (cls.max_header_bytes, cls.header_timeout_s)
+
+
+copyreg.pickle(_Bounded, _pickle_protocol)
 
 
 def uvicorn_config(
@@ -243,11 +259,24 @@ class GracefulServer(uvicorn.Server):
                 self._captured_signals.clear()
 
 
-def serve(app_factory: str, settings: ServiceSettings, **options: Any) -> None:
+def serve(app_factory: str, settings: ServiceSettings, *, workers: int = 1, **options: Any) -> None:
     """Run the service until it is told to stop (SIGINT, SIGTERM: it drains and returns, exit
     status 0); `options` as `uvicorn_config`. Exits with status 3 when the app did not start, as
-    uvicorn's command does."""
-    server = GracefulServer(uvicorn_config(app_factory, settings, **options))
+    uvicorn's command does.
+
+    `workers` > 1: that many processes accept on one listening socket, bound here (uvicorn's
+    process manager): each is the whole service (API, relay, consumer; the relay and the consumer
+    are safe with replicas), and one that dies is started again by the manager, which stops them
+    all on SIGINT/SIGTERM."""
+    config = uvicorn_config(app_factory, settings, **options)
+    if workers > 1:
+        config.workers = workers
+        # The manager pings each process and kills one that does not answer in time; a process
+        # still importing the service on a busy machine is not hung.
+        config.timeout_worker_healthcheck = WORKER_HEALTHCHECK_S
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server = GracefulServer(config)
     server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)

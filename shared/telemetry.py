@@ -5,13 +5,18 @@
   run does not spam errors about a collector that is not there. Spans are still made either
   way, for the trace ids in the logs.
 - `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or `grpc`.
-- `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER[_ARG]`: read by the SDK.
+- `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: read by the SDK.
+- `OTEL_TRACES_SAMPLER[_ARG]`: read by the SDK when set. Unset, the default here is parent-based
+  ratio sampling: a request that arrives with a sampled `traceparent` is traced, a new trace is
+  kept with probability `OTEL_TRACES_SAMPLER_ARG` (default `DEFAULT_SAMPLE_RATIO`, 0.1). Set
+  `OTEL_TRACES_SAMPLER=parentbased_always_on` to trace every request (docs/benchmarks.md, "Tracing
+  cost", measures both).
 
 SQLAlchemy, aio-pika and httpx are instrumented process-wide; FastAPI per app (see
 `instrument_app`), without the internal ASGI receive/send spans and without the health probes
 and `/metrics`. Metrics are configured here too, from `OTEL_METRICS_EXPORTER` (see shared.metrics):
-the FastAPI instrumentation records the HTTP server duration by route and status, SQLAlchemy's
-the connection pool usage.
+the FastAPI instrumentation records the HTTP server duration by route and status; the connection
+pool usage is read from the pools when collected (shared.metrics.watch_pool).
 """
 
 from __future__ import annotations
@@ -29,13 +34,32 @@ from opentelemetry.instrumentation.aio_pika import AioPikaInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 from shared.metrics import configure_metrics
 
 _configured = False
+
+DEFAULT_SAMPLE_RATIO = 0.1
+"""The share of new traces kept when `OTEL_TRACES_SAMPLER` is not set (parent-based)."""
+
+
+def default_sampler() -> Sampler | None:
+    """The sampler when `OTEL_TRACES_SAMPLER` is unset: parent-based, new traces at
+    `OTEL_TRACES_SAMPLER_ARG` or `DEFAULT_SAMPLE_RATIO`. None when the variable is set (the SDK
+    reads it then, with all its standard values)."""
+    if os.environ.get("OTEL_TRACES_SAMPLER", "").strip():
+        return None
+    raw = os.environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    try:
+        ratio = float(raw) if raw else DEFAULT_SAMPLE_RATIO
+    except ValueError:
+        ratio = DEFAULT_SAMPLE_RATIO
+    return ParentBased(TraceIdRatioBased(min(1.0, max(0.0, ratio))))
 
 
 def _exporters() -> list[SpanExporter]:
@@ -80,14 +104,16 @@ def configure_telemetry(
         return current
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"itsm-{service_name}")})
     if tracer_provider is None:
-        tracer_provider = TracerProvider(resource=resource)
+        tracer_provider = TracerProvider(resource=resource, sampler=default_sampler())
         for exporter in _exporters():
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
     for processor in extra_processors or []:
         tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
-    meter_provider = configure_metrics(resource)
-    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    configure_metrics(resource)
+    # Spans only: the pool usage metric is a gauge read at collection (shared.metrics.watch_pool)
+    # instead of the instrumentation's up-down counter moved on every checkout and checkin.
+    SQLAlchemyInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider())
     AioPikaInstrumentor().instrument(tracer_provider=tracer_provider)
     HTTPXClientInstrumentor().instrument(tracer_provider=tracer_provider)
     _configured = True

@@ -111,6 +111,7 @@ def tracing_env(endpoint: str) -> dict[str, str]:
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "parentbased_always_on",  # every trace: the test follows one request
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms: spans reach the collector soon after they end
     }
 

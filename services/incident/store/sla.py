@@ -21,7 +21,8 @@ from services.incident.domain.sla import (
     SlaTarget,
     TicketKind,
 )
-from services.incident.domain.sla_calendars import BusinessCalendar, calendar_of
+from services.incident.domain.sla_calendars import BusinessCalendar
+from services.incident.store.sla_calendars import stored_calendar
 from services.incident.store.tables import sla_calendar, sla_clock, sla_notice, sla_policy
 from shared.db import record_of, row_values, update_versioned, where_given
 
@@ -153,7 +154,7 @@ async def policies_and_calendars(
     for row in await conn.execute(query):
         policies.append(_policy(row))
         if row.calendar_id not in calendars:
-            calendars[row.calendar_id] = calendar_of(row.cal_time_zone, row.cal_working_hours, row.cal_holidays)
+            calendars[row.calendar_id] = stored_calendar(row.cal_time_zone, row.cal_working_hours, row.cal_holidays)
     return policies, calendars
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +26,23 @@ class CalendarRecord:
     updated_at: datetime
 
 
+def stored_calendar(
+    time_zone: str, working_hours: Mapping[str, Sequence[str]], holidays: Iterable[str | date]
+) -> BusinessCalendar:
+    """A calendar as stored (its row's columns), parsed once per distinct content: every create
+    reads its policy's calendar, and the same few calendars come back each time. The key is the
+    content itself, so an edited calendar is a new key and never answered from the old entry."""
+    hours = tuple(sorted((day, tuple(window)) for day, window in working_hours.items()))
+    return _parsed_calendar(time_zone, hours, tuple(holidays))
+
+
+@lru_cache(maxsize=256)
+def _parsed_calendar(
+    time_zone: str, hours: tuple[tuple[str, tuple[str, ...]], ...], holidays: tuple[str | date, ...]
+) -> BusinessCalendar:
+    return calendar_of(time_zone, {day: list(window) for day, window in hours}, holidays)
+
+
 def _calendar_row(record: CalendarRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -40,7 +59,7 @@ def _calendar_record(row: Any) -> CalendarRecord:
     return CalendarRecord(
         id=row.id,
         name=row.name,
-        calendar=calendar_of(row.time_zone, row.working_hours, row.holidays),
+        calendar=stored_calendar(row.time_zone, row.working_hours, row.holidays),
         version=row.version,
         updated_at=row.updated_at,
     )

@@ -10,8 +10,9 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased
 
-from shared.telemetry import JsonLogFormatter, _exporters
+from shared.telemetry import DEFAULT_SAMPLE_RATIO, JsonLogFormatter, _exporters, default_sampler
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,32 @@ def test_exporters_follow_the_standard_variables(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert [type(e) for e in _exporters()] == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "ratio"),
+    [
+        ({}, DEFAULT_SAMPLE_RATIO),
+        ({"OTEL_TRACES_SAMPLER_ARG": "0.25"}, 0.25),
+        ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, DEFAULT_SAMPLE_RATIO),
+        ({"OTEL_TRACES_SAMPLER_ARG": "7"}, 1.0),
+    ],
+)
+def test_unset_the_sampler_is_parent_based_with_a_ratio(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], ratio: float
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    sampler = default_sampler()
+    assert isinstance(sampler, ParentBased)
+    assert sampler.get_description().startswith(f"ParentBased{{root:TraceIdRatioBased{{{ratio}}},")
+
+
+def test_a_sampler_named_in_the_environment_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    assert default_sampler() is None
 
 
 def _record(message: str) -> logging.LogRecord:
