@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from services.reporting.domain import continuity
+
 Frequency = Literal["daily", "weekly", "monthly"]
 
 PERIOD_FILTERS = ("from", "to")
@@ -370,6 +372,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "performance_incidents": "incidents of category capacity on the CI opened in the period",
         },
     ),
+    _d(**continuity.DEFINITION),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}
