@@ -25,7 +25,7 @@ class PlanKind(StrEnum):
     AVAILABILITY = "availability"
 
 
-class TestType(StrEnum):
+class ContinuityTestType(StrEnum):
     TABLETOP = "tabletop"
     FAILOVER = "failover"
     FULL_DR = "full_dr"
@@ -38,7 +38,7 @@ class InvocationStatus(StrEnum):
     REVIEWED = "reviewed"
 
 
-class TestStatus(StrEnum):
+class DueStatus(StrEnum):
     """Where a plan stands against its testing: tested on time, a test due soon, or overdue."""
 
     OK = "ok"
@@ -104,12 +104,12 @@ def retest_due_by(scheduled: datetime, implemented_at: datetime, retest_days: in
     return min(scheduled, implemented_at + timedelta(days=retest_days))
 
 
-def test_status(due_by: datetime, now: datetime, warn_days: int) -> TestStatus:
+def due_status(due_by: datetime, now: datetime, warn_days: int) -> DueStatus:
     if now > due_by:
-        return TestStatus.OVERDUE
+        return DueStatus.OVERDUE
     if now >= due_by - timedelta(days=warn_days):
-        return TestStatus.DUE
-    return TestStatus.OK
+        return DueStatus.DUE
+    return DueStatus.OK
 
 
 INVOCATION_ACTIONS: dict[str, tuple[InvocationStatus, InvocationStatus]] = {

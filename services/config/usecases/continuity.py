@@ -12,10 +12,10 @@ from services.config.domain.continuity import (
     RETEST_DAYS,
     WARN_DAYS,
     RecoveryTarget,
+    due_status,
     next_test_due,
     require_approved_change,
     retest_due_by,
-    test_status,
     validate_plan,
 )
 from services.config.domain.types import BUSINESS_SERVICE
@@ -167,7 +167,7 @@ def plan_answer(row: Any, now: datetime) -> dict[str, Any]:
     """A stored plan (row or values) in the API's form: its document's parts at the top, its test status now."""
     plan = dict(row) if isinstance(row, Mapping) else row._asdict()
     document = plan.pop("document")
-    return {**plan, **document, "test_status": test_status(plan["test_due_by"], now, WARN_DAYS).value}
+    return {**plan, **document, "test_status": due_status(plan["test_due_by"], now, WARN_DAYS).value}
 
 
 async def record_test(plan_id: UUID, body: Mapping[str, Any], actor: str, uow: UnitOfWork) -> dict[str, Any]:

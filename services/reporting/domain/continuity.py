@@ -82,7 +82,7 @@ def retest_due(data: ContinuityRetestDue) -> Facts:
     return [(PLANS, values)]
 
 
-def test_recorded(data: ContinuityTestRecorded) -> Facts:
+def on_test_recorded(data: ContinuityTestRecorded) -> Facts:
     values = {
         "plan_id": data.plan_id,
         "test_due_at": data.test_due_by,
@@ -120,7 +120,7 @@ def invocation(
 RULES: dict[type, Any] = {
     ContinuityPlanRecorded: plan_recorded,
     ContinuityRetestDue: retest_due,
-    ContinuityTestRecorded: test_recorded,
+    ContinuityTestRecorded: on_test_recorded,
     ContinuityInvoked: invocation,
     ContinuityReturnedToNormal: invocation,
     ContinuityInvocationReviewed: invocation,
@@ -159,7 +159,7 @@ DEFINITION: dict[str, Any] = {
 }
 
 
-def test_status(due_at: datetime | None, now: datetime) -> str | None:
+def due_status(due_at: datetime | None, now: datetime) -> str | None:
     if due_at is None:
         return None
     if now > due_at:
@@ -178,7 +178,7 @@ def continuity_rows(
     rows: list[dict[str, Any]] = []
     for p in plans:
         plan_id = str(p["plan_id"])
-        status = test_status(p["test_due_at"], now)
+        status = due_status(p["test_due_at"], now)
         rows.append(
             {
                 "plan_id": plan_id,
