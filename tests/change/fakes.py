@@ -157,6 +157,9 @@ class FakeContinuity(FakeRepository):
     async def covered_services(self) -> set[UUID]:
         return set(self.covered)
 
+    async def record_plan(self, plan_id: UUID, version: int, service_ids: list[UUID], now: datetime) -> None:
+        self.covered |= set(service_ids)
+
     async def impact_of(self, change_id: UUID) -> ContinuityImpact | None:
         return self.impacts.get(change_id)
 
