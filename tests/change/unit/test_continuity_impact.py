@@ -29,9 +29,13 @@ def test_a_change_on_a_continuity_tier_service_states_its_impact_first() -> None
     with pytest.raises(RuleViolation) as refused:
         require_impact_stated("CHG0000001", [A, C], [C, B], None)
     assert refused.value.extensions["errors"][0]["field"] == "continuity_impact"
-    assert (
-        "CHG0000001" in refused.value.detail and str(C) in refused.value.detail and str(A) not in refused.value.detail
+    assert refused.value.detail == (
+        f"CHG0000001 touches continuity-tier service(s) {C}: state its continuity and availability impact"
+        " (PUT .../continuity-impact) before assessment"
     )
+    with pytest.raises(RuleViolation) as two:
+        require_impact_stated("CHG0000002", [A, B, C], [C, B], None)
+    assert f"service(s) {B}, {C}: " in two.value.detail
     require_impact_stated("CHG0000001", [A, C], [C], ContinuityImpact(NONE, NONE, ""))
     require_impact_stated("CHG0000001", [A], [C], None)  # on no continuity-tier service
     require_impact_stated("CHG0000001", [], [], None)
@@ -43,4 +47,7 @@ def test_an_impact_other_than_none_says_what_it_is() -> None:
     for continuity, availability in ((LOW, NONE), (NONE, LOW), (HIGH, HIGH), (NONE, HIGH)):
         with pytest.raises(RuleViolation) as refused:
             ContinuityImpact(continuity, availability, "   ")
-        assert refused.value.extensions["errors"][0]["field"] == "notes"
+        assert refused.value.extensions["errors"][0] == {
+            "field": "notes",
+            "reason": "an impact other than none needs notes saying what it is",
+        }
