@@ -1,5 +1,5 @@
 """The `itsm` command: `up`, `status`, `serve`, `migrate`, `worker`, `token`, `dashboard`, `demo`, `dlq list|replay`,
-`events`, `repair`."""
+`events`, `repair`, `continuity-pack`."""
 
 from __future__ import annotations
 
@@ -346,6 +346,30 @@ def repair(
         console.print("nothing to repair")
     if left:
         raise typer.Exit(1)
+
+
+@app.command("continuity-pack")
+def continuity_pack(
+    out: Annotated[Path, typer.Option(help="The folder to write the pack into (keep it off the suite's machines)")],
+    host: Annotated[str, typer.Option(help="Where the configuration service listens")] = "127.0.0.1",
+    url: Annotated[str | None, typer.Option(help="The configuration service's base URL (instead of --host)")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="ITSM_TOKEN", help="A configuration manager's bearer token (default: a development one)"),
+    ] = None,
+) -> None:
+    """Write the offline continuity pack: plans, contact lists, the covered services with their CIs
+    and relationships, a readable HTML page and a SHA-256 manifest. The export is recorded in config."""
+    from itsm.continuity_pack import fetch_pack, write_pack
+
+    bearer = token or _dev_token("continuity-pack", [Role.CONFIG_MANAGER.value], 1)
+    pack = asyncio.run(fetch_pack(url or _service_urls(host)["config"], bearer))
+    manifest = write_pack(pack, out)
+    counts = manifest["counts"]
+    console.print(
+        f"Continuity pack {manifest['export_id']} in {out}: {counts['plans']} plan(s), "
+        f"{counts['services']} service(s), {counts['cis']} CI(s); open {out / 'index.html'}"
+    )
 
 
 def _redact(url: str) -> str:

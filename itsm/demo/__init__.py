@@ -16,7 +16,8 @@ against a read model filled from config's events, so a write refused on a CI fie
 `Api.ci_wait_s`. To extend it, add a step to `STEPS`.
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
-module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, reports, surveys).
+module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, reports,
+surveys).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from itsm.demo.changes import load_changes
 from itsm.demo.client import Api, Missing, Refused
 from itsm.demo.cmdb import load_catalogue
+from itsm.demo.continuity import load_continuity_plans
 from itsm.demo.dataset import AGENTS, MARKER, SERVICES
 from itsm.demo.incidents import load_incidents
 from itsm.demo.problems import load_problems
@@ -53,6 +55,7 @@ STEPS: tuple[Step, ...] = (
     ("problems", load_problems),
     ("changes", load_changes),
     ("releases and deployments", load_releases),
+    ("continuity plans", load_continuity_plans),
     ("report agreements", agree_reports),
     ("customer surveys", answer_surveys),
 )

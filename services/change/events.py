@@ -45,6 +45,8 @@ def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData
             created_at=item.created_at,
             affected_ci_ids=list(item.affected_ci_ids),
             service_ids=list(item.service_ids),
+            # A change of potential major impact (clause 5) is a major change to the service environment (6.3.3).
+            major_environment_change=item.major,
             **_who(item),
         )
     common: dict[str, Any] = {

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from services.change.domain.changes import IncidentLink
 from services.change.store.tables import ci_read_model
 from services.change.usecases import changes as usecases
+from services.change.usecases import continuity
 from shared.events import CloudEvent
 from shared.events.config import ConfigChangeApplied, ConfigChangeRejected
+from shared.events.continuity import ContinuityPlanRecorded
 from shared.events.incident import IncidentLinkedToChange
 from shared.messaging import Handler
 from shared.uow import UnitOfWork
@@ -39,5 +41,6 @@ HANDLERS: Mapping[str, Handler] = {
     ConfigChangeApplied.routing_key: on_change_applied,
     ConfigChangeRejected.routing_key: on_change_rejected,
     IncidentLinkedToChange.routing_key: on_incident_linked,
+    ContinuityPlanRecorded.routing_key: continuity.on_plan_recorded,
 }
 """Consumed routing keys -> handlers; the service's queue is bound to exactly these keys."""

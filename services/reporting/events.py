@@ -7,7 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain import change_events, config_events, incident_events, satisfaction, supplier_events
+from services.reporting.domain import (
+    change_events,
+    config_events,
+    continuity,
+    incident_events,
+    satisfaction,
+    supplier_events,
+)
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
 from shared.events import CloudEvent, EventData
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
@@ -86,6 +93,8 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = satisfaction.survey
         elif issubclass(cls, ComplaintEvent):
             rule = satisfaction.complaint
+        elif cls in continuity.RULES:
+            rule = continuity.RULES[cls]
         if rule is not None:
             rules[key] = (cls, rule)
     return rules

@@ -104,6 +104,11 @@ class ChangeImplemented(EventData):
     approved_by: list[str] = Field(
         default_factory=list, description="Who approved it, in order (empty for a standard change from a template)"
     )
+    major_environment_change: bool | None = Field(
+        default=None,
+        description="A major change to the service environment: the continuity plans covering its services are"
+        " due a re-test (absent from producers older than the field)",
+    )
 
     @model_validator(mode="before")
     @classmethod

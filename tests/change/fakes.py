@@ -8,9 +8,11 @@ from datetime import datetime
 from uuid import UUID
 
 from services.change.domain.changes import Change, ChangeStatus, IncidentLink
+from services.change.domain.continuity import ContinuityImpact
 from services.change.domain.maintenance import MaintenanceWindow
 from services.change.domain.schedule import Blackout, Slot
 from services.change.store.changes import ChangeRepository, KnownCIs
+from services.change.store.continuity import ContinuityRepository
 from services.change.store.schedule import ON_THE_SCHEDULE, ScheduleRepository
 from shared.ci_read_model import CIRecord
 from shared.errors import PreconditionFailed
@@ -145,6 +147,26 @@ class FakeScheduleRepository(FakeRepository):
         self.blackouts.put(blackout.id, blackout)
 
 
+class FakeContinuity(FakeRepository):
+    """The services continuity plans cover (none unless a test adds them) and the stated impacts."""
+
+    def __init__(self, covered: Iterable[UUID] = ()) -> None:
+        self.covered = set(covered)
+        self.impacts: dict[UUID, ContinuityImpact] = {}
+
+    async def covered_services(self) -> set[UUID]:
+        return set(self.covered)
+
+    async def record_plan(self, plan_id: UUID, version: int, service_ids: list[UUID], now: datetime) -> None:
+        self.covered |= set(service_ids)
+
+    async def impact_of(self, change_id: UUID) -> ContinuityImpact | None:
+        return self.impacts.get(change_id)
+
+    async def state_impact(self, change_id: UUID, impact: ContinuityImpact, actor: str, now: datetime) -> None:
+        self.impacts[change_id] = impact
+
+
 def fake_unit_of_work(
     *changes: Change,
     cis: Iterable[CIRecord] = (),
@@ -156,7 +178,12 @@ def fake_unit_of_work(
     schedule = FakeScheduleRepository(repo, blackouts=blackouts, relationships=relationships)
     sink = InMemoryEventSink()
     uow = FakeUnitOfWork(
-        {ChangeRepository: repo, KnownCIs: FakeKnownCIs(*cis), ScheduleRepository: schedule},
+        {
+            ChangeRepository: repo,
+            KnownCIs: FakeKnownCIs(*cis),
+            ScheduleRepository: schedule,
+            ContinuityRepository: FakeContinuity(),
+        },
         sink=sink,
         source="change",
     )

@@ -43,6 +43,14 @@ from shared.events.config import (
     ConfigItemRetired,
     ConfigItemUnauthorisedChangeDetected,
 )
+from shared.events.continuity import (
+    ContinuityInvocationReviewed,
+    ContinuityInvoked,
+    ContinuityPlanRecorded,
+    ContinuityRetestDue,
+    ContinuityReturnedToNormal,
+    ContinuityTestRecorded,
+)
 from shared.events.incident import (
     IncidentAssigned,
     IncidentClosed,
@@ -736,6 +744,79 @@ def satisfaction() -> list[CloudEvent]:
     ]
 
 
+PLAN_MAIL, PLAN_PAYROLL, INVOCATION = uid("plan-mail"), uid("plan-payroll"), uid("invocation-1")
+
+
+def continuity() -> list[CloudEvent]:
+    """Mail's continuity plan: recorded T0 - 30 days, tested T0 - 20 days (two deficiencies, one
+    requirement missed; next test T0 + 345 days), version 2 at T0 - 10 days under CHG0000009; a
+    major change (CHG0000002) makes a re-test due by T0 + 31 days (due at NOW); invoked for INC1 at
+    T0 + 30 min, back to normal at T0 + 2 h, reviewed T0 + 1 day. Payroll's availability plan,
+    recorded T0 - 400 days and never tested, was due at T0 - 35 days: overdue."""
+
+    def recorded(
+        plan: uuid.UUID, kind: str, title: str, version: int, service: uuid.UUID, due: datetime, at: datetime
+    ) -> CloudEvent:
+        data = ContinuityPlanRecorded(
+            plan_id=plan,
+            kind=kind,
+            title=title,
+            version=version,
+            service_ids=[service],
+            change_number=None if version == 1 else "CHG0000009",
+            test_due_by=due,
+            recorded_at=at,
+            recorded_by="carol",
+        )
+        return _event(data, plan, at, "config")
+
+    mail = (PLAN_MAIL, "continuity", "Mail continuity")
+    tested = ContinuityTestRecorded(
+        test_id=uid("test-1"),
+        plan_id=PLAN_MAIL,
+        plan_version=1,
+        type="failover",
+        tested_at=T0 - 20 * D,
+        requirements_met=2,
+        requirements_missed=1,
+        deficiencies=2,
+        reviewed=True,
+        test_due_by=T0 + 345 * D,
+        recorded_by="carol",
+    )
+    retest = ContinuityRetestDue(
+        plan_id=PLAN_MAIL,
+        title="Mail continuity",
+        change_number="CHG0000002",
+        service_ids=[MAIL],
+        test_due_by=T0 + 31 * D,
+        occurred_at=T0 + D,
+    )
+    incident = {"invocation_id": INVOCATION, "plan_id": PLAN_MAIL, "major_incident_number": "INC0000001"}
+    invoked = ContinuityInvoked(
+        **incident,
+        title="Mail continuity",
+        service_ids=[MAIL],
+        reason="Mail down in the primary site",
+        invoked_at=T0 + 30 * M,
+        invoked_by="ivan",
+    )
+    returned = ContinuityReturnedToNormal(
+        **incident, invoked_at=T0 + 30 * M, returned_to_normal_at=T0 + 2 * H, recorded_by="ivan"
+    )
+    reviewed = ContinuityInvocationReviewed(**incident, reviewed_at=T0 + D, reviewed_by="ivan")
+    return [
+        recorded(*mail, 1, MAIL, T0 + 335 * D, T0 - 30 * D),
+        _event(tested, PLAN_MAIL, T0 - 20 * D, "config"),
+        recorded(*mail, 2, MAIL, T0 + 345 * D, T0 - 10 * D),
+        _event(retest, PLAN_MAIL, T0 + D, "config"),
+        recorded(PLAN_PAYROLL, "availability", "Payroll availability", 1, PAYROLL, T0 - 35 * D, T0 - 400 * D),
+        _event(invoked, INVOCATION, T0 + 30 * M, "config"),
+        _event(returned, INVOCATION, T0 + 2 * H, "config"),
+        _event(reviewed, INVOCATION, T0 + D, "config"),
+    ]
+
+
 def all_events() -> list[CloudEvent]:
     return [
         *[e for i in incidents() for e in i.events],
@@ -747,4 +828,5 @@ def all_events() -> list[CloudEvent]:
         *suppliers(),
         *satisfaction(),
         *capacity(),
+        *continuity(),
     ]

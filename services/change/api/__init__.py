@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.change.api import (
     cab,
     changes,
+    continuity,
     deployments,
     design,
     evidence,
@@ -20,6 +21,7 @@ ROUTERS = [
     changes.router,
     cab.router,
     design.router,
+    continuity.router,
     schedule.router,
     schedule.schedule_router,
     maintenance.schedule_router,

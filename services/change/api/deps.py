@@ -98,6 +98,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     "gate.deployment_gate": row(allow=[*_STAFF, _PIPELINE]),
     # Evidence export (4.3.3): the whole record with its events, for the auditor's read-only token (and admin).
     "evidence.change_evidence": row(allow=[Role.AUDITOR]),
+    # 6.3.2: whoever raises a change states its continuity and availability impact before assessment.
+    "continuity.put_continuity_impact": _RAISE,
+    "continuity.get_continuity_impact": _CHANGE_READ,
 }
 
 PUBLIC = frozenset({"pipeline.pipeline_event"})

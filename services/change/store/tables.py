@@ -249,3 +249,27 @@ deployment_notification = Table(
     Column("delivery_id", String(200)),
     Column("received_at", UtcDateTime, nullable=False),
 )
+
+
+# Changes near continuity-tier services (ISO/IEC 20000-1 6.3.2): the services config's continuity and
+# availability plans cover (from continuity.plan_recorded.v1, the latest version of each plan), and
+# the continuity and availability impact a change states before its assessment.
+continuity_plan_cover = Table(
+    "continuity_plan_cover",
+    metadata,
+    Column("plan_id", Uuid, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("service_ids", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+change_continuity_impact = Table(
+    "change_continuity_impact",
+    metadata,
+    Column("change_id", Uuid, primary_key=True),
+    Column("continuity_impact", String(10), nullable=False),
+    Column("availability_impact", String(10), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("stated_by", String(200), nullable=False),
+    Column("stated_at", UtcDateTime, nullable=False),
+)

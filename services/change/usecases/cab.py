@@ -13,6 +13,7 @@ from services.change.domain.risk import ImpactFacts, RiskFacts, assess_risk
 from services.change.store.changes import ChangeRepository
 from services.change.store.schedule import ScheduleRepository
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Act, Governance, act_on_change
+from services.change.usecases.continuity import require_stated_before_assessment
 from services.change.usecases.schedule import conflicts_in
 from shared import clock
 from shared.errors import NotFound
@@ -30,7 +31,9 @@ async def assess(
     cmd: Act, risk: Risk | None, uow: AnyUnitOfWork, impact: ImpactSource, governance: Governance = DEFAULT_GOVERNANCE
 ) -> Change:
     """Record the risk: the assessor's, or (without one) computed from impact, history, schedule
-    conflicts and the back-out plan, explained."""
+    conflicts and the back-out plan, explained. A change on a continuity-tier service states its
+    continuity and availability impact first (6.3.2)."""
+    await require_stated_before_assessment(cmd.change_id, uow)
     if risk is not None:
         return await act_on_change(cmd, uow, lambda c, now: c.assess(risk, cmd.actor, now, [f"set by {cmd.actor}"]))
     async with uow:

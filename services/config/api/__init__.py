@@ -7,6 +7,7 @@ from services.config.api import (
     capacity,
     catalogue,
     change_control,
+    continuity,
     discovery,
     impact,
     items,
@@ -26,5 +27,6 @@ ROUTERS = [
     catalogue.router,
     bulk.router,
     capacity.router,
+    continuity.router,
 ]
 """What app.py mounts, in the order the routes were declared."""

@@ -29,6 +29,9 @@ reads everything, and the change service asks for impact with a read-only (audit
 requester reports against a service, not a CI (as in ServiceNow, the portal offers the service
 catalogue, not the CMDB); the machine tokens read nothing here."""
 
+_INVOKE = row(allow=[Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER])
+"""Who invokes a continuity plan and records its return to normal and review."""
+
 TABLE: dict[str, dict[str, Rule]] = {
     "types.list_ci_types": _CMDB,
     "types.get_ci_type": _CMDB,
@@ -72,6 +75,21 @@ TABLE: dict[str, dict[str, Rule]] = {
     "capacity.create_capacity_plan": _WRITE,
     "capacity.get_capacity_plan": _CMDB,
     "capacity.list_capacity_plans": _CMDB,
+    # Continuity and availability (6.3): the configuration manager keeps the plans (a new version
+    # under an approved change), records tests and exports the offline pack; the incident manager,
+    # who leads a major incident, invokes a continuity plan and records the return and the review.
+    "continuity.create_continuity_plan": _WRITE,
+    "continuity.list_continuity_plans": _CMDB,
+    "continuity.get_continuity_plan": _CMDB,
+    "continuity.revise_continuity_plan": _WRITE,
+    "continuity.continuity_plan_versions": _CMDB,
+    "continuity.record_continuity_test": _WRITE,
+    "continuity.list_continuity_tests": _CMDB,
+    "continuity.invoke_continuity_plan": _INVOKE,
+    "continuity.get_continuity_invocation": _CMDB,
+    "continuity.return_to_normal": _INVOKE,
+    "continuity.review_invocation": _INVOKE,
+    "continuity.export_continuity_pack": _WRITE,
 }
 
 POLICY = Policy("config", TABLE, [])

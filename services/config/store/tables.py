@@ -233,3 +233,81 @@ capacity_plan = Table(
     Column("created_by", String(200), nullable=False),
     UniqueConstraint("service_id", "version", name="uq_capacity_plan_service_version"),
 )
+
+
+# Service continuity and availability (ISO/IEC 20000-1 6.3): plans as versioned documents under
+# change control, their tests, their invocations, and each export of the offline continuity pack.
+continuity_plan = Table(
+    "continuity_plan",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("service_ids", JSON, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("test_interval_days", Integer, nullable=False),
+    Column("test_due_by", UtcDateTime, nullable=False),
+    Column("retest_change_number", String(20)),
+    Column("last_tested_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+"""The current version of each plan; `document` holds what the plan says (criteria, authority,
+recovery targets, targets while invoked, procedures, return to normal, contacts)."""
+
+continuity_plan_version = Table(
+    "continuity_plan_version",
+    metadata,
+    Column("plan_id", Uuid, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("snapshot", JSON, nullable=False),
+    Column("change_number", String(20)),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+)
+
+continuity_test = Table(
+    "continuity_test",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("plan_id", Uuid, nullable=False, index=True),
+    Column("plan_version", Integer, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("tested_at", UtcDateTime, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("results", JSON, nullable=False),
+    Column("deficiencies", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("review", JSON),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+)
+
+continuity_invocation = Table(
+    "continuity_invocation",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("plan_id", Uuid, nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("major_incident_number", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("invoked_at", UtcDateTime, nullable=False),
+    Column("invoked_by", String(200), nullable=False),
+    Column("timeline", JSON, nullable=False),
+    Column("returned_to_normal_at", UtcDateTime),
+    Column("review", JSON),
+    Column("version", Integer, nullable=False),
+)
+
+continuity_pack_export = Table(
+    "continuity_pack_export",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("exported_at", UtcDateTime, nullable=False),
+    Column("exported_by", String(200), nullable=False),
+    Column("plans", Integer, nullable=False),
+    Column("services", Integer, nullable=False),
+    Column("cis", Integer, nullable=False),
+)

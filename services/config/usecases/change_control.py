@@ -9,8 +9,11 @@ from uuid import UUID
 
 from services.config.domain.items import Cause, ChangeWindow, CIStatus, Criticality, Identifiers
 from services.config.domain.relationships import RelationshipType
+from services.config.domain.types import BUSINESS_SERVICE
 from services.config.store.change_control import change_window_by_number, upsert_change_window
+from services.config.store.items import ConfigItemRepository
 from services.config.store.relationships import RelationshipRepository
+from services.config.usecases import continuity
 from services.config.usecases.items import (
     Edit,
     RegisterConfigItem,
@@ -106,6 +109,18 @@ async def apply_implemented_change(data: ChangeImplemented, uow: UnitOfWork) -> 
             ConfigChangeApplied(change_id=data.change_id, change_number=data.number, items=applied, applied_at=now),
             subject=subject,
         )
+    if data.major_environment_change:
+        services = await _services_of(uow, data)
+        await continuity.retest_after_major_change(
+            uow, change_number=data.number, service_ids=services, implemented_at=data.implemented_at
+        )
+
+
+async def _services_of(uow: UnitOfWork, data: ChangeImplemented) -> list[UUID]:
+    """The services a change touches: those it names, and those its affected CIs run or are."""
+    found = await ConfigItemRepository(uow.connection).existing(data.affected_ci_ids)
+    services = set(data.service_ids) | {i.service_id for i in found.values() if i.service_id is not None}
+    return sorted(services | {i.id for i in found.values() if i.ci_type == BUSINESS_SERVICE})
 
 
 async def _apply_item(uow: UnitOfWork, index: int, planned: PlannedCIChange, edit: Edit, cause: Cause) -> AppliedItem:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from services.reporting.domain import continuity
+
 Frequency = Literal["daily", "weekly", "monthly"]
 
 PERIOD_FILTERS = ("from", "to")
@@ -293,15 +295,15 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
         frequency="monthly",
         data_source=(
             "incident.* events (major: incident.major_declared.v1 or declared on creation; closed: "
-            "incident.closed.v1), deployment.recorded.v1 and change.* events"
+            "incident.closed.v1), deployment.recorded.v1, change.* and continuity.* events"
         ),
         filters=("from", "to", "service_id"),
         period_applies_to=(
             "a major incident's opened_at, a production deployment's finished_at, an emergency change's created_at"
         ),
         columns={
-            "kind": "major_incident, deployment or emergency_change",
-            "reference": "the incident or change number; a deployment's id",
+            "kind": "major_incident, deployment, emergency_change or continuity_invocation",
+            "reference": "the incident or change number; a deployment's id; an invocation's major incident",
             "service_id": "the service (an emergency change on several: their ids, comma-separated)",
             "service_name": "the service's name from the CMDB (a deployment: else the name it was recorded with)",
             "started_at": "opened (major incident), started (deployment, when recorded), created (emergency change)",
@@ -370,6 +372,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "performance_incidents": "incidents of category capacity on the CI opened in the period",
         },
     ),
+    _d(**continuity.DEFINITION),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

@@ -36,8 +36,10 @@ def significant_events_report(
     change_services: Mapping[str, set[str]],
     change_numbers: Mapping[str, str],
     names: Mapping[str, str],
+    invocations: Sequence[dict[str, Any]] = (),
 ) -> Result:
-    rows: list[dict[str, Any]] = []
+    """`invocations`: the continuity invocations' rows, as `domain.continuity.invocation_rows` makes them."""
+    rows: list[dict[str, Any]] = list(invocations)
     for i in major_incidents:
         closed = i["closed_at"] is not None or i["status"] == "closed"
         rows.append(
@@ -94,5 +96,6 @@ def significant_events_report(
         "failed_deployments": sum(1 for d in deployments if d["result"] in FAILED_DEPLOYMENT),
         "emergency_changes": len(emergency_changes),
         "failed_emergency_changes": sum(1 for c in emergency_changes if c["failed_at"] is not None),
+        "continuity_invocations": len(invocations),
     }
     return rows, totals

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from services.reporting.domain import continuity
 from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge
 from shared.db import BigIntKey, UtcDateTime
 from shared.idempotency import idempotency_table
@@ -114,7 +115,7 @@ def _fact_table(spec: FactTable) -> Table:
     return table
 
 
-FACTS: dict[str, Table] = {spec.name: _fact_table(spec) for spec in FACT_TABLES}
+FACTS: dict[str, Table] = {spec.name: _fact_table(spec) for spec in (*FACT_TABLES, *continuity.FACT_TABLES)}
 incident_facts = FACTS["incident_facts"]
 request_facts = FACTS["request_facts"]
 problem_facts = FACTS["problem_facts"]

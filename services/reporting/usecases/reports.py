@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain import figures, report_rows, satisfaction
+from services.reporting.domain import continuity, figures, report_rows, satisfaction
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
 from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import changes as change_store
+from services.reporting.store import continuity as continuity_store
 from services.reporting.store import satisfaction as satisfaction_store
 from shared import clock
 from shared.errors import NotFound, RuleViolation
@@ -174,20 +175,33 @@ async def _figures(
         facts, in_period = await capacity.capacity_facts_of(conn, filters)
         names = await cmdb.service_names(conn, (f["ci_id"] for f in facts))
         return report_rows.capacity_rows(facts, names, in_period)
+    if name == "continuity":
+        return await _continuity(conn, filters, now)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")
 
 
 async def _significant_events(conn: AsyncConnection, filters: ReportFilters) -> figures.Result:
+    names = await cmdb.service_names(conn)
+    covered = await continuity_store.plan_services(conn)
+    invoked = continuity.invocation_rows(await continuity_store.invocations(conn, filters), covered, names)
     return significant_events_report(
         await significant_events.major_incidents(conn, filters),
         await significant_events.production_deployments(conn, filters),
         await significant_events.emergency_changes(conn, filters),
         await significant_events.change_services(conn),
         await significant_events.change_numbers(conn),
-        await cmdb.service_names(conn),
+        names,
+        invoked,
     )
+
+
+async def _continuity(conn: AsyncConnection, filters: ReportFilters, now: datetime) -> figures.Result:
+    covered = await continuity_store.plan_services(conn)
+    names = await cmdb.service_names(conn, {s for ids in covered.values() for s in ids})
+    counts = await continuity_store.invocation_counts(conn)
+    return continuity.continuity_rows(await continuity_store.plans(conn, filters), covered, counts, names, now)
 
 
 def to_csv(definition: ReportDefinition, rows: Sequence[dict[str, Any]]) -> str:

@@ -88,6 +88,9 @@ EXPECTED: dict[str, Expect] = {
     "gate.deployment_gate": expect([*NOT_REQUESTER, PIPELINE]),
     # The evidence export: the auditor's read-only token (and admin), not even a requester's own.
     "evidence.change_evidence": expect([Role.AUDITOR]),
+    # 6.3.2: whoever raises a change states its continuity and availability impact.
+    "continuity.put_continuity_impact": RAISE,
+    "continuity.get_continuity_impact": READ_OWN,
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -67,10 +67,30 @@ EXPECTED: dict[str, Expect] = {
     "capacity.create_capacity_plan": WRITE,
     "capacity.get_capacity_plan": CMDB,
     "capacity.list_capacity_plans": CMDB,
+    # Continuity (6.3): the configuration manager keeps the plans, their tests and the pack; the
+    # incident manager, who leads a major incident, invokes a plan and records the return and review.
+    "continuity.create_continuity_plan": WRITE,
+    "continuity.list_continuity_plans": CMDB,
+    "continuity.get_continuity_plan": CMDB,
+    "continuity.revise_continuity_plan": WRITE,
+    "continuity.continuity_plan_versions": CMDB,
+    "continuity.record_continuity_test": WRITE,
+    "continuity.list_continuity_tests": CMDB,
+    "continuity.invoke_continuity_plan": expect([Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER]),
+    "continuity.get_continuity_invocation": CMDB,
+    "continuity.return_to_normal": expect([Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER]),
+    "continuity.review_invocation": expect([Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER]),
+    "continuity.export_continuity_pack": WRITE,
 }
 NO_SUCH_METRIC = {"capacity.get_capacity_metric": 404, "capacity.capacity_samples": 404}
 """`{name}` is the CI type's ("server") in the walk, which names no capacity metric: an allowed
 caller is answered 404, past the table."""
+NO_SUCH_CONTINUITY_PLAN = {
+    "continuity.get_continuity_plan": 404,
+    "continuity.continuity_plan_versions": 404,
+    "continuity.list_continuity_tests": 404,
+}
+"""`{plan_id}` is the capacity plan's in the walk, which is no continuity plan: 404, past the table."""
 
 # ----------------------------------------------------------------------------- the walk
 
@@ -113,7 +133,22 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
             },
         ),
     }
-    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, NO_SUCH_METRIC)
+    continuity_plan = {
+        "kind": "continuity",
+        "title": f"Mail continuity {tag}",
+        "service_ids": [service_id],
+        "invocation_criteria": "Mail down for an hour",
+        "invocation_authority": "Head of operations",
+        "procedures": ["Fail over"],
+        "return_to_normal": "Fail back",
+        "contacts": [{"name": "Dana", "role": "Lead"}],
+    }
+    continuity_id = await _created(client, auth, "/api/v1/continuity/plans", continuity_plan)
+    invocation = {"major_incident_number": "INC0000001", "reason": "site lost", "invoked_at": "2026-12-01T00:00:00Z"}
+    path = f"/api/v1/continuity/plans/{continuity_id}/invocations"
+    ids["invocation_id"] = await _created(client, auth, path, invocation)
+    answers = {**NO_SUCH_METRIC, **NO_SUCH_CONTINUITY_PLAN}
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers)
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

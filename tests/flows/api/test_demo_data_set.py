@@ -67,6 +67,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "problems",
             "changes",
             "releases and deployments",
+            "continuity plans",
             "report agreements",
             "customer surveys",
         } <= done, said

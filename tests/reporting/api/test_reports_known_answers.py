@@ -462,6 +462,8 @@ async def test_every_defined_report_is_covered_here() -> None:
     tested |= {"significant-events"}
     tested |= {"satisfaction"}
     tested |= {"capacity"}
+    # Continuity (6.3.3): hand-computed rows in tests/reporting/api/test_continuity_report.py.
+    tested |= {"continuity"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

@@ -1,6 +1,9 @@
 """The significant-events report (ISO/IEC 20000-1 6.2 b) against the data set of
 tests/reporting/dataset.py plus two production deployments, with hand-computed rows.
 
+The data set's continuity plan for Mail was invoked for INC1 (T0+30m, back to normal T0+2h,
+reviewed): a `continuity_invocation` row under INC0000001.
+
 From the data set: INC1 is the one major incident (Mail, opened T0, resolved T0+2h); production
 deployments finished: dep2 (Mail, T0+1d6h, CHG2), dep1 (Mail, T0+2d, CHG1), dep4 (Payroll,
 failed, T0+2d1h, CHG3); dep3 is staging, dep5 still in progress. CHG3 is the emergency change
@@ -113,6 +116,7 @@ def brief(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 MAJOR = ("major_incident", "INC0000001", "Mail", T0, T0 + 2 * H, 2.0, "resolved", None, "unknown")
+INV = ("continuity_invocation", "INC0000001", "Mail", T0 + 30 * M, T0 + 2 * H, 1.5, "reviewed", None, "recorded")
 DEP2 = ("deployment", str(uid("dep2")), "Mail", None, T0 + D + 6 * H, None, "succeeded", "CHG0000002", None)
 DEP1 = ("deployment", str(uid("dep1")), "Mail", None, T0 + 2 * D, None, "succeeded", "CHG0000001", None)
 CHG3 = ("emergency_change", "CHG0000003", "Payroll", T0 + 2 * D, T0 + 2 * D + H, 1.0, "failed", None, None)
@@ -123,9 +127,9 @@ DEP7 = ("deployment", str(uid("dep7")), "legacy-batch", T0 + 3 * D + 22 * H, T0 
 
 async def test_major_incidents_production_deployments_and_emergency_changes_in_time_order(engine: AsyncEngine) -> None:
     rows, totals = await produce(engine)
-    assert brief(rows) == [MAJOR, DEP2, DEP1, CHG3, DEP4, DEP6, DEP7]
-    assert [r["service_id"] for r in rows] == [str(MAIL), str(MAIL), str(MAIL), str(PAYROLL), str(PAYROLL),
-                                              str(MAIL), str(LEGACY)]  # fmt: skip
+    assert brief(rows) == [MAJOR, INV, DEP2, DEP1, CHG3, DEP4, DEP6, DEP7]
+    assert [r["service_id"] for r in rows] == [str(MAIL), str(MAIL), str(MAIL), str(MAIL), str(PAYROLL),
+                                              str(PAYROLL), str(MAIL), str(LEGACY)]  # fmt: skip
     assert totals == {
         "major_incidents": 1,
         "major_incidents_unresolved": 0,
@@ -133,6 +137,7 @@ async def test_major_incidents_production_deployments_and_emergency_changes_in_t
         "failed_deployments": 2,  # dep4 failed, dep6 rolled back
         "emergency_changes": 1,
         "failed_emergency_changes": 1,
+        "continuity_invocations": 1,  # the continuity plan invoked for INC1
     }
 
 
@@ -143,7 +148,7 @@ async def test_filtered_by_period_and_service(engine: AsyncEngine) -> None:
     rows, _ = await produce(engine, service_id=PAYROLL)
     assert brief(rows) == [CHG3, DEP4]
     rows, _ = await produce(engine, service_id=MAIL, start=T0, end=T0 + D)
-    assert brief(rows) == [MAJOR]
+    assert brief(rows) == [MAJOR, INV]
 
 
 async def test_the_figures_reconcile_with_the_incidents_changes_and_dora_reports(engine: AsyncEngine) -> None:
@@ -169,8 +174,10 @@ async def test_csv_has_the_definition_columns_and_a_closed_major_incident_has_it
         list(report.definition.columns),
         ["major_incident", "INC0000001", str(MAIL), "Mail", T0.isoformat(), (T0 + 2 * H).isoformat(), "2.0",
          "resolved", "", "unknown"],
+        ["continuity_invocation", "INC0000001", str(MAIL), "Mail", (T0 + 30 * M).isoformat(),
+         (T0 + 2 * H).isoformat(), "1.5", "reviewed", "", "recorded"],
     ]  # fmt: skip
     async with engine.begin() as conn:
         await projections.project(conn, [close_inc1()])
     rows, _ = await produce(engine, end=T0 + D)
-    assert brief(rows) == [(*MAJOR[:6], "closed", None, "recorded")]
+    assert brief(rows) == [(*MAJOR[:6], "closed", None, "recorded"), INV]

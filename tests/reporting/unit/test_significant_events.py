@@ -183,6 +183,7 @@ def test_the_totals_count_each_kind_and_its_failures() -> None:
         "failed_deployments": 2,
         "emergency_changes": 2,
         "failed_emergency_changes": 1,
+        "continuity_invocations": 0,
     }
     assert report() == ([], dict.fromkeys(totals, 0))
 
