@@ -1,12 +1,14 @@
 """The CMDB's HTTP API, one router per area (routes are thin: validate, call a use case or a read, answer)."""
 
 from services.config.api import (
+    agreements,
     audit,
     baselines,
     bulk,
     capacity,
     catalogue,
     change_control,
+    customers,
     discovery,
     impact,
     items,
@@ -26,5 +28,7 @@ ROUTERS = [
     catalogue.router,
     bulk.router,
     capacity.router,
+    customers.router,
+    agreements.router,
 ]
 """What app.py mounts, in the order the routes were declared."""

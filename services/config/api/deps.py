@@ -72,6 +72,21 @@ TABLE: dict[str, dict[str, Rule]] = {
     "capacity.create_capacity_plan": _WRITE,
     "capacity.get_capacity_plan": _CMDB,
     "capacity.list_capacity_plans": _CMDB,
+    # Customers and agreements (6.1, 7.1): the configuration manager keeps the registry and the
+    # agreements as controlled documents (agreeing one also needs an approved change); staff read
+    # them (an agent sees which customer's targets apply, the auditor finds the evidence).
+    "customers.create_customer": _WRITE,
+    "customers.list_customers": _CMDB,
+    "customers.get_customer": _CMDB,
+    "customers.update_customer": _WRITE,
+    "customers.review_customer": _WRITE,
+    "agreements.create_agreement": _WRITE,
+    "agreements.list_agreements": _CMDB,
+    "agreements.get_agreement": _CMDB,
+    "agreements.update_agreement": _WRITE,
+    "agreements.agree_agreement": _WRITE,
+    "agreements.retire_agreement": _WRITE,
+    "agreements.create_agreement_version": _WRITE,
 }
 
 POLICY = Policy("config", TABLE, [])
