@@ -29,6 +29,9 @@ reads everything, and the change service asks for impact with a read-only (audit
 requester reports against a service, not a CI (as in ServiceNow, the portal offers the service
 catalogue, not the CMDB); the machine tokens read nothing here."""
 
+_SERVICE_LEVELS = row(allow=[Role.SERVICE_LEVEL_MANAGER])
+"""Who keeps the customers and their agreements (service level management, ISO/IEC 20000-1 8.3.3)."""
+
 TABLE: dict[str, dict[str, Rule]] = {
     "types.list_ci_types": _CMDB,
     "types.get_ci_type": _CMDB,
@@ -72,21 +75,21 @@ TABLE: dict[str, dict[str, Rule]] = {
     "capacity.create_capacity_plan": _WRITE,
     "capacity.get_capacity_plan": _CMDB,
     "capacity.list_capacity_plans": _CMDB,
-    # Customers and agreements (6.1, 7.1): the configuration manager keeps the registry and the
-    # agreements as controlled documents (agreeing one also needs an approved change); staff read
-    # them (an agent sees which customer's targets apply, the auditor finds the evidence).
-    "customers.create_customer": _WRITE,
+    # Customers and agreements (6.1, 7.1): the service level manager keeps the customer registry
+    # and the agreements, controlled documents (agreeing one also needs an approved change); staff
+    # read them (an agent sees which customer's targets apply, the auditor finds the evidence).
+    "customers.create_customer": _SERVICE_LEVELS,
     "customers.list_customers": _CMDB,
     "customers.get_customer": _CMDB,
-    "customers.update_customer": _WRITE,
-    "customers.review_customer": _WRITE,
-    "agreements.create_agreement": _WRITE,
+    "customers.update_customer": _SERVICE_LEVELS,
+    "customers.review_customer": _SERVICE_LEVELS,
+    "agreements.create_agreement": _SERVICE_LEVELS,
     "agreements.list_agreements": _CMDB,
     "agreements.get_agreement": _CMDB,
-    "agreements.update_agreement": _WRITE,
-    "agreements.agree_agreement": _WRITE,
-    "agreements.retire_agreement": _WRITE,
-    "agreements.create_agreement_version": _WRITE,
+    "agreements.update_agreement": _SERVICE_LEVELS,
+    "agreements.agree_agreement": _SERVICE_LEVELS,
+    "agreements.retire_agreement": _SERVICE_LEVELS,
+    "agreements.create_agreement_version": _SERVICE_LEVELS,
 }
 
 POLICY = Policy("config", TABLE, [])

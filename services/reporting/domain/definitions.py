@@ -370,6 +370,28 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "performance_incidents": "incidents of category capacity on the CI opened in the period",
         },
     ),
+    _d(
+        name="customer-service-levels",
+        title="Customer service levels: each customer's incidents against their agreed SLA",
+        purpose="Service level agreements (6.1, 6.2 a): per customer, the SLA in force and the share of their"
+        " incidents whose agreed response and resolution targets were met",
+        audience=("customers", "service level manager", "relationship managers"),
+        frequency="monthly",
+        data_source="agreement.* events (config); incident.* events (the incident's customer_id and SLA results)",
+        filters=("from", "to", "service_id", "priority"),
+        period_applies_to="an incident's opened_at",
+        columns={
+            "customer_id": "the customer (config's registry)",
+            "customer_name": "as the agreement events name them",
+            "agreement_number": "the SLA in force (agreed, not superseded or retired); empty: none",
+            "document_version": "its version",
+            "availability_target_pct": "its availability target",
+            "incidents": "the customer's incidents opened in the period",
+            **{f"{t}_measured": f"of those, with a {t} verdict" for t in ("response", "resolution")},
+            **{f"{t}_met": f"of the {t} verdicts, met" for t in ("response", "resolution")},
+            **{f"{t}_met_pct": f"{t}_met / {t}_measured x 100" for t in ("response", "resolution")},
+        },
+    ),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

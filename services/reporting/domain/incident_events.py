@@ -71,6 +71,7 @@ def incident_created(data: IncidentCreated) -> list[tuple[FactTable, dict[str, A
                 "channel": data.channel,
                 "major": data.major or None,
                 "opened_at": data.opened_at,
+                "customer_id": data.customer_id,
             },
         )
     ]

@@ -52,7 +52,7 @@ event_log = Table(
 
 _BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
 _BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
-_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score"}
+_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score", "document_version"}
 _TEXT_IDS = {"finding_id", "breach_id"}
 
 
@@ -67,7 +67,7 @@ def _column_type(name: str) -> TypeEngine[Any]:
         return Boolean()
     if name in _INTEGER:
         return Integer()
-    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s"):
+    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s", "availability_pct"):
         return Float()
     return String(200)
 
@@ -132,6 +132,7 @@ dispute_facts = FACTS["dispute_facts"]
 survey_facts = FACTS["survey_facts"]
 complaint_facts = FACTS["complaint_facts"]
 capacity_facts = FACTS["capacity_facts"]
+agreement_facts = FACTS["agreement_facts"]
 
 # An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
 # an incident linked to a problem as a recurrence. Written with their values in the SQL text,

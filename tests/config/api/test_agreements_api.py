@@ -25,6 +25,8 @@ from tests.infra import outbox_events, row_counts
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 Auth = Callable[..., dict[str, str]]
+CMDB: dict[str, str] = {}
+"""The configuration manager's headers (who registers the catalogue's services), set by `manager`."""
 
 
 @pytest.fixture
@@ -40,12 +42,13 @@ async def client(config_db: str, make_settings: Callable[..., Any]) -> AsyncIter
 
 @pytest.fixture
 def manager(auth: Auth) -> dict[str, str]:
-    return auth("config_manager", subject="slm")
+    CMDB.update(auth("config_manager", subject="cmdb"))
+    return auth("service_level_manager", subject="slm")
 
 
-async def service(client: httpx.AsyncClient, manager: dict[str, str]) -> str:
+async def service(client: httpx.AsyncClient, _: dict[str, str]) -> str:
     body = {"name": f"svc-{uuid.uuid4().hex[:8]}", "type": "business_service"}
-    r = await client.post("/api/v1/cis", json=body, headers=manager)
+    r = await client.post("/api/v1/cis", json=body, headers=CMDB)
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -138,6 +141,7 @@ async def test_the_customer_registry_keeps_versions_and_refuses_bad_input(
     assert [c["id"] for c in found.json()["items"]] == [acme["id"]]
     assert (await client.get("/api/v1/customers", params={"limit": 1001}, headers=manager)).status_code == 422
     assert (await client.post("/api/v1/customers", json={}, headers=auth("agent"))).status_code == 403
+    assert (await client.post("/api/v1/customers", json={}, headers=CMDB)).status_code == 403
     assert (await client.get("/api/v1/customers", headers=auth("requester"))).status_code == 403
 
 
