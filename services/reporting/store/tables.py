@@ -23,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
     func,
@@ -260,4 +261,25 @@ report_finding = Table(
     Column("actions", JSON, nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# Service reviews (ISO/IEC 20000-1 8.3.3): a review meeting with the customer, the report runs it
+# went through, the feedback, the new requirements (each may name the change raised for it) and
+# the actions agreed, each with its owner, due date and status.
+service_review = Table(
+    "service_review",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("customer_id", Uuid, index=True),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("attendees", JSON, nullable=False),
+    Column("report_run_ids", JSON, nullable=False),
+    Column("feedback", Text, nullable=False),
+    Column("requirements", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
