@@ -22,6 +22,7 @@ from services.config.domain.agreements import (
     AgreementStatus,
     PriorityTarget,
 )
+from services.config.domain.items import ChangeWindow
 from services.config.store import agreements as store
 from services.config.store.change_control import change_window_by_number
 from services.config.store.customers import get_customer
@@ -86,8 +87,7 @@ async def agree_agreement(
     """Agree a draft under an approved change; the version in force (if any) is superseded by it."""
     async with uow:
         conn = uow.connection
-        current = await _current(conn, agreement_id, expected)
-        change = await change_window_by_number(conn, change_number) if change_number else None
+        current, change = await _under_change(conn, agreement_id, expected, change_number)
         now = clock.now()
         agreed = current.agree(change, change_number, now, actor)
         in_force = [v for v in await store.versions_of(conn, current.number) if v.status is AgreementStatus.AGREED]
@@ -109,8 +109,7 @@ async def retire_agreement(
 ) -> Agreement:
     async with uow:
         conn = uow.connection
-        current = await _current(conn, agreement_id, expected)
-        change = await change_window_by_number(conn, change_number) if change_number else None
+        current, change = await _under_change(conn, agreement_id, expected, change_number)
         retired = current.retire(change, change_number, clock.now())
         await store.save_agreement(conn, retired, current.version)
         if current.status is AgreementStatus.AGREED:
@@ -139,6 +138,14 @@ async def _current(conn: AsyncConnection, agreement_id: UUID, expected: int | No
     current = found(await store.get_agreement(conn, agreement_id, for_update=True), f"agreement {agreement_id}")
     check_version(f"{current.number} v{current.document_version}", current.version, expected)
     return current
+
+
+async def _under_change(
+    conn: AsyncConnection, agreement_id: UUID, expected: int | None, change_number: str | None
+) -> tuple[Agreement, ChangeWindow | None]:
+    """The version to move (locked, at the version read) and the change named for the move."""
+    change = await change_window_by_number(conn, change_number) if change_number else None
+    return await _current(conn, agreement_id, expected), change
 
 
 async def _check(conn: AsyncConnection, record: Agreement) -> None:
