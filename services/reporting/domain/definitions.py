@@ -387,8 +387,11 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
             "document_version": "its version",
             "availability_target_pct": "its availability target",
             "incidents": "the customer's incidents opened in the period",
-            **{f"{t}_measured": f"of those, with a {t} verdict" for t in ("response", "resolution")},
-            **{f"{t}_met": f"of the {t} verdicts, met" for t in ("response", "resolution")},
+            **{
+                f"{t}_{k}": f"of those, {t} targets {k}"
+                for t in ("response", "resolution")
+                for k in ("measured", "met")
+            },
             **{f"{t}_met_pct": f"{t}_met / {t}_measured x 100" for t in ("response", "resolution")},
         },
     ),
