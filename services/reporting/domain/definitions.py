@@ -373,8 +373,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
     _d(
         name="customer-service-levels",
         title="Customer service levels: each customer's incidents against their agreed SLA",
-        purpose="Service level agreements (6.1, 6.2 a): per customer, the SLA in force and the share of their"
-        " incidents whose agreed response and resolution targets were met",
+        purpose="Service level agreements (6.1, 6.2 a): per customer, the SLA in force and the share of targets met",
         audience=("customers", "service level manager", "relationship managers"),
         frequency="monthly",
         data_source="agreement.* events (config); incident.* events (the incident's customer_id and SLA results)",
