@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+from uuid import UUID
 
+from services.config.domain.agreements import Agreement, AgreementStatus
 from services.config.domain.items import Cause, ConfigItem, ItemEvent, ItemRegistered, ItemRetired, ItemUpdated
 from services.config.domain.relationships import Relationship
 from shared.events import EventData
 from shared.events import config as contracts
+from shared.events.agreement import AgreementAgreed, AgreementRetired, AgreementSuperseded, AgreementTarget
 
 
 def _cause(cause: Cause) -> contracts.Cause:
@@ -61,3 +65,26 @@ def relationship_changed(
         cause=_cause(cause),
         occurred_at=now,
     )
+
+
+def agreement_moved(
+    agreement: Agreement, customer_name: str | None, actor: str, *, supersedes: UUID | None = None
+) -> EventData:
+    """An agreement version agreed, superseded or retired, with its terms."""
+    values: dict[str, Any] = {
+        "agreement_id": agreement.id,
+        "kind": agreement.kind.value,
+        "status": agreement.status.value,
+        "customer_name": customer_name,
+        "service_ids": list(agreement.service_ids),
+        "targets": [AgreementTarget(**asdict(t)) for t in agreement.targets],
+        "exclusions": list(agreement.exclusions),
+        "actor": actor,
+        "occurred_at": agreement.updated_at,
+    }
+    if agreement.status is AgreementStatus.AGREED:
+        return AgreementAgreed.from_record(agreement, **values, supersedes=supersedes)
+    if agreement.status is AgreementStatus.SUPERSEDED:
+        assert agreement.superseded_by is not None
+        return AgreementSuperseded.from_record(agreement, **values)
+    return AgreementRetired.from_record(agreement, **values)

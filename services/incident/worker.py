@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
-from services.incident.usecases import alerts, analysis, incidents, sla, sla_watcher, surveys
+from services.incident.usecases import agreements, alerts, analysis, incidents, sla, sla_watcher, surveys
+from shared.events.agreement import AgreementAgreed, AgreementRetired, AgreementSuperseded
 from shared.events.change import (
     ChangeApproved,
     ChangeAssessed,
@@ -56,6 +57,10 @@ HANDLERS: Mapping[str, Handler] = {
         # Config's capacity job: a critical breach opens an incident on its CI, its clearing resolves it.
         (CapacityThresholdBreached, alerts.on_capacity_crossing),
         (CapacityThresholdCleared, alerts.on_capacity_crossing),
+        # Config's agreements: a customer's agreed SLA sets the policies of their incidents.
+        (AgreementAgreed, agreements.on_agreement_agreed),
+        (AgreementSuperseded, agreements.on_agreement_superseded),
+        (AgreementRetired, agreements.on_agreement_retired),
     ),
 }
 

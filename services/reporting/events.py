@@ -11,12 +11,14 @@ from services.reporting.domain import (
     change_events,
     config_events,
     continuity,
+    customer_levels,
     incident_events,
     satisfaction,
     supplier_events,
 )
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
 from shared.events import CloudEvent, EventData
+from shared.events.agreement import AgreementEvent
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
 from shared.events.complaint import ComplaintEvent
 from shared.events.config import (
@@ -95,6 +97,8 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = satisfaction.complaint
         elif cls in continuity.RULES:
             rule = continuity.RULES[cls]
+        elif issubclass(cls, AgreementEvent):
+            rule = customer_levels.agreement
         if rule is not None:
             rules[key] = (cls, rule)
     return rules

@@ -5,7 +5,17 @@ versioned routing key; the CloudEvents `type` is the routing key behind `itsm.`.
 change is a new class with a new key (`...v2`), published beside the old one for a while.
 """
 
-from shared.events import change, complaint, config, continuity, incident, notify, supplier, survey  # noqa: F401
+from shared.events import (  # noqa: F401 - registers the types
+    agreement,
+    change,
+    complaint,
+    config,
+    continuity,
+    incident,
+    notify,
+    supplier,
+    survey,
+)
 from shared.events.envelope import (
     CONTENT_TYPE,
     EVENT_TYPES,

@@ -33,6 +33,7 @@ class IncidentCreated(EventData):
     assignment_group: str | None = None
     supplier_id: UUID | None = None
     major: bool = False
+    customer_id: UUID | None = Field(default=None, description="The customer it is for (config's registry)")
 
 
 class IncidentEvent(EventData):

@@ -145,14 +145,24 @@ class FakeSlaClockRepository(FakeRepository):
         return sorted(found, key=lambda c: c.clock.target.value, reverse=True)
 
     async def policies_and_calendars(
-        self, kind: TicketKind, priority: int, service_id: UUID | None, extra_policy_ids: Iterable[UUID]
+        self,
+        kind: TicketKind,
+        priority: int,
+        service_id: UUID | None,
+        extra_policy_ids: Iterable[UUID],
+        customer_id: UUID | None = None,
     ) -> tuple[list[SlaPolicy], dict[UUID, BusinessCalendar]]:
         extra = set(extra_policy_ids)
         found = [
             p
             for p in self.policies
             if p.id in extra
-            or (p.ticket_kind is kind and p.priority == priority and p.service_id in (None, service_id))
+            or (
+                p.ticket_kind is kind
+                and p.priority == priority
+                and p.service_id in (None, service_id)
+                and p.customer_id in (None, customer_id)
+            )
         ]
         return found, {p.calendar_id: self.calendars[p.calendar_id] for p in found}
 

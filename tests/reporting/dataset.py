@@ -22,10 +22,11 @@ complaints (one opened by the low score, on Mail; one by email, on Payroll); see
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared.events import CloudEvent, EventData, new_event
+from shared.events.agreement import AgreementAgreed, AgreementSuperseded
 from shared.events.change import (
     ChangeCreated,
     ChangeFailed,
@@ -120,6 +121,7 @@ class Incident:
         supplier: uuid.UUID | None = None,
         ci: uuid.UUID | None = None,
         category: str | None = None,
+        customer: uuid.UUID | None = None,
     ) -> None:
         self.id, self.n, self.number = INC[n], n, f"INC000000{n}"
         self.service, self.priority, self.opened, self.supplier = service, priority, opened, supplier
@@ -141,6 +143,7 @@ class Incident:
                     supplier_id=supplier,
                     assignment_group=group,
                     category=category,
+                    customer_id=customer,
                 ),
                 self.id,
                 opened,
@@ -220,9 +223,17 @@ class Incident:
 
 
 def incidents() -> list[Incident]:
-    i1 = Incident(1, service=MAIL, priority=1, opened=T0).assign("ops", T0 + 10 * M).major(T0 + 15 * M)
+    i1 = (
+        Incident(1, service=MAIL, priority=1, opened=T0, customer=CUSTOMER)
+        .assign("ops", T0 + 10 * M)
+        .major(T0 + 15 * M)
+    )
     i1.resolve(T0 + 2 * H, response_met=True, resolution_met=True)
-    i2 = Incident(2, service=MAIL, priority=2, opened=T0 + H).assign("ops", T0 + 90 * M).escalate(T0 + 2 * H)
+    i2 = (
+        Incident(2, service=MAIL, priority=2, opened=T0 + H, customer=CUSTOMER)
+        .assign("ops", T0 + 90 * M)
+        .escalate(T0 + 2 * H)
+    )
     i2.breach("resolution", T0 + 4 * H).resolve(T0 + 5 * H, response_met=True, resolution_met=False)
     i3 = Incident(3, service=MAIL, priority=2, opened=T0 + 2 * H, ci=SRV1, category="capacity")
     i3.assign("ops", T0 + 2 * H + 20 * M)
@@ -817,6 +828,53 @@ def continuity() -> list[CloudEvent]:
     ]
 
 
+CUSTOMER = uid("customer-acme")
+SLA_V1, SLA_V2, OLA = uid("sla-v1"), uid("sla-v2"), uid("ola-ops")
+
+
+def agreements() -> list[CloudEvent]:
+    """Config's agreements: Acme's SLA on Mail, v1 agreed the day before T0 (99.5%), v2 agreed two days
+    after T0 (99.9%) superseding v1; an OLA with the ops group (no customer: no row of its own).
+    Incidents 1 and 2 (Mail) are Acme's: both responses met, resolution met once."""
+    terms: dict[str, Any] = {
+        "number": "SLA0000001",
+        "kind": "sla",
+        "title": "Acme mail",
+        "customer_id": CUSTOMER,
+        "customer_name": "Acme Corp",
+        "service_ids": [MAIL],
+        "targets": [{"priority": 1, "response_minutes": 15, "resolution_minutes": 240}],
+        "calendar": "24x7",
+        "review_date": date(2027, 10, 1),
+        "actor": "sally",
+    }
+    v1 = {**terms, "agreement_id": SLA_V1, "document_version": 1, "availability_pct": 99.5}
+    v2 = {**terms, "agreement_id": SLA_V2, "document_version": 2, "availability_pct": 99.9}
+    ola = {**terms, "agreement_id": OLA, "number": "OLA0000002", "kind": "ola", "customer_id": None, "group": "ops"}
+    ola |= {"customer_name": None, "document_version": 1, "availability_pct": 99.0}
+    return [
+        _event(
+            AgreementAgreed(**v1, status="agreed", occurred_at=T0 - D, change_number="CHG0000001"),
+            SLA_V1,
+            T0 - D,
+            "config",
+        ),
+        _event(AgreementAgreed(**ola, status="agreed", occurred_at=T0 - D), OLA, T0 - D, "config"),
+        _event(
+            AgreementAgreed(**v2, status="agreed", occurred_at=T0 + 2 * D, supersedes=SLA_V1),
+            SLA_V2,
+            T0 + 2 * D,
+            "config",
+        ),
+        _event(
+            AgreementSuperseded(**v1, status="superseded", occurred_at=T0 + 2 * D, superseded_by=SLA_V2),
+            SLA_V1,
+            T0 + 2 * D,
+            "config",
+        ),
+    ]
+
+
 def all_events() -> list[CloudEvent]:
     return [
         *[e for i in incidents() for e in i.events],
@@ -829,4 +887,5 @@ def all_events() -> list[CloudEvent]:
         *satisfaction(),
         *capacity(),
         *continuity(),
+        *agreements(),
     ]

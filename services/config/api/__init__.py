@@ -1,6 +1,7 @@
 """The CMDB's HTTP API, one router per area (routes are thin: validate, call a use case or a read, answer)."""
 
 from services.config.api import (
+    agreements,
     audit,
     baselines,
     bulk,
@@ -8,6 +9,7 @@ from services.config.api import (
     catalogue,
     change_control,
     continuity,
+    customers,
     discovery,
     impact,
     items,
@@ -28,5 +30,7 @@ ROUTERS = [
     bulk.router,
     capacity.router,
     continuity.router,
+    customers.router,
+    agreements.router,
 ]
 """What app.py mounts, in the order the routes were declared."""

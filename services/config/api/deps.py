@@ -31,6 +31,8 @@ catalogue, not the CMDB); the machine tokens read nothing here."""
 
 _INVOKE = row(allow=[Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER])
 """Who invokes a continuity plan and records its return to normal and review."""
+_SERVICE_LEVELS = row(allow=[Role.SERVICE_LEVEL_MANAGER])
+"""Who keeps the customers and their agreements (service level management, ISO/IEC 20000-1 8.3.3)."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "types.list_ci_types": _CMDB,
@@ -90,6 +92,21 @@ TABLE: dict[str, dict[str, Rule]] = {
     "continuity.return_to_normal": _INVOKE,
     "continuity.review_invocation": _INVOKE,
     "continuity.export_continuity_pack": _WRITE,
+    # Customers and agreements (6.1, 7.1): the service level manager keeps the customer registry
+    # and the agreements, controlled documents (agreeing one also needs an approved change); staff
+    # read them (an agent sees which customer's targets apply, the auditor finds the evidence).
+    "customers.create_customer": _SERVICE_LEVELS,
+    "customers.list_customers": _CMDB,
+    "customers.get_customer": _CMDB,
+    "customers.update_customer": _SERVICE_LEVELS,
+    "customers.review_customer": _SERVICE_LEVELS,
+    "agreements.create_agreement": _SERVICE_LEVELS,
+    "agreements.list_agreements": _CMDB,
+    "agreements.get_agreement": _CMDB,
+    "agreements.update_agreement": _SERVICE_LEVELS,
+    "agreements.agree_agreement": _SERVICE_LEVELS,
+    "agreements.retire_agreement": _SERVICE_LEVELS,
+    "agreements.create_agreement_version": _SERVICE_LEVELS,
 }
 
 POLICY = Policy("config", TABLE, [])

@@ -311,3 +311,52 @@ continuity_pack_export = Table(
     Column("services", Integer, nullable=False),
     Column("cis", Integer, nullable=False),
 )
+# Customers and their agreements (ISO/IEC 20000-1 6.1, 7.1) -------------------------------------------
+
+customer = Table(
+    "customer",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("relationship_manager", String(200), nullable=False),
+    Column("contacts", JSON, nullable=False),
+    Column("service_ids", JSON, nullable=False),
+    Column("user_groups", JSON, nullable=False),
+    Column("interested_parties", JSON, nullable=False),
+    Column("review_interval_days", Integer, nullable=False),
+    Column("next_review", Date, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+agreement = Table(
+    "agreement",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False),
+    Column("document_version", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("customer_id", Uuid, index=True),
+    Column("group", String(100)),
+    Column("service_ids", JSON, nullable=False),
+    Column("targets", JSON, nullable=False),
+    Column("availability_pct", Float, nullable=False),
+    Column("calendar", String(100), nullable=False),
+    Column("exclusions", JSON, nullable=False),
+    Column("review_date", Date, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("change_number", String(20)),
+    Column("agreed_at", UtcDateTime),
+    Column("agreed_by", String(200)),
+    Column("ended_at", UtcDateTime),
+    Column("superseded_by", Uuid),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("number", "document_version", name="uq_agreement_number_document_version"),
+)
+"""Each version of an agreement is a row; `version` is the row's ETag, `document_version` the agreement's."""

@@ -68,6 +68,8 @@ class Incident:
     subcategory: str | None = None
     service_id: UUID | None = None
     supplier_id: UUID | None = None
+    customer_id: UUID | None = None
+    """The customer (config's registry) the incident is for: their agreed SLA's policy applies."""
     priority_override_reason: str | None = None
     major: bool = False
     major_manager: str | None = None
@@ -351,6 +353,7 @@ class Incident:
         subcategory: str | None = None,
         service_id: UUID | None = None,
         matrix: PriorityMatrix = DEFAULT_PRIORITY_MATRIX,
+        customer_id: UUID | None = None,
     ) -> Incident:
         """Record an incident. On a CI (`ci_id`, looked up as `ci`): the CI must be known and not
         retired; its criticality gives the impact and its service the service when not given."""
@@ -381,6 +384,7 @@ class Incident:
             category=category,
             subcategory=subcategory,
             service_id=service_id,
+            customer_id=customer_id,
         )
         incident.pending_events.append(IncidentOpened(incident_id))
         return incident

@@ -5,9 +5,10 @@
   running, the instants at which the warning share and the target are reached (`warn_at`,
   `due_at`). A threshold is *passed* when the elapsed business time exceeds it, so a ticket
   resolved exactly at `due_at` met its target.
-- `SlaPolicy`: targets per ticket kind, service and priority, with the calendar (`sla_calendars`),
-  the warning share and what to do on warning and breach (escalation). `select_policy` prefers a
-  service's own policy and falls back to the default one (`service_id` None).
+- `SlaPolicy`: targets per ticket kind, service and priority (and customer, for the policies a
+  customer's agreed SLA sets), with the calendar (`sla_calendars`), the warning share and what to
+  do on warning and breach (escalation). `select_policy` prefers the customer's policy, then a
+  service's own, and falls back to the default one (`service_id` None).
 """
 
 from __future__ import annotations
@@ -202,6 +203,10 @@ class SlaPolicy:
     on_warning: Escalation | None = None
     on_breach: Escalation | None = None
     version: int = 1
+    customer_id: UUID | None = None
+    """A customer's policy (from their agreement): it applies to that customer's tickets only."""
+    agreement_number: str | None = None
+    """The agreement (`SLA...`) whose agreed version set this policy; None: set by hand."""
 
     def __post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
@@ -233,18 +238,27 @@ class SlaPolicy:
 
 
 def select_policy(
-    policies: Iterable[SlaPolicy], kind: TicketKind, service_id: UUID | None, priority: int
+    policies: Iterable[SlaPolicy],
+    kind: TicketKind,
+    service_id: UUID | None,
+    priority: int,
+    customer_id: UUID | None = None,
 ) -> SlaPolicy | None:
-    """The service's own policy for the priority, else the default one (no service), else None."""
-    default = None
+    """The most specific policy for the ticket's kind and priority: its customer's for its service
+    (the customer's agreement), else its customer's for any service, else the service's own, else
+    the default one (no service, no customer), else None. Another customer's policy never applies."""
+    best: tuple[int, SlaPolicy] | None = None
     for policy in policies:
         if policy.ticket_kind is not kind or policy.priority != priority:
             continue
-        if policy.service_id is not None and policy.service_id == service_id:
-            return policy
-        if policy.service_id is None:
-            default = policy
-    return default
+        if policy.customer_id is not None and policy.customer_id != customer_id:
+            continue
+        if policy.service_id is not None and policy.service_id != service_id:
+            continue
+        rank = (2 if policy.customer_id is not None else 0) + (1 if policy.service_id is not None else 0)
+        if best is None or rank > best[0]:
+            best = (rank, policy)
+    return best[1] if best else None
 
 
 # What each ticket's state asks of its clocks ------------------------------------------------------

@@ -44,6 +44,11 @@ class IncidentCreate(ApiModel):
     category: Category | None = Field(default=None, examples=["network"])
     subcategory: Category | None = Field(default=None, examples=["vpn"])
     service_id: UUID | None = Field(default=None, description="The service affected; by default the CI's service")
+    customer_id: UUID | None = Field(
+        default=None,
+        description="The customer it is for (config's customer registry): the targets of their agreed SLA for the"
+        " service apply",
+    )
 
 
 class IncidentRead(ApiModel):
@@ -85,6 +90,7 @@ class IncidentRead(ApiModel):
     workaround: str | None = Field(default=None, description="The known error's workaround, attached when it matched")
     caused_by_change_id: UUID | None = Field(default=None, description="The change that probably caused it")
     caused_by_change_number: str | None = None
+    customer_id: UUID | None = Field(default=None, description="The customer it is for")
 
     @classmethod
     def of(cls, item: Incident) -> IncidentRead:

@@ -115,6 +115,10 @@ class PolicyRead(PolicyWrite):
     id: UUID
     version: int
     updated_at: datetime
+    customer_id: UUID | None = Field(default=None, description="Set from a customer's agreed SLA: their tickets only")
+    agreement_number: str | None = Field(
+        default=None, description="The agreement (SLA...) whose agreed version set it; None: set by hand"
+    )
 
     @classmethod
     def of(cls, record: PolicyRecord) -> PolicyRead:

@@ -95,14 +95,20 @@ async def list_policies(
 
 
 async def same_scope_policy(conn: AsyncConnection, policy: SlaPolicy) -> UUID | None:
-    """Another policy for the same ticket kind, service (or default) and priority."""
+    """Another policy for the same ticket kind, service (or default), customer (or none) and priority."""
     service = (
         sla_policy.c.service_id.is_(None) if policy.service_id is None else sla_policy.c.service_id == policy.service_id
+    )
+    customer = (
+        sla_policy.c.customer_id.is_(None)
+        if policy.customer_id is None
+        else sla_policy.c.customer_id == policy.customer_id
     )
     query = select(sla_policy.c.id).where(
         sla_policy.c.ticket_kind == policy.ticket_kind.value,
         sla_policy.c.priority == policy.priority,
         service,
+        customer,
         sla_policy.c.id != policy.id,
     )
     found: UUID | None = await conn.scalar(query.limit(1))
@@ -127,16 +133,25 @@ async def open_clocks_on_policy(conn: AsyncConnection, policy_id: UUID) -> int:
 
 
 async def policies_and_calendars(
-    conn: AsyncConnection, kind: TicketKind, priority: int, service_id: UUID | None, extra_policy_ids: Iterable[UUID]
+    conn: AsyncConnection,
+    kind: TicketKind,
+    priority: int,
+    service_id: UUID | None,
+    extra_policy_ids: Iterable[UUID],
+    customer_id: UUID | None = None,
 ) -> tuple[list[SlaPolicy], dict[UUID, BusinessCalendar]]:
     """In one query: the policies that may apply to a ticket (its kind and priority, its service's
-    or the default), the policies its clocks are on now, and the calendars of all of them."""
+    or the default, its customer's or none), the policies its clocks are on now, and the calendars
+    of all of them."""
     scope = and_(
         sla_policy.c.ticket_kind == kind.value,
         sla_policy.c.priority == priority,
         or_(sla_policy.c.service_id.is_(None), sla_policy.c.service_id == service_id)
         if service_id is not None
         else sla_policy.c.service_id.is_(None),
+        or_(sla_policy.c.customer_id.is_(None), sla_policy.c.customer_id == customer_id)
+        if customer_id is not None
+        else sla_policy.c.customer_id.is_(None),
     )
     extra = list(extra_policy_ids)
     condition = or_(scope, sla_policy.c.id.in_(extra)) if extra else scope
@@ -177,6 +192,8 @@ class TicketRef:
     assignment_group: str | None = None
     ci_id: UUID | None = None
     supplier_id: UUID | None = None
+    customer_id: UUID | None = None
+    """The customer whose agreement's policy may apply (not kept on the clock's row)."""
 
 
 @dataclass
@@ -259,9 +276,14 @@ class SlaClockRepository:
         return await clocks_of(self._conn, ticket_id, for_update=for_update)
 
     async def policies_and_calendars(
-        self, kind: TicketKind, priority: int, service_id: UUID | None, extra_policy_ids: Iterable[UUID]
+        self,
+        kind: TicketKind,
+        priority: int,
+        service_id: UUID | None,
+        extra_policy_ids: Iterable[UUID],
+        customer_id: UUID | None = None,
     ) -> tuple[list[SlaPolicy], dict[UUID, BusinessCalendar]]:
-        return await policies_and_calendars(self._conn, kind, priority, service_id, extra_policy_ids)
+        return await policies_and_calendars(self._conn, kind, priority, service_id, extra_policy_ids, customer_id)
 
     async def save_clocks(self, clocks: Sequence[StoredClock]) -> None:
         await save_clocks(self._conn, clocks)
@@ -330,3 +352,12 @@ async def mark_raised(conn: AsyncConnection, warned: Sequence[int], breached: Se
     if breached:
         left = case((and_(c.warned == false(), c.warn_at.is_not(None)), c.warn_at), else_=null())
         await conn.execute(update(sla_clock).where(c.id.in_(breached)).values(breached=True, alert_at=left))
+
+
+# Policies set from agreements ---------------------------------------------------------------------
+
+
+async def policies_of_agreement(conn: AsyncConnection, agreement_number: str) -> list[PolicyRecord]:
+    """The policies the agreed version of an agreement set (`agreement.agreed.v1`)."""
+    rows = await conn.execute(select(sla_policy).where(sla_policy.c.agreement_number == agreement_number))
+    return [PolicyRecord(_policy(r), r.updated_at) for r in rows]

@@ -74,6 +74,7 @@ incident = Table(
     Column("major_manager", String(200)),
     Column("major_declared_at", UtcDateTime),
     Column("closed_by", String(20)),
+    Column("customer_id", Uuid),
 )
 
 # The list answers newest first (opened_at DESC, id): one index per filter people use, with that
@@ -293,6 +294,8 @@ sla_policy = Table(
     Column("on_breach", JSON),
     Column("version", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("customer_id", Uuid),
+    Column("agreement_number", String(20), index=True),
     Index("ix_sla_policy_kind_priority", "ticket_kind", "priority"),
 )
 

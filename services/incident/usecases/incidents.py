@@ -54,6 +54,7 @@ class OpenIncident:
     category: str | None = None
     subcategory: str | None = None
     service_id: UUID | None = None
+    customer_id: UUID | None = None
 
 
 async def open_incident(
@@ -84,6 +85,7 @@ async def open_incident(
             category=cmd.category,
             subcategory=cmd.subcategory,
             service_id=cmd.service_id,
+            customer_id=cmd.customer_id,
             matrix=policy.priority_matrix,
             now=clock.now(),
         )

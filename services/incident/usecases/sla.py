@@ -150,6 +150,11 @@ async def _policy_record(
 ) -> sla_store.PolicyRecord:
     current = found(await sla_store.get_policy(conn, policy_id), f"SLA policy {policy_id}")
     check_version(f"policy {current.policy.name}", current.policy.version, expected_version)
+    if current.policy.agreement_number is not None:
+        raise Conflict(
+            f"policy {current.policy.name} is set by agreement {current.policy.agreement_number}:"
+            " change the agreement (a new version, agreed under a change) instead"
+        )
     return current
 
 
@@ -170,9 +175,9 @@ async def track(
     `new`: the ticket was just created (it has no clocks yet; saves a query)."""
     clocks = [] if new else await store.clocks_of(ticket.id, for_update=True)
     policies, calendars = await store.policies_and_calendars(
-        ticket.kind, ticket.priority, ticket.service_id, {c.clock.policy_id for c in clocks}
+        ticket.kind, ticket.priority, ticket.service_id, {c.clock.policy_id for c in clocks}, ticket.customer_id
     )
-    policy = select_policy(policies, ticket.kind, ticket.service_id, ticket.priority)
+    policy = select_policy(policies, ticket.kind, ticket.service_id, ticket.priority, ticket.customer_id)
     by_id = {p.id: p for p in policies}
     if policy is None and not clocks:
         return []
@@ -220,6 +225,7 @@ def incident_ticket(incident: Incident) -> TicketRef:
         assignment_group=incident.assignment_group,
         ci_id=incident.ci_id,
         supplier_id=getattr(incident, "supplier_id", None),
+        customer_id=incident.customer_id,
     )
 
 

@@ -1,6 +1,15 @@
 """Reporting's HTTP entry points: one router per area (the dashboard's static assets mount apart)."""
 
-from services.reporting.api import agreements, dashboard, distribution, event_log, projections, reports, runs
+from services.reporting.api import (
+    agreements,
+    dashboard,
+    distribution,
+    event_log,
+    projections,
+    reports,
+    runs,
+    service_reviews,
+)
 
 ROUTERS = [
     event_log.router,
@@ -9,6 +18,7 @@ ROUTERS = [
     agreements.router,
     runs.router,
     distribution.router,
+    service_reviews.router,
     dashboard.page_router,
     dashboard.router,
 ]

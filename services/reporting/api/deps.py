@@ -42,6 +42,12 @@ TABLE: dict[str, dict[str, Rule]] = {
     "runs.list_findings": _STAFF_READ,
     "runs.add_finding": _SERVICE_LEVEL_MANAGER,
     "distribution.get_distribution": _STAFF_READ,
+    # Service reviews (8.3.3): the service level manager records them; staff read them.
+    "service_reviews.record_service_review": _SERVICE_LEVEL_MANAGER,
+    "service_reviews.list_service_reviews": _STAFF_READ,
+    "service_reviews.get_service_review": _STAFF_READ,
+    "service_reviews.move_service_review_action": _SERVICE_LEVEL_MANAGER,
+    "service_reviews.link_service_review_change": _SERVICE_LEVEL_MANAGER,
     # Names the subject of every event recorded; one token subject holds at most
     # REPORTING_STREAM_MAX_PER_SUBJECT streams (the route's own cap).
     "dashboard.stream": _STAFF_READ,

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.reporting.domain.lifecycles import (
+    AGREEMENT_LIFECYCLE,
     CHANGE_LIFECYCLE,
     CI_LIFECYCLE,
     COMPLAINT_LIFECYCLE,
@@ -129,6 +130,7 @@ INCIDENTS = FactTable(
         "problem_id": F,
         "problem_link_reason": F,
         "caused_by_change_id": F,
+        "customer_id": F,
     },
     {"status": INCIDENT_LIFECYCLE},
 )
@@ -333,6 +335,14 @@ CAPACITY = FactTable(
 """A CI's capacity metric as its threshold crossings tell it (config's capacity.* events): where it
 stands since the last crossing, the value that crossed, and the runway a warning breach forecast."""
 
+# Customers' agreements (6.1): each agreed version of an SLA or OLA, from config's agreement.* events.
+_AGREEMENT_FACTS = ("number", "document_version", "kind", "customer_id", "customer_name", "group_name", "agreed_at")
+AGREEMENTS = FactTable(
+    "agreement_facts",
+    {"agreement_id": K, **dict.fromkeys(_AGREEMENT_FACTS, F), "availability_pct": F, "ended_at": MX, "status": L},
+    {"status": AGREEMENT_LIFECYCLE},
+)
+
 FACT_TABLES: tuple[FactTable, ...] = (
     INCIDENTS,
     REQUESTS,
@@ -351,6 +361,7 @@ FACT_TABLES: tuple[FactTable, ...] = (
     SURVEYS,
     COMPLAINTS,
     CAPACITY,
+    AGREEMENTS,
 )
 
 

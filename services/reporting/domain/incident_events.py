@@ -71,6 +71,8 @@ def incident_created(data: IncidentCreated) -> list[tuple[FactTable, dict[str, A
                 "channel": data.channel,
                 "major": data.major or None,
                 "opened_at": data.opened_at,
+                # The customer it is for (their agreed SLA's targets ran its clocks), when named.
+                **({"customer_id": data.customer_id} if data.customer_id is not None else {}),
             },
         )
     ]

@@ -51,3 +51,5 @@ CONTRACT_LIFECYCLE = ("draft", "active", "expiring", "expired", "terminated", "c
 """contract: services/supplier/domain/contracts.py TRANSITIONS"""
 DISPUTE_LIFECYCLE = ("open", "in_negotiation", "escalated", "resolved", "closed")
 """dispute: services/supplier/domain/disputes.py DISPUTE_TRANSITIONS"""
+AGREEMENT_LIFECYCLE = ("draft", "agreed", "superseded", "retired")
+"""service level / operational level agreement: services/config/domain/agreements.py TRANSITIONS"""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
     func,
@@ -53,7 +54,7 @@ event_log = Table(
 
 _BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
 _BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
-_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score"}
+_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score", "document_version"}
 _TEXT_IDS = {"finding_id", "breach_id"}
 
 
@@ -68,7 +69,7 @@ def _column_type(name: str) -> TypeEngine[Any]:
         return Boolean()
     if name in _INTEGER:
         return Integer()
-    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s"):
+    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s", "availability_pct"):
         return Float()
     return String(200)
 
@@ -133,6 +134,7 @@ dispute_facts = FACTS["dispute_facts"]
 survey_facts = FACTS["survey_facts"]
 complaint_facts = FACTS["complaint_facts"]
 capacity_facts = FACTS["capacity_facts"]
+agreement_facts = FACTS["agreement_facts"]
 
 # An outage (availability, DORA time to restore): a priority 1 or major incident (on a service);
 # an incident linked to a problem as a recurrence. Written with their values in the SQL text,
@@ -260,4 +262,25 @@ report_finding = Table(
     Column("actions", JSON, nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# Service reviews (ISO/IEC 20000-1 8.3.3): a review meeting with the customer, the report runs it
+# went through, the feedback, the new requirements (each may name the change raised for it) and
+# the actions agreed, each with its owner, due date and status.
+service_review = Table(
+    "service_review",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("customer_id", Uuid, index=True),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("attendees", JSON, nullable=False),
+    Column("report_run_ids", JSON, nullable=False),
+    Column("feedback", Text, nullable=False),
+    Column("requirements", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain import continuity, figures, report_rows, satisfaction
+from services.reporting.domain import continuity, customer_levels, figures, report_rows, satisfaction
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
 from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import changes as change_store
 from services.reporting.store import continuity as continuity_store
+from services.reporting.store import customer_levels as customer_levels_store
 from services.reporting.store import satisfaction as satisfaction_store
 from shared import clock
 from shared.errors import NotFound, RuleViolation
@@ -177,6 +178,9 @@ async def _figures(
         return report_rows.capacity_rows(facts, names, in_period)
     if name == "continuity":
         return await _continuity(conn, filters, now)
+    if name == "customer-service-levels":
+        groups = await customer_levels_store.customer_groups(conn, filters)
+        return customer_levels.customer_service_level_rows(groups, await customer_levels_store.agreements(conn))
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

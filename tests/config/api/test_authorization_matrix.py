@@ -29,6 +29,7 @@ Auth = Callable[..., dict[str, str]]
 
 WRITE = expect([Role.CONFIG_MANAGER])
 CMDB = expect(NOT_REQUESTER)  # staff; not a requester (the CMDB is not the portal's), not machine tokens
+SLM = expect([Role.SERVICE_LEVEL_MANAGER])
 EXPECTED: dict[str, Expect] = {
     "types.list_ci_types": CMDB,
     "types.get_ci_type": CMDB,
@@ -81,6 +82,12 @@ EXPECTED: dict[str, Expect] = {
     "continuity.return_to_normal": expect([Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER]),
     "continuity.review_invocation": expect([Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER]),
     "continuity.export_continuity_pack": WRITE,
+    # Customers and their agreements are service level management's (6.1, 8.3.3); staff read them.
+    **{f"customers.{op}": SLM for op in ("create_customer", "update_customer", "review_customer")},
+    **{f"customers.{op}": CMDB for op in ("list_customers", "get_customer")},
+    **{f"agreements.{op}": SLM for op in ("create_agreement", "update_agreement", "agree_agreement")},
+    **{f"agreements.{op}": SLM for op in ("retire_agreement", "create_agreement_version")},
+    **{f"agreements.{op}": CMDB for op in ("list_agreements", "get_agreement")},
 }
 NO_SUCH_METRIC = {"capacity.get_capacity_metric": 404, "capacity.capacity_samples": 404}
 """`{name}` is the CI type's ("server") in the walk, which names no capacity metric: an allowed
@@ -147,6 +154,17 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     invocation = {"major_incident_number": "INC0000001", "reason": "site lost", "invoked_at": "2026-12-01T00:00:00Z"}
     path = f"/api/v1/continuity/plans/{continuity_id}/invocations"
     ids["invocation_id"] = await _created(client, auth, path, invocation)
+    slm = auth(Role.SERVICE_LEVEL_MANAGER)
+    customer = {"name": f"Customer {tag}", "relationship_manager": "rita", "service_ids": [service_id]}
+    r = await client.post("/api/v1/customers", json=customer, headers=slm)
+    assert r.status_code == 201, r.text
+    ids["customer_id"] = str(r.json()["id"])
+    terms = {"kind": "sla", "title": tag, "customer_id": ids["customer_id"], "service_ids": [service_id]}
+    terms |= {"targets": [{"priority": 1, "response_minutes": 15, "resolution_minutes": 60}]}
+    terms |= {"availability_pct": 99.0, "calendar": "24x7", "review_date": "2027-12-01"}
+    r = await client.post("/api/v1/agreements", json=terms, headers=slm)
+    assert r.status_code == 201, r.text
+    ids["agreement_id"] = str(r.json()["id"])
     answers = {**NO_SUCH_METRIC, **NO_SUCH_CONTINUITY_PLAN}
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers)
 

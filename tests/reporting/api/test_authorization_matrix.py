@@ -50,6 +50,11 @@ EXPECTED: dict[str, Expect] = {
     "runs.add_finding": SLM,
     "distribution.get_distribution": STAFF,
     "dashboard.stream": STAFF,
+    **{f"service_reviews.{op}": STAFF for op in ("list_service_reviews", "get_service_review")},
+    **{
+        f"service_reviews.{op}": SLM
+        for op in ("record_service_review", "move_service_review_action", "link_service_review_change")
+    },
 }
 PUBLIC = {"dashboard.dashboard_page"}
 
@@ -87,9 +92,12 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     if (await client.get(path, headers=auth(Role.AUDITOR))).status_code == 404:
         proposed = await client.put(path, json=PROPOSAL, headers=auth(Role.SERVICE_LEVEL_MANAGER))
         assert proposed.status_code == 200, proposed.text
-    return ownerless_matrix(
-        client, auth, EXPECTED, ROUTERS, POLICY, {"name": REPORT, "version": "1"}, answers={"dashboard.stream": 429}
-    )
+    review = {"title": "Quarterly", "held_on": "2026-12-01", "attendees": ["sally"]}
+    review |= {"actions": [{"text": "SLA v2", "owner": "sally", "due": "2027-01-15"}]}
+    recorded = await client.post("/api/v1/service-reviews", json=review, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert recorded.status_code == 201, recorded.text
+    ids = {"name": REPORT, "version": "1", "review_id": str(recorded.json()["id"]), "index": "0"}
+    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers={"dashboard.stream": 429})
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:

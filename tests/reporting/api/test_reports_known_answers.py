@@ -29,6 +29,7 @@ from tests.reporting.databases import BACKENDS, reporting_database
 from tests.reporting.dataset import (
     ACME,
     CONTRACT2,
+    CUSTOMER,
     GLOBEX,
     INC,
     MAIL,
@@ -430,6 +431,23 @@ async def test_satisfaction_per_service_then_per_caller(engine: AsyncEngine) -> 
     assert [r["service_name"] for r in later if r["scope"] == "service"] == ["Payroll"]
 
 
+async def test_customer_service_levels_against_the_sla_in_force(engine: AsyncEngine) -> None:
+    rows, totals = await report(engine, "customer-service-levels")
+    columns = ("customer_id", "customer_name", "agreement_number", "document_version", "availability_target_pct")
+    columns += ("incidents", "response_measured", "response_met", "resolution_measured", "resolution_met")
+    columns += ("response_met_pct", "resolution_met_pct")
+    # Only Acme: the OLA has no customer; v2 (99.9%) superseded v1; incidents 1 and 2 are Acme's.
+    assert [tuple(r[c] for c in columns) for r in rows] == [
+        (str(CUSTOMER), "Acme Corp", "SLA0000001", 2, 99.9, 2, 2, 2, 2, 1, 100.0, 50.0)
+    ]
+    assert totals["incidents"] == 2 and totals["resolution_met_pct"] == 50.0
+    first, _ = await report(engine, "customer-service-levels", end=T0 + 30 * M)
+    assert [(r["incidents"], r["resolution_met"], r["resolution_met_pct"]) for r in first] == [(1, 1, 100.0)]
+    other, other_totals = await report(engine, "customer-service-levels", service_id=PAYROLL)
+    assert [(r["customer_name"], r["incidents"], r["resolution_met_pct"]) for r in other] == [("Acme Corp", 0, None)]
+    assert other_totals["incidents"] == 0
+
+
 async def test_capacity_utilisation_runway_and_performance_incidents(engine: AsyncEngine) -> None:
     rows, totals = await report(engine, "capacity")
     columns = ("ci_name", "metric", "level", "value", "utilisation_pct", "runway_days", "breaches")
@@ -464,6 +482,7 @@ async def test_every_defined_report_is_covered_here() -> None:
     tested |= {"capacity"}
     # Continuity (6.3.3): hand-computed rows in tests/reporting/api/test_continuity_report.py.
     tested |= {"continuity"}
+    tested |= {"customer-service-levels"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

@@ -14,6 +14,8 @@ import pytest
 from services.change.domain.changes import TRANSITIONS as CHANGE_TRANSITIONS
 from services.change.domain.changes import ChangeStatus
 from services.change.domain.deployments import RESULT_MOVES, DeploymentResult
+from services.config.domain.agreements import TRANSITIONS as AGREEMENT_TRANSITIONS
+from services.config.domain.agreements import AgreementStatus
 from services.config.domain.items import CIStatus
 from services.incident.domain.complaints import TRANSITIONS as COMPLAINT_TRANSITIONS
 from services.incident.domain.complaints import ComplaintStatus
@@ -85,6 +87,13 @@ LIFECYCLES: list[tuple[FactTable, str, type[StrEnum], Steps, Steps]] = [
             ("reopened", "escalated"),
             ("closed", "reopened"),
         },
+    ),
+    (
+        facts.AGREEMENTS,
+        "status",
+        AgreementStatus,
+        {(str(a), str(b)) for (a, _), b in AGREEMENT_TRANSITIONS.items()},
+        set(),
     ),
 ]
 
