@@ -1,7 +1,8 @@
 """What the notify service consumes: every event of the suite (`#`), kept and queued for the
 webhook subscriptions it matches, and rendered into the e-mails its notification rules ask for
-(in the same transaction); the periodic jobs that deliver what is due (webhooks, e-mail), and the
-one that forgets consumed events past their retention."""
+(in the same transaction); the periodic jobs that deliver what is due (webhooks, e-mail), the one
+that takes in the desk's mailbox (IMAP, `usecases.intake`), and the one that forgets consumed
+events past their retention."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import timedelta
 
 from services.notify import events
 from services.notify.settings import NotifySettings
-from services.notify.usecases import deliveries, notifications
+from services.notify.usecases import deliveries, intake, notifications
 from shared.events import CloudEvent
 from shared.messaging import Handler
 from shared.periodic import JobContext, PeriodicJob
@@ -36,6 +37,10 @@ async def deliver_mail(ctx: JobContext) -> None:
     await notifications.deliver_mail(ctx.unit_of_work, notifications.mail_config_of(ctx.settings))
 
 
+async def take_in_mail(ctx: JobContext) -> None:
+    await intake.run_pass(ctx.unit_of_work, intake.intake_config_of(ctx.settings))
+
+
 async def forget_old_events(ctx: JobContext) -> None:
     retention = timedelta(days=ctx.settings.event_retention_days)
     await deliveries.forget_old_events(ctx.unit_of_work, retention)
@@ -44,5 +49,6 @@ async def forget_old_events(ctx: JobContext) -> None:
 PERIODIC = (
     PeriodicJob("webhook-deliveries", deliver_webhooks, lambda s: s.webhook_delivery_interval_s),
     PeriodicJob("mail-deliveries", deliver_mail, lambda s: s.mail_delivery_interval_s),
+    PeriodicJob("mail-intake", take_in_mail, lambda s: s.mail_intake_interval_s),
     PeriodicJob("event-log-purge", forget_old_events, lambda s: s.event_purge_interval_s),
 )
