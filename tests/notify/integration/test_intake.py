@@ -26,7 +26,6 @@ from services.incident.settings import IncidentSettings
 from services.incident.store import tables as incident_tables
 from services.incident.worker import HANDLERS as INCIDENT_HANDLERS
 from services.notify.app import create_app
-from services.notify.settings import NotifySettings
 from services.notify.domain.intake import SenderPolicy
 from services.notify.settings import NotifySettings
 from services.notify.store import tables
