@@ -62,6 +62,7 @@ async def list_bounced_recipients(conn: ReadConnectionDep, limit: Limit = 50, of
 
 @router.delete("/bounces/{address}", status_code=204)
 async def clear_bounced_recipient(address: Address, uow: UnitOfWorkDep) -> Response:
-    """Forget a bounce (the address was fixed): the messages held for it are sent again."""
+    """Forget a bounce (the address was fixed): the messages held for it are sent again. 204 also
+    when the address is not (or no longer) bounced: the state asked for holds."""
     await usecases.clear_bounce(address, uow)
     return Response(status_code=204)

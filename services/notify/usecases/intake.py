@@ -36,7 +36,6 @@ from services.notify.settings import NotifySettings
 from services.notify.store import intake as store
 from services.notify.store.imap import IMAP_FAILURES, ImapConfig, Mailbox
 from shared import clock
-from shared.errors import NotFound
 from shared.events.notify import MailAttachmentRef, MailReceived
 from shared.uow import UnitOfWork
 
@@ -261,9 +260,10 @@ async def _attachments(
     return kept, refused
 
 
-async def clear_bounce(address: str, uow: UnitOfWork) -> None:
-    """Forget a bounced recipient (404 when it is not one); its held messages are due again."""
+async def clear_bounce(address: str, uow: UnitOfWork) -> bool:
+    """Forget a bounced recipient (no error when it is not one: afterwards it is not, either way);
+    its held messages are due again. True when there was one."""
     async with uow:
-        if not await store.clear_bounced(uow.connection, address, clock.now()):
-            raise NotFound(f"no bounced recipient {address}")
+        cleared = await store.clear_bounced(uow.connection, address, clock.now())
         await uow.commit()
+    return cleared
