@@ -486,3 +486,24 @@ async def test_a_sender_outside_the_allowed_domains_is_rejected_and_recorded(not
         ("opened", "Inside"),
     ]
     assert [e.data["subject"] for e in await received_events(notify)] == ["Inside"]
+
+
+async def test_mail_to_a_request_address_or_tagged_opens_a_request(notify: Notify, imap: Imap) -> None:
+    item = uuid.uuid4()
+    tagged = mail(sender(), "[REQ] New laptop")
+    to_orders = mail(sender(), "Monitor please")
+    del to_orders["To"]
+    to_orders["To"] = "Orders <orders@example.test>"
+    append(imap, tagged, to_orders, mail(sender(), "Printer broken"))
+    config = config_for(
+        notify, imap, mail_intake_request_addresses=["orders@example.test"], mail_intake_request_item=item
+    )
+    assert await intake.run_pass(notify.unit_of_work, config) == 3
+    kinds = {
+        e.data["subject"]: (e.data["kind"], e.data.get("catalogue_item_id")) for e in await received_events(notify)
+    }
+    assert kinds == {
+        "[REQ] New laptop": ("request", str(item)),
+        "Monitor please": ("request", str(item)),
+        "Printer broken": ("incident", None),
+    }
