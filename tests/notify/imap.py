@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.notify.receiver import free_port
+
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
 
 CONFIG = """\
@@ -59,13 +61,6 @@ service ipc {{
   chroot =
 }}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -140,7 +135,7 @@ def dovecot(user: str = "desk@example.test", password: str = "secret") -> Iterat
 
         run_user = pwd.getpwuid(os.getuid()).pw_name
         run_group = grp.getgrgid(os.getgid()).gr_name
-    port = _free_port()
+    port = free_port()
     config = home / "dovecot.conf"
     config.write_text(CONFIG.format(home=home, port=port, user=run_user, group=run_group))
     process = subprocess.Popen([DOVECOT, "-c", str(config), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

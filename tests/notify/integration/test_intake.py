@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -32,13 +31,13 @@ from services.notify.store import tables
 from services.notify.usecases import intake, notifications
 from shared import inbox
 from shared.db import create_engine
-from shared.events import CloudEvent, new_event
-from shared.events.incident import IncidentResolved
+from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, eventually
 from tests.notify.helpers import Notify
 from tests.notify.imap import DOVECOT, Imap, dovecot
+from tests.notify.integration.test_mail import resolved
 from tests.notify.mta import EXIM, Mta, exim
 
 pytestmark = [
@@ -233,22 +232,7 @@ async def test_replies_become_customer_comments(
 
 
 async def _send_resolved(notify: Notify, mta: Mta, opened: Any, caller: str) -> EmailMessage:
-    now = datetime.now(UTC)
-    data = IncidentResolved(
-        incident_id=opened.id,
-        number=opened.number,
-        status="resolved",
-        previous_status="in_progress",
-        priority=4,
-        actor="bob",
-        occurred_at=now,
-        caller=caller,
-        title=opened.title,
-        resolution_code="fixed",
-        resolved_at=now,
-        opened_at=opened.opened_at,
-    )
-    event = new_event(data, source="/itsm/incident", subject=str(opened.id))
+    event = resolved(caller, title=opened.title, number=opened.number, incident_id=opened.id)
     settings = notify.settings.model_copy(
         update={"mail_smtp_host": "127.0.0.1", "mail_smtp_port": mta.port, "mail_from": "Desk <desk@example.test>"}
     )
@@ -337,25 +321,7 @@ async def test_a_dsn_marks_the_recipient_bounced_and_holds_mail_to_it(
 
         # Mail to the bounced recipient is held (not sent, not retried), and the log says why.
         config = notifications.mail_config_of(settings)
-        now = datetime.now(UTC)
-        event = new_event(
-            IncidentResolved(
-                incident_id=uuid.uuid4(),
-                number="INC0000001",
-                status="resolved",
-                previous_status="in_progress",
-                priority=4,
-                actor="bob",
-                occurred_at=now,
-                caller="gone@example.test",
-                title="t",
-                resolution_code="fixed",
-                resolved_at=now,
-                opened_at=now,
-            ),
-            source="/itsm/incident",
-            subject=str(uuid.uuid4()),
-        )
+        event = resolved("gone@example.test", number="INC0000001")
         async with notify.unit_of_work() as uow:
             await notifications.on_event(event, uow, config)
             await uow.commit()
