@@ -123,3 +123,8 @@ class NotifySettings(ServiceSettings):
     mail_intake_request_item: UUID | None = Field(
         default=None, description="Catalogue item a request by e-mail is submitted for (no item: an incident)"
     )
+    mail_intake_retention_days: float = Field(
+        default=90.0,
+        gt=0,
+        description="Days an intake record and its attachments are kept (purged by the event-log-purge job)",
+    )

@@ -44,6 +44,7 @@ async def take_in_mail(ctx: JobContext) -> None:
 async def forget_old_events(ctx: JobContext) -> None:
     retention = timedelta(days=ctx.settings.event_retention_days)
     await deliveries.forget_old_events(ctx.unit_of_work, retention)
+    await intake.forget_old_intake(ctx.unit_of_work(), timedelta(days=ctx.settings.mail_intake_retention_days))
 
 
 PERIODIC = (

@@ -123,3 +123,10 @@ async def attachments_of(conn: AsyncConnection, intake_ids: Collection[UUID]) ->
 
 async def get_attachment(conn: AsyncConnection, attachment_id: UUID) -> Any | None:
     return (await conn.execute(select(A).where(A.c.id == attachment_id))).first()
+
+
+async def forget_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Remove the intake records received before `cutoff`, with their attachments; how many."""
+    old = select(N.c.id).where(N.c.received_at < cutoff).scalar_subquery()
+    await conn.execute(delete(A).where(A.c.intake_id.in_(old)))
+    return int((await conn.execute(delete(N).where(N.c.received_at < cutoff))).rowcount or 0)

@@ -267,3 +267,12 @@ async def clear_bounce(address: str, uow: UnitOfWork) -> bool:
         cleared = await store.clear_bounced(uow.connection, address, clock.now())
         await uow.commit()
     return cleared
+
+
+async def forget_old_intake(uow: UnitOfWork, retention: timedelta) -> int:
+    """Forget intake records (and their attachments) older than `retention`: the store stays bounded.
+    A message still in the folder is not taken again (it was marked when it was taken)."""
+    async with uow:
+        forgotten = await store.forget_before(uow.connection, clock.now() - retention)
+        await uow.commit()
+    return forgotten

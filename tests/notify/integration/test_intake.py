@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -473,3 +474,19 @@ async def test_mail_to_a_request_address_or_tagged_opens_a_request(notify: Notif
         "Monitor please": ("request", str(item)),
         "Printer broken": ("incident", None),
     }
+
+
+async def test_intake_records_past_their_retention_are_forgotten_with_their_attachments(
+    notify: Notify, imap: Imap
+) -> None:
+    message = mail(sender(), "With a picture")
+    message.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="p.png")
+    append(imap, message)
+    await intake.run_pass(notify.unit_of_work, config_for(notify, imap))
+    assert await intake.forget_old_intake(notify.unit_of_work(), timedelta(days=1)) == 0
+    assert len(await intake_log(notify)) == 1
+    assert await intake.forget_old_intake(notify.unit_of_work(), timedelta(seconds=-1)) == 1
+    assert await intake_log(notify) == []
+    async with notify.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(tables.mail_attachment)) == 0
+    assert await intake.run_pass(notify.unit_of_work, config_for(notify, imap)) == 0, "it was marked: not taken again"
