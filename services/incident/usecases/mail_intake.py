@@ -20,7 +20,7 @@ from services.incident.usecases.requests import SubmitRequest, record_request
 from shared import clock
 from shared.errors import DomainError, RuleViolation
 from shared.events.notify import MailReceived
-from shared.uow import UnitOfWork
+from shared.uow import AnyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ async def _answered(data: MailReceived, incidents: IncidentRepository) -> Incide
     return None if incident_id is None else await incidents.get(incident_id, for_update=True)
 
 
-async def on_mail_received(data: MailReceived, uow: UnitOfWork) -> None:
+async def on_mail_received(data: MailReceived, uow: AnyUnitOfWork) -> None:
     incidents = uow.repository(IncidentRepository)
     if data.action == "comment" and (incident := await _answered(data, incidents)) is not None:
         try:
@@ -74,7 +74,7 @@ async def on_mail_received(data: MailReceived, uow: UnitOfWork) -> None:
             log.warning("mail %s: no request (%s): opening an incident", data.intake_id, exc.detail)
         else:
             return
-    policy = getattr(uow.settings, "policy", DEFAULT_POLICY)
+    policy = getattr(getattr(uow, "settings", None), "policy", DEFAULT_POLICY)
     cmd = OpenIncident(
         title=title,
         description=_text(data),
