@@ -19,10 +19,12 @@ from shared.uow import UnitOfWork
 
 
 async def on_event(event: CloudEvent, uow: UnitOfWork) -> None:
-    """One consumed event: queued for the webhooks it matches and the e-mails its rules ask for."""
+    """One consumed event: queued for the webhooks it matches and the e-mails its rules ask for; an
+    incident opened by e-mail gives its number to the intake log."""
     await deliveries.on_event(event, uow)
     settings = uow.settings if isinstance(uow.settings, NotifySettings) else NotifySettings()
     await notifications.on_event(event, uow, notifications.mail_config_of(settings))
+    await intake.on_incident_created(event, uow)
 
 
 HANDLERS: Mapping[str, Handler] = {events.CONSUMES: on_event}

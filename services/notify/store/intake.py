@@ -130,3 +130,19 @@ async def forget_before(conn: AsyncConnection, cutoff: datetime) -> int:
     old = select(N.c.id).where(N.c.received_at < cutoff).scalar_subquery()
     await conn.execute(delete(A).where(A.c.intake_id.in_(old)))
     return int((await conn.execute(delete(N).where(N.c.received_at < cutoff))).rowcount or 0)
+
+
+async def note_opened(conn: AsyncConnection, sender: str, title: str, number: str, incident_id: UUID) -> bool:
+    """Write the number of the incident a message opened on the oldest message of `sender` whose
+    subject gave `title` and that has no number yet (the incident service opens them in order)."""
+    waiting = (
+        select(N.c.id, N.c.subject)
+        .where(N.c.sender == sender, N.c.outcome == Outcome.OPENED.value, N.c.ticket_number.is_(None))
+        .order_by(N.c.seq)
+        .limit(20)
+    )
+    for row in await conn.execute(waiting):
+        if ((row.subject or "(no subject)")[:200]) == title:
+            await conn.execute(update(N).where(N.c.id == row.id).values(ticket_number=number, incident_id=incident_id))
+            return True
+    return False

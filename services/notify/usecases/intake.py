@@ -36,11 +36,13 @@ from services.notify.settings import NotifySettings
 from services.notify.store import intake as store
 from services.notify.store.imap import IMAP_FAILURES, ImapConfig, Mailbox
 from shared import clock
+from shared.events import CloudEvent
 from shared.events.notify import MailAttachmentRef, MailReceived
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 INCIDENT_EVENTS = "itsm.incident."
+INCIDENT_CREATED = "itsm.incident.created.v1"
 
 
 @dataclass(frozen=True)
@@ -276,3 +278,19 @@ async def forget_old_intake(uow: UnitOfWork, retention: timedelta) -> int:
         forgotten = await store.forget_before(uow.connection, clock.now() - retention)
         await uow.commit()
     return forgotten
+
+
+async def on_incident_created(event: CloudEvent, uow: UnitOfWork) -> None:
+    """An `incident.created.v1` of channel `email`: the intake log's message that opened it gets its
+    number (matched by caller = sender and title = subject, the oldest waiting first), so the log
+    reads "opened INC0001234". The incident service draws the number; this is how it comes back."""
+    data = event.data
+    if event.type != INCIDENT_CREATED or data.get("channel") != "email":
+        return
+    number, caller, title = data.get("number"), data.get("caller"), data.get("title")
+    try:
+        incident_id = UUID(str(data.get("incident_id")))
+    except ValueError:
+        return
+    if isinstance(number, str) and isinstance(caller, str) and isinstance(title, str):
+        await store.note_opened(uow.connection, caller, title, number, incident_id)

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from services.incident.settings import IncidentSettings
 from services.incident.store import tables as incident_tables
 from services.incident.worker import HANDLERS as INCIDENT_HANDLERS
+from services.notify import worker as notify_worker
 from services.notify.app import create_app
 from services.notify.domain.intake import SenderPolicy
 from services.notify.settings import NotifySettings
@@ -154,6 +155,13 @@ async def to_incident(notify: Notify, settings: IncidentSettings, engine: Any) -
     return applied
 
 
+async def outbox_events_of(engine: Any, event_type: str) -> list[CloudEvent]:
+    o = incident_tables.outbox
+    async with engine.connect() as conn:
+        payloads = (await conn.scalars(select(o.c.payload).order_by(o.c.id))).all()
+    return [e for e in (CloudEvent.model_validate_json(p) for p in payloads) if e.type == event_type]
+
+
 async def incidents_of(engine: Any, caller: str) -> list[Any]:
     i = incident_tables.incident
     async with engine.connect() as conn:
@@ -197,6 +205,13 @@ async def test_a_mail_to_the_desk_opens_an_incident_once(
     assert [(i.title, i.channel) for i in opened] == [("Printer broken", "email"), ("VPN down", "email")]
     assert opened[0].description == "Printer on floor 2 does not print."
     assert opened[1].description == "The VPN drops\n\nevery hour", "HTML-only mail is converted to text"
+
+    # incident.created.v1 comes back to notify (it consumes every event): the log names the numbers.
+    created = await outbox_events_of(incident_engine, "itsm.incident.created.v1")
+    await notify.consume_with(notify_worker.on_event, *created)
+    assert [(r.outcome, r.ticket_number, r.incident_id) for r in await intake_log(notify)] == [
+        ("opened", i.number, i.id) for i in opened
+    ]
 
 
 async def test_replies_become_customer_comments(
