@@ -50,7 +50,11 @@ async def get_attachment_content(attachment_id: UUID, conn: ReadConnectionDep) -
     row = await store.get_attachment(conn, attachment_id)
     row = found(row if row is not None and row.content is not None else None, f"stored attachment {attachment_id}")
     safe_name = "".join(c for c in row.filename if c.isalnum() or c in "._- ")[:100] or "attachment"
-    headers = {"Content-Disposition": f'attachment; filename="{safe_name}"', "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{safe_name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",  # an SVG opened anyway runs nothing
+    }
     return Response(content=row.content, media_type=row.content_type, headers=headers)
 
 

@@ -43,6 +43,7 @@ from shared.uow import UnitOfWork
 log = logging.getLogger(__name__)
 INCIDENT_EVENTS = "itsm.incident."
 INCIDENT_CREATED = "itsm.incident.created.v1"
+MAX_ATTACHMENTS = 50
 
 
 @dataclass(frozen=True)
@@ -230,9 +231,13 @@ async def _attachments(
     uow: UnitOfWork, config: IntakeConfig, intake_id: UUID, parsed: Parsed
 ) -> tuple[list[MailAttachmentRef], int]:
     rows, kept, refused = [], [], 0
-    for item in parsed.attachments[:50]:
-        reason = attachment_refusal(
-            item.content_type, len(item.data), config.attachment_types, config.attachment_max_bytes
+    for index, item in enumerate(parsed.attachments):
+        reason = (
+            f"more than {MAX_ATTACHMENTS} attachments in one message"
+            if index >= MAX_ATTACHMENTS
+            else attachment_refusal(
+                item.content_type, len(item.data), config.attachment_types, config.attachment_max_bytes
+            )
         )
         attachment_id = uuid4()
         rows.append(

@@ -415,6 +415,7 @@ async def test_attachments_over_the_limit_or_of_a_refused_type_are_recorded_as_r
         content = await client.get(f"/api/v1/mail/attachments/{stored['id']}", headers=agent)
         assert content.status_code == 200 and content.content == b"%PDF-1.4 small"
         assert content.headers["content-type"] == "application/pdf"
+        assert content.headers["content-disposition"] == 'attachment; filename="report.pdf"'
         refused = next(a for a in item["attachments"] if a["filename"] == "tool.exe")
         assert (await client.get(f"/api/v1/mail/attachments/{refused['id']}", headers=agent)).status_code == 404
         requester = auth("requester")
