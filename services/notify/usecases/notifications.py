@@ -125,10 +125,11 @@ async def deliver_mail(unit_of_work: Callable[[], UnitOfWork], config: MailConfi
     sent = 0
     if not config.enabled:
         return sent
+    started = clock.now()  # what a pass tries: due when it started (a failure is not retried within it)
     for _ in range(config.max_per_pass):
         async with unit_of_work() as uow:
             conn = uow.connection
-            due = await store.claim_due_message(conn, clock.now())
+            due = await store.claim_due_message(conn, started)
             if due is None:
                 break
             if (bounce := await intake_store.bounced(conn, due.recipient)) is not None:

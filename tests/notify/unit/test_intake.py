@@ -185,3 +185,55 @@ def test_classification_order() -> None:
     assert classify(outsider, rules, answers_ticket=True, sent_last_hour=99) is Outcome.REJECTED_SENDER
     nobody = parse(b"Subject: x\r\n\r\nbody", max_body_chars=10)
     assert classify(nobody, rules, answers_ticket=False, sent_last_hour=0) is Outcome.AUTO_REPLY
+
+
+def test_what_counts_as_an_attachment_and_how_text_is_decoded() -> None:
+    msg = _mail()
+    msg.set_content("Grüße aus Köln", charset="iso-8859-1", cte="quoted-printable")
+    msg.add_attachment(b"img", maintype="image", subtype="png", filename="inline.png", disposition="inline")
+    msg.add_attachment(b"raw", maintype="application", subtype="pdf", disposition="attachment")
+    named = msg.get_payload()[-1]
+    assert isinstance(named, EmailMessage)
+    parsed = parse(msg.as_bytes(), max_body_chars=100)
+    assert parsed.body == "Grüße aus Köln", "decoded with the part's charset"
+    assert [(a.filename, a.data) for a in parsed.attachments] == [("attachment", b"raw")], "inline parts stay"
+
+
+def test_a_part_named_without_a_disposition_is_an_attachment_and_an_unknown_charset_reads_as_utf8() -> None:
+    raw = (
+        "From: a@example.test\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nh\xc3\xa9llo\r\n"
+        '--b\r\nContent-Type: text/csv; name="data.csv"\r\n\r\na,b\r\n'
+        "--b--\r\n"
+    ).encode("latin-1")
+    parsed = parse(raw, max_body_chars=100)
+    assert parsed.body == "héllo"
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [("data.csv", "text/csv")]
+
+
+def test_an_empty_plain_part_falls_back_to_the_html_part() -> None:
+    msg = _mail()
+    msg.set_content(" \n")
+    msg.add_alternative("<p>Only <i>here</i></p>", subtype="html")
+    assert parse(msg.as_bytes(), max_body_chars=100).body == "Only here"
+
+
+def test_dsn_blocks_without_an_action_or_recipient_are_skipped_and_fields_are_bounded() -> None:
+    long = "x" * 600
+    dsn = DSN.replace("Status: 5.1.1", "Status: 5.1.1 " + "9" * 30).replace("550 no\r\n  such user", long)
+    dsn = dsn.replace("Action: delayed", "Final-Recipient: rfc822;noaction@example.test\r\nX: y\r\n\r\nAction: delayed")
+    parsed = parse(dsn.encode(), max_body_chars=100)
+    assert parsed.bounces is not None
+    first = parsed.bounces[0]
+    assert first.recipient == "gone@example.test"
+    assert len(first.status) == 20 and first.status.startswith("5.1.1")
+    assert len(first.diagnostic) == 500
+    assert [b.recipient for b in parsed.bounces] == ["gone@example.test", "orig@example.test"]
+
+
+def test_attachment_types_with_parameters_and_wildcards() -> None:
+    assert attachment_refusal("Image/PNG ; name=a", 1, ["image/*"], 10) is None
+    assert attachment_refusal("text/plain;charset=utf-8", 1, ["text/plain"], 10) is None
+    assert attachment_refusal("text/csv", 1, ["text/plain", "image/*"], 10) == "type text/csv is not allowed"
+    assert attachment_refusal("application/pdf", 10, ["application/pdf"], 10) is None, "the limit itself is allowed"
