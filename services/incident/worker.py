@@ -7,7 +7,8 @@ own `incident.created.v1` for problem analysis, and its `incident.resolved.v1` a
 a direct call from the incident code); config's capacity threshold crossings, taken in as alerts
 (a critical breach opens an incident on its CI); and the change service's events: every change is learnt (a
 problem or incident is linked only to a known change), its implementation events mark change-caused
-incidents and alerts raised during a change.
+incidents and alerts raised during a change; and notify's e-mail intake (`mail.received.v1`): a
+message to the desk opens an incident (or a request) or becomes a customer comment on one.
 
 Scheduled: the SLA watcher, auto-close of resolved incidents, and the purge of expired
 Idempotency-Keys."""
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.tables import ci_read_model
-from services.incident.usecases import agreements, alerts, analysis, incidents, sla, sla_watcher, surveys
+from services.incident.usecases import agreements, alerts, analysis, incidents, mail_intake, sla, sla_watcher, surveys
 from shared.events.agreement import AgreementAgreed, AgreementRetired, AgreementSuperseded
 from shared.events.change import (
     ChangeApproved,
@@ -37,6 +38,7 @@ from shared.events.change import (
 )
 from shared.events.config import CapacityThresholdBreached, CapacityThresholdCleared
 from shared.events.incident import IncidentCreated, IncidentResolved, RequestFulfilled
+from shared.events.notify import MailReceived
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
 
@@ -61,6 +63,8 @@ HANDLERS: Mapping[str, Handler] = {
         (AgreementAgreed, agreements.on_agreement_agreed),
         (AgreementSuperseded, agreements.on_agreement_superseded),
         (AgreementRetired, agreements.on_agreement_retired),
+        # Notify's e-mail intake: a message to the desk opens an incident or comments on one.
+        (MailReceived, mail_intake.on_mail_received),
     ),
 }
 

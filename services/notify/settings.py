@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import ClassVar
+from uuid import UUID
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.notify.domain.intake import SenderPolicy
 from shared.settings import ServiceSettings
 
 
@@ -68,4 +70,61 @@ class NotifySettings(ServiceSettings):
     mail_retry_max_s: float = Field(default=3600.0, gt=0, description="Longest delay between two retries")
     mail_retry_period_s: float = Field(
         default=2 * 24 * 3600.0, gt=0, description="How long after its first attempt a message is retried"
+    )
+
+    mail_imap_host: str = Field(
+        default="", max_length=255, description="IMAP server of the desk's mailbox; empty: no intake"
+    )
+    mail_imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993 with TLS, 143 without)")
+    mail_imap_tls: bool = Field(
+        default=True, description="Implicit TLS (IMAPS); false only for a server on the same host"
+    )
+    mail_imap_username: str = Field(default="", max_length=255, description="The mailbox's login")
+    mail_imap_password: SecretStr = Field(default=SecretStr(""), description="The mailbox's password (or app password)")
+    mail_imap_folder: str = Field(default="INBOX", min_length=1, max_length=200, description="The folder read")
+    mail_imap_processed_folder: str = Field(
+        default="", max_length=200, description="Folder a processed message is moved to; empty: it is flagged \\Seen"
+    )
+    mail_imap_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Seconds the IMAP server has to answer")
+    mail_intake_interval_s: float = Field(default=60.0, gt=0, description="Seconds between intake passes")
+    mail_intake_idle_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=1740,
+        description="Seconds a pass waits in IMAP IDLE for new mail when the server offers it (0: poll only)",
+    )
+    mail_intake_max_per_pass: int = Field(default=50, ge=1, le=1000, description="Messages one pass takes at most")
+    mail_intake_max_message_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Larger messages are not parsed (recorded as an error)"
+    )
+    mail_intake_max_body_chars: int = Field(
+        default=20_000, ge=100, le=1_000_000, description="Characters of a body kept (the rest is cut)"
+    )
+    mail_intake_attachment_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=0, description="Larger attachments are refused (recorded with the reason)"
+    )
+    mail_intake_attachment_types: list[str] = Field(
+        default=["image/*", "text/plain", "application/pdf"],
+        max_length=100,
+        description="Content types of attachments that are stored (`type/*` for every subtype)",
+    )
+    mail_intake_sender_policy: SenderPolicy = Field(
+        default=SenderPolicy.ACCEPT, description="accept: anyone; allowed_domains: only the listed domains"
+    )
+    mail_intake_allowed_domains: list[str] = Field(
+        default=[], max_length=1000, description="Sender domains accepted under allowed_domains"
+    )
+    mail_intake_max_per_sender_per_hour: int = Field(
+        default=30, ge=1, le=100_000, description="Messages one sender may open or comment with per hour"
+    )
+    mail_intake_request_addresses: list[str] = Field(
+        default=[], max_length=100, description="Recipient addresses whose mail opens a request, not an incident"
+    )
+    mail_intake_request_item: UUID | None = Field(
+        default=None, description="Catalogue item a request by e-mail is submitted for (no item: an incident)"
+    )
+    mail_intake_retention_days: float = Field(
+        default=90.0,
+        gt=0,
+        description="Days an intake record and its attachments are kept (purged by the event-log-purge job)",
     )

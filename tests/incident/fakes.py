@@ -58,6 +58,9 @@ class FakeIncidentRepository(FakeRepository):
     async def get(self, incident_id: UUID, *, for_update: bool = False) -> Incident | None:
         return self.rows.get(incident_id)
 
+    async def id_of_number(self, number: str) -> UUID | None:
+        return next((i.id for i in self.rows.values() if i.number == number), None)
+
     async def lock_available(self, incident_ids: Collection[UUID]) -> dict[UUID, Incident]:
         found = {i: self.rows.get(i) for i in incident_ids}
         return {i: incident for i, incident in found.items() if incident is not None}

@@ -59,6 +59,13 @@ class Notify:
                 await deliveries.on_event(item, uow)
                 await uow.commit()
 
+    async def consume_with(self, handler: Callable[[CloudEvent, UnitOfWork], Any], *events: CloudEvent) -> None:
+        """Each event through `handler` (the worker's), one transaction each, as the consumer runs it."""
+        for item in events:
+            async with self.unit_of_work() as uow:
+                await handler(item, uow)
+                await uow.commit()
+
     async def deliver(self) -> None:
         """One pass of the worker's webhook-deliveries job, as the periodic runner makes it."""
         await worker.deliver_webhooks(JobContext(self.unit_of_work, self.engine, self.settings, datetime.now(UTC)))

@@ -129,6 +129,10 @@ class IncidentRepository:
             review = review_of_row(found) if found else None
         return incident_of_row(row, review)
 
+    async def id_of_number(self, number: str) -> UUID | None:
+        found: UUID | None = await self._conn.scalar(select(incident.c.id).where(incident.c.number == number))
+        return found
+
     async def lock_available(self, incident_ids: Collection[UUID]) -> dict[UUID, Incident]:
         """The incidents nobody else holds, locked for this transaction (PostgreSQL: the others
         are skipped, not waited for, so a background job never blocks an agent's action)."""

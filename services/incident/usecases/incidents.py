@@ -69,31 +69,38 @@ async def open_incident(
         keys = uow.repository(IdempotencyKeys)
         if once is not None and (replay := await keys.claim(once)) is not None:
             return replay
-        incidents = uow.repository(IncidentRepository)
-        ci = await uow.repository(KnownCIs).affected_ci(cmd.ci_id) if cmd.ci_id is not None else None
-        incident = Incident.open(
-            incident_id=uuid4(),
-            number="",  # drawn by the insert below
-            title=cmd.title,
-            description=cmd.description,
-            caller=cmd.caller,
-            channel=cmd.channel,
-            impact=cmd.impact,
-            urgency=cmd.urgency,
-            ci_id=cmd.ci_id,
-            ci=ci,
-            category=cmd.category,
-            subcategory=cmd.subcategory,
-            service_id=cmd.service_id,
-            customer_id=cmd.customer_id,
-            matrix=policy.priority_matrix,
-            now=clock.now(),
-        )
-        await incidents.add_numbered(incident)
-        emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
+        incident = await record_incident(cmd, uow, policy)
         if once is not None:
             await keys.remember(once, incident)
         await uow.commit()
+    return incident
+
+
+async def record_incident(cmd: OpenIncident, uow: AnyUnitOfWork, policy: IncidentPolicy = DEFAULT_POLICY) -> Incident:
+    """Record an incident in the caller's open unit of work (which commits): numbered, its SLA
+    clocks started, its events emitted. A consumer's handler, which holds the unit of work, calls
+    this; `open_incident` is the command of its own transaction."""
+    ci = await uow.repository(KnownCIs).affected_ci(cmd.ci_id) if cmd.ci_id is not None else None
+    incident = Incident.open(
+        incident_id=uuid4(),
+        number="",  # drawn by the insert below
+        title=cmd.title,
+        description=cmd.description,
+        caller=cmd.caller,
+        channel=cmd.channel,
+        impact=cmd.impact,
+        urgency=cmd.urgency,
+        ci_id=cmd.ci_id,
+        ci=ci,
+        category=cmd.category,
+        subcategory=cmd.subcategory,
+        service_id=cmd.service_id,
+        customer_id=cmd.customer_id,
+        matrix=policy.priority_matrix,
+        now=clock.now(),
+    )
+    await uow.repository(IncidentRepository).add_numbered(incident)
+    emit_events(uow, incident, await sla.track_incident(uow.repository(SlaClockRepository), incident, new=True))
     return incident
 
 

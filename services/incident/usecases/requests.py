@@ -33,23 +33,30 @@ class SubmitRequest:
 
 async def submit_request(cmd: SubmitRequest, uow: AnyUnitOfWork) -> ServiceRequest:
     async with uow:
-        listed = await uow.repository(CatalogueRepository).get(cmd.catalogue_item_id)
-        if listed is None:
-            raise RuleViolation(f"catalogue item {cmd.catalogue_item_id} does not exist", field="catalogue_item_id")
-        request = ServiceRequest.submit(
-            request_id=uuid4(),
-            item=listed[0],
-            title=cmd.title,
-            description=cmd.description,
-            requester=cmd.requester,
-            requested_for=cmd.requested_for,
-            priority=cmd.priority,
-            now=clock.now(),
-        )
-        await uow.repository(RequestRepository).add_numbered(request)
-        await track_request(uow.repository(SlaClockRepository), request, new=True)
-        uow.emit_pending(request, events.request_contract)
+        request = await record_request(cmd, uow)
         await uow.commit()
+    return request
+
+
+async def record_request(cmd: SubmitRequest, uow: AnyUnitOfWork) -> ServiceRequest:
+    """Record a request in the caller's open unit of work (which commits); a consumer's handler
+    calls this, `submit_request` is the command of its own transaction."""
+    listed = await uow.repository(CatalogueRepository).get(cmd.catalogue_item_id)
+    if listed is None:
+        raise RuleViolation(f"catalogue item {cmd.catalogue_item_id} does not exist", field="catalogue_item_id")
+    request = ServiceRequest.submit(
+        request_id=uuid4(),
+        item=listed[0],
+        title=cmd.title,
+        description=cmd.description,
+        requester=cmd.requester,
+        requested_for=cmd.requested_for,
+        priority=cmd.priority,
+        now=clock.now(),
+    )
+    await uow.repository(RequestRepository).add_numbered(request)
+    await track_request(uow.repository(SlaClockRepository), request, new=True)
+    uow.emit_pending(request, events.request_contract)
     return request
 
 

@@ -1,5 +1,5 @@
 """The notify service's HTTP API, by area (routes are thin: validate, call a use case, answer)."""
 
-from services.notify.api import deliveries, notifications, subscriptions
+from services.notify.api import deliveries, intake, notifications, subscriptions
 
-ROUTERS = [subscriptions.router, deliveries.router, notifications.router]
+ROUTERS = [subscriptions.router, deliveries.router, notifications.router, intake.router]

@@ -26,6 +26,11 @@ _READ = row(allow=[Role.AUDITOR])
 """Subscriptions, notification rules and the delivery logs (webhooks and e-mail): the administrator
 and the auditor read them; no other role (the logs name outside targets, recipients and answers)."""
 
+_ATTACHMENTS = row(allow=[Role.AUDITOR, Role.AGENT, Role.INCIDENT_MANAGER])
+"""An attachment a caller mailed in: the agents working the tickets read it (the incident's comment
+names it), as do the administrator and the auditor. The intake log itself names every sender, so
+it stays with _READ."""
+
 TABLE: dict[str, dict[str, Rule]] = {
     "subscriptions.create_subscription": _MANAGE,
     "subscriptions.list_all_subscriptions": _READ,
@@ -41,6 +46,11 @@ TABLE: dict[str, dict[str, Rule]] = {
     "notifications.list_all_rules": _READ,
     "notifications.delete_rule_record": _MANAGE,
     "notifications.list_all_messages": _READ,
+    "intake.list_intake_log": _READ,
+    "intake.get_intake_record": _READ,
+    "intake.get_attachment_content": _ATTACHMENTS,
+    "intake.list_bounced_recipients": _READ,
+    "intake.clear_bounced_recipient": _MANAGE,
 }
 
 POLICY = Policy("notify", TABLE, [])

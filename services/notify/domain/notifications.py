@@ -33,6 +33,8 @@ class MessageStatus(StrEnum):
     """The mail server accepted it."""
     FAILED = "failed"
     """Given up: the retry period ran out, or the server refused the recipient for good."""
+    HELD = "held"
+    """Not sent: the recipient bounced (a DSN came back); due again when the bounce is cleared."""
 
 
 def check_template_name(name: str) -> str:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
 
 from shared.db import BigIntKey, UtcDateTime
 from shared.idempotency import idempotency_table
@@ -107,6 +120,8 @@ mail_message = Table(
     Column("rule_id", Uuid, ForeignKey("notification_rule.id", ondelete="CASCADE"), nullable=False),
     Column("event_id", Uuid, nullable=False),
     Column("event_type", String(200), nullable=False),
+    # The record the event was about (its CloudEvents subject): a reply to this message is matched to it.
+    Column("record_id", String(200), nullable=True),
     Column("recipient", String(320), nullable=False),
     Column("subject", String(500), nullable=False),
     Column("text_body", Text, nullable=False),
@@ -121,4 +136,55 @@ mail_message = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_mail_message_due", "status", "next_attempt_at"),
     Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
+)
+
+# E-mail intake: one row per message fetched from the desk's mailbox (its IMAP UID within the
+# folder's UIDVALIDITY, unique), written in the same transaction as the message's effect (the
+# `mail.received.v1` event, the bounced recipients): a message fetched again finds its row.
+mail_intake = Table(
+    "mail_intake",
+    metadata,
+    Column("seq", BigIntKey, primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("folder", String(200), nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("uid", BigInteger, nullable=False),
+    Column("message_id", String(998), nullable=True),
+    Column("sender", String(320), nullable=False, index=True),
+    Column("subject", String(500), nullable=False),
+    Column("outcome", String(30), nullable=False, index=True),
+    Column("kind", String(20), nullable=True),
+    Column("ticket_number", String(20), nullable=True),
+    Column("incident_id", Uuid, nullable=True),
+    Column("event_id", Uuid, nullable=True),
+    Column("detail", String(500), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Index("uq_mail_intake_uid", "folder", "uidvalidity", "uid", unique=True),
+)
+
+# The attachments of an intake message: stored (bounded by size) or refused, with the reason.
+mail_attachment = Table(
+    "mail_attachment",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("intake_id", Uuid, ForeignKey("mail_intake.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("content", LargeBinary, nullable=True),
+)
+
+# Addresses the desk's mail bounced from (a DSN came back): mail to them is held, not sent.
+bounced_recipient = Table(
+    "bounced_recipient",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("bounces", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("diagnostic", String(500), nullable=False),
+    Column("first_bounced_at", UtcDateTime, nullable=False),
+    Column("last_bounced_at", UtcDateTime, nullable=False),
+    Column("intake_id", Uuid, nullable=True),
 )

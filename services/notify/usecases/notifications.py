@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 from services.notify.domain.deliveries import RetryPolicy
 from services.notify.domain.notifications import MessageStatus, Rule
 from services.notify.settings import NotifySettings
+from services.notify.store import intake as intake_store
 from services.notify.store import mail
 from services.notify.store import notifications as store
 from shared import clock
@@ -98,6 +99,7 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
                     "rule_id": rule.id,
                     "event_id": event.id,
                     "event_type": event.type,
+                    "record_id": event.subject,
                     "recipient": recipient,
                     "subject": rendered.subject,
                     "text_body": rendered.text,
@@ -123,12 +125,20 @@ async def deliver_mail(unit_of_work: Callable[[], UnitOfWork], config: MailConfi
     sent = 0
     if not config.enabled:
         return sent
+    started = clock.now()  # what a pass tries: due when it started (a failure is not retried within it)
     for _ in range(config.max_per_pass):
         async with unit_of_work() as uow:
             conn = uow.connection
-            due = await store.claim_due_message(conn, clock.now())
+            due = await store.claim_due_message(conn, started)
             if due is None:
                 break
+            if (bounce := await intake_store.bounced(conn, due.recipient)) is not None:
+                reason = f"held: {due.recipient} bounced ({bounce.status} {bounce.diagnostic})".strip()[:500]
+                await store.update_message(
+                    conn, due.id, {"status": MessageStatus.HELD.value, "last_error": reason, "next_attempt_at": None}
+                )
+                await uow.commit()
+                continue
             message = mail.message_of(
                 config.smtp,
                 due.recipient,

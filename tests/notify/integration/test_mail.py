@@ -51,10 +51,16 @@ def mta() -> Iterator[Mta]:
         yield server
 
 
-def resolved(caller: str, *, title: str = "Printer on fire <b>now</b>", number: str = "INC0000042") -> CloudEvent:
+def resolved(
+    caller: str,
+    *,
+    title: str = "Printer on fire <b>now</b>",
+    number: str = "INC0000042",
+    incident_id: uuid.UUID | None = None,
+) -> CloudEvent:
     now = datetime.now(UTC)
     data = IncidentResolved(
-        incident_id=uuid.uuid4(),
+        incident_id=incident_id or uuid.uuid4(),
         number=number,
         status="resolved",
         previous_status="in_progress",

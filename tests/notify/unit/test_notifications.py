@@ -104,7 +104,7 @@ def test_a_bad_rule_is_refused(values: dict[str, Any], field: str, says: str) ->
 def test_the_checks_answer_what_they_were_given() -> None:
     assert check_template_name("incident_resolved") == "incident_resolved"
     assert check_recipient_fields(["data.caller"] * 10) == ["data.caller"] * 10
-    assert [s.value for s in MessageStatus] == ["pending", "sent", "failed"]
+    assert [s.value for s in MessageStatus] == ["pending", "sent", "failed", "held"]
 
 
 def context(**data: Any) -> dict[str, Any]:

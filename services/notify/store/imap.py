@@ -1,0 +1,150 @@
+"""The IMAP edge of e-mail intake (aioimaplib): log in, select the desk's folder and read its
+UIDVALIDITY, list the unseen messages by UID, fetch one (with `BODY.PEEK[]`, so that fetching
+alone marks nothing), mark it done (flag `\\Seen`, or move it to the processed folder), and wait
+in IDLE for new mail where the server offers it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import ssl
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import aioimaplib
+
+UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+FETCH_SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
+
+
+class ImapError(Exception):
+    """The server refused a command, or could not be reached."""
+
+
+IMAP_FAILURES = (ImapError, OSError, TimeoutError, aioimaplib.AioImapException)
+"""What a session may raise: a refusal, a lost connection, a command that timed out."""
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int
+    tls: bool
+    username: str
+    password: str
+    folder: str
+    processed_folder: str
+    timeout_s: float
+
+
+def _check(response: Any, what: str) -> Any:
+    if response.result != "OK":
+        detail = b" ".join(bytes(line) for line in response.lines)[:300].decode(errors="replace")
+        raise ImapError(f"{what}: {response.result} {detail}")
+    return response
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Mailbox:
+    """One session on the desk's folder: `async with Mailbox(config) as box: ...`."""
+
+    def __init__(self, config: ImapConfig) -> None:
+        self._config = config
+        self._client: aioimaplib.IMAP4 | None = None
+        self.uidvalidity = 0
+
+    async def __aenter__(self) -> Self:
+        cfg = self._config
+        try:
+            if cfg.tls:
+                client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+                    host=cfg.host, port=cfg.port, timeout=cfg.timeout_s, ssl_context=ssl.create_default_context()
+                )
+            else:
+                client = aioimaplib.IMAP4(host=cfg.host, port=cfg.port, timeout=cfg.timeout_s)
+            self._client = client
+            await client.wait_hello_from_server()
+            _check(await client.login(cfg.username, cfg.password), "LOGIN")
+            selected = _check(await client.select(_quoted(cfg.folder)), f"SELECT {cfg.folder}")
+        except (OSError, TimeoutError, aioimaplib.AioImapException) as exc:
+            await self._close()
+            raise ImapError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+        except ImapError:
+            await self._close()
+            raise
+        for line in selected.lines:
+            if found := UIDVALIDITY.search(bytes(line)):
+                self.uidvalidity = int(found.group(1))
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._close()
+
+    async def _close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        with contextlib.suppress(OSError, TimeoutError, aioimaplib.AioImapException):
+            await asyncio.wait_for(client.logout(), self._config.timeout_s)
+
+    @property
+    def client(self) -> aioimaplib.IMAP4:
+        assert self._client is not None, "use the mailbox inside `async with`"
+        return self._client
+
+    @property
+    def supports_idle(self) -> bool:
+        return bool(self.client.has_capability("IDLE"))
+
+    async def unseen(self) -> dict[int, int]:
+        """UID -> size in bytes of each message not flagged `\\Seen`, in UID order."""
+        found = _check(await self.client.uid_search("UNSEEN", charset=None), "SEARCH")
+        uids = [int(u) for u in bytes(found.lines[0]).split() if u.isdigit()] if found.lines else []
+        if not uids:
+            return {}
+        sizes = _check(await self.client.uid("fetch", ",".join(map(str, uids)), "(RFC822.SIZE)"), "FETCH")
+        result: dict[int, int] = {}
+        for line in sizes.lines:
+            if match := FETCH_SIZE.search(bytes(line)):
+                uid, size = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+                result[int(uid)] = int(size)
+        return dict(sorted(result.items()))
+
+    async def fetch(self, uid: int) -> bytes | None:
+        """The raw message of `uid`, or None when it is gone (expunged meanwhile)."""
+        fetched = _check(await self.client.uid("fetch", str(uid), "(BODY.PEEK[])"), "FETCH")
+        for line in fetched.lines:
+            if isinstance(line, bytearray):
+                return bytes(line)
+        return None
+
+    async def done(self, uid: int) -> None:
+        """Mark `uid` processed: moved to the processed folder when one is set, else flagged `\\Seen`."""
+        if self._config.processed_folder:
+            _check(await self.client.uid("move", str(uid), _quoted(self._config.processed_folder)), "MOVE")
+        else:
+            _check(await self.client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Seen)"), "STORE")
+
+    async def wait_for_mail(self, seconds: float) -> bool:
+        """Wait in IDLE up to `seconds` for the server to announce new mail; True when it did."""
+        client = self.client
+        idle = await client.idle_start(timeout=seconds)
+        try:
+            while True:
+                pushed = await client.wait_server_push(timeout=seconds + 1)
+                if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH:
+                    return False
+                if any(bytes(line).endswith(b"EXISTS") for line in pushed):
+                    return True
+        except TimeoutError:
+            return False
+        finally:
+            client.idle_done()
+            await asyncio.wait_for(idle, self._config.timeout_s)

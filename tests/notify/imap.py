@@ -1,0 +1,156 @@
+"""A real IMAP server for the e-mail intake tests: Debian's Dovecot (`dovecot-imapd`), started on a
+free port of 127.0.0.1 with a configuration this module writes into a temporary folder (all its
+state there: run, state, log and the Maildirs), plain-text login without TLS. The tests put mail
+into the desk's INBOX with IMAP APPEND (the standard library's `imaplib`), as an MTA's delivery
+would, and read flags back the same way; no IMAP code of the suite's own is involved on that side.
+
+As root, Dovecot refuses uid 0 as the mail user: the mail is owned by `nobody`."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.notify.receiver import free_port
+
+DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+
+CONFIG = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {home}/run
+state_dir = {home}/state
+log_path = {home}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {home}/users
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={home}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service ipc {{
+  chroot =
+}}
+"""
+
+
+@dataclass
+class Imap:
+    home: Path
+    port: int
+    user: str
+    password: str
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[imaplib.IMAP4]:
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        client.login(self.user, self.password)
+        try:
+            yield client
+        finally:
+            client.logout()
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """Drop a message into `folder`, as a delivery would (unseen)."""
+        with self.client() as client:
+            status, _ = client.append(folder, "", None, raw)
+            assert status == "OK"
+
+    def flags(self, folder: str = "INBOX") -> dict[int, str]:
+        """UID -> the flags of each message in `folder`."""
+        with self.client() as client:
+            client.select(folder)
+            _, lines = client.uid("FETCH", "1:*", "(FLAGS)")
+        found: dict[int, str] = {}
+        for line in lines:
+            if not isinstance(line, bytes):
+                continue
+            text = line.decode()
+            uid = int(text.split("UID ", 1)[1].split()[0].rstrip(")"))
+            found[uid] = text.split("FLAGS (", 1)[1].split(")", 1)[0]
+        return found
+
+    def unflag_all(self, flag: str = "\\Seen", folder: str = "INBOX") -> None:
+        """Take `flag` off every message (as if a pass had died before setting it)."""
+        with self.client() as client:
+            client.select(folder)
+            client.uid("STORE", "1:*", "-FLAGS", f"({flag})")
+
+    def empty(self, folder: str = "INBOX") -> None:
+        with self.client() as client:
+            client.select(folder)
+            client.uid("STORE", "1:*", "+FLAGS", "(\\Deleted)")
+            client.expunge()
+
+    def log(self) -> str:
+        path = self.home / "dovecot.log"
+        return path.read_text() if path.exists() else ""
+
+
+@contextlib.contextmanager
+def dovecot(user: str = "desk@example.test", password: str = "secret") -> Iterator[Imap]:
+    """Dovecot's IMAP on a free port of 127.0.0.1, with one mailbox (`user`)."""
+    assert DOVECOT is not None
+    home = Path(tempfile.mkdtemp(prefix="itsm-dovecot-"))
+    for sub in ("run", "state", "mail"):
+        (home / sub).mkdir()
+    (home / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
+    root = os.geteuid() == 0
+    if root:
+        run_user, run_group = "nobody", "nogroup"
+        home.chmod(0o755)
+        shutil.chown(home / "mail", run_user, run_group)
+    else:
+        import grp
+        import pwd
+
+        run_user = pwd.getpwuid(os.getuid()).pw_name
+        run_group = grp.getgrgid(os.getgid()).gr_name
+    port = free_port()
+    config = home / "dovecot.conf"
+    config.write_text(CONFIG.format(home=home, port=port, user=run_user, group=run_group))
+    process = subprocess.Popen([DOVECOT, "-c", str(config), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                if probe.recv(100).startswith(b"* OK"):
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                err = process.stderr.read() if process.stderr else b""
+                raise RuntimeError(f"dovecot did not start: {err!r}")
+            time.sleep(0.05)
+        yield Imap(home, port, user, password)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
