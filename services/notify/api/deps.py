@@ -41,6 +41,10 @@ TABLE: dict[str, dict[str, Rule]] = {
     "notifications.list_all_rules": _READ,
     "notifications.delete_rule_record": _MANAGE,
     "notifications.list_all_messages": _READ,
+    "notifications.put_directory_person": _MANAGE,
+    "notifications.list_directory": _READ,
+    "notifications.get_directory_person": _READ,
+    "notifications.delete_directory_person": _MANAGE,
 }
 
 POLICY = Policy("notify", TABLE, [])

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.recipients import Kind, Recipient
 from services.notify.store.claims import claim_first
 from services.notify.store.tables import mail_message, notification_rule
 from shared.db import page, where_given
@@ -33,6 +34,8 @@ def _rule(row: Any) -> Rule:
         created_at=row.created_at,
         data_filter=dict(row.data_filter),
         enabled=row.enabled,
+        targets=[Recipient(Kind(r["kind"]), r.get("value", "")) for r in row.recipients or []],
+        mandatory=bool(row.mandatory),
     )
 
 
@@ -65,6 +68,8 @@ async def add_rule(conn: AsyncConnection, rule: Rule) -> None:
             template=rule.template,
             recipient_fields=rule.recipient_fields,
             enabled=rule.enabled,
+            recipients=[{"kind": t.kind.value, "value": t.value} for t in rule.targets],
+            mandatory=rule.mandatory,
             created_by=rule.created_by,
             created_at=rule.created_at,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid, false
 
 from shared.db import BigIntKey, UtcDateTime
 from shared.idempotency import idempotency_table
@@ -96,6 +96,27 @@ notification_rule = Table(
     Column("enabled", Boolean, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # [{"kind": ..., "value": ...}] (domain/recipients.py), beside the older recipient_fields
+    Column("recipients", JSON, nullable=False, server_default="[]"),
+    Column("mandatory", Boolean, nullable=False, server_default=false()),
+)
+
+# The directory notify owns (admins keep it by API): who a group, role, the CAB, a supplier's
+# contact or a customer's relationship manager is, and where to write to them.
+directory_person = Table(
+    "directory_person",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("suppliers", JSON, nullable=False),
+    Column("customers", JSON, nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # One e-mail, rendered when its event came, and its delivery log (state, attempts, last error).
