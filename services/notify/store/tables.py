@@ -42,6 +42,8 @@ webhook_subscription = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("channel", String(20), nullable=False, server_default="webhook"),
+    Column("template", String(100), nullable=True),
 )
 
 # One event to one subscription: pending until delivered, or failed when the retry period ran out.

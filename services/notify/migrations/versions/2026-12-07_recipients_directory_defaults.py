@@ -1,4 +1,4 @@
-"""Recipients by kind (field, address, group, role, CAB, supplier contact, relationship manager)
+"""Chat channels on webhook subscriptions (Slack, Teams) with their template; recipients by kind (field, address, group, role, CAB, supplier contact, relationship manager)
 and mandatory rules; the directory of people notify owns; and the default rules a service desk
 expects (`created_by: system`).
 
@@ -104,6 +104,8 @@ DEFAULT_RULES = [
 
 
 def upgrade() -> None:
+    op.add_column("webhook_subscription", sa.Column("channel", sa.String(20), nullable=False, server_default="webhook"))
+    op.add_column("webhook_subscription", sa.Column("template", sa.String(100), nullable=True))
     op.add_column("notification_rule", sa.Column("recipients", sa.JSON(), nullable=False, server_default="[]"))
     op.add_column("notification_rule", sa.Column("mandatory", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
@@ -147,5 +149,7 @@ def downgrade() -> None:
     ids = ", ".join(f"'{r['id'].hex}'" for r in DEFAULT_RULES)
     op.execute(sa.text(f"DELETE FROM notification_rule WHERE id IN ({ids})"))
     op.drop_table("directory_person")
+    op.drop_column("webhook_subscription", "template")
+    op.drop_column("webhook_subscription", "channel")
     op.drop_column("notification_rule", "mandatory")
     op.drop_column("notification_rule", "recipients")
