@@ -2,4 +2,4 @@
 
 from services.notify.api import deliveries, notifications, subscriptions
 
-ROUTERS = [subscriptions.router, deliveries.router, notifications.router]
+ROUTERS = [subscriptions.router, deliveries.router, notifications.router, notifications.unsubscribe_router]

@@ -47,7 +47,11 @@ TABLE: dict[str, dict[str, Rule]] = {
     "notifications.delete_directory_person": _MANAGE,
 }
 
-POLICY = Policy("notify", TABLE, [])
+PUBLIC = frozenset({"notifications.unsubscribe"})
+"""The one-click unsubscribe takes no bearer token: the signed token of the mail's link is the
+credential (`api/notifications.py`); a link not valid is a 404."""
+
+POLICY = Policy("notify", TABLE, [], public=PUBLIC)
 """No subscription is anyone's own: every cell is allow or deny."""
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 Caller = Annotated[Principal, Depends(POLICY.caller)]

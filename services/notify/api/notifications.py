@@ -6,8 +6,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import PlainTextResponse
 
-from services.notify.api.deps import POLICY, Caller
+from services.notify.api.deps import POLICY, Caller, Settings
 from services.notify.domain.notifications import MessageStatus
 from services.notify.domain.recipients import Person, Recipient
 from services.notify.schemas.notifications import (
@@ -95,6 +96,8 @@ async def put_directory_person(username: Username, body: PersonPut, uow: UnitOfW
         customers=tuple(body.customers),
         locale=body.locale,
         time_zone=body.time_zone,
+        quiet_start=body.quiet_start,
+        quiet_end=body.quiet_end,
     )
     return PersonRead.of(await usecases.put_person(person, who.subject, uow))
 
@@ -114,3 +117,21 @@ async def get_directory_person(username: Username, conn: ReadConnectionDep) -> P
 async def delete_directory_person(username: Username, uow: UnitOfWorkDep) -> Response:
     await usecases.delete_person(username, uow)
     return Response(status_code=204)
+
+
+unsubscribe_router = APIRouter(prefix="/notifications", tags=["notifications"])
+"""Public (see `api/deps.py` PUBLIC): the signed token is the credential. Like the survey pages,
+a link a person (or their mail client) follows, outside the API and its document."""
+
+
+@unsubscribe_router.post("/unsubscribe", status_code=200, response_class=PlainTextResponse, include_in_schema=False)
+async def unsubscribe(
+    uow: UnitOfWorkDep,
+    settings: Settings,
+    token: str = Query(min_length=10, max_length=1000, description="The signed token of the mail's link"),
+) -> PlainTextResponse:
+    """RFC 8058 one-click unsubscribe: a mail client POSTs `List-Unsubscribe=One-Click` to the
+    mail's `List-Unsubscribe` URL; the signed token is the credential (no bearer token)."""
+    secret = (settings.unsubscribe_secret.get_secret_value() or settings.jwt_secret.get_secret_value()).encode()
+    await usecases.unsubscribe(token, secret, uow)
+    return PlainTextResponse("You are unsubscribed from these notifications.")

@@ -96,6 +96,9 @@ class Person:
     customers: tuple[str, ...] = ()
     locale: str = "en"
     time_zone: str = "UTC"
+    quiet_start: str | None = None
+    """Quiet hours, local `HH:MM` in `time_zone` (both or neither)."""
+    quiet_end: str | None = None
 
 
 def address_of(value: Any, recipient_domain: str) -> str | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from services.notify.domain.notifications import MessageStatus, Rule
 from services.notify.domain.recipients import Kind
@@ -108,6 +108,23 @@ class PersonPut(ApiModel):
     )
     locale: str = Field(default="en", pattern=r"^[a-z]{2}(_[A-Z]{2})?$", description="Templates' locale folder")
     time_zone: str = Field(default="UTC", max_length=64, description="An IANA time zone (Europe/Berlin)")
+    quiet_start: str | None = Field(
+        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Quiet hours from (HH:MM, local)"
+    )
+    quiet_end: str | None = Field(
+        default=None,
+        validate_default=True,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Quiet hours until (HH:MM, local; before quiet_start: over midnight). Mail of"
+        " non-mandatory rules is held until then",
+    )
+
+    @field_validator("quiet_end")
+    @classmethod
+    def _both(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None) != (info.data.get("quiet_start") is None):
+            raise ValueError("quiet hours need both quiet_start and quiet_end")
+        return value
 
     @field_validator("time_zone")
     @classmethod

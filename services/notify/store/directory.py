@@ -32,6 +32,8 @@ def person_of(row: Any) -> Person:
         customers=tuple(row.customers),
         locale=row.locale,
         time_zone=row.time_zone,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
     )
 
 
@@ -60,6 +62,8 @@ async def put_person(conn: AsyncConnection, person: Person, actor: str, now: dat
         "customers": list(person.customers),
         "locale": person.locale,
         "time_zone": person.time_zone,
+        "quiet_start": person.quiet_start,
+        "quiet_end": person.quiet_end,
         "updated_by": actor,
         "updated_at": now,
     }

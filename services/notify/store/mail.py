@@ -75,8 +75,18 @@ class SmtpConfig:
     reply_to: str
 
 
-def message_of(config: SmtpConfig, recipient: str, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
-    """A multipart/alternative message: the plain text first, the HTML second (RFC 2046)."""
+def message_of(
+    config: SmtpConfig,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    *,
+    unsubscribe_url: str | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: the plain text first, the HTML second (RFC 2046); with
+    an unsubscribe link, the RFC 8058 one-click headers."""
     msg = EmailMessage()
     msg["From"] = config.sender
     msg["To"] = recipient
@@ -86,6 +96,9 @@ def message_of(config: SmtpConfig, recipient: str, subject: str, text: str, html
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg

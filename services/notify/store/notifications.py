@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.notify.domain.notifications import MessageStatus, Rule
 from services.notify.domain.recipients import Kind, Recipient
 from services.notify.store.claims import claim_first
-from services.notify.store.tables import mail_message, notification_rule
+from services.notify.store.tables import mail_message, notification_rule, unsubscription
 from shared.db import page, where_given
 
-R, M = notification_rule, mail_message
+R, M, U = notification_rule, mail_message, unsubscription
 
 
 def _rule(row: Any) -> Rule:
@@ -114,3 +114,17 @@ async def list_messages(
 ) -> tuple[list[Any], int]:
     query = where_given(select(M), M, status=status, event_id=event_id, recipient=recipient)
     return await page(conn, query, M.c.seq.desc(), limit=limit, offset=offset)
+
+
+async def unsubscribed(conn: AsyncConnection, rule_ids: Sequence[UUID]) -> set[tuple[str, UUID]]:
+    """(address lower-cased, rule id) of the unsubscriptions from these rules."""
+    if not rule_ids:
+        return set()
+    rows = await conn.execute(select(U.c.address, U.c.rule_id).where(U.c.rule_id.in_(list(rule_ids))))
+    return {(r.address.lower(), r.rule_id) for r in rows}
+
+
+async def add_unsubscription(conn: AsyncConnection, address: str, rule_id: UUID, now: datetime) -> None:
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    once = dialect_insert(U).values(address=address.lower(), rule_id=rule_id, created_at=now)
+    await conn.execute(once.on_conflict_do_nothing(index_elements=["address", "rule_id"]))

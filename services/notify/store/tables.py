@@ -117,6 +117,8 @@ directory_person = Table(
     Column("customers", JSON, nullable=False),
     Column("locale", String(10), nullable=False),
     Column("time_zone", String(64), nullable=False),
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
@@ -142,6 +144,16 @@ mail_message = Table(
     Column("last_error", String(500), nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("unsubscribe_url", String(1000), nullable=True),
     Index("ix_mail_message_due", "status", "next_attempt_at"),
     Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
+)
+
+# An address that unsubscribed from a (non-mandatory) rule through the link in its mail.
+unsubscription = Table(
+    "unsubscription",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("rule_id", Uuid, ForeignKey("notification_rule.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify.domain.deliveries import RetryPolicy
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.preferences import Preferences, send_at, unsubscribe_token, verify_unsubscribe
 from services.notify.domain.recipients import Person, Recipient, needs_directory
 from services.notify.settings import NotifySettings
 from services.notify.store import directory, mail
@@ -40,6 +41,8 @@ class MailConfig:
     recipient_domain: str
     desk: str
     max_per_pass: int = 100
+    public_url: str = "http://localhost:8006"
+    unsubscribe_secret: bytes = b""
 
     @property
     def enabled(self) -> bool:
@@ -67,6 +70,10 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
         recipient_domain=settings.mail_recipient_domain,
         desk=settings.mail_from,
         max_per_pass=settings.mail_max_per_pass,
+        public_url=settings.public_url.rstrip("/"),
+        unsubscribe_secret=(
+            settings.unsubscribe_secret.get_secret_value() or settings.jwt_secret.get_secret_value()
+        ).encode(),
     )
 
 
@@ -83,6 +90,8 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
     matched = [r for r in await store.enabled_rules(conn) if r.matches(event.routing_key, event.data)]
     people = await directory.everyone(conn) if any(needs_directory(r.all_recipients) for r in matched) else []
     locale_of = {p.address.lower(): p.locale for p in people}
+    quiet_of = {p.address.lower(): _preferences(p) for p in people}
+    gone = await store.unsubscribed(conn, [r.id for r in matched if not r.mandatory])
     for rule in matched:
         recipients = rule.recipients(event.data, config.recipient_domain, people)
         if not recipients:
@@ -90,6 +99,9 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
             continue
         rendered: dict[str, mail.Rendered] = {}
         for recipient in recipients:
+            if (recipient.lower(), rule.id) in gone:
+                continue
+            due, _ = send_at(now, quiet_of.get(recipient.lower()), mandatory=rule.mandatory)
             locale = locale_of.get(recipient.lower(), config.locale)
             if locale not in rendered:
                 try:
@@ -110,12 +122,28 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
                     "html_body": parts.html,
                     "status": MessageStatus.PENDING.value,
                     "attempts": 0,
-                    "next_attempt_at": now,
+                    "next_attempt_at": due,
                     "created_at": now,
+                    "unsubscribe_url": None if rule.mandatory else _unsubscribe_url(config, recipient, rule.id),
                 }
             )
     await store.queue_messages(conn, rows)
     return len(rows)
+
+
+def _preferences(person: Person) -> Preferences | None:
+    if person.quiet_start is None or person.quiet_end is None:
+        return None
+    return Preferences(
+        time_zone=person.time_zone,
+        quiet_start=time.fromisoformat(person.quiet_start),
+        quiet_end=time.fromisoformat(person.quiet_end),
+    )
+
+
+def _unsubscribe_url(config: MailConfig, address: str, rule_id: UUID) -> str:
+    token = unsubscribe_token(address, rule_id, config.unsubscribe_secret)
+    return f"{config.public_url}/notifications/unsubscribe?token={token}"
 
 
 def _message_id(message_id: UUID, sender: str) -> str:
@@ -154,6 +182,7 @@ async def _send_one(unit_of_work: Callable[[], UnitOfWork], config: MailConfig, 
             due.text_body,
             due.html_body,
             _message_id(due.id, config.smtp.sender),
+            unsubscribe_url=due.unsubscribe_url,
         )
         error = await smtp.send(message)
         now = clock.now()
@@ -235,4 +264,20 @@ async def delete_person(username: str, uow: UnitOfWork) -> None:
     async with uow:
         if not await directory.delete_person(uow.connection, username):
             found(None, f"person {username}")
+        await uow.commit()
+
+
+async def unsubscribe(token: str, secret: bytes, uow: UnitOfWork) -> None:
+    """Record the unsubscription a signed link asks for: 404 for a link not valid (or a rule gone),
+    409 for a mandatory rule (its mail carries no link, but a rule may have become mandatory)."""
+    verified = verify_unsubscribe(token, secret)
+    if verified is None:
+        found(None, "unsubscribe link")
+        return
+    address, rule_id = verified
+    async with uow:
+        rule = found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")
+        if rule.mandatory:
+            raise Conflict(f"rule {rule.name!r} is mandatory: it cannot be unsubscribed")
+        await store.add_unsubscription(uow.connection, address, rule_id, clock.now())
         await uow.commit()

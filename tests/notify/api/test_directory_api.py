@@ -26,6 +26,8 @@ async def test_put_read_list_and_delete_a_person(client: httpx.AsyncClient, auth
         "customers": ["ACME"],
         "locale": "de",
         "time_zone": "Europe/Berlin",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
     }
     r = await client.put(f"{PEOPLE}/{name}", json=body, headers=auth("admin"))
     assert r.status_code == 200, r.text
@@ -48,6 +50,8 @@ async def test_put_read_list_and_delete_a_person(client: httpx.AsyncClient, auth
         ({"address": "not an address"}, "address"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"locale": "english"}, "locale"),
+        ({"quiet_start": "22:00"}, "quiet_end"),
+        ({"quiet_start": "25:00", "quiet_end": "07:00"}, "quiet_start"),
         ({"groups": ["two words"]}, "groups"),
         ({"roles": ["r"] * 51}, "roles"),
     ],

@@ -1,4 +1,5 @@
-"""Chat channels on webhook subscriptions (Slack, Teams) with their template; recipients by kind (field, address, group, role, CAB, supplier contact, relationship manager)
+"""Chat channels on webhook subscriptions (Slack, Teams) with their template; quiet hours and
+unsubscriptions; recipients by kind (field, address, group, role, CAB, supplier contact, relationship manager)
 and mandatory rules; the directory of people notify owns; and the default rules a service desk
 expects (`created_by: system`).
 
@@ -119,9 +120,25 @@ def upgrade() -> None:
         sa.Column("customers", sa.JSON(), nullable=False),
         sa.Column("locale", sa.String(10), nullable=False),
         sa.Column("time_zone", sa.String(64), nullable=False),
+        sa.Column("quiet_start", sa.String(5), nullable=True),
+        sa.Column("quiet_end", sa.String(5), nullable=True),
         sa.Column("updated_by", sa.String(200), nullable=False),
         sa.Column("updated_at", TIME, nullable=False),
         sa.PrimaryKeyConstraint("username", name=op.f("pk_directory_person")),
+    )
+    op.add_column("mail_message", sa.Column("unsubscribe_url", sa.String(1000), nullable=True))
+    op.create_table(
+        "unsubscription",
+        sa.Column("address", sa.String(320), nullable=False),
+        sa.Column("rule_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", TIME, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["rule_id"],
+            ["notification_rule.id"],
+            name=op.f("fk_unsubscription_rule_id_notification_rule"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("address", "rule_id", name=op.f("pk_unsubscription")),
     )
     rules = sa.table(
         "notification_rule",
@@ -148,6 +165,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     ids = ", ".join(f"'{r['id'].hex}'" for r in DEFAULT_RULES)
     op.execute(sa.text(f"DELETE FROM notification_rule WHERE id IN ({ids})"))
+    op.drop_table("unsubscription")
+    op.drop_column("mail_message", "unsubscribe_url")
     op.drop_table("directory_person")
     op.drop_column("webhook_subscription", "template")
     op.drop_column("webhook_subscription", "channel")
