@@ -5,40 +5,17 @@ delivery queue, with its retries and log, and behind the same private-target gua
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.notify.domain.chat import Channel
 from services.notify.usecases import subscriptions
 from shared.errors import RuleViolation
-from shared.events import CloudEvent, new_event
-from shared.events.incident import IncidentResolved
 from tests.notify.helpers import Notify
+from tests.notify.integration.test_mail import resolved
 from tests.notify.receiver import Receiver
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-def resolved(title: str) -> CloudEvent:
-    now = datetime.now(UTC)
-    data = IncidentResolved(
-        incident_id=uuid.uuid4(),
-        number="INC0000042",
-        status="resolved",
-        previous_status="in_progress",
-        priority=2,
-        actor="bob",
-        occurred_at=now,
-        reason="toner replaced",
-        caller="ada",
-        title=title,
-        resolution_code="fixed",
-        resolved_at=now,
-        opened_at=now - timedelta(hours=1),
-    )
-    return new_event(data, source="/itsm/incident", subject=str(data.incident_id))
 
 
 async def test_slack_and_teams_get_their_message_shapes_with_retries_and_a_log(notify: Notify, hooks: Receiver) -> None:
@@ -48,7 +25,7 @@ async def test_slack_and_teams_get_their_message_shapes_with_retries_and_a_log(n
         hooks.url("/slack"), "incident.resolved.v1", channel=Channel.SLACK, template="incident_resolved"
     )
     teams = await notify.subscribe(hooks.url("/teams"), "incident.#", channel=Channel.TEAMS)
-    event = resolved("Printer <b>on fire</b> & smoking")
+    event = resolved("ada", title="Printer <b>on fire</b> & smoking")
     await notify.consume(event)
     await notify.deliver_until(lambda: bool(hooks.accepted("/slack")) and bool(hooks.accepted("/teams")))
 
