@@ -5,7 +5,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SERVICES := incident change config supplier reporting notify
 
-.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz replicas
+.PHONY: help bootstrap install up test lint typecheck arch migrations-check pytest fmt catalogue authorization bench bench-smoke mutation fuzz replicas notify-replicas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench-smoke: install ## every bench in bench/ for a few seconds, every correctne
 
 replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION; docs/operations.md)
 	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120)
+
+notify-replicas: install ## 1,000 events through two notify worker processes: each e-mail and webhook exactly once (NOTIFY_REPLICA_EVENTS; docs/notifications.md)
+	NOTIFY_REPLICA_EVENTS=$(or $(NOTIFY_REPLICA_EVENTS),1000) $(UV) run pytest tests/notify/integration/test_notifier_replicas.py -q --durations=1
 
 mutation: install ## mutation score per domain module, into docs/mutation.md (slow; MODULES=... narrows)
 	$(UV) run python -m bench.mutation --jobs $(or $(MUTATION_JOBS),2) $(MODULES)

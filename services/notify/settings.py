@@ -68,6 +68,15 @@ class NotifySettings(ServiceSettings):
     mail_max_per_pass: int = Field(default=100, ge=1, le=10_000, description="Messages one pass sends at most")
     mail_retry_first_s: float = Field(default=60.0, gt=0, description="Delay before a message's first retry")
     mail_retry_max_s: float = Field(default=3600.0, gt=0, description="Longest delay between two retries")
+    public_url: str = Field(
+        default="http://localhost:8006",
+        max_length=500,
+        pattern=r"^https?://",
+        description="Where people reach this service: the base of the unsubscribe links in mail",
+    )
+    unsubscribe_secret: SecretStr = Field(
+        default=SecretStr(""), description="Key of the unsubscribe links' signature (empty: the JWT secret)"
+    )
     mail_retry_period_s: float = Field(
         default=2 * 24 * 3600.0, gt=0, description="How long after its first attempt a message is retried"
     )

@@ -35,6 +35,8 @@ pid_file_path = {home}/exim.pid
 local_interfaces = 127.0.0.1
 daemon_smtp_ports = {port}
 tls_advertise_hosts =
+# deliver every message of a connection at once (the default queues those after the tenth)
+smtp_accept_queue_per_connection = 0
 acl_smtp_rcpt = check_rcpt
 exim_user = {run_user}
 exim_group = {run_group}

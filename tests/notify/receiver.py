@@ -2,10 +2,11 @@
 of 127.0.0.1, in the test's event loop. It verifies every delivery with the `standardwebhooks`
 package (not the suite's code) and parses it with the CloudEvents SDK's HTTP binding.
 
-Per path: the secrets it holds (a delivery is verified with each one on its own; it is accepted
-when one verifies it, and `verified_with` says which did) and a script of statuses for verified
-deliveries, in order (the last one repeats; no script: 200). A delivery that no secret verifies is
-refused with 401 and kept in `refused`.
+A path in `chat` plays Slack's or Teams' incoming webhook instead: it takes plain JSON (kept with
+the delivery) and answers by its script. Per other path: the secrets it holds (a delivery is
+verified with each one on its own; it is accepted when one verifies it, and `verified_with` says
+which did) and a script of statuses for verified deliveries, in order (the last one repeats; no
+script: 200). A delivery that no secret verifies is refused with 401 and kept in `refused`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Receiver:
     scripts: dict[str, list[int]] = field(default_factory=dict)
     answered: list[Delivery] = field(default_factory=list)
     refused: list[Delivery] = field(default_factory=list)
+    chat: set[str] = field(default_factory=set)
+    """Paths that play a chat tool's incoming webhook: plain JSON, no signature to verify."""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -70,6 +73,14 @@ class Receiver:
         body = await request.body()
         headers = dict(request.headers.items())
         delivery = Delivery(scope["path"], headers, body, 0)
+        if delivery.path in self.chat:
+            script = self.scripts.get(delivery.path, [200])
+            delivery.status = script[min(len(self.at(delivery.path)), len(script) - 1)]
+            self.answered.append(delivery)
+            await PlainTextResponse("ok" if delivery.status < 300 else "busy", status_code=delivery.status)(
+                scope, receive, send
+            )
+            return
         for secret in self.secrets.get(delivery.path, []):
             try:
                 Webhook(secret).verify(body, headers)

@@ -51,9 +51,17 @@ TABLE: dict[str, dict[str, Rule]] = {
     "intake.get_attachment_content": _ATTACHMENTS,
     "intake.list_bounced_recipients": _READ,
     "intake.clear_bounced_recipient": _MANAGE,
+    "notifications.put_directory_person": _MANAGE,
+    "notifications.list_directory": _READ,
+    "notifications.get_directory_person": _READ,
+    "notifications.delete_directory_person": _MANAGE,
 }
 
-POLICY = Policy("notify", TABLE, [])
+PUBLIC = frozenset({"notifications.unsubscribe"})
+"""The one-click unsubscribe takes no bearer token: the signed token of the mail's link is the
+credential (`api/notifications.py`); a link not valid is a 404."""
+
+POLICY = Policy("notify", TABLE, [], public=PUBLIC)
 """No subscription is anyone's own: every cell is allow or deny."""
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 Caller = Annotated[Principal, Depends(POLICY.caller)]

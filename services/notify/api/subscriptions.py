@@ -36,6 +36,8 @@ async def create_subscription(
         subject_filter=body.subject_filter,
         data_filter=dict(body.data_filter),
         description=body.description,
+        channel=body.channel,
+        template=body.template,
     )
     item = await usecases.create_subscription(
         cmd, who.subject, uow, allow_private=settings.webhook_allow_private_targets

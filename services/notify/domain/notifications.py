@@ -5,24 +5,32 @@ data), how such a value becomes an e-mail address, and the states of one e-mail 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from services.notify.domain.recipients import (  # noqa: F401 - the address rules are named here too
+    ADDRESS,
+    RECIPIENT_FIELD,
+    USER_NAME,
+    Person,
+    Recipient,
+    address_of,
+    addresses,
+    check_recipients,
+    from_fields,
+)
 from services.notify.domain.subscriptions import (
     check_pattern,
-    field_value,
     matches_filter,
     matches_pattern,
 )
 from shared.errors import RuleViolation
 
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,100}$")
-RECIPIENT_FIELD = re.compile(r"^data(\.[a-z0-9_]{1,64}){1,5}$")
-ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
-USER_NAME = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
 MAX_RECIPIENT_FIELDS = 10
 
 
@@ -56,19 +64,6 @@ def check_recipient_fields(fields: list[str]) -> list[str]:
     return fields
 
 
-def address_of(value: Any, recipient_domain: str) -> str | None:
-    """The e-mail address a recipient field's value stands for: the value itself when it is an
-    address; a user name with `recipient_domain` added when that is set; else none."""
-    if not isinstance(value, str):
-        return None
-    text: str = value.strip()
-    if ADDRESS.match(text):
-        return text
-    if recipient_domain and USER_NAME.match(text):
-        return f"{text}@{recipient_domain}"
-    return None
-
-
 @dataclass
 class Rule:
     id: UUID
@@ -80,13 +75,28 @@ class Rule:
     created_at: datetime
     data_filter: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    targets: list[Recipient] = field(default_factory=list)
+    """Who it tells (the API's `recipients`); empty for a rule made with `recipient_fields` only."""
+    mandatory: bool = False
+    """A mandatory rule's mail cannot be unsubscribed, digested or held for quiet hours."""
 
     @classmethod
     def new(cls, **values: Any) -> Rule:
         check_pattern(values["event_pattern"])
         check_template_name(values["template"])
-        check_recipient_fields(values["recipient_fields"])
+        if values.get("targets"):
+            check_recipients(values["targets"])
+            if values.get("recipient_fields"):
+                check_recipient_fields(values["recipient_fields"])
+        else:
+            check_recipient_fields(values["recipient_fields"])
         return cls(**values)
+
+    @property
+    def all_recipients(self) -> list[Recipient]:
+        """`recipient_fields` as field recipients, then `targets`."""
+        fields = from_fields(self.recipient_fields)
+        return fields + [t for t in self.targets if t not in fields]
 
     def matches(self, routing_key: str, data: Any) -> bool:
         return (
@@ -95,15 +105,10 @@ class Rule:
             and matches_filter(None, self.data_filter, None, data)
         )
 
-    def recipients(self, data: Any, recipient_domain: str) -> list[str]:
-        """The distinct addresses of the rule's recipient fields in `data`, in field order
-        (a field missing, empty or not an address is skipped)."""
-        found: list[str] = []
+    def recipients(self, data: Any, recipient_domain: str, people: Sequence[Person] = ()) -> list[str]:
+        """The distinct addresses of the rule's recipients for `data`, in order (a field missing,
+        empty or not an address is skipped; a group, role or contact with nobody in the directory
+        names nobody)."""
         if not isinstance(data, dict):
-            return found
-        for name in self.recipient_fields:
-            # a missing field (MISSING) is not a str: it names nobody, like an empty one
-            address = address_of(field_value(data, name.removeprefix("data.")), recipient_domain)
-            if address is not None and address.lower() not in (a.lower() for a in found):
-                found.append(address)
-        return found
+            return []
+        return addresses(self.all_recipients, data, people, recipient_domain)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from services.notify.domain.chat import Channel
 from shared.errors import InvalidTransition, RuleViolation
 
 PATTERN_WORD = re.compile(r"^([a-z0-9_]+|\*|#)$")
@@ -120,6 +121,10 @@ class Subscription:
     disabled_at: datetime | None = None
     disabled_reason: str | None = None
     version: int = 1
+    channel: Channel = Channel.WEBHOOK
+    """How a delivery is shaped: the signed CloudEvent, or a Slack or Teams message (domain/chat.py)."""
+    template: str | None = None
+    """For a chat channel: the template whose subject and plain-text part make the message."""
 
     def matches(self, routing_key: str, subject: str | None, data: Any) -> bool:
         return matches_pattern(self.event_pattern, routing_key) and matches_filter(

@@ -5,16 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Self
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.recipients import Kind
 from services.notify.schemas.subscriptions import FieldPath, FilterValue
 from shared.http import ApiModel, Page
 
 RecipientField = Annotated[
     str, StringConstraints(min_length=6, max_length=200, pattern=r"^data(\.[a-z0-9_]{1,64}){1,5}$")
 ]
+
+
+class RecipientIn(ApiModel):
+    kind: Kind
+    value: str = Field(
+        default="",
+        max_length=320,
+        description="field: `data.<path>`; address: an e-mail address; group: a group's name or `data.<path>`"
+        " naming it; role: a role's name; cab: empty; supplier_contact / relationship_manager: the `data.<path>`"
+        " of the supplier's id / the customer (defaults `data.supplier_id` / `data.customer_id`)",
+    )
 
 
 class RuleCreate(ApiModel):
@@ -39,11 +52,21 @@ class RuleCreate(ApiModel):
         description="The template's name: its files `<name>.subject.txt`, `<name>.txt`, `<name>.html`",
     )
     recipient_fields: list[RecipientField] = Field(
-        min_length=1,
+        default_factory=list,
         max_length=10,
         examples=[["data.caller"]],
         description="Fields of the event's data holding who to tell: an e-mail address, or a user name"
-        " (then `NOTIFY_MAIL_RECIPIENT_DOMAIN` is added)",
+        " (looked up in the directory, else `NOTIFY_MAIL_RECIPIENT_DOMAIN` is added)",
+    )
+    recipients: list[RecipientIn] = Field(
+        default_factory=list,
+        max_length=10,
+        examples=[[{"kind": "group", "value": "data.assignment_group"}, {"kind": "cab"}]],
+        description="Who to tell, by kind (field, address, group, role, cab, supplier_contact,"
+        " relationship_manager); a rule names at least one recipient here or in `recipient_fields`",
+    )
+    mandatory: bool = Field(
+        default=False, description="Mandatory mail cannot be unsubscribed, put in a digest or held for quiet hours"
     )
     enabled: bool = True
 
@@ -55,13 +78,75 @@ class RuleRead(ApiModel):
     data_filter: dict[str, FilterValue]
     template: str
     recipient_fields: list[str]
+    recipients: list[RecipientIn]
+    mandatory: bool
     enabled: bool
     created_by: str
     created_at: datetime
 
     @classmethod
     def of(cls, rule: Rule) -> Self:
-        return cls.from_record(rule)
+        return cls.from_record(rule, recipients=[RecipientIn(kind=t.kind, value=t.value) for t in rule.targets])
+
+
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._+-]+$")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._+:-]+$")]
+
+
+class PersonPut(ApiModel):
+    name: str = Field(default="", max_length=200)
+    address: str = Field(
+        min_length=3, max_length=320, pattern=r"^[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
+    )
+    groups: list[Label] = Field(default_factory=list, max_length=50, description="Assignment groups")
+    roles: list[Label] = Field(default_factory=list, max_length=50, description="e.g. cab, contract_manager")
+    suppliers: list[Label] = Field(
+        default_factory=list, max_length=50, description="Ids of the suppliers this person is a contact of"
+    )
+    customers: list[Label] = Field(
+        default_factory=list, max_length=50, description="Customers this person is the relationship manager of"
+    )
+    locale: str = Field(default="en", pattern=r"^[a-z]{2}(_[A-Z]{2})?$", description="Templates' locale folder")
+    time_zone: str = Field(default="UTC", max_length=64, description="An IANA time zone (Europe/Berlin)")
+    quiet_start: str | None = Field(
+        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Quiet hours from (HH:MM, local)"
+    )
+    quiet_end: str | None = Field(
+        default=None,
+        validate_default=True,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Quiet hours until (HH:MM, local; before quiet_start: over midnight). Mail of"
+        " non-mandatory rules is held until then",
+    )
+
+    @field_validator("quiet_end")
+    @classmethod
+    def _both(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None) != (info.data.get("quiet_start") is None):
+            raise ValueError("quiet hours need both quiet_start and quiet_end")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value[:64]!r} is not an IANA time zone") from None
+        return value
+
+
+class PersonRead(PersonPut):
+    username: str
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> Self:
+        return cls.from_record(row)
+
+
+PersonPage = Page[PersonRead]
 
 
 RulePage = Page[RuleRead]

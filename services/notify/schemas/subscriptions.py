@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
+from services.notify.domain.chat import Channel
 from services.notify.domain.subscriptions import Subscription, SubscriptionStatus
 from shared.http import ApiModel, Page
 
@@ -37,6 +38,17 @@ class SubscriptionCreate(ApiModel):
         description="Only events whose data has each of these fields (a dotted path) with this value",
     )
     description: str = Field(default="", max_length=500)
+    channel: Channel = Field(
+        default=Channel.WEBHOOK,
+        description="webhook: the signed CloudEvent; slack / teams: an incoming-webhook message for a chat channel",
+    )
+    template: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[a-z0-9_]+$",
+        description="For slack / teams: the template whose subject and plain-text part make the message",
+    )
 
 
 class SubscriptionRead(ApiModel):
@@ -46,6 +58,8 @@ class SubscriptionRead(ApiModel):
     subject_filter: str | None
     data_filter: dict[str, FilterValue]
     description: str
+    channel: Channel
+    template: str | None
     status: SubscriptionStatus
     disabled_at: datetime | None
     disabled_reason: str | None

@@ -75,8 +75,18 @@ class SmtpConfig:
     reply_to: str
 
 
-def message_of(config: SmtpConfig, recipient: str, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
-    """A multipart/alternative message: the plain text first, the HTML second (RFC 2046)."""
+def message_of(
+    config: SmtpConfig,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    *,
+    unsubscribe_url: str | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message: the plain text first, the HTML second (RFC 2046); with
+    an unsubscribe link, the RFC 8058 one-click headers."""
     msg = EmailMessage()
     msg["From"] = config.sender
     msg["To"] = recipient
@@ -86,24 +96,58 @@ def message_of(config: SmtpConfig, recipient: str, subject: str, text: str, html
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return msg
 
 
-async def send(config: SmtpConfig, message: EmailMessage) -> str | None:
-    """Hand `message` to the SMTP server: None when it accepted it, else what went wrong."""
-    try:
-        await aiosmtplib.send(
-            message,
-            hostname=config.host,
-            port=config.port,
-            start_tls=config.starttls,
-            use_tls=False,
-            username=config.username or None,
-            password=config.password or None,
-            timeout=config.timeout_s,
-        )
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        return f"{type(exc).__name__}: {exc}"[:500]
-    return None
+class SmtpSession:
+    """One SMTP connection for a delivery pass: opened when the first message is sent, reused for
+    the next ones (one connection per message costs a handshake and, at the server, a process
+    each), opened again after a failure, closed with QUIT at the end of the pass."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> SmtpSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._close(quit_first=True)
+
+    async def _close(self, *, quit_first: bool) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            if quit_first:
+                await client.quit()
+            else:
+                client.close()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
+
+    async def send(self, message: EmailMessage) -> str | None:
+        """Hand `message` to the SMTP server: None when it accepted it, else what went wrong."""
+        config = self.config
+        try:
+            if self._client is None or not self._client.is_connected:
+                self._client = aiosmtplib.SMTP(
+                    hostname=config.host,
+                    port=config.port,
+                    start_tls=config.starttls,
+                    use_tls=False,
+                    username=config.username or None,
+                    password=config.password or None,
+                    timeout=config.timeout_s,
+                )
+                await self._client.connect()
+            await self._client.send_message(message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self._close(quit_first=False)  # a fresh connection for the next message
+            return f"{type(exc).__name__}: {exc}"[:500]
+        return None

@@ -13,11 +13,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.recipients import Kind, Recipient
 from services.notify.store.claims import claim_first
-from services.notify.store.tables import mail_message, notification_rule
+from services.notify.store.tables import mail_message, notification_rule, unsubscription
 from shared.db import insert_ignoring_duplicates, page, where_given
 
-R, M = notification_rule, mail_message
+R, M, U = notification_rule, mail_message, unsubscription
 
 
 def _rule(row: Any) -> Rule:
@@ -31,6 +32,8 @@ def _rule(row: Any) -> Rule:
         created_at=row.created_at,
         data_filter=dict(row.data_filter),
         enabled=row.enabled,
+        targets=[Recipient(Kind(r["kind"]), r.get("value", "")) for r in row.recipients or []],
+        mandatory=bool(row.mandatory),
     )
 
 
@@ -63,6 +66,8 @@ async def add_rule(conn: AsyncConnection, rule: Rule) -> None:
             template=rule.template,
             recipient_fields=rule.recipient_fields,
             enabled=rule.enabled,
+            recipients=[{"kind": t.kind.value, "value": t.value} for t in rule.targets],
+            mandatory=rule.mandatory,
             created_by=rule.created_by,
             created_at=rule.created_at,
         )
@@ -106,3 +111,17 @@ async def list_messages(
 ) -> tuple[list[Any], int]:
     query = where_given(select(M), M, status=status, event_id=event_id, recipient=recipient)
     return await page(conn, query, M.c.seq.desc(), limit=limit, offset=offset)
+
+
+async def unsubscribed(conn: AsyncConnection, rule_ids: Sequence[UUID]) -> set[tuple[str, UUID]]:
+    """(address lower-cased, rule id) of the unsubscriptions from these rules."""
+    if not rule_ids:
+        return set()
+    rows = await conn.execute(select(U.c.address, U.c.rule_id).where(U.c.rule_id.in_(list(rule_ids))))
+    return {(r.address.lower(), r.rule_id) for r in rows}
+
+
+async def add_unsubscription(conn: AsyncConnection, address: str, rule_id: UUID, now: datetime) -> None:
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    once = dialect_insert(U).values(address=address.lower(), rule_id=rule_id, created_at=now)
+    await conn.execute(once.on_conflict_do_nothing(index_elements=["address", "rule_id"]))

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.notify.domain.chat import Channel
 from services.notify.domain.subscriptions import Subscription, SubscriptionStatus
 from services.notify.store.tables import webhook_attempt, webhook_delivery, webhook_subscription
 from shared.db import page, record_of, row_by_id, row_values, update_versioned, where_given
@@ -16,7 +17,13 @@ S = webhook_subscription
 
 
 def _record(row: Any) -> Subscription:
-    return record_of(Subscription, row, status=SubscriptionStatus(row.status), data_filter=dict(row.data_filter or {}))
+    return record_of(
+        Subscription,
+        row,
+        status=SubscriptionStatus(row.status),
+        data_filter=dict(row.data_filter or {}),
+        channel=Channel(row.channel),
+    )
 
 
 class SubscriptionRepository:
@@ -28,10 +35,11 @@ class SubscriptionRepository:
         return None if row is None else _record(row)
 
     async def add(self, item: Subscription) -> None:
-        await self.conn.execute(insert(S).values(row_values(S, item, status=item.status.value)))
+        values = row_values(S, item, status=item.status.value, channel=item.channel.value)
+        await self.conn.execute(insert(S).values(values))
 
     async def save(self, item: Subscription) -> None:
-        values = row_values(S, item, omit=("id",), status=item.status.value)
+        values = row_values(S, item, omit=("id",), status=item.status.value, channel=item.channel.value)
         await update_versioned(self.conn, S, item.id, item.version - 1, values, label=f"subscription {item.id}")
 
     async def delete(self, subscription_id: UUID) -> None:

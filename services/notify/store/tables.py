@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    false,
 )
 
 from shared.db import BigIntKey, UtcDateTime
@@ -55,6 +56,8 @@ webhook_subscription = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("channel", String(20), nullable=False, server_default="webhook"),
+    Column("template", String(100), nullable=True),
 )
 
 # One event to one subscription: pending until delivered, or failed when the retry period ran out.
@@ -109,6 +112,29 @@ notification_rule = Table(
     Column("enabled", Boolean, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # [{"kind": ..., "value": ...}] (domain/recipients.py), beside the older recipient_fields
+    Column("recipients", JSON, nullable=False, server_default="[]"),
+    Column("mandatory", Boolean, nullable=False, server_default=false()),
+)
+
+# The directory notify owns (admins keep it by API): who a group, role, the CAB, a supplier's
+# contact or a customer's relationship manager is, and where to write to them.
+directory_person = Table(
+    "directory_person",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("suppliers", JSON, nullable=False),
+    Column("customers", JSON, nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # One e-mail, rendered when its event came, and its delivery log (state, attempts, last error).
@@ -134,6 +160,7 @@ mail_message = Table(
     Column("last_error", String(500), nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("unsubscribe_url", String(1000), nullable=True),
     Index("ix_mail_message_due", "status", "next_attempt_at"),
     Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
 )
@@ -187,4 +214,13 @@ bounced_recipient = Table(
     Column("first_bounced_at", UtcDateTime, nullable=False),
     Column("last_bounced_at", UtcDateTime, nullable=False),
     Column("intake_id", Uuid, nullable=True),
+)
+
+# An address that unsubscribed from a (non-mandatory) rule through the link in its mail.
+unsubscription = Table(
+    "unsubscription",
+    metadata,
+    Column("address", String(320), primary_key=True),
+    Column("rule_id", Uuid, ForeignKey("notification_rule.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )

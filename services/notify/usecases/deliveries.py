@@ -15,6 +15,7 @@ it again, with the same `webhook-id` (the event's id): a receiver drops such a r
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,14 +25,16 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 from services.notify import events
+from services.notify.domain import chat
 from services.notify.domain import deliveries as rules
+from services.notify.domain.chat import Channel
 from services.notify.domain.deliveries import DeliveryStatus, RetryPolicy
 from services.notify.domain.signing import signed_headers
 from services.notify.domain.subscriptions import Subscription, SubscriptionStatus
 from services.notify.domain.targets import check_addresses, target_of
 from services.notify.settings import NotifySettings
 from services.notify.store import deliveries as store
-from services.notify.store import event_log
+from services.notify.store import event_log, mail
 from services.notify.store.subscriptions import SubscriptionRepository
 from services.notify.store.webhooks import Answer, addresses_of, post, webhook_client
 from shared import clock
@@ -53,6 +56,7 @@ class DeliveryConfig:
     allow_private: bool
     excerpt_chars: int
     max_per_pass: int = 200
+    locale: str = "en"
 
 
 @dataclass
@@ -73,6 +77,7 @@ def config_of(settings: NotifySettings) -> DeliveryConfig:
         allow_private=settings.webhook_allow_private_targets,
         excerpt_chars=settings.webhook_response_excerpt_chars,
         max_per_pass=settings.webhook_max_per_pass,
+        locale=settings.mail_locale,
     )
 
 
@@ -130,10 +135,28 @@ async def _attempt(client: httpx.AsyncClient, sub: Subscription, due: Any, confi
     refusal = await _target_refusal(sub.url, config.allow_private)
     if refusal is not None:
         return Answer(None, 0, None, refusal)
+    if sub.channel is not Channel.WEBHOOK:
+        chat = json.dumps(_chat_message(sub, CloudEvent.model_validate_json(due.body), config.locale))
+        chat_headers = {"content-type": "application/json", "user-agent": "itsm-notify"}
+        return await post(client, sub.url, chat.encode("utf-8"), chat_headers, config.excerpt_chars)
     body = due.body.encode("utf-8")
     headers = signed_headers(sub.signing_secrets(clock.now()), str(due.event_id), int(clock.now().timestamp()), body)
     headers["user-agent"] = "itsm-notify"
     return await post(client, sub.url, body, headers, config.excerpt_chars)
+
+
+def _chat_message(sub: Subscription, event: CloudEvent, locale: str) -> dict[str, Any]:
+    """The Slack or Teams message for `event`: from the subscription's template (its subject and
+    plain-text part) when it has one and it renders, else a summary of the event."""
+    title, text = chat.summary(event.type, event.subject, event.data)
+    if sub.template:
+        context = {"data": event.data, "event": {"type": event.type, "subject": event.subject, "time": event.time}}
+        try:
+            rendered = mail.render(sub.template, locale, context | {"desk": ""})
+            title, text = rendered.subject, rendered.text
+        except RuleViolation as exc:  # the summary still tells the channel something happened
+            log.error("subscription %s: template %r failed for %s: %s", sub.id, sub.template, event.id, exc.detail)
+    return chat.chat_message(sub.channel, title, text)
 
 
 async def deliver_due(

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify.domain.deliveries import RetryPolicy
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.preferences import Preferences, send_at, unsubscribe_token, verify_unsubscribe
+from services.notify.domain.recipients import Person, Recipient, needs_directory
 from services.notify.settings import NotifySettings
+from services.notify.store import directory, mail
 from services.notify.store import intake as intake_store
-from services.notify.store import mail
 from services.notify.store import notifications as store
 from shared import clock
 from shared.errors import Conflict, RuleViolation, found
@@ -40,6 +42,8 @@ class MailConfig:
     recipient_domain: str
     desk: str
     max_per_pass: int = 100
+    public_url: str = "http://localhost:8006"
+    unsubscribe_secret: bytes = b""
 
     @property
     def enabled(self) -> bool:
@@ -67,6 +71,10 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
         recipient_domain=settings.mail_recipient_domain,
         desk=settings.mail_from,
         max_per_pass=settings.mail_max_per_pass,
+        public_url=settings.public_url.rstrip("/"),
+        unsubscribe_secret=(
+            settings.unsubscribe_secret.get_secret_value() or settings.jwt_secret.get_secret_value()
+        ).encode(),
     )
 
 
@@ -80,19 +88,29 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
         "desk": config.desk,
     }
     rows = []
-    for rule in await store.enabled_rules(conn):
-        if not rule.matches(event.routing_key, event.data):
-            continue
-        recipients = rule.recipients(event.data, config.recipient_domain)
+    matched = [r for r in await store.enabled_rules(conn) if r.matches(event.routing_key, event.data)]
+    people = await directory.everyone(conn) if any(needs_directory(r.all_recipients) for r in matched) else []
+    locale_of = {p.address.lower(): p.locale for p in people}
+    quiet_of = {p.address.lower(): _preferences(p) for p in people}
+    gone = await store.unsubscribed(conn, [r.id for r in matched if not r.mandatory])
+    for rule in matched:
+        recipients = rule.recipients(event.data, config.recipient_domain, people)
         if not recipients:
             log.info("rule %r matched %s but named no address", rule.name, event.id)
             continue
-        try:
-            rendered = mail.render(rule.template, config.locale, context)
-        except RuleViolation as exc:  # a template that fails must not hold up the event's other work
-            log.error("rule %r: template %r failed for %s: %s", rule.name, rule.template, event.id, exc.detail)
-            continue
+        rendered: dict[str, mail.Rendered] = {}
         for recipient in recipients:
+            if (recipient.lower(), rule.id) in gone:
+                continue
+            due, _ = send_at(now, quiet_of.get(recipient.lower()), mandatory=rule.mandatory)
+            locale = locale_of.get(recipient.lower(), config.locale)
+            if locale not in rendered:
+                try:
+                    rendered[locale] = mail.render(rule.template, locale, context)
+                except RuleViolation as exc:  # a template that fails must not hold up the event's other work
+                    log.error("rule %r: template %r failed for %s: %s", rule.name, rule.template, event.id, exc.detail)
+                    break
+            parts = rendered[locale]
             rows.append(
                 {
                     "id": uuid4(),
@@ -101,17 +119,33 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
                     "event_type": event.type,
                     "record_id": event.subject,
                     "recipient": recipient,
-                    "subject": rendered.subject,
-                    "text_body": rendered.text,
-                    "html_body": rendered.html,
+                    "subject": parts.subject,
+                    "text_body": parts.text,
+                    "html_body": parts.html,
                     "status": MessageStatus.PENDING.value,
                     "attempts": 0,
-                    "next_attempt_at": now,
+                    "next_attempt_at": due,
                     "created_at": now,
+                    "unsubscribe_url": None if rule.mandatory else _unsubscribe_url(config, recipient, rule.id),
                 }
             )
     await store.queue_messages(conn, rows)
     return len(rows)
+
+
+def _preferences(person: Person) -> Preferences | None:
+    if person.quiet_start is None or person.quiet_end is None:
+        return None
+    return Preferences(
+        time_zone=person.time_zone,
+        quiet_start=time.fromisoformat(person.quiet_start),
+        quiet_end=time.fromisoformat(person.quiet_end),
+    )
+
+
+def _unsubscribe_url(config: MailConfig, address: str, rule_id: UUID) -> str:
+    token = unsubscribe_token(address, rule_id, config.unsubscribe_secret)
+    return f"{config.public_url}/notifications/unsubscribe?token={token}"
 
 
 def _message_id(message_id: UUID, sender: str) -> str:
@@ -120,55 +154,69 @@ def _message_id(message_id: UUID, sender: str) -> str:
 
 
 async def deliver_mail(unit_of_work: Callable[[], UnitOfWork], config: MailConfig) -> int:
-    """Send what is due, one message per transaction, up to `max_per_pass`; returns how many were
-    sent. Nothing is sent while no SMTP host is set (messages stay queued)."""
+    """Send what is due, one message per transaction, up to `max_per_pass`, over one SMTP
+    connection for the pass; returns how many were sent. Nothing is sent while no SMTP host is set
+    (messages stay queued)."""
     sent = 0
     if not config.enabled:
         return sent
     started = clock.now()  # what a pass tries: due when it started (a failure is not retried within it)
-    for _ in range(config.max_per_pass):
-        async with unit_of_work() as uow:
-            conn = uow.connection
-            due = await store.claim_due_message(conn, started)
-            if due is None:
+    async with mail.SmtpSession(config.smtp) as smtp:
+        for _ in range(config.max_per_pass):
+            outcome = await _send_one(unit_of_work, config, smtp, started)
+            if outcome is None:
                 break
-            if (bounce := await intake_store.bounced(conn, due.recipient)) is not None:
-                reason = f"held: {due.recipient} bounced ({bounce.status} {bounce.diagnostic})".strip()[:500]
-                await store.update_message(
-                    conn, due.id, {"status": MessageStatus.HELD.value, "last_error": reason, "next_attempt_at": None}
-                )
-                await uow.commit()
-                continue
-            message = mail.message_of(
-                config.smtp,
-                due.recipient,
-                due.subject,
-                due.text_body,
-                due.html_body,
-                _message_id(due.id, config.smtp.sender),
-            )
-            error = await mail.send(config.smtp, message)
-            now = clock.now()
-            attempts = due.attempts + 1
-            first = due.first_attempt_at or now
-            values: dict[str, Any] = {
-                "attempts": attempts,
-                "first_attempt_at": first,
-                "last_attempt_at": now,
-                "last_error": error,
-            }
-            if error is None:
-                values |= {"status": MessageStatus.SENT.value, "sent_at": now, "next_attempt_at": None}
-                sent += 1
-            else:
-                retry_at = config.retry.next_attempt(attempts, first, now)
-                values["next_attempt_at"] = retry_at
-                if retry_at is None:
-                    values["status"] = MessageStatus.FAILED.value
-                log.warning("mail %s: attempt %d failed (%s)", due.id, attempts, error)
-            await store.update_message(conn, due.id, values)
-            await uow.commit()
+            sent += outcome
     return sent
+
+
+async def _send_one(
+    unit_of_work: Callable[[], UnitOfWork], config: MailConfig, smtp: mail.SmtpSession, due_by: datetime
+) -> bool | None:
+    """Claim the next due message, send it and record the attempt, in one transaction: whether the
+    server took it, or None when nothing was due."""
+    async with unit_of_work() as uow:
+        conn = uow.connection
+        due = await store.claim_due_message(conn, due_by)
+        if due is None:
+            return None
+        if (bounce := await intake_store.bounced(conn, due.recipient)) is not None:
+            reason = f"held: {due.recipient} bounced ({bounce.status} {bounce.diagnostic})".strip()[:500]
+            await store.update_message(
+                conn, due.id, {"status": MessageStatus.HELD.value, "last_error": reason, "next_attempt_at": None}
+            )
+            await uow.commit()
+            return False
+        message = mail.message_of(
+            config.smtp,
+            due.recipient,
+            due.subject,
+            due.text_body,
+            due.html_body,
+            _message_id(due.id, config.smtp.sender),
+            unsubscribe_url=due.unsubscribe_url,
+        )
+        error = await smtp.send(message)
+        now = clock.now()
+        attempts = due.attempts + 1
+        first = due.first_attempt_at or now
+        values: dict[str, Any] = {
+            "attempts": attempts,
+            "first_attempt_at": first,
+            "last_attempt_at": now,
+            "last_error": error,
+        }
+        if error is None:
+            values |= {"status": MessageStatus.SENT.value, "sent_at": now, "next_attempt_at": None}
+        else:
+            retry_at = config.retry.next_attempt(attempts, first, now)
+            values["next_attempt_at"] = retry_at
+            if retry_at is None:
+                values["status"] = MessageStatus.FAILED.value
+            log.warning("mail %s: attempt %d failed (%s)", due.id, attempts, error)
+        await store.update_message(conn, due.id, values)
+        await uow.commit()
+    return error is None
 
 
 @dataclass(frozen=True)
@@ -179,6 +227,8 @@ class NewRule:
     recipient_fields: list[str]
     data_filter: dict[str, Any]
     enabled: bool = True
+    recipients: list[Recipient] = field(default_factory=list)
+    mandatory: bool = False
 
 
 async def create_rule(cmd: NewRule, actor: str, uow: UnitOfWork) -> Rule:
@@ -191,6 +241,8 @@ async def create_rule(cmd: NewRule, actor: str, uow: UnitOfWork) -> Rule:
         recipient_fields=list(cmd.recipient_fields),
         data_filter=dict(cmd.data_filter),
         enabled=cmd.enabled,
+        targets=list(cmd.recipients),
+        mandatory=cmd.mandatory,
         created_by=actor,
         created_at=clock.now(),
     )
@@ -208,4 +260,36 @@ async def delete_rule(rule_id: UUID, uow: UnitOfWork) -> None:
     async with uow:
         found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")
         await store.delete_rule(uow.connection, rule_id)
+        await uow.commit()
+
+
+async def put_person(person: Person, actor: str, uow: UnitOfWork) -> Any:
+    """Add a person to the directory, or replace the one with that user name; the stored row."""
+    async with uow:
+        await directory.put_person(uow.connection, person, actor, clock.now())
+        row = await directory.get_person(uow.connection, person.username)
+        await uow.commit()
+    return row
+
+
+async def delete_person(username: str, uow: UnitOfWork) -> None:
+    async with uow:
+        if not await directory.delete_person(uow.connection, username):
+            found(None, f"person {username}")
+        await uow.commit()
+
+
+async def unsubscribe(token: str, secret: bytes, uow: UnitOfWork) -> None:
+    """Record the unsubscription a signed link asks for: 404 for a link not valid (or a rule gone),
+    409 for a mandatory rule (its mail carries no link, but a rule may have become mandatory)."""
+    verified = verify_unsubscribe(token, secret)
+    if verified is None:
+        found(None, "unsubscribe link")
+        return
+    address, rule_id = verified
+    async with uow:
+        rule = found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")
+        if rule.mandatory:
+            raise Conflict(f"rule {rule.name!r} is mandatory: it cannot be unsubscribed")
+        await store.add_unsubscription(uow.connection, address, rule_id, clock.now())
         await uow.commit()

@@ -11,6 +11,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify import events
+from services.notify.domain.chat import Channel
+from services.notify.domain.notifications import check_template_name
 from services.notify.domain.subscriptions import (
     SECRET_BYTES,
     Subscription,
@@ -18,10 +20,11 @@ from services.notify.domain.subscriptions import (
     secret_of,
 )
 from services.notify.domain.targets import check_addresses, target_of
+from services.notify.store import mail
 from services.notify.store.subscriptions import SubscriptionRepository
 from services.notify.store.webhooks import addresses_of
 from shared import clock
-from shared.errors import check_version, found
+from shared.errors import RuleViolation, check_version, found
 from shared.uow import UnitOfWork
 
 
@@ -38,6 +41,8 @@ class NewSubscription:
     subject_filter: str | None = None
     data_filter: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    channel: Channel = Channel.WEBHOOK
+    template: str | None = None
 
 
 async def check_target(url: str, *, allow_private: bool) -> None:
@@ -51,6 +56,11 @@ async def create_subscription(
     cmd: NewSubscription, actor: str, uow: UnitOfWork, *, allow_private: bool
 ) -> Subscription:
     check_pattern(cmd.event_pattern)
+    if cmd.template is not None:
+        if cmd.channel is Channel.WEBHOOK:
+            raise RuleViolation("a template shapes a chat message: only with channel slack or teams", field="template")
+        if not mail.template_exists(check_template_name(cmd.template)):
+            raise RuleViolation(f"no template {cmd.template!r}", field="template")
     await check_target(cmd.url, allow_private=allow_private)
     now = clock.now()
     item = Subscription(
@@ -61,6 +71,8 @@ async def create_subscription(
         subject_filter=cmd.subject_filter,
         data_filter=dict(cmd.data_filter),
         description=cmd.description,
+        channel=cmd.channel,
+        template=cmd.template,
         created_by=actor,
         created_at=now,
         updated_at=now,

@@ -1,8 +1,9 @@
 """The authorisation matrix walked against the running notify service: every operation, with a token
 of every role, on a real subscription. The expectation is written here, apart from the service's
 table, so that flipping a row of the table fails the walk: the administrator manages webhook
-subscriptions and notification rules, the auditor reads them and their delivery logs (and the e-mail intake log and
-bounces); agents and incident managers also read mailed-in attachments; every other role is refused."""
+subscriptions, notification rules and the directory, the auditor reads them and their delivery
+logs (and the e-mail intake log and bounces); agents and incident managers also read mailed-in
+attachments; every other role is refused."""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ EXPECTED: dict[str, Expect] = {
     "intake.get_attachment_content": expect([Role.ADMIN, Role.AUDITOR, Role.AGENT, Role.INCIDENT_MANAGER]),
     "intake.list_bounced_recipients": READ,
     "intake.clear_bounced_recipient": MANAGE,
+    "notifications.put_directory_person": MANAGE,
+    "notifications.list_directory": READ,
+    "notifications.get_directory_person": READ,
+    "notifications.delete_directory_person": MANAGE,
     "subscriptions.delete_subscription_record": MANAGE,  # last: it removes the walk's subscription
 }
 
@@ -104,9 +109,15 @@ async def matrix(client: httpx.AsyncClient, auth: Auth, database_url: str) -> Ma
         headers=auth(Role.ADMIN),
     )
     assert rule.status_code == 201, rule.text
+    username = f"walker{uuid.uuid4().hex[:8]}"
+    person = await client.put(
+        f"/api/v1/notifications/directory/{username}", json={"address": "w@example.test"}, headers=auth(Role.ADMIN)
+    )
+    assert person.status_code == 200, person.text
     ids = {
         "subscription_id": r.json()["id"],
         "rule_id": rule.json()["id"],
+        "username": username,
         **await mailed_in(database_url),
     }
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)

@@ -68,11 +68,12 @@ async def test_two_replicas_deliver_every_event_exactly_once_in_order_per_subjec
     assert all(n > 0 for n in delivered), f"both replicas delivered: {delivered}"
 
 
-async def publish(servers: Servers, *events: CloudEvent) -> None:
+async def publish(servers: Servers, *events: CloudEvent, exchange_name: str | None = None) -> None:
+    """Publish `events` on the run's exchange (or `exchange_name`), as a service's relay does."""
     connection = await aio_pika.connect(servers.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await declare_exchange(channel, servers.exchange)
+        exchange = await declare_exchange(channel, exchange_name or servers.exchange)
         for item in events:
             message = aio_pika.Message(
                 item.model_dump_json().encode(),

@@ -1,0 +1,80 @@
+"""The directory notify owns: people (address, groups, roles, the suppliers and customers they
+speak for, locale, time zone), kept by administrators through the API, read when a rule's
+recipients are resolved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.notify.domain.recipients import Person
+from services.notify.store.tables import directory_person
+from shared.db import page
+
+P = directory_person
+MAX_PEOPLE = 10_000
+"""People read at most to resolve one event's recipients (a directory is a desk's staff)."""
+
+
+def person_of(row: Any) -> Person:
+    return Person(
+        username=row.username,
+        address=row.address,
+        name=row.name,
+        groups=tuple(row.groups),
+        roles=tuple(row.roles),
+        suppliers=tuple(row.suppliers),
+        customers=tuple(row.customers),
+        locale=row.locale,
+        time_zone=row.time_zone,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+    )
+
+
+async def everyone(conn: AsyncConnection) -> list[Person]:
+    rows = await conn.execute(select(P).order_by(P.c.username).limit(MAX_PEOPLE))
+    return [person_of(r) for r in rows]
+
+
+async def get_person(conn: AsyncConnection, username: str) -> Any | None:
+    return (await conn.execute(select(P).where(P.c.username == username))).first()
+
+
+async def list_people(conn: AsyncConnection, *, limit: int, offset: int) -> tuple[list[Any], int]:
+    return await page(conn, select(P), P.c.username, limit=limit, offset=offset)
+
+
+async def put_person(conn: AsyncConnection, person: Person, actor: str, now: datetime) -> None:
+    """Insert or replace the person with this user name."""
+    values = {
+        "username": person.username,
+        "name": person.name,
+        "address": person.address,
+        "groups": list(person.groups),
+        "roles": list(person.roles),
+        "suppliers": list(person.suppliers),
+        "customers": list(person.customers),
+        "locale": person.locale,
+        "time_zone": person.time_zone,
+        "quiet_start": person.quiet_start,
+        "quiet_end": person.quiet_end,
+        "updated_by": actor,
+        "updated_at": now,
+    }
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(P).values(values)
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["username"], set_={k: statement.excluded[k] for k in values if k != "username"}
+        )
+    )
+
+
+async def delete_person(conn: AsyncConnection, username: str) -> bool:
+    return bool((await conn.execute(delete(P).where(P.c.username == username))).rowcount)
