@@ -8,13 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.recipients import Person
 from services.notify.store.tables import directory_person
-from shared.db import page
+from shared.db import page, upsert_statement
 
 P = directory_person
 MAX_PEOPLE = 10_000
@@ -67,13 +65,7 @@ async def put_person(conn: AsyncConnection, person: Person, actor: str, now: dat
         "updated_by": actor,
         "updated_at": now,
     }
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(P).values(values)
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["username"], set_={k: statement.excluded[k] for k in values if k != "username"}
-        )
-    )
+    await conn.execute(upsert_statement(P, values, key=["username"]), values)
 
 
 async def delete_person(conn: AsyncConnection, username: str) -> bool:

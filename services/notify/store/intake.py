@@ -10,14 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.intake import Bounce, Outcome
 from services.notify.domain.notifications import MessageStatus
 from services.notify.store.tables import bounced_recipient, mail_attachment, mail_intake, mail_message
-from shared.db import page, where_given
+from shared.db import insert_ignoring_duplicates, page, where_given
 
 N, A, B, M = mail_intake, mail_attachment, bounced_recipient, mail_message
 
@@ -34,14 +32,8 @@ async def record(conn: AsyncConnection, row: dict[str, Any]) -> bool:
     """Record a message; False when its UID is recorded already (then nothing was written). On
     PostgreSQL a second replica's insert of the same UID waits for the first to commit, then
     finds the row and writes nothing."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    once = (
-        dialect_insert(N)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["folder", "uidvalidity", "uid"])
-        .returning(N.c.id)
-    )
-    return (await conn.execute(once)).first() is not None
+    once = insert_ignoring_duplicates(N, row, key=["folder", "uidvalidity", "uid"], returning="id")
+    return (await conn.execute(once, row)).first() is not None
 
 
 async def set_event(conn: AsyncConnection, intake_id: UUID, event_id: UUID) -> None:
