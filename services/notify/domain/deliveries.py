@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from shared.backoff import doubling_delay
+
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
@@ -27,8 +29,7 @@ class RetryPolicy:
     def next_attempt(self, attempts: int, first_attempt_at: datetime, now: datetime) -> datetime | None:
         """When to try again after `attempts` failed attempts (the delay doubles from
         `first_delay` up to `max_delay`), or None when that would be past the retry period."""
-        delay: timedelta = min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay)
-        at = now + delay
+        at = now + doubling_delay(self.first_delay, self.max_delay, attempts)
         if at > first_attempt_at + self.period:
             return None
         return at

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared.backoff import doubling_delay
+
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
@@ -19,5 +21,4 @@ class RetryPolicy:
         """When to try again after `attempts` failed attempts (doubling), or None: give up."""
         if attempts >= self.max_attempts:
             return None
-        delay: timedelta = self.first_delay * 2 ** max(attempts - 1, 0)
-        return now + min(delay, self.max_delay)
+        return now + doubling_delay(self.first_delay, self.max_delay, attempts)
