@@ -2,4 +2,10 @@
 
 from services.notify.api import deliveries, intake, notifications, subscriptions
 
-ROUTERS = [subscriptions.router, deliveries.router, notifications.router, notifications.unsubscribe_router, intake.router]
+ROUTERS = [
+    subscriptions.router,
+    deliveries.router,
+    notifications.router,
+    notifications.unsubscribe_router,
+    intake.router,
+]

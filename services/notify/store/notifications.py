@@ -122,6 +122,5 @@ async def unsubscribed(conn: AsyncConnection, rule_ids: Sequence[UUID]) -> set[t
 
 
 async def add_unsubscription(conn: AsyncConnection, address: str, rule_id: UUID, now: datetime) -> None:
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    once = dialect_insert(U).values(address=address.lower(), rule_id=rule_id, created_at=now)
-    await conn.execute(once.on_conflict_do_nothing(index_elements=["address", "rule_id"]))
+    row = {"address": address.lower(), "rule_id": rule_id, "created_at": now}
+    await conn.execute(insert_ignoring_duplicates(U, row, key=("address", "rule_id")), row)

@@ -107,11 +107,7 @@ DEFINITION: dict[str, Any] = {
         "document_version": "its version",
         "availability_target_pct": "its availability target",
         "incidents": "the customer's incidents opened in the period",
-        **{
-            f"{t}_{k}": f"of those, {t} targets {k}"
-            for t in ("response", "resolution")
-            for k in ("measured", "met")
-        },
+        **{f"{t}_{k}": f"of those, {t} targets {k}" for t in ("response", "resolution") for k in ("measured", "met")},
         **{f"{t}_met_pct": f"{t}_met / {t}_measured x 100" for t in ("response", "resolution")},
     },
 }

@@ -1,8 +1,8 @@
 """An index on the outbox's subject: an evidence export reads a record's events by subject, and the
 relay looks for a subject's earlier rows pending outside its batch.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from shared.outbox import create_subject_index, drop_subject_index
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

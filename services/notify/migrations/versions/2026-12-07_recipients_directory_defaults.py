@@ -3,8 +3,8 @@ unsubscriptions; recipients by kind (field, address, group, role, CAB, supplier 
 and mandatory rules; the directory of people notify owns; and the default rules a service desk
 expects (`created_by: system`).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
