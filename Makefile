@@ -58,8 +58,8 @@ bench: install ## incident create: suite vs baseline in the same run, every targ
 bench-smoke: install ## every bench in bench/ for a few seconds, every correctness check, no timing judged
 	$(UV) run python -m bench --smoke
 
-replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION; docs/operations.md)
-	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120)
+replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION, REPLICAS_RESTART=one-of-each; docs/operations.md)
+	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120) $(if $(filter one-of-each,$(REPLICAS_RESTART)),--restart-one-of-each)
 
 mutation: install ## mutation score per domain module, into docs/mutation.md (slow; MODULES=... narrows)
 	$(UV) run python -m bench.mutation --jobs $(or $(MUTATION_JOBS),2) $(MODULES)
