@@ -50,6 +50,10 @@ JOB_ENV = {
     "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
     "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
 }
+QUIETER = {"ITSM_METRICS_SAMPLE_INTERVAL_S": "5", "ITSM_RELAY_POLL_INTERVAL_S": "0.25"}
+"""Twenty-four processes sampling their backlog gauges twice a second and polling their outboxes
+ten times a second keep two cores busy by themselves, and a process restarted among them then
+takes minutes to import; nothing here reads the gauges, and the counts wait on conditions."""
 POOLS = {"api": "2", "worker": "1"}
 """DB_POOL_SIZE per kind of process (each opens up to twice that): twenty processes stay within a
 PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
@@ -283,7 +287,7 @@ async def run_replicas(
     ):
         phase("databases")
         for service in SERVICES:
-            env = {**JOB_ENV, **_capacity_env(capacity)} if service == "config" else JOB_ENV
+            env = {**JOB_ENV, **QUIETER, **(_capacity_env(capacity) if service == "config" else {})}
             for _ in range(replicas):
                 for kind in ("api", "worker"):
                     deployed.add(service, kind, env={**env, "ITSM_DB_POOL_SIZE": POOLS[kind]})
