@@ -52,8 +52,8 @@ JOB_ENV = {
 }
 QUIETER = {"ITSM_METRICS_SAMPLE_INTERVAL_S": "5", "ITSM_RELAY_POLL_INTERVAL_S": "0.25"}
 """Twenty-four processes sampling their backlog gauges twice a second and polling their outboxes
-ten times a second keep two cores busy by themselves, and a process restarted among them then
-takes minutes to import; nothing here reads the gauges, and the counts wait on conditions."""
+ten times a second leave less of two cores to a process restarted among them (which took minutes
+to import on a busy machine); nothing here reads the gauges, and the counts wait on conditions."""
 POOLS = {"api": "2", "worker": "1"}
 """DB_POOL_SIZE per kind of process (each opens up to twice that): twenty processes stay within a
 PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
