@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.conftest import SERVICES
 from tests.infra import eventually
+from tests.replica_capacity import CapacityCounts, CapacitySource, count_capacity, describe
 from tests.replicas import Deployment, connect_db
 
 CREATED = {
@@ -44,6 +45,9 @@ class Counts:
     report_runs: int = 0
     reports_due: int = 0
     job_events_twice: int = 0
+    capacity: CapacityCounts = field(default_factory=CapacityCounts)
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds each phase of the run took (databases, start, load, settle, count)."""
     failure_samples: list[str] = field(default_factory=list)
 
     def fail(self, what: str) -> None:
@@ -64,6 +68,7 @@ class Counts:
             or self.contracts_expiring != self.contracts_due
             or self.report_runs != self.reports_due
             or any(s != 0 for s in self.restart_exit_statuses)
+            or not self.capacity.clean
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,7 +93,9 @@ async def settled(deployed: Deployment) -> None:
     await eventually(quiet_twice, within_s=120, interval=0.5)
 
 
-async def count(deployed: Deployment, counts: Counts, created: dict[str, list[str]], reports: int) -> None:
+async def count(
+    deployed: Deployment, counts: Counts, created: dict[str, list[str]], reports: int, capacity: CapacitySource
+) -> None:
     sent: set[str] = set()
     fired: Counter[tuple[str, str, str]] = Counter()
     for service in SERVICES:
@@ -122,6 +129,13 @@ async def count(deployed: Deployment, counts: Counts, created: dict[str, list[st
     counts.contracts_due = len(created["contract"])
     counts.contracts_expiring = sum(1 for c in created["contract"] if fired[("itsm.contract.expiring.v1", c, "")] == 1)
     counts.reports_due = reports
+    config = await connect_db(deployed.database_urls["config"])
+    incident = await connect_db(deployed.database_urls["incident"])
+    try:
+        counts.capacity = await count_capacity(config, incident, capacity)
+    finally:
+        await config.close()
+        await incident.close()
 
 
 def report(counts: Counts) -> str:
@@ -139,5 +153,9 @@ def report(counts: Counts) -> str:
         f" expiry watcher: {c.contracts_expiring} of {c.contracts_due} contracts;"
         f" report schedule: {c.report_runs} runs of {c.reports_due} due; job events raised twice {c.job_events_twice}",
     ]
+    lines.append(describe(c.capacity))
+    lines += [f"  capacity: {sample}" for sample in c.capacity.samples]
+    if c.phases:
+        lines.append("seconds: " + ", ".join(f"{name} {s:g}" for name, s in c.phases.items()))
     lines += [f"  failure: {sample}" for sample in c.failure_samples]
     return "\n".join(lines)

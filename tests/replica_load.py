@@ -12,7 +12,12 @@ replicas at once) and assigned; a change created and submitted; a CI created, th
 clients at once on two replicas with the same `If-Match` (exactly one may win); now and then a
 supplier contract created and activated. Watchers run every second on every worker: the SLA watcher
 (a 24x7 P5 policy of seconds, so each incident breaches), the contract expiry watcher (each contract
-is created within its warning) and the report schedule (every report agreed at the start).
+is created within its warning) and the report schedule (every report agreed at the start); the
+capacity job every second on both config workers, against a real Prometheus scraping a gauge per CI
+that cycles through ok, warning, critical and ok (tests/replica_capacity.py).
+
+`run_replicas` records how long each phase took (`Counts.phases`): databases (created and migrated
+once each, before any process starts), start, setup, restart, load, settle, count, stop.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from services.reporting.domain.definitions import DEFINITIONS
 from shared.auth import mint_token
 from tests.conftest import SERVICES, TEST_JWT_SECRET
 from tests.infra import Servers
+from tests.replica_capacity import WORKER_ENV, CapacitySource, capacity_source, sampled_past_freeze
+from tests.replica_capacity import set_up as set_up_capacity
 from tests.replica_counts import CREATED, Counts, count, report, settled
-from tests.replicas import Deployment, deployment
+from tests.replicas import Deployment, connect_db, deployment
 
 ROLES = ["agent", "requester", "change_manager", "config_manager", "supplier_manager", "service_level_manager"]
 JOB_ENV = {
@@ -43,12 +50,29 @@ JOB_ENV = {
     "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
     "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
 }
+QUIETER = {"ITSM_METRICS_SAMPLE_INTERVAL_S": "5", "ITSM_RELAY_POLL_INTERVAL_S": "0.25"}
+"""Twenty-four processes sampling their backlog gauges twice a second and polling their outboxes
+ten times a second leave less of two cores to a process restarted among them (which took minutes
+to import on a busy machine); nothing here reads the gauges, and the counts wait on conditions."""
 POOLS = {"api": "2", "worker": "1"}
 """DB_POOL_SIZE per kind of process (each opens up to twice that): twenty processes stay within a
 PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
 RESOLUTION_S = 4
 """The P5 resolution target (business seconds, 24x7): every incident of the load breaches it."""
 SAFE_TO_REPEAT = {"GET", "HEAD", "PUT", "DELETE"}
+ONE_OF_EACH = (
+    "incident-api0",
+    "incident-worker1",
+    "change-worker0",
+    "config-worker1",
+    "supplier-api1",
+    "reporting-worker0",
+    "notify-worker1",
+)
+"""A rolling restart of at least one process of every service: the producer's API and worker (its
+relay), the change and supplier relays and watchers, a config worker (the capacity job),
+reporting's consumer and notify's. tests/e2e/test_replicas.py restarts these; `make replicas`
+all twenty-four unless told `--restart-one-of-each`."""
 
 
 class ReplicaClient:
@@ -249,19 +273,35 @@ async def run_replicas(
     `duration_s` (and until the rolling restart, if any, is done), let the suite settle, count."""
     counts = Counts()
     created = Created()
-    async with deployment(servers, folder, SERVICES, label="replicas") as deployed:
+    mark = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        counts.phases[name] = round(now - mark, 1)
+        mark = now
+
+    async with (
+        deployment(servers, folder, SERVICES, label="replicas") as deployed,
+        capacity_source(folder) as capacity,
+    ):
+        phase("databases")
         for service in SERVICES:
+            env = {**JOB_ENV, **QUIETER, **(_capacity_env(capacity) if service == "config" else {})}
             for _ in range(replicas):
                 for kind in ("api", "worker"):
-                    deployed.add(service, kind, env={**JOB_ENV, "ITSM_DB_POOL_SIZE": POOLS[kind]})
+                    deployed.add(service, kind, env={**env, "ITSM_DB_POOL_SIZE": POOLS[kind]})
         client = ReplicaClient(deployed, counts)
         async with client.http, httpx.AsyncClient(timeout=30) as probes:
             await deployed.start_all(probes)
+            phase("start")
             reports = await _setup(client)
             supplier = await client.expect(
                 201, "supplier", "POST", "/api/v1/suppliers", json={"name": "Load", "category": "cloud"}
             )
             assert supplier is not None
+            await set_up_capacity(client.expect, capacity)
+            phase("setup")
             stop = asyncio.Event()
             started = time.monotonic()
             users_running = [
@@ -270,15 +310,34 @@ async def run_replicas(
             try:
                 if restart:
                     await _rolling_restart(deployed, counts, probes, restart_only)
+                    phase("restart")
                 await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
             finally:
                 stop.set()
                 await asyncio.gather(*users_running)
+            capacity.freeze()  # ok from now on: the last crossing is a clearing
+            phase("load")
             load_ended = time.monotonic()
+            await _capacity_sampled(deployed, capacity)
             await asyncio.sleep(max(0.0, RESOLUTION_S + 3 - (time.monotonic() - load_ended)))
             await settled(deployed)
-        await count(deployed, counts, created.ids, reports)
+            phase("settle")
+        await count(deployed, counts, created.ids, reports, capacity)
+        phase("count")
+    phase("stop")
     return counts
+
+
+def _capacity_env(capacity: CapacitySource) -> dict[str, str]:
+    return {"CONFIG_PROMETHEUS_URL": capacity.url, **WORKER_ENV}
+
+
+async def _capacity_sampled(deployed: Deployment, capacity: CapacitySource) -> None:
+    conn = await connect_db(deployed.database_urls["config"])
+    try:
+        await sampled_past_freeze(conn, capacity)
+    finally:
+        await conn.close()
 
 
 def main() -> None:
@@ -294,6 +353,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=6, help="Concurrent users of the load")
     parser.add_argument("--duration", type=float, default=120.0, help="Seconds of load at least")
     parser.add_argument("--no-restart", action="store_true", help="No rolling restart, only the load")
+    parser.add_argument(
+        "--restart-one-of-each",
+        action="store_true",
+        help=f"Restart only {', '.join(ONE_OF_EACH)} (the short test's set), not every process",
+    )
     parser.add_argument("--json", type=Path, help="Write the counts here too")
     args = parser.parse_args()
 
@@ -301,7 +365,12 @@ def main() -> None:
         with provide_servers() as servers, tempfile.TemporaryDirectory() as folder:
             try:
                 return await run_replicas(
-                    servers, Path(folder), users=args.users, duration_s=args.duration, restart=not args.no_restart
+                    servers,
+                    Path(folder),
+                    users=args.users,
+                    duration_s=args.duration,
+                    restart=not args.no_restart,
+                    restart_only=ONE_OF_EACH if args.restart_one_of_each else None,
                 )
             finally:
                 await cleanup(servers, SERVICES)

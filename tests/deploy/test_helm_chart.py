@@ -68,6 +68,31 @@ LIMITS = {
     "streamKeepaliveSeconds": ("stream_keepalive_s", ("reporting",)),
 }
 
+# notify's values in values.yaml (notify.<group>.<key>) -> the setting.
+NOTIFY_VALUES = {
+    ("mail", "smtpHost"): "mail_smtp_host",
+    ("mail", "smtpPort"): "mail_smtp_port",
+    ("mail", "smtpStarttls"): "mail_smtp_starttls",
+    ("mail", "smtpUsername"): "mail_smtp_username",
+    ("mail", "timeoutSeconds"): "mail_timeout_s",
+    ("mail", "from"): "mail_from",
+    ("mail", "replyTo"): "mail_reply_to",
+    ("mail", "recipientDomain"): "mail_recipient_domain",
+    ("mail", "locale"): "mail_locale",
+    ("webhooks", "allowPrivateTargets"): "webhook_allow_private_targets",
+    ("webhooks", "timeoutSeconds"): "webhook_timeout_s",
+}
+MAIL = {
+    "smtpHost": "smtp.example.org",
+    "smtpPort": 587,
+    "smtpStarttls": True,
+    "smtpUsername": "servicedesk",
+    "from": "Desk <desk@example.org>",
+    "replyTo": "desk@example.org",
+    "recipientDomain": "example.org",
+    "locale": "de",
+}
+
 
 def service_of(manifest: dict[str, Any]) -> str:
     return str(manifest["metadata"]["labels"]["app.kubernetes.io/name"]).removeprefix("itsm-")
@@ -102,15 +127,20 @@ def test_every_variable_the_templates_name_is_a_setting_the_code_reads() -> None
     text = "\n".join(p.read_text() for p in sorted((CHART / "templates").glob("*")))
     named = set(re.findall(r"- name: ([A-Z][A-Z0-9_]+)\b", text)) | set(re.findall(r'"(ITSM_[A-Z0-9_]+)"', text))
     per_service = set(re.findall(r'printf "%s_([A-Z0-9_]+)" \(upper', text))
-    own = {s: set(re.findall(rf'"({s.upper()}_[A-Z0-9_]+)"', text)) for s in SERVICES}
+    own = {
+        s: set(re.findall(rf'"({s.upper()}_[A-Z0-9_]+)"', text)) | {n for n in named if n.startswith(f"{s.upper()}_")}
+        for s in SERVICES
+    }
     assert {"ITSM_MAX_HEADER_BYTES", "ITSM_WRITE_BURST", "OTEL_METRICS_EXPORTER", "ITSM_HOST"} <= named
     assert {"DATABASE_URL", "WORKER_METRICS_PORT"} <= per_service
     assert "INCIDENT_LIST_COUNT_LIMIT" in own["incident"]
     assert "REPORTING_STREAM_MAX_READERS" in own["reporting"]
+    assert {"NOTIFY_MAIL_SMTP_HOST", "NOTIFY_MAIL_SMTP_PASSWORD"} <= own["notify"]
     common = {n for n in named if n.startswith("ITSM_")}
     assert {n for n in common if n.removeprefix("ITSM_").lower() not in ServiceSettings.model_fields} == set()
     for service in SERVICES:
-        names = (named - common) | {f"{service.upper()}_{n}" for n in per_service} | own[service]
+        others = set().union(*(own[s] for s in SERVICES if s != service))
+        names = (named - common - others) | {f"{service.upper()}_{n}" for n in per_service} | own[service]
         assert unknown_variables(service, names) == set(), service
 
 
@@ -143,6 +173,16 @@ def test_the_limits_in_values_yaml_are_the_codes_defaults() -> None:
             assert limits[key] == settings_class(service).model_fields[field].default, (key, service)
     sample = values()["metrics"]["sampleIntervalSeconds"]
     assert sample == ServiceSettings.model_fields["metrics_sample_interval_s"].default
+
+
+def test_the_notify_values_are_the_codes_defaults() -> None:
+    """Installing the chart changes no mail or webhook setting until a value is given."""
+    given = values()["notify"]
+    assert {(group, key) for group, keys in given.items() for key in keys} == set(NOTIFY_VALUES)
+    fields = settings_class("notify").model_fields
+    for (group, key), field in NOTIFY_VALUES.items():
+        assert given[group][key] == fields[field].default, (group, key)
+    assert values()["secrets"]["smtpPassword"] == {"name": "", "key": "password"}
 
 
 def test_the_probes_are_on_routes_the_services_serve() -> None:
@@ -266,3 +306,44 @@ def test_the_prometheus_rule_is_deploy_prometheus_alerts_yml(tmp_path: Path) -> 
 def test_prod_without_a_way_to_verify_tokens_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="environment prod needs"):
         render({"secrets": {"jwt": {"name": ""}}}, tmp_path)
+
+
+@needs_helm
+def test_the_mail_settings_and_the_smtp_password_secret_reach_the_notify_containers_only(tmp_path: Path) -> None:
+    given = {
+        **EVERYTHING_ON,
+        "notify": {"mail": MAIL, "webhooks": {"allowPrivateTargets": True}},
+        "secrets": {"smtpPassword": {"name": "itsm-smtp", "key": "pass"}},
+    }
+    manifests = render(given, tmp_path)
+    deployments = of_kind(manifests, "Deployment")
+    for name in ("itsm-notify", "itsm-notify-worker"):
+        env = env_of(containers(deployments[name])[0])
+        assert env["NOTIFY_MAIL_SMTP_HOST"] == "smtp.example.org"
+        assert env["NOTIFY_MAIL_SMTP_PORT"] == "587"
+        assert env["NOTIFY_MAIL_SMTP_STARTTLS"] == "true"
+        assert env["NOTIFY_MAIL_SMTP_USERNAME"] == "servicedesk"
+        assert env["NOTIFY_MAIL_FROM"] == "Desk <desk@example.org>"
+        assert env["NOTIFY_MAIL_REPLY_TO"] == "desk@example.org"
+        assert env["NOTIFY_MAIL_RECIPIENT_DOMAIN"] == "example.org"
+        assert env["NOTIFY_MAIL_LOCALE"] == "de"
+        assert env["NOTIFY_MAIL_TIMEOUT_S"] == "30"
+        assert env["NOTIFY_WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "true"
+        # The password only by reference to the platform's Secret: never a value in the manifest.
+        assert env["NOTIFY_MAIL_SMTP_PASSWORD"] == {"secretKeyRef": {"name": "itsm-smtp", "key": "pass"}}
+    (migrate,) = [m for name, m in of_kind(manifests, "Job").items() if name.startswith("itsm-notify")]
+    assert "NOTIFY_MAIL_SMTP_PASSWORD" not in env_of(containers(migrate)[0])  # migrations send no mail
+    for manifest in workloads(manifests):
+        if service_of(manifest) != "notify":
+            assert not any(n.startswith("NOTIFY_") for n in env_of(containers(manifest)[0])), manifest["metadata"]
+    text = (tmp_path / "values.json").read_text()
+    assert "NOTIFY_MAIL_SMTP_PASSWORD" not in text
+
+
+@needs_helm
+def test_without_a_password_secret_no_password_variable_and_no_password_without_a_user(tmp_path: Path) -> None:
+    env = env_of(containers(of_kind(render({"notify": {"mail": MAIL}}, tmp_path), "Deployment")["itsm-notify"])[0])
+    assert env["NOTIFY_MAIL_SMTP_HOST"] == "smtp.example.org"
+    assert "NOTIFY_MAIL_SMTP_PASSWORD" not in env
+    with pytest.raises(RenderError, match=r"secrets\.smtpPassword needs notify\.mail\.smtpUsername"):
+        render({"secrets": {"smtpPassword": {"name": "itsm-smtp"}}}, tmp_path)

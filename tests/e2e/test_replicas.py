@@ -1,31 +1,36 @@
 """Every service as two API processes and two workers on PostgreSQL, under a short steady load,
-with four of those processes restarted in turn with SIGTERM meanwhile: no request
-fails, no event is lost or applied twice, each scheduled job fires once per due item, idempotency
+with a process of every service restarted in turn with SIGTERM meanwhile: no request
+fails, no event is lost or applied twice, each scheduled job (the capacity job against a real
+Prometheus too) fires once per due item, idempotency
 keys hold across replicas and no update is lost under If-Match. `make replicas` runs the same for
 longer, restarting every process (tests/replica_load.py)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.infra import Servers
+from tests.prometheus import skip_without_prometheus
 from tests.replica_counts import report
-from tests.replica_load import run_replicas
+from tests.replica_load import ONE_OF_EACH, run_replicas
 
+skip_without_prometheus()
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-RESTARTED = ["incident-api0", "incident-worker1", "reporting-api1", "reporting-worker0"]
-"""The producer's API and worker (its relay), the consumer's API and worker: the event path. `make
-replicas` restarts every process; on two cores each start takes seconds, which a test in `make test`
-cannot spend twenty times."""
+RESTARTED = ONE_OF_EACH
+"""At least one process of every service (notify's worker among them); `make replicas` restarts
+all twenty-four: on two cores each start takes seconds, which a test in `make test` cannot spend
+twenty-four times."""
 
 
 async def test_two_replicas_of_every_service_under_load_through_a_rolling_restart(
     servers: Servers, tmp_path: Path
 ) -> None:
     counts = await run_replicas(servers, tmp_path, users=3, duration_s=10, restart_only=RESTARTED)
+    sys.stdout.write(f"{report(counts)}\n")  # shown with -rP: the counts and the seconds of each phase
     assert counts.failure_samples == [], report(counts)
     assert counts.failures == 0
     assert counts.restarts == len(RESTARTED)
@@ -40,4 +45,9 @@ async def test_two_replicas_of_every_service_under_load_through_a_rolling_restar
     assert counts.contracts_expiring == counts.contracts_due > 0
     assert counts.report_runs == counts.reports_due > 0
     assert counts.job_events_twice == 0
+    capacity = counts.capacity
+    assert capacity.samples_stored == capacity.samples_served > 0 and capacity.samples_wrong == 0, capacity.samples
+    assert capacity.crossings_published_once == capacity.crossings_due > 0
+    assert (capacity.crossings_published_twice, capacity.crossings_not_due) == (0, 0)
+    assert 0 < capacity.incidents_opened <= capacity.critical_breaches
     assert counts.clean, report(counts)

@@ -171,11 +171,31 @@ back to ITSM_<FIELD> (shared/settings.py).
 {{- if hasKey $limits $key }}{{ $_ := set $settings $name (get $limits $key) }}{{ end }}
 {{- end }}
 {{- end }}
+{{- if eq .name "notify" }}
+{{- $mail := $v.notify.mail | default dict }}
+{{- range $key, $name := dict "smtpHost" "NOTIFY_MAIL_SMTP_HOST" "smtpPort" "NOTIFY_MAIL_SMTP_PORT" "smtpStarttls" "NOTIFY_MAIL_SMTP_STARTTLS" "smtpUsername" "NOTIFY_MAIL_SMTP_USERNAME" "timeoutSeconds" "NOTIFY_MAIL_TIMEOUT_S" "from" "NOTIFY_MAIL_FROM" "replyTo" "NOTIFY_MAIL_REPLY_TO" "recipientDomain" "NOTIFY_MAIL_RECIPIENT_DOMAIN" "locale" "NOTIFY_MAIL_LOCALE" }}
+{{- if hasKey $mail $key }}{{ $_ := set $settings $name (get $mail $key) }}{{ end }}
+{{- end }}
+{{- $webhooks := $v.notify.webhooks | default dict }}
+{{- range $key, $name := dict "allowPrivateTargets" "NOTIFY_WEBHOOK_ALLOW_PRIVATE_TARGETS" "timeoutSeconds" "NOTIFY_WEBHOOK_TIMEOUT_S" }}
+{{- if hasKey $webhooks $key }}{{ $_ := set $settings $name (get $webhooks $key) }}{{ end }}
+{{- end }}
+{{- end }}
 {{- range $name, $value := $settings }}
 {{- if not (kindIs "invalid" $value) }}
 - name: {{ $name }}
   value: {{ include "itsm.text" $value | quote }}
 {{- end }}
+{{- end }}
+{{- if and (eq .name "notify") (ne .component "migrate") $v.secrets.smtpPassword.name }}
+{{- if not $v.notify.mail.smtpUsername }}
+{{- fail "secrets.smtpPassword needs notify.mail.smtpUsername: without a user no SMTP AUTH is made" }}
+{{- end }}
+- name: NOTIFY_MAIL_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.secrets.smtpPassword.name }}
+      key: {{ $v.secrets.smtpPassword.key | default "password" }}
 {{- end }}
 {{- range $key, $value := .svc.env }}
 - name: {{ $key }}
