@@ -3,7 +3,7 @@
 message exactly once, counted where it lands: every e-mail once (by Message-ID) in the Maildirs
 of a real Exim, every webhook once (by `webhook-id`) at a real receiver that verifies it.
 
-The suite runs it with 200 events (`NOTIFY_REPLICA_EVENTS`); `make notify-replicas` runs 1,000
+The suite runs it with 100 events (`NOTIFY_REPLICA_EVENTS`); `make notify-replicas` runs 1,000
 (the figure is in docs/notifications.md)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(EXIM is None, reason="Exim (exim4-daemon-light) is not installed"),
 ]
 
-EVENTS = int(os.environ.get("NOTIFY_REPLICA_EVENTS", "200"))
+EVENTS = int(os.environ.get("NOTIFY_REPLICA_EVENTS", "100"))
 USERS = [f"user{i}" for i in range(5)]
 
 
