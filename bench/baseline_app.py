@@ -49,7 +49,7 @@ ROUTING_KEY = "incident.created.v1"
 # The fields of `itsm.incident.created.v1` after `incident_id`, as the suite's event carries them.
 EVENT_FIELDS = (
     "number", "title", "status", "impact", "urgency", "priority", "caller", "ci_id", "opened_at", "channel",
-    "category", "subcategory", "service_id", "assignment_group", "supplier_id", "major",
+    "category", "subcategory", "service_id", "assignment_group", "supplier_id", "major", "customer_id",
 )  # fmt: skip
 # What an agent may do with a new incident (`allowed_actions` of the suite's answer).
 NEW_INCIDENT_ACTIONS = ["assign", "cancel", "declare_major", "escalate", "override_priority", "resolve", "update"]
