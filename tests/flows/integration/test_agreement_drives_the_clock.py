@@ -26,7 +26,7 @@ from services.reporting.app import create_app as create_reporting_app
 from services.reporting.settings import ReportingSettings
 from shared.db import create_engine
 from tests.conftest import running
-from tests.infra import eventually
+from tests.infra import Servers, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,11 +35,21 @@ Apps = tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient, str]
 
 
 @pytest.fixture
-async def apps(service_database: Callable[[str], Any], make_settings: Callable[..., Any]) -> AsyncIterator[Apps]:
+async def apps(
+    service_database: Callable[[str], Any], make_settings: Callable[..., Any], servers: Servers
+) -> AsyncIterator[Apps]:
+    # An exchange and queues of its own: its services run on databases of their own, and what they
+    # publish must not wait in the run's queues for the next test's consumers.
+    own = {
+        "events_exchange": servers.new_exchange("agreements"),
+        "queue_prefix": servers.new_queue_prefix("agreements"),
+    }
     config_db = await service_database("config")
     async with AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(running(create(make_settings(settings, await service_database(name)))))
+            await stack.enter_async_context(
+                running(create(make_settings(settings, await service_database(name), **own)))
+            )
             for name, create, settings in (
                 ("config", create_config_app, ConfigSettings),
                 ("incident", create_incident_app, IncidentSettings),

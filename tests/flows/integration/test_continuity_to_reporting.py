@@ -39,26 +39,32 @@ async def _ready(client: httpx.AsyncClient) -> None:
 
 @pytest.fixture
 async def apps(
-    service_database: Callable[[str], Any], make_settings: Callable[..., Any]
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    config_settings = make_settings(ConfigSettings, await service_database("config"))
-    reporting_settings = make_settings(ReportingSettings, await service_database("reporting"))
+    service_database: Callable[[str], Any], make_settings: Callable[..., Any], servers: Servers
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, str]]:
+    # An exchange and queues of their own (the change events below are published on it): events of
+    # services on databases of their own must not wait in the run's queues for the next test.
+    own = {
+        "events_exchange": servers.new_exchange("continuity"),
+        "queue_prefix": servers.new_queue_prefix("continuity"),
+    }
+    config_settings = make_settings(ConfigSettings, await service_database("config"), **own)
+    reporting_settings = make_settings(ReportingSettings, await service_database("reporting"), **own)
     async with (
         running(create_config_app(config_settings)) as config,
         running(create_reporting_app(reporting_settings)) as reporting,
     ):
         await _ready(config)
         await _ready(reporting)
-        yield config, reporting
+        yield config, reporting, own["events_exchange"]
 
 
-async def _publish(servers: Servers, data: ChangeImplemented) -> None:
+async def _publish(servers: Servers, exchange_name: str, data: ChangeImplemented) -> None:
     """As the change service's relay publishes it."""
     event = new_event(data, source="/itsm/change", subject=str(data.change_id))
     connection = await aio_pika.connect(servers.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange(servers.exchange)
+        exchange = await channel.get_exchange(exchange_name)
         message = aio_pika.Message(
             event.model_dump_json().encode(), content_type="application/cloudevents+json", message_id=str(event.id)
         )
@@ -66,9 +72,9 @@ async def _publish(servers: Servers, data: ChangeImplemented) -> None:
 
 
 async def test_a_major_change_makes_a_retest_due_and_an_invocation_is_a_significant_event(
-    apps: tuple[httpx.AsyncClient, httpx.AsyncClient], auth: Auth, servers: Servers
+    apps: tuple[httpx.AsyncClient, httpx.AsyncClient, str], auth: Auth, servers: Servers
 ) -> None:
-    config, reporting = apps
+    config, reporting, exchange = apps
     manager, viewer = auth("config_manager", subject="continuity-lead"), auth("auditor")
     tag = uuid.uuid4().hex[:6]
     r = await config.post("/api/v1/cis", json={"name": f"Payroll {tag}", "type": "business_service"}, headers=manager)
@@ -98,7 +104,7 @@ async def test_a_major_change_makes_a_retest_due_and_an_invocation_is_a_signific
         affected_ci_ids=[uuid.UUID(server.json()["id"])],
         major_environment_change=True,
     )
-    await _publish(servers, change)
+    await _publish(servers, exchange, change)
 
     async def overdue_in_reporting() -> dict[str, Any]:
         r = await reporting.get("/api/v1/reports/continuity", params={"service_id": service["id"]}, headers=viewer)
