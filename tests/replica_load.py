@@ -42,7 +42,7 @@ from tests.infra import Servers
 from tests.replica_capacity import WORKER_ENV, CapacitySource, capacity_source, sampled_past_freeze
 from tests.replica_capacity import set_up as set_up_capacity
 from tests.replica_counts import CREATED, Counts, count, report, settled
-from tests.replicas import Deployment, connect_db, deployment
+from tests.replicas import Deployment, ServiceProcess, connect_db, deployment, restart_waves
 
 ROLES = ["agent", "requester", "change_manager", "config_manager", "supplier_manager", "service_level_manager"]
 JOB_ENV = {
@@ -246,17 +246,21 @@ async def _contract(client: ReplicaClient, created: Created, supplier_id: str) -
 
 
 async def _rolling_restart(
-    deployed: Deployment, counts: Counts, http: httpx.AsyncClient, only: Sequence[str] | None
+    deployed: Deployment, counts: Counts, http: httpx.AsyncClient, only: Sequence[str] | None, *, together: bool
 ) -> None:
-    """Each process in turn (or those named in `only`, such as `incident-api0`): SIGTERM, its exit
-    status kept, started again, ready, then the next."""
-    chosen = [p for p in deployed.processes if only is None or p.name in only]
-    for process in chosen:
+    """Each wave of processes (all, or those named in `only`, such as `incident-api0`) in turn:
+    SIGTERM, the exit status kept, started again, ready, then the next wave."""
+
+    async def restart(process: ServiceProcess) -> None:
         process.send(signal.SIGTERM)
         counts.restart_exit_statuses.append(await process.exit_status())
         process.start()
         await process.until_ready(http)
         counts.restarts += 1
+
+    chosen = [p for p in deployed.processes if only is None or p.name in only]
+    for wave in restart_waves(chosen, together=together):
+        await asyncio.gather(*(restart(process) for process in wave))
 
 
 async def run_replicas(
@@ -267,6 +271,7 @@ async def run_replicas(
     duration_s: float = 30.0,
     restart: bool = True,
     restart_only: Sequence[str] | None = None,
+    restart_together: bool = False,
     replicas: int = 2,
 ) -> Counts:
     """Start every service as `replicas` API and worker processes, load them for at least
@@ -309,7 +314,7 @@ async def run_replicas(
             ]
             try:
                 if restart:
-                    await _rolling_restart(deployed, counts, probes, restart_only)
+                    await _rolling_restart(deployed, counts, probes, restart_only, together=restart_together)
                     phase("restart")
                 await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
             finally:
@@ -358,6 +363,9 @@ def main() -> None:
         action="store_true",
         help=f"Restart only {', '.join(ONE_OF_EACH)} (the short test's set), not every process",
     )
+    parser.add_argument(
+        "--restart-together", action="store_true", help="Restart in waves that leave each deployment a replica"
+    )
     parser.add_argument("--json", type=Path, help="Write the counts here too")
     args = parser.parse_args()
 
@@ -371,6 +379,7 @@ def main() -> None:
                     duration_s=args.duration,
                     restart=not args.no_restart,
                     restart_only=ONE_OF_EACH if args.restart_one_of_each else None,
+                    restart_together=args.restart_together,
                 )
             finally:
                 await cleanup(servers, SERVICES)
