@@ -18,7 +18,7 @@ from tests.replica_counts import report
 from tests.replica_load import ONE_OF_EACH, run_replicas
 
 skip_without_prometheus()
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(900)]  # 24 processes on two cores
 
 RESTARTED = ONE_OF_EACH
 """At least one process of every service (notify's worker among them), restarted together as a
