@@ -44,6 +44,7 @@ async def test_two_replicas_of_every_service_under_load_through_a_rolling_restar
     assert counts.events_applied == counts.events_sent
     assert counts.idempotent_pairs > 0 and counts.idempotency_broken == 0
     assert counts.if_match_races > 0 and counts.lost_updates == 0
+    assert counts.discovery_runs > 0 and counts.hosts_created_twice == 0
     assert counts.sla_breaches == counts.sla_due > 0
     assert counts.contracts_expiring == counts.contracts_due > 0
     assert counts.report_runs == counts.reports_due > 0
@@ -52,5 +53,5 @@ async def test_two_replicas_of_every_service_under_load_through_a_rolling_restar
     assert capacity.samples_stored == capacity.samples_served > 0 and capacity.samples_wrong == 0, capacity.samples
     assert capacity.crossings_published_once == capacity.crossings_due > 0
     assert (capacity.crossings_published_twice, capacity.crossings_not_due) == (0, 0)
-    assert 0 < capacity.incidents_opened <= capacity.critical_breaches
+    assert capacity.incidents_opened == capacity.critical_breaches > 0 and capacity.incidents_open == 0
     assert counts.clean, report(counts)
