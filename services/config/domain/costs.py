@@ -170,6 +170,8 @@ ACTUAL_COLUMNS: Final = (
     "description",
 )
 MAX_REFERENCE: Final = 64
+MAX_ACTUAL_ROWS: Final = 5000
+"""Rows in one import: a larger file is refused whole (split it)."""
 MAX_DESCRIPTION: Final = 500
 
 
