@@ -43,7 +43,8 @@ async def record_rule(body: Mapping[str, Any], actor: str, uow: UnitOfWork) -> d
     validate_rule(body["name"], basis, services, percents, body["metric"])
     async with uow:
         conn = uow.connection
-        missing = [s for s in services if s not in await _business_services(uow, services)]
+        known = await _business_services(uow, services)
+        missing = [s for s in services if s not in known]
         if missing:
             raise RuleViolation(f"{missing[0]} is not a business service", field="service_ids")
         if body["metric"] and not await store.metric_exists(conn, body["metric"]):

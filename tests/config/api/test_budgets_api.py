@@ -240,6 +240,20 @@ async def test_costs_are_refused_to_those_without_a_part_in_them(
         "/api/v1/cost-actuals", content="reference,colour\nA,red\n", headers={**slm, "Content-Type": "text/csv"}
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "columns"
+    csv_header = "reference,service_id,category,amount,currency,incurred_on\n"
+    too_many = csv_header + "".join(f"R{n},{uuid.uuid4()},opex,1,EUR,2027-01-01\n" for n in range(5001))
+    r = await client.post("/api/v1/cost-actuals", content=too_many, headers={**slm, "Content-Type": "text/csv"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"  # at most 5,000 rows
+    r = await client.post(
+        "/api/v1/cost-actuals", content=csv_header, headers={**slm, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    service = await _ci(client, auth("config_manager"), "business_service")
+    usage = {"name": "by-use", "basis": "usage", "service_ids": [service], "metric": "no_such_metric"}
+    r = await client.post("/api/v1/allocation-rules", json=usage, headers=slm)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "metric"
+    r = await client.post("/api/v1/allocation-rules", json={**usage, "service_ids": [str(uuid.uuid4())]}, headers=slm)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "service_ids"
 
 
 async def test_a_cis_cost_attributes_are_a_new_version_of_it(
