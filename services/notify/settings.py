@@ -80,6 +80,23 @@ class NotifySettings(ServiceSettings):
     mail_retry_period_s: float = Field(
         default=2 * 24 * 3600.0, gt=0, description="How long after its first attempt a message is retried"
     )
+    survey_link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The incident service's survey link key (INCIDENT_SURVEY_LINK_SECRET): with it, the caller's"
+        " resolution mail carries the survey's link; empty: no link",
+    )
+    survey_page_url: str = Field(
+        default="http://localhost:8001/survey",
+        max_length=500,
+        pattern=r"^https?://",
+        description="Where people reach the incident service's survey pages: the base of the links",
+    )
+    mail_survey_wait_s: float = Field(
+        default=120.0,
+        ge=0,
+        le=3600,
+        description="With a survey link key, how long the caller's resolution mail waits for its survey",
+    )
 
     mail_imap_host: str = Field(
         default="", max_length=255, description="IMAP server of the desk's mailbox; empty: no intake"

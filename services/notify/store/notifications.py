@@ -138,6 +138,17 @@ async def due_digest(conn: AsyncConnection, recipient: str, now: datetime) -> li
     return list(await conn.execute(query))
 
 
+async def pending_about(conn: AsyncConnection, record_id: str, event_type: str) -> list[Any]:
+    """The pending messages about one record (the event's subject) sent for events of one type,
+    locked for this transaction."""
+    query = select(M).where(
+        M.c.record_id == record_id, M.c.event_type == event_type, M.c.status == MessageStatus.PENDING.value
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=M)
+    return list(await conn.execute(query.order_by(M.c.seq).limit(MAX_DIGEST)))
+
+
 async def update_message(conn: AsyncConnection, message_id: UUID, values: dict[str, Any]) -> None:
     await update_messages(conn, [message_id], values)
 

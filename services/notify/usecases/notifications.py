@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify.domain.deliveries import RetryPolicy
 from services.notify.domain.notifications import MessageStatus, Rule
-from services.notify.domain.preferences import Digest, Preferences, send_at, unsubscribe_token, verify_unsubscribe
+from services.notify.domain.preferences import preferences_of, send_at, unsubscribe_token, verify_unsubscribe
 from services.notify.domain.recipients import Person, Recipient, needs_directory
+from services.notify.domain.surveys import SurveyLinks, waiting_caller
 from services.notify.settings import NotifySettings
 from services.notify.store import directory, mail
 from services.notify.store import intake as intake_store
@@ -46,6 +47,7 @@ class MailConfig:
     max_per_pass: int = 100
     public_url: str = "http://localhost:8006"
     unsubscribe_secret: bytes = b""
+    survey: SurveyLinks = field(default_factory=SurveyLinks)
 
     @property
     def enabled(self) -> bool:
@@ -77,6 +79,11 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
         unsubscribe_secret=(
             settings.unsubscribe_secret.get_secret_value() or settings.jwt_secret.get_secret_value()
         ).encode(),
+        survey=SurveyLinks(
+            secret=settings.survey_link_secret.get_secret_value().encode(),
+            page_url=settings.survey_page_url,
+            wait=timedelta(seconds=settings.mail_survey_wait_s),
+        ),
     )
 
 
@@ -93,8 +100,9 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
     matched = [r for r in await store.enabled_rules(conn) if r.matches(event.routing_key, event.data)]
     people = await directory.everyone(conn) if any(needs_directory(r.all_recipients) for r in matched) else []
     locale_of = {p.address.lower(): p.locale for p in people}
-    quiet_of = {p.address.lower(): _preferences(p) for p in people}
+    quiet_of = {p.address.lower(): preferences_of(p) for p in people}
     gone = await store.unsubscribed(conn, [r.id for r in matched if not r.mandatory])
+    caller = waiting_caller(event.routing_key, event.data, config.survey, people, config.recipient_domain)
     for rule in matched:
         recipients = rule.recipients(event.data, config.recipient_domain, people)
         if not recipients:
@@ -105,6 +113,8 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
             if (recipient.lower(), rule.id) in gone:
                 continue
             due, digest = send_at(now, quiet_of.get(recipient.lower()), mandatory=rule.mandatory)
+            if recipient.lower() == caller:  # its survey's link may come: see `usecases.surveys`
+                due = max(due, now + config.survey.wait)
             locale = locale_of.get(recipient.lower(), config.locale)
             if locale not in rendered:
                 try:
@@ -134,18 +144,6 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
             )
     await store.queue_messages(conn, rows)
     return len(rows)
-
-
-def _preferences(person: Person) -> Preferences | None:
-    digest = Digest(person.digest)
-    if (person.quiet_start is None or person.quiet_end is None) and digest is Digest.OFF:
-        return None
-    return Preferences(
-        time_zone=person.time_zone,
-        quiet_start=time.fromisoformat(person.quiet_start) if person.quiet_start else None,
-        quiet_end=time.fromisoformat(person.quiet_end) if person.quiet_end else None,
-        digest=digest,
-    )
 
 
 def _unsubscribe_url(config: MailConfig, address: str, rule_id: UUID) -> str:
