@@ -22,7 +22,7 @@ from shared.db import create_engine
 from tests.infra import eventually
 from tests.notify.helpers import Notify
 from tests.notify.integration.test_mail import config_for, consume, messages, resolved
-from tests.notify.integration.test_recipients_and_preferences import created, warning
+from tests.notify.integration.test_recipients_and_preferences import warning
 from tests.notify.mta import EXIM, Mta, exim
 
 pytestmark = [
