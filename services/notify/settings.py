@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.notify.domain.intake import SenderPolicy
@@ -103,7 +103,18 @@ class NotifySettings(ServiceSettings):
     )
     mail_imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993 with TLS, 143 without)")
     mail_imap_tls: bool = Field(
-        default=True, description="Implicit TLS (IMAPS); false only for a server on the same host"
+        default=True, description="Implicit TLS (IMAPS, port 993); false for STARTTLS or a server on the same host"
+    )
+    mail_imap_starttls: bool = Field(
+        default=False,
+        description="With mail_imap_tls false: upgrade the connection with STARTTLS (port 143) before the login, and"
+        " fail if the server does not offer it",
+    )
+    mail_imap_ca_file: str = Field(
+        default="",
+        max_length=500,
+        description="A PEM file of the certificates to trust for the IMAP server instead of the system's (empty:"
+        " the system's)",
     )
     mail_imap_username: str = Field(default="", max_length=255, description="The mailbox's login")
     mail_imap_password: SecretStr = Field(default=SecretStr(""), description="The mailbox's password (or app password)")
@@ -154,3 +165,9 @@ class NotifySettings(ServiceSettings):
         gt=0,
         description="Days an intake record and its attachments are kept (purged by the event-log-purge job)",
     )
+
+    @model_validator(mode="after")
+    def _one_kind_of_imap_tls(self) -> NotifySettings:
+        if self.mail_imap_tls and self.mail_imap_starttls:
+            raise ValueError("mail_imap_starttls upgrades a plain connection: set mail_imap_tls to false with it")
+        return self

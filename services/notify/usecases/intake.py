@@ -75,6 +75,8 @@ def intake_config_of(settings: NotifySettings) -> IntakeConfig:
             host=settings.mail_imap_host,
             port=settings.mail_imap_port,
             tls=settings.mail_imap_tls,
+            starttls=settings.mail_imap_starttls,
+            ca_file=settings.mail_imap_ca_file,
             username=settings.mail_imap_username,
             password=settings.mail_imap_password.get_secret_value(),
             folder=settings.mail_imap_folder,
