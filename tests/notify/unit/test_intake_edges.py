@@ -1,20 +1,27 @@
 """E-mail intake's pure rules at their edges: header values with spaces and capitals, lists and
 fields at their bounds, every block and hidden HTML element, the first of several text parts,
-undecodable bytes in known and unknown charsets, and DSN actions in capitals."""
+undecodable bytes in known and unknown charsets, DSN blocks in capitals or missing a field, and
+values with more than one separator."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 
 from services.notify.domain.intake import (
+    IntakePolicy,
+    Outcome,
     SenderPolicy,
     _decoded_text,
     attachment_refusal,
     auto_reply_reason,
+    classify,
     html_to_text,
     kind_of,
     parse,
     sender_allowed,
+    sent_message_uuid,
 )
 from tests.notify.unit.test_intake import DSN, _mail
 
@@ -127,3 +134,43 @@ def test_a_dsn_action_in_capitals_and_a_recipient_without_a_type() -> None:
     parsed = parse(dsn.encode(), max_body_chars=100)
     assert parsed.bounces is not None
     assert [b.recipient for b in parsed.bounces] == ["gone@example.test", "orig@example.test"]
+
+
+def test_no_semicolon_comment_and_a_quoted_local_part() -> None:
+    assert auto_reply_reason({"auto-submitted": "no;comment"}) is None, "`no` with a comment is no auto-reply"
+    assert sender_allowed('"a@b"@example.test', SenderPolicy.ALLOWED_DOMAINS, ["example.test"]), "the last @"
+    known = uuid.uuid4()
+    assert sent_message_uuid(f"{known}@desk@example.test") == known, "the id is before the first @"
+    assert attachment_refusal("text/plain; charset=utf-8; format=flowed", 1, ["text/plain"], 10) is None
+
+
+def test_the_accept_policy_takes_any_domain() -> None:
+    outsider = parse(b"From: eve@elsewhere.test\r\nSubject: s\r\n\r\nbody", max_body_chars=10)
+    rules = IntakePolicy(SenderPolicy.ACCEPT, ("example.test",))
+    assert classify(outsider, rules, answers_ticket=False, sent_last_hour=0) is Outcome.OPENED
+
+
+def test_a_message_without_a_subject() -> None:
+    assert parse(b"From: a@example.test\r\n\r\nbody", max_body_chars=10).subject == ""
+
+
+def test_a_failed_dsn_block_needs_a_recipient_and_may_lack_a_status() -> None:
+    dsn = DSN.replace(
+        "Action: delayed",
+        "Action: failed\r\nStatus: 5.0.0\r\n\r\nAction: failed\r\nFinal-Recipient: rfc822; <Xavier@Example.testX>\r\n"
+        "\r\nAction: delayed",
+    )
+    parsed = parse(dsn.encode(), max_body_chars=100)
+    assert parsed.bounces is not None
+    assert [(b.recipient, b.status) for b in parsed.bounces] == [
+        ("gone@example.test", "5.1.1"),
+        ("xavier@example.testx", ""),
+        ("orig@example.test", "5.0.0"),
+    ], "a failed block without a recipient is skipped; one without a status has none"
+
+
+def test_in_reply_to_alone_names_the_parent_and_a_no_with_two_comments_is_no_auto_reply() -> None:
+    msg = _mail(In_Reply_To="<parent@x>")
+    msg.set_content("x")
+    assert parse(msg.as_bytes(), max_body_chars=10).references == ["parent@x"]
+    assert auto_reply_reason({"auto-submitted": "no; a; b"}) is None
