@@ -16,12 +16,10 @@ from typing import Any
 import pytest
 
 from services.incident.settings import IncidentSettings
-from services.notify.settings import NotifySettings
-from services.notify.usecases import intake, notifications
-from shared.db import create_engine
+from services.notify.usecases import intake
 from shared.events import new_event
 from shared.events.incident import RequestSubmitted
-from tests.infra import Servers, create_service_database, eventually
+from tests.infra import Servers, create_service_database
 from tests.notify.helpers import Notify
 from tests.notify.imap import DOVECOT, Imap
 from tests.notify.integration import test_intake as base
@@ -31,6 +29,7 @@ from tests.notify.integration.test_intake import (
     incidents_of,
     intake_log,
     mail,
+    notify_database,
     received_events,
     sender,
     to_incident,
@@ -46,12 +45,8 @@ incident_engine = base.incident_engine
 
 @pytest.fixture(scope="module")
 async def notify_module(servers: Servers, make_settings: Callable[..., Any]) -> AsyncIterator[Notify]:
-    url = await create_service_database(servers, "notify", label="mailreq")
-    engine = create_engine(url)
-    try:
-        yield Notify(engine, url, make_settings(NotifySettings, url, run_worker=False))
-    finally:
-        await engine.dispose()
+    async with notify_database(servers, make_settings, "mailreq") as notify:
+        yield notify
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +77,7 @@ async def acknowledgement(notify: Notify, requester: str, number: str) -> EmailM
     )
     event = new_event(data, source="/itsm/incident", subject=str(data.request_id))
     with exim([user]) as mta:
-        settings = notify.settings.model_copy(
-            update={"mail_smtp_host": "127.0.0.1", "mail_smtp_port": mta.port, "mail_from": "Desk <desk@example.test>"}
-        )
-        config = notifications.mail_config_of(settings)
-        async with notify.unit_of_work() as uow:
-            await notifications.on_event(event, uow, config)
-            await uow.commit()
-        assert await notifications.deliver_mail(notify.unit_of_work, config) == 1
-
-        async def delivered() -> EmailMessage:
-            (message,) = mta.mailbox(user)
-            return message
-
-        return await eventually(delivered)
+        return await base.sent_through(notify, mta, event, requester)
 
 
 async def test_a_reply_about_a_request_is_recorded_and_refused_with_the_reason(

@@ -15,14 +15,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.notify.settings import NotifySettings
 from services.notify.store import tables
 from services.notify.usecases import intake
-from shared.db import create_engine
-from tests.infra import Servers, create_service_database
+from tests.infra import Servers
 from tests.notify.helpers import Notify
 from tests.notify.imap import DOVECOT, OPENSSL, Imap, dovecot
-from tests.notify.integration.test_intake import mail
+from tests.notify.integration.test_intake import mail, notify_database
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
@@ -46,12 +44,8 @@ def plain_imap() -> Iterator[Imap]:
 
 @pytest.fixture(scope="module")
 async def notify_module(servers: Servers, make_settings: Callable[..., Any]) -> AsyncIterator[Notify]:
-    url = await create_service_database(servers, "notify", label="mailtls")
-    engine = create_engine(url)
-    try:
-        yield Notify(engine, url, make_settings(NotifySettings, url, run_worker=False))
-    finally:
-        await engine.dispose()
+    async with notify_database(servers, make_settings, "mailtls") as notify:
+        yield notify
 
 
 @pytest.fixture
