@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from shared import clock, retention, retention_store
 from shared.app import ReadConnectionDep, UnitOfWorkDep
@@ -65,7 +65,9 @@ class LegalHoldCreate(ApiModel):
     record_type: RecordType
     record_id: UUID | None = Field(default=None, description="Left out: every record of the type is held")
     reason: str = Field(min_length=1, max_length=retention.MAX_REASON)
-    until: datetime | None = Field(default=None, description="When the hold ends by itself (none: until released)")
+    until: AwareDatetime | None = Field(
+        default=None, description="When the hold ends by itself, within 100 years (none: until released)"
+    )
 
 
 class LegalHoldRelease(ApiModel):

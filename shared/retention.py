@@ -115,6 +115,10 @@ def place_hold(
         raise RuleViolation("a legal hold says why it is placed", field="reason")
     if until is not None and until <= now:
         raise RuleViolation("a legal hold's `until` is in the future", field="until")
+    if until is not None and until - now > timedelta(days=MAX_RETAIN_DAYS):
+        raise RuleViolation(
+            "a legal hold's `until` is within a hundred years (leave it out: until released)", field="until"
+        )
     return LegalHold(hold_id, record_type, record_id, reason.strip(), by, now, until)
 
 

@@ -201,3 +201,52 @@ async def test_a_hold_on_a_record_type_keeps_every_record_of_it(
         assert (await client.get(f"{INCIDENTS}/{record['id']}", headers=admin)).status_code == 200
     listed = await _ok(await client.get(HOLDS, params={"active": "true", "record_type": "incident"}, headers=admin))
     assert [h["id"] for h in listed["items"]] == [hold["id"]]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "field"),
+    [
+        ("put", f"{POLICIES}/complaint", {"retain_days": 30, "counted_from": "closed_at"}, 422, "record_type"),
+        ("put", f"{POLICIES}/incident", {"retain_days": 30, "counted_from": "opened_at"}, 422, "counted_from"),
+        ("put", f"{POLICIES}/incident", {"retain_days": 0, "counted_from": "closed_at"}, 422, "retain_days"),
+        ("put", f"{POLICIES}/incident", {"retain_days": 30}, 422, "counted_from"),
+        ("post", HOLDS, {"record_type": "incident", "reason": "x" * 2001}, 422, "reason"),
+        ("post", HOLDS, {"record_type": "incident", "reason": " "}, 422, "reason"),
+        ("post", HOLDS, {"record_type": "incident", "reason": "a", "until": "2030-01-01T00:00:00"}, 422, "until"),
+        ("post", HOLDS, {"record_type": "incident", "reason": "a", "until": "9999-12-31T23:59:00-10:00"}, 422, "until"),
+        ("post", HOLDS, {"record_type": "incident", "record_id": str(uuid.uuid4()), "reason": "a"}, 422, "record_id"),
+        ("post", HOLDS, {"record_type": "problem", "reason": "a"}, 422, "record_type"),
+        ("post", f"{HOLDS}/{uuid.uuid4()}/release", {}, 404, None),
+    ],
+)
+async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    method: str,
+    url: str,
+    body: dict[str, Any],
+    status: int,
+    field: str | None,
+) -> None:
+    admin = auth("admin", subject="root")
+    r = await client.request(method, url, json=body, headers=admin)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    if field is not None:
+        assert field in [e["field"] for e in r.json()["errors"]]
+    assert (await _ok(await client.get(HOLDS, headers=admin)))["total"] == 0
+    assert await _ok(await client.get(POLICIES, headers=admin)) == []
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_released_hold_cannot_be_released_again(
+    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    admin = auth("admin", subject="root")
+    hold = await _ok(await client.post(HOLDS, json={"record_type": "request", "reason": "audit"}, headers=admin))
+    url = f"{HOLDS}/{hold['id']}/release"
+    await _ok(await client.post(url, json={}, headers=admin))
+    again = await client.post(url, json={}, headers=admin)
+    assert again.status_code == 409, again.text
+    assert (await _ok(await client.get(f"{HOLDS}/{hold['id']}", headers=auth("auditor"))))["active"] is False

@@ -80,6 +80,9 @@ def test_a_hold_says_why_and_ends_in_the_future() -> None:
     with pytest.raises(RuleViolation) as past:
         place_hold(uuid4(), "incident", RECORD, "audit", NOW, by="legal", now=NOW)
     assert past.value.extensions["errors"][0]["field"] == "until"
+    with pytest.raises(RuleViolation) as far:
+        place_hold(uuid4(), "incident", RECORD, "audit", NOW + timedelta(days=36_501), by="legal", now=NOW)
+    assert far.value.extensions["errors"][0]["field"] == "until"
 
 
 def test_a_policy_counts_from_a_named_timestamp_for_a_bounded_period_and_each_change_is_a_version() -> None:
