@@ -10,8 +10,8 @@ problem or incident is linked only to a known change), its implementation events
 incidents and alerts raised during a change; and notify's e-mail intake (`mail.received.v1`): a
 message to the desk opens an incident (or a request) or becomes a customer comment on one.
 
-Scheduled: the SLA watcher, auto-close of resolved incidents, the disposal of incidents and
-requests past their retention period (never one under legal hold), and the purge of expired
+Scheduled: the SLA watcher, auto-close of resolved incidents, the disposal of incidents,
+requests and complaints past their retention period (never one under legal hold), and the purge of expired
 Idempotency-Keys."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ async def purge_idempotency_keys(ctx: JobContext) -> None:
 
 
 async def dispose(ctx: JobContext) -> None:
-    """Dispose of the incidents and requests past their retention period (ISO/IEC 20000-1 4.3.3)."""
+    """Dispose of the incidents, requests and complaints past their retention period (ISO/IEC 20000-1 4.3.3)."""
     settings: IncidentSettings = ctx.settings
     await dispose_due(ctx.unit_of_work, retention, DISPOSABLES, ctx.now, batch=settings.disposal_batch)
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
+from services.incident.store.complaints import complaint_history, complaint_link
 from services.incident.store.tables import incident_fact, incident_history, outbox, service_request_history
 from services.incident.worker import DISPOSAL
 from shared.db import create_engine
@@ -207,7 +208,7 @@ async def test_a_hold_on_a_record_type_keeps_every_record_of_it(
 @pytest.mark.parametrize(
     ("method", "url", "body", "status", "field"),
     [
-        ("put", f"{POLICIES}/complaint", {"retain_days": 30, "counted_from": "closed_at"}, 422, "record_type"),
+        ("put", f"{POLICIES}/problem", {"retain_days": 30, "counted_from": "closed_at"}, 422, "record_type"),
         ("put", f"{POLICIES}/incident", {"retain_days": 30, "counted_from": "opened_at"}, 422, "counted_from"),
         ("put", f"{POLICIES}/incident", {"retain_days": 0, "counted_from": "closed_at"}, 422, "retain_days"),
         ("put", f"{POLICIES}/incident", {"retain_days": 30}, 422, "counted_from"),
@@ -250,3 +251,39 @@ async def test_a_released_hold_cannot_be_released_again(
     again = await client.post(url, json={}, headers=admin)
     assert again.status_code == 409, again.text
     assert (await _ok(await client.get(f"{HOLDS}/{hold['id']}", headers=auth("auditor"))))["active"] is False
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_closed_complaint_past_retention_is_disposed_of_with_its_history_and_links(
+    app: FastAPI, client: httpx.AsyncClient, database: str, auth: Callable[..., dict[str, str]]
+) -> None:
+    admin, agent = auth("admin", subject="root"), auth("agent", subject="ann")
+    policy = {"retain_days": 365, "counted_from": "closed_at"}
+    await _ok(await client.put(f"{POLICIES}/complaint", json=policy, headers=admin))
+    ticket = await _closed_incident(client, admin)
+    body = {"title": "Nobody called me back", "complainant": "alice", "relationship_manager": "rita"}
+    complaint = await _ok(await client.post("/api/v1/complaints", json=body, headers=agent))
+    url = f"/api/v1/complaints/{complaint['id']}"
+    link = {"incident_ids": [ticket["id"]]}
+    steps = [
+        ("links", link, agent),
+        ("acknowledge", {}, agent),
+        ("investigate", {"notes": "the call-back queue was unwatched"}, agent),
+        ("take-action", {"actions_taken": "called back, new rota"}, agent),
+        ("resolve", {"resolution": "we now call back within a day"}, agent),
+        ("confirm", {"comment": "thanks"}, auth("requester", subject="alice")),
+    ]
+    for action, step, who in steps:
+        await _ok(await client.post(f"{url}/{action}", json=step, headers=who))
+    assert await _rows_about(database, complaint_link, "complaint_id", complaint["id"]) == 1
+
+    await app.state.runtime.periodic.run_once(DISPOSAL, now=datetime.now(UTC) + timedelta(days=364))
+    assert (await client.get(url, headers=admin)).status_code == 200
+    await app.state.runtime.periodic.run_once(DISPOSAL, now=datetime.now(UTC) + timedelta(days=366))
+    assert (await client.get(url, headers=admin)).status_code == 404
+    assert await _rows_about(database, complaint_history, "complaint_id", complaint["id"]) == 0
+    assert await _rows_about(database, complaint_link, "complaint_id", complaint["id"]) == 0
+    log = await _ok(await client.get(LOG, params={"record_type": "complaint"}, headers=auth("auditor")))
+    assert [(i["number"], i["policy_version"]) for i in log["items"]] == [(complaint["number"], 1)]
+    # The incident it named has its own policy (none here): it stays.
+    assert (await client.get(f"{INCIDENTS}/{ticket['id']}", headers=admin)).status_code == 200
