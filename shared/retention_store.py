@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import BigIntKey, UtcDateTime, make_metadata, page, row_values, where_given
 from shared.events.records import LegalHoldPlaced, LegalHoldReleased, RecordDisposed
 from shared.evidence import EvidenceSource, Part
+from shared.periodic import JobContext, PeriodicJob
 from shared.retention import Decision, LegalHold, RetentionPolicy, decide
 from shared.uow import UnitOfWork
 
@@ -324,3 +325,16 @@ async def dispose_due(
             if claimed < batch or disposed == 0:
                 break
     return total
+
+
+DISPOSAL_JOB = "disposal"
+
+
+def disposal_job(tables: RetentionTables, disposables: Sequence[Disposable]) -> PeriodicJob:
+    """The disposal job of a service's `worker.PERIODIC`: every `disposal_interval_s` of its
+    settings, `disposal_batch` records per transaction."""
+
+    async def dispose(ctx: JobContext) -> None:
+        await dispose_due(ctx.unit_of_work, tables, disposables, ctx.now, batch=ctx.settings.disposal_batch)
+
+    return PeriodicJob(DISPOSAL_JOB, dispose, lambda s: s.disposal_interval_s)

@@ -50,10 +50,6 @@ class IncidentSettings(ServiceSettings):
     )
     auto_close_interval_s: float = Field(default=300, gt=0, description="How often the auto-close job runs")
     auto_close_batch: int = Field(default=500, ge=1, le=10_000, description="Incidents closed per transaction")
-    disposal_interval_s: float = Field(
-        default=3600, gt=0, description="How often the disposal job disposes of records past retention (4.3.3)"
-    )
-    disposal_batch: int = Field(default=200, ge=1, le=10_000, description="Records disposed of per transaction")
     list_count_limit: int = Field(
         default=10_000,
         ge=1,

@@ -43,7 +43,7 @@ from shared.events.incident import IncidentCreated, IncidentResolved, RequestFul
 from shared.events.notify import MailReceived
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
-from shared.retention_store import dispose_due
+from shared.retention_store import disposal_job
 
 HANDLERS: Mapping[str, Handler] = {
     **ci_read_model.handlers,
@@ -88,17 +88,10 @@ async def purge_idempotency_keys(ctx: JobContext) -> None:
         await idempotency.purge_expired(conn, ctx.now)
 
 
-async def dispose(ctx: JobContext) -> None:
-    """Dispose of the incidents, requests and complaints past their retention period (ISO/IEC 20000-1 4.3.3)."""
-    settings: IncidentSettings = ctx.settings
-    await dispose_due(ctx.unit_of_work, retention, DISPOSABLES, ctx.now, batch=settings.disposal_batch)
-
-
-DISPOSAL = "disposal"
-
 PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob(sla.WATCHER, sla_watcher.watch, lambda s: s.sla_watch_interval_s),
     PeriodicJob("auto-close", auto_close, lambda s: s.auto_close_interval_s),
     PeriodicJob("idempotency-purge", purge_idempotency_keys, lambda s: 3600.0),
-    PeriodicJob(DISPOSAL, dispose, lambda s: s.disposal_interval_s),
+    # Incidents, requests and complaints past their retention period (ISO/IEC 20000-1 4.3.3).
+    disposal_job(retention, DISPOSABLES),
 )

@@ -1,6 +1,7 @@
 """Records control events (ISO/IEC 20000-1 4.3.3): a record disposed of at the end of its
 retention period, a legal hold placed or released. Published by every service that keeps records
-under `shared.retention_store`; the incident service is the first."""
+under `shared.retention_store` (`PRODUCERS`), each about its own records (the envelope's `source`
+names the service)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pydantic import Field
 
 from shared.events.envelope import EventData
 
+PRODUCERS = ("incident", "supplier")
+
 
 class RecordDisposed(EventData):
     routing_key: ClassVar[str] = "record.disposed.v1"
-    producer: ClassVar[str] = "incident"
+    producer: ClassVar[str] = PRODUCERS[0]
+    also_produced_by: ClassVar[tuple[str, ...]] = PRODUCERS[1:]
     description: ClassVar[str] = (
         "A record was disposed of at the end of its retention period (ISO/IEC 20000-1 4.3.3): its row,"
         " history and published events are deleted; the disposal log keeps this entry."
@@ -33,7 +37,8 @@ class RecordDisposed(EventData):
 
 class LegalHoldPlaced(EventData):
     routing_key: ClassVar[str] = "legal_hold.placed.v1"
-    producer: ClassVar[str] = "incident"
+    producer: ClassVar[str] = PRODUCERS[0]
+    also_produced_by: ClassVar[tuple[str, ...]] = PRODUCERS[1:]
     description: ClassVar[str] = (
         "A legal hold was placed on one record or on every record of a type: none of them is disposed"
         " of until it is released or expires (ISO/IEC 20000-1 4.3.3)."
@@ -50,7 +55,8 @@ class LegalHoldPlaced(EventData):
 
 class LegalHoldReleased(EventData):
     routing_key: ClassVar[str] = "legal_hold.released.v1"
-    producer: ClassVar[str] = "incident"
+    producer: ClassVar[str] = PRODUCERS[0]
+    also_produced_by: ClassVar[tuple[str, ...]] = PRODUCERS[1:]
     description: ClassVar[str] = "A legal hold was released: its records follow their retention policy again."
 
     hold_id: UUID

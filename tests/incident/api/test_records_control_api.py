@@ -21,9 +21,9 @@ from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from services.incident.store.complaints import complaint_history, complaint_link
 from services.incident.store.tables import incident_fact, incident_history, outbox, service_request_history
-from services.incident.worker import DISPOSAL
 from shared.db import create_engine
 from shared.migrations import upgrade
+from shared.retention_store import DISPOSAL_JOB as DISPOSAL
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, eventually
 
