@@ -1,11 +1,14 @@
 """Records control (ISO/IEC 20000-1 4.3.3), the admin API every service mounts: its retention
 policies, legal holds and disposal log. A service's `api/records_control.py` is one line,
 
-    router = records_control.router(POLICY, RETENTION, DISPOSABLES)
+    router = records_control.router(POLICY, retention, DISPOSABLES)
 
 and its authorisation table takes `records_control.AUTHORISATION` (admin manages; the auditor
 reads). The use cases (a policy set, a hold placed or released) are here too: they are the same
 for every service, on the tables of `shared.retention_store`.
+
+(No `from __future__ import annotations` here: FastAPI reads the annotations of the routes
+`router()` defines, which name its local types.)
 """
 
 from collections.abc import Sequence
