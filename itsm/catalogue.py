@@ -80,7 +80,9 @@ def catalogue_markdown() -> str:
     for key in sorted(EVENT_TYPES):
         cls = EVENT_TYPES[key]
         consumers = ", ".join(consumers_of(key)) or "-"
-        lines.append(f"| `{key}` | `{cls.event_type()}` | {cls.producer} | {consumers} | {cls.description} |")
+        lines.append(
+            f"| `{key}` | `{cls.event_type()}` | {', '.join(cls.producers())} | {consumers} | {cls.description} |"
+        )
     return "\n".join(lines)
 
 

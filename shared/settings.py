@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
     relay_poll_interval_s: float = Field(default=0.5, gt=0)
     publish_timeout_s: float = Field(default=5.0, gt=0)
+    disposal_interval_s: float = Field(
+        default=3600, gt=0, description="How often the disposal job disposes of records past retention (4.3.3)"
+    )
+    disposal_batch: int = Field(default=200, ge=1, le=10_000, description="Records disposed of per transaction")
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None

@@ -17,7 +17,7 @@ against a read model filled from config's events, so a write refused on a CI fie
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
 module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, budgets, reports,
-surveys).
+surveys, records).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from itsm.demo.continuity import load_continuity_plans
 from itsm.demo.dataset import AGENTS, MARKER, SERVICES
 from itsm.demo.incidents import load_incidents
 from itsm.demo.problems import load_problems
+from itsm.demo.records import keep_records
 from itsm.demo.releases import load_releases
 from itsm.demo.reports import agree_reports
 from itsm.demo.sla import load_sla_policies
@@ -60,6 +61,7 @@ STEPS: tuple[Step, ...] = (
     ("budgets", load_budgets),
     ("report agreements", agree_reports),
     ("customer surveys", answer_surveys),
+    ("records retention", keep_records),
 )
 
 

@@ -10,7 +10,8 @@ problem or incident is linked only to a known change), its implementation events
 incidents and alerts raised during a change; and notify's e-mail intake (`mail.received.v1`): a
 message to the desk opens an incident (or a request) or becomes a customer comment on one.
 
-Scheduled: the SLA watcher, auto-close of resolved incidents, and the purge of expired
+Scheduled: the SLA watcher, auto-close of resolved incidents, the disposal of incidents,
+requests and complaints past their retention period (never one under legal hold), and the purge of expired
 Idempotency-Keys."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Mapping
 
 from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
-from services.incident.store.tables import ci_read_model
+from services.incident.store.records_control import DISPOSABLES
+from services.incident.store.tables import ci_read_model, retention
 from services.incident.usecases import agreements, alerts, analysis, incidents, mail_intake, sla, sla_watcher, surveys
 from shared.events.agreement import AgreementAgreed, AgreementRetired, AgreementSuperseded
 from shared.events.change import (
@@ -41,6 +43,7 @@ from shared.events.incident import IncidentCreated, IncidentResolved, RequestFul
 from shared.events.notify import MailReceived
 from shared.messaging import Handler, data_handlers
 from shared.periodic import JobContext, PeriodicJob
+from shared.retention_store import disposal_job
 
 HANDLERS: Mapping[str, Handler] = {
     **ci_read_model.handlers,
@@ -89,4 +92,6 @@ PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob(sla.WATCHER, sla_watcher.watch, lambda s: s.sla_watch_interval_s),
     PeriodicJob("auto-close", auto_close, lambda s: s.auto_close_interval_s),
     PeriodicJob("idempotency-purge", purge_idempotency_keys, lambda s: 3600.0),
+    # Incidents, requests and complaints past their retention period (ISO/IEC 20000-1 4.3.3).
+    disposal_job(retention, DISPOSABLES),
 )

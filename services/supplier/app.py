@@ -7,10 +7,12 @@ from fastapi import FastAPI
 from services.supplier import worker
 from services.supplier.api import ROUTERS
 from services.supplier.settings import SupplierSettings
-from services.supplier.store.tables import metadata
+from services.supplier.store.records_control import DISPOSABLES
+from services.supplier.store.tables import metadata, retention
 from services.supplier.usecases.contracts import JOB_NAME, watch_contract_expiry
 from shared.app import build_app
 from shared.periodic import PeriodicJob
+from shared.retention_store import disposal_job
 from shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -22,7 +24,11 @@ SPEC = ServiceSpec(
     ),
     metadata=metadata,
     handlers=worker.HANDLERS,
-    periodic=(PeriodicJob(JOB_NAME, watch_contract_expiry, lambda s: s.contract_watch_interval_s),),
+    periodic=(
+        PeriodicJob(JOB_NAME, watch_contract_expiry, lambda s: s.contract_watch_interval_s),
+        # Disputes past their retention period (ISO/IEC 20000-1 4.3.3).
+        disposal_job(retention, DISPOSABLES),
+    ),
 )
 
 

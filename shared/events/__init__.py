@@ -14,6 +14,7 @@ from shared.events import (  # noqa: F401 - registers the types
     cost,
     incident,
     notify,
+    records,
     supplier,
     survey,
 )

@@ -31,7 +31,7 @@ DESCRIPTION = (
 
 @dataclass(frozen=True)
 class Participant:
-    """A service on the event stream: it sends the event types it produces (`EventData.producer`)
+    """A service on the event stream: it sends the event types it produces (`EventData.producers()`)
     and receives what its queue is bound to (`binding_keys`, AMQP topic patterns)."""
 
     name: str
@@ -39,7 +39,7 @@ class Participant:
     queue: str | None = None
 
     def sends(self, routing_key: str) -> bool:
-        return EVENT_TYPES[routing_key].producer == self.name
+        return self.name in EVENT_TYPES[routing_key].producers()
 
     def receives(self, routing_key: str) -> bool:
         return any(topic_matches(pattern, routing_key) for pattern in self.binding_keys)

@@ -34,7 +34,10 @@ class EventData(RecordModel):
     routing_key: ClassVar[str]
     """`<aggregate>.<event>.v<N>`; also the AMQP routing key."""
     producer: ClassVar[str]
-    """The service that publishes it."""
+    """The service that publishes it (the first, for a mechanism's event that several publish)."""
+    also_produced_by: ClassVar[tuple[str, ...]] = ()
+    """Other services that publish it too: the events of a mechanism in `shared/` every service
+    runs (records control's `record.disposed.v1`), each service's about its own records."""
     description: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -45,6 +48,11 @@ class EventData(RecordModel):
         if key in EVENT_TYPES:
             raise TypeError(f"routing key {key!r} is declared twice")
         EVENT_TYPES[key] = cls
+
+    @classmethod
+    def producers(cls) -> tuple[str, ...]:
+        """Every service that publishes it."""
+        return (cls.producer, *cls.also_produced_by)
 
     @classmethod
     def event_type(cls) -> str:

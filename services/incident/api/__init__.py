@@ -8,6 +8,7 @@ from services.incident.api import (
     incidents,
     known_errors,
     problems,
+    records_control,
     requests,
     sla,
     surveys,
@@ -27,4 +28,5 @@ ROUTERS = [
     surveys.campaigns_router,
     surveys.page_router,
     evidence.router,
+    records_control.router,
 ]

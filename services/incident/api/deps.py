@@ -22,6 +22,7 @@ from services.incident.store import catalogue, complaints, incident_queries, kno
 from services.incident.usecases.complaints import ActOnComplaint
 from services.incident.usecases.incidents import Act
 from services.incident.usecases.problems import ActOnProblem
+from shared import records_control
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role
 from shared.authorization import Access, Ownership, Policy, Rule, row
@@ -154,6 +155,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     "evidence.problem_evidence": _EVIDENCE,
     "evidence.request_evidence": _EVIDENCE,
     "evidence.complaint_evidence": _EVIDENCE,
+    # Records control (4.3.3): admin sets retention policies and legal holds; the auditor reads them
+    # and the disposal log.
+    **records_control.AUTHORISATION,
 }
 
 PUBLIC = frozenset({"surveys.survey_page", "surveys.answer_survey"})

@@ -1,5 +1,12 @@
 """The supplier service's HTTP API, by area (routes are thin: validate, call a use case, answer)."""
 
-from services.supplier.api import contracts, disputes, governance, performance, suppliers
+from services.supplier.api import contracts, disputes, governance, performance, records_control, suppliers
 
-ROUTERS = [suppliers.router, governance.router, performance.router, contracts.router, disputes.router]
+ROUTERS = [
+    suppliers.router,
+    governance.router,
+    performance.router,
+    contracts.router,
+    disputes.router,
+    records_control.router,
+]

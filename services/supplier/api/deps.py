@@ -14,6 +14,7 @@ from services.supplier.domain.suppliers import Supplier
 from services.supplier.store.contracts import get_contract
 from services.supplier.store.disputes import DisputeRepository
 from services.supplier.store.suppliers import get_supplier
+from shared import records_control
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role
 from shared.authorization import Access, Policy, Rule, row
@@ -66,6 +67,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     "disputes.list_all_disputes": _COMMERCIAL,
     "disputes.act": _WRITE,
     "disputes.dispute_history": _COMMERCIAL,
+    # Records control (4.3.3): admin sets retention policies and legal holds; the auditor reads them
+    # and the disposal log.
+    **records_control.AUTHORISATION,
 }
 
 POLICY = Policy("supplier", TABLE, [])

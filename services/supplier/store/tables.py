@@ -21,10 +21,13 @@ from shared.ci_read_model import CIReadModel
 from shared.db import UtcDateTime
 from shared.history import field_history_table
 from shared.idempotency import idempotency_table
+from shared.retention_store import retention_tables
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
 idempotency_key = idempotency_table(metadata)
+retention = retention_tables(metadata)
+"""Records control (4.3.3): retention policies, legal holds, the disposal log."""
 ci_read_model = CIReadModel(metadata)
 
 supplier = Table(

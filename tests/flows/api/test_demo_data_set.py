@@ -71,6 +71,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "budgets",
             "report agreements",
             "customer surveys",
+            "records retention",
         } <= done, said
         assert not [line for line in said if "refused" in line], said  # every body matches the real schemas
         assert len(demo.loaded.suppliers) == len(SUPPLIERS)
@@ -183,6 +184,15 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         ).json()["items"]
         assert agreements and all(a["scheduled"] and a["status"] == "agreed" for a in agreements)
         assert sorted(demo.loaded.agreed_reports) == sorted(a["report"] for a in agreements)
+
+        # Records control: closed incidents and requests kept for years, the oldest closed incident held.
+        policies = (await api.client.get("http://incident/api/v1/retention-policies", headers=auth("auditor"))).json()
+        assert {p["record_type"]: p["counted_from"] for p in policies} == {
+            "incident": "closed_at",
+            "request": "closed_at",
+        }
+        holds = (await api.client.get("http://incident/api/v1/legal-holds", headers=auth("auditor"))).json()["items"]
+        assert [h["record_type"] for h in holds] == ["incident"] and holds[0]["active"]
 
         # Loading twice is refused politely: the demo recognises its own catalogue.
         again: list[str] = []

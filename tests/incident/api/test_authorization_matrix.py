@@ -1,6 +1,6 @@
 """The authorisation matrix walked against the running incident service: every operation of its
 table (incidents, service requests, problems, known errors, alerts, SLA calendars and policies, the
-catalogue, complaints, surveys), with a token of every role, on the caller's own record and on
+catalogue, complaints, surveys, records control), with a token of every role, on the caller's own record and on
 someone else's. Own is a requester's as the caller (a complaint's: as its complainant; a survey's:
 as its respondent), an agent's through the assignment group in its token. The expectation
 is written here, apart from the service's table, so that flipping a row of the table (as
@@ -150,6 +150,15 @@ EXPECTED: dict[str, Expect] = {
     "evidence.problem_evidence": expect([Role.AUDITOR]),
     "evidence.request_evidence": expect([Role.AUDITOR]),
     "evidence.complaint_evidence": expect([Role.AUDITOR]),
+    # Records control: admin alone sets retention policies and places or releases legal holds; the
+    # auditor reads them and the disposal log.
+    "records_control.list_retention_policies": expect([Role.AUDITOR]),
+    "records_control.set_retention_policy": expect([]),
+    "records_control.list_legal_holds": expect([Role.AUDITOR]),
+    "records_control.get_legal_hold": expect([Role.AUDITOR]),
+    "records_control.place_legal_hold": expect([]),
+    "records_control.release_legal_hold": expect([]),
+    "records_control.disposal_log": expect([Role.AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -60,6 +60,15 @@ EXPECTED: dict[str, Expect] = {
     "disputes.list_all_disputes": COMMERCIAL,
     "disputes.act": WRITE,
     "disputes.dispute_history": COMMERCIAL,
+    # Records control: admin alone sets retention policies and places or releases legal holds; the
+    # auditor reads them and the disposal log.
+    "records_control.list_retention_policies": expect([AUDITOR]),
+    "records_control.set_retention_policy": expect([]),
+    "records_control.list_legal_holds": expect([AUDITOR]),
+    "records_control.get_legal_hold": expect([AUDITOR]),
+    "records_control.place_legal_hold": expect([]),
+    "records_control.release_legal_hold": expect([]),
+    "records_control.disposal_log": expect([AUDITOR]),
 }
 
 # ----------------------------------------------------------------------------- the walk
