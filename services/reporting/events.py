@@ -17,6 +17,7 @@ from services.reporting.domain import (
     supplier_events,
 )
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
+from services.reporting.domain.improvements import Improvement, ImprovementStatus
 from shared.events import CloudEvent, EventData
 from shared.events.agreement import AgreementEvent
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
@@ -30,6 +31,7 @@ from shared.events.config import (
     ConfigItemUnauthorisedChangeDetected,
     ConfigItemUpdated,
 )
+from shared.events.improvement import ImprovementClosed, ImprovementEvent, ImprovementRaised, ImprovementUpdated
 from shared.events.incident import (
     IncidentCreated,
     IncidentEvent,
@@ -169,3 +171,37 @@ def patches_for(event: CloudEvent) -> list[Patch]:
         )
         for table, values in rule(data)
     ]
+
+
+# ---------------------------------------------------------------------------- what reporting publishes
+
+
+def improvement_event(
+    entry: Improvement, actor: str, *, raised: bool = False, previous_status: str | None = None
+) -> ImprovementEvent:
+    """The contract of a register entry after an action: raised, closed, or any other move or edit."""
+    cls: type[ImprovementEvent] = (
+        ImprovementRaised
+        if raised
+        else ImprovementClosed
+        if entry.status is ImprovementStatus.CLOSED and previous_status != entry.status
+        else ImprovementUpdated
+    )
+    benefit = entry.benefit
+    return cls(
+        improvement_id=entry.id,
+        number=entry.number,
+        kind=entry.kind.value,
+        title=entry.title,
+        source=entry.source.value,
+        source_ref=entry.source_ref,
+        owner=entry.owner,
+        target_date=entry.target_date,
+        status=entry.status.value,
+        previous_status=previous_status,
+        measure=benefit.measure,
+        before=benefit.before,
+        after=benefit.after,
+        actor=actor,
+        occurred_at=entry.updated_at,
+    )

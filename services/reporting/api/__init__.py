@@ -5,6 +5,7 @@ from services.reporting.api import (
     dashboard,
     distribution,
     event_log,
+    improvements,
     projections,
     reports,
     runs,
@@ -19,6 +20,7 @@ ROUTERS = [
     runs.router,
     distribution.router,
     service_reviews.router,
+    improvements.router,
     dashboard.page_router,
     dashboard.router,
 ]

@@ -48,6 +48,15 @@ TABLE: dict[str, dict[str, Rule]] = {
     "service_reviews.get_service_review": _STAFF_READ,
     "service_reviews.move_service_review_action": _SERVICE_LEVEL_MANAGER,
     "service_reviews.link_service_review_change": _SERVICE_LEVEL_MANAGER,
+    # The improvement register (4.5.5): the service level manager keeps it (entries raised by hand,
+    # their lifecycle and measured benefit, the intake policy); staff read it.
+    "improvements.raise_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.list_improvements": _STAFF_READ,
+    "improvements.get_improvement": _STAFF_READ,
+    "improvements.update_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.act_on_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.get_improvement_policy": _STAFF_READ,
+    "improvements.set_improvement_policy": _SERVICE_LEVEL_MANAGER,
     # Names the subject of every event recorded; one token subject holds at most
     # REPORTING_STREAM_MAX_PER_SUBJECT streams (the route's own cap).
     "dashboard.stream": _STAFF_READ,

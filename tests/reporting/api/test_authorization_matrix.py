@@ -55,6 +55,11 @@ EXPECTED: dict[str, Expect] = {
         f"service_reviews.{op}": SLM
         for op in ("record_service_review", "move_service_review_action", "link_service_review_change")
     },
+    **{f"improvements.{op}": STAFF for op in ("list_improvements", "get_improvement", "get_improvement_policy")},
+    **{
+        f"improvements.{op}": SLM
+        for op in ("raise_improvement", "update_improvement", "act_on_improvement", "set_improvement_policy")
+    },
 }
 PUBLIC = {"dashboard.dashboard_page"}
 
@@ -96,7 +101,11 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     review |= {"actions": [{"text": "SLA v2", "owner": "sally", "due": "2027-01-15"}]}
     recorded = await client.post("/api/v1/service-reviews", json=review, headers=auth(Role.SERVICE_LEVEL_MANAGER))
     assert recorded.status_code == 201, recorded.text
+    entry = {"title": "Faster P1s", "owner": "sally", "target_date": "2027-03-31"}
+    raised = await client.post("/api/v1/improvements", json=entry, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert raised.status_code == 201, raised.text
     ids = {"name": REPORT, "version": "1", "review_id": str(recorded.json()["id"]), "index": "0"}
+    ids["improvement_id"] = str(raised.json()["id"])
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers={"dashboard.stream": 429})
 
 
