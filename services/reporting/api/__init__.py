@@ -2,10 +2,12 @@
 
 from services.reporting.api import (
     agreements,
+    audits,
     dashboard,
     distribution,
     event_log,
     improvements,
+    management_reviews,
     projections,
     reports,
     runs,
@@ -21,6 +23,8 @@ ROUTERS = [
     distribution.router,
     service_reviews.router,
     improvements.router,
+    audits.router,
+    management_reviews.router,
     dashboard.page_router,
     dashboard.router,
 ]

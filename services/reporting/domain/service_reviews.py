@@ -99,9 +99,7 @@ def as_json(review: ServiceReview) -> dict[str, Any]:
         "attendees": list(review.attendees),
         "report_run_ids": [str(r) for r in review.report_run_ids],
         "requirements": [{"text": r.text, "change_number": r.change_number} for r in review.requirements],
-        "actions": [
-            {"text": a.text, "owner": a.owner, "due": a.due.isoformat(), "status": a.status} for a in review.actions
-        ],
+        "actions": [action_json(a) for a in review.actions],
     }
 
 
@@ -110,7 +108,14 @@ def of_json(values: dict[str, Any]) -> dict[str, Any]:
         "attendees": tuple(values["attendees"]),
         "report_run_ids": tuple(UUID(r) for r in values["report_run_ids"]),
         "requirements": tuple(Requirement(**r) for r in values["requirements"]),
-        "actions": tuple(
-            ReviewAction(a["text"], a["owner"], date.fromisoformat(a["due"]), a["status"]) for a in values["actions"]
-        ),
+        "actions": tuple(action_of(a) for a in values["actions"]),
     }
+
+
+def action_json(action: ReviewAction) -> dict[str, Any]:
+    """An action as stored (also a management review's, an audit finding's corrective action)."""
+    return {"text": action.text, "owner": action.owner, "due": action.due.isoformat(), "status": action.status}
+
+
+def action_of(values: dict[str, Any]) -> ReviewAction:
+    return ReviewAction(values["text"], values["owner"], date.fromisoformat(values["due"]), values["status"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.improvements import (
@@ -125,3 +125,9 @@ async def count_breach(conn: AsyncConnection, service: str, month: str) -> int:
     where = (table.c.service == service) & (table.c.month == month)
     bumped = table.update().where(where).values(breaches=table.c.breaches + 1).returning(table.c.breaches)
     return int(await conn.scalar(bumped) or 0)
+
+
+async def counts_by_status(conn: AsyncConnection) -> dict[str, int]:
+    """The register's entries per status (a management review's input)."""
+    query = select(improvement.c.status, func.count()).group_by(improvement.c.status)
+    return {status: int(count) for status, count in await conn.execute(query)}

@@ -72,7 +72,7 @@ def _new(cmd: RaiseImprovement, number: str, actor: str, now: datetime) -> Impro
     )
 
 
-async def _raise(conn: AsyncConnection, cmd: RaiseImprovement, uow: UnitOfWork, actor: str) -> Improvement | None:
+async def raise_entry(conn: AsyncConnection, cmd: RaiseImprovement, uow: UnitOfWork, actor: str) -> Improvement | None:
     """Add the entry and emit its event; None when its source record already raised one."""
     if cmd.source_ref and await store.has_entry(conn, cmd.source, cmd.source_ref):
         return None
@@ -85,7 +85,7 @@ async def _raise(conn: AsyncConnection, cmd: RaiseImprovement, uow: UnitOfWork, 
 
 async def raise_improvement(cmd: RaiseImprovement, uow: UnitOfWork, actor: str) -> Improvement:
     async with uow:
-        entry = await _raise(uow.connection, cmd, uow, actor)
+        entry = await raise_entry(uow.connection, cmd, uow, actor)
         if entry is None:
             raise Conflict(f"{cmd.source} {cmd.source_ref} already has an entry in the register")
         await uow.commit()
@@ -111,7 +111,7 @@ async def intake(fresh: Sequence[CloudEvent], uow: UnitOfWork) -> int:
             proposal = breach_proposal(service, month, await store.count_breach(conn, service, month), policy)
         else:
             proposal = proposal_for(data, policy)
-        if proposal is not None and await _raise(conn, _command(proposal, policy, event.time), uow, INTAKE_ACTOR):
+        if proposal is not None and await raise_entry(conn, _command(proposal, policy, event.time), uow, INTAKE_ACTOR):
             raised += 1
     return raised
 
