@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.reporting.domain.service_reviews import ReviewAction
+from services.reporting.domain.service_reviews import ReviewAction, moved_action
 from shared.errors import RuleViolation
 
 
@@ -64,11 +64,9 @@ class ManagementReview:
             raise RuleViolation.of_fields(errors)
 
     def action_moved(self, index: int, status: str, now: datetime) -> ManagementReview:
-        if not 0 <= index < len(self.actions):
-            raise RuleViolation(f"the review has {len(self.actions)} actions", field="index")
-        actions = list(self.actions)
-        actions[index] = actions[index].moved(status, index)
-        return replace(self, actions=tuple(actions), updated_at=now, version=self.version + 1)
+        return replace(
+            self, actions=moved_action(self.actions, index, status), updated_at=now, version=self.version + 1
+        )
 
 
 def inputs_json(inputs: tuple[RunInput, ...]) -> list[dict[str, Any]]:

@@ -78,11 +78,9 @@ class ServiceReview:
             raise RuleViolation.of_fields(errors)
 
     def action_moved(self, index: int, status: str, now: datetime) -> ServiceReview:
-        if not 0 <= index < len(self.actions):
-            raise RuleViolation(f"the review has {len(self.actions)} actions", field="index")
-        actions = list(self.actions)
-        actions[index] = actions[index].moved(status, index)
-        return replace(self, actions=tuple(actions), updated_at=now, version=self.version + 1)
+        return replace(
+            self, actions=moved_action(self.actions, index, status), updated_at=now, version=self.version + 1
+        )
 
     def change_linked(self, index: int, change_number: str, now: datetime) -> ServiceReview:
         """The change raised for a requirement."""
@@ -91,6 +89,15 @@ class ServiceReview:
         requirements = list(self.requirements)
         requirements[index] = replace(requirements[index], change_number=change_number)
         return replace(self, requirements=tuple(requirements), updated_at=now, version=self.version + 1)
+
+
+def moved_action(actions: tuple[ReviewAction, ...], index: int, status: str) -> tuple[ReviewAction, ...]:
+    """A review's actions with one moved along the action lifecycle (also a management review's)."""
+    if not 0 <= index < len(actions):
+        raise RuleViolation(f"the review has {len(actions)} actions", field="index")
+    moved = list(actions)
+    moved[index] = moved[index].moved(status, index)
+    return tuple(moved)
 
 
 def as_json(review: ServiceReview) -> dict[str, Any]:
