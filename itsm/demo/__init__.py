@@ -17,7 +17,7 @@ against a read model filled from config's events, so a write refused on a CI fie
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
 module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, reports,
-surveys).
+surveys, improvement).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from itsm.demo.client import Api, Missing, Refused
 from itsm.demo.cmdb import load_catalogue
 from itsm.demo.continuity import load_continuity_plans
 from itsm.demo.dataset import AGENTS, MARKER, SERVICES
+from itsm.demo.improvement import load_improvement
 from itsm.demo.incidents import load_incidents
 from itsm.demo.problems import load_problems
 from itsm.demo.releases import load_releases
@@ -58,6 +59,7 @@ STEPS: tuple[Step, ...] = (
     ("continuity plans", load_continuity_plans),
     ("report agreements", agree_reports),
     ("customer surveys", answer_surveys),
+    ("improvement and audits", load_improvement),
 )
 
 

@@ -70,6 +70,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "continuity plans",
             "report agreements",
             "customer surveys",
+            "improvement and audits",
         } <= done, said
         assert not [line for line in said if "refused" in line], said  # every body matches the real schemas
         assert len(demo.loaded.suppliers) == len(SUPPLIERS)
@@ -169,6 +170,14 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         ).json()["items"]
         assert agreements and all(a["scheduled"] and a["status"] == "agreed" for a in agreements)
         assert sorted(demo.loaded.agreed_reports) == sorted(a["report"] for a in agreements)
+
+        # The improvement register: an entry from the service levels report and one an audit finding raised.
+        register = (await api.client.get("http://reporting/api/v1/improvements", headers=auth("auditor"))).json()
+        assert {"report_finding", "audit_finding"} <= {e["source"] for e in register["items"]}
+        audits = (await api.client.get("http://reporting/api/v1/audits", headers=auth("auditor"))).json()["items"]
+        assert [(a["status"], a["findings"][0]["improvement_number"] is not None) for a in audits] == [
+            ("reported", True)
+        ]
 
         # Loading twice is refused politely: the demo recognises its own catalogue.
         again: list[str] = []
