@@ -16,6 +16,7 @@ from services.reporting.domain import (
     satisfaction,
     supplier_events,
 )
+from services.reporting.domain.audits import AuditStatus, InternalAudit
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
 from services.reporting.domain.improvements import Improvement, ImprovementStatus
 from shared.events import CloudEvent, EventData
@@ -31,7 +32,17 @@ from shared.events.config import (
     ConfigItemUnauthorisedChangeDetected,
     ConfigItemUpdated,
 )
-from shared.events.improvement import ImprovementClosed, ImprovementEvent, ImprovementRaised, ImprovementUpdated
+from shared.events.improvement import (
+    AuditClosed,
+    AuditEvent,
+    AuditFindingData,
+    AuditPlanned,
+    AuditUpdated,
+    ImprovementClosed,
+    ImprovementEvent,
+    ImprovementRaised,
+    ImprovementUpdated,
+)
 from shared.events.incident import (
     IncidentCreated,
     IncidentEvent,
@@ -204,4 +215,41 @@ def improvement_event(
         after=benefit.after,
         actor=actor,
         occurred_at=entry.updated_at,
+    )
+
+
+def audit_event(
+    audit: InternalAudit, actor: str, *, planned: bool = False, previous_status: str | None = None
+) -> AuditEvent:
+    """The contract of an internal audit after an action: planned, closed, or any other move or finding."""
+    cls: type[AuditEvent] = (
+        AuditPlanned
+        if planned
+        else AuditClosed
+        if audit.status is AuditStatus.CLOSED and previous_status != audit.status
+        else AuditUpdated
+    )
+    findings = [
+        AuditFindingData(
+            kind=f.kind.value,
+            clause=f.clause,
+            action_owner=f.corrective_action.owner if f.corrective_action else None,
+            action_due=f.corrective_action.due if f.corrective_action else None,
+            action_status=f.corrective_action.status if f.corrective_action else None,
+            improvement_number=f.improvement_number,
+        )
+        for f in audit.findings
+    ]
+    return cls(
+        audit_id=audit.id,
+        number=audit.number,
+        programme_id=audit.programme_id,
+        title=audit.title,
+        lead_auditor=audit.lead_auditor,
+        planned_on=audit.planned_on,
+        status=audit.status.value,
+        previous_status=previous_status,
+        findings=findings,
+        actor=actor,
+        occurred_at=audit.updated_at,
     )

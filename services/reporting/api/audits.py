@@ -80,18 +80,29 @@ async def get_internal_audit(audit_id: UUID, conn: ReadConnectionDep, response: 
 
 @router.post("/audits/{audit_id}/actions", response_model=AuditRead)
 async def act_on_audit(
-    audit_id: UUID, body: AuditActionBody, uow: UnitOfWorkDep, response: Response, if_match: RequiredIfMatch = None
+    audit_id: UUID,
+    body: AuditActionBody,
+    uow: UnitOfWorkDep,
+    who: Caller,
+    response: Response,
+    if_match: RequiredIfMatch = None,
 ) -> AuditRead:
     """Start, report (with the summary), close (every corrective action settled) or cancel."""
-    audit = await audits.act(audit_id, AuditAction(body.action), expected_version(if_match), uow, summary=body.summary)
+    action = AuditAction(body.action)
+    audit = await audits.act(audit_id, action, expected_version(if_match), uow, who.subject, summary=body.summary)
     return tagged(response, audit.version, AuditRead.of(audit))
 
 
 @router.post("/audits/{audit_id}/findings", response_model=AuditRead)
 async def add_audit_finding(
-    audit_id: UUID, body: FindingBody, uow: UnitOfWorkDep, response: Response, if_match: RequiredIfMatch = None
+    audit_id: UUID,
+    body: FindingBody,
+    uow: UnitOfWorkDep,
+    who: Caller,
+    response: Response,
+    if_match: RequiredIfMatch = None,
 ) -> AuditRead:
-    audit = await audits.add_finding(audit_id, body.finding(), expected_version(if_match), uow)
+    audit = await audits.add_finding(audit_id, body.finding(), expected_version(if_match), uow, who.subject)
     return tagged(response, audit.version, AuditRead.of(audit))
 
 
@@ -101,10 +112,12 @@ async def move_corrective_action(
     index: Index,
     body: ActionMove,
     uow: UnitOfWorkDep,
+    who: Caller,
     response: Response,
     if_match: RequiredIfMatch = None,
 ) -> AuditRead:
-    audit = await audits.move_corrective_action(audit_id, index, body.status, expected_version(if_match), uow)
+    version = expected_version(if_match)
+    audit = await audits.move_corrective_action(audit_id, index, body.status, version, uow, who.subject)
     return tagged(response, audit.version, AuditRead.of(audit))
 
 

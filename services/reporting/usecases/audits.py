@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
+from services.reporting import events
 from services.reporting.domain.audits import (
     AuditAction,
     AuditProgramme,
@@ -72,38 +73,38 @@ async def plan_audit(cmd: PlanAudit, uow: UnitOfWork, actor: str) -> InternalAud
             **cmd.__dict__,
         )
         await store.add_audit(conn, audit)
+        uow.emit(events.audit_event(audit, actor, planned=True), subject=str(audit.id))
         await uow.commit()
     return audit
 
 
 async def act(
-    audit_id: UUID, action: AuditAction, expected: int | None, uow: UnitOfWork, *, summary: str = ""
+    audit_id: UUID, action: AuditAction, expected: int | None, uow: UnitOfWork, actor: str, *, summary: str = ""
 ) -> InternalAudit:
     async with uow:
         current = await _current(uow, audit_id, expected)
         audit = current.acted(action, clock.now(), summary=summary)
-        await store.save_audit(uow.connection, audit, current.version)
-        await uow.commit()
+        await _save(uow, current, audit, actor)
     return audit
 
 
-async def add_finding(audit_id: UUID, finding: Finding, expected: int | None, uow: UnitOfWork) -> InternalAudit:
+async def add_finding(
+    audit_id: UUID, finding: Finding, expected: int | None, uow: UnitOfWork, actor: str
+) -> InternalAudit:
     async with uow:
         current = await _current(uow, audit_id, expected)
         audit = current.finding_added(finding, clock.now())
-        await store.save_audit(uow.connection, audit, current.version)
-        await uow.commit()
+        await _save(uow, current, audit, actor)
     return audit
 
 
 async def move_corrective_action(
-    audit_id: UUID, index: int, status: str, expected: int | None, uow: UnitOfWork
+    audit_id: UUID, index: int, status: str, expected: int | None, uow: UnitOfWork, actor: str
 ) -> InternalAudit:
     async with uow:
         current = await _current(uow, audit_id, expected)
         audit = current.corrective_action_moved(index, status, clock.now())
-        await store.save_audit(uow.connection, audit, current.version)
-        await uow.commit()
+        await _save(uow, current, audit, actor)
     return audit
 
 
@@ -132,9 +133,14 @@ async def raise_improvement(
         if entry is None:
             raise Conflict(f"finding {ref} already has an entry in the register")
         audit = current.improvement_linked(index, entry.number, clock.now())
-        await store.save_audit(uow.connection, audit, current.version)
-        await uow.commit()
+        await _save(uow, current, audit, actor)
     return audit, entry
+
+
+async def _save(uow: UnitOfWork, current: InternalAudit, audit: InternalAudit, actor: str) -> None:
+    await store.save_audit(uow.connection, audit, current.version)
+    uow.emit(events.audit_event(audit, actor, previous_status=current.status.value), subject=str(audit.id))
+    await uow.commit()
 
 
 async def _current(uow: UnitOfWork, audit_id: UUID, expected: int | None) -> InternalAudit:

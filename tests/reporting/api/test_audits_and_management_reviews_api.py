@@ -18,8 +18,11 @@ import pytest
 from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.runs import insert_run
+from services.reporting.store.tables import outbox
 from shared.db import create_engine
+from shared.events.improvement import AuditClosed
 from tests.conftest import running
+from tests.infra import outbox_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -54,7 +57,7 @@ def at(version: int, headers: dict[str, str]) -> dict[str, str]:
 
 
 async def test_an_audit_records_findings_whose_corrective_actions_settle_before_it_closes(
-    client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+    client: httpx.AsyncClient, reporting_db: str, auth: Callable[..., dict[str, str]]
 ) -> None:
     slm, viewer = auth("service_level_manager", subject="sally"), auth("auditor")
     programme_body = {
@@ -116,6 +119,12 @@ async def test_an_audit_records_findings_whose_corrective_actions_settle_before_
     assert done.status_code == 200
     closed = await client.post(f"{url}/actions", json={"action": "close"}, headers=at(6, slm))
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    written = await outbox_events(reporting_db, outbox, audit["id"])
+    types = [e.type.removeprefix("itsm.") for e in written]
+    assert types == ["audit.planned.v1", *["audit.updated.v1"] * 5, "audit.closed.v1"]
+    last = written[-1].data_as(AuditClosed)
+    assert (last.previous_status, last.findings[0].action_status) == ("reported", "done")
+    assert last.findings[0].improvement_number == number and last.actor == "sally"
     listed = await client.get("/api/v1/audits", params={"programme_id": programme["id"]}, headers=viewer)
     assert [a["status"] for a in listed.json()["items"]] == ["closed"]
 
