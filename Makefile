@@ -61,8 +61,8 @@ bench: install ## incident create: suite vs baseline in the same run, every targ
 bench-smoke: install ## every bench in bench/ for a few seconds, every correctness check, no timing judged
 	$(UV) run python -m bench --smoke
 
-replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION, REPLICAS_RESTART=one-of-each; docs/operations.md)
-	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120) $(if $(filter one-of-each,$(REPLICAS_RESTART)),--restart-one-of-each)
+replicas: install ## every service as 2 APIs + 2 workers on PostgreSQL under load, each process restarted in turn; prints the counts (REPLICAS_USERS, REPLICAS_DURATION, REPLICAS_RESTART=one-of-each, REPLICAS_TOGETHER=1; docs/operations.md)
+	$(UV) run python -m tests.replica_load --users $(or $(REPLICAS_USERS),6) --duration $(or $(REPLICAS_DURATION),120) $(if $(filter one-of-each,$(REPLICAS_RESTART)),--restart-one-of-each) $(if $(REPLICAS_TOGETHER),--restart-together)
 
 notify-replicas: install ## 1,000 events through two notify worker processes: each e-mail and webhook exactly once (NOTIFY_REPLICA_EVENTS; docs/notifications.md)
 	NOTIFY_REPLICA_EVENTS=$(or $(NOTIFY_REPLICA_EVENTS),1000) $(UV) run pytest tests/notify/integration/test_notifier_replicas.py -q --durations=1

@@ -5,6 +5,7 @@ Markers come from the folder a test lives in (`unit`, `integration`, `api`, `e2e
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from shared.auth import mint_token
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_telemetry
 from tests.infra import RETRY_DELAY_MS, Servers, cleanup, create_service_database, provide_servers
+from tests.leftovers import stop_left_running
 
 TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
 SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
@@ -43,6 +45,14 @@ SPAN_EXPORTER = InMemorySpanExporter()
 _PROVIDER = TracerProvider()
 _PROVIDER.add_span_processor(SimpleSpanProcessor(SPAN_EXPORTER))
 configure_telemetry("tests", tracer_provider=_PROVIDER)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_service_process_outlives_its_module() -> Iterator[None]:
+    """Torn down after the module's own fixtures: what they left running is stopped and named."""
+    yield
+    if stopped := stop_left_running():
+        warnings.warn(f"{len(stopped)} service processes were left running and are now killed: {stopped}", stacklevel=1)
 
 
 @pytest.fixture

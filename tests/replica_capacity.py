@@ -60,10 +60,10 @@ class CapacityCounts:
     crossings_not_due: int = 0
     critical_breaches: int = 0
     incidents_opened: int = 0
-    """At most one per critical breach (none twice). Fewer when two incident workers took a CI's
-    clearing before its breach (nothing orders a subject's events across consumers): the clearing
-    then finds no alert, and the breach's incident stays open and is counted on by the next."""
+    """One per critical breach: where two incident workers take a CI's clearing before its breach,
+    the clearing waits for it (delivered again) instead of finding no alert."""
     incidents_open: int = 0
+    """None once the gauges are back at ok: each breach's clearing resolved its incident."""
     samples: list[str] = field(default_factory=list)
 
     @property
@@ -73,7 +73,8 @@ class CapacityCounts:
             and self.crossings_published_twice == 0
             and self.crossings_not_due == 0
             and self.crossings_published_once == self.crossings_due
-            and self.incidents_opened <= self.critical_breaches
+            and self.incidents_opened == self.critical_breaches
+            and self.incidents_open == 0
         )
 
 

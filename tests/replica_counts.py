@@ -38,6 +38,9 @@ class Counts:
     idempotency_broken: int = 0
     if_match_races: int = 0
     lost_updates: int = 0
+    discovery_runs: int = 0
+    hosts_discovered: int = 0
+    hosts_created_twice: int = 0
     sla_breaches: int = 0
     sla_due: int = 0
     contracts_expiring: int = 0
@@ -63,6 +66,7 @@ class Counts:
             or self.events_applied_twice
             or self.idempotency_broken
             or self.lost_updates
+            or self.hosts_created_twice
             or self.job_events_twice
             or self.sla_breaches != self.sla_due
             or self.contracts_expiring != self.contracts_due
@@ -149,6 +153,8 @@ def report(counts: Counts) -> str:
         f" applied twice {c.events_applied_twice}",
         f"idempotency: {c.idempotent_pairs} keys sent to two replicas at once, {c.idempotency_broken} broken",
         f"If-Match: {c.if_match_races} races of two edits on two replicas, {c.lost_updates} lost updates",
+        f"discovery: {c.discovery_runs} runs sent to two replicas at once, {c.hosts_discovered} hosts,"
+        f" {c.hosts_created_twice} created twice",
         f"SLA watcher: {c.sla_breaches} of {c.sla_due} resolution breaches raised once;"
         f" expiry watcher: {c.contracts_expiring} of {c.contracts_due} contracts;"
         f" report schedule: {c.report_runs} runs of {c.reports_due} due; job events raised twice {c.job_events_twice}",

@@ -36,19 +36,22 @@ from typing import Any
 import httpx
 
 from services.reporting.domain.definitions import DEFINITIONS
-from shared.auth import mint_token
-from tests.conftest import SERVICES, TEST_JWT_SECRET
+from tests.conftest import SERVICES
 from tests.infra import Servers
 from tests.replica_capacity import WORKER_ENV, CapacitySource, capacity_source, sampled_past_freeze
 from tests.replica_capacity import set_up as set_up_capacity
+from tests.replica_client import ReplicaClient
 from tests.replica_counts import CREATED, Counts, count, report, settled
-from tests.replicas import Deployment, connect_db, deployment
+from tests.replica_discovery import discover_on_both_replicas
+from tests.replicas import Deployment, ServiceProcess, connect_db, deployment, restart_waves
 
-ROLES = ["agent", "requester", "change_manager", "config_manager", "supplier_manager", "service_level_manager"]
 JOB_ENV = {
     "INCIDENT_SLA_WATCH_INTERVAL_S": "1",
     "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
     "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
+    # A capacity clearing taken before its breach is delivered again until the breach is in: over
+    # 4 s here (a default service waits 5 x 2 s), not the 0.5 s of the suite's quick retries.
+    "INCIDENT_MAX_DELIVERY_ATTEMPTS": "40",
 }
 QUIETER = {"ITSM_METRICS_SAMPLE_INTERVAL_S": "5", "ITSM_RELAY_POLL_INTERVAL_S": "0.25"}
 """Twenty-four processes sampling their backlog gauges twice a second and polling their outboxes
@@ -59,7 +62,6 @@ POOLS = {"api": "2", "worker": "1"}
 PostgreSQL's default 100 connections (at most 60), with room for the tests beside them."""
 RESOLUTION_S = 4
 """The P5 resolution target (business seconds, 24x7): every incident of the load breaches it."""
-SAFE_TO_REPEAT = {"GET", "HEAD", "PUT", "DELETE"}
 ONE_OF_EACH = (
     "incident-api0",
     "incident-worker1",
@@ -73,53 +75,6 @@ ONE_OF_EACH = (
 relay), the change and supplier relays and watchers, a config worker (the capacity job),
 reporting's consumer and notify's. tests/e2e/test_replicas.py restarts these; `make replicas`
 all twenty-four unless told `--restart-one-of-each`."""
-
-
-class ReplicaClient:
-    """A service's requests spread over its API replicas, resent to the next on a refused connection."""
-
-    def __init__(self, deployed: Deployment, counts: Counts) -> None:
-        self._deployed = deployed
-        self._counts = counts
-        self._turn = itertools.count()
-        token = mint_token(TEST_JWT_SECRET, "load", ROLES, ttl=timedelta(hours=2))
-        self.headers = {"Authorization": f"Bearer {token}"}
-        # A new connection per request: a connection kept alive could be one the server is closing.
-        self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
-
-    async def call(
-        self, service: str, method: str, path: str, *, replica: int | None = None, **kwargs: Any
-    ) -> httpx.Response | None:
-        """The answer, or None (a failure, counted) when no replica took the request."""
-        apis = self._deployed.of(service, "api")
-        first = next(self._turn) if replica is None else replica
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        repeatable = method in SAFE_TO_REPEAT or "Idempotency-Key" in headers
-        self._counts.requests += 1
-        for attempt in range(40):
-            api = apis[(first + attempt) % len(apis)]
-            try:
-                return await self.http.request(method, f"{api.url}{path}", headers=headers, **kwargs)
-            except httpx.ConnectError:
-                pass  # refused: nothing was sent
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                if not repeatable:
-                    self._counts.fail(f"{method} {path}: {exc!r} (not safe to repeat)")
-                    return None
-            self._counts.resent_after_refusal += 1
-            await asyncio.sleep(0.05 * min(attempt, 4))
-        self._counts.fail(f"{method} {path}: no replica took it")
-        return None
-
-    async def expect(self, status: int, service: str, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
-        answer = await self.call(service, method, path, **kwargs)
-        if answer is None:
-            return None
-        if answer.status_code != status:
-            self._counts.fail(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
-            return None
-        body: dict[str, Any] = answer.json()
-        return body
 
 
 @dataclass
@@ -200,6 +155,8 @@ async def _user(client: ReplicaClient, counts: Counts, created: Created, supplie
             await _race(client, counts, ci["id"])
         if turn % 5 == 0:
             await _contract(client, created, supplier_id)
+        if turn % 3 == 0:
+            await discover_on_both_replicas(client, counts, created)
 
 
 def _key() -> dict[str, str]:
@@ -246,17 +203,21 @@ async def _contract(client: ReplicaClient, created: Created, supplier_id: str) -
 
 
 async def _rolling_restart(
-    deployed: Deployment, counts: Counts, http: httpx.AsyncClient, only: Sequence[str] | None
+    deployed: Deployment, counts: Counts, http: httpx.AsyncClient, only: Sequence[str] | None, *, together: bool
 ) -> None:
-    """Each process in turn (or those named in `only`, such as `incident-api0`): SIGTERM, its exit
-    status kept, started again, ready, then the next."""
-    chosen = [p for p in deployed.processes if only is None or p.name in only]
-    for process in chosen:
+    """Each wave of processes (all, or those named in `only`, such as `incident-api0`) in turn:
+    SIGTERM, the exit status kept, started again, ready, then the next wave."""
+
+    async def restart(process: ServiceProcess) -> None:
         process.send(signal.SIGTERM)
         counts.restart_exit_statuses.append(await process.exit_status())
         process.start()
         await process.until_ready(http)
         counts.restarts += 1
+
+    chosen = [p for p in deployed.processes if only is None or p.name in only]
+    for wave in restart_waves(chosen, together=together):
+        await asyncio.gather(*(restart(process) for process in wave))
 
 
 async def run_replicas(
@@ -267,6 +228,7 @@ async def run_replicas(
     duration_s: float = 30.0,
     restart: bool = True,
     restart_only: Sequence[str] | None = None,
+    restart_together: bool = False,
     replicas: int = 2,
 ) -> Counts:
     """Start every service as `replicas` API and worker processes, load them for at least
@@ -309,7 +271,7 @@ async def run_replicas(
             ]
             try:
                 if restart:
-                    await _rolling_restart(deployed, counts, probes, restart_only)
+                    await _rolling_restart(deployed, counts, probes, restart_only, together=restart_together)
                     phase("restart")
                 await asyncio.sleep(max(0.0, duration_s - (time.monotonic() - started)))
             finally:
@@ -358,6 +320,9 @@ def main() -> None:
         action="store_true",
         help=f"Restart only {', '.join(ONE_OF_EACH)} (the short test's set), not every process",
     )
+    parser.add_argument(
+        "--restart-together", action="store_true", help="Restart in waves that leave each deployment a replica"
+    )
     parser.add_argument("--json", type=Path, help="Write the counts here too")
     args = parser.parse_args()
 
@@ -371,6 +336,7 @@ def main() -> None:
                     duration_s=args.duration,
                     restart=not args.no_restart,
                     restart_only=ONE_OF_EACH if args.restart_one_of_each else None,
+                    restart_together=args.restart_together,
                 )
             finally:
                 await cleanup(servers, SERVICES)

@@ -239,6 +239,20 @@ class Deployment:
             await connection.close()
 
 
+def restart_waves(processes: Sequence[ServiceProcess], *, together: bool) -> list[list[ServiceProcess]]:
+    """One process a wave; or, `together`, as few waves as leave each deployment (a service's APIs,
+    or its workers) a replica serving throughout, as a rollout of every deployment at once does."""
+    if not together:
+        return [[process] for process in processes]
+    waves: list[list[ServiceProcess]] = []
+    for process in processes:
+        wave = next((w for w in waves if all((p.service, p.kind) != (process.service, process.kind) for p in w)), None)
+        if wave is None:
+            waves.append(wave := [])
+        wave.append(process)
+    return waves
+
+
 @asynccontextmanager
 async def deployment(
     servers: Servers, folder: Path, services: Sequence[str], *, label: str = "rep"

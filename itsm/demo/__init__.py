@@ -16,7 +16,7 @@ against a read model filled from config's events, so a write refused on a CI fie
 `Api.ci_wait_s`. To extend it, add a step to `STEPS`.
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
-module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, reports,
+module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, budgets, reports,
 surveys, improvement).
 """
 
@@ -28,6 +28,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from itsm.demo.budgets import load_budgets
 from itsm.demo.changes import load_changes
 from itsm.demo.client import Api, Missing, Refused
 from itsm.demo.cmdb import load_catalogue
@@ -57,6 +58,7 @@ STEPS: tuple[Step, ...] = (
     ("changes", load_changes),
     ("releases and deployments", load_releases),
     ("continuity plans", load_continuity_plans),
+    ("budgets", load_budgets),
     ("report agreements", agree_reports),
     ("customer surveys", answer_surveys),
     ("improvement and audits", load_improvement),

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.change import worker
 from services.change.api import ROUTERS
+from services.change.domain.cab import Risk
 from services.change.domain.schedule import ConflictKind, ConflictPolicy
 from services.change.settings import ChangeSettings
 from services.change.store.impact_client import ConfigImpactClient
@@ -38,6 +39,7 @@ def governance_of(settings: ChangeSettings) -> Governance:
         ci_check=settings.ci_check,
         conflict_policy=ConflictPolicy(frozenset(kind for kind, action in actions.items() if action == "refuse")),
         dependency_depth=settings.conflict_dependency_depth,
+        cost_required_from=Risk(settings.cost_required_from_risk) if settings.cost_required_from_risk else None,
     )
 
 

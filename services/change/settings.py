@@ -46,6 +46,13 @@ class ChangeSettings(ServiceSettings):
     conflict_maintenance_window: ConflictAction = Field(
         default="warn", description="The window is outside a maintenance window of one of the change's services"
     )
+    cost_required_from_risk: Literal["low", "medium", "high"] | None = Field(
+        default=None,
+        description=(
+            "Changes of this risk or higher are costed (6.4): a cost estimate before approval and, once reviewed"
+            " after implementation, an actual before close; unset, costs are optional"
+        ),
+    )
     conflict_dependency_depth: int = Field(
         default=1, ge=1, le=3, description="How many relationships away a CI counts as dependent (1: direct neighbours)"
     )

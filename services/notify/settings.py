@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.notify.domain.intake import SenderPolicy
@@ -80,13 +80,41 @@ class NotifySettings(ServiceSettings):
     mail_retry_period_s: float = Field(
         default=2 * 24 * 3600.0, gt=0, description="How long after its first attempt a message is retried"
     )
+    survey_link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The incident service's survey link key (INCIDENT_SURVEY_LINK_SECRET): with it, the caller's"
+        " resolution mail carries the survey's link; empty: no link",
+    )
+    survey_page_url: str = Field(
+        default="http://localhost:8001/survey",
+        max_length=500,
+        pattern=r"^https?://",
+        description="Where people reach the incident service's survey pages: the base of the links",
+    )
+    mail_survey_wait_s: float = Field(
+        default=120.0,
+        ge=0,
+        le=3600,
+        description="With a survey link key, how long the caller's resolution mail waits for its survey",
+    )
 
     mail_imap_host: str = Field(
         default="", max_length=255, description="IMAP server of the desk's mailbox; empty: no intake"
     )
     mail_imap_port: int = Field(default=993, ge=1, le=65535, description="IMAP port (993 with TLS, 143 without)")
     mail_imap_tls: bool = Field(
-        default=True, description="Implicit TLS (IMAPS); false only for a server on the same host"
+        default=True, description="Implicit TLS (IMAPS, port 993); false for STARTTLS or a server on the same host"
+    )
+    mail_imap_starttls: bool = Field(
+        default=False,
+        description="With mail_imap_tls false: upgrade the connection with STARTTLS (port 143) before the login, and"
+        " fail if the server does not offer it",
+    )
+    mail_imap_ca_file: str = Field(
+        default="",
+        max_length=500,
+        description="A PEM file of the certificates to trust for the IMAP server instead of the system's (empty:"
+        " the system's)",
     )
     mail_imap_username: str = Field(default="", max_length=255, description="The mailbox's login")
     mail_imap_password: SecretStr = Field(default=SecretStr(""), description="The mailbox's password (or app password)")
@@ -137,3 +165,9 @@ class NotifySettings(ServiceSettings):
         gt=0,
         description="Days an intake record and its attachments are kept (purged by the event-log-purge job)",
     )
+
+    @model_validator(mode="after")
+    def _one_kind_of_imap_tls(self) -> NotifySettings:
+        if self.mail_imap_tls and self.mail_imap_starttls:
+            raise ValueError("mail_imap_starttls upgrades a plain connection: set mail_imap_tls to false with it")
+        return self

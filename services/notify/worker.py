@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from services.notify import events
 from services.notify.settings import NotifySettings
-from services.notify.usecases import deliveries, intake, notifications
+from services.notify.usecases import deliveries, intake, notifications, surveys
+from shared import clock
 from shared.events import CloudEvent
 from shared.messaging import Handler
 from shared.periodic import JobContext, PeriodicJob
@@ -20,11 +21,14 @@ from shared.uow import UnitOfWork
 
 async def on_event(event: CloudEvent, uow: UnitOfWork) -> None:
     """One consumed event: queued for the webhooks it matches and the e-mails its rules ask for; an
-    incident opened by e-mail gives its number to the intake log."""
+    incident opened by e-mail gives its number to the intake log; an issued survey puts its link
+    into the caller's resolution mail."""
     await deliveries.on_event(event, uow)
     settings = uow.settings if isinstance(uow.settings, NotifySettings) else NotifySettings()
-    await notifications.on_event(event, uow, notifications.mail_config_of(settings))
+    config = notifications.mail_config_of(settings)
+    await notifications.on_event(event, uow, config)
     await intake.on_incident_created(event, uow)
+    await surveys.on_survey_issued(event, uow, config, clock.now())
 
 
 HANDLERS: Mapping[str, Handler] = {events.CONSUMES: on_event}

@@ -11,6 +11,7 @@ from shared.events import (  # noqa: F401 - registers the types
     complaint,
     config,
     continuity,
+    cost,
     improvement,
     incident,
     notify,

@@ -211,3 +211,10 @@ class CapacityThresholdCleared(_CapacityCrossing):
     routing_key: ClassVar[str] = "capacity.threshold_cleared.v1"
     producer: ClassVar[str] = "config"
     description: ClassVar[str] = "A CI's capacity metric, sampled from Prometheus, fell back below a threshold."
+
+    breached_at: datetime | None = Field(
+        default=None,
+        description="The instant the metric entered the level now cleared: the sampled_at of the breach this"
+        " clearing ends, so that a consumer taking the clearing first can wait for that breach (none from"
+        " a producer older than this field)",
+    )

@@ -201,6 +201,7 @@ async def test_a_critical_gauge_opens_an_incident_on_its_ci_clearing_resolves_it
     await eventually(resolved, within_s=30, interval=0.3)
     cleared = await _events(suite.config_db, ci_id, "capacity.threshold_cleared.v1")
     assert [(e["level"], e["current_level"], e["value"]) for e in cleared] == [("critical", "ok", 0.4)]
+    assert cleared[0]["breached_at"] == breaches[1]["sampled_at"]  # the breach this clearing ends
     assert (await _threshold(config, agent, ci_id))["level"] == "ok"
 
     # Prometheus stopped: the job says so, and stores nothing meanwhile.

@@ -1,6 +1,8 @@
 """A real IMAP server for the e-mail intake tests: Debian's Dovecot (`dovecot-imapd`), started on a
 free port of 127.0.0.1 with a configuration this module writes into a temporary folder (all its
-state there: run, state, log and the Maildirs), plain-text login without TLS. The tests put mail
+state there: run, state, log and the Maildirs), plain-text login without TLS; or, with `tls=True`,
+TLS required (STARTTLS on the IMAP port, implicit TLS on an IMAPS port) with a self-signed
+certificate for 127.0.0.1 that this module writes with `openssl`. The tests put mail
 into the desk's INBOX with IMAP APPEND (the standard library's `imaplib`), as an MTA's delivery
 would, and read flags back the same way; no IMAP code of the suite's own is involved on that side.
 
@@ -13,6 +15,7 @@ import imaplib
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -24,14 +27,25 @@ from tests.notify.receiver import free_port
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
 
+OPENSSL = shutil.which("openssl")
+
+PLAIN = """\
+ssl = no
+disable_plaintext_auth = no
+"""
+TLS = """\
+ssl = required
+ssl_cert = <{home}/cert.pem
+ssl_key = <{home}/key.pem
+disable_plaintext_auth = yes
+"""
 CONFIG = """\
 protocols = imap
 listen = 127.0.0.1
 base_dir = {home}/run
 state_dir = {home}/state
 log_path = {home}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 default_internal_user = {user}
 default_internal_group = {group}
@@ -51,7 +65,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -69,10 +83,19 @@ class Imap:
     port: int
     user: str
     password: str
+    tls_port: int = 0
+    """The IMAPS port (implicit TLS) when started with `tls=True`, else 0."""
+
+    @property
+    def ca_file(self) -> str:
+        """The self-signed certificate (its own CA) when started with `tls=True`."""
+        return str(self.home / "cert.pem")
 
     @contextlib.contextmanager
     def client(self) -> Iterator[imaplib.IMAP4]:
         client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.tls_port:
+            client.starttls(ssl.create_default_context(cafile=self.ca_file))
         client.login(self.user, self.password)
         try:
             yield client
@@ -116,9 +139,32 @@ class Imap:
         return path.read_text() if path.exists() else ""
 
 
+def _self_signed(home: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (an EC key: no DH parameters needed), valid 2 days."""
+    assert OPENSSL is not None
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(home / "key.pem")]
+    cert = [
+        "-out",
+        str(home / "cert.pem"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+    ]
+    subprocess.run(
+        [OPENSSL, "req", "-x509", *key, *cert],
+        check=True,
+        capture_output=True,
+    )
+    (home / "key.pem").chmod(0o644)  # read by Dovecot's processes running as the mail user
+
+
 @contextlib.contextmanager
-def dovecot(user: str = "desk@example.test", password: str = "secret") -> Iterator[Imap]:
-    """Dovecot's IMAP on a free port of 127.0.0.1, with one mailbox (`user`)."""
+def dovecot(user: str = "desk@example.test", password: str = "secret", *, tls: bool = False) -> Iterator[Imap]:
+    """Dovecot's IMAP on a free port of 127.0.0.1, with one mailbox (`user`); with `tls`, TLS is
+    required (STARTTLS on that port, implicit TLS on a second one) with a certificate written here."""
     assert DOVECOT is not None
     home = Path(tempfile.mkdtemp(prefix="itsm-dovecot-"))
     for sub in ("run", "state", "mail"):
@@ -135,9 +181,14 @@ def dovecot(user: str = "desk@example.test", password: str = "secret") -> Iterat
 
         run_user = pwd.getpwuid(os.getuid()).pw_name
         run_group = grp.getgrgid(os.getgid()).gr_name
-    port = free_port()
+    port, tls_port = free_port(), free_port() if tls else 0
+    if tls:
+        _self_signed(home)
     config = home / "dovecot.conf"
-    config.write_text(CONFIG.format(home=home, port=port, user=run_user, group=run_group))
+    ssl_lines = (TLS if tls else PLAIN).format(home=home)
+    config.write_text(
+        CONFIG.format(home=home, port=port, tls_port=tls_port, ssl=ssl_lines, user=run_user, group=run_group)
+    )
     process = subprocess.Popen([DOVECOT, "-c", str(config), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15
@@ -149,7 +200,7 @@ def dovecot(user: str = "desk@example.test", password: str = "secret") -> Iterat
                 err = process.stderr.read() if process.stderr else b""
                 raise RuntimeError(f"dovecot did not start: {err!r}")
             time.sleep(0.05)
-        yield Imap(home, port, user, password)
+        yield Imap(home, port, user, password, tls_port)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -29,10 +29,11 @@ async def assess(
 
 @router.post("/{change_id}/approve", response_model=ChangeRead)
 async def approve(
-    act: ChangeAction, uow: UnitOfWorkDep, response: Response, body: Decision | None = None
+    act: ChangeAction, uow: UnitOfWorkDep, response: Response, governance: GovernanceDep, body: Decision | None = None
 ) -> ChangeRead:
     comment = body.comment if body else ""
-    return answer(await usecases.decide(act, approve=True, comment=comment, uow=uow), response)
+    decided = await usecases.decide(act, approve=True, comment=comment, uow=uow, governance=governance)
+    return answer(decided, response)
 
 
 @router.post("/{change_id}/reject", response_model=ChangeRead)

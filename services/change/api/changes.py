@@ -111,8 +111,8 @@ async def review(body: Review, uow: UnitOfWorkDep, act: ChangeAction, response: 
 
 
 @router.post("/{change_id}/close", response_model=ChangeRead)
-async def close(uow: UnitOfWorkDep, act: ChangeAction, response: Response) -> ChangeRead:
-    return answer(await usecases.close(act, uow), response)
+async def close(uow: UnitOfWorkDep, act: ChangeAction, response: Response, governance: GovernanceDep) -> ChangeRead:
+    return answer(await usecases.close(act, uow, governance), response)
 
 
 @router.post("/{change_id}/cancel", response_model=ChangeRead)

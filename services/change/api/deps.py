@@ -101,6 +101,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     # 6.3.2: whoever raises a change states its continuity and availability impact before assessment.
     "continuity.put_continuity_impact": _RAISE,
     "continuity.get_continuity_impact": _CHANGE_READ,
+    # 6.4: whoever raises a change costs it (the estimate, later the actual); its readers read it.
+    "costs.put_change_cost": _RAISE,
+    "costs.get_change_cost": _CHANGE_READ,
 }
 
 PUBLIC = frozenset({"pipeline.pipeline_event"})

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 
 from shared.ci_read_model import CIReadModel
 from shared.db import UtcDateTime
@@ -272,4 +285,19 @@ change_continuity_impact = Table(
     Column("notes", Text, nullable=False),
     Column("stated_by", String(200), nullable=False),
     Column("stated_at", UtcDateTime, nullable=False),
+)
+
+# The costing of changes (ISO/IEC 20000-1 6.4): each change's cost estimate and actual, in integer cents.
+change_cost = Table(
+    "change_cost",
+    metadata,
+    Column("change_id", Uuid, primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("estimated_cents", BigInteger),
+    Column("actual_cents", BigInteger),
+    Column("cost_category", String(20), nullable=False),
+    Column("budget_id", Uuid),
+    Column("financial_impact", Text, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

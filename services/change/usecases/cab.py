@@ -14,6 +14,7 @@ from services.change.store.changes import ChangeRepository
 from services.change.store.schedule import ScheduleRepository
 from services.change.usecases.changes import DEFAULT_GOVERNANCE, Act, Governance, act_on_change
 from services.change.usecases.continuity import require_stated_before_assessment
+from services.change.usecases.costs import require_costed
 from services.change.usecases.schedule import conflicts_in
 from shared import clock
 from shared.errors import NotFound
@@ -62,7 +63,13 @@ async def assess(
     return await act_on_change(cmd, uow, lambda c, now: c.assess(computed.risk, cmd.actor, now, reasons, computed=True))
 
 
-async def decide(cmd: Act, *, approve: bool, comment: str, uow: AnyUnitOfWork) -> Change:
+async def decide(
+    cmd: Act, *, approve: bool, comment: str, uow: AnyUnitOfWork, governance: Governance = DEFAULT_GOVERNANCE
+) -> Change:
+    """An approver's decision; a change at or above the costing threshold is approved only with its
+    cost estimate (6.4)."""
+    if approve:
+        await require_costed(cmd.change_id, governance.cost_required_from, uow, closing=False)
     return await act_on_change(
         cmd, uow, lambda c, now: c.decide(approve=approve, voter=cmd.actor, roles=cmd.roles, comment=comment, now=now)
     )

@@ -9,10 +9,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.change import events
+from services.change.domain.cab import Risk
 from services.change.domain.changes import Change, ChangeType, IncidentLink
 from services.change.domain.design import ServiceTransition
 from services.change.domain.schedule import DEFAULT_POLICY, ConflictPolicy
 from services.change.store.changes import ChangeRepository, KnownCIs
+from services.change.usecases.costs import require_costed
 from shared import clock
 from shared.errors import NotFound, PreconditionFailed, RuleViolation
 from shared.numbering import format_number
@@ -26,6 +28,8 @@ class Governance:
     ci_check: str = "unless_empty"
     conflict_policy: ConflictPolicy = DEFAULT_POLICY
     dependency_depth: int = 1
+    cost_required_from: Risk | None = None
+    """Changes at or above this risk are costed: an estimate before approval, an actual before close."""
 
 
 DEFAULT_GOVERNANCE = Governance()
@@ -176,7 +180,9 @@ async def review(
     )
 
 
-async def close(cmd: Act, uow: AnyUnitOfWork) -> Change:
+async def close(cmd: Act, uow: AnyUnitOfWork, governance: Governance = DEFAULT_GOVERNANCE) -> Change:
+    """Close; a reviewed change at or above the costing threshold needs its actual cost (6.4)."""
+    await require_costed(cmd.change_id, governance.cost_required_from, uow, closing=True)
     return await act_on_change(cmd, uow, lambda c, now: c.close(cmd.actor, now))
 
 

@@ -4,11 +4,13 @@ from services.config.api import (
     agreements,
     audit,
     baselines,
+    budgets,
     bulk,
     capacity,
     catalogue,
     change_control,
     continuity,
+    costs,
     customers,
     discovery,
     impact,
@@ -32,5 +34,7 @@ ROUTERS = [
     continuity.router,
     customers.router,
     agreements.router,
+    budgets.router,
+    costs.router,
 ]
 """What app.py mounts, in the order the routes were declared."""

@@ -33,6 +33,12 @@ _INVOKE = row(allow=[Role.CONFIG_MANAGER, Role.INCIDENT_MANAGER])
 """Who invokes a continuity plan and records its return to normal and review."""
 _SERVICE_LEVELS = row(allow=[Role.SERVICE_LEVEL_MANAGER])
 """Who keeps the customers and their agreements (service level management, ISO/IEC 20000-1 8.3.3)."""
+_BUDGETS = row(allow=[Role.SERVICE_LEVEL_MANAGER])
+"""Who keeps service budgets, allocation rules and finance's actuals (6.4): the service level
+manager, who answers for the services' costs to their customers (there is no finance role)."""
+_COSTS = row(allow=[Role.SERVICE_LEVEL_MANAGER, Role.CONFIG_MANAGER, Role.CHANGE_MANAGER, Role.AUDITOR])
+"""Who reads costs and budgets: those who keep them, the change manager costing changes (6.4:
+information to change management), and the auditor. Agents and requesters do not."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "types.list_ci_types": _CMDB,
@@ -107,6 +113,19 @@ TABLE: dict[str, dict[str, Rule]] = {
     "agreements.agree_agreement": _SERVICE_LEVELS,
     "agreements.retire_agreement": _SERVICE_LEVELS,
     "agreements.create_agreement_version": _SERVICE_LEVELS,
+    # Budgeting and accounting (6.4): a CI's cost attributes are CMDB data (the configuration
+    # manager, under change control on a controlled CI); budgets, allocation rules and actuals
+    # are the service level manager's; costs are read by the few who need them (`_COSTS`).
+    "budgets.put_ci_cost": _WRITE,
+    "budgets.create_budget": _BUDGETS,
+    "budgets.list_budgets": _COSTS,
+    "budgets.get_budget": _COSTS,
+    "budgets.budget_report": _COSTS,
+    "costs.create_allocation_rule": _BUDGETS,
+    "costs.list_allocation_rules": _COSTS,
+    "costs.get_allocation_rule": _COSTS,
+    "costs.import_cost_actuals": _BUDGETS,
+    "costs.list_cost_actuals": _COSTS,
 }
 
 POLICY = Policy("config", TABLE, [])

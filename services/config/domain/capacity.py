@@ -14,10 +14,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from services.config.domain.budgets import CURRENCY
 from shared.errors import RuleViolation
 
 METRIC_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-CURRENCY: Final = re.compile(r"^[A-Z]{3}$")
 FORECAST_METHOD: Final = "linear"
 MIN_FORECAST_POINTS: Final = 2
 

@@ -3,12 +3,13 @@ discovery and imports), its versions, the searches, and the batching helpers of 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, bindparam, select, update
+from sqlalchemy import any_, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -48,6 +49,12 @@ def item_of(row: Any) -> ConfigItem:
     )
 
 
+IDENTIFIER_LOCKS = 256
+"""Buckets of identifier values a writer locks: few enough for the lock table, many enough that
+runs about other hosts seldom wait."""
+IDENTIFIER_LOCK_SPACE = 0x4349  # "CI": the first key of the two-key advisory locks, apart from others
+
+
 class ConfigItemRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -56,8 +63,26 @@ class ConfigItemRepository:
         """Insert many new items and their first versions in two statements (discovery, imports)."""
         if not items:
             return
-        await self._conn.execute(config_item.insert(), [_to_row(i) for i in items])
+        try:
+            await self._conn.execute(config_item.insert(), [_to_row(i) for i in items])
+        except IntegrityError as exc:  # a writer that took no identifier lock claimed a hostname first
+            raise Conflict("a hostname of these items was claimed by another configuration item meanwhile") from exc
         await self._conn.execute(ci_version.insert(), [_version_row(i, cause, {}) for i in items])
+
+    async def lock_identifiers(self, identifiers: Mapping[str, set[str]]) -> None:
+        """Serialise, until commit, the writers that may claim any of these identifier values (two
+        discovery runs seeing the same new host on two replicas): the second waits, then finds the
+        first's CI instead of breaking the hostname index. The values fall into IDENTIFIER_LOCKS
+        buckets, locked in order so that two runs cannot deadlock. SQLite has one writer anyway."""
+        if self._conn.dialect.name != "postgresql":
+            return
+        values = [f"{kind}:{value.lower()}" for kind, vs in identifiers.items() for value in vs]
+        buckets = sorted({zlib.crc32(v.encode()) % IDENTIFIER_LOCKS for v in values})
+        if buckets:
+            await self._conn.execute(
+                text("SELECT pg_advisory_xact_lock(:space, b) FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b"),
+                {"space": IDENTIFIER_LOCK_SPACE, "buckets": buckets},
+            )
 
     async def matching(self, identifiers: Mapping[str, set[str]]) -> list[ConfigItem]:
         """Non-retired CIs holding any of the given identifier values, by kind (hostname, serial, ...):

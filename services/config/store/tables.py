@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Date, Float, Index, Integer, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy.types import BigInteger
 
 from services.config.domain.items import CIStatus
 from shared.db import UtcDateTime
@@ -360,3 +361,40 @@ agreement = Table(
     UniqueConstraint("number", "document_version", name="uq_agreement_number_document_version"),
 )
 """Each version of an agreement is a row; `version` is the row's ETag, `document_version` the agreement's."""
+# Budgeting and accounting (ISO/IEC 20000-1 6.4): amounts are integer cents (exact on both databases).
+budget = Table(
+    "budget",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("service_id", Uuid, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("lines", JSON, nullable=False),  # category -> cents
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("service_id", "period_start", "period_end", name="uq_budget_service_period"),
+)
+allocation_rule = Table(
+    "allocation_rule",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("basis", String(20), nullable=False),
+    Column("shares", JSON, nullable=False),  # service_ids, percents (text), metric
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+cost_actual = Table(
+    "cost_actual",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("reference", String(64), nullable=False, index=True),
+    Column("service_id", Uuid, nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("incurred_on", Date, nullable=False),
+    Column("detail", JSON, nullable=False),  # description, allocation (rule, version), import_id, imported_by
+    Index("ix_cost_actual_service_incurred", "service_id", "incurred_on"),
+)

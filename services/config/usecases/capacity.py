@@ -190,6 +190,7 @@ def _evaluate(
                 warning=limits.warning,
                 critical=limits.critical,
                 sampled_at=at,
+                **({"breached_at": since} if contract is CapacityThresholdCleared else {}),
             )
         )
         level, since, crossed = new_level, at, crossed + 1

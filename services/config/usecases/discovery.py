@@ -110,6 +110,7 @@ class _Reconciler:
         for observed in self.run.items:
             for kind, value in observed.identifier_values():
                 wanted.setdefault(kind, set()).add(value)
+        await self.items.lock_identifiers(wanted)
         self.index = IdentifierIndex(await self.items.matching(wanted))
         self.windows = await open_change_windows(self.uow.connection)
         types = TypeRepository(self.uow.connection)

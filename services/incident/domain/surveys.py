@@ -4,7 +4,6 @@ answer, the signed link that reaches it without a login, and the low-score polic
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Final
 from uuid import UUID
 
 from shared.errors import RuleViolation
+from shared.events.survey import survey_link_mac, survey_link_token
 
 SCORES: Final = range(1, 6)
 """1 (very dissatisfied) to 5 (very satisfied)."""
@@ -119,17 +119,9 @@ class LinkRefusal(StrEnum):
     EXPIRED = "expired"
 
 
-def _mac(secret: bytes, payload: str) -> str:
-    digest = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def sign_link(survey_id: UUID, expires_at: datetime, secret: bytes) -> str:
-    """The token of a survey's link: `<survey id hex>.<expiry, epoch seconds>.<HMAC-SHA256>`."""
-    if not secret:
-        raise ValueError("a survey link needs a secret")
-    payload = f"{survey_id.hex}.{int(expires_at.timestamp())}"
-    return f"{payload}.{_mac(secret, payload)}"
+sign_link = survey_link_token
+"""The token of a survey's link (its format is part of the survey events' contract: a consumer
+given the key signs the same link from `survey.issued.v1`)."""
 
 
 def verify_link(token: str, now: datetime, secret: bytes) -> tuple[UUID, datetime] | LinkRefusal:
@@ -142,7 +134,7 @@ def verify_link(token: str, now: datetime, secret: bytes) -> tuple[UUID, datetim
         survey_id = UUID(hex=parts[0])
     except ValueError:
         return LinkRefusal.MALFORMED
-    if not hmac.compare_digest(_mac(secret, f"{parts[0]}.{parts[1]}"), parts[2]):
+    if not hmac.compare_digest(survey_link_mac(secret, f"{parts[0]}.{parts[1]}"), parts[2]):
         return LinkRefusal.FORGED
     expires_at = datetime.fromtimestamp(int(parts[1]), UTC)
     if now >= expires_at:

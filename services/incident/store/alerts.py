@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.alerts import NamedCI
@@ -51,6 +52,24 @@ async def open_alert(conn: AsyncConnection, fingerprint: str) -> Any | None:
 
 async def add_alert(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(monitoring_alert.insert(), values)
+
+
+async def seen_firing_since(conn: AsyncConnection, fingerprint: str, instant: datetime) -> bool:
+    """Whether an alert with this fingerprint started at or after `instant`, or is firing and was
+    last seen then or later (a new episode counted on the row of an earlier one, whose incident a
+    person still works)."""
+    query = (
+        select(monitoring_alert.c.id)
+        .where(
+            monitoring_alert.c.fingerprint == fingerprint,
+            or_(
+                monitoring_alert.c.starts_at >= instant - timedelta(milliseconds=1),
+                (monitoring_alert.c.status == "firing") & (monitoring_alert.c.last_seen_at >= instant),
+            ),
+        )
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 async def update_alert(conn: AsyncConnection, alert_id: UUID, values: dict[str, Any]) -> None:

@@ -24,7 +24,14 @@ from services.incident.domain.alerts import (
 from services.incident.domain.incident_lifecycle import Channel
 from services.incident.domain.incidents import Incident
 from services.incident.domain.priority import Impact, Urgency
-from services.incident.store.alerts import add_alert, bump_alert, cis_called, open_alert, update_alert
+from services.incident.store.alerts import (
+    add_alert,
+    bump_alert,
+    cis_called,
+    open_alert,
+    seen_firing_since,
+    update_alert,
+)
 from services.incident.store.analysis import change_being_implemented, lock_key
 from services.incident.store.incident_links import add_incident_note, history_actors
 from services.incident.store.incidents import IncidentRepository, affected_ci
@@ -106,13 +113,27 @@ CAPACITY_SENDER = "system:capacity"
 """The caller and actor of incidents opened by config's capacity job."""
 
 
+class BreachNotTakenInYet(RuntimeError):
+    """A clearing came before the breach it ends: the consumer delivers it again later (its retry
+    queue), by when the breach, published first, has been taken in by this or another worker."""
+
+
 async def on_capacity_crossing(data: CapacityThresholdBreached | CapacityThresholdCleared, uow: UnitOfWork) -> None:
     """A critical capacity breach is an alert on its CI, taken in like Alertmanager's (one incident
     per CI and metric, counted on while it lasts); its clearing resolves it the way a resolved
-    alert does. Warnings open nothing here. The consumer holds the unit of work and commits."""
+    alert does. Warnings open nothing here. The consumer holds the unit of work and commits.
+
+    Two workers may take a CI's breach and its clearing at once, and the clearing first: one that
+    names its breach (`breached_at`) waits for it instead of finding no alert and leaving the
+    breach's incident open for good."""
     if data.level != "critical":
         return
     firing = isinstance(data, CapacityThresholdBreached)
+    fingerprint = "capacity:" + hashlib.sha256(f"{data.ci_id}:{data.metric}".encode()).hexdigest()[:32]
+    if isinstance(data, CapacityThresholdCleared) and data.breached_at is not None:
+        await lock_key(uow.connection, f"alert:{fingerprint}")
+        if not await seen_firing_since(uow.connection, fingerprint, data.breached_at):
+            raise BreachNotTakenInYet(f"{fingerprint}: its breach at {data.breached_at.isoformat()} is not in yet")
     summary = f"{data.metric} at {data.value:g} {data.unit}, critical threshold {data.critical:g}"
     alert = Alert(
         status="firing" if firing else "resolved",
@@ -130,7 +151,7 @@ async def on_capacity_crossing(data: CapacityThresholdBreached | CapacityThresho
         starts_at=data.sampled_at,
         ends_at=None if firing else data.sampled_at,
         generator_url="",
-        fingerprint="capacity:" + hashlib.sha256(f"{data.ci_id}:{data.metric}".encode()).hexdigest()[:32],
+        fingerprint=fingerprint,
     )
     notification = Notification(receiver="capacity", alerts=[alert], sender=CAPACITY_SENDER)
     await _apply(notification, uow, AlertDefaults(ci_label="ci_id"))

@@ -98,6 +98,7 @@ async def put_directory_person(username: Username, body: PersonPut, uow: UnitOfW
         time_zone=body.time_zone,
         quiet_start=body.quiet_start,
         quiet_end=body.quiet_end,
+        digest=body.digest.value,
     )
     return PersonRead.of(await usecases.put_person(person, who.subject, uow))
 

@@ -22,6 +22,9 @@ class Outcome(StrEnum):
     """Accepted as a new ticket: sent to the incident service to open one."""
     COMMENTED = "commented"
     """Accepted as a reply: sent to the incident service as a customer comment on its ticket."""
+    REQUEST_REPLY = "request_reply"
+    """A reply about a service request (its REQ number, or a message notify sent about it):
+    requests take no comments, so it is recorded with the reason and refused (nothing opened)."""
     AUTO_REPLY = "auto_reply"
     """An automatic answer (out of office, a list, another robot): opens nothing, is never answered."""
     BOUNCE = "bounce"
@@ -44,6 +47,8 @@ class SenderPolicy(StrEnum):
 AUTO_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 TICKET_BRACKETED = re.compile(r"\[\s*(INC\d{7,12})\s*\]", re.IGNORECASE)
 TICKET_ANYWHERE = re.compile(r"(?<![A-Za-z0-9])(INC\d{7,12})(?![0-9])", re.IGNORECASE)
+REQUEST_BRACKETED = re.compile(r"\[\s*(REQ\d{7,12})\s*\]", re.IGNORECASE)
+REQUEST_ANYWHERE = re.compile(r"(?<![A-Za-z0-9])(REQ\d{7,12})(?![0-9])", re.IGNORECASE)
 REQUEST_TAG = re.compile(r"\[\s*(REQ|request)\s*\]", re.IGNORECASE)
 MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
 MAX_REFERENCES = 50
@@ -69,6 +74,22 @@ def ticket_number(subject: str) -> str | None:
     """The incident number a subject names: `[INC0001234]` first, else the number anywhere."""
     found = TICKET_BRACKETED.search(subject) or TICKET_ANYWHERE.search(subject)
     return found.group(1).upper() if found else None
+
+
+def request_number(subject: str) -> str | None:
+    """The service request number a subject names: `[REQ0001234]` first, else the number anywhere
+    (the `[REQ]` tag without digits asks for a new request: no number)."""
+    found = REQUEST_BRACKETED.search(subject) or REQUEST_ANYWHERE.search(subject)
+    return found.group(1).upper() if found else None
+
+
+def request_reply_detail(number: str | None) -> str:
+    """The intake log's reason for refusing a reply about a request."""
+    which = f"request {number}" if number else "a service request"
+    return (
+        f"a reply about {which}: service requests take no comments, so it was not added to the"
+        " request and opened nothing; the requester should be answered by the desk"
+    )
 
 
 def referenced_ids(in_reply_to: str, references: str) -> list[str]:
@@ -275,10 +296,13 @@ class IntakePolicy:
     max_per_sender_per_hour: int = 30
 
 
-def classify(parsed: Parsed, rules: IntakePolicy, *, answers_ticket: bool, sent_last_hour: int) -> Outcome:
+def classify(
+    parsed: Parsed, rules: IntakePolicy, *, answers_ticket: bool, sent_last_hour: int, answers_request: bool = False
+) -> Outcome:
     """What becomes of a message: a bounce or an auto-reply first (they never open or answer
     anything), then the sender policy and the per-sender bound, then a comment when it answers a
-    known ticket, else a new ticket. A message without a sender address is taken for automatic."""
+    known incident, a refused request reply when it answers a request, else a new ticket. A message
+    without a sender address is taken for automatic."""
     if parsed.bounces is not None:
         return Outcome.BOUNCE
     if parsed.auto_reply is not None or not parsed.sender:
@@ -287,4 +311,6 @@ def classify(parsed: Parsed, rules: IntakePolicy, *, answers_ticket: bool, sent_
         return Outcome.REJECTED_SENDER
     if sent_last_hour >= rules.max_per_sender_per_hour:
         return Outcome.RATE_LIMITED
-    return Outcome.COMMENTED if answers_ticket else Outcome.OPENED
+    if answers_ticket:
+        return Outcome.COMMENTED
+    return Outcome.REQUEST_REPLY if answers_request else Outcome.OPENED

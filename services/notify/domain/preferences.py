@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from services.notify.domain.recipients import Person
+
 T = TypeVar("T")
 
 
@@ -85,6 +87,19 @@ def send_at(now: datetime, prefs: Preferences | None, *, mandatory: bool) -> tup
     if digest is not None:
         return digest, True
     return quiet_until(now, prefs) or now, False
+
+
+def preferences_of(person: Person) -> Preferences | None:
+    """A directory person's preferences, or None when they have neither quiet hours nor a digest."""
+    digest = Digest(person.digest)
+    if (person.quiet_start is None or person.quiet_end is None) and digest is Digest.OFF:
+        return None
+    return Preferences(
+        time_zone=person.time_zone,
+        quiet_start=time.fromisoformat(person.quiet_start) if person.quiet_start else None,
+        quiet_end=time.fromisoformat(person.quiet_end) if person.quiet_end else None,
+        digest=digest,
+    )
 
 
 def digest_groups(messages: Iterable[T], key: Any) -> list[list[T]]:

@@ -99,6 +99,8 @@ class Person:
     quiet_start: str | None = None
     """Quiet hours, local `HH:MM` in `time_zone` (both or neither)."""
     quiet_end: str | None = None
+    digest: str = "off"
+    """`off`, `hourly` or `daily` (see `preferences.Digest`)."""
 
 
 def address_of(value: Any, recipient_domain: str) -> str | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from services.notify.domain.notifications import MessageStatus, Rule
+from services.notify.domain.preferences import Digest
 from services.notify.domain.recipients import Kind
 from services.notify.schemas.subscriptions import FieldPath, FilterValue
 from shared.http import ApiModel, Page
@@ -119,6 +120,12 @@ class PersonPut(ApiModel):
         " non-mandatory rules is held until then",
     )
 
+    digest: Digest = Field(
+        default=Digest.OFF,
+        description="Mail of non-mandatory rules gathered into one message per period: `hourly` (at the"
+        " next full hour) or `daily` (08:00 local); `off` sends each message",
+    )
+
     @field_validator("quiet_end")
     @classmethod
     def _both(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -167,6 +174,7 @@ class MessageRead(ApiModel):
     last_error: str | None
     sent_at: datetime | None
     created_at: datetime
+    digest: bool = Field(description="Waits for (or was sent in) the recipient's digest")
 
     @classmethod
     def of(cls, row: Any) -> Self:

@@ -32,6 +32,7 @@ def person_of(row: Any) -> Person:
         time_zone=row.time_zone,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
+        digest=row.digest,
     )
 
 
@@ -62,6 +63,7 @@ async def put_person(conn: AsyncConnection, person: Person, actor: str, now: dat
         "time_zone": person.time_zone,
         "quiet_start": person.quiet_start,
         "quiet_end": person.quiet_end,
+        "digest": person.digest,
         "updated_by": actor,
         "updated_at": now,
     }

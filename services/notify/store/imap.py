@@ -1,4 +1,6 @@
-"""The IMAP edge of e-mail intake (aioimaplib): log in, select the desk's folder and read its
+"""The IMAP edge of e-mail intake (aioimaplib): connect with implicit TLS, or upgrade a plain
+connection with STARTTLS (RFC 3501 6.2.1; aioimaplib knows the command but does not upgrade, so
+the upgrade is done here on its transport), log in, select the desk's folder and read its
 UIDVALIDITY, list the unseen messages by UID, fetch one (with `BODY.PEEK[]`, so that fetching
 alone marks nothing), mark it done (flag `\\Seen`, or move it to the processed folder), and wait
 in IDLE for new mail where the server offers it."""
@@ -37,6 +39,13 @@ class ImapConfig:
     folder: str
     processed_folder: str
     timeout_s: float
+    starttls: bool = False
+    ca_file: str = ""
+    """A PEM file of the certificates to trust instead of the system's (a desk's own CA)."""
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying context: the server's certificate and its name are checked."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 def _check(response: Any, what: str) -> Any:
@@ -48,6 +57,23 @@ def _check(response: Any, what: str) -> Any:
 
 def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+async def _start_tls(client: aioimaplib.IMAP4, cfg: ImapConfig) -> None:
+    """Upgrade the connection with STARTTLS before anything else is sent, or fail: a server that
+    does not announce it is refused (the login would go in clear), and one whose certificate does
+    not verify fails the handshake. The capabilities are read again over TLS (RFC 3501 6.2.1)."""
+    protocol = client.protocol
+    if "STARTTLS" not in protocol.capabilities:
+        raise ImapError("STARTTLS: the server does not offer it (NOTIFY_MAIL_IMAP_STARTTLS is set)")
+    _check(await protocol.execute(aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)), "STARTTLS")
+    loop = asyncio.get_running_loop()
+    transport = await loop.start_tls(protocol.transport, protocol, cfg.ssl_context(), server_hostname=cfg.host)
+    if transport is None:  # pragma: no cover - the loop answers a transport or raises
+        raise ImapError("STARTTLS: the connection could not be upgraded")
+    protocol.transport = transport
+    protocol.capabilities = set()
+    await protocol.capability()
 
 
 class Mailbox:
@@ -63,12 +89,14 @@ class Mailbox:
         try:
             if cfg.tls:
                 client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                    host=cfg.host, port=cfg.port, timeout=cfg.timeout_s, ssl_context=ssl.create_default_context()
+                    host=cfg.host, port=cfg.port, timeout=cfg.timeout_s, ssl_context=cfg.ssl_context()
                 )
             else:
                 client = aioimaplib.IMAP4(host=cfg.host, port=cfg.port, timeout=cfg.timeout_s)
             self._client = client
             await client.wait_hello_from_server()
+            if cfg.starttls and not cfg.tls:
+                await asyncio.wait_for(_start_tls(client, cfg), cfg.timeout_s)
             _check(await client.login(cfg.username, cfg.password), "LOGIN")
             selected = _check(await client.select(_quoted(cfg.folder)), f"SELECT {cfg.folder}")
         except (OSError, TimeoutError, aioimaplib.AioImapException) as exc:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notify.domain.notifications import MessageStatus, Rule
@@ -19,6 +19,8 @@ from services.notify.store.tables import mail_message, notification_rule, unsubs
 from shared.db import insert_ignoring_duplicates, page, where_given
 
 R, M, U = notification_rule, mail_message, unsubscription
+MAX_DIGEST = 200
+"""Messages one digest lists at most (the rest go in the next one, at once)."""
 
 
 def _rule(row: Any) -> Rule:
@@ -87,17 +89,72 @@ async def queue_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) 
 
 
 async def claim_due_message(conn: AsyncConnection, now: datetime) -> Any | None:
-    """The next message that is due, locked for this transaction (see `store.claims`)."""
+    """The next message that is due, locked for this transaction (see `store.claims`).
+
+    Of the due messages waiting for one recipient's digest only the first is claimable: the
+    replica that claims it gathers the others (`due_digest`), and another replica, which skips the
+    locked first one, does not start a second digest with the rest."""
+    earlier = M.alias("earlier")
+    behind = (
+        select(earlier.c.seq)
+        .where(
+            earlier.c.recipient == M.c.recipient,
+            earlier.c.digest.is_(True),
+            earlier.c.status == MessageStatus.PENDING.value,
+            earlier.c.next_attempt_at <= now,
+            earlier.c.seq < M.c.seq,
+        )
+        .exists()
+    )
     query = (
         select(M)
-        .where(M.c.status == MessageStatus.PENDING.value, M.c.next_attempt_at <= now)
+        .where(
+            M.c.status == MessageStatus.PENDING.value,
+            M.c.next_attempt_at <= now,
+            or_(M.c.digest.is_(False), ~behind),
+        )
         .order_by(M.c.next_attempt_at, M.c.seq)
     )
     return await claim_first(conn, query, M)
 
 
+async def due_digest(conn: AsyncConnection, recipient: str, now: datetime) -> list[Any]:
+    """The due messages waiting for `recipient`'s digest (the claimed first one among them),
+    oldest first, at most `MAX_DIGEST`, locked for this transaction (skipping any another
+    replica holds: it never waits)."""
+    query = (
+        select(M)
+        .where(
+            M.c.recipient == recipient,
+            M.c.digest.is_(True),
+            M.c.status == MessageStatus.PENDING.value,
+            M.c.next_attempt_at <= now,
+        )
+        .order_by(M.c.seq)
+        .limit(MAX_DIGEST)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=M, skip_locked=True)
+    return list(await conn.execute(query))
+
+
+async def pending_about(conn: AsyncConnection, record_id: str, event_type: str) -> list[Any]:
+    """The pending messages about one record (the event's subject) sent for events of one type,
+    locked for this transaction."""
+    query = select(M).where(
+        M.c.record_id == record_id, M.c.event_type == event_type, M.c.status == MessageStatus.PENDING.value
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=M)
+    return list(await conn.execute(query.order_by(M.c.seq).limit(MAX_DIGEST)))
+
+
 async def update_message(conn: AsyncConnection, message_id: UUID, values: dict[str, Any]) -> None:
-    await conn.execute(update(M).where(M.c.id == message_id).values(values))
+    await update_messages(conn, [message_id], values)
+
+
+async def update_messages(conn: AsyncConnection, message_ids: Sequence[UUID], values: dict[str, Any]) -> None:
+    await conn.execute(update(M).where(M.c.id.in_(list(message_ids))).values(values))
 
 
 async def list_messages(

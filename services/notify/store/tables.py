@@ -133,6 +133,7 @@ directory_person = Table(
     Column("time_zone", String(64), nullable=False),
     Column("quiet_start", String(5), nullable=True),
     Column("quiet_end", String(5), nullable=True),
+    Column("digest", String(10), nullable=False, server_default="off"),
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
@@ -161,6 +162,8 @@ mail_message = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("unsubscribe_url", String(1000), nullable=True),
+    # Waits for its recipient's digest: sent gathered with the others due then, in one mail.
+    Column("digest", Boolean, nullable=False, server_default=false()),
     Index("ix_mail_message_due", "status", "next_attempt_at"),
     Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
 )

@@ -29,6 +29,8 @@ from services.notify.domain.intake import (
     classify,
     kind_of,
     parse,
+    request_number,
+    request_reply_detail,
     sent_message_uuid,
     ticket_number,
 )
@@ -42,6 +44,9 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 INCIDENT_EVENTS = "itsm.incident."
+REQUEST_EVENTS = "itsm.request."
+REQUEST = "request"
+"""What `_answered_record` says for a reply to a message notify sent about a service request."""
 INCIDENT_CREATED = "itsm.incident.created.v1"
 MAX_ATTACHMENTS = 50
 
@@ -70,6 +75,8 @@ def intake_config_of(settings: NotifySettings) -> IntakeConfig:
             host=settings.mail_imap_host,
             port=settings.mail_imap_port,
             tls=settings.mail_imap_tls,
+            starttls=settings.mail_imap_starttls,
+            ca_file=settings.mail_imap_ca_file,
             username=settings.mail_imap_username,
             password=settings.mail_imap_password.get_secret_value(),
             folder=settings.mail_imap_folder,
@@ -162,14 +169,18 @@ async def take_in(
 
     row |= {"message_id": parsed.message_id, "sender": parsed.sender, "subject": parsed.subject}
     number = ticket_number(parsed.subject)
-    incident_id = await _answered_record(uow, parsed)
+    answered = await _answered_record(uow, parsed)
+    incident_id = answered if isinstance(answered, UUID) else None
+    request = request_number(parsed.subject) if number is None and incident_id is None else None
     since = now - timedelta(hours=1)
     outcome = classify(
         parsed,
         config.policy,
         answers_ticket=number is not None or incident_id is not None,
+        answers_request=request is not None or answered == REQUEST,
         sent_last_hour=await store.sent_from_sender_since(conn, parsed.sender, since) if parsed.sender else 0,
     )
+    number = number or (request if outcome is Outcome.REQUEST_REPLY else None)
     kind = kind_of(parsed.subject, parsed.recipients, config.request_addresses) if outcome is Outcome.OPENED else None
     row |= {"outcome": outcome.value, "kind": kind, "ticket_number": number, "incident_id": incident_id}
     row["detail"] = _detail(outcome, parsed, config)
@@ -202,10 +213,13 @@ async def take_in(
     return True
 
 
-async def _answered_record(uow: UnitOfWork, parsed: Parsed) -> UUID | None:
-    """The incident a message answers by its `In-Reply-To`/`References`: one notify sent about it."""
+async def _answered_record(uow: UnitOfWork, parsed: Parsed) -> UUID | str | None:
+    """What a message answers by its `In-Reply-To`/`References` (one notify sent about it): the
+    incident's id, `REQUEST` for a message about a service request, or None."""
     sent = [u for u in (sent_message_uuid(m) for m in parsed.references) if u is not None]
     found = await store.record_of_sent(uow.connection, sent)
+    if found is not None and found[0].startswith(REQUEST_EVENTS):
+        return REQUEST
     if found is None or not found[0].startswith(INCIDENT_EVENTS):
         return None
     try:
@@ -222,6 +236,8 @@ def _detail(outcome: Outcome, parsed: Parsed, config: IntakeConfig) -> str:
         return parsed.auto_reply or "no sender address"
     if outcome is Outcome.REJECTED_SENDER:
         return f"sender domain not allowed ({config.policy.sender_policy.value})"
+    if outcome is Outcome.REQUEST_REPLY:
+        return request_reply_detail(request_number(parsed.subject))
     if outcome is Outcome.RATE_LIMITED:
         return f"more than {config.policy.max_per_sender_per_hour} messages from this sender within the hour"
     return ""

@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify.domain.deliveries import RetryPolicy
 from services.notify.domain.notifications import MessageStatus, Rule
-from services.notify.domain.preferences import Preferences, send_at, unsubscribe_token, verify_unsubscribe
+from services.notify.domain.preferences import preferences_of, send_at, unsubscribe_token, verify_unsubscribe
 from services.notify.domain.recipients import Person, Recipient, needs_directory
+from services.notify.domain.surveys import SurveyLinks, waiting_caller
 from services.notify.settings import NotifySettings
 from services.notify.store import directory, mail
 from services.notify.store import intake as intake_store
@@ -32,6 +34,7 @@ from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+DIGEST_TEMPLATE = "digest"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class MailConfig:
     max_per_pass: int = 100
     public_url: str = "http://localhost:8006"
     unsubscribe_secret: bytes = b""
+    survey: SurveyLinks = field(default_factory=SurveyLinks)
 
     @property
     def enabled(self) -> bool:
@@ -75,6 +79,11 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
         unsubscribe_secret=(
             settings.unsubscribe_secret.get_secret_value() or settings.jwt_secret.get_secret_value()
         ).encode(),
+        survey=SurveyLinks(
+            secret=settings.survey_link_secret.get_secret_value().encode(),
+            page_url=settings.survey_page_url,
+            wait=timedelta(seconds=settings.mail_survey_wait_s),
+        ),
     )
 
 
@@ -91,8 +100,9 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
     matched = [r for r in await store.enabled_rules(conn) if r.matches(event.routing_key, event.data)]
     people = await directory.everyone(conn) if any(needs_directory(r.all_recipients) for r in matched) else []
     locale_of = {p.address.lower(): p.locale for p in people}
-    quiet_of = {p.address.lower(): _preferences(p) for p in people}
+    quiet_of = {p.address.lower(): preferences_of(p) for p in people}
     gone = await store.unsubscribed(conn, [r.id for r in matched if not r.mandatory])
+    caller = waiting_caller(event.routing_key, event.data, config.survey, people, config.recipient_domain)
     for rule in matched:
         recipients = rule.recipients(event.data, config.recipient_domain, people)
         if not recipients:
@@ -102,7 +112,9 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
         for recipient in recipients:
             if (recipient.lower(), rule.id) in gone:
                 continue
-            due, _ = send_at(now, quiet_of.get(recipient.lower()), mandatory=rule.mandatory)
+            due, digest = send_at(now, quiet_of.get(recipient.lower()), mandatory=rule.mandatory)
+            if recipient.lower() == caller:  # its survey's link may come: see `usecases.surveys`
+                due = max(due, now + config.survey.wait)
             locale = locale_of.get(recipient.lower(), config.locale)
             if locale not in rendered:
                 try:
@@ -125,22 +137,13 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
                     "status": MessageStatus.PENDING.value,
                     "attempts": 0,
                     "next_attempt_at": due,
+                    "digest": digest,
                     "created_at": now,
                     "unsubscribe_url": None if rule.mandatory else _unsubscribe_url(config, recipient, rule.id),
                 }
             )
     await store.queue_messages(conn, rows)
     return len(rows)
-
-
-def _preferences(person: Person) -> Preferences | None:
-    if person.quiet_start is None or person.quiet_end is None:
-        return None
-    return Preferences(
-        time_zone=person.time_zone,
-        quiet_start=time.fromisoformat(person.quiet_start),
-        quiet_end=time.fromisoformat(person.quiet_end),
-    )
 
 
 def _unsubscribe_url(config: MailConfig, address: str, rule_id: UUID) -> str:
@@ -173,30 +176,24 @@ async def deliver_mail(unit_of_work: Callable[[], UnitOfWork], config: MailConfi
 async def _send_one(
     unit_of_work: Callable[[], UnitOfWork], config: MailConfig, smtp: mail.SmtpSession, due_by: datetime
 ) -> bool | None:
-    """Claim the next due message, send it and record the attempt, in one transaction: whether the
-    server took it, or None when nothing was due."""
+    """Claim the next due message (with the rest of its recipient's digest when it waits for one),
+    send it and record the attempt, in one transaction: whether the server took it, or None when
+    nothing was due."""
     async with unit_of_work() as uow:
         conn = uow.connection
         due = await store.claim_due_message(conn, due_by)
         if due is None:
             return None
+        batch = await store.due_digest(conn, due.recipient, due_by) if due.digest else [due]
+        ids = [m.id for m in batch] or [due.id]
         if (bounce := await intake_store.bounced(conn, due.recipient)) is not None:
             reason = f"held: {due.recipient} bounced ({bounce.status} {bounce.diagnostic})".strip()[:500]
-            await store.update_message(
-                conn, due.id, {"status": MessageStatus.HELD.value, "last_error": reason, "next_attempt_at": None}
+            await store.update_messages(
+                conn, ids, {"status": MessageStatus.HELD.value, "last_error": reason, "next_attempt_at": None}
             )
             await uow.commit()
             return False
-        message = mail.message_of(
-            config.smtp,
-            due.recipient,
-            due.subject,
-            due.text_body,
-            due.html_body,
-            _message_id(due.id, config.smtp.sender),
-            unsubscribe_url=due.unsubscribe_url,
-        )
-        error = await smtp.send(message)
+        error = await smtp.send(_message_of(config, due, batch))
         now = clock.now()
         attempts = due.attempts + 1
         first = due.first_attempt_at or now
@@ -213,10 +210,30 @@ async def _send_one(
             values["next_attempt_at"] = retry_at
             if retry_at is None:
                 values["status"] = MessageStatus.FAILED.value
-            log.warning("mail %s: attempt %d failed (%s)", due.id, attempts, error)
-        await store.update_message(conn, due.id, values)
+            log.warning("mail %s (%d messages): attempt %d failed (%s)", due.id, len(ids), attempts, error)
+        await store.update_messages(conn, ids, values)
         await uow.commit()
     return error is None
+
+
+def _message_of(config: MailConfig, due: Any, batch: list[Any]) -> EmailMessage:
+    """The mail for a claimed message: itself, or the digest of the messages gathered with it (one
+    mail listing each one's subject and plain text, without an unsubscribe link: its messages may
+    come from several rules; its own Message-ID, which matches no single message's record)."""
+    if len(batch) <= 1:
+        return mail.message_of(
+            config.smtp,
+            due.recipient,
+            due.subject,
+            due.text_body,
+            due.html_body,
+            _message_id(due.id, config.smtp.sender),
+            unsubscribe_url=due.unsubscribe_url,
+        )
+    items = [{"subject": m.subject, "text": m.text_body} for m in batch]
+    parts = mail.render(DIGEST_TEMPLATE, config.locale, {"items": items, "desk": config.desk})
+    message_id = _message_id(due.id, config.smtp.sender).replace("<", "<digest.", 1)
+    return mail.message_of(config.smtp, due.recipient, parts.subject, parts.text, parts.html, message_id)
 
 
 @dataclass(frozen=True)

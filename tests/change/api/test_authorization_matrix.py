@@ -91,6 +91,9 @@ EXPECTED: dict[str, Expect] = {
     # 6.3.2: whoever raises a change states its continuity and availability impact.
     "continuity.put_continuity_impact": RAISE,
     "continuity.get_continuity_impact": READ_OWN,
+    # 6.4: whoever raises a change costs it.
+    "costs.put_change_cost": RAISE,
+    "costs.get_change_cost": READ_OWN,
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -30,6 +30,8 @@ Auth = Callable[..., dict[str, str]]
 WRITE = expect([Role.CONFIG_MANAGER])
 CMDB = expect(NOT_REQUESTER)  # staff; not a requester (the CMDB is not the portal's), not machine tokens
 SLM = expect([Role.SERVICE_LEVEL_MANAGER])
+COSTS = expect([Role.SERVICE_LEVEL_MANAGER, Role.CONFIG_MANAGER, Role.CHANGE_MANAGER, Role.AUDITOR])
+"""Costs and budgets are read by those who keep them, the change manager costing changes and the auditor."""
 EXPECTED: dict[str, Expect] = {
     "types.list_ci_types": CMDB,
     "types.get_ci_type": CMDB,
@@ -88,6 +90,11 @@ EXPECTED: dict[str, Expect] = {
     **{f"agreements.{op}": SLM for op in ("create_agreement", "update_agreement", "agree_agreement")},
     **{f"agreements.{op}": SLM for op in ("retire_agreement", "create_agreement_version")},
     **{f"agreements.{op}": CMDB for op in ("list_agreements", "get_agreement")},
+    "budgets.put_ci_cost": WRITE,  # a CI's cost attributes are CMDB data
+    **{f"budgets.{op}": SLM for op in ("create_budget",)},
+    **{f"budgets.{op}": COSTS for op in ("list_budgets", "get_budget", "budget_report")},
+    **{f"costs.{op}": SLM for op in ("create_allocation_rule", "import_cost_actuals")},
+    **{f"costs.{op}": COSTS for op in ("list_allocation_rules", "get_allocation_rule", "list_cost_actuals")},
 }
 NO_SUCH_METRIC = {"capacity.get_capacity_metric": 404, "capacity.capacity_samples": 404}
 """`{name}` is the CI type's ("server") in the walk, which names no capacity metric: an allowed
@@ -98,6 +105,8 @@ NO_SUCH_CONTINUITY_PLAN = {
     "continuity.list_continuity_tests": 404,
 }
 """`{plan_id}` is the capacity plan's in the walk, which is no continuity plan: 404, past the table."""
+NO_SUCH_RULE = {"costs.get_allocation_rule": 404}
+"""`{name}` ("server") names no allocation rule: 404, past the table."""
 
 # ----------------------------------------------------------------------------- the walk
 
@@ -165,7 +174,13 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     r = await client.post("/api/v1/agreements", json=terms, headers=slm)
     assert r.status_code == 201, r.text
     ids["agreement_id"] = str(r.json()["id"])
-    answers = {**NO_SUCH_METRIC, **NO_SUCH_CONTINUITY_PLAN}
+    budget = {"service_id": service_id, "period_start": "2027-01-01", "period_end": "2027-12-31", "currency": "EUR"}
+    r = await client.post(
+        "/api/v1/budgets", json={**budget, "lines": [{"category": "opex", "amount": "10"}]}, headers=slm
+    )
+    assert r.status_code == 201, r.text
+    ids["budget_id"] = str(r.json()["id"])
+    answers = {**NO_SUCH_METRIC, **NO_SUCH_CONTINUITY_PLAN, **NO_SUCH_RULE}
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers)
 
 

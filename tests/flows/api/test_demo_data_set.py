@@ -68,6 +68,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "changes",
             "releases and deployments",
             "continuity plans",
+            "budgets",
             "report agreements",
             "customer surveys",
             "improvement and audits",
@@ -109,6 +110,19 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         ).json()
         assert changes["total"] == len(demo.loaded.changes)
         assert {c["status"] for c in changes["items"]} & {"closed", "implemented", "reviewed", "failed"}
+
+        # A budget per service for this quarter, with its report against the imported actuals (6.4).
+        budgets = (
+            await api.client.get("http://config/api/v1/budgets", params={"limit": 200}, headers=auth("auditor"))
+        ).json()
+        assert budgets["total"] == len(SERVICES)
+        report = await api.client.get(
+            f"http://config/api/v1/budgets/{budgets['items'][0]['id']}/report", headers=auth("auditor")
+        )
+        assert report.status_code == 200 and report.json()["budget"] == budgets["items"][0]["total"]
+        imported = next(line for line in said if "actuals accepted" in line)
+        accepted, rows = imported.split(" actuals accepted")[0].rsplit(", ", 1)[1].split(" of ")
+        assert accepted == rows  # every row of the demo's finance file accepted
 
         # Contracts in force with the suppliers that run the demo CIs, covering them, with targets.
         contracts = (

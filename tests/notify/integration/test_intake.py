@@ -12,6 +12,7 @@ Skipped when Dovecot is not installed (`.ci/run` installs it)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
@@ -56,15 +57,22 @@ def imap() -> Iterator[Imap]:
         yield server
 
 
-@pytest.fixture(scope="module")
-async def notify_module(servers: Servers, make_settings: Callable[..., Any]) -> AsyncIterator[Notify]:
-    """notify on a database of its own for the module (a migrated database per test costs ~1.5 s)."""
-    url = await create_service_database(servers, "notify", label="mailin")
+@contextlib.asynccontextmanager
+async def notify_database(servers: Servers, make_settings: Callable[..., Any], label: str) -> AsyncIterator[Notify]:
+    """notify on a database of its own (`label`: one per module)."""
+    url = await create_service_database(servers, "notify", label=label)
     engine = create_engine(url)
     try:
         yield Notify(engine, url, make_settings(NotifySettings, url, run_worker=False))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def notify_module(servers: Servers, make_settings: Callable[..., Any]) -> AsyncIterator[Notify]:
+    """notify on a database of its own for the module (a migrated database per test costs ~1.5 s)."""
+    async with notify_database(servers, make_settings, "mailin") as notify:
+        yield notify
 
 
 @pytest.fixture
@@ -249,6 +257,11 @@ async def test_replies_become_customer_comments(
 
 async def _send_resolved(notify: Notify, mta: Mta, opened: Any, caller: str) -> EmailMessage:
     event = resolved(caller, title=opened.title, number=opened.number, incident_id=opened.id)
+    return await sent_through(notify, mta, event, caller)
+
+
+async def sent_through(notify: Notify, mta: Mta, event: CloudEvent, caller: str) -> EmailMessage:
+    """The one mail notify's rules send for `event` to `caller`, as the MTA delivered it."""
     settings = notify.settings.model_copy(
         update={"mail_smtp_host": "127.0.0.1", "mail_smtp_port": mta.port, "mail_from": "Desk <desk@example.test>"}
     )

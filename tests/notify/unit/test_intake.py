@@ -20,6 +20,8 @@ from services.notify.domain.intake import (
     kind_of,
     parse,
     referenced_ids,
+    request_number,
+    request_reply_detail,
     sender_allowed,
     sent_message_uuid,
     ticket_number,
@@ -237,3 +239,45 @@ def test_attachment_types_with_parameters_and_wildcards() -> None:
     assert attachment_refusal("text/plain;charset=utf-8", 1, ["text/plain"], 10) is None
     assert attachment_refusal("text/csv", 1, ["text/plain", "image/*"], 10) == "type text/csv is not allowed"
     assert attachment_refusal("application/pdf", 10, ["application/pdf"], 10) is None, "the limit itself is allowed"
+
+
+@pytest.mark.parametrize(
+    ("subject", "number"),
+    [
+        ("Re: [REQ0001234] New laptop", "REQ0001234"),
+        ("Re: [ req0001234 ] New laptop", "REQ0001234"),
+        ("Re: REQ0000012 received: New laptop", "REQ0000012"),
+        ("Re: REQ0000001 and [REQ0000002]", "REQ0000002"),
+        ("REQ12345678901", "REQ12345678901"),
+        ("[REQ] New laptop", None),
+        ("[request] New laptop", None),
+        ("XREQ0001234 is not one", None),
+        ("REQ000123 is too short", None),
+        ("REQ0001234567890 is too long", None),
+        ("INC0001234", None),
+    ],
+)
+def test_the_request_number_of_a_subject(subject: str, number: str | None) -> None:
+    assert request_number(subject) == number
+
+
+def test_a_reply_about_a_request_is_refused_after_the_other_checks() -> None:
+    rules = IntakePolicy(SenderPolicy.ALLOWED_DOMAINS, ("example.test",), max_per_sender_per_hour=3)
+    plain = parse(_mail().as_bytes(), max_body_chars=10)
+    reply = {"answers_ticket": False, "answers_request": True}
+    assert classify(plain, rules, sent_last_hour=0, **reply) is Outcome.REQUEST_REPLY
+    assert classify(plain, rules, sent_last_hour=0, answers_ticket=True, answers_request=True) is Outcome.COMMENTED
+    assert classify(plain, rules, sent_last_hour=3, **reply) is Outcome.RATE_LIMITED
+    auto = parse(_mail(Auto_Submitted="auto-replied").as_bytes(), max_body_chars=10)
+    assert classify(auto, rules, sent_last_hour=0, **reply) is Outcome.AUTO_REPLY
+    outsider = parse(_mail().as_bytes().replace(b"Example.test", b"elsewhere.test"), max_body_chars=10)
+    assert classify(outsider, rules, sent_last_hour=0, **reply) is Outcome.REJECTED_SENDER
+
+
+def test_the_reason_a_request_reply_is_refused() -> None:
+    assert request_reply_detail("REQ0000012") == (
+        "a reply about request REQ0000012: service requests take no comments, so it was not added to the"
+        " request and opened nothing; the requester should be answered by the desk"
+    )
+    assert request_reply_detail(None).startswith("a reply about a service request: service requests take")
+    assert len(request_reply_detail("REQ" + "9" * 12)) <= 500
