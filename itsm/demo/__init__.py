@@ -17,7 +17,7 @@ against a read model filled from config's events, so a write refused on a CI fie
 
 Layout: `client.py` the HTTP plumbing, `dataset.py` the data set, `state.py` one run; then one
 module per step (suppliers, cmdb, sla, incidents, problems, changes, releases, continuity, budgets, reports,
-surveys, records).
+surveys, records, improvement).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from itsm.demo.client import Api, Missing, Refused
 from itsm.demo.cmdb import load_catalogue
 from itsm.demo.continuity import load_continuity_plans
 from itsm.demo.dataset import AGENTS, MARKER, SERVICES
+from itsm.demo.improvement import load_improvement
 from itsm.demo.incidents import load_incidents
 from itsm.demo.problems import load_problems
 from itsm.demo.records import keep_records
@@ -62,6 +63,7 @@ STEPS: tuple[Step, ...] = (
     ("report agreements", agree_reports),
     ("customer surveys", answer_surveys),
     ("records retention", keep_records),
+    ("improvement and audits", load_improvement),
 )
 
 

@@ -16,7 +16,9 @@ from services.reporting.domain import (
     satisfaction,
     supplier_events,
 )
+from services.reporting.domain.audits import AuditStatus, InternalAudit
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
+from services.reporting.domain.improvements import Improvement, ImprovementStatus
 from shared.events import CloudEvent, EventData
 from shared.events.agreement import AgreementEvent
 from shared.events.change import ChangeCreated, ChangeImplemented, ChangeStatusEvent, DeploymentRecorded
@@ -29,6 +31,17 @@ from shared.events.config import (
     ConfigItemRetired,
     ConfigItemUnauthorisedChangeDetected,
     ConfigItemUpdated,
+)
+from shared.events.improvement import (
+    AuditClosed,
+    AuditEvent,
+    AuditFindingData,
+    AuditPlanned,
+    AuditUpdated,
+    ImprovementClosed,
+    ImprovementEvent,
+    ImprovementRaised,
+    ImprovementUpdated,
 )
 from shared.events.incident import (
     IncidentCreated,
@@ -169,3 +182,74 @@ def patches_for(event: CloudEvent) -> list[Patch]:
         )
         for table, values in rule(data)
     ]
+
+
+# ---------------------------------------------------------------------------- what reporting publishes
+
+
+def improvement_event(
+    entry: Improvement, actor: str, *, raised: bool = False, previous_status: str | None = None
+) -> ImprovementEvent:
+    """The contract of a register entry after an action: raised, closed, or any other move or edit."""
+    cls: type[ImprovementEvent] = (
+        ImprovementRaised
+        if raised
+        else ImprovementClosed
+        if entry.status is ImprovementStatus.CLOSED and previous_status != entry.status
+        else ImprovementUpdated
+    )
+    benefit = entry.benefit
+    return cls(
+        improvement_id=entry.id,
+        number=entry.number,
+        kind=entry.kind.value,
+        title=entry.title,
+        source=entry.source.value,
+        source_ref=entry.source_ref,
+        owner=entry.owner,
+        target_date=entry.target_date,
+        status=entry.status.value,
+        previous_status=previous_status,
+        measure=benefit.measure,
+        before=benefit.before,
+        after=benefit.after,
+        actor=actor,
+        occurred_at=entry.updated_at,
+    )
+
+
+def audit_event(
+    audit: InternalAudit, actor: str, *, planned: bool = False, previous_status: str | None = None
+) -> AuditEvent:
+    """The contract of an internal audit after an action: planned, closed, or any other move or finding."""
+    cls: type[AuditEvent] = (
+        AuditPlanned
+        if planned
+        else AuditClosed
+        if audit.status is AuditStatus.CLOSED and previous_status != audit.status
+        else AuditUpdated
+    )
+    findings = [
+        AuditFindingData(
+            kind=f.kind.value,
+            clause=f.clause,
+            action_owner=f.corrective_action.owner if f.corrective_action else None,
+            action_due=f.corrective_action.due if f.corrective_action else None,
+            action_status=f.corrective_action.status if f.corrective_action else None,
+            improvement_number=f.improvement_number,
+        )
+        for f in audit.findings
+    ]
+    return cls(
+        audit_id=audit.id,
+        number=audit.number,
+        programme_id=audit.programme_id,
+        title=audit.title,
+        lead_auditor=audit.lead_auditor,
+        planned_on=audit.planned_on,
+        status=audit.status.value,
+        previous_status=previous_status,
+        findings=findings,
+        actor=actor,
+        occurred_at=audit.updated_at,
+    )

@@ -12,6 +12,7 @@ from shared.events import (  # noqa: F401 - registers the types
     config,
     continuity,
     cost,
+    improvement,
     incident,
     notify,
     records,

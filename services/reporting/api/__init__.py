@@ -2,9 +2,12 @@
 
 from services.reporting.api import (
     agreements,
+    audits,
     dashboard,
     distribution,
     event_log,
+    improvements,
+    management_reviews,
     projections,
     reports,
     runs,
@@ -19,6 +22,9 @@ ROUTERS = [
     runs.router,
     distribution.router,
     service_reviews.router,
+    improvements.router,
+    audits.router,
+    management_reviews.router,
     dashboard.page_router,
     dashboard.router,
 ]

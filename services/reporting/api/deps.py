@@ -48,6 +48,32 @@ TABLE: dict[str, dict[str, Rule]] = {
     "service_reviews.get_service_review": _STAFF_READ,
     "service_reviews.move_service_review_action": _SERVICE_LEVEL_MANAGER,
     "service_reviews.link_service_review_change": _SERVICE_LEVEL_MANAGER,
+    # The improvement register (4.5.5): the service level manager keeps it (entries raised by hand,
+    # their lifecycle and measured benefit, the intake policy); staff read it.
+    "improvements.raise_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.list_improvements": _STAFF_READ,
+    "improvements.get_improvement": _STAFF_READ,
+    "improvements.update_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.act_on_improvement": _SERVICE_LEVEL_MANAGER,
+    "improvements.get_improvement_policy": _STAFF_READ,
+    "improvements.set_improvement_policy": _SERVICE_LEVEL_MANAGER,
+    # Internal audits (4.5.4.2) and management reviews (4.5.4.3): the service level manager, who
+    # owns the management system's records here, plans and records them (the auditor role only
+    # reads, suite-wide); staff read them.
+    "audits.plan_audit_programme": _SERVICE_LEVEL_MANAGER,
+    "audits.list_audit_programmes": _STAFF_READ,
+    "audits.get_audit_programme": _STAFF_READ,
+    "audits.plan_audit": _SERVICE_LEVEL_MANAGER,
+    "audits.list_audits": _STAFF_READ,
+    "audits.get_internal_audit": _STAFF_READ,
+    "audits.act_on_audit": _SERVICE_LEVEL_MANAGER,
+    "audits.add_audit_finding": _SERVICE_LEVEL_MANAGER,
+    "audits.move_corrective_action": _SERVICE_LEVEL_MANAGER,
+    "audits.raise_finding_improvement": _SERVICE_LEVEL_MANAGER,
+    "management_reviews.record_management_review": _SERVICE_LEVEL_MANAGER,
+    "management_reviews.list_management_reviews": _STAFF_READ,
+    "management_reviews.get_management_review": _STAFF_READ,
+    "management_reviews.move_management_review_action": _SERVICE_LEVEL_MANAGER,
     # Names the subject of every event recorded; one token subject holds at most
     # REPORTING_STREAM_MAX_PER_SUBJECT streams (the route's own cap).
     "dashboard.stream": _STAFF_READ,

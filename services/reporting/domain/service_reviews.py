@@ -78,11 +78,9 @@ class ServiceReview:
             raise RuleViolation.of_fields(errors)
 
     def action_moved(self, index: int, status: str, now: datetime) -> ServiceReview:
-        if not 0 <= index < len(self.actions):
-            raise RuleViolation(f"the review has {len(self.actions)} actions", field="index")
-        actions = list(self.actions)
-        actions[index] = actions[index].moved(status, index)
-        return replace(self, actions=tuple(actions), updated_at=now, version=self.version + 1)
+        return replace(
+            self, actions=moved_action(self.actions, index, status), updated_at=now, version=self.version + 1
+        )
 
     def change_linked(self, index: int, change_number: str, now: datetime) -> ServiceReview:
         """The change raised for a requirement."""
@@ -93,15 +91,22 @@ class ServiceReview:
         return replace(self, requirements=tuple(requirements), updated_at=now, version=self.version + 1)
 
 
+def moved_action(actions: tuple[ReviewAction, ...], index: int, status: str) -> tuple[ReviewAction, ...]:
+    """A review's actions with one moved along the action lifecycle (also a management review's)."""
+    if not 0 <= index < len(actions):
+        raise RuleViolation(f"the review has {len(actions)} actions", field="index")
+    moved = list(actions)
+    moved[index] = moved[index].moved(status, index)
+    return tuple(moved)
+
+
 def as_json(review: ServiceReview) -> dict[str, Any]:
     """The JSON parts as stored."""
     return {
         "attendees": list(review.attendees),
         "report_run_ids": [str(r) for r in review.report_run_ids],
         "requirements": [{"text": r.text, "change_number": r.change_number} for r in review.requirements],
-        "actions": [
-            {"text": a.text, "owner": a.owner, "due": a.due.isoformat(), "status": a.status} for a in review.actions
-        ],
+        "actions": [action_json(a) for a in review.actions],
     }
 
 
@@ -110,7 +115,14 @@ def of_json(values: dict[str, Any]) -> dict[str, Any]:
         "attendees": tuple(values["attendees"]),
         "report_run_ids": tuple(UUID(r) for r in values["report_run_ids"]),
         "requirements": tuple(Requirement(**r) for r in values["requirements"]),
-        "actions": tuple(
-            ReviewAction(a["text"], a["owner"], date.fromisoformat(a["due"]), a["status"]) for a in values["actions"]
-        ),
+        "actions": tuple(action_of(a) for a in values["actions"]),
     }
+
+
+def action_json(action: ReviewAction) -> dict[str, Any]:
+    """An action as stored (also a management review's, an audit finding's corrective action)."""
+    return {"text": action.text, "owner": action.owner, "due": action.due.isoformat(), "status": action.status}
+
+
+def action_of(values: dict[str, Any]) -> ReviewAction:
+    return ReviewAction(values["text"], values["owner"], date.fromisoformat(values["due"]), values["status"])

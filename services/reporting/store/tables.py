@@ -284,3 +284,114 @@ service_review = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# The improvement register (ISO/IEC 20000-1 4.5.5): improvements and nonconformities from every
+# process, one entry per source record (`source`, `source_ref` unique: a redelivered or replayed
+# event raises nothing twice), with its owner, target date, status and benefit measured.
+improvement = Table(
+    "improvement",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("source_ref", String(200)),  # none for an entry raised by hand from no record
+    Column("owner", String(200), nullable=False, index=True),
+    Column("target_date", Date, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("measure", String(200), nullable=False),
+    Column("figure_before", Float),
+    Column("figure_after", Float),
+    Column("reason", String(2000), nullable=False),
+    Column("raised_by", String(200), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("source", "source_ref", name="uq_improvement_source"),
+)
+
+# The intake policy (one row, id 1; absent: the defaults): the breach threshold, the low score,
+# the default owner and target of entries raised from events.
+improvement_policy = Table(
+    "improvement_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sla_breach_threshold", Integer, nullable=False),
+    Column("low_score_max", Integer, nullable=False),
+    Column("default_owner", String(200), nullable=False),
+    Column("target_days", Integer, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# SLA breaches counted per service and calendar month, for the threshold that raises an entry.
+improvement_breach_tally = Table(
+    "improvement_breach_tally",
+    metadata,
+    Column("service", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("breaches", Integer, nullable=False),
+    PrimaryKeyConstraint("service", "month"),
+)
+
+# Internal audits (ISO/IEC 20000-1 4.5.4.2): the programme of a period, its audits and their
+# findings (JSON on the audit: kind, clause, text, corrective action, the register entry raised).
+audit_programme = Table(
+    "audit_programme",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("criteria", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+internal_audit = Table(
+    "internal_audit",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("programme_id", Uuid, ForeignKey("audit_programme.id"), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("lead_auditor", String(200), nullable=False),
+    Column("auditees", JSON, nullable=False),
+    Column("planned_on", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("findings", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Management reviews (ISO/IEC 20000-1 4.5.4.3): the report runs gone through, each with the
+# figures it showed (copied when the review is recorded), the audits, the register's state, and the
+# decisions and actions.
+management_review = Table(
+    "management_review",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("chair", String(200), nullable=False),
+    Column("attendees", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("audit_ids", JSON, nullable=False),
+    Column("improvements_by_status", JSON, nullable=False),
+    Column("conclusions", Text, nullable=False),
+    Column("decisions", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)

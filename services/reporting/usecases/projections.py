@@ -12,19 +12,25 @@ from services.reporting.domain.facts import Patch
 from services.reporting.events import patches_for
 from services.reporting.store import event_log, live
 from services.reporting.store import projections as store
+from services.reporting.usecases import improvements
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
 
 async def project(conn: AsyncConnection, events: Sequence[CloudEvent]) -> int:
     """Record new events in the log and merge what they say into the fact tables."""
+    return len(await _project(conn, events))
+
+
+async def _project(conn: AsyncConnection, events: Sequence[CloudEvent]) -> list[CloudEvent]:
+    """`project`; the events that were new to the log."""
     if len(events) == 1:
         fresh = list(events) if await event_log.record_event(conn, events[0]) else []
     else:
         fresh = await event_log.record_events(conn, events)
     patches: list[Patch] = [p for e in fresh for p in patches_for(e)]
     await store.apply_patches(conn, patches)
-    return len(fresh)
+    return fresh
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,13 @@ async def compact_service_level_days(unit_of_work: Callable[[], UnitOfWork]) -> 
 
 
 async def record(events: Sequence[CloudEvent], uow: UnitOfWork) -> None:
-    """What the consumer does with a delivery or a batch of them: project the new events, and tell
-    the dashboard's live streams once committed (an event already in the log, a redelivery the inbox
-    did not see, e.g. a replay, changes nothing)."""
-    if await project(uow.connection, events):
+    """What the consumer does with a delivery or a batch of them: project the new events, raise the
+    improvement register's entries they call for, and tell the dashboard's live streams once
+    committed (an event already in the log, a redelivery the inbox did not see, e.g. a replay,
+    changes nothing)."""
+    fresh = await _project(uow.connection, events)
+    if fresh:
+        await improvements.intake(fresh, uow)
         _announce_after_commit(events, uow)
 
 

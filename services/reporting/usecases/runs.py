@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain import agreements as domain
 from services.reporting.domain.definitions import DEFINITIONS
+from services.reporting.domain.improvements import ImprovementKind, ImprovementSource
 from services.reporting.domain.report_filters import ReportFilters, last_complete_period
 from services.reporting.store import agreements as agreements_store
 from services.reporting.store import distribution as distribution_store
 from services.reporting.store import runs as store
+from services.reporting.usecases import improvements
 from services.reporting.usecases.reports import definition, produce, to_csv
 from shared.errors import NotFound
 from shared.uow import UnitOfWork
@@ -122,7 +124,9 @@ class Action:
 async def add_finding(
     uow: UnitOfWork, run_id: uuid.UUID, *, text: str, actions: Sequence[Action], by: str, now: datetime
 ) -> dict[str, Any]:
-    """Append a finding with the actions decided on it (never changed afterwards)."""
+    """Append a finding with the actions decided on it (never changed afterwards); each action
+    enters the improvement register (source `report_finding`, `<finding id>/<n>`), owned and due
+    as decided."""
     async with uow:
         conn = uow.connection
         if not await store.has_run(conn, run_id):
@@ -144,6 +148,17 @@ async def add_finding(
             "recorded_at": now,
         }
         await store.add_finding(conn, row)
+        for index, a in enumerate(actions):
+            entry = improvements.RaiseImprovement(
+                kind=ImprovementKind.IMPROVEMENT,
+                title=a.action[:200],
+                description=text,
+                source=ImprovementSource.REPORT_FINDING,
+                source_ref=f"{row['finding_id']}/{index + 1}",
+                owner=a.owner,
+                target_date=a.due,
+            )
+            await improvements.raise_entry(conn, entry, uow, by)
         await uow.commit()
     fields = {k: v for k, v in row.items() if k not in ("finding_id", "run_id", "recorded_at")}
     return {**fields, "id": str(row["finding_id"]), "run_id": str(run_id), "recorded_at": now.isoformat()}

@@ -19,7 +19,10 @@
     suppliers: ["suppliers"],
     satisfaction: ["satisfaction"],
     capacity: ["capacity"],
+    improvements: ["improvements"],
   };
+  // Sources that are not reports: the improvement register (4.5.5), read as it stands (no filters).
+  const REGISTERS = { improvements: { path: "/api/v1/improvements", params: { limit: 200 } } };
   const AFFECTED_BY = [
     [/^itsm\.(incident|sla)\./, ["incidents", "service-levels", "workload", "availability", "dora", "suppliers", "hotspots", "problems"]],
     [/^itsm\.request\./, ["requests", "workload"]],
@@ -30,6 +33,7 @@
     [/^itsm\.incident\./, ["capacity"]],
     [/^itsm\.(supplier|contract|dispute)\./, ["suppliers"]],
     [/^itsm\.(survey|complaint)\./, ["satisfaction"]],
+    [/^itsm\.improvement\./, ["improvements"]],
   ];
 
   const state = {
@@ -183,14 +187,17 @@
   const EXTRA = { workload: { period: "day" } };
 
   async function load(names) {
-    const wanted = [...names].filter((name) => state.definitions.has(name));
+    const wanted = [...names].filter((name) => state.definitions.has(name) || name in REGISTERS);
     const problems = [];
     await Promise.all(
       wanted.map(async (name) => {
         const ticket = (state.tickets.get(name) || 0) + 1;
         state.tickets.set(name, ticket);
         try {
-          const body = await api(`/api/v1/reports/${name}`, filtersFor(name, EXTRA[name]));
+          const register = REGISTERS[name];
+          const body = register
+            ? await api(register.path, register.params)
+            : await api(`/api/v1/reports/${name}`, filtersFor(name, EXTRA[name]));
           if (state.tickets.get(name) !== ticket) return; // a newer request for it is on its way
           state.reports.set(name, body);
           learnOptions(body);
@@ -612,7 +619,42 @@
     box.replaceChildren(table);
   }
 
-  const DRAW = { tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity };
+  function drawImprovements() {
+    const body = state.reports.get("improvements");
+    const box = $("improvements");
+    if (!body) return Charts.empty(box, "The improvement register is not available on this reporting service.");
+    const byStatus = {};
+    for (const e of body.items) byStatus[e.status] = (byStatus[e.status] || 0) + 1;
+    $("improvements-note").textContent = Object.entries(byStatus).map(([s, n]) => `${n} ${s.replace("_", " ")}`).join(" · ") || "";
+    const today = new Date().toISOString().slice(0, 10);
+    const open = body.items.filter((e) => !["closed", "rejected"].includes(e.status))
+      .sort((a, b) => a.target_date.localeCompare(b.target_date)).slice(0, 10);
+    if (!open.length) return Charts.empty(box, "No open improvement or nonconformity.");
+    const table = document.createElement("table");
+    table.className = "scores";
+    table.innerHTML = "<thead><tr><th>Entry</th><th>Title</th><th>Source</th><th>Owner</th><th>Status</th><th>Target</th></tr></thead><tbody></tbody>";
+    for (const e of open) {
+      const tr = document.createElement("tr");
+      tr.dataset.improvement = e.number;
+      const cells = [e.number, e.title, `${e.source.replaceAll("_", " ")} ${e.source_ref || ""}`.trim(), e.owner, e.status.replace("_", " "), null];
+      cells.forEach((content, i) => {
+        const td = document.createElement("td");
+        if (i === 5) {
+          const pill = document.createElement("span");
+          pill.className = `pill ${e.target_date < today ? "bad" : "good"}`;
+          pill.textContent = e.target_date < today ? `overdue ${e.target_date}` : e.target_date;
+          td.appendChild(pill);
+        } else {
+          td.textContent = content;
+        }
+        tr.appendChild(td);
+      });
+      table.tBodies[0].appendChild(tr);
+    }
+    box.replaceChildren(table);
+  }
+
+  const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity };
 
   function draw(reportNames) {
     const changed = new Set(reportNames);

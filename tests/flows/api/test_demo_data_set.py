@@ -72,6 +72,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "report agreements",
             "customer surveys",
             "records retention",
+            "improvement and audits",
         } <= done, said
         assert not [line for line in said if "refused" in line], said  # every body matches the real schemas
         assert len(demo.loaded.suppliers) == len(SUPPLIERS)
@@ -193,6 +194,13 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
         }
         holds = (await api.client.get("http://incident/api/v1/legal-holds", headers=auth("auditor"))).json()["items"]
         assert [h["record_type"] for h in holds] == ["incident"] and holds[0]["active"]
+        # The improvement register: an entry from the service levels report and one an audit finding raised.
+        register = (await api.client.get("http://reporting/api/v1/improvements", headers=auth("auditor"))).json()
+        assert {"report_finding", "audit_finding"} <= {e["source"] for e in register["items"]}
+        audits = (await api.client.get("http://reporting/api/v1/audits", headers=auth("auditor"))).json()["items"]
+        assert [(a["status"], a["findings"][0]["improvement_number"] is not None) for a in audits] == [
+            ("reported", True)
+        ]
 
         # Loading twice is refused politely: the demo recognises its own catalogue.
         again: list[str] = []

@@ -5,7 +5,9 @@ cell is allowed or denied. The dashboard page is public; its stream is not."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +18,9 @@ from services.reporting.api.deps import POLICY
 from services.reporting.app import create_app
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.live import FEED
+from services.reporting.store.runs import insert_run
 from shared.auth import Role
+from shared.db import create_engine
 from tests.authorization import HUMANS, ME, NOT_REQUESTER, Expect, Matrix, expect
 from tests.authorization_allowed import ownerless_matrix
 from tests.conftest import running
@@ -55,12 +59,33 @@ EXPECTED: dict[str, Expect] = {
         f"service_reviews.{op}": SLM
         for op in ("record_service_review", "move_service_review_action", "link_service_review_change")
     },
+    **{f"improvements.{op}": STAFF for op in ("list_improvements", "get_improvement", "get_improvement_policy")},
+    **{
+        f"improvements.{op}": SLM
+        for op in ("raise_improvement", "update_improvement", "act_on_improvement", "set_improvement_policy")
+    },
+    **{f"audits.{op}": STAFF for op in ("list_audit_programmes", "get_audit_programme", "list_audits")},
+    "audits.get_internal_audit": STAFF,
+    **{
+        f"audits.{op}": SLM
+        for op in (
+            "plan_audit_programme",
+            "plan_audit",
+            "act_on_audit",
+            "add_audit_finding",
+            "move_corrective_action",
+            "raise_finding_improvement",
+        )
+    },
+    **{f"management_reviews.{op}": STAFF for op in ("list_management_reviews", "get_management_review")},
+    **{f"management_reviews.{op}": SLM for op in ("record_management_review", "move_management_review_action")},
 }
 PUBLIC = {"dashboard.dashboard_page"}
 
 # ----------------------------------------------------------------------------- the walk
 
 REPORT = "incidents"
+RUN = uuid.uuid4()
 PROPOSAL = {
     "owner": "Service level manager",
     "agreed_with": ["Service desk"],
@@ -71,7 +96,15 @@ PROPOSAL = {
 
 @pytest.fixture(scope="module")
 async def authz_db(servers: Servers) -> str:
-    return await create_service_database(servers, "reporting", label="authz_matrix")
+    url = await create_service_database(servers, "reporting", label="authz_matrix")
+    engine = create_engine(url)
+    async with engine.begin() as conn:  # the stored run a management review cites
+        start = datetime(1999, 1, 1, tzinfo=UTC)
+        row = {"run_id": RUN, "report": "service-levels", "frequency": "monthly", "period_start": start}
+        row |= {"period_end": start + timedelta(days=31), "generated_at": start, "row_count": 0, "body": {}}
+        await insert_run(conn, row)
+    await engine.dispose()
+    return url
 
 
 @pytest.fixture
@@ -96,7 +129,24 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     review |= {"actions": [{"text": "SLA v2", "owner": "sally", "due": "2027-01-15"}]}
     recorded = await client.post("/api/v1/service-reviews", json=review, headers=auth(Role.SERVICE_LEVEL_MANAGER))
     assert recorded.status_code == 201, recorded.text
+    entry = {"title": "Faster P1s", "owner": "sally", "target_date": "2027-03-31"}
+    raised = await client.post("/api/v1/improvements", json=entry, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert raised.status_code == 201, raised.text
     ids = {"name": REPORT, "version": "1", "review_id": str(recorded.json()["id"]), "index": "0"}
+    ids["improvement_id"] = str(raised.json()["id"])
+    programme = {"title": "Audits", "period_start": "2027-01-01", "period_end": "2027-12-31", "owner": "sally"}
+    planned = await client.post("/api/v1/audit-programmes", json=programme, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert planned.status_code == 201, planned.text
+    ids["programme_id"] = str(planned.json()["id"])
+    audit = {"programme_id": ids["programme_id"], "title": "CM", "lead_auditor": "quinn", "planned_on": "2027-03-01"}
+    audited = await client.post("/api/v1/audits", json=audit, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert audited.status_code == 201, audited.text
+    ids["audit_id"] = str(audited.json()["id"])
+    review = {"title": "MR", "held_on": "2027-07-01", "chair": "coo", "attendees": ["coo"]}
+    review |= {"report_run_ids": [str(RUN)], "actions": [{"text": "Act", "owner": "coo", "due": "2027-09-30"}]}
+    held = await client.post("/api/v1/management-reviews", json=review, headers=auth(Role.SERVICE_LEVEL_MANAGER))
+    assert held.status_code == 201, held.text
+    ids["management_review_id"] = str(held.json()["id"])
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers={"dashboard.stream": 429})
 
 

@@ -186,6 +186,15 @@ async def test_findings_and_actions_are_appended_to_a_run_and_come_with_its_down
         added = await client.post(path, json=finding, headers=auth("service_level_manager", subject="sam"))
         assert added.status_code == 201, added.text
         assert (added.json()["recorded_by"], added.json()["actions"]) == ("sam", finding["actions"])
+        # Each action decided enters the improvement register, owned and due as decided.
+        params = {"source": "report_finding", "q": added.json()["id"]}
+        [entry] = (await client.get("/api/v1/improvements", params=params, headers=auth("auditor"))).json()["items"]
+        assert (entry["source_ref"], entry["title"], entry["owner"], entry["target_date"]) == (
+            f"{added.json()['id']}/1",
+            "Add a second on-call engineer for Mail",
+            "Mail service owner",
+            "2026-11-15",
+        )
         second = {"text": "Nothing else to act on", "actions": []}
         assert (await client.post(path, json=second, headers=auth("admin"))).status_code == 201
 

@@ -25,6 +25,7 @@ import pytest
 
 from shared.events import CloudEvent, EventData, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented
+from shared.events.complaint import ComplaintReceived
 from shared.events.config import CapacityThresholdBreached, ConfigItemCreated
 from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentResolved, SlaResult
 from shared.messaging import BrokerConnection, EventPublisher
@@ -349,6 +350,30 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
             assert await marks(page, "chart-backlog") == {"web": 2, "dba": 2}
             assert await page.inner_text("#tile-backlog") == "4"
             assert int(await page.get_attribute("#panel-cis", "data-draws") or "0") > draws_before
+
+            # A complaint arriving now raises its entry in the improvement register, and the entry's
+            # own event (published by reporting, consumed back) redraws the register's panel.
+            assert "No open improvement" in await page.inner_text("#improvements")
+            received = datetime.now(UTC)
+            complaint = ComplaintReceived(
+                complaint_id=uuid.uuid4(),
+                number="CMP0000042",
+                title="Nobody called back",
+                status="received",
+                complainant="carl",
+                received_via="email",
+                relationship_manager="rosa",
+                received_at=received,
+                acknowledge_due_at=received,
+                respond_due_at=received,
+                actor="ann",
+                occurred_at=received,
+            )
+            await feed.send(complaint, subject=complaint.complaint_id, at=received, source="incident")
+            await page.wait_for_selector("#improvements tr[data-improvement]", timeout=30_000)
+            cells = await page.locator("#improvements tr[data-improvement] td").all_inner_texts()
+            assert cells[1:5] == ["Complaint CMP0000042: Nobody called back", "complaint CMP0000042", "rosa", "raised"]
+            assert await page.inner_text("#improvements-note") == "1 raised"
 
             # A filter re-queries the reports: only the web group's incidents remain.
             await page.select_option("select[name=group]", "web")
