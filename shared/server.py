@@ -39,6 +39,11 @@ LINGER_S = 2.0
 """After refusing a head, how long the server goes on reading (and dropping) what the client still
 sends before it closes: closing on unread data would reset the connection, and the client could
 lose the answer."""
+SHUTDOWN_GRACE_S = 0.5
+"""On SIGTERM uvicorn closes at once every connection without a request in hand. A connection
+accepted just before, whose request is still on its way (or half read), would be dropped with no
+answer, and its client could not tell whether to send again: such a connection gets this long for
+its request, which is then served and the connection closed after it."""
 STARTUP_FAILURE = 3
 """The exit status when the app did not start (uvicorn's own)."""
 
@@ -66,7 +71,20 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     # Connection events
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._opened_at = self.loop.time()
+        self._requests_begun = 0
         self._arm_head_deadline()
+
+    def shutdown(self) -> None:
+        fresh = self._requests_begun == 0 and self.loop.time() - self._opened_at < SHUTDOWN_GRACE_S
+        if self.cycle is None and (self._reading_head or fresh):
+            self.loop.call_later(SHUTDOWN_GRACE_S, self._shutdown_after_grace)
+            return
+        super().shutdown()
+
+    def _shutdown_after_grace(self) -> None:
+        if not self.transport.is_closing():
+            super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_deadline()
@@ -107,6 +125,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     # Parser callbacks
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._requests_begun += 1
         self._reading_head = True
         self._head_bytes = 0
         if self._head_deadline is None:  # a later request on the connection: its own deadline

@@ -127,3 +127,35 @@ async def test_sigterm_stops_a_service_whose_broker_stopped_answering(
             assert await deployed.outbox_pending("incident") == 1
     finally:
         await proxy.cut()
+
+
+async def _listener_closed(port: int) -> None:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except ConnectionRefusedError:
+        return
+    writer.close()
+    raise AssertionError("the listener still accepts connections")
+
+
+async def test_a_request_on_a_connection_accepted_just_before_sigterm_is_answered(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """A client that connected just before SIGTERM and sends its request after the listener closed
+    (on its way, as far as the server could tell) gets its answer, not a dropped connection it
+    could not tell from a lost request."""
+    async with deployment(servers, tmp_path, ["incident"], label="drainfresh") as deployed:
+        api = deployed.add("incident", "api")
+        async with httpx.AsyncClient(timeout=60) as http:
+            await deployed.start_all(http)
+        reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
+        try:
+            api.send(signal.SIGTERM)
+            await eventually(lambda: _listener_closed(api.port), within_s=5, interval=0.005)  # shutdown has begun
+            writer.write(b"GET /healthz HTTP/1.1\r\nhost: drain\r\n\r\n")
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), timeout=10)  # to the end: closed after it
+        finally:
+            writer.close()
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        assert await api.exit_status() == 0
