@@ -28,9 +28,11 @@ from shared.db import create_engine
 from shared.events import CloudEvent
 from shared.messaging import QueueNames
 from shared.migrations import upgrade
+from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 RETRY_DELAY_MS = 100
+DEFAULT_RETRY_DELAY_MS: int = ServiceSettings.model_fields["retry_delay_ms"].default
 """The retry delay of every service in the tests (short, and one value: it names the queue)."""
 
 
@@ -142,7 +144,9 @@ async def cleanup(servers: Servers, services: list[str]) -> None:
         channel = await connection.channel()
         for service in [p + s for p in (servers.queue_prefix, *servers.extra_queue_prefixes) for s in services]:
             names = QueueNames.for_queue(service)
-            for queue in (names.main, names.retry(RETRY_DELAY_MS), names.dead):
+            # A process started without ITSM_RETRY_DELAY_MS (the browser tests') declares the default's.
+            retries = {names.retry(RETRY_DELAY_MS), names.retry(DEFAULT_RETRY_DELAY_MS)}
+            for queue in (names.main, *sorted(retries), names.dead):
                 await channel.queue_delete(queue)
         for exchange in (servers.exchange, *servers.extra_exchanges):
             await channel.queue_delete(f"{exchange}.unrouted")
