@@ -21,8 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copyreg
+import functools
 import http
 import json
+import os
+import socket
 import sys
 from collections.abc import Generator
 from typing import Any, ClassVar, cast
@@ -276,6 +279,44 @@ class GracefulServer(uvicorn.Server):
                 yield
             finally:
                 self._captured_signals.clear()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown, after taking in the connections the kernel already completed.
+
+        Closing a listener resets every connection still in its accept queue: their clients
+        connected, sent their requests, and can not tell a reset from a lost request. So the queue
+        is emptied just before the listeners close, with nothing awaited in between, and what it
+        held is served like any connection open at shutdown."""
+        waiting = _take_accept_queues(self.servers)
+        for server in self.servers:
+            server.close()
+        loop = asyncio.get_running_loop()
+        protocol = functools.partial(
+            self.config.http_protocol_class,  # uvicorn's own factory is local to its startup
+            config=self.config,  # type: ignore[call-arg]
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+        )
+        for connection in waiting:
+            await loop.connect_accepted_socket(protocol, connection)
+        await super().shutdown(sockets)
+
+
+def _take_accept_queues(servers: list[asyncio.base_events.Server]) -> list[socket.socket]:
+    """Every connection waiting in the servers' listeners' accept queues, accepted (non-blocking)."""
+    taken = []
+    for server in servers:
+        for listener in server.sockets:
+            with socket.socket(fileno=os.dup(listener.fileno())) as own:
+                own.setblocking(False)
+                while True:
+                    try:
+                        connection, _ = own.accept()
+                    except OSError:  # BlockingIOError: the queue is empty
+                        break
+                    connection.setblocking(False)
+                    taken.append(connection)
+    return taken
 
 
 def serve(app_factory: str, settings: ServiceSettings, *, workers: int = 1, **options: Any) -> None:
