@@ -24,10 +24,7 @@ async def project(conn: AsyncConnection, events: Sequence[CloudEvent]) -> int:
 
 async def _project(conn: AsyncConnection, events: Sequence[CloudEvent]) -> list[CloudEvent]:
     """`project`; the events that were new to the log."""
-    if len(events) == 1:
-        fresh = list(events) if await event_log.record_event(conn, events[0]) else []
-    else:
-        fresh = await event_log.record_events(conn, events)
+    fresh = await event_log.record_events(conn, events)
     patches: list[Patch] = [p for e in fresh for p in patches_for(e)]
     await store.apply_patches(conn, patches)
     return fresh
