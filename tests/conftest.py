@@ -23,7 +23,7 @@ from shared.auth import mint_token
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_telemetry
 from tests.infra import RETRY_DELAY_MS, Servers, cleanup, create_service_database, provide_servers
-from tests.leftovers import stop_left_running
+from tests.leftovers import stop_left_running, stop_orphans_of_ended_runs
 
 TEST_JWT_SECRET = "test-secret-for-the-suite-0123456789abcdef"
 SERVICES = ["incident", "change", "config", "supplier", "reporting", "notify"]
@@ -45,6 +45,15 @@ SPAN_EXPORTER = InMemorySpanExporter()
 _PROVIDER = TracerProvider()
 _PROVIDER.add_span_processor(SimpleSpanProcessor(SPAN_EXPORTER))
 configure_telemetry("tests", tracer_provider=_PROVIDER)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_service_process_of_an_ended_run() -> None:
+    """Before anything starts: what a killed run left polling the servers would slow this one."""
+    if stopped := stop_orphans_of_ended_runs():
+        warnings.warn(
+            f"{len(stopped)} service processes of ended test runs were running and are now killed", stacklevel=1
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)
