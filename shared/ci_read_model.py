@@ -29,16 +29,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import UtcDateTime, upsert_statement
 from shared.events import CloudEvent
 from shared.events.config import ConfigItemCreated, ConfigItemRelationshipChanged, ConfigItemRetired, ConfigItemUpdated
-from shared.messaging import Handler
+from shared.messaging import Handler, NotYet
 from shared.uow import UnitOfWork
 
 RETIRED = "retired"
 
 
-class CIUnknownYet(RuntimeError):
+class CIUnknownYet(NotYet):
     """An event about a CI this read model has not been told of yet (its creation is still on its
-    way: the consumer handles events in any order). Raised so the consumer retries it later, rather
-    than dropping what the event says."""
+    way: the consumer handles events in any order). The consumer delivers it again until the
+    creation is in, rather than dropping what the event says."""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,11 @@ CONSUMER_DUPLICATES = _meter.create_counter(
 CONSUMER_RETRIES = _meter.create_counter(
     "itsm.consumer.retries", unit="{event}", description="Failed deliveries sent to the retry queue"
 )
+CONSUMER_WAITING = _meter.create_counter(
+    "itsm.consumer.waiting",
+    unit="{event}",
+    description="Deliveries sent back to wait for an event they depend on (not counted as failures)",
+)
 CONSUMER_DEAD_LETTERED = _meter.create_counter(
     "itsm.consumer.dead_lettered", unit="{event}", description="Deliveries moved to the dead-letter queue"
 )

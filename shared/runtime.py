@@ -104,6 +104,7 @@ class ServiceRuntime:
                 prefetch=settings.prefetch,
                 max_attempts=settings.max_delivery_attempts,
                 retry_delay_ms=settings.retry_delay_ms,
+                predecessor_wait_s=settings.predecessor_wait_s,
                 batch_handler=spec.batch_handler,
                 batch_size=settings.consumer_batch_size,
             )

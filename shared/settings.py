@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     )
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
     retry_delay_ms: int = Field(default=2000, ge=10)
+    predecessor_wait_s: float = Field(default=600.0, ge=0, le=86_400)
+    """How long an event that arrived before one it depends on waits for it (handlers raise
+    `NotYet`), coming back every `retry_delay_ms`, before it is dead-lettered."""
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
     relay_poll_interval_s: float = Field(default=0.5, gt=0)
     publish_timeout_s: float = Field(default=5.0, gt=0)

@@ -49,9 +49,6 @@ JOB_ENV = {
     "INCIDENT_SLA_WATCH_INTERVAL_S": "1",
     "SUPPLIER_CONTRACT_WATCH_INTERVAL_S": "1",
     "REPORTING_REPORT_SCHEDULE_INTERVAL_S": "1",
-    # A capacity clearing taken before its breach is delivered again until the breach is in: over
-    # 4 s here (a default service waits 5 x 2 s), not the 0.5 s of the suite's quick retries.
-    "INCIDENT_MAX_DELIVERY_ATTEMPTS": "40",
 }
 QUIETER = {"ITSM_METRICS_SAMPLE_INTERVAL_S": "5", "ITSM_RELAY_POLL_INTERVAL_S": "0.25"}
 """Twenty-four processes sampling their backlog gauges twice a second and polling their outboxes

@@ -25,6 +25,7 @@ from shared.messaging.topology import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
     ROUTING_KEY_HEADER,
+    WAITING_SINCE_HEADER,
     QueueNames,
     declare_service_queues,
     header_int,
@@ -57,11 +58,20 @@ def data_handlers(
     return {contract.routing_key: handler(contract, use_case) for contract, use_case in routes}
 
 
+class NotYet(Exception):
+    """Raised by a handler whose event depends on another that has not been applied here yet (a
+    CI retired before its creation arrived, a threshold cleared before its breach): not a failure
+    but an order the broker does not keep. The delivery waits in the retry queue and comes back,
+    without counting against `max_attempts`, for up to `predecessor_wait_s`, and is dead-lettered
+    only after waiting that long."""
+
+
 @dataclass
 class ConsumerStats:
     processed: int = 0
     duplicates: int = 0
     retried: int = 0
+    waiting: int = 0
     dead_lettered: int = 0
     in_flight: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
@@ -94,6 +104,7 @@ class EventConsumer:
         prefetch: int = 32,
         max_attempts: int = 5,
         retry_delay_ms: int = 2000,
+        predecessor_wait_s: float = 600.0,
         batch_handler: BatchHandler | None = None,
         batch_size: int = 1,
         batch_wait_s: float = 0.005,
@@ -108,6 +119,7 @@ class EventConsumer:
         self._prefetch = prefetch
         self._max_attempts = max_attempts
         self._retry_delay_ms = retry_delay_ms
+        self._predecessor_wait_s = predecessor_wait_s
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
@@ -299,14 +311,31 @@ class EventConsumer:
         except Exception as exc:
             return await self._fail(message, exc)
 
-    async def _fail(self, message: AbstractIncomingMessage, exc: Exception) -> str:
-        attempts = header_int(message.headers, ATTEMPTS_HEADER) + 1
-        reason = _describe(exc)
+    def _next_stop(self, message: AbstractIncomingMessage, exc: Exception) -> tuple[str, dict[str, Any], str]:
+        """Where a failed delivery goes (the retry or the dead-letter queue), with which headers,
+        and the outcome to count: retried, waiting or dead_lettered."""
         headers: dict[str, Any] = dict(message.headers or {})
+        reason = _describe(exc)
+        headers.setdefault(ROUTING_KEY_HEADER, message.routing_key or "")
+        if isinstance(exc, NotYet):
+            now_ms = int(time.time() * 1000)
+            since_ms = header_int(headers, WAITING_SINCE_HEADER) or now_ms
+            headers[WAITING_SINCE_HEADER] = since_ms
+            waited_s = (now_ms - since_ms) / 1000
+            headers[ERROR_HEADER] = reason[:1000]
+            if waited_s < self._predecessor_wait_s:
+                return self._names.retry(self._retry_delay_ms), headers, "waiting"
+            headers[ERROR_HEADER] = f"waited {waited_s:.0f}s for what it depends on: {reason}"[:1000]
+            return self._names.dead, headers, "dead_lettered"
+        attempts = header_int(message.headers, ATTEMPTS_HEADER) + 1
         headers[ATTEMPTS_HEADER] = attempts
         headers[ERROR_HEADER] = reason[:1000]
-        headers.setdefault(ROUTING_KEY_HEADER, message.routing_key or "")
-        target = self._names.retry(self._retry_delay_ms) if attempts < self._max_attempts else self._names.dead
+        if attempts < self._max_attempts:
+            return self._names.retry(self._retry_delay_ms), headers, "retried"
+        return self._names.dead, headers, "dead_lettered"
+
+    async def _fail(self, message: AbstractIncomingMessage, exc: Exception) -> str:
+        target, headers, outcome = self._next_stop(message, exc)
         try:
             assert self._channel is not None
             await self._channel.default_exchange.publish(
@@ -327,15 +356,22 @@ class EventConsumer:
             await message.nack(requeue=True)
             return "requeued"
         await message.ack()
-        if target == self._names.dead:
+        reason = headers[ERROR_HEADER]
+        if outcome == "dead_lettered":
             self.stats.dead_lettered += 1
             metrics.CONSUMER_DEAD_LETTERED.add(1, self._attributes)
-            log.error("message %s dead-lettered after %d attempts: %s", message.message_id, attempts, reason)
-            return "dead_lettered"
-        self.stats.retried += 1
-        metrics.CONSUMER_RETRIES.add(1, self._attributes)
-        log.warning("message %s failed (attempt %d), will retry: %s", message.message_id, attempts, reason)
-        return "retried"
+            log.error("message %s dead-lettered: %s", message.message_id, reason)
+        elif outcome == "waiting":
+            self.stats.waiting += 1
+            metrics.CONSUMER_WAITING.add(1, self._attributes)
+            log.info("message %s waits for an event it depends on: %s", message.message_id, reason)
+        else:
+            self.stats.retried += 1
+            metrics.CONSUMER_RETRIES.add(1, self._attributes)
+            log.warning(
+                "message %s failed (attempt %d), will retry: %s", message.message_id, headers[ATTEMPTS_HEADER], reason
+            )
+        return outcome
 
 
 def _describe(exc: Exception) -> str:

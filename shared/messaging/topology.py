@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-itsm-attempts"
 ERROR_HEADER = "x-itsm-error"
 ROUTING_KEY_HEADER = "x-itsm-routing-key"
+WAITING_SINCE_HEADER = "x-itsm-waiting-since-ms"
+"""When a delivery was first found to wait for another event (`NotYet`), in ms since the epoch."""
 QUORUM_DELIVERY_LIMIT = 20
 
 

@@ -40,6 +40,7 @@ from services.incident.usecases import sla
 from services.incident.usecases.incidents import emit_events
 from shared import clock
 from shared.events.config import CapacityThresholdBreached, CapacityThresholdCleared
+from shared.messaging import NotYet
 from shared.uow import UnitOfWork
 
 
@@ -113,7 +114,7 @@ CAPACITY_SENDER = "system:capacity"
 """The caller and actor of incidents opened by config's capacity job."""
 
 
-class BreachNotTakenInYet(RuntimeError):
+class BreachNotTakenInYet(NotYet):
     """A clearing came before the breach it ends: the consumer delivers it again later (its retry
     queue), by when the breach, published first, has been taken in by this or another worker."""
 

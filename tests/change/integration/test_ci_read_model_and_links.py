@@ -45,9 +45,6 @@ def queue_prefix(servers: Servers) -> str:
 def app_with(change_db: str, queue_prefix: str, make_settings: Callable[..., Any]) -> Callable[..., Any]:
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        # A CI retired before the service learnt of it is delivered again until its creation is in:
-        # 20 x 100 ms, not the suite's 3, so a slow first delivery of the creation cannot dead-letter it.
-        overrides = {"max_delivery_attempts": 20, **overrides}
         settings = make_settings(ChangeSettings, change_db, queue_prefix=queue_prefix, **overrides)
         async with running(create_app(settings)) as client:
 

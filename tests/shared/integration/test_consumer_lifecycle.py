@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.reporting.store.tables import inbox, outbox
 from shared.db import create_engine
 from shared.events import CloudEvent
-from shared.messaging import BrokerConnection, EventConsumer, declare_exchange
+from shared.messaging import ERROR_HEADER, BrokerConnection, EventConsumer, NotYet, QueueNames, declare_exchange
 from shared.uow import UnitOfWork
 from tests.infra import RETRY_DELAY_MS, Servers, create_service_database, eventually
 
@@ -59,7 +60,7 @@ async def _processed(engine: AsyncEngine, consumer: str) -> set[str]:
 
 
 def _consumer(
-    servers: Servers, broker: BrokerConnection, engine: AsyncEngine, name: str, handler: object
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine, name: str, handler: object, **options: Any
 ) -> EventConsumer:
     key = f"{name}.happened.v1"
     return EventConsumer(
@@ -72,6 +73,7 @@ def _consumer(
         inbox_table=inbox,
         max_attempts=2,
         retry_delay_ms=RETRY_DELAY_MS,
+        **options,
     )
 
 
@@ -215,4 +217,57 @@ async def test_the_metrics_count_applied_duplicates_retries_and_dead_letters_per
     }
     assert handled == {"processed": 1, "duplicate": 1, "retried": 1, "dead_lettered": 1}
     await consumer.stop()
+    await _delete_queues(servers, name)
+
+
+async def test_an_event_waiting_for_its_predecessor_comes_back_until_it_is_in_without_spending_attempts(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    """max_attempts is 2: a failure would be dead-lettered at the second call. A `NotYet` is not a
+    failure: the event comes back as often as it takes, within the wait, and is applied once."""
+    name = f"waits{uuid.uuid4().hex[:6]}"
+    calls = 0
+
+    async def handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 6:
+            raise NotYet("the event it follows is not in yet")
+
+    consumer = _consumer(servers, broker, engine, name, handler, predecessor_wait_s=60)
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    event = _event(f"{name}.happened.v1")
+    await _publish(servers, event)
+    await eventually(lambda: _assert(consumer.stats.processed == 1))
+    assert (calls, consumer.stats.waiting, consumer.stats.retried, consumer.stats.dead_lettered) == (7, 6, 0, 0)
+    assert await _processed(engine, name) == {str(event.id)}
+    await consumer.stop()
+    await _delete_queues(servers, name)
+
+
+async def test_an_event_whose_predecessor_never_comes_is_dead_lettered_after_the_wait_saying_so(
+    servers: Servers, broker: BrokerConnection, engine: AsyncEngine
+) -> None:
+    name = f"waitsout{uuid.uuid4().hex[:6]}"
+
+    async def handler(event: CloudEvent, uow: UnitOfWork) -> None:
+        raise NotYet("the CI it retires was never created here")
+
+    consumer = _consumer(servers, broker, engine, name, handler, predecessor_wait_s=0.5)
+    consumer.start()
+    await eventually(lambda: _assert(consumer.is_attached))
+    await _publish(servers, _event(f"{name}.happened.v1"))
+    await eventually(lambda: _assert(consumer.stats.dead_lettered == 1))
+    assert consumer.stats.waiting >= 3  # came back every 100 ms for half a second
+    assert consumer.stats.retried == 0
+    await consumer.stop()
+    connection = await aio_pika.connect(servers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        letter = await (await channel.get_queue(QueueNames.for_queue(servers.queue_prefix + name).dead)).get(timeout=5)
+        assert letter is not None
+        reason = str((letter.headers or {})[ERROR_HEADER])
+        assert reason.startswith("waited ") and "the CI it retires was never created here" in reason
+        await letter.ack()
     await _delete_queues(servers, name)
