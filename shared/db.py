@@ -8,6 +8,7 @@ production database. Engines are created through the module attribute of
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
@@ -317,3 +318,27 @@ def record_of(kind: type[R], row: Any, **values: Any) -> R:
     columns = row._mapping
     copied = {f.name: columns[f.name] for f in fields(kind) if f.init and f.name in columns and f.name not in values}
     return kind(**copied, **values)
+
+
+async def lock_until_commit(conn: AsyncConnection, keys: Iterable[str], *, space: int, buckets: int = 0) -> None:
+    """Serialise, until the transaction ends, the transactions that lock any of the same keys:
+    two consumers or replicas about to claim one thing (an alert, a host name) take turns, and the
+    second finds the first's work. PostgreSQL transaction-level advisory locks (two-key form:
+    `space`, the caller's own, then the key's CRC-32, or that modulo `buckets` when given), taken
+    in one statement in order, so two transactions locking overlapping sets cannot deadlock.
+    SQLite has one writer at a time anyway."""
+    if conn.dialect.name != "postgresql":
+        return
+    ids = sorted({_lock_id(key, buckets) for key in keys})
+    if ids:
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:ids AS int[])) AS k ORDER BY k"),
+            {"space": space, "ids": ids},
+        )
+
+
+def _lock_id(key: str, buckets: int) -> int:
+    value = zlib.crc32(key.encode())
+    if buckets:
+        return value % buckets
+    return value - (1 << 32) if value >= 1 << 31 else value  # PostgreSQL's int is signed

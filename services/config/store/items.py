@@ -3,13 +3,12 @@ discovery and imports), its versions, the searches, and the batching helpers of 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, bindparam, select, text, update
+from sqlalchemy import any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.config.domain.items import Cause, CIStatus, ConfigItem, Criticality, Identifiers
 from services.config.store.tables import CLAIMS_HOSTNAME, NOT_RETIRED, ci_version, config_item
-from shared.db import page, record_of, row_by_id, row_values, where_given
+from shared.db import lock_until_commit, page, record_of, row_by_id, row_values, where_given
 from shared.errors import Conflict, PreconditionFailed
 from shared.numbering import next_number
 
@@ -73,16 +72,9 @@ class ConfigItemRepository:
         """Serialise, until commit, the writers that may claim any of these identifier values (two
         discovery runs seeing the same new host on two replicas): the second waits, then finds the
         first's CI instead of breaking the hostname index. The values fall into IDENTIFIER_LOCKS
-        buckets, locked in order so that two runs cannot deadlock. SQLite has one writer anyway."""
-        if self._conn.dialect.name != "postgresql":
-            return
+        buckets."""
         values = [f"{kind}:{value.lower()}" for kind, vs in identifiers.items() for value in vs]
-        buckets = sorted({zlib.crc32(v.encode()) % IDENTIFIER_LOCKS for v in values})
-        if buckets:
-            await self._conn.execute(
-                text("SELECT pg_advisory_xact_lock(:space, b) FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b"),
-                {"space": IDENTIFIER_LOCK_SPACE, "buckets": buckets},
-            )
+        await lock_until_commit(self._conn, values, space=IDENTIFIER_LOCK_SPACE, buckets=IDENTIFIER_LOCKS)
 
     async def matching(self, identifiers: Mapping[str, set[str]]) -> list[ConfigItem]:
         """Non-retired CIs holding any of the given identifier values, by kind (hostname, serial, ...):

@@ -3,13 +3,12 @@ links from incidents to the changes that probably caused them, and the per-clust
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, exists, func, literal, or_, select, text, update
+from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.incident.domain.analysis import Cluster, IncidentFact
@@ -20,21 +19,17 @@ from services.incident.store.tables import (
     incident_fact,
     problem_incident,
 )
-from shared.db import insert_ignoring_duplicates, record_of
+from shared.db import insert_ignoring_duplicates, lock_until_commit, record_of
 
 CHANGE_ORDER = {"implementing": 0, "implemented": 1, "failed": 1}
 
 
+INCIDENT_LOCK_SPACE = 0x494E  # "IN": the first key of incident's advisory locks
+
+
 async def lock_key(conn: AsyncConnection, key: str) -> None:
-    """Serialise work on one cluster or alert across consumers (PostgreSQL: a transaction-level
-    advisory lock; SQLite serialises writers anyway)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(key)})
-
-
-def _lock_id(key: str) -> int:
-    value = zlib.crc32(key.encode())
-    return value - (1 << 32) if value >= 1 << 31 else value
+    """Serialise work on one cluster, alert or person across consumers and replicas, until commit."""
+    await lock_until_commit(conn, [key], space=INCIDENT_LOCK_SPACE)
 
 
 async def ci_names(conn: AsyncConnection, ids: Iterable[UUID | None]) -> dict[UUID, str]:
