@@ -16,7 +16,9 @@ from services.reporting.domain import (
     satisfaction,
     supplier_events,
 )
+from services.reporting.domain.agreements import AgreementVersion
 from services.reporting.domain.audits import AuditStatus, InternalAudit
+from services.reporting.domain.definitions import ReportDefinition
 from services.reporting.domain.facts import CMDB_FINDINGS, SUPPLIER_BREACHES, FactTable, Merge, Patch
 from services.reporting.domain.improvements import Improvement, ImprovementStatus
 from shared.events import CloudEvent, EventData
@@ -52,6 +54,7 @@ from shared.events.incident import (
     RequestEvent,
     SlaBreached,
 )
+from shared.events.report import ReportRunCompleted
 from shared.events.supplier import ContractEvent, DisputeEvent, SupplierCreated, SupplierTargetBreached, SupplierUpdated
 from shared.events.survey import SurveyEvent
 
@@ -252,4 +255,27 @@ def audit_event(
         findings=findings,
         actor=actor,
         occurred_at=audit.updated_at,
+    )
+
+
+def report_run_event(row: dict[str, Any], d: ReportDefinition, agreed: AgreementVersion) -> ReportRunCompleted:
+    """`report.run_completed.v1` for a run just stored (`row`, as inserted) of the report `d`, under
+    the agreement version `agreed`: what the report-runs API shows of it, and who it is agreed with."""
+    run_id = row["run_id"]
+    return ReportRunCompleted(
+        run_id=run_id,
+        report=d.name,
+        title=d.title,
+        frequency=d.frequency,
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        row_count=row["row_count"],
+        agreement_version=agreed.version,
+        owner=agreed.owner,
+        agreed_with=list(agreed.agreed_with),
+        distribution_count=len(agreed.distribution_list),
+        content_sha256=row["content_sha256"],
+        link=f"/api/v1/report-runs/{run_id}",
+        download=f"/api/v1/report-runs/{run_id}/download",
+        generated_at=row["generated_at"],
     )

@@ -16,6 +16,7 @@ from shared.events import (  # noqa: F401 - registers the types
     incident,
     notify,
     records,
+    report,
     supplier,
     survey,
 )

@@ -24,12 +24,15 @@ ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}
 USER_NAME = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
 NAME = USER_NAME
 MAX_RECIPIENTS = 10
+MAX_FIELD_VALUES = 50
+"""At most this many values of a field holding a list are read (a report's parties are at most 50)."""
 CAB_ROLE = "cab"
 
 
 class Kind(StrEnum):
     FIELD = "field"
-    """`value`: a field of the event's data (`data.caller`) holding a user name or an address."""
+    """`value`: a field of the event's data (`data.caller`) holding a user name or an address, or a
+    list of them (`data.agreed_with`): each one that stands for an address."""
     ADDRESS = "address"
     """`value`: a fixed e-mail address (a team mailbox)."""
     GROUP = "group"
@@ -131,9 +134,14 @@ def people_for(recipient: Recipient, data: Any, people: Sequence[Person], recipi
             return [recipient.value]
         case Kind.FIELD:
             value = path(recipient.value)
-            known = [p.address for p in people if isinstance(value, str) and p.username == value.strip()]
-            address = known[0] if known else address_of(value, recipient_domain)
-            return [address] if address else []
+            values = value[:MAX_FIELD_VALUES] if isinstance(value, list) else [value]
+            found = []
+            for one in values:
+                known = [p.address for p in people if isinstance(one, str) and p.username == one.strip()]
+                address = known[0] if known else address_of(one, recipient_domain)
+                if address:
+                    found.append(address)
+            return found
         case Kind.GROUP:
             group = _text(path(recipient.value)) if recipient.value.startswith("data.") else recipient.value
             return [p.address for p in people if group and group in p.groups]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.reporting import events
 from services.reporting.domain import agreements as domain
 from services.reporting.domain.definitions import DEFINITIONS
 from services.reporting.domain.improvements import ImprovementKind, ImprovementSource
@@ -37,8 +38,9 @@ async def run_scheduled_reports(
     the reports run. Each run records the agreement version in force and its content's SHA-256,
     and gets one pending delivery per recipient of that version's distribution list.
 
+    The run, its deliveries and its `report.run_completed.v1` (in the outbox) are one transaction.
     Several replicas may run this at once: the unique (report, frequency, period_start) makes the
-    second insert a no-op (and so adds no second set of deliveries).
+    second insert a no-op (and so adds no second set of deliveries and no second event).
     """
     async with unit_of_work() as uow:
         agreements = await agreements_store.latest_versions(uow.connection)
@@ -73,6 +75,7 @@ async def run_scheduled_reports(
                 await distribution_store.add_distributions(
                     conn, run_id, recipients, now, [uuid.uuid4() for _ in recipients]
                 )
+                uow.emit(events.report_run_event(row, d, agreed), subject=str(run_id))
                 await uow.commit()
                 made.append(d.name)
     return made

@@ -59,6 +59,7 @@ def test_the_defaults_a_service_desk_expects_are_seeded() -> None:
         "change.scheduled.v1",
         "change.failed.v1",
         "contract.expiring.v1",
+        "report.run_completed.v1",
     }
     mandatory = {r["event_pattern"] for r in RULES if r.get("mandatory")}
     assert {"sla.breached.v1", "change.assessed.v1"} <= mandatory
@@ -84,7 +85,5 @@ def test_a_default_rule_fits_its_event_and_its_templates_render(rule: dict[str, 
         text = env.get_template(f"{rule['template']}.{suffix}").render(context)
         assert text.strip()
     assert set(missing) <= OPTIONAL, f"{rule['template']} reads what {contract.__name__} lacks: {set(missing)}"
-    assert (
-        str(data["number"] if "number" in data else data["ticket_number"])
-        in mail.render(rule["template"], "en", context).subject
-    )
+    names = next(data[k] for k in ("number", "ticket_number", "report") if k in data)
+    assert str(names) in mail.render(rule["template"], "en", context).subject

@@ -46,6 +46,15 @@ def test_each_kind_names_the_people_it_stands_for() -> None:
     assert to("relationship_manager", None, {}) == []
 
 
+def test_a_field_holding_a_list_names_each_of_its_people_that_stands_for_an_address() -> None:
+    data = {"agreed_with": ["bob", "customer board", "eve@else.test", 7, "zed"]}
+    assert to("field", "data.agreed_with", data) == ["bob@corp.test", "eve@else.test"]
+    assert to("field", "data.agreed_with", data, "x.test") == ["bob@corp.test", "eve@else.test", "zed@x.test"]
+    assert to("field", "data.agreed_with", {"agreed_with": []}) == []
+    many = {"agreed_with": [f"p{n}@x.test" for n in range(80)]}
+    assert len(to("field", "data.agreed_with", many)) == 50, "a list is read up to its bound"
+
+
 def test_recipients_are_distinct_case_insensitively_in_order() -> None:
     recipients = [Recipient.of("cab"), Recipient.of("group", "desk"), Recipient.of("address", "carol@CORP.test")]
     assert addresses(recipients, {}, PEOPLE, "") == ["ada@corp.test", "Carol@corp.test", "bob@corp.test"]
