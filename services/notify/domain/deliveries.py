@@ -34,6 +34,45 @@ class RetryPolicy:
             return None
         return at
 
+    def after_attempt(
+        self, attempts_before: int, first_attempt_at: datetime | None, now: datetime, error: str | None
+    ) -> Attempted:
+        """What one more attempt (failed when `error` is set) makes of a message's bookkeeping."""
+        attempts = attempts_before + 1
+        first = first_attempt_at or now
+        retry_at = None if error is None else self.next_attempt(attempts, first, now)
+        return Attempted(attempts, first, now, error, retry_at)
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """A delivery or a mail after an attempt: its counts, and when it is tried again (None when
+    it succeeded, or failed for the last time)."""
+
+    attempts: int
+    first_attempt_at: datetime
+    last_attempt_at: datetime
+    error: str | None
+    retry_at: datetime | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+    @property
+    def gave_up(self) -> bool:
+        return self.error is not None and self.retry_at is None
+
+    def values(self) -> dict[str, object]:
+        """The columns every attempt sets (a message's table adds its own status on top)."""
+        return {
+            "attempts": self.attempts,
+            "first_attempt_at": self.first_attempt_at,
+            "last_attempt_at": self.last_attempt_at,
+            "last_error": self.error,
+            "next_attempt_at": self.retry_at,
+        }
+
 
 def ordering_key(subject: str | None, event_id: UUID) -> str:
     """What orders deliveries: the events of one subject go out one at a time, in order; an event

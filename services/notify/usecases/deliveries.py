@@ -187,32 +187,26 @@ async def deliver_due(
                         "response_excerpt": answer.excerpt,
                     },
                 )
-                attempts = due.attempts + 1
-                first = due.first_attempt_at or now
-                values: dict[str, Any] = {
-                    "attempts": attempts,
-                    "first_attempt_at": first,
-                    "last_attempt_at": now,
-                    "last_status_code": answer.status_code,
-                    "last_error": answer.error,
-                }
-                if answer.error is None:
-                    values |= {"status": DeliveryStatus.DELIVERED.value, "delivered_at": now, "next_attempt_at": None}
+                attempted = config.retry.after_attempt(due.attempts, due.first_attempt_at, now, answer.error)
+                values: dict[str, Any] = attempted.values() | {"last_status_code": answer.status_code}
+                if attempted.succeeded:
+                    values |= {"status": DeliveryStatus.DELIVERED.value, "delivered_at": now}
                     result.delivered += 1
                 else:
                     result.failed += 1
-                    retry_at = config.retry.next_attempt(attempts, first, now)
-                    values["next_attempt_at"] = retry_at
-                    if retry_at is None:
+                    if attempted.gave_up:
                         values["status"] = DeliveryStatus.FAILED.value
-                        result.disabled += await _give_up(uow, sub.id, rules.disabled_reason(attempts, answer.error))
+                        reason = rules.disabled_reason(attempted.attempts, str(answer.error))
+                        result.disabled += await _give_up(uow, sub.id, reason)
                     log.warning(
                         "webhook %s to %s: attempt %d failed (%s); %s",
                         due.event_id,
                         urlsplit(sub.url).hostname,  # not the URL: its path may hold a token
-                        attempts,
+                        attempted.attempts,
                         answer.error,
-                        f"next at {retry_at.isoformat()}" if retry_at else "giving up, subscription disabled",
+                        f"next at {attempted.retry_at.isoformat()}"
+                        if attempted.retry_at
+                        else "giving up, subscription disabled",
                     )
                 await store.update_delivery(conn, due.id, values)
                 await uow.commit()

@@ -195,22 +195,14 @@ async def _send_one(
             return False
         error = await smtp.send(_message_of(config, due, batch))
         now = clock.now()
-        attempts = due.attempts + 1
-        first = due.first_attempt_at or now
-        values: dict[str, Any] = {
-            "attempts": attempts,
-            "first_attempt_at": first,
-            "last_attempt_at": now,
-            "last_error": error,
-        }
-        if error is None:
-            values |= {"status": MessageStatus.SENT.value, "sent_at": now, "next_attempt_at": None}
+        attempted = config.retry.after_attempt(due.attempts, due.first_attempt_at, now, error)
+        values: dict[str, Any] = attempted.values()
+        if attempted.succeeded:
+            values |= {"status": MessageStatus.SENT.value, "sent_at": now}
         else:
-            retry_at = config.retry.next_attempt(attempts, first, now)
-            values["next_attempt_at"] = retry_at
-            if retry_at is None:
+            if attempted.gave_up:
                 values["status"] = MessageStatus.FAILED.value
-            log.warning("mail %s (%d messages): attempt %d failed (%s)", due.id, len(ids), attempts, error)
+            log.warning("mail %s (%d messages): attempt %d failed (%s)", due.id, len(ids), attempted.attempts, error)
         await store.update_messages(conn, ids, values)
         await uow.commit()
     return error is None

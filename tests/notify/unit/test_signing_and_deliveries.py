@@ -81,6 +81,24 @@ def test_retries_stop_at_the_end_of_the_period() -> None:
     assert POLICY.next_attempt(1, first, NOW + timedelta(minutes=6)) is None
 
 
+def test_an_attempt_counts_keeps_the_first_time_and_says_when_to_try_again() -> None:
+    first = POLICY.after_attempt(0, None, NOW, "timed out")
+    assert (first.attempts, first.first_attempt_at, first.last_attempt_at) == (1, NOW, NOW)
+    assert first.retry_at == NOW + timedelta(seconds=10) and not first.succeeded and not first.gave_up
+    later = NOW + timedelta(seconds=30)
+    second = POLICY.after_attempt(1, NOW, later, None)
+    assert second.succeeded and second.retry_at is None and not second.gave_up
+    assert second.values() == {
+        "attempts": 2,
+        "first_attempt_at": NOW,  # kept from the first attempt
+        "last_attempt_at": later,
+        "last_error": None,
+        "next_attempt_at": None,
+    }
+    last = POLICY.after_attempt(6, NOW, NOW + timedelta(minutes=5), "refused")
+    assert last.gave_up and last.values()["next_attempt_at"] is None and last.values()["last_error"] == "refused"
+
+
 def test_the_ordering_key_is_the_subject_or_the_event() -> None:
     event = UUID(int=7)
     assert ordering_key("INC1", event) == "s:INC1"
