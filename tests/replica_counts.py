@@ -11,6 +11,7 @@ from typing import Any
 from tests.conftest import SERVICES
 from tests.infra import eventually
 from tests.replica_capacity import CapacityCounts, CapacitySource, count_capacity, describe
+from tests.replica_hey import HEY_CALLER, HeyCounts
 from tests.replicas import Deployment, connect_db
 
 CREATED = {
@@ -49,6 +50,7 @@ class Counts:
     reports_due: int = 0
     job_events_twice: int = 0
     capacity: CapacityCounts = field(default_factory=CapacityCounts)
+    hey: HeyCounts = field(default_factory=HeyCounts)
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds each phase of the run took (databases, start, load, settle, count)."""
     failure_samples: list[str] = field(default_factory=list)
@@ -73,6 +75,7 @@ class Counts:
             or self.report_runs != self.reports_due
             or any(s != 0 for s in self.restart_exit_statuses)
             or not self.capacity.clean
+            or not self.hey.clean
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -137,6 +140,9 @@ async def count(
     incident = await connect_db(deployed.database_urls["incident"])
     try:
         counts.capacity = await count_capacity(config, incident, capacity)
+        counts.hey.in_database = int(
+            await incident.fetchval("SELECT count(*) FROM incident WHERE caller = $1", HEY_CALLER)
+        )
     finally:
         await config.close()
         await incident.close()
@@ -160,6 +166,8 @@ def report(counts: Counts) -> str:
         f" report schedule: {c.report_runs} runs of {c.reports_due} due; job events raised twice {c.job_events_twice}",
     ]
     lines.append(describe(c.capacity))
+    if c.hey.runs:
+        lines.append(c.hey.describe())
     lines += [f"  capacity: {sample}" for sample in c.capacity.samples]
     if c.phases:
         lines.append("seconds: " + ", ".join(f"{name} {s:g}" for name, s in c.phases.items()))

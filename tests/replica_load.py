@@ -16,6 +16,11 @@ is created within its warning) and the report schedule (every report agreed at t
 capacity job every second on both config workers, against a real Prometheus scraping a gauge per CI
 that cycles through ok, warning, critical and ok (tests/replica_capacity.py).
 
+Beside that client, where Debian's `hey` is installed, hey creates incidents at each incident API
+replica at a bounded rate through the load phase (tests/replica_hey.py): a load tool that knows
+nothing of replicas, on a new connection per request, so any request it sent and got no answer
+for is one the server dropped.
+
 `run_replicas` records how long each phase took (`Counts.phases`): databases (created and migrated
 once each, before any process starts), start, setup, restart, load, settle, count, stop.
 """
@@ -43,6 +48,7 @@ from tests.replica_capacity import set_up as set_up_capacity
 from tests.replica_client import ReplicaClient
 from tests.replica_counts import CREATED, Counts, count, report, settled
 from tests.replica_discovery import discover_on_both_replicas
+from tests.replica_hey import HEY, load_until
 from tests.replicas import Deployment, ServiceProcess, connect_db, deployment, restart_waves
 
 JOB_ENV = {
@@ -227,6 +233,7 @@ async def run_replicas(
     restart_only: Sequence[str] | None = None,
     restart_together: bool = False,
     replicas: int = 2,
+    hey: bool = HEY is not None,
 ) -> Counts:
     """Start every service as `replicas` API and worker processes, load them for at least
     `duration_s` (and until the rolling restart, if any, is done), let the suite settle, count."""
@@ -266,6 +273,10 @@ async def run_replicas(
             users_running = [
                 asyncio.create_task(_user(client, counts, created, supplier["id"], stop)) for _ in range(users)
             ]
+            if hey:  # a load tool's creates beside the client's, at the incident APIs
+                token = client.headers["Authorization"].removeprefix("Bearer ")
+                urls = [api.url for api in deployed.of("incident", "api")]
+                users_running.append(asyncio.create_task(load_until(stop, urls, token, counts.hey)))
             try:
                 if restart:
                     await _rolling_restart(deployed, counts, probes, restart_only, together=restart_together)

@@ -15,10 +15,10 @@ import pytest
 from tests.infra import Servers
 from tests.prometheus import skip_without_prometheus
 from tests.replica_counts import report
+from tests.replica_hey import HEY, HeyCounts, read_summary
 from tests.replica_load import ONE_OF_EACH, run_replicas
 
 skip_without_prometheus()
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(900)]  # 24 processes on two cores
 
 RESTARTED = ONE_OF_EACH
 """At least one process of every service (notify's worker among them), restarted together as a
@@ -27,6 +27,8 @@ serving. `make replicas` restarts all twenty-four, one at a time: on two cores e
 seconds of CPU, which a test in `make test` cannot spend twenty-four times in a row."""
 
 
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.timeout(900)  # 24 processes on two cores
 async def test_two_replicas_of_every_service_under_load_through_a_rolling_restart(
     servers: Servers, tmp_path: Path
 ) -> None:
@@ -54,4 +56,27 @@ async def test_two_replicas_of_every_service_under_load_through_a_rolling_restar
     assert capacity.crossings_published_once == capacity.crossings_due > 0
     assert (capacity.crossings_published_twice, capacity.crossings_not_due) == (0, 0)
     assert capacity.incidents_opened == capacity.critical_breaches > 0 and capacity.incidents_open == 0
+    if HEY is not None:  # a load tool's creates through the restart: none dropped, each one incident
+        assert counts.hey.created > 0 and counts.hey.dropped == 0, counts.hey.describe()
+        assert set(counts.hey.statuses) == {201} and counts.hey.in_database == counts.hey.created, counts.hey.describe()
     assert counts.clean, report(counts)
+
+
+HEY_SUMMARY = """
+Status code distribution:
+  [201]\t38 responses
+  [503]\t2 responses
+
+Error distribution:
+  [5]\tPost "http://127.0.0.1:4001/api/v1/incidents": dial tcp 127.0.0.1:4001: connect: connection refused
+  [1]\tPost "http://127.0.0.1:4001/api/v1/incidents": read tcp 127.0.0.1:51234->127.0.0.1:4001: read: reset
+"""
+
+
+def test_what_hey_printed_is_read_as_created_refused_and_dropped() -> None:
+    counts = HeyCounts(in_database=38)
+    read_summary(HEY_SUMMARY, counts)
+    assert (counts.runs, counts.created, counts.statuses[503], counts.refused, counts.dropped) == (1, 38, 2, 5, 1)
+    assert not counts.clean  # a dropped request and a 503
+    read_summary("Status code distribution:\n  [201]\t2 responses\n", clean := HeyCounts(in_database=2))
+    assert clean.clean and clean.created == 2
