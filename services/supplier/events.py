@@ -74,6 +74,7 @@ def _contract_event(event: ContractRecorded | ContractMoved, c: Contract) -> Eve
                 service_ids=list(c.service_ids),
                 starts_on=c.starts_on,
                 ends_on=c.ends_on,
+                **_cost(c),
                 **common,
             )
         case ContractAction.AMEND:
@@ -88,10 +89,14 @@ def _contract_event(event: ContractRecorded | ContractMoved, c: Contract) -> Eve
         case ContractAction.EXPIRE:
             return ContractExpired(**common)
         case ContractAction.RENEW:
-            return ContractRenewed(ends_on=c.ends_on, **common)
+            return ContractRenewed(ends_on=c.ends_on, **_cost(c), **common)
         case ContractAction.TERMINATE:
             return ContractTerminated(reason=event.reason, **common)
     return None
+
+
+def _cost(c: Contract) -> dict[str, Any]:
+    return {"value": c.value, "currency": c.currency, "charging_basis": c.charging_basis.value}
 
 
 def dispute_to_contract(event: DisputeRaised | DisputeMoved, d: Dispute) -> EventData | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -58,10 +59,24 @@ class ContractCreated(ContractEvent):
     description: ClassVar[str] = "A contract with a supplier was recorded in draft."
 
 
-class ContractActivated(ContractEvent):
+class ContractCost(EventData):
+    """What a contract in force costs, for budgeting and accounting (6.4): the value agreed for the
+    term and how it is charged. Absent from events of producers older than these fields."""
+
+    value: Decimal | None = Field(default=None, description="The contract's value for its term, exact to the cent")
+    currency: str | None = Field(default=None, examples=["EUR"])
+    charging_basis: str | None = Field(
+        default=None, description="fixed, subscription, per_unit, per_incident, time_and_materials or other"
+    )
+
+
+class ContractActivated(ContractEvent, ContractCost):
     routing_key: ClassVar[str] = "contract.activated.v1"
     producer: ClassVar[str] = "supplier"
-    description: ClassVar[str] = "A contract became active; config records the supplier as supporting its CIs."
+    description: ClassVar[str] = (
+        "A contract became active; config records the supplier as supporting its CIs. Carries its value and"
+        " charging basis for cost use."
+    )
 
     ci_ids: list[UUID] = Field(default_factory=list)
     service_ids: list[UUID] = Field(default_factory=list)
@@ -94,10 +109,12 @@ class ContractExpired(ContractEvent):
     description: ClassVar[str] = "A contract reached its end without renewal."
 
 
-class ContractRenewed(ContractEvent):
+class ContractRenewed(ContractEvent, ContractCost):
     routing_key: ClassVar[str] = "contract.renewed.v1"
     producer: ClassVar[str] = "supplier"
-    description: ClassVar[str] = "A contract was renewed for a new term."
+    description: ClassVar[str] = (
+        "A contract was renewed for a new term, with its value and charging basis for cost use."
+    )
 
     ends_on: datetime
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,7 +13,13 @@ import pytest
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import contract, contract_amendment, outbox, record_history
-from shared.events.supplier import ContractActivated, ContractAmended, ContractCreated, ContractTerminated
+from shared.events.supplier import (
+    ContractActivated,
+    ContractAmended,
+    ContractCreated,
+    ContractRenewed,
+    ContractTerminated,
+)
 from tests.conftest import running
 from tests.infra import outbox_events, row_counts
 from tests.supplier.api.helpers import NOW, Auth, contract_body, known_cis, new_contract, new_supplier
@@ -71,7 +78,9 @@ async def test_the_lifecycle_runs_and_refuses_what_the_state_does_not_allow_with
 ) -> None:
     supplier = await new_supplier(client, auth)
     cis = await known_cis(supplier_db, 2)
-    draft = await new_contract(client, auth, supplier["id"], ci_ids=cis)
+    draft = await new_contract(
+        client, auth, supplier["id"], ci_ids=cis, value="12000.50", currency="EUR", charging_basis="subscription"
+    )
     manager = auth("supplier_manager", subject="olga")
     base = f"{URL}/{draft['id']}"
 
@@ -90,6 +99,7 @@ async def test_the_lifecycle_runs_and_refuses_what_the_state_does_not_allow_with
     [_, event] = await outbox_events(supplier_db, outbox, draft["id"])
     data = event.data_as(ContractActivated)
     assert sorted(map(str, data.ci_ids)) == sorted(cis) and data.actor == "olga"
+    assert (data.value, data.currency, data.charging_basis) == (Decimal("12000.50"), "EUR", "subscription")
 
     for path, body in [("activate", None), ("cancel", {"reason": "x"})]:
         again = await client.post(f"{base}/{path}", json=body, headers=manager)
@@ -108,7 +118,7 @@ async def test_the_lifecycle_runs_and_refuses_what_the_state_does_not_allow_with
 
 
 async def test_a_draft_is_edited_with_if_match_and_renewal_brings_a_new_term(
-    client: httpx.AsyncClient, auth: Auth
+    client: httpx.AsyncClient, auth: Auth, supplier_db: str
 ) -> None:
     supplier = await new_supplier(client, auth)
     draft = await new_contract(client, auth, supplier["id"])
@@ -125,6 +135,8 @@ async def test_a_draft_is_edited_with_if_match_and_renewal_brings_a_new_term(
     renewed = await client.post(f"{base}/renew", json={"ends_on": new_end, "reason": "second year"}, headers=manager)
     assert renewed.status_code == 200, renewed.text
     assert (renewed.json()["status"], renewed.json()["term"]) == ("active", 2)
+    renewal = (await outbox_events(supplier_db, outbox, draft["id"]))[-1].data_as(ContractRenewed)
+    assert renewal.charging_basis == draft["charging_basis"] and renewal.value == draft["value"]
     history = (await client.get(f"{base}/history", headers=auth("auditor"))).json()
     assert [(h["action"], h["field"]) for h in history] == [
         ("create", "status"),
