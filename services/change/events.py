@@ -3,13 +3,16 @@ the published contracts."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.change.domain.changes import Change, ChangeDrafted, ChangeStatus, StatusChanged
+from services.change.domain.costs import ChangeCost
 from services.change.domain.deployments import Deployment, DeploymentChanged
 from services.change.domain.releases import Release, ReleaseMoved, ReleasePlanned
 from shared.events import EventData
 from shared.events import change as contracts
+from shared.events.cost import ChangeCostStated
 
 
 def to_contract(event: ChangeDrafted | StatusChanged, item: Change) -> EventData:
@@ -127,4 +130,19 @@ def deployment_contract(event: DeploymentChanged, item: Deployment) -> EventData
         environment=item.environment.value,
         result=item.result.value,
         recorded_at=item.updated_at,
+    )
+
+
+def cost_stated(item: Change, cost: ChangeCost, actor: str, at: datetime) -> ChangeCostStated:
+    return ChangeCostStated(
+        change_id=item.id,
+        number=item.number,
+        service_ids=list(item.service_ids),
+        currency=cost.currency,
+        estimated_cost=cost.estimated_cost,
+        actual_cost=cost.actual_cost,
+        cost_category=cost.cost_category,
+        budget_id=cost.budget_id,
+        stated_at=at,
+        stated_by=actor,
     )

@@ -1,5 +1,6 @@
 """Events of budgeting and accounting for services (ISO/IEC 20000-1 6.4), published by the
-configuration service, which keeps the budgets, the allocation rules and finance's actuals.
+configuration service, which keeps the budgets, the allocation rules and finance's actuals, and by
+the change service for the cost of a change.
 Amounts are decimal strings ("1200.50"), exact to the cent, each with its currency."""
 
 from __future__ import annotations
@@ -91,3 +92,23 @@ class CostActualsImported(EventData):
     refused: int
     imported_at: datetime
     imported_by: str
+
+
+class ChangeCostStated(EventData):
+    routing_key: ClassVar[str] = "change.cost_stated.v1"
+    producer: ClassVar[str] = "change"
+    description: ClassVar[str] = (
+        "A change's cost estimate or actual was stated (replacing what it said before), with the services the change"
+        " touches: the cost of changes per service (6.4)."
+    )
+
+    change_id: UUID
+    number: str = Field(examples=["CHG0000001"])
+    service_ids: list[UUID] = Field(default_factory=list, description="The business services the change touches")
+    currency: str = Field(examples=["EUR"])
+    estimated_cost: Decimal | None
+    actual_cost: Decimal | None
+    cost_category: str
+    budget_id: UUID | None
+    stated_at: datetime
+    stated_by: str

@@ -9,6 +9,7 @@ from uuid import UUID
 from services.change.domain.cab import Risk
 from services.change.domain.changes import ChangeStatus
 from services.change.domain.costs import ChangeCost, costing_required, require_actual, require_estimate
+from services.change.events import cost_stated
 from services.change.store.changes import ChangeRepository
 from services.change.store.costs import CostRepository
 from shared import clock
@@ -27,7 +28,9 @@ async def state_cost(
             raise NotFound(f"change {change_id} does not exist")
         if item.status in SETTLED:
             raise Conflict(f"{item.number} is {item.status.value}: its cost is settled")
-        await uow.repository(CostRepository).state_cost(change_id, cost, actor, clock.now())
+        now = clock.now()
+        await uow.repository(CostRepository).state_cost(change_id, cost, actor, now)
+        uow.emit(cost_stated(item, cost, actor, now), subject=str(change_id))
         await uow.commit()
     return answer(cost, costing_required(item.risk, required_from))
 

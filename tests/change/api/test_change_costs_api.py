@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ import pytest
 
 from services.change.app import create_app
 from services.change.settings import ChangeSettings
+from services.change.store.tables import outbox
+from shared.events.cost import ChangeCostStated
 from shared.migrations import upgrade
 from tests.conftest import running
+from tests.infra import outbox_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,18 +30,17 @@ Auth = Callable[..., dict[str, str]]
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-async def client(
-    request: pytest.FixtureRequest,
-    service_database: Callable[[str], Any],
-    make_settings: Callable[..., Any],
-    tmp_path: Path,
-) -> AsyncIterator[httpx.AsyncClient]:
+async def database_url(request: pytest.FixtureRequest, service_database: Callable[[str], Any], tmp_path: Path) -> str:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/change.db"
         await asyncio.to_thread(upgrade, "change", url)
-    else:
-        url = await service_database("change")
-    settings = make_settings(ChangeSettings, url, cost_required_from_risk="medium", ci_check="off")
+        return url
+    return str(await service_database("change"))
+
+
+@pytest.fixture
+async def client(database_url: str, make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(ChangeSettings, database_url, cost_required_from_risk="medium", ci_check="off")
     async with running(create_app(settings)) as client:
         yield client
 
@@ -62,7 +65,7 @@ async def _assessed(client: httpx.AsyncClient, auth: Auth, risk: str) -> str:
 
 
 async def test_a_change_at_the_threshold_is_costed_before_approval_and_before_close(
-    client: httpx.AsyncClient, auth: Auth
+    client: httpx.AsyncClient, auth: Auth, database_url: str
 ) -> None:
     ann, bob = auth("change_manager", subject="ann"), auth("change_manager", subject="bob")
     url = await _assessed(client, auth, "medium")
@@ -96,6 +99,20 @@ async def test_a_change_at_the_threshold_is_costed_before_approval_and_before_cl
     assert (await client.post(f"{url}/close", headers=ann)).status_code == 200
     late = await client.put(f"{url}/cost", json=estimate, headers=ann)
     assert late.status_code == 409  # settled once closed
+
+    change = (await client.get(url, headers=ann)).json()
+    stated = [
+        e.data_as(ChangeCostStated)
+        for e in await outbox_events(database_url, outbox, change["id"])
+        if e.type == ChangeCostStated.event_type()
+    ]
+    assert [(s.estimated_cost, s.actual_cost, s.currency, s.stated_by) for s in stated] == [
+        (Decimal("1200.50"), None, "EUR", "ann"),
+        (Decimal("1200.50"), Decimal("1350.25"), "EUR", "ann"),
+    ]  # the refused late statement published nothing
+    assert all(
+        s.service_ids == [uuid.UUID(i) for i in change["service_ids"]] and s.number == change["number"] for s in stated
+    )
 
 
 async def test_a_change_below_the_threshold_needs_no_cost(client: httpx.AsyncClient, auth: Auth) -> None:
