@@ -25,10 +25,13 @@ class Digest(StrEnum):
     OFF = "off"
     HOURLY = "hourly"
     DAILY = "daily"
+    WEEKLY = "weekly"
 
 
 DIGEST_HOUR = 8
-"""A daily digest goes at 08:00 in the recipient's time zone."""
+"""A daily digest goes at 08:00 in the recipient's time zone; a weekly one at 08:00 on Monday."""
+DIGEST_WEEKDAY = 0
+"""A weekly digest's day (Monday, as `date.weekday()` counts)."""
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,22 @@ def quiet_until(now: datetime, prefs: Preferences) -> datetime | None:
 
 def digest_at(now: datetime, prefs: Preferences) -> datetime | None:
     """When the digest that a message of `now` joins is sent: the next full hour (hourly), the
-    next 08:00 local (daily); None without a digest."""
+    next 08:00 local (daily), the next Monday 08:00 local (weekly); None without a digest."""
     if prefs.digest is Digest.OFF:
         return None
-    local = now.astimezone(ZoneInfo(prefs.time_zone))
+    zone = ZoneInfo(prefs.time_zone)
+    local = now.astimezone(zone)
     if prefs.digest is Digest.HOURLY:
         slot = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    else:
-        slot = local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
-        if slot <= local:
-            slot += timedelta(days=1)
+        return slot.astimezone(now.tzinfo)
+    day = local.date()
+    if prefs.digest is Digest.WEEKLY:
+        day += timedelta(days=(DIGEST_WEEKDAY - day.weekday()) % 7)
+    slot = datetime.combine(day, time(DIGEST_HOUR), tzinfo=zone)  # 08:00 wall-clock, whatever the offset
+    if slot <= local:
+        slot = datetime.combine(
+            day + timedelta(days=7 if prefs.digest is Digest.WEEKLY else 1), time(DIGEST_HOUR), tzinfo=zone
+        )
     return slot.astimezone(now.tzinfo)
 
 

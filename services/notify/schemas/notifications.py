@@ -123,7 +123,7 @@ class PersonPut(ApiModel):
     digest: Digest = Field(
         default=Digest.OFF,
         description="Mail of non-mandatory rules gathered into one message per period: `hourly` (at the"
-        " next full hour) or `daily` (08:00 local); `off` sends each message",
+        " next full hour), `daily` (08:00 local) or `weekly` (Monday 08:00 local); `off` sends each message",
     )
 
     @field_validator("quiet_end")

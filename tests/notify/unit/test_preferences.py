@@ -71,6 +71,15 @@ def test_digest_times() -> None:
     assert digest_at(now, daily) == datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
     assert digest_at(datetime(2026, 12, 7, 6, 0, tzinfo=UTC), daily) == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 
+    # weekly: Monday 08:00 local; 2026-12-07 is a Monday
+    weekly = Preferences(time_zone="Europe/Berlin", digest=Digest.WEEKLY)
+    assert digest_at(datetime(2026, 12, 7, 6, 59, tzinfo=UTC), weekly) == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    assert digest_at(now, weekly) == datetime(2026, 12, 14, 7, 0, tzinfo=UTC)  # past this Monday's: the next
+    assert digest_at(datetime(2026, 12, 10, 12, 0, tzinfo=UTC), weekly) == datetime(2026, 12, 14, 7, 0, tzinfo=UTC)
+    # over the change to summer time (Berlin, 2027-03-28): still 08:00 on the wall, 06:00 UTC
+    assert digest_at(datetime(2027, 3, 24, 12, 0, tzinfo=UTC), weekly) == datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
+    assert digest_at(datetime(2027, 3, 27, 12, 0, tzinfo=UTC), daily) == datetime(2027, 3, 28, 6, 0, tzinfo=UTC)
+
 
 def test_digest_groups_per_recipient_in_order() -> None:
     messages = [("ada@x.test", "a"), ("bob@x.test", "b"), ("ADA@x.test", "c")]
