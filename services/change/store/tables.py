@@ -222,6 +222,8 @@ release = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deployed_at", UtcDateTime),
+    # When it reached a final status (closed, cancelled): its retention period counts from here.
+    Column("closed_at", UtcDateTime, index=True),
     Column("notes", Text, nullable=False, server_default=""),
     Column("row_version", Integer, nullable=False),
 )

@@ -2,7 +2,7 @@
 incident and supplier services': a closed and a cancelled change past their retention period are
 disposed of with their votes, review, cost and published events, and logged; a held one, an open one
 and one not in a final status are kept; a second pass does nothing more; a released hold lets its
-change go."""
+change go. The same for releases: closed and cancelled ones go, a held and a planned one stay."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from tests.records_control import HOLDS, LOG, POLICIES, all_published, count, is
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CHANGES = "/api/v1/changes"
+CHANGES, RELEASES = "/api/v1/changes", "/api/v1/releases"
 POLICY = f"{POLICIES}/change"
 Auth = Callable[..., dict[str, str]]
 
@@ -132,16 +132,62 @@ async def test_a_final_change_past_retention_is_disposed_of_and_a_held_open_or_u
         ("change", closed["number"], 1, "deleted"),
         ("change", cancelled["number"], 1, "deleted"),
     }
-    disposed = select(func.count()).where(outbox.c.routing_key == "record.disposed.v1")
+    disposed = select(func.count()).where(
+        outbox.c.routing_key == "record.disposed.v1", outbox.c.subject.in_([closed["id"], cancelled["id"]])
+    )
     assert await count(database, disposed) == 2
 
     released = await ok(await client.post(f"{HOLDS}/{hold['id']}/release", json={"reason": "closed"}, headers=admin))
     assert released["active"] is False
     await app.state.runtime.periodic.run_once(DISPOSAL_JOB, now=later)
     assert (await client.get(f"{CHANGES}/{held['id']}", headers=admin)).status_code == 404
-    assert (await ok(await client.get(LOG, headers=auditor)))["total"] == 3
+    assert (await ok(await client.get(LOG, params={"record_type": "change"}, headers=auditor)))["total"] == 3
     for kept in (still_open, unfinished):
         assert (await client.get(f"{CHANGES}/{kept['id']}", headers=admin)).status_code == 200
+
+
+async def _release(client: httpx.AsyncClient, auth: Auth, *, to: str) -> dict[str, Any]:
+    """A release, taken to `to`: planned, cancelled or closed (built, accepted, deployed)."""
+    mike = auth("change_manager", subject="mike")
+    body = {"name": "Checkout", "version": "2.4.0", "acceptance_criteria": ["p95 under 300 ms"]}
+    created = await ok(await client.post(RELEASES, json=body, headers=mike))
+    url = f"{RELEASES}/{created['id']}"
+    steps = {"planned": [], "cancelled": [("cancel", None)]}.get(to)
+    if steps is None:
+        steps = [("build", None), ("accept", {"notes": "load test passed"}), ("deploy", None), ("close", None)]
+    for action, step in steps:
+        created = await ok(await client.post(f"{url}/{action}", json=step, headers=mike))
+    return dict(created)
+
+
+async def test_a_final_release_past_retention_is_disposed_of_and_a_held_or_planned_one_is_kept(
+    app: FastAPI, client: httpx.AsyncClient, database: str, auth: Auth
+) -> None:
+    admin, auditor = auth("admin", subject="root"), auth("auditor", subject="audrey")
+    policy = {"retain_days": 30, "counted_from": "closed_at"}
+    assert (await ok(await client.put(f"{POLICIES}/release", json=policy, headers=admin)))["version"] == 1
+    closed, cancelled, held, planned = [
+        await _release(client, auth, to=s) for s in ("closed", "cancelled", "cancelled", "planned")
+    ]
+    assert (closed["status"], cancelled["status"], planned["closed_at"]) == ("closed", "cancelled", None)
+    assert closed["closed_at"] is not None
+    hold = {"record_type": "release", "record_id": held["id"], "reason": "contract dispute"}
+    await ok(await client.post(HOLDS, json=hold, headers=admin))
+    await eventually(lambda: all_published(database, outbox))
+
+    await app.state.runtime.periodic.run_once(DISPOSAL_JOB, now=datetime.now(UTC) + timedelta(days=31))
+
+    for gone in (closed, cancelled):
+        assert (await client.get(f"{RELEASES}/{gone['id']}", headers=admin)).status_code == 404
+        about = select(func.count()).where(outbox.c.subject == gone["id"], outbox.c.routing_key != "record.disposed.v1")
+        assert await count(database, about) == 0
+    for kept in (held, planned):
+        assert (await client.get(f"{RELEASES}/{kept['id']}", headers=admin)).status_code == 200
+    log = await ok(await client.get(LOG, params={"record_type": "release"}, headers=auditor))
+    assert {(i["number"], i["retain_days"]) for i in log["items"]} == {
+        (closed["number"], 30),
+        (cancelled["number"], 30),
+    }
 
 
 async def test_only_admin_manages_records_control_and_the_auditor_reads_it(
@@ -158,7 +204,7 @@ async def test_only_admin_manages_records_control_and_the_auditor_reads_it(
             assert (await client.get(url, headers=auth(role))).status_code == 403, (role, url)
     for url in (POLICIES, HOLDS, LOG):
         assert (await client.get(url, headers=auth("auditor"))).status_code == 200, url
-    unknown = await client.post(HOLDS, json={"record_type": "release", "reason": "x"}, headers=auth("admin"))
+    unknown = await client.post(HOLDS, json={"record_type": "deployment", "reason": "x"}, headers=auth("admin"))
     assert unknown.status_code == 422 and "record_type" in unknown.text
     missing = {"record_type": "change", "record_id": str(uuid.uuid4()), "reason": "x"}
     assert (await client.post(HOLDS, json=missing, headers=auth("admin"))).status_code == 422
