@@ -112,6 +112,9 @@ class Disposable:
     timestamps: tuple[str, ...]
     also: tuple[Part, ...] = ()
     """Rows about the record outside its evidence (a read model of it), deleted with it."""
+    final: tuple[str, ...] = ()
+    """The statuses (its `status` column) a record must be in to be disposed of, whatever its
+    timestamp says; empty: its timestamp being set is enough."""
 
     @property
     def record_type(self) -> str:
@@ -234,6 +237,8 @@ async def _claim_due(
     number = table.c.get("number")
     columns = [table.c.id, counted.label("counted_from_at"), *([number] if number is not None else [])]
     query = select(*columns).where(counted < policy.cutoff(now))
+    if disposable.final:
+        query = query.where(table.c.status.in_(disposable.final))
     if held:
         query = query.where(table.c.id.not_in(held))
     query = query.order_by(counted, table.c.id).limit(batch)

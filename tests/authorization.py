@@ -44,6 +44,19 @@ def expect(allow: Iterable[str], own: Iterable[str] = ()) -> Expect:
     return Expect(frozenset(str(r) for r in allow), frozenset(str(r) for r in own))
 
 
+RECORDS_CONTROL: dict[str, Expect] = {
+    "records_control.list_retention_policies": expect([Role.AUDITOR]),
+    "records_control.set_retention_policy": expect([]),
+    "records_control.list_legal_holds": expect([Role.AUDITOR]),
+    "records_control.get_legal_hold": expect([Role.AUDITOR]),
+    "records_control.place_legal_hold": expect([]),
+    "records_control.release_legal_hold": expect([]),
+    "records_control.disposal_log": expect([Role.AUDITOR]),
+}
+"""Records control (4.3.3) in every service that mounts it: admin alone sets retention policies
+and places or releases legal holds; the auditor reads them and the disposal log."""
+
+
 def routes_of(routers: Iterable[Any], policy: Policy) -> dict[str, APIRoute]:
     """The routes the table governs, by operation."""
     found = {}

@@ -13,9 +13,11 @@ from services.change.domain.cab import Risk
 from services.change.domain.schedule import ConflictKind, ConflictPolicy
 from services.change.settings import ChangeSettings
 from services.change.store.impact_client import ConfigImpactClient
-from services.change.store.tables import metadata
+from services.change.store.records_control import DISPOSABLES
+from services.change.store.tables import metadata, retention
 from services.change.usecases.changes import Governance
 from shared.app import build_app
+from shared.retention_store import disposal_job
 from shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -24,6 +26,8 @@ SPEC = ServiceSpec(
     description="Requests for change, approvals and the change schedule; releases (ISO/IEC 20000-1 9.2, 9.3, 5).",
     metadata=metadata,
     handlers=worker.HANDLERS,
+    # Changes past their retention period (ISO/IEC 20000-1 4.3.3).
+    periodic=(disposal_job(retention, DISPOSABLES),),
 )
 
 

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from shared.events.envelope import EventData
 
-PRODUCERS = ("incident", "supplier")
+PRODUCERS = ("incident", "supplier", "change")
 
 
 class RecordDisposed(EventData):

@@ -13,6 +13,7 @@ from services.change.api import (
     gate,
     maintenance,
     pipeline,
+    records_control,
     releases,
     schedule,
     templates,
@@ -33,4 +34,5 @@ ROUTERS = [
     pipeline.router,
     gate.router,
     evidence.router,
+    records_control.router,
 ]

@@ -20,6 +20,7 @@ from services.change.store.releases import get_release
 from services.change.store.templates import get_template
 from services.change.usecases.changes import Act, Governance
 from services.change.usecases.releases import ReleaseAct
+from shared import records_control
 from shared.app import ReadConnectionDep
 from shared.auth import READ_ROLES, Principal, Role
 from shared.authorization import Access, Ownership, Policy, Rule, row
@@ -104,6 +105,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     # 6.4: whoever raises a change costs it (the estimate, later the actual); its readers read it.
     "costs.put_change_cost": _RAISE,
     "costs.get_change_cost": _CHANGE_READ,
+    # Records control (4.3.3): admin sets retention policies and legal holds; the auditor reads them
+    # and the disposal log.
+    **records_control.AUTHORISATION,
 }
 
 PUBLIC = frozenset({"pipeline.pipeline_event"})

@@ -65,6 +65,8 @@ TRANSITIONS: Final[Mapping[ChangeStatus, Mapping[Action, ChangeStatus]]] = {
     S.CLOSED: {},
     S.CANCELLED: {},
 }
+FINAL: Final = frozenset(s for s, moves in TRANSITIONS.items() if not moves)
+"""Closed and cancelled: nothing moves a change on from these (a failed one is reviewed, then closed)."""
 
 
 class CmdbOutcome(StrEnum):
@@ -161,6 +163,8 @@ class Change(ClauseFive):
     risk_set_by: str | None = None
     """Who set (or overrode) its risk by hand; None when the risk was computed."""
     failed_at: datetime | None = None
+    closed_at: datetime | None = None
+    """When it reached a final status (`FINAL`): its retention period counts from here (4.3.3)."""
     votes: tuple[Vote, ...] = ()
     cmdb_outcome: CmdbOutcome = CmdbOutcome.NONE
     cmdb_errors: tuple[Mapping[str, Any], ...] = ()
@@ -190,6 +194,7 @@ class Change(ClauseFive):
         previous, self.status = self.status, target
         self.version += 1
         self.updated_at = now
+        self.closed_at = now if target in FINAL else None
         self.pending_events.append(StatusChanged(self.id, action, previous, target, actor, detail))
 
     def submit(self, actor: str, now: datetime, *, pre_approved: bool = False) -> None:
@@ -283,13 +288,8 @@ class Change(ClauseFive):
         if not outcome.strip():
             raise RuleViolation("a review records its outcome", field="outcome")
         if self.review_required() and not lessons.strip():
-            why = (
-                "an emergency"
-                if self.change_type is ChangeType.EMERGENCY
-                else "a failed"
-                if self.failed_at is not None
-                else "a major or service"
-            )
+            why = "a failed" if self.failed_at is not None else "a major or service"
+            why = "an emergency" if self.change_type is ChangeType.EMERGENCY else why
             raise RuleViolation(f"the review of {why} change records its lessons", field="lessons")
         incident_ids = tuple(i.incident_id for i in self.incidents)
         self._move(

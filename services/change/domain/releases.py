@@ -54,6 +54,9 @@ RELEASE_TRANSITIONS: Final[Mapping[ReleaseStatus, Mapping[ReleaseAction, Release
     RS.CANCELLED: {},
 }
 
+RELEASE_FINAL: Final = frozenset(s for s, moves in RELEASE_TRANSITIONS.items() if not moves)
+"""Closed and cancelled: nothing moves a release on from these."""
+
 EMERGENCY_SHORTCUTS: Final[Mapping[ReleaseStatus, Mapping[ReleaseAction, ReleaseStatus]]] = {
     # An emergency release follows the emergency change procedure: it may go out once built, its
     # acceptance decided afterwards in the change's review.
@@ -105,6 +108,8 @@ class Release:
     acceptance_notes: str = ""
     acceptance_by: str | None = None
     deployed_at: datetime | None = None
+    closed_at: datetime | None = None
+    """When it reached a final status (`RELEASE_FINAL`): its retention period counts from here (4.3.3)."""
     notes: str = ""
     row_version: int = 1
     pending_events: list[ReleasePlanned | ReleaseMoved] = field(default_factory=list, compare=False, repr=False)
@@ -125,6 +130,7 @@ class Release:
         previous, self.status = self.status, target
         self.row_version += 1
         self.updated_at = now
+        self.closed_at = now if target in RELEASE_FINAL else None
         self.pending_events.append(ReleaseMoved(self.id, action, previous, target, actor))
 
     def build(self, actor: str, now: datetime) -> None:

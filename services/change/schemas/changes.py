@@ -133,6 +133,9 @@ class ChangeRead(ApiModel):
     needs_design: bool = Field(description="Goes through design and transition (clause 5)")
     design_missing: list[str] = Field(description="What its design and transition record lacks before approval")
     backed_out: bool | None
+    closed_at: datetime | None = Field(
+        description="When it was closed or cancelled (a final status): its retention period counts from here"
+    )
     incidents: list[ChangeIncidentRead] = Field(description="Incidents linked to the change as caused by it")
     review: ReviewRead | None
 

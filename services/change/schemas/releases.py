@@ -48,6 +48,9 @@ class ReleaseRead(ApiModel):
     created_at: datetime
     updated_at: datetime
     deployed_at: datetime | None
+    closed_at: datetime | None = Field(
+        description="When it was closed or cancelled (a final status): its retention period counts from here"
+    )
     notes: str
     row_version: int
     allowed_actions: list[str]

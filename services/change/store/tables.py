@@ -20,10 +20,13 @@ from sqlalchemy import (
 from shared.ci_read_model import CIReadModel
 from shared.db import UtcDateTime
 from shared.idempotency import idempotency_table
+from shared.retention_store import retention_tables
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
 idempotency_key = idempotency_table(metadata)
+retention = retention_tables(metadata)
+"""Records control (4.3.3): retention policies, legal holds, the disposal log."""
 
 # The CIs (and their relationships) this service knows from config's events: affected CIs are
 # checked against it, a change's services derive from it, dependent-CI conflicts walk it.
@@ -53,6 +56,8 @@ change = Table(
     Column("notes", Text, nullable=False, server_default=""),
     Column("risk_reasons", JSON, nullable=False, server_default="[]"),
     Column("failed_at", UtcDateTime),
+    # When it reached a final status (closed, cancelled): its retention period counts from here.
+    Column("closed_at", UtcDateTime, index=True),
     Column("template_id", Uuid),
     Column("implementation_plan", Text, nullable=False, server_default=""),
     Column("backout_plan", Text, nullable=False, server_default=""),
@@ -217,6 +222,8 @@ release = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deployed_at", UtcDateTime),
+    # When it reached a final status (closed, cancelled): its retention period counts from here.
+    Column("closed_at", UtcDateTime, index=True),
     Column("notes", Text, nullable=False, server_default=""),
     Column("row_version", Integer, nullable=False),
 )

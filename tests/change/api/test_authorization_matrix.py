@@ -19,7 +19,7 @@ from services.change.app import create_app
 from services.change.settings import ChangeSettings
 from shared.auth import Role
 from shared.authorization import operation_of
-from tests.authorization import HUMANS, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
+from tests.authorization import HUMANS, ME, NOT_REQUESTER, OTHER, RECORDS_CONTROL, Expect, Matrix, expect, routes_of
 from tests.conftest import running
 from tests.infra import Servers, create_service_database
 
@@ -94,6 +94,8 @@ EXPECTED: dict[str, Expect] = {
     # 6.4: whoever raises a change costs it.
     "costs.put_change_cost": RAISE,
     "costs.get_change_cost": READ_OWN,
+    # Records control: the same rows in every service that mounts it.
+    **RECORDS_CONTROL,
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -9,6 +9,7 @@ import pytest
 
 from services.change.domain.cab import CAB_QUORUM, Risk
 from services.change.domain.changes import (
+    FINAL,
     TRANSITIONS,
     Action,
     Change,
@@ -213,3 +214,21 @@ def test_a_computed_risk_leaves_its_assessor_free_to_approve() -> None:
     assert (item.assessed_by, item.risk_set_by) == ("mike", None)
     item.decide(approve=True, voter="mike", roles=MANAGER, comment="", now=NOW)
     assert item.status is ChangeStatus.APPROVED
+
+
+def test_closed_at_is_when_a_change_reached_a_final_status_and_only_then() -> None:
+    """Its retention period (4.3.3) counts from here: closed or cancelled, not failed or reviewed."""
+    assert {ChangeStatus.CLOSED, ChangeStatus.CANCELLED} == FINAL
+    item = assessed(Risk.LOW)
+    item.decide(approve=True, voter="mike", roles=MANAGER, comment="ok", now=NOW)
+    item.schedule("mike", NOW)
+    item.start("mike", NOW)
+    item.fail("the relays did not come back", "mike", NOW + timedelta(hours=1))
+    assert item.closed_at is None  # failed: to be reviewed, then closed
+    item.review("rolled back", "mike", NOW + timedelta(hours=2), lessons="test the failover first")
+    assert item.closed_at is None
+    item.close("mike", NOW + timedelta(hours=3))
+    assert item.closed_at == NOW + timedelta(hours=3)
+    cancelled = change()
+    cancelled.cancel("rita", NOW + timedelta(hours=1))
+    assert (cancelled.status, cancelled.closed_at) == (ChangeStatus.CANCELLED, NOW + timedelta(hours=1))

@@ -85,6 +85,8 @@ def test_every_release_transition_is_allowed_or_refused_as_the_table_says(
         assert item.status is target
         (moved,) = item.pending_events
         assert (moved.previous, moved.status, moved.action) == (status, target, action)
+        # Its retention period (4.3.3) counts from its reaching closed or cancelled, and only that.
+        assert item.closed_at == (NOW if target in {ReleaseStatus.CLOSED, ReleaseStatus.CANCELLED} else None)
 
 
 def test_an_emergency_release_may_deploy_once_built_and_a_normal_one_may_not() -> None:

@@ -25,7 +25,18 @@ from services.incident.worker import HANDLERS
 from shared.auth import Role
 from shared.db import create_engine
 from shared.uow import UnitOfWork
-from tests.authorization import HUMANS, IDP_ROLE, ME, NOT_REQUESTER, OTHER, Expect, Matrix, expect, routes_of
+from tests.authorization import (
+    HUMANS,
+    IDP_ROLE,
+    ME,
+    NOT_REQUESTER,
+    OTHER,
+    RECORDS_CONTROL,
+    Expect,
+    Matrix,
+    expect,
+    routes_of,
+)
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, outbox_events
 
@@ -150,15 +161,8 @@ EXPECTED: dict[str, Expect] = {
     "evidence.problem_evidence": expect([Role.AUDITOR]),
     "evidence.request_evidence": expect([Role.AUDITOR]),
     "evidence.complaint_evidence": expect([Role.AUDITOR]),
-    # Records control: admin alone sets retention policies and places or releases legal holds; the
-    # auditor reads them and the disposal log.
-    "records_control.list_retention_policies": expect([Role.AUDITOR]),
-    "records_control.set_retention_policy": expect([]),
-    "records_control.list_legal_holds": expect([Role.AUDITOR]),
-    "records_control.get_legal_hold": expect([Role.AUDITOR]),
-    "records_control.place_legal_hold": expect([]),
-    "records_control.release_legal_hold": expect([]),
-    "records_control.disposal_log": expect([Role.AUDITOR]),
+    # Records control: the same rows in every service that mounts it.
+    **RECORDS_CONTROL,
 }
 
 # ----------------------------------------------------------------------------- the walk

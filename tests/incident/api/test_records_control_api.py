@@ -21,16 +21,15 @@ from services.incident.app import create_app
 from services.incident.settings import IncidentSettings
 from services.incident.store.complaints import complaint_history, complaint_link
 from services.incident.store.tables import incident_fact, incident_history, outbox, service_request_history
-from shared.db import create_engine
 from shared.migrations import upgrade
 from shared.retention_store import DISPOSAL_JOB as DISPOSAL
 from tests.conftest import running
 from tests.infra import Servers, create_service_database, eventually
+from tests.records_control import HOLDS, LOG, POLICIES, all_published, count, isolated_settings, ok
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 INCIDENTS, REQUESTS, ITEMS = "/api/v1/incidents", "/api/v1/requests", "/api/v1/catalogue/items"
-POLICIES, HOLDS, LOG = "/api/v1/retention-policies", "/api/v1/legal-holds", "/api/v1/disposal-log"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -44,8 +43,7 @@ async def database(request: pytest.FixtureRequest, servers: Servers, tmp_path: P
 
 @pytest.fixture
 def settings(database: str, servers: Servers, make_settings: Callable[..., Any]) -> Callable[[], Any]:
-    exchange, prefix = servers.new_exchange("records"), servers.new_queue_prefix("records")
-    return lambda: make_settings(IncidentSettings, database, events_exchange=exchange, queue_prefix=prefix)
+    return isolated_settings(IncidentSettings, database, servers, make_settings)
 
 
 @pytest.fixture
@@ -59,47 +57,29 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _ok(response: httpx.Response) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
 async def _closed_incident(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
     body = {"title": "Printer jam", "caller": "bob", "impact": 3, "urgency": 3}
-    created = await _ok(await client.post(INCIDENTS, json=body, headers=admin))
+    created = await ok(await client.post(INCIDENTS, json=body, headers=admin))
     url = f"{INCIDENTS}/{created['id']}"
-    await _ok(await client.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=admin))
-    return dict(await _ok(await client.post(f"{url}/close", json={}, headers=admin)))
+    await ok(await client.post(f"{url}/resolve", json={"resolution_code": "fixed"}, headers=admin))
+    return dict(await ok(await client.post(f"{url}/close", json={}, headers=admin)))
 
 
 async def _closed_request(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
-    item = await _ok(await client.post(ITEMS, json={"name": "mouse", "fulfilment_group": "workplace"}, headers=admin))
-    created = await _ok(await client.post(REQUESTS, json={"catalogue_item_id": item["id"]}, headers=admin))
+    item = await ok(await client.post(ITEMS, json={"name": "mouse", "fulfilment_group": "workplace"}, headers=admin))
+    created = await ok(await client.post(REQUESTS, json={"catalogue_item_id": item["id"]}, headers=admin))
     url = f"{REQUESTS}/{created['id']}"
     for action, body in (("start", {}), ("fulfil", {"notes": "handed over"}), ("close", {})):
-        await _ok(await client.post(f"{url}/{action}", json=body, headers=admin))
-    return dict(await _ok(await client.get(url, headers=admin)))
-
-
-async def _count(database: str, query: Any) -> int:
-    engine = create_engine(database)
-    try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(query) or 0)
-    finally:
-        await engine.dispose()
+        await ok(await client.post(f"{url}/{action}", json=body, headers=admin))
+    return dict(await ok(await client.get(url, headers=admin)))
 
 
 def _rows_about(database: str, table: Any, column: str, record_id: str) -> Any:
-    return _count(database, select(func.count()).select_from(table).where(table.c[column] == uuid.UUID(record_id)))
+    return count(database, select(func.count()).select_from(table).where(table.c[column] == uuid.UUID(record_id)))
 
 
 async def _events(database: str, routing_key: str) -> int:
-    return await _count(database, select(func.count()).where(outbox.c.routing_key == routing_key))
-
-
-async def _all_published(database: str) -> None:
-    assert await _count(database, select(func.count()).where(outbox.c.published_at.is_(None))) == 0
+    return await count(database, select(func.count()).where(outbox.c.routing_key == routing_key))
 
 
 async def test_a_record_past_retention_is_disposed_of_and_logged_and_a_held_or_undue_one_is_kept(
@@ -110,27 +90,27 @@ async def test_a_record_past_retention_is_disposed_of_and_logged_and_a_held_or_u
     auth: Callable[..., dict[str, str]],
 ) -> None:
     admin, auditor = auth("admin", subject="root"), auth("auditor", subject="audrey")
-    policy = await _ok(
+    policy = await ok(
         await client.put(f"{POLICIES}/incident", json={"retain_days": 30, "counted_from": "closed_at"}, headers=admin)
     )
     assert (policy["version"], policy["updated_by"]) == (1, "root")
-    policy = await _ok(
+    policy = await ok(
         await client.put(f"{POLICIES}/incident", json={"retain_days": 30, "counted_from": "closed_at"}, headers=admin)
     )
     assert policy["version"] == 2
-    await _ok(
+    await ok(
         await client.put(f"{POLICIES}/request", json={"retain_days": 60, "counted_from": "closed_at"}, headers=admin)
     )
 
     due, held = await _closed_incident(client, admin), await _closed_incident(client, admin)
-    still_open = await _ok(
+    still_open = await ok(
         await client.post(INCIDENTS, json={"title": "Slow", "caller": "bob", "impact": 3, "urgency": 3}, headers=admin)
     )
     request = await _closed_request(client, admin)
     hold_body = {"record_type": "incident", "record_id": held["id"], "reason": "litigation 2026-17"}
-    hold = await _ok(await client.post(HOLDS, json=hold_body, headers=admin))
+    hold = await ok(await client.post(HOLDS, json=hold_body, headers=admin))
     assert (hold["active"], hold["placed_by"]) == (True, "root")
-    await eventually(lambda: _all_published(database))
+    await eventually(lambda: all_published(database, outbox))
     assert await _rows_about(database, incident_history, "incident_id", due["id"]) > 0
 
     later = datetime.now(UTC) + timedelta(days=31)
@@ -147,12 +127,12 @@ async def test_a_record_past_retention_is_disposed_of_and_logged_and_a_held_or_u
     assert await _rows_about(database, incident_history, "incident_id", due["id"]) == 0
     assert await _rows_about(database, incident_fact, "incident_id", due["id"]) == 0
     about_due = select(func.count()).where(outbox.c.subject == due["id"], outbox.c.routing_key != "record.disposed.v1")
-    assert await _count(database, about_due) == 0
+    assert await count(database, about_due) == 0
     # Kept: the held one, the open one, the request not due yet (60 days).
     for url in (f"{INCIDENTS}/{held['id']}", f"{INCIDENTS}/{still_open['id']}", f"{REQUESTS}/{request['id']}"):
         assert (await client.get(url, headers=admin)).status_code == 200
     # Logged, for the auditor: what, its number, when, under which policy version, by which pass.
-    log = await _ok(await client.get(LOG, headers=auditor))
+    log = await ok(await client.get(LOG, headers=auditor))
     assert log["total"] == 1
     entry = log["items"][0]
     assert (entry["record_type"], entry["record_id"], entry["number"]) == ("incident", due["id"], due["number"])
@@ -168,14 +148,14 @@ async def test_a_record_past_retention_is_disposed_of_and_logged_and_a_held_or_u
 
     # A second pass does nothing more.
     await app.state.runtime.periodic.run_once(DISPOSAL, now=later)
-    assert (await _ok(await client.get(LOG, headers=auditor)))["total"] == 1
+    assert (await ok(await client.get(LOG, headers=auditor)))["total"] == 1
     assert await _events(database, "record.disposed.v1") == 1
 
     # Released, the held incident goes at the next pass; past 60 days, the request goes too.
-    released = await _ok(await client.post(f"{HOLDS}/{hold['id']}/release", json={"reason": "settled"}, headers=admin))
+    released = await ok(await client.post(f"{HOLDS}/{hold['id']}/release", json={"reason": "settled"}, headers=admin))
     assert (released["active"], released["released_by"], released["release_reason"]) == (False, "root", "settled")
     await app.state.runtime.periodic.run_once(DISPOSAL, now=datetime.now(UTC) + timedelta(days=61))
-    log = await _ok(await client.get(LOG, headers=auditor))
+    log = await ok(await client.get(LOG, headers=auditor))
     assert {(i["record_type"], i["number"]) for i in log["items"]} == {
         ("incident", due["number"]),
         ("incident", held["number"]),
@@ -191,16 +171,16 @@ async def test_a_hold_on_a_record_type_keeps_every_record_of_it(
     app: FastAPI, client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin", subject="root")
-    await _ok(
+    await ok(
         await client.put(f"{POLICIES}/incident", json={"retain_days": 1, "counted_from": "closed_at"}, headers=admin)
     )
     closed = [await _closed_incident(client, admin) for _ in range(2)]
-    hold = await _ok(await client.post(HOLDS, json={"record_type": "incident", "reason": "regulator"}, headers=admin))
+    hold = await ok(await client.post(HOLDS, json={"record_type": "incident", "reason": "regulator"}, headers=admin))
     assert hold["record_id"] is None
     await app.state.runtime.periodic.run_once(DISPOSAL, now=datetime.now(UTC) + timedelta(days=2))
     for record in closed:
         assert (await client.get(f"{INCIDENTS}/{record['id']}", headers=admin)).status_code == 200
-    listed = await _ok(await client.get(HOLDS, params={"active": "true", "record_type": "incident"}, headers=admin))
+    listed = await ok(await client.get(HOLDS, params={"active": "true", "record_type": "incident"}, headers=admin))
     assert [h["id"] for h in listed["items"]] == [hold["id"]]
 
 
@@ -236,8 +216,8 @@ async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
     assert r.headers["content-type"] == "application/problem+json"
     if field is not None:
         assert field in [e["field"] for e in r.json()["errors"]]
-    assert (await _ok(await client.get(HOLDS, headers=admin)))["total"] == 0
-    assert await _ok(await client.get(POLICIES, headers=admin)) == []
+    assert (await ok(await client.get(HOLDS, headers=admin)))["total"] == 0
+    assert await ok(await client.get(POLICIES, headers=admin)) == []
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -245,12 +225,12 @@ async def test_a_released_hold_cannot_be_released_again(
     client: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin", subject="root")
-    hold = await _ok(await client.post(HOLDS, json={"record_type": "request", "reason": "audit"}, headers=admin))
+    hold = await ok(await client.post(HOLDS, json={"record_type": "request", "reason": "audit"}, headers=admin))
     url = f"{HOLDS}/{hold['id']}/release"
-    await _ok(await client.post(url, json={}, headers=admin))
+    await ok(await client.post(url, json={}, headers=admin))
     again = await client.post(url, json={}, headers=admin)
     assert again.status_code == 409, again.text
-    assert (await _ok(await client.get(f"{HOLDS}/{hold['id']}", headers=auth("auditor"))))["active"] is False
+    assert (await ok(await client.get(f"{HOLDS}/{hold['id']}", headers=auth("auditor"))))["active"] is False
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -259,10 +239,10 @@ async def test_a_closed_complaint_past_retention_is_disposed_of_with_its_history
 ) -> None:
     admin, agent = auth("admin", subject="root"), auth("agent", subject="ann")
     policy = {"retain_days": 365, "counted_from": "closed_at"}
-    await _ok(await client.put(f"{POLICIES}/complaint", json=policy, headers=admin))
+    await ok(await client.put(f"{POLICIES}/complaint", json=policy, headers=admin))
     ticket = await _closed_incident(client, admin)
     body = {"title": "Nobody called me back", "complainant": "alice", "relationship_manager": "rita"}
-    complaint = await _ok(await client.post("/api/v1/complaints", json=body, headers=agent))
+    complaint = await ok(await client.post("/api/v1/complaints", json=body, headers=agent))
     url = f"/api/v1/complaints/{complaint['id']}"
     link = {"incident_ids": [ticket["id"]]}
     steps = [
@@ -274,7 +254,7 @@ async def test_a_closed_complaint_past_retention_is_disposed_of_with_its_history
         ("confirm", {"comment": "thanks"}, auth("requester", subject="alice")),
     ]
     for action, step, who in steps:
-        await _ok(await client.post(f"{url}/{action}", json=step, headers=who))
+        await ok(await client.post(f"{url}/{action}", json=step, headers=who))
     assert await _rows_about(database, complaint_link, "complaint_id", complaint["id"]) == 1
 
     await app.state.runtime.periodic.run_once(DISPOSAL, now=datetime.now(UTC) + timedelta(days=364))
@@ -283,7 +263,7 @@ async def test_a_closed_complaint_past_retention_is_disposed_of_with_its_history
     assert (await client.get(url, headers=admin)).status_code == 404
     assert await _rows_about(database, complaint_history, "complaint_id", complaint["id"]) == 0
     assert await _rows_about(database, complaint_link, "complaint_id", complaint["id"]) == 0
-    log = await _ok(await client.get(LOG, params={"record_type": "complaint"}, headers=auth("auditor")))
+    log = await ok(await client.get(LOG, params={"record_type": "complaint"}, headers=auth("auditor")))
     assert [(i["number"], i["policy_version"]) for i in log["items"]] == [(complaint["number"], 1)]
     # The incident it named has its own policy (none here): it stays.
     assert (await client.get(f"{INCIDENTS}/{ticket['id']}", headers=admin)).status_code == 200

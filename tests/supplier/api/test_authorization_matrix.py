@@ -16,7 +16,7 @@ from services.supplier.api.deps import POLICY
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
 from shared.auth import Role
-from tests.authorization import NOT_REQUESTER, Expect, Matrix, expect
+from tests.authorization import NOT_REQUESTER, RECORDS_CONTROL, Expect, Matrix, expect
 from tests.authorization_allowed import ownerless_matrix
 from tests.conftest import running
 from tests.supplier.api.helpers import Auth, new_contract, new_supplier
@@ -60,15 +60,8 @@ EXPECTED: dict[str, Expect] = {
     "disputes.list_all_disputes": COMMERCIAL,
     "disputes.act": WRITE,
     "disputes.dispute_history": COMMERCIAL,
-    # Records control: admin alone sets retention policies and places or releases legal holds; the
-    # auditor reads them and the disposal log.
-    "records_control.list_retention_policies": expect([AUDITOR]),
-    "records_control.set_retention_policy": expect([]),
-    "records_control.list_legal_holds": expect([AUDITOR]),
-    "records_control.get_legal_hold": expect([AUDITOR]),
-    "records_control.place_legal_hold": expect([]),
-    "records_control.release_legal_hold": expect([]),
-    "records_control.disposal_log": expect([AUDITOR]),
+    # Records control: the same rows in every service that mounts it.
+    **RECORDS_CONTROL,
 }
 
 # ----------------------------------------------------------------------------- the walk

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import outbox, record_history
-from shared.db import create_engine
 from shared.retention_store import DISPOSAL_JOB
 from tests.conftest import running
 from tests.infra import Servers, create_service_database
+from tests.records_control import HOLDS, LOG, POLICIES, count, isolated_settings, ok
 from tests.supplier.api.helpers import Auth, new_supplier
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -35,8 +35,7 @@ async def database(servers: Servers) -> str:
 
 @pytest.fixture
 def app(database: str, servers: Servers, make_settings: Callable[..., Any]) -> FastAPI:
-    exchange, prefix = servers.new_exchange("records"), servers.new_queue_prefix("records")
-    return create_app(make_settings(SupplierSettings, database, events_exchange=exchange, queue_prefix=prefix))
+    return create_app(isolated_settings(SupplierSettings, database, servers, make_settings)())
 
 
 @pytest.fixture
@@ -45,28 +44,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _ok(response: httpx.Response) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-async def _count(database: str, query: Any) -> int:
-    engine = create_engine(database)
-    try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(query) or 0)
-    finally:
-        await engine.dispose()
-
-
 async def _dispute(client: httpx.AsyncClient, auth: Auth, supplier_id: str, *, closed: bool) -> dict[str, Any]:
     manager = auth("supplier_manager")
     body = {"supplier_id": supplier_id, "title": "Overcharged", "owner": "olga"}
-    dispute = await _ok(await client.post(DISPUTES, json=body, headers=manager))
+    dispute = await ok(await client.post(DISPUTES, json=body, headers=manager))
     if closed:
         url = f"{DISPUTES}/{dispute['id']}"
-        await _ok(await client.post(f"{url}/resolve", json={"resolution": "credit note"}, headers=manager))
-        dispute = await _ok(await client.post(f"{url}/close", json={}, headers=manager))
+        await ok(await client.post(f"{url}/resolve", json={"resolution": "credit note"}, headers=manager))
+        dispute = await ok(await client.post(f"{url}/close", json={}, headers=manager))
     return dict(dispute)
 
 
@@ -75,26 +60,26 @@ async def test_a_closed_dispute_past_retention_is_disposed_of_and_a_held_or_open
 ) -> None:
     admin, auditor = auth("admin", subject="root"), auth("auditor")
     policy = {"retain_days": 7 * 365, "counted_from": "closed_at"}
-    await _ok(await client.put("/api/v1/retention-policies/dispute", json=policy, headers=admin))
+    await ok(await client.put(f"{POLICIES}/dispute", json=policy, headers=admin))
     supplier = await new_supplier(client, auth)
     due, held = [await _dispute(client, auth, supplier["id"], closed=True) for _ in range(2)]
     still_open = await _dispute(client, auth, supplier["id"], closed=False)
     hold = {"record_type": "dispute", "record_id": held["id"], "reason": "arbitration pending"}
-    await _ok(await client.post("/api/v1/legal-holds", json=hold, headers=admin))
+    await ok(await client.post(HOLDS, json=hold, headers=admin))
     history = select(func.count()).select_from(record_history).where(record_history.c.record_id == uuid.UUID(due["id"]))
-    assert await _count(database, history) > 0
+    assert await count(database, history) > 0
 
     later = datetime.now(UTC) + timedelta(days=7 * 365 + 1)
     for _ in range(2):  # the second pass does nothing more
         await app.state.runtime.periodic.run_once(DISPOSAL_JOB, now=later)
 
     assert (await client.get(f"{DISPUTES}/{due['id']}", headers=admin)).status_code == 404
-    assert await _count(database, history) == 0
+    assert await count(database, history) == 0
     for kept in (held, still_open):
         assert (await client.get(f"{DISPUTES}/{kept['id']}", headers=admin)).status_code == 200
-    log = await _ok(await client.get("/api/v1/disposal-log", headers=auditor))
+    log = await ok(await client.get(LOG, headers=auditor))
     assert [(i["record_type"], i["number"], i["policy_version"]) for i in log["items"]] == [
         ("dispute", due["number"], 1)
     ]
     disposed = select(func.count()).where(outbox.c.routing_key == "record.disposed.v1")
-    assert await _count(database, disposed) == 1
+    assert await count(database, disposed) == 1
