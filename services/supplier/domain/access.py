@@ -270,20 +270,22 @@ class AccessGrant:
         return min(now + timedelta(days=self.review_interval_days), self.expires_on)
 
     def _reduce(self, review: Review, now: datetime) -> Changes:
+        """Check a reduction, then apply it (nothing changes when any part of it is refused)."""
         changes: Changes = {}
+        holders, expires_on = self.holders, self.expires_on
         if review.holders is not None:
             holders = _holders(review.holders, name="holders")
             if not set(holders) < set(self.holders):
                 raise RuleViolation("a reduction keeps some of the current holders and drops others", field="holders")
             changes["holders"] = (list(self.holders), list(holders))
-            self.holders = holders
         if review.expires_on is not None:
             if not now < review.expires_on < self.expires_on:
                 raise RuleViolation("a reduction brings the expiry earlier, but not into the past", field="expires_on")
-            changes["expires_on"] = (jsonable(self.expires_on), jsonable(review.expires_on))
-            self.expires_on = review.expires_on
+            expires_on = review.expires_on
+            changes["expires_on"] = (jsonable(self.expires_on), jsonable(expires_on))
         if not changes:
             raise RuleViolation("a reduction names fewer holders or an earlier expiry", field="outcome")
+        self.holders, self.expires_on = holders, expires_on
         return changes
 
     def _require(self, action: GrantAction) -> None:
