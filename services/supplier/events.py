@@ -10,10 +10,6 @@ from services.supplier.domain.disputes import Dispute, DisputeAction, DisputeMov
 from services.supplier.domain.suppliers import Supplier, SupplierChanged, SupplierRegistered
 from shared.events import EventData
 from shared.events.supplier import (
-    AccessExpired,
-    AccessGranted,
-    AccessReviewDue,
-    AccessRevoked,
     ContractActivated,
     ContractAmended,
     ContractCreated,
@@ -23,6 +19,10 @@ from shared.events.supplier import (
     ContractTerminated,
     DisputeClosed,
     DisputeOpened,
+    SupplierAccessExpired,
+    SupplierAccessGranted,
+    SupplierAccessReviewDue,
+    SupplierAccessRevoked,
     SupplierCreated,
     SupplierUpdated,
 )
@@ -147,12 +147,12 @@ def _access_event(event: AccessRequested | AccessMoved, g: AccessGrant) -> Event
     }
     if event.action is GrantAction.GRANT:
         assert g.next_review_on is not None  # set by the grant
-        return AccessGranted(holders=list(g.holders), next_review_on=g.next_review_on, **common)
+        return SupplierAccessGranted(holders=list(g.holders), next_review_on=g.next_review_on, **common)
     if event.action is GrantAction.MARK_REVIEW_DUE:
         assert g.next_review_on is not None
-        return AccessReviewDue(next_review_on=g.next_review_on, **common)
+        return SupplierAccessReviewDue(next_review_on=g.next_review_on, **common)
     if event.action is GrantAction.EXPIRE:
-        return AccessExpired(**common)
+        return SupplierAccessExpired(**common)
     if g.status is GrantStatus.REVOKED and event.action in (GrantAction.REVOKE, GrantAction.REVIEW):
-        return AccessRevoked(reason=event.reason, **common)
+        return SupplierAccessRevoked(reason=event.reason, **common)
     return None

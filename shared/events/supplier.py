@@ -170,7 +170,7 @@ class AccessEvent(EventData):
     occurred_at: datetime
 
 
-class AccessGranted(AccessEvent):
+class SupplierAccessGranted(AccessEvent):
     routing_key: ClassVar[str] = "supplier.access_granted.v1"
     producer: ClassVar[str] = "supplier"
     description: ClassVar[str] = "A supplier was granted access to our services or information (6.6.2)."
@@ -179,7 +179,7 @@ class AccessGranted(AccessEvent):
     next_review_on: datetime
 
 
-class AccessReviewDue(AccessEvent):
+class SupplierAccessReviewDue(AccessEvent):
     routing_key: ClassVar[str] = "supplier.access_review_due.v1"
     producer: ClassVar[str] = "supplier"
     description: ClassVar[str] = (
@@ -189,7 +189,7 @@ class AccessReviewDue(AccessEvent):
     next_review_on: datetime
 
 
-class AccessRevoked(AccessEvent):
+class SupplierAccessRevoked(AccessEvent):
     routing_key: ClassVar[str] = "supplier.access_revoked.v1"
     producer: ClassVar[str] = "supplier"
     description: ClassVar[str] = (
@@ -199,7 +199,7 @@ class AccessRevoked(AccessEvent):
     reason: str
 
 
-class AccessExpired(AccessEvent):
+class SupplierAccessExpired(AccessEvent):
     routing_key: ClassVar[str] = "supplier.access_expired.v1"
     producer: ClassVar[str] = "supplier"
     description: ClassVar[str] = "A supplier's access grant reached its expiry; raised once per grant and expiry."

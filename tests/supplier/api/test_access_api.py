@@ -14,7 +14,7 @@ import pytest
 from services.supplier.app import create_app
 from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import outbox
-from shared.events.supplier import AccessGranted, AccessRevoked
+from shared.events.supplier import SupplierAccessGranted, SupplierAccessRevoked
 from tests.conftest import running
 from tests.infra import outbox_events
 from tests.supplier.api.helpers import NOW, Auth, known_cis, new_contract, new_supplier
@@ -91,7 +91,7 @@ async def test_a_grant_is_requested_granted_and_listed_in_the_register(
     granted_on = datetime.fromisoformat(read["granted_on"])
     assert datetime.fromisoformat(read["next_review_on"]) == granted_on + timedelta(days=90)
     [event] = await outbox_events(supplier_db, outbox, item["id"])
-    data = event.data_as(AccessGranted)
+    data = event.data_as(SupplierAccessGranted)
     assert (str(data.supplier_id), str(data.contract_id), data.holders) == (
         supplier_id,
         contract_id,
@@ -171,7 +171,7 @@ async def test_a_bad_transition_is_409_with_the_allowed_actions(
     revoked = await client.post(f"{URL}/{item['id']}/revoke", json={"reason": "not needed after all"}, headers=manager)
     assert revoked.json()["status"] == "revoked" and revoked.json()["allowed_actions"] == []
     [event] = await outbox_events(supplier_db, outbox, item["id"])
-    assert event.data_as(AccessRevoked).reason == "not needed after all"
+    assert event.data_as(SupplierAccessRevoked).reason == "not needed after all"
     again = await client.post(f"{URL}/{item['id']}/grant", headers=manager)
     assert again.status_code == 409 and again.json()["allowed_actions"] == []
 

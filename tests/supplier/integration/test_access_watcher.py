@@ -19,7 +19,7 @@ from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import access_notice, outbox
 from services.supplier.usecases.access import JOB_NAME
 from shared.db import create_engine
-from shared.events.supplier import AccessExpired, AccessReviewDue
+from shared.events.supplier import SupplierAccessExpired, SupplierAccessReviewDue
 from shared.periodic import PeriodicRunner
 from shared.uow import UnitOfWork
 from tests.conftest import running
@@ -122,7 +122,7 @@ async def test_review_due_and_expiry_are_each_raised_once_whatever_the_replicas_
     await replicas_pass(settings, review_date + timedelta(days=1))
     assert await _types(supplier_db, grant["id"]) == ["supplier.access_granted.v1", "supplier.access_review_due.v1"]
     assert await _types(supplier_db, later["id"]) == ["supplier.access_granted.v1"]  # its review is 180 days away
-    due = (await outbox_events(supplier_db, outbox, grant["id"]))[-1].data_as(AccessReviewDue)
+    due = (await outbox_events(supplier_db, outbox, grant["id"]))[-1].data_as(SupplierAccessReviewDue)
     assert (due.status, due.actor, due.next_review_on) == ("under_review", "access-watcher", review_date)
     read = (await client.get(f"/api/v1/access-grants/{grant['id']}", headers=auth("auditor"))).json()
     assert (read["status"], read["version"]) == ("under_review", 3)
@@ -131,7 +131,7 @@ async def test_review_due_and_expiry_are_each_raised_once_whatever_the_replicas_
     await replicas_pass(settings, expiry + timedelta(days=1))
     types = await _types(supplier_db, grant["id"])
     assert types == ["supplier.access_granted.v1", "supplier.access_review_due.v1", "supplier.access_expired.v1"]
-    expired = (await outbox_events(supplier_db, outbox, grant["id"]))[-1].data_as(AccessExpired)
+    expired = (await outbox_events(supplier_db, outbox, grant["id"]))[-1].data_as(SupplierAccessExpired)
     assert (expired.status, expired.expires_on) == ("expired", expiry)
     read = (await client.get(f"/api/v1/access-grants/{grant['id']}", headers=auth("auditor"))).json()
     assert (read["status"], read["allowed_actions"]) == ("expired", [])
