@@ -21,7 +21,8 @@ SPEC = ServiceSpec(
     title="ITSM supplier service",
     description=(
         "Suppliers, the processes they operate, contracts and their lifecycle, supplier performance measured"
-        " from incident, SLA and change events, reviews and disputes (ISO/IEC 20000-1 7.2, 4.2)."
+        " from incident, SLA and change events, reviews and disputes (ISO/IEC 20000-1 7.2, 4.2), and the register"
+        " of the access suppliers have to the organisation's services and information (6.6.2)."
     ),
     metadata=metadata,
     handlers=worker.HANDLERS,
