@@ -1,10 +1,12 @@
 """Steps `suppliers` and `contracts`: the suppliers, then an active underpinning contract per
-supplier covering its demo CIs, with targets per priority (supplier service).
+supplier covering its demo CIs, with targets per priority, and for the first two of them the
+access the supplier's support staff hold on one of those CIs (supplier service).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from itsm.demo.client import Missing, Refused
 from itsm.demo.dataset import MARKER, SUPPLIERS
@@ -50,7 +52,7 @@ async def load_contracts(demo: Demo) -> str:
     if not api.has("supplier", "POST", "/api/v1/contracts"):
         raise Missing("supplier has no POST /contracts")
     notes: list[str] = []
-    active = 0
+    active = grants = 0
     starts = demo.start - timedelta(days=200)
     for name, supplier_id in demo.loaded.suppliers.items():
         covered = [ci for ci in demo.loaded.cis.values() if ci.get("supplier") == name]
@@ -103,5 +105,49 @@ async def load_contracts(demo: Demo) -> str:
             active += 1
         except (Refused, Missing) as exc:
             notes.append(str(exc))
-    summary = f"{len(demo.loaded.contracts)} contracts ({active} active)"
+            continue
+        if grants < len(ACCESS_PLANS):
+            try:
+                at = demo.start - timedelta(days=1) + timedelta(hours=2)
+                await grant_access(demo, ACCESS_PLANS[grants], name, supplier_id, contract["id"], covered[0], at)
+                grants += 1
+            except (Refused, Missing) as exc:
+                notes.append(str(exc))
+    summary = f"{len(demo.loaded.contracts)} contracts ({active} active, {grants} access grants)"
     return summary + (f"; {len(notes)} refused, e.g. {notes[0]}" if notes else "")
+
+
+# The access a supplier's people hold on the CIs it supports (6.6.2): type, classification, holders.
+ACCESS_PLANS: tuple[dict[str, Any], ...] = (
+    {"access_type": "remote_support", "classification": "confidential", "holders": ["2nd-line support team"]},
+    {"access_type": "admin", "classification": "internal", "holders": ["on-call engineer", "service desk lead"]},
+)
+
+
+async def grant_access(
+    demo: Demo, plan: dict[str, Any], name: str, supplier_id: str, contract_id: str, ci: dict[str, Any], at: datetime
+) -> None:
+    """Record and grant one access of the supplier's staff to a CI it supports, under its contract."""
+    grant = await demo.api.call(
+        "supplier",
+        "POST",
+        f"/api/v1/suppliers/{supplier_id}/access-grants",
+        person="pat.supplier",
+        at=at,
+        body={
+            "contract_id": contract_id,
+            "ci_id": ci["id"],
+            "purpose": f"{name} supports {ci['service']} under its support agreement ({MARKER}).",
+            "owner": "pat.supplier",
+            "expires_on": (demo.start + timedelta(days=365)).isoformat(),
+            **plan,
+        },
+        optional={"legal_basis": "Support agreement, security and confidentiality clause", "review_interval_days": 90},
+    )
+    await demo.api.call(
+        "supplier",
+        "POST",
+        f"/api/v1/access-grants/{grant['id']}/grant",
+        person="pat.supplier",
+        at=at + timedelta(minutes=30),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.supplier.domain.access import AccessGrant, AccessMoved, AccessRequested, GrantAction, GrantStatus
 from services.supplier.domain.contracts import Contract, ContractAction, ContractMoved, ContractRecorded
 from services.supplier.domain.disputes import Dispute, DisputeAction, DisputeMoved, DisputeRaised
 from services.supplier.domain.suppliers import Supplier, SupplierChanged, SupplierRegistered
@@ -18,6 +19,10 @@ from shared.events.supplier import (
     ContractTerminated,
     DisputeClosed,
     DisputeOpened,
+    SupplierAccessExpired,
+    SupplierAccessGranted,
+    SupplierAccessReviewDue,
+    SupplierAccessRevoked,
     SupplierCreated,
     SupplierUpdated,
 )
@@ -114,4 +119,45 @@ def dispute_to_contract(event: DisputeRaised | DisputeMoved, d: Dispute) -> Even
         return DisputeOpened(**common)
     if event.action is DisputeAction.CLOSE:
         return DisputeClosed(resolution=d.resolution or "", **common)
+    return None
+
+
+def access_events(grant: AccessGrant) -> list[EventData]:
+    """The published events for the grant's pending domain events: granted, review due, revoked
+    (by a revocation or a review's outcome) and expired; a request and a review that keeps or
+    reduces the access publish nothing."""
+    out = [data for event in grant.pending_events if (data := _access_event(event, grant)) is not None]
+    grant.pending_events.clear()
+    return out
+
+
+def _access_event(event: AccessRequested | AccessMoved, g: AccessGrant) -> EventData | None:
+    if not isinstance(event, AccessMoved):
+        return None
+    common: dict[str, Any] = {
+        "grant_id": g.id,
+        "number": g.number,
+        "supplier_id": g.supplier_id,
+        "contract_id": g.contract_id,
+        "service_id": g.service_id,
+        "ci_id": g.ci_id,
+        "system": g.system,
+        "access_type": g.access_type.value,
+        "classification": g.classification.value,
+        "owner": g.owner,
+        "status": g.status.value,
+        "expires_on": g.expires_on,
+        "actor": event.actor,
+        "occurred_at": g.updated_at,
+    }
+    if event.action is GrantAction.GRANT:
+        assert g.next_review_on is not None  # set by the grant
+        return SupplierAccessGranted(holders=list(g.holders), next_review_on=g.next_review_on, **common)
+    if event.action is GrantAction.MARK_REVIEW_DUE:
+        assert g.next_review_on is not None
+        return SupplierAccessReviewDue(next_review_on=g.next_review_on, **common)
+    if event.action is GrantAction.EXPIRE:
+        return SupplierAccessExpired(**common)
+    if g.status is GrantStatus.REVOKED and event.action in (GrantAction.REVOKE, GrantAction.REVIEW):
+        return SupplierAccessRevoked(reason=event.reason, **common)
     return None

@@ -20,3 +20,6 @@ class SupplierSettings(ServiceSettings):
         default=30, ge=0, description="Raise contract.expiring.v1 this many days before a contract's notice deadline"
     )
     contract_watch_interval_s: float = Field(default=60.0, gt=0, description="Seconds between expiry watcher passes")
+    access_watch_interval_s: float = Field(
+        default=300.0, gt=0, description="Seconds between access watcher passes (access reviews due, grants expired)"
+    )

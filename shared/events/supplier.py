@@ -166,3 +166,57 @@ class DisputeClosed(DisputeEvent):
     description: ClassVar[str] = "A dispute with a supplier was closed, with its resolution."
 
     resolution: str
+
+
+class AccessEvent(EventData):
+    """What every event of the external-party access register (ISO/IEC 20000-1 6.6.2) carries."""
+
+    grant_id: UUID
+    number: str = Field(examples=["ACC0000001"])
+    supplier_id: UUID
+    contract_id: UUID
+    service_id: UUID | None = None
+    ci_id: UUID | None = None
+    system: str = Field(default="", description="A named system reached, beside or instead of a service or CI")
+    access_type: str = Field(examples=["remote_support"])
+    classification: str = Field(examples=["confidential"], description="The highest classification reached")
+    owner: str = Field(description="Accountable for the access on our side")
+    status: str
+    expires_on: datetime
+    actor: str
+    occurred_at: datetime
+
+
+class SupplierAccessGranted(AccessEvent):
+    routing_key: ClassVar[str] = "supplier.access_granted.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A supplier was granted access to our services or information (6.6.2)."
+
+    holders: list[str] = Field(default_factory=list, description="The named people or systems holding it")
+    next_review_on: datetime
+
+
+class SupplierAccessReviewDue(AccessEvent):
+    routing_key: ClassVar[str] = "supplier.access_review_due.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = (
+        "A supplier's access grant is due for review and is now under review; raised once per grant and review date."
+    )
+
+    next_review_on: datetime
+
+
+class SupplierAccessRevoked(AccessEvent):
+    routing_key: ClassVar[str] = "supplier.access_revoked.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = (
+        "A supplier's access was revoked (or its request turned down), by a person or a review."
+    )
+
+    reason: str
+
+
+class SupplierAccessExpired(AccessEvent):
+    routing_key: ClassVar[str] = "supplier.access_expired.v1"
+    producer: ClassVar[str] = "supplier"
+    description: ClassVar[str] = "A supplier's access grant reached its expiry; raised once per grant and expiry."

@@ -8,9 +8,11 @@ from uuid import UUID
 
 from fastapi import Depends
 
+from services.supplier.domain.access import AccessGrant
 from services.supplier.domain.contracts import Contract
 from services.supplier.domain.disputes import Dispute
 from services.supplier.domain.suppliers import Supplier
+from services.supplier.store.access import AccessGrantRepository
 from services.supplier.store.contracts import get_contract
 from services.supplier.store.disputes import DisputeRepository
 from services.supplier.store.suppliers import get_supplier
@@ -35,6 +37,9 @@ _COMMERCIAL = row(allow=[_MANAGER, _AUDITOR])
 """Contracts, disputes, scorecards and reviews hold commercial terms and negotiations: only the
 supplier manager and the auditor read them (no other service reads them over the API; supplier
 performance reaches reporting as events)."""
+_ACCESS = row(allow=[_MANAGER, _AUDITOR])
+"""The external-party access register (6.6.2) says who at a supplier reaches which of our systems
+and data: the supplier manager keeps it and the auditor reads it; nobody else needs that map."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "suppliers.create_supplier": _WRITE,
@@ -67,6 +72,14 @@ TABLE: dict[str, dict[str, Rule]] = {
     "disputes.list_all_disputes": _COMMERCIAL,
     "disputes.act": _WRITE,
     "disputes.dispute_history": _COMMERCIAL,
+    "access.request_access": _WRITE,
+    "access.list_supplier_grants": _ACCESS,
+    "access.list_all_grants": _ACCESS,
+    "access.get_grant": _ACCESS,
+    "access.grant": _WRITE,
+    "access.review": _WRITE,
+    "access.revoke": _WRITE,
+    "access.grant_history": _ACCESS,
     # Records control (4.3.3): admin sets retention policies and legal holds; the auditor reads them
     # and the disposal log.
     **records_control.AUTHORISATION,
@@ -91,6 +104,11 @@ async def current_dispute(dispute_id: UUID, conn: ReadConnectionDep) -> Dispute:
     return found(await DisputeRepository(conn).get(dispute_id), f"dispute {dispute_id}")
 
 
+async def current_access_grant(grant_id: UUID, conn: ReadConnectionDep) -> AccessGrant:
+    return found(await AccessGrantRepository(conn).get(grant_id), f"access grant {grant_id}")
+
+
 CurrentSupplier = Annotated[Supplier, Depends(current_supplier)]
 CurrentContract = Annotated[Contract, Depends(current_contract)]
 CurrentDispute = Annotated[Dispute, Depends(current_dispute)]
+CurrentAccessGrant = Annotated[AccessGrant, Depends(current_access_grant)]

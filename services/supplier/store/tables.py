@@ -242,3 +242,50 @@ dispute = Table(
     Column("closed_at", UtcDateTime),
     Column("version", Integer, nullable=False),
 )
+
+# The external-party access register (6.6.2): what a supplier's people or systems may reach, on
+# which contract, who holds it, until when, and when it is next reviewed.
+access_grant = Table(
+    "access_grant",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("supplier_id", Uuid, nullable=False, index=True),
+    Column("contract_id", Uuid, nullable=False, index=True),
+    Column("legal_basis", Text, nullable=False),
+    Column("service_id", Uuid),
+    Column("ci_id", Uuid),
+    Column("system", String(200), nullable=False),
+    Column("access_type", String(20), nullable=False),
+    Column("classification", String(20), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("holders", JSON, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("expires_on", UtcDateTime, nullable=False),
+    Column("review_interval_days", Integer, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("granted_on", UtcDateTime),
+    Column("granted_by", String(200)),
+    Column("next_review_on", UtcDateTime),
+    Column("last_reviewed_on", UtcDateTime),
+    Column("last_reviewed_by", String(200)),
+    Column("last_review_outcome", String(10)),
+    Column("last_review_notes", Text, nullable=False),
+    Column("ended_reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# The access watcher's exactly-once key: one row per grant, notice kind and date (next review or
+# expiry), written in the same transaction as the event it raises.
+access_notice = Table(
+    "access_notice",
+    metadata,
+    Column("grant_id", Uuid, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("notified_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("grant_id", "kind", "deadline"),
+)

@@ -141,6 +141,14 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             "http://supplier/api/v1/contracts", params={"ci_id": portal_db}, headers=auth("auditor")
         )
         assert by_ci.json()["total"] == 1
+        # The access register: two suppliers' staff hold granted access to a CI they support.
+        grants = (
+            await api.client.get(
+                "http://supplier/api/v1/access-grants", params={"status": "granted"}, headers=auth("auditor")
+            )
+        ).json()
+        assert grants["total"] == min(2, len(suppliers_of_cis))
+        assert all(g["ci_id"] in covered and g["next_review_on"] for g in grants["items"])
 
         # Problems on the hot spots, one published as a known error with its workaround.
         problems = (

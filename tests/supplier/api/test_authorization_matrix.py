@@ -1,11 +1,12 @@
 """The authorisation matrix walked against the running supplier service: every operation, with a token
-of every role, on a real supplier, contract and dispute. The expectation is written here, apart from
-the service's table, so that flipping a row of the table fails the walk. No supplier record is
-anyone's own: every cell is allowed or denied, whoever made the record."""
+of every role, on a real supplier, contract, dispute and access grant. The expectation is written
+here, apart from the service's table, so that flipping a row of the table fails the walk. No
+supplier record is anyone's own: every cell is allowed or denied, whoever made the record."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -60,6 +61,15 @@ EXPECTED: dict[str, Expect] = {
     "disputes.list_all_disputes": COMMERCIAL,
     "disputes.act": WRITE,
     "disputes.dispute_history": COMMERCIAL,
+    # The external-party access register (6.6.2): kept by the supplier manager, read by the auditor.
+    "access.request_access": WRITE,
+    "access.list_supplier_grants": COMMERCIAL,
+    "access.list_all_grants": COMMERCIAL,
+    "access.get_grant": COMMERCIAL,
+    "access.grant": WRITE,
+    "access.review": WRITE,
+    "access.revoke": WRITE,
+    "access.grant_history": COMMERCIAL,
     # Records control: the same rows in every service that mounts it.
     **RECORDS_CONTROL,
 }
@@ -84,7 +94,27 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     body = {"supplier_id": supplier["id"], "title": "Overcharged", "owner": "olga"}
     dispute = await client.post("/api/v1/disputes", json=body, headers=auth(SM))
     assert dispute.status_code == 201, dispute.text
-    ids = {"supplier_id": supplier["id"], "contract_id": contract["id"], "dispute_id": dispute.json()["id"]}
+    grant = await client.post(
+        f"/api/v1/suppliers/{supplier['id']}/access-grants",
+        json={
+            "contract_id": contract["id"],
+            "system": "payroll database",
+            "access_type": "read",
+            "classification": "internal",
+            "purpose": "month-end reconciliation",
+            "holders": ["anna@vendor.example"],
+            "owner": "olga",
+            "expires_on": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        },
+        headers=auth(SM),
+    )
+    assert grant.status_code == 201, grant.text
+    ids = {
+        "supplier_id": supplier["id"],
+        "contract_id": contract["id"],
+        "dispute_id": dispute.json()["id"],
+        "grant_id": grant.json()["id"],
+    }
     return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids)
 
 
