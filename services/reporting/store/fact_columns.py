@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Index, Integer, MetaData, String, Table, Uuid
 from sqlalchemy.types import TypeEngine
 
 from services.reporting.domain.facts import FactTable, Merge
@@ -16,6 +16,8 @@ from shared.db import UtcDateTime
 _BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
 _BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
 _INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score", "document_version"}
+_INTEGER |= {"allocation_version"}
+_DAYS = {"period_start", "period_end", "incurred_on"}
 _TEXT_IDS = {"finding_id", "breach_id"}
 _FLOAT = {"target", "actual", "value", "warning", "critical", "runway_to_critical_s", "availability_pct"}
 
@@ -27,6 +29,12 @@ def _column_type(name: str) -> TypeEngine[Any]:
         return Uuid()
     if name.endswith("_at") or name in ("starts_on", "ends_on"):
         return UtcDateTime()
+    if name in _DAYS:
+        return Date()
+    if name.endswith("_cents"):
+        return BigInteger()  # money: exact integer cents (domain/costs.py)
+    if name == "currency":
+        return String(3)
     if name in _BOOLEAN:
         return Boolean()
     if name in _INTEGER:

@@ -29,7 +29,7 @@ from sqlalchemy import (
     literal_column,
 )
 
-from services.reporting.domain import continuity
+from services.reporting.domain import continuity, costs
 from services.reporting.domain.facts import FACT_TABLES
 from services.reporting.store.fact_columns import fact_tables
 from shared.db import BigIntKey, UtcDateTime
@@ -60,13 +60,16 @@ _INDEXED = {
     "contract_coverage_facts": {"item_id"},
     "survey_facts": {"issued_at"},
     "complaint_facts": {"received_at"},
+    "cost_actual_facts": {"service_id"},  # a budget's actuals: its service's, in its period
 }
 # Indexed where set only (many incidents have no supplier, some no CI: those rows cost the
 # consumer no index entry): a supplier's incidents, those assigned to it and those on the CIs its
 # contracts cover, are found through them.
 _INDEXED_WHERE_SET = {"incident_facts": ("ci_id", "supplier_id")}
 
-FACTS: dict[str, Table] = fact_tables((*FACT_TABLES, *continuity.FACT_TABLES), metadata, _INDEXED, _INDEXED_WHERE_SET)
+FACTS: dict[str, Table] = fact_tables(
+    (*FACT_TABLES, *continuity.FACT_TABLES, *costs.FACT_TABLES), metadata, _INDEXED, _INDEXED_WHERE_SET
+)
 incident_facts = FACTS["incident_facts"]
 request_facts = FACTS["request_facts"]
 problem_facts = FACTS["problem_facts"]
