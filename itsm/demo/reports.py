@@ -25,6 +25,7 @@ REPORT_PARTIES = {
     "hotspots": ["Problem manager", "Configuration manager"],
     "significant-events": ["Customer board", "Top management", "Service owners"],
     "satisfaction": ["Customer board", "Service owners"],
+    "costs": ["Finance", "Service owners", "Top management"],
 }
 
 

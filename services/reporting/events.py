@@ -11,6 +11,7 @@ from services.reporting.domain import (
     change_events,
     config_events,
     continuity,
+    costs,
     customer_levels,
     incident_events,
     satisfaction,
@@ -113,6 +114,8 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = satisfaction.complaint
         elif cls in continuity.RULES:
             rule = continuity.RULES[cls]
+        elif cls in costs.RULES:
+            rule = costs.RULES[cls]
         elif issubclass(cls, AgreementEvent):
             rule = customer_levels.agreement
         if rule is not None:

@@ -15,6 +15,9 @@ force when it opened covers its CI or service):
   Globex as well; INC1 and INC2, opened on Mail before the contract started, do not.
 - INC6 is resolved and closed at the same instant: it ends closed.
 
+Costs (6.4): October budgets for Mail and Payroll and a November one for Payroll, actuals with an
+allocated shared cost and a correction (a credit); see `costs()` and tests/reporting/api/test_cost_report.py.
+
 Satisfaction: three surveys (two on Mail, answered 5 and 2; one on Payroll, unanswered) and two
 complaints (one opened by the low score, on Mail; one by email, on Payroll); see `satisfaction()`.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from shared.events import CloudEvent, EventData, new_event
@@ -51,6 +55,14 @@ from shared.events.continuity import (
     ContinuityRetestDue,
     ContinuityReturnedToNormal,
     ContinuityTestRecorded,
+)
+from shared.events.cost import (
+    AllocatedPart,
+    BudgetCreated,
+    BudgetLine,
+    CostActualRecorded,
+    CostActualsImported,
+    CostAllocationRuleRecorded,
 )
 from shared.events.incident import (
     IncidentAssigned,
@@ -875,6 +887,84 @@ def agreements() -> list[CloudEvent]:
     ]
 
 
+BUDGET_MAIL, BUDGET_PAYROLL, BUDGET_PAYROLL_NOV = uid("budget-mail"), uid("budget-payroll"), uid("budget-payroll-11")
+IMPORT = uid("cost-import-1")
+
+
+def costs() -> list[CloudEvent]:
+    """Config's budgets and finance's actuals, all in EUR (the report is produced on 2026-10-07).
+
+    Budgets: Mail, October (2026-10-01 to 31): licence 1000.00, personnel 3000.00. Payroll, October:
+    asset 500.00, external 1200.00. Payroll, November: opex 800.00.
+    Actuals: FIN-001 Mail licence 700.00 (10-02); FIN-002 Mail personnel 1000.10 (10-03); FIN-003 a
+    shared 100.01 (10-04) split by the rule hosting v1 (two thirds, one third: Mail 66.67, Payroll
+    33.34); FIN-004 Payroll external 1300.00 (10-05) and its correction FIN-004-C, a credit of
+    -150.00 (10-06); FIN-005 Mail licence 50.00 on 09-30 (before the budget's period); FIN-006 Mail
+    licence 20.00 on 10-08 and FIN-007 Payroll opex 40.00 on 11-02 (after the report's day)."""
+    at = T0 - 4 * D
+
+    def budget(budget_id: uuid.UUID, service: uuid.UUID, start: date, end: date, lines: dict[str, str]) -> CloudEvent:
+        amounts = {k: Decimal(v) for k, v in lines.items()}
+        data = BudgetCreated(
+            budget_id=budget_id,
+            service_id=service,
+            period_start=start,
+            period_end=end,
+            currency="EUR",
+            lines=[BudgetLine(category=k, amount=v) for k, v in amounts.items()],
+            total=sum(amounts.values(), Decimal(0)),
+            created_at=at,
+            created_by="fiona",
+        )
+        return _event(data, budget_id, at, "config")
+
+    def actual(
+        reference: str, category: str, on: date, parts: dict[uuid.UUID, str], rule: str | None = None
+    ) -> CloudEvent:
+        amounts = [AllocatedPart(service_id=s, amount=Decimal(a)) for s, a in parts.items()]
+        data = CostActualRecorded(
+            reference=reference,
+            import_id=IMPORT,
+            category=category,
+            amount=sum((p.amount for p in amounts), Decimal(0)),
+            currency="EUR",
+            incurred_on=on,
+            allocation_rule=rule,
+            allocation_version=1 if rule else None,
+            parts=amounts,
+        )
+        return _event(data, uid(reference), T0 + 36 * H, "config")
+
+    rule = CostAllocationRuleRecorded(
+        name="hosting",
+        version=1,
+        basis="fixed_percent",
+        service_ids=[MAIL, PAYROLL],
+        percents={MAIL: Decimal("66.6667"), PAYROLL: Decimal("33.3333")},
+        recorded_at=at,
+        recorded_by="fiona",
+    )
+    imported = CostActualsImported(
+        import_id=IMPORT, rows=8, accepted=8, refused=0, imported_at=T0 + 36 * H, imported_by="fiona"
+    )
+    oct1, oct31 = date(2026, 10, 1), date(2026, 10, 31)
+    return [
+        budget(BUDGET_MAIL, MAIL, oct1, oct31, {"licence": "1000.00", "personnel": "3000"}),
+        budget(BUDGET_PAYROLL, PAYROLL, oct1, oct31, {"asset": "500", "external": "1200.00"}),
+        budget(BUDGET_PAYROLL_NOV, PAYROLL, date(2026, 11, 1), date(2026, 11, 30), {"opex": "800.00"}),
+        _event(rule, uid("rule-hosting"), at, "config"),
+        actual("FIN-001", "licence", date(2026, 10, 2), {MAIL: "700.00"}),
+        actual("FIN-002", "personnel", date(2026, 10, 3), {MAIL: "1000.10"}),
+        actual("FIN-003", "shared", date(2026, 10, 4), {MAIL: "66.67", PAYROLL: "33.34"}, rule="hosting"),
+        actual("FIN-004", "external", date(2026, 10, 5), {PAYROLL: "1300.00"}),
+        actual("FIN-004-C", "external", date(2026, 10, 6), {PAYROLL: "-150.00"}),
+        actual("FIN-005", "licence", date(2026, 9, 30), {MAIL: "50.00"}),
+        actual("FIN-006", "licence", date(2026, 10, 8), {MAIL: "20.00"}),
+        actual("FIN-007", "opex", date(2026, 11, 2), {PAYROLL: "40.00"}),
+        _event(imported, IMPORT, T0 + 36 * H, "config"),
+    ]
+
+
 def all_events() -> list[CloudEvent]:
     return [
         *[e for i in incidents() for e in i.events],
@@ -888,4 +978,5 @@ def all_events() -> list[CloudEvent]:
         *capacity(),
         *continuity(),
         *agreements(),
+        *costs(),
     ]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from services.reporting.domain import continuity, customer_levels
+from services.reporting.domain import continuity, costs, customer_levels
 
 Frequency = Literal["daily", "weekly", "monthly"]
 
@@ -374,6 +374,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
     ),
     _d(**continuity.DEFINITION),
     _d(**customer_levels.DEFINITION),
+    _d(**costs.DEFINITION),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

@@ -12,13 +12,8 @@ from sqlalchemy import TextClause, bindparam, delete, func, select, text, union_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.reporting.domain.facts import FactTable, Merge, Patch
-from services.reporting.store.tables import (
-    FACTS,
-    SERVICE_LEVEL_COUNTS,
-    service_level_day,
-    service_level_day_change,
-    stamp,
-)
+from services.reporting.store.fact_columns import stamp
+from services.reporting.store.tables import FACTS, SERVICE_LEVEL_COUNTS, service_level_day, service_level_day_change
 
 # Projections: one upsert statement per fact table and set of columns, built once.
 

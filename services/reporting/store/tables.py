@@ -1,6 +1,6 @@
 """Every table of the reporting service, declared once: the event log, the fact tables (their
-columns from `domain.facts`), the daily service-level figures, stored report runs and report
-governance (agreements, the distribution log, findings).
+columns from `domain.facts`, typed by `store.fact_columns`), the daily service-level figures,
+stored report runs and report governance (agreements, the distribution log, findings).
 
 Agreement versions and findings are append-only and the stored runs immutable: the store has no
 update or delete for them, and the migration adds database triggers that refuse one.
@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Column,
     Date,
     Float,
@@ -29,10 +28,10 @@ from sqlalchemy import (
     func,
     literal_column,
 )
-from sqlalchemy.types import TypeEngine
 
-from services.reporting.domain import continuity
-from services.reporting.domain.facts import FACT_TABLES, FactTable, Merge
+from services.reporting.domain import continuity, costs
+from services.reporting.domain.facts import FACT_TABLES
+from services.reporting.store.fact_columns import fact_tables
 from shared.db import BigIntKey, UtcDateTime
 from shared.idempotency import idempotency_table
 from shared.store import service_tables
@@ -52,28 +51,6 @@ event_log = Table(
     Column("received_at", UtcDateTime, nullable=False, server_default=func.now()),
 )
 
-_BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
-_BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
-_INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score", "document_version"}
-_TEXT_IDS = {"finding_id", "breach_id"}
-
-
-def _column_type(name: str) -> TypeEngine[Any]:
-    if name in _TEXT_IDS:
-        return String(36)
-    if name.endswith("_id"):
-        return Uuid()
-    if name.endswith("_at") or name in ("starts_on", "ends_on"):
-        return UtcDateTime()
-    if name in _BOOLEAN:
-        return Boolean()
-    if name in _INTEGER:
-        return Integer()
-    if name in ("target", "actual", "value", "warning", "critical", "runway_to_critical_s", "availability_pct"):
-        return Float()
-    return String(200)
-
-
 # The columns reports select periods and services by.
 _INDEXED = {
     "incident_facts": {"opened_at"},  # and (service_id, opened_at), below
@@ -83,40 +60,16 @@ _INDEXED = {
     "contract_coverage_facts": {"item_id"},
     "survey_facts": {"issued_at"},
     "complaint_facts": {"received_at"},
+    "cost_actual_facts": {"service_id"},  # a budget's actuals: its service's, in its period
 }
 # Indexed where set only (many incidents have no supplier, some no CI: those rows cost the
 # consumer no index entry): a supplier's incidents, those assigned to it and those on the CIs its
 # contracts cover, are found through them.
 _INDEXED_WHERE_SET = {"incident_facts": ("ci_id", "supplier_id")}
 
-
-def stamp(column: str) -> str:
-    """The column holding when a LATEST column's value happened (the time of its event)."""
-    return f"{column}_stamp"
-
-
-def _fact_table(spec: FactTable) -> Table:
-    columns: list[Column[Any]] = []
-    indexed = _INDEXED.get(spec.name, set())
-    for name, merge in spec.columns.items():
-        if merge is Merge.KEY:
-            columns.append(Column(name, _column_type(name), primary_key=True, index=name in indexed))
-        elif merge is Merge.ADD:
-            columns.append(Column(name, Integer, nullable=False, server_default="0"))
-        else:
-            columns.append(Column(name, _column_type(name), index=name in indexed))
-        if merge is Merge.LATEST:
-            columns.append(Column(stamp(name), UtcDateTime))
-    columns.append(Column("updated_at", UtcDateTime, nullable=False))
-    columns.append(Column("updated_event", String(36), nullable=False))
-    table = Table(spec.name, metadata, *columns)
-    for name in _INDEXED_WHERE_SET.get(spec.name, ()):
-        column = table.c[name]
-        Index(f"ix_{spec.name}_{name}", column, postgresql_where=column.is_not(None), sqlite_where=column.is_not(None))
-    return table
-
-
-FACTS: dict[str, Table] = {spec.name: _fact_table(spec) for spec in (*FACT_TABLES, *continuity.FACT_TABLES)}
+FACTS: dict[str, Table] = fact_tables(
+    (*FACT_TABLES, *continuity.FACT_TABLES, *costs.FACT_TABLES), metadata, _INDEXED, _INDEXED_WHERE_SET
+)
 incident_facts = FACTS["incident_facts"]
 request_facts = FACTS["request_facts"]
 problem_facts = FACTS["problem_facts"]

@@ -7,18 +7,20 @@ import io
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain import continuity, customer_levels, figures, report_rows, satisfaction
+from services.reporting.domain import continuity, costs, customer_levels, figures, report_rows, satisfaction
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
 from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
 from services.reporting.store import changes as change_store
 from services.reporting.store import continuity as continuity_store
+from services.reporting.store import costs as cost_store
 from services.reporting.store import customer_levels as customer_levels_store
 from services.reporting.store import satisfaction as satisfaction_store
 from shared import clock
@@ -51,6 +53,8 @@ def _json_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # money: exact, as a string ("1200.50"), never a float
     return value
 
 
@@ -181,6 +185,13 @@ async def _figures(
     if name == "customer-service-levels":
         groups = await customer_levels_store.customer_groups(conn, filters)
         return customer_levels.customer_service_level_rows(groups, await customer_levels_store.agreements(conn))
+    if name == "costs":
+        as_of = now.astimezone(UTC).date()  # the day the actuals are counted to, as config's report
+        found = await cost_store.budgets(conn, filters)
+        lines = await cost_store.budget_lines(conn, filters)
+        spent = await cost_store.budget_actuals(conn, filters, as_of)
+        names = await cmdb.service_names(conn, (b["service_id"] for b in found))
+        return costs.cost_rows(found, lines, spent, names, as_of)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

@@ -19,6 +19,7 @@
     suppliers: ["suppliers"],
     satisfaction: ["satisfaction"],
     capacity: ["capacity"],
+    costs: ["costs"],
     improvements: ["improvements"],
   };
   // Sources that are not reports: the improvement register (4.5.5), read as it stands (no filters).
@@ -34,6 +35,8 @@
     [/^itsm\.(supplier|contract|dispute)\./, ["suppliers"]],
     [/^itsm\.(survey|complaint)\./, ["satisfaction"]],
     [/^itsm\.improvement\./, ["improvements"]],
+    [/^itsm\.(budget|cost)\./, ["costs"]],
+    [/^itsm\.ci\./, ["costs"]], // service names
   ];
 
   const state = {
@@ -619,6 +622,69 @@
     box.replaceChildren(table);
   }
 
+  // Money comes as exact strings ("1200.50"): the table shows them as they are; only the bars'
+  // lengths go through Number.
+  const STATUS_TONE = { within: "good", at_risk: "warn", over: "bad" };
+
+  function drawCosts() {
+    const body = state.reports.get("costs");
+    const box = $("costs");
+    if (!body) return unavailable("chart-costs", "costs");
+    ignoredHint("panel-costs", ["costs"]);
+    const budgets = body.rows.filter((r) => r.scope === "service");
+    const t = body.totals;
+    $("costs-note").textContent = budgets.length
+      ? `${t.budgets} budget${t.budgets === 1 ? "" : "s"} · ${t.over} over · ${t.at_risk} at risk · ${t.within} within · actuals to ${t.as_of}` +
+        (t.currency ? ` · in all ${t.actual} of ${t.budget} ${t.currency}` : "")
+      : "";
+    if (!budgets.length) {
+      Charts.empty($("chart-costs"), "No budget for these services in this period.");
+      return box.replaceChildren();
+    }
+    const label = (r) => `${serviceName(r)} ${r.period_start.slice(0, 7)}${r.currency === t.currency ? "" : ` (${r.currency})`}`;
+    Charts.bars($("chart-costs"), {
+      label: "cost against budget",
+      labels: budgets.map(label),
+      series: [
+        { name: "budget", values: budgets.map((r) => r.budget), color: "#94a3b8" },
+        { name: "actual", values: budgets.map((r) => r.actual), color: "#2563eb" },
+        { name: "forecast", values: budgets.map((r) => r.forecast), color: "#f59e0b" },
+      ],
+      format: (v) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v))),
+    });
+    const table = document.createElement("table");
+    table.className = "scores";
+    table.innerHTML = "<thead><tr><th>Service</th><th>Period</th><th>Budget</th><th>Actual</th><th>Variance</th><th>Forecast</th><th>Status</th></tr></thead><tbody></tbody>";
+    for (const row of budgets) {
+      const tr = document.createElement("tr");
+      tr.dataset.service = row.service_id;
+      tr.dataset.period = row.period_start;
+      const cells = [
+        serviceName(row),
+        `${row.period_start} to ${row.period_end}`,
+        `${row.budget} ${row.currency}`,
+        `${row.actual} ${row.currency}`,
+        `${row.variance.startsWith("-") ? "" : "+"}${row.variance}`,
+        `${row.forecast} ${row.currency}`,
+        null,
+      ];
+      cells.forEach((content, i) => {
+        const td = document.createElement("td");
+        if (i === 6) {
+          const pill = document.createElement("span");
+          pill.className = `pill ${STATUS_TONE[row.status] || ""}`;
+          pill.textContent = row.status.replace("_", " ");
+          td.appendChild(pill);
+        } else {
+          td.textContent = content;
+        }
+        tr.appendChild(td);
+      });
+      table.tBodies[0].appendChild(tr);
+    }
+    box.replaceChildren(table);
+  }
+
   function drawImprovements() {
     const body = state.reports.get("improvements");
     const box = $("improvements");
@@ -654,7 +720,7 @@
     box.replaceChildren(table);
   }
 
-  const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity };
+  const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity, costs: drawCosts };
 
   function draw(reportNames) {
     const changed = new Set(reportNames);

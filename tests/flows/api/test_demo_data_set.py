@@ -27,7 +27,7 @@ from services.reporting.settings import ReportingSettings
 from services.supplier.app import create_app as supplier_app
 from services.supplier.settings import SupplierSettings
 from tests.conftest import TEST_JWT_SECRET
-from tests.infra import Servers, create_service_database
+from tests.infra import Servers, create_service_database, eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -38,6 +38,23 @@ APPS = {
     "supplier": (supplier_app, SupplierSettings),
     "reporting": (reporting_app, ReportingSettings),
 }
+
+
+async def costs_agree(client: httpx.AsyncClient, budgets: list[dict[str, Any]], headers: dict[str, str]) -> None:
+    """Reporting's costs report, projected from config's events, says what config's own budget
+    report says of each budget: budget, actual and forecast, in total and per category (6.4)."""
+    for budget in budgets:
+        theirs = await client.get(f"http://config/api/v1/budgets/{budget['id']}/report", headers=headers)
+        config = theirs.json()
+        params = {"service_id": budget["service_id"]}
+        ours = (await client.get("http://reporting/api/v1/reports/costs", params=params, headers=headers)).json()
+        rows = [r for r in ours["rows"] if r["period_start"] == budget["period_start"]]
+        assert [(r["budget"], r["actual"], r["forecast"]) for r in rows if r["scope"] == "service"] == [
+            (config["budget"], config["actual"], config["forecast"])
+        ]
+        figures = ("budget", "actual", "forecast", "status")
+        lines = {r["category"]: tuple(r[k] for k in figures) for r in rows if r["scope"] == "category"}
+        assert lines == {line["category"]: tuple(line[k] for k in figures) for line in config["lines"]}
 
 
 async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
@@ -121,6 +138,7 @@ async def test_the_demo_loads_its_data_set_through_the_apis_and_backdates_it(
             f"http://config/api/v1/budgets/{budgets['items'][0]['id']}/report", headers=auth("auditor")
         )
         assert report.status_code == 200 and report.json()["budget"] == budgets["items"][0]["total"]
+        await eventually(lambda: costs_agree(api.client, budgets["items"], auth("auditor")), within_s=30)
         imported = next(line for line in said if "actuals accepted" in line)
         accepted, rows = imported.split(" actuals accepted")[0].rsplit(", ", 1)[1].split(" of ")
         assert accepted == rows  # every row of the demo's finance file accepted

@@ -483,6 +483,8 @@ async def test_every_defined_report_is_covered_here() -> None:
     # Continuity (6.3.3): hand-computed rows in tests/reporting/api/test_continuity_report.py.
     tested |= {"continuity"}
     tested |= {"customer-service-levels"}
+    # Costs (6.4): hand-computed rows in tests/reporting/api/test_cost_report.py.
+    tested |= {"costs"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from shared.events import CloudEvent, EventData, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented
 from shared.events.complaint import ComplaintReceived
 from shared.events.config import CapacityThresholdBreached, ConfigItemCreated
+from shared.events.cost import AllocatedPart, BudgetCreated, BudgetLine, CostActualRecorded
 from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentResolved, SlaResult
 from shared.messaging import BrokerConnection, EventPublisher
 from tests.conftest import TEST_JWT_SECRET
@@ -280,6 +282,53 @@ async def series(page: Any, chart: str) -> dict[str, dict[str, float]]:
     return found
 
 
+BUDGET_START = NOW.date() - timedelta(days=10)
+BUDGET_END = NOW.date() + timedelta(days=19)
+
+
+async def send_costs(feed: Feed, reference: str, amount: str) -> None:
+    """Email's budget for the 30 days around today (licence 1000.00 EUR), once; an actual of yesterday."""
+    if not any(e.routing_key == BudgetCreated.routing_key for e in feed.sent):
+        budget_id = uuid.uuid4()
+        budget = BudgetCreated(
+            budget_id=budget_id,
+            service_id=EMAIL,
+            period_start=BUDGET_START,
+            period_end=BUDGET_END,
+            currency="EUR",
+            lines=[BudgetLine(category="licence", amount=Decimal("1000.00"))],
+            total=Decimal("1000.00"),
+            created_at=NOW - timedelta(days=11),
+            created_by="fiona",
+        )
+        await feed.send(budget, subject=budget_id, at=NOW - timedelta(days=11), source="config")
+    actual = CostActualRecorded(
+        reference=reference,
+        import_id=uuid.uuid4(),
+        category="licence",
+        amount=Decimal(amount),
+        currency="EUR",
+        incurred_on=NOW.date() - timedelta(days=1),
+        parts=[AllocatedPart(service_id=EMAIL, amount=Decimal(amount))],
+    )
+    await feed.send(actual, subject=uuid.uuid4(), at=datetime.now(UTC), source="config")
+
+
+async def assert_costs_drawn(page: Any, *, api_token: str, base: str, actual: str) -> None:
+    """The panel's row for Email shows the report's exact strings, and its bars the same amounts."""
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {api_token}"}) as api:
+        report = (await api.get("/api/v1/reports/costs")).json()
+    (email,) = [r for r in report["rows"] if r["scope"] == "service"]
+    cells = await page.locator(f'#costs tr[data-service="{EMAIL}"] td').all_inner_texts()
+    variance = Decimal(actual.split()[0]) - Decimal("1000.00")
+    assert cells[:5] == ["Email", f"{BUDGET_START} to {BUDGET_END}", "1000.00 EUR", actual, str(variance)]
+    assert cells[5:] == [f"{email['forecast']} EUR", email["status"].replace("_", " ")]
+    drawn = await series(page, "chart-costs")
+    label = f"Email {BUDGET_START.isoformat()[:7]}"
+    assert drawn["budget"] == {label: 1000} and drawn["actual"] == {label: float(actual.split()[0])}
+    assert drawn["forecast"] == {label: float(email["forecast"])}
+
+
 async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_live(
     reporting: str, feed: Feed, token: Callable[..., str]
 ) -> None:
@@ -339,6 +388,18 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
             await page.wait_for_selector(f'#capacity tr[data-ci="{WEB_DB}"]', timeout=30_000)
             cells = await page.locator(f'#capacity tr[data-ci="{WEB_DB}"] td').all_inner_texts()
             assert cells == ["web-db", "disk_used_ratio (ratio)", "warning", "94.4%", "2.5 d", "0"]
+
+            # Cost against budget (6.4): a budget and an actual from config, then a correction, live.
+            assert "No budget" in await page.inner_text("#chart-costs")
+            await send_costs(feed, "FIN-1", "123.45")
+            row = f'#costs tr[data-service="{EMAIL}"]'
+            await page.wait_for_selector(row, timeout=30_000)
+            await assert_costs_drawn(page, api_token=token("auditor"), base=reporting, actual="123.45 EUR")
+            await send_costs(feed, "FIN-1-C", "-23.45")  # finance's correction: a credit
+            await page.wait_for_function(
+                f"() => document.querySelector('{row} td:nth-child(4)')?.textContent === '100.00 EUR'", timeout=30_000
+            )
+            await assert_costs_drawn(page, api_token=token("auditor"), base=reporting, actual="100.00 EUR")
 
             # An event arriving now updates the panels it concerns, without a reload.
             draws_before = int(await page.get_attribute("#panel-cis", "data-draws") or "0")
