@@ -55,7 +55,7 @@ async def test_put_read_list_and_delete_a_person(client: httpx.AsyncClient, auth
         ({"quiet_start": "25:00", "quiet_end": "07:00"}, "quiet_start"),
         ({"groups": ["two words"]}, "groups"),
         ({"roles": ["r"] * 51}, "roles"),
-        ({"digest": "weekly"}, "digest"),
+        ({"digest": "monthly"}, "digest"),
     ],
 )
 async def test_a_bad_person_is_a_problem_naming_the_field(
