@@ -86,18 +86,22 @@ async def _start_tls(client: aioimaplib.IMAP4, cfg: ImapConfig) -> None:
 
 
 class _XOAuth2(aioimaplib.Command):  # type: ignore[misc]  # aioimaplib has no type hints mypy reads
-    """`AUTHENTICATE XOAUTH2 <initial response>` (SASL-IR, RFC 4959). A server that refuses the token
-    first sends its error as a challenge (`+ <base64 JSON>`) and waits for an empty response before
-    its tagged NO (Google's and Dovecot's XOAUTH2 do; aioimaplib's own `xoauth2` sends nothing there,
-    so it waits until its timeout). The SASL string is scrubbed from aioimaplib's debug log as a
-    whole: its `scrub=token` cannot find the token inside the base64."""
+    """`AUTHENTICATE XOAUTH2`, the SASL string sent as the answer to the server's first (empty)
+    challenge, as Microsoft's and Google's documentation shows it. The string (the token in base64)
+    is written to the connection here and never goes through aioimaplib's command text, which its
+    debug log prints (its `scrub=token` cannot find the token inside the base64). A server that
+    refuses the token sends its error as a second challenge (`+ <base64 JSON>`) and waits for an
+    empty response before its tagged NO (Google's and Dovecot's XOAUTH2 do; aioimaplib's own
+    `xoauth2` sends nothing there and waits until its timeout)."""
 
     def __init__(self, protocol: Any, sasl: str) -> None:
-        super().__init__("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", sasl, loop=protocol.loop)
+        super().__init__("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", loop=protocol.loop)
         self._protocol = protocol
+        self._sasl: str | None = sasl
 
-    def flush(self) -> None:  # called by aioimaplib after a continuation line of this command
-        self._protocol.transport.write(b"\r\n")
+    def flush(self) -> None:  # called by aioimaplib after each continuation line of this command
+        sasl, self._sasl = self._sasl, None
+        self._protocol.transport.write((sasl or "").encode("ascii") + b"\r\n")
 
 
 def sasl_xoauth2(user: str, token: str) -> str:
@@ -121,7 +125,7 @@ def _refusal(response: Any) -> str:
 async def _xoauth2(client: aioimaplib.IMAP4, cfg: ImapConfig, token: str) -> Any:
     protocol = client.protocol
     sasl = sasl_xoauth2(cfg.username, token)
-    response = await asyncio.wait_for(protocol.execute(_XOAuth2(protocol, sasl), scrub=sasl), cfg.timeout_s)
+    response = await asyncio.wait_for(protocol.execute(_XOAuth2(protocol, sasl)), cfg.timeout_s)
     if response.result == "OK":
         protocol.state = aioimaplib.AUTH
     return response
