@@ -37,6 +37,8 @@ class Provider:
     """Token requests refused (a wrong client or secret)."""
     scopes: list[str] = field(default_factory=list)
     valid: set[str] = field(default_factory=set)
+    introspection_active: bool = True
+    """False: introspection calls every token inactive (as for a mailbox whose access was withdrawn)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -78,7 +80,7 @@ class Provider:
 
     def introspect(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
         with self.lock:
-            active = form.get("token", "") in self.valid
+            active = self.introspection_active and form.get("token", "") in self.valid
         return 200, ({"active": True, "username": self.username} if active else {"active": False})
 
 

@@ -75,7 +75,7 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
-}}
+{anvil}}}
 service ipc {{
   chroot =
 }}
@@ -87,6 +87,13 @@ passdb {{
   args = {home}/dovecot-oauth2.conf.ext
 }}
 """
+NO_PENALTY = """\
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+"""
+"""The tests refuse tokens on purpose: no growing delay after each refusal from 127.0.0.1 (the first
+refusal still waits Dovecot's `auth_failure_delay`)."""
 OAUTH2 = """\
 introspection_mode = post
 introspection_url = {url}
@@ -214,10 +221,10 @@ def dovecot(
         _self_signed(home)
     config = home / "dovecot.conf"
     ssl_lines = (TLS if tls else PLAIN).format(home=home)
-    oauth2 = {"mechanisms": "", "oauth2_passdb": ""}
+    oauth2 = {"mechanisms": "", "oauth2_passdb": "", "anvil": ""}
     if oauth2_introspection_url:
         (home / "dovecot-oauth2.conf.ext").write_text(OAUTH2.format(url=oauth2_introspection_url))
-        oauth2 = {"mechanisms": " xoauth2", "oauth2_passdb": OAUTH2_PASSDB.format(home=home)}
+        oauth2 = {"mechanisms": " xoauth2", "oauth2_passdb": OAUTH2_PASSDB.format(home=home), "anvil": NO_PENALTY}
     config.write_text(
         CONFIG.format(home=home, port=port, tls_port=tls_port, ssl=ssl_lines, user=run_user, group=run_group, **oauth2)
     )

@@ -99,9 +99,11 @@ class _XOAuth2(aioimaplib.Command):  # type: ignore[misc]  # aioimaplib has no t
         self._protocol = protocol
         self._sasl: str | None = sasl
 
-    def flush(self) -> None:  # called by aioimaplib after each continuation line of this command
-        sasl, self._sasl = self._sasl, None
-        self._protocol.transport.write((sasl or "").encode("ascii") + b"\r\n")
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        super().append_to_resp(line, result)
+        if line.startswith(b"+"):  # a challenge (aioimaplib hands this command each continuation line)
+            sasl, self._sasl = self._sasl, None
+            self._protocol.transport.write((sasl or "").encode("ascii") + b"\r\n")
 
 
 def sasl_xoauth2(user: str, token: str) -> str:

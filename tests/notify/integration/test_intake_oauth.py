@@ -3,7 +3,8 @@ each bearer token at an identity provider's introspection endpoint (tests/notify
 loopback; the same provider is the token endpoint of the client-credentials grant). A static token
 takes the mail (Dovecot logs the login as XOAUTH2); the grant fetches one token and reuses it for
 the passes that follow, and fetches anew when a token's lifetime is over; a token the server refuses
-(revoked before its `expires_in`) is replaced once and the pass takes the mail; a static token the
+(revoked before its `expires_in`) is replaced once and the pass takes the mail, and when the new one
+is refused too the pass gives up (one retry); a static token the
 server refuses, and a wrong client secret, take nothing, log why (the server's refusal read after
 answering its error challenge; the endpoint's `invalid_client`) and never the secret, and the next
 pass tries again; aioimaplib's debug log shows neither token nor SASL string. Skipped without Dovecot."""
@@ -57,6 +58,7 @@ def provider(provider_module: Provider) -> Iterator[Provider]:
     provider_module.scopes.clear()
     provider_module.refused = 0
     provider_module.expires_in = 3600
+    provider_module.introspection_active = True
     oauth.forget_tokens()
     yield provider_module
     oauth.forget_tokens()
@@ -166,6 +168,19 @@ async def test_a_refused_token_is_replaced_once_and_the_pass_takes_the_mail(
     new_mail(imap, "with the new token")
     assert await intake.run_pass(notify.unit_of_work, config) == 1
     assert len(provider.issued) == 2, "the new token is kept"
+
+
+async def test_a_new_token_refused_too_fails_the_pass_after_one_retry(
+    notify: Notify, imap: Imap, provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    new_mail(imap, "waits for access to the mailbox")
+    provider.introspection_active = False  # the mailbox's access withdrawn: every token is refused
+    config = flow(notify, imap, provider)
+    with caplog.at_level(logging.INFO):
+        assert await intake.run_pass(notify.unit_of_work, config) == 0
+    assert len(provider.issued) == 2, "the refused token and one new one: a single retry"
+    assert "AUTHENTICATE XOAUTH2 as desk@example.test: NO" in caplog.text, caplog.text
+    assert await subjects(notify) == [] and unseen(imap) == 1
 
 
 async def test_a_refused_static_token_takes_nothing_and_says_why(
