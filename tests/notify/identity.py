@@ -38,6 +38,8 @@ class Provider:
     scopes: list[str] = field(default_factory=list)
     valid: set[str] = field(default_factory=set)
     introspection_active: bool = True
+    token_answer: tuple[int, bytes] | None = None
+    """Set: the token endpoint answers this status and body (JSON content type) instead, issuing nothing."""
     """False: introspection calls every token inactive (as for a mailbox whose access was withdrawn)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,13 +95,19 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             if basic.startswith("Basic "):
                 client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
                 form |= {"client_id": client_id, "client_secret": secret}
+            if self.path == "/token" and provider.token_answer is not None:
+                status, data = provider.token_answer
+                self._answer(status, data)
+                return
             if self.path == "/token":
                 status, body = provider.issue(form)
             elif self.path == "/introspect":
                 status, body = provider.introspect(form)
             else:
                 status, body = 404, {"error": "not found"}
-            data = json.dumps(body).encode()
+            self._answer(status, json.dumps(body).encode())
+
+        def _answer(self, status: int, data: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
