@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import Field, SecretStr, model_validator
@@ -118,6 +119,28 @@ class NotifySettings(ServiceSettings):
     )
     mail_imap_username: str = Field(default="", max_length=255, description="The mailbox's login")
     mail_imap_password: SecretStr = Field(default=SecretStr(""), description="The mailbox's password (or app password)")
+    mail_imap_auth: Literal["password", "xoauth2"] = Field(
+        default="password",
+        description="password: LOGIN with mail_imap_password; xoauth2: SASL XOAUTH2 with an OAuth 2.0 access token"
+        " (Microsoft 365, Gmail)",
+    )
+    mail_imap_oauth_token: SecretStr = Field(
+        default=SecretStr(""), description="With xoauth2: a static access token minted outside (never refreshed)"
+    )
+    mail_imap_oauth_token_url: str = Field(
+        default="",
+        max_length=500,
+        description="With xoauth2: the token endpoint of the client-credentials grant (https; http only on loopback)",
+    )
+    mail_imap_oauth_client_id: str = Field(default="", max_length=255, description="With a token URL: the client id")
+    mail_imap_oauth_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="With a token URL: the client secret"
+    )
+    mail_imap_oauth_scope: str = Field(
+        default="",
+        max_length=500,
+        description="With a token URL: the scope asked for (https://outlook.office365.com/.default for Microsoft 365)",
+    )
     mail_imap_folder: str = Field(default="INBOX", min_length=1, max_length=200, description="The folder read")
     mail_imap_processed_folder: str = Field(
         default="", max_length=200, description="Folder a processed message is moved to; empty: it is flagged \\Seen"
@@ -170,4 +193,37 @@ class NotifySettings(ServiceSettings):
     def _one_kind_of_imap_tls(self) -> NotifySettings:
         if self.mail_imap_tls and self.mail_imap_starttls:
             raise ValueError("mail_imap_starttls upgrades a plain connection: set mail_imap_tls to false with it")
+        return self
+
+    @model_validator(mode="after")
+    def _one_way_to_log_in(self) -> NotifySettings:
+        token = self.mail_imap_oauth_token.get_secret_value()
+        secret = self.mail_imap_oauth_client_secret.get_secret_value()
+        flow = (self.mail_imap_oauth_token_url, self.mail_imap_oauth_client_id, secret, self.mail_imap_oauth_scope)
+        if self.mail_imap_auth == "password":
+            if token or any(flow):
+                raise ValueError("mail_imap_oauth_* are used with mail_imap_auth=xoauth2 only: set it, or unset them")
+            return self
+        if not self.mail_imap_username:
+            raise ValueError("mail_imap_auth=xoauth2 needs mail_imap_username (the mailbox the token is for)")
+        if bool(token) == bool(self.mail_imap_oauth_token_url):
+            raise ValueError(
+                "mail_imap_auth=xoauth2 needs one source of tokens: mail_imap_oauth_token (static) or"
+                " mail_imap_oauth_token_url with mail_imap_oauth_client_id and mail_imap_oauth_client_secret"
+            )
+        if token and any(flow):
+            raise ValueError("mail_imap_oauth_token is used as it is: unset mail_imap_oauth_client_id, _secret, _scope")
+        if token and (not token.isascii() or "\x01" in token or any(c.isspace() for c in token)):
+            raise ValueError("mail_imap_oauth_token: an access token is printable ASCII without spaces")
+        if self.mail_imap_oauth_token_url:
+            if not (self.mail_imap_oauth_client_id and secret):
+                raise ValueError(
+                    "mail_imap_oauth_token_url needs mail_imap_oauth_client_id and mail_imap_oauth_client_secret"
+                )
+            url = urlsplit(self.mail_imap_oauth_token_url)
+            loopback = url.hostname in ("localhost", "127.0.0.1", "::1")
+            if not url.hostname or not (url.scheme == "https" or (url.scheme == "http" and loopback)):
+                raise ValueError(
+                    "mail_imap_oauth_token_url: an https URL (http only to localhost: the client secret goes in it)"
+                )
         return self

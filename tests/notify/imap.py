@@ -6,6 +6,10 @@ certificate for 127.0.0.1 that this module writes with `openssl`. The tests put 
 into the desk's INBOX with IMAP APPEND (the standard library's `imaplib`), as an MTA's delivery
 would, and read flags back the same way; no IMAP code of the suite's own is involved on that side.
 
+With `oauth2_introspection_url`, Dovecot also takes SASL XOAUTH2 (RFC 7628's Google/Microsoft
+variant): its `oauth2` passdb asks that URL (RFC 7662 introspection, POST) whether a bearer token is
+active and whose it is (`username`); the plain login the tests use stays as it is.
+
 As root, Dovecot refuses uid 0 as the mail user: the mail is owned by `nobody`."""
 
 from __future__ import annotations
@@ -46,16 +50,17 @@ base_dir = {home}/run
 state_dir = {home}/state
 log_path = {home}/dovecot.log
 {ssl}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {home}/users
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid={user} gid={group} home={home}/mail/%u
 }}
@@ -70,10 +75,33 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
-}}
+{anvil}}}
 service ipc {{
   chroot =
 }}
+"""
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {home}/dovecot-oauth2.conf.ext
+}}
+"""
+NO_PENALTY = """\
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+"""
+"""The tests refuse tokens on purpose: no growing delay after each refusal from 127.0.0.1 (the first
+refusal still waits Dovecot's `auth_failure_delay`)."""
+OAUTH2 = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
 """
 
 
@@ -162,9 +190,16 @@ def _self_signed(home: Path) -> None:
 
 
 @contextlib.contextmanager
-def dovecot(user: str = "desk@example.test", password: str = "secret", *, tls: bool = False) -> Iterator[Imap]:
+def dovecot(
+    user: str = "desk@example.test",
+    password: str = "secret",
+    *,
+    tls: bool = False,
+    oauth2_introspection_url: str = "",
+) -> Iterator[Imap]:
     """Dovecot's IMAP on a free port of 127.0.0.1, with one mailbox (`user`); with `tls`, TLS is
-    required (STARTTLS on that port, implicit TLS on a second one) with a certificate written here."""
+    required (STARTTLS on that port, implicit TLS on a second one) with a certificate written here;
+    with `oauth2_introspection_url`, XOAUTH2 logins too, their tokens checked at that URL."""
     assert DOVECOT is not None
     home = Path(tempfile.mkdtemp(prefix="itsm-dovecot-"))
     for sub in ("run", "state", "mail"):
@@ -186,8 +221,12 @@ def dovecot(user: str = "desk@example.test", password: str = "secret", *, tls: b
         _self_signed(home)
     config = home / "dovecot.conf"
     ssl_lines = (TLS if tls else PLAIN).format(home=home)
+    oauth2 = {"mechanisms": "", "oauth2_passdb": "", "anvil": ""}
+    if oauth2_introspection_url:
+        (home / "dovecot-oauth2.conf.ext").write_text(OAUTH2.format(url=oauth2_introspection_url))
+        oauth2 = {"mechanisms": " xoauth2", "oauth2_passdb": OAUTH2_PASSDB.format(home=home), "anvil": NO_PENALTY}
     config.write_text(
-        CONFIG.format(home=home, port=port, tls_port=tls_port, ssl=ssl_lines, user=run_user, group=run_group)
+        CONFIG.format(home=home, port=port, tls_port=tls_port, ssl=ssl_lines, user=run_user, group=run_group, **oauth2)
     )
     process = subprocess.Popen([DOVECOT, "-c", str(config), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

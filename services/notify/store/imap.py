@@ -1,6 +1,7 @@
 """The IMAP edge of e-mail intake (aioimaplib): connect with implicit TLS, or upgrade a plain
 connection with STARTTLS (RFC 3501 6.2.1; aioimaplib knows the command but does not upgrade, so
-the upgrade is done here on its transport), log in, select the desk's folder and read its
+the upgrade is done here on its transport), log in (`LOGIN` with the password, or `AUTHENTICATE
+XOAUTH2` with an OAuth 2.0 access token, see `_xoauth2`), select the desk's folder and read its
 UIDVALIDITY, list the unseen messages by UID, fetch one (with `BODY.PEEK[]`, so that fetching
 alone marks nothing), mark it done (flag `\\Seen`, or move it to the processed folder), and wait
 in IDLE for new mail where the server offers it."""
@@ -8,15 +9,21 @@ in IDLE for new mail where the server offers it."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import logging
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
 import aioimaplib
 
+from services.notify.store.oauth import OAuthConfig, TokenError, access_token
+
+log = logging.getLogger(__name__)
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 FETCH_SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
 
@@ -35,13 +42,15 @@ class ImapConfig:
     port: int
     tls: bool
     username: str
-    password: str
+    password: str = field(repr=False)
     folder: str
     processed_folder: str
     timeout_s: float
     starttls: bool = False
     ca_file: str = ""
     """A PEM file of the certificates to trust instead of the system's (a desk's own CA)."""
+    oauth: OAuthConfig | None = None
+    """Log in with SASL XOAUTH2 and this token (source) instead of LOGIN with the password."""
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying context: the server's certificate and its name are checked."""
@@ -76,6 +85,71 @@ async def _start_tls(client: aioimaplib.IMAP4, cfg: ImapConfig) -> None:
     await protocol.capability()
 
 
+class _XOAuth2(aioimaplib.Command):  # type: ignore[misc]  # aioimaplib has no type hints mypy reads
+    """`AUTHENTICATE XOAUTH2`, the SASL string sent as the answer to the server's first (empty)
+    challenge, as Microsoft's and Google's documentation shows it. The string (the token in base64)
+    is written to the connection here and never goes through aioimaplib's command text, which its
+    debug log prints (its `scrub=token` cannot find the token inside the base64). A server that
+    refuses the token sends its error as a second challenge (`+ <base64 JSON>`) and waits for an
+    empty response before its tagged NO (Google's and Dovecot's XOAUTH2 do; aioimaplib's own
+    `xoauth2` sends nothing there and waits until its timeout)."""
+
+    def __init__(self, protocol: Any, sasl: str) -> None:
+        super().__init__("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", loop=protocol.loop)
+        self._protocol = protocol
+        self._sasl: str | None = sasl
+
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        super().append_to_resp(line, result)
+        if line.startswith(b"+"):  # a challenge (aioimaplib hands this command each continuation line)
+            sasl, self._sasl = self._sasl, None
+            self._protocol.transport.write((sasl or "").encode("ascii") + b"\r\n")
+
+
+def sasl_xoauth2(user: str, token: str) -> str:
+    """The XOAUTH2 initial response: base64 of `user=<user>^Aauth=Bearer <token>^A^A`."""
+    return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode("ascii")
+
+
+def _refusal(response: Any) -> str:
+    """The server's answer to a refused XOAUTH2: its tagged text and its JSON error challenge."""
+    said, challenge = [], ""
+    for line in response.lines:
+        text = bytes(line)
+        if text.startswith(b"+"):
+            with contextlib.suppress(binascii.Error, ValueError):
+                challenge = base64.b64decode(text[1:].strip(), validate=True).decode(errors="replace")[:200]
+        else:
+            said.append(text.decode(errors="replace"))
+    return f"{response.result} {' '.join(said)[:300]}" + (f" (server: {challenge})" if challenge else "")
+
+
+async def _xoauth2(client: aioimaplib.IMAP4, cfg: ImapConfig, token: str) -> Any:
+    protocol = client.protocol
+    sasl = sasl_xoauth2(cfg.username, token)
+    response = await asyncio.wait_for(protocol.execute(_XOAuth2(protocol, sasl)), cfg.timeout_s)
+    if response.result == "OK":
+        protocol.state = aioimaplib.AUTH
+    return response
+
+
+async def _log_in(client: aioimaplib.IMAP4, cfg: ImapConfig) -> None:
+    """LOGIN with the password; or XOAUTH2 with the access token, and once more with a new one from
+    the token endpoint when the server refuses it (expired or revoked before its `expires_in`)."""
+    if cfg.oauth is None:
+        _check(await client.login(cfg.username, cfg.password), "LOGIN")
+        return
+    try:
+        response = await _xoauth2(client, cfg, await access_token(cfg.oauth))
+        if response.result != "OK" and cfg.oauth.refreshable:
+            log.info("mail intake: the IMAP server refused the token (%s); fetching a new one", _refusal(response))
+            response = await _xoauth2(client, cfg, await access_token(cfg.oauth, fresh=True))
+    except TokenError as exc:
+        raise ImapError(f"XOAUTH2: no access token: {exc}") from None
+    if response.result != "OK":
+        raise ImapError(f"AUTHENTICATE XOAUTH2 as {cfg.username}: {_refusal(response)}")
+
+
 class Mailbox:
     """One session on the desk's folder: `async with Mailbox(config) as box: ...`."""
 
@@ -97,7 +171,7 @@ class Mailbox:
             await client.wait_hello_from_server()
             if cfg.starttls and not cfg.tls:
                 await asyncio.wait_for(_start_tls(client, cfg), cfg.timeout_s)
-            _check(await client.login(cfg.username, cfg.password), "LOGIN")
+            await _log_in(client, cfg)
             selected = _check(await client.select(_quoted(cfg.folder)), f"SELECT {cfg.folder}")
         except (OSError, TimeoutError, aioimaplib.AioImapException) as exc:
             await self._close()

@@ -37,6 +37,7 @@ from services.notify.domain.intake import (
 from services.notify.settings import NotifySettings
 from services.notify.store import intake as store
 from services.notify.store.imap import IMAP_FAILURES, ImapConfig, Mailbox
+from services.notify.store.oauth import OAuthConfig
 from shared import clock
 from shared.events import CloudEvent
 from shared.events.notify import MailAttachmentRef, MailReceived
@@ -82,6 +83,7 @@ def intake_config_of(settings: NotifySettings) -> IntakeConfig:
             folder=settings.mail_imap_folder,
             processed_folder=settings.mail_imap_processed_folder,
             timeout_s=settings.mail_imap_timeout_s,
+            oauth=_oauth_config_of(settings),
         ),
         policy=IntakePolicy(
             sender_policy=settings.mail_intake_sender_policy,
@@ -96,6 +98,19 @@ def intake_config_of(settings: NotifySettings) -> IntakeConfig:
         request_addresses=tuple(settings.mail_intake_request_addresses),
         request_item=settings.mail_intake_request_item,
         idle_s=settings.mail_intake_idle_s,
+    )
+
+
+def _oauth_config_of(settings: NotifySettings) -> OAuthConfig | None:
+    if settings.mail_imap_auth != "xoauth2":
+        return None
+    return OAuthConfig(
+        token=settings.mail_imap_oauth_token.get_secret_value(),
+        token_url=settings.mail_imap_oauth_token_url,
+        client_id=settings.mail_imap_oauth_client_id,
+        client_secret=settings.mail_imap_oauth_client_secret.get_secret_value(),
+        scope=settings.mail_imap_oauth_scope,
+        timeout_s=settings.mail_imap_timeout_s,
     )
 
 
