@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import Depends
 
+from services.reporting.domain.audits import InternalAudit
+from services.reporting.store.audits import get_audit
 from shared.auth import READ_ROLES, Principal, Role
-from shared.authorization import Access, Policy, Rule, row
+from shared.authorization import Access, Ownership, Policy, Rule, row
 from shared.http import expected_version
 
 # ---------------------------------------------------------------------------- the authorisation table
@@ -21,6 +23,11 @@ that hold them; the machine tokens read nothing."""
 _SERVICE_LEVEL_MANAGER = row(allow=[Role.SERVICE_LEVEL_MANAGER])
 """Service reporting is part of service level management: the service level manager (or an admin)
 records agreements, findings and actions."""
+_CONDUCT_AUDIT = row(allow=[Role.SERVICE_LEVEL_MANAGER], own=[Role.AUDITOR])
+"""An internal audit is conducted by its lead auditor (4.5.4.2: auditors chosen for objectivity,
+never among the auditees): a person with the auditor role, read-only everywhere else, moves the
+audits they lead and records their findings; the service level manager plans the programme and
+the audits and may act on any."""
 
 TABLE: dict[str, dict[str, Rule]] = {
     "event_log.list_events": _STAFF_READ,
@@ -58,16 +65,16 @@ TABLE: dict[str, dict[str, Rule]] = {
     "improvements.get_improvement_policy": _STAFF_READ,
     "improvements.set_improvement_policy": _SERVICE_LEVEL_MANAGER,
     # Internal audits (4.5.4.2) and management reviews (4.5.4.3): the service level manager, who
-    # owns the management system's records here, plans and records them (the auditor role only
-    # reads, suite-wide); staff read them.
+    # owns the management system's records here, plans and records them; an audit's lead auditor
+    # (the auditor role) conducts it; staff read them.
     "audits.plan_audit_programme": _SERVICE_LEVEL_MANAGER,
     "audits.list_audit_programmes": _STAFF_READ,
     "audits.get_audit_programme": _STAFF_READ,
     "audits.plan_audit": _SERVICE_LEVEL_MANAGER,
     "audits.list_audits": _STAFF_READ,
     "audits.get_internal_audit": _STAFF_READ,
-    "audits.act_on_audit": _SERVICE_LEVEL_MANAGER,
-    "audits.add_audit_finding": _SERVICE_LEVEL_MANAGER,
+    "audits.act_on_audit": _CONDUCT_AUDIT,
+    "audits.add_audit_finding": _CONDUCT_AUDIT,
     "audits.move_corrective_action": _SERVICE_LEVEL_MANAGER,
     "audits.raise_finding_improvement": _SERVICE_LEVEL_MANAGER,
     "management_reviews.record_management_review": _SERVICE_LEVEL_MANAGER,
@@ -79,14 +86,23 @@ TABLE: dict[str, dict[str, Rule]] = {
     "dashboard.stream": _STAFF_READ,
 }
 
+
+def _leads(audit: InternalAudit, who: Principal) -> bool:
+    return audit.lead_auditor == who.subject
+
+
+AUDITS = Ownership("audit_id", "audit", get_audit, _leads)
+"""An audit is its lead auditor's own (`_CONDUCT_AUDIT`)."""
+
 POLICY = Policy(
     "reporting",
     TABLE,
-    [],
+    [AUDITS],
     # The dashboard page is static: what it shows comes from the API with the caller's token.
     public=frozenset({"dashboard.dashboard_page"}),
 )
-"""No reporting record is anyone's own: every cell is allow or deny."""
+"""An audit is the only reporting record that is someone's own (its lead auditor's); every other
+cell is allow or deny."""
 Authorised = Annotated[Access, Depends(POLICY.enforce)]
 Caller = Annotated[Principal, Depends(POLICY.caller)]
 """Who the table let through (routers install `POLICY.enforce` first)."""

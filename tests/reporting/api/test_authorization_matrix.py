@@ -68,14 +68,12 @@ EXPECTED: dict[str, Expect] = {
     "audits.get_internal_audit": STAFF,
     **{
         f"audits.{op}": SLM
-        for op in (
-            "plan_audit_programme",
-            "plan_audit",
-            "act_on_audit",
-            "add_audit_finding",
-            "move_corrective_action",
-            "raise_finding_improvement",
-        )
+        for op in ("plan_audit_programme", "plan_audit", "move_corrective_action", "raise_finding_improvement")
+    },
+    # An audit's lead auditor (the auditor role) conducts it: moves it and records its findings.
+    **{
+        f"audits.{op}": expect([Role.SERVICE_LEVEL_MANAGER], own=[Role.AUDITOR])
+        for op in ("act_on_audit", "add_audit_finding")
     },
     **{f"management_reviews.{op}": STAFF for op in ("list_management_reviews", "get_management_review")},
     **{f"management_reviews.{op}": SLM for op in ("record_management_review", "move_management_review_action")},
@@ -142,12 +140,18 @@ async def matrix(client: httpx.AsyncClient, auth: Auth) -> Matrix:
     audited = await client.post("/api/v1/audits", json=audit, headers=auth(Role.SERVICE_LEVEL_MANAGER))
     assert audited.status_code == 201, audited.text
     ids["audit_id"] = str(audited.json()["id"])
+    led = await client.post(
+        "/api/v1/audits", json=audit | {"lead_auditor": ME}, headers=auth(Role.SERVICE_LEVEL_MANAGER)
+    )
+    assert led.status_code == 201, led.text
     review = {"title": "MR", "held_on": "2027-07-01", "chair": "coo", "attendees": ["coo"]}
     review |= {"report_run_ids": [str(RUN)], "actions": [{"text": "Act", "owner": "coo", "due": "2027-09-30"}]}
     held = await client.post("/api/v1/management-reviews", json=review, headers=auth(Role.SERVICE_LEVEL_MANAGER))
     assert held.status_code == 201, held.text
     ids["management_review_id"] = str(held.json()["id"])
-    return ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers={"dashboard.stream": 429})
+    walk = ownerless_matrix(client, auth, EXPECTED, ROUTERS, POLICY, ids, answers={"dashboard.stream": 429})
+    walk.records = {**walk.records, "audit_id": {"own": str(led.json()["id"]), "foreign": ids["audit_id"]}}
+    return walk
 
 
 async def test_every_row_of_the_table_has_its_expectation() -> None:
