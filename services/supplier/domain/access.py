@@ -6,7 +6,8 @@ review falls due) -> granted again (a review that keeps or reduces the access) o
 that revokes it, or a revocation at any time); a grant in force whose expiry has come is expired by
 the watcher. A request may also be turned down (revoked before it was ever granted). A review may be
 recorded early, while the grant is still simply granted; every review moves the next review date
-to `review_interval_days` after it.
+to `review_interval_days` after it. Access rests on a contract: when the contract ends (terminated,
+or expired), every grant on it still open is revoked with it (`end_with_contract`).
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ SYSTEM_ACTIONS: Final = frozenset({A.MARK_REVIEW_DUE, A.EXPIRE})
 
 IN_FORCE: Final = frozenset({S.GRANTED, S.UNDER_REVIEW})
 """States in which the supplier holds the access."""
+
+OPEN: Final = frozenset({S.REQUESTED, S.GRANTED, S.UNDER_REVIEW})
+"""States a grant can still be revoked from: asked for or in force."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,11 @@ class AccessGrant:
             raise RuleViolation("a revocation needs a reason", field="reason")
         self.ended_reason = reason.strip()
         self._move(GrantAction.REVOKE, actor, now, {}, reason=self.ended_reason)
+
+    def end_with_contract(self, contract_number: str, how: str, *, actor: str, now: datetime) -> None:
+        """Revoke the grant because the contract it rests on ended (`how`: terminated, expired),
+        by whoever ended the contract; the reason names the contract."""
+        self.revoke(reason=f"contract {contract_number} {how}", actor=actor, now=now)
 
     def mark_review_due(self, *, now: datetime) -> None:
         self._move(GrantAction.MARK_REVIEW_DUE, WATCHER, now, {})

@@ -72,6 +72,9 @@ SYSTEM_ACTIONS: Final = frozenset({A.MARK_EXPIRING, A.EXPIRE})
 IN_FORCE: Final = frozenset({S.ACTIVE, S.EXPIRING})
 """States in which a contract covers its CIs and services, and performance counts toward it."""
 
+WATCHER: Final = "expiry-watcher"
+"""The actor of the expiry watcher's actions (and of what follows from them)."""
+
 
 @dataclass(frozen=True)
 class ContractRecorded:
@@ -247,10 +250,10 @@ class Contract:
         self._move(ContractAction.TERMINATE, actor, now, reason=reason)
 
     def mark_expiring(self, *, now: datetime) -> None:
-        self._move(ContractAction.MARK_EXPIRING, "expiry-watcher", now)
+        self._move(ContractAction.MARK_EXPIRING, WATCHER, now)
 
     def expire(self, *, now: datetime) -> None:
-        self._move(ContractAction.EXPIRE, "expiry-watcher", now)
+        self._move(ContractAction.EXPIRE, WATCHER, now)
 
     # ------------------------------------------------------------------ mechanics
 

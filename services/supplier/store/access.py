@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier.domain.access import (
     IN_FORCE,
+    OPEN,
     AccessGrant,
     AccessMoved,
     AccessRequested,
@@ -83,6 +84,18 @@ class AccessGrantRepository:
             if isinstance(e, AccessMoved | AccessRequested)
         ]
         await write_history(self._conn, RECORD_TYPE, item.id, item.version, item.updated_at, entries)
+
+    async def open_on_contract(self, contract_id: UUID) -> list[AccessGrant]:
+        """The grants resting on the contract that are still requested, granted or under review,
+        locked (a grant moved meanwhile by another transaction is read as it is after it)."""
+        t = access_grant
+        query = (
+            select(t)
+            .where(t.c.contract_id == contract_id, t.c.status.in_([s.value for s in OPEN]))
+            .order_by(t.c.id)
+            .with_for_update()
+        )
+        return [_to_domain(r) for r in await self._conn.execute(query)]
 
     async def claim_notice(self, grant_id: UUID, kind: str, deadline: datetime, now: datetime) -> bool:
         """Record that `kind` was raised for this grant and date; False if it already was."""

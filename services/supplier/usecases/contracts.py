@@ -1,5 +1,6 @@
 """Contract use cases: draft, edit while draft, the lifecycle actions and amendments, and the expiry
-watcher (a scheduled job of the worker)."""
+watcher (a scheduled job of the worker). A contract that ends (terminated, or expired by the
+watcher) revokes the access grants resting on it in the same transaction."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.supplier import events
+from services.supplier.domain.contracts import WATCHER as EXPIRY_WATCHER
 from services.supplier.domain.contracts import Amendment, Contract, ContractAction
 from services.supplier.domain.records import Edit
 from services.supplier.domain.suppliers import SupplierStatus
+from services.supplier.store.access import AccessGrantRepository
 from services.supplier.store.contracts import ContractRepository, due_for_expiry_watch
 from services.supplier.store.governance import ReviewRepository
 from services.supplier.usecases.suppliers import check_cis, require_supplier
@@ -24,6 +27,8 @@ from shared.errors import RuleViolation, found
 from shared.numbering import format_number
 from shared.periodic import JobContext
 from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def _emit(uow: UnitOfWork, contract: Contract) -> None:
@@ -55,6 +60,7 @@ async def draft_contract(supplier_id: UUID, terms: Mapping[str, Any], actor: str
 
 
 Check = Callable[[AsyncConnection, Contract], Awaitable[None]]
+Then = Callable[[UnitOfWork, Contract, datetime], Awaitable[None]]
 
 
 async def _no_check(_conn: AsyncConnection, _contract: Contract) -> None:
@@ -67,19 +73,23 @@ async def _act(
     uow: UnitOfWork,
     apply: Callable[[Contract, datetime], Amendment | None],
     check: Check = _no_check,
+    then: Then | None = None,
 ) -> tuple[Contract, Amendment | None]:
     """Load and lock the contract, check the version read, run `check` (against other records)
-    and `apply` (the domain action), then save, emit and commit, all in one transaction."""
+    and `apply` (the domain action), then save, emit, run `then` (what follows on other records)
+    and commit, all in one transaction."""
     async with uow:
         contracts = ContractRepository(uow.connection)
         contract = found(await contracts.get(contract_id, for_update=True), f"contract {contract_id}")
         edit.check(contract.number, contract.version)
         await check(uow.connection, contract)
-        version = contract.version
-        amendment = apply(contract, clock.now())
+        version, now = contract.version, clock.now()
+        amendment = apply(contract, now)
         if contract.version != version:
             await contracts.save(contract, amendment)
             _emit(uow, contract)
+            if then is not None:
+                await then(uow, contract, now)
             await uow.commit()
     return contract, amendment
 
@@ -126,7 +136,22 @@ async def terminate_contract(contract_id: UUID, reason: str, edit: Edit, uow: Un
     def apply(c: Contract, now: datetime) -> None:
         c.terminate(reason=reason, actor=edit.actor, now=now)
 
-    return (await _act(contract_id, edit, uow, apply))[0]
+    async def revoke_access(uow: UnitOfWork, c: Contract, now: datetime) -> None:
+        await _revoke_access_resting_on(uow, c, actor=edit.actor, now=now)
+
+    return (await _act(contract_id, edit, uow, apply, then=revoke_access))[0]
+
+
+async def _revoke_access_resting_on(uow: UnitOfWork, contract: Contract, *, actor: str, now: datetime) -> None:
+    """The contract has just ended: revoke every access grant on it still requested, granted or
+    under review (ISO/IEC 20000-1 6.6.2), each with its history and `supplier.access_revoked.v1`."""
+    grants = AccessGrantRepository(uow.connection)
+    for grant in await grants.open_on_contract(contract.id):
+        grant.end_with_contract(contract.number, contract.status.value, actor=actor, now=now)
+        await grants.save(grant)
+        for data in events.access_events(grant):
+            uow.emit(data, subject=str(grant.id))
+        log.info("access grant %s revoked: contract %s %s", grant.number, contract.number, contract.status.value)
 
 
 async def amend_contract(
@@ -165,8 +190,6 @@ async def check_contract_of(conn: AsyncConnection, contract_id: UUID | None, sup
 
 
 # ---------------------------------------------------------------------------- expiry watcher
-
-log = logging.getLogger(__name__)
 
 JOB_NAME = "contract-expiry"
 
@@ -209,5 +232,7 @@ async def _watch_one(uow: UnitOfWork, contract_id: UUID, now: datetime, warning_
         await contracts.save(contract)
         for data in events.contract_events(contract):
             uow.emit(data, subject=str(contract.id))
+        if action is ContractAction.EXPIRE:
+            await _revoke_access_resting_on(uow, contract, actor=EXPIRY_WATCHER, now=now)
         await uow.commit()
         log.info("contract %s: %s", contract.number, action.value)

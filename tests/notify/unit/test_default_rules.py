@@ -60,10 +60,15 @@ def test_the_defaults_a_service_desk_expects_are_seeded() -> None:
         "change.failed.v1",
         "contract.expiring.v1",
         "report.run_completed.v1",
+        "supplier.access_review_due.v1",
+        "supplier.access_expired.v1",
     }
     mandatory = {r["event_pattern"] for r in RULES if r.get("mandatory")}
     assert {"sla.breached.v1", "change.assessed.v1"} <= mandatory
     assert "incident.created.v1" not in mandatory
+    for pattern in ("supplier.access_review_due.v1", "supplier.access_expired.v1"):
+        [rule] = [r for r in RULES if r["event_pattern"] == pattern]
+        assert rule["recipients"] == [{"kind": "field", "value": "data.owner"}] and not rule["mandatory"]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r["template"] for r in RULES])

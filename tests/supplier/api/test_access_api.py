@@ -211,3 +211,50 @@ async def test_a_review_records_the_reviewer_and_moves_the_next_review_date(
     assert ended.json()["status"] == "revoked" and ended.json()["ended_reason"] == "project over"
     types = [e.type.removeprefix("itsm.") for e in await outbox_events(supplier_db, outbox, item["id"])]
     assert types == ["supplier.access_granted.v1", "supplier.access_revoked.v1"]
+
+
+async def test_terminating_a_contract_revokes_the_open_access_resting_on_it(
+    client: httpx.AsyncClient, auth: Auth, supplier_db: str
+) -> None:
+    supplier_id, contract_id = await supplier_with_contract(client, auth)
+    other = await new_contract(client, auth, supplier_id)
+    manager = auth("supplier_manager", subject="olga")
+    assert (await client.post(f"/api/v1/contracts/{other['id']}/activate", headers=manager)).status_code == 200
+    asked, held, done = [(await request(client, auth, supplier_id, contract_id)).json() for _ in range(3)]
+    for item in (held, done):
+        assert (await client.post(f"{URL}/{item['id']}/grant", headers=manager)).status_code == 200
+    revoked = await client.post(f"{URL}/{done['id']}/revoke", json={"reason": "project over"}, headers=manager)
+    assert revoked.status_code == 200, revoked.text
+    elsewhere = (await request(client, auth, supplier_id, other["id"])).json()
+    assert (await client.post(f"{URL}/{elsewhere['id']}/grant", headers=manager)).status_code == 200
+
+    ending = await client.post(
+        f"/api/v1/contracts/{contract_id}/terminate",
+        json={"reason": "supplier insolvent"},
+        headers=auth("supplier_manager", subject="rita"),
+    )
+    assert ending.status_code == 200, ending.text
+    number = ending.json()["number"]
+
+    auditor = auth("auditor")
+    for item, versions in ((asked, 2), (held, 3)):
+        read = (await client.get(f"{URL}/{item['id']}", headers=auditor)).json()
+        assert (read["status"], read["version"]) == ("revoked", versions)
+        assert read["ended_reason"] == f"contract {number} terminated"
+        history = (await client.get(f"{URL}/{item['id']}/history", headers=auditor)).json()
+        [last] = [h for h in history if h["field"] == "status" and h["new"] == "revoked"]
+        assert (last["action"], last["actor"], last["reason"]) == ("revoke", "rita", f"contract {number} terminated")
+        event = (await outbox_events(supplier_db, outbox, item["id"]))[-1]
+        data = event.data_as(SupplierAccessRevoked)
+        assert (data.actor, data.reason, data.status, data.owner) == (
+            "rita",
+            f"contract {number} terminated",
+            "revoked",
+            "olga",
+        )
+    # Already revoked: untouched, no second event; another contract's grant stays in force.
+    assert (await client.get(f"{URL}/{done['id']}", headers=auditor)).json()["ended_reason"] == "project over"
+    assert len(await outbox_events(supplier_db, outbox, done["id"])) == 2
+    kept = (await client.get(f"{URL}/{elsewhere['id']}", headers=auditor)).json()
+    assert (kept["status"], kept["version"]) == ("granted", 2)
+    assert len(await outbox_events(supplier_db, outbox, elsewhere["id"])) == 1

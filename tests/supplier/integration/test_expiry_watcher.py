@@ -1,6 +1,7 @@
 """The contract expiry watcher with several replicas on one PostgreSQL database: two watchers
 (two PeriodicRunner instances with their own engines, as two worker processes) run the same pass
-at the same time, then a third starts after a "restart"; each event is raised exactly once."""
+at the same time, then a third starts after a "restart"; each event is raised exactly once. A
+contract that expires takes the open access grants resting on it along."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.supplier.settings import SupplierSettings
 from services.supplier.store.tables import contract_notice, outbox
 from services.supplier.usecases.contracts import JOB_NAME
 from shared.db import create_engine
-from shared.events.supplier import ContractExpired, ContractExpiring
+from shared.events.supplier import ContractExpired, ContractExpiring, SupplierAccessRevoked
 from shared.periodic import PeriodicRunner
 from shared.uow import UnitOfWork
 from tests.conftest import running
@@ -169,3 +170,64 @@ async def test_a_renewed_contract_is_watched_again_for_its_new_deadline(
         "contract.renewed.v1",
         "contract.expiring.v1",
     ]
+
+
+async def _grant(client: httpx.AsyncClient, auth: Auth, supplier_id: str, contract_id: str, *, grant: bool) -> str:
+    manager = auth("supplier_manager", subject="olga")
+    body = {
+        "contract_id": contract_id,
+        "system": "payroll database",
+        "access_type": "remote_support",
+        "classification": "confidential",
+        "purpose": "Third-line support of the payroll system",
+        "holders": ["anna@vendor.example"],
+        "owner": "olga",
+        "expires_on": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
+        "review_interval_days": 300,
+    }
+    r = await client.post(f"/api/v1/suppliers/{supplier_id}/access-grants", json=body, headers=manager)
+    assert r.status_code == 201, r.text
+    grant_id: str = r.json()["id"]
+    if grant:
+        assert (await client.post(f"/api/v1/access-grants/{grant_id}/grant", headers=manager)).status_code == 200
+    return grant_id
+
+
+async def test_an_expired_contract_revokes_the_open_access_resting_on_it_once(
+    client: httpx.AsyncClient, auth: Auth, settings: SupplierSettings, supplier_db: str
+) -> None:
+    now = datetime.now(UTC)
+    supplier = await new_supplier(client, auth)
+    manager = auth("supplier_manager")
+    ending = await new_contract(client, auth, supplier["id"], ends_on=(now + timedelta(days=100)).isoformat())
+    lasting = await new_contract(client, auth, supplier["id"], ends_on=(now + timedelta(days=900)).isoformat())
+    for c in (ending, lasting):
+        assert (await client.post(f"/api/v1/contracts/{c['id']}/activate", headers=manager)).status_code == 200
+    asked = await _grant(client, auth, supplier["id"], ending["id"], grant=False)
+    held = await _grant(client, auth, supplier["id"], ending["id"], grant=True)
+    elsewhere = await _grant(client, auth, supplier["id"], lasting["id"], grant=True)
+
+    later = now + timedelta(days=120)  # past the one contract's end, before any grant's review or expiry
+    first, second = Watcher(settings), Watcher(settings)
+    try:
+        await asyncio.gather(first.pass_at(later), second.pass_at(later))
+        await first.pass_at(later)
+    finally:
+        await first.close()
+        await second.close()
+    assert (await _types(supplier_db, ending["id"]))[-1] == "contract.expired.v1"
+    reason = f"contract {ending['number']} expired"
+    auditor = auth("auditor")
+    for grant_id in (asked, held):
+        read = (await client.get(f"/api/v1/access-grants/{grant_id}", headers=auditor)).json()
+        assert (read["status"], read["ended_reason"]) == ("revoked", reason)
+        history = (await client.get(f"/api/v1/access-grants/{grant_id}/history", headers=auditor)).json()
+        [entry] = [h for h in history if h["field"] == "status" and h["new"] == "revoked"]
+        assert (entry["action"], entry["actor"], entry["reason"]) == ("revoke", "expiry-watcher", reason)
+        revoked = [
+            e for e in await outbox_events(supplier_db, outbox, grant_id) if e.type.endswith("access_revoked.v1")
+        ]
+        [data] = [e.data_as(SupplierAccessRevoked) for e in revoked]
+        assert (data.actor, data.reason, data.owner) == ("expiry-watcher", reason, "olga")
+    kept = (await client.get(f"/api/v1/access-grants/{elsewhere}", headers=auditor)).json()
+    assert (kept["status"], kept["version"]) == ("granted", 2)

@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 
 from services.supplier.domain.access import (
+    OPEN,
     TRANSITIONS,
     AccessGrant,
     AccessMoved,
@@ -183,3 +184,18 @@ def test_a_revocation_needs_a_reason() -> None:
         grant.revoke(reason=" ", actor="olga", now=T0)
     assert raised.value.extensions["errors"][0]["field"] == "reason"
     assert grant.status is S.GRANTED
+
+
+def test_a_grant_still_open_ends_with_its_contract_naming_it() -> None:
+    assert {s for s, actions in TRANSITIONS.items() if A.REVOKE in actions} == OPEN
+    under_review = granted()
+    under_review.mark_review_due(now=T0)
+    for grant in (requested(), granted(), under_review):
+        grant.pending_events.clear()
+        grant.end_with_contract("CTR0000007", "terminated", actor="olga", now=T0 + timedelta(days=1))
+        assert grant.status is S.REVOKED and grant.ended_reason == "contract CTR0000007 terminated"
+        [moved] = grant.pending_events
+        assert isinstance(moved, AccessMoved)
+        assert (moved.action, moved.actor, moved.reason) == (A.REVOKE, "olga", "contract CTR0000007 terminated")
+    with pytest.raises(InvalidTransition):
+        under_review.end_with_contract("CTR0000007", "expired", actor="expiry-watcher", now=T0)
