@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.reporting.domain import (
+    change_costs,
     change_events,
     config_events,
     continuity,
@@ -116,6 +117,8 @@ def _rules() -> dict[str, tuple[type[EventData], Rule]]:
             rule = continuity.RULES[cls]
         elif cls in costs.RULES:
             rule = costs.RULES[cls]
+        elif cls in change_costs.RULES:
+            rule = change_costs.RULES[cls]
         elif issubclass(cls, AgreementEvent):
             rule = customer_levels.agreement
         if rule is not None:
@@ -144,6 +147,7 @@ _TIME_FIELDS = (
     "opened_at",
     "created_at",
     "sampled_at",
+    "stated_at",
 )
 
 

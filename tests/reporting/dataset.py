@@ -17,6 +17,8 @@ force when it opened covers its CI or service):
 
 Costs (6.4): October budgets for Mail and Payroll and a November one for Payroll, actuals with an
 allocated shared cost and a correction (a credit); see `costs()` and tests/reporting/api/test_cost_report.py.
+The cost of changes: four changes costed, two of them restated; see `change_costs()` and
+tests/reporting/api/test_change_cost_report.py.
 
 Satisfaction: three surveys (two on Mail, answered 5 and 2; one on Payroll, unanswered) and two
 complaints (one opened by the low score, on Mail; one by email, on Payroll); see `satisfaction()`.
@@ -60,6 +62,7 @@ from shared.events.cost import (
     AllocatedPart,
     BudgetCreated,
     BudgetLine,
+    ChangeCostStated,
     CostActualRecorded,
     CostActualsImported,
     CostAllocationRuleRecorded,
@@ -965,6 +968,48 @@ def costs() -> list[CloudEvent]:
     ]
 
 
+def change_costs() -> list[CloudEvent]:
+    """The change service's cost statements (each replaces the change's earlier ones).
+
+    CHG1: stated at T0 on Mail and Payroll, estimate 90.00 (published late, at T0 + 6 h: an outbox
+    replay); restated at T0 + 5 h on Mail only,
+    estimate 100.00, actual 120.50. CHG2: Mail and Payroll, estimate 300.00, actual 250.00 (T0 + 1 d).
+    CHG3: Payroll, estimate 80.00 and actual 75.00 (T0 + 2 d), restated an hour later with the
+    actual withdrawn. CHG4: Payroll, in USD, estimate 10.00, actual 12.34, on 2026-11-03."""
+
+    def stated(
+        n: int,
+        at: datetime,
+        services: list[uuid.UUID],
+        estimate: str | None,
+        actual: str | None,
+        currency: str = "EUR",
+        published: datetime | None = None,
+    ) -> CloudEvent:
+        data = ChangeCostStated(
+            change_id=CHG[n],
+            number=f"CHG000000{n}",
+            service_ids=services,
+            currency=currency,
+            estimated_cost=None if estimate is None else Decimal(estimate),
+            actual_cost=None if actual is None else Decimal(actual),
+            cost_category="opex",
+            budget_id=None,
+            stated_at=at,
+            stated_by="carol",
+        )
+        return _event(data, CHG[n], published or at, "change")
+
+    return [
+        stated(1, T0, [MAIL, PAYROLL], "90.00", None, published=T0 + 6 * H),  # published late: stated_at orders
+        stated(1, T0 + 5 * H, [MAIL], "100.00", "120.50"),
+        stated(2, T0 + D, [MAIL, PAYROLL], "300.00", "250"),
+        stated(3, T0 + 2 * D, [PAYROLL], "80.00", "75.00"),
+        stated(3, T0 + 2 * D + H, [PAYROLL], "80.00", None),
+        stated(4, datetime(2026, 11, 3, 9, tzinfo=UTC), [PAYROLL], "10.00", "12.34", currency="USD"),
+    ]
+
+
 def all_events() -> list[CloudEvent]:
     return [
         *[e for i in incidents() for e in i.events],
@@ -979,4 +1024,5 @@ def all_events() -> list[CloudEvent]:
         *continuity(),
         *agreements(),
         *costs(),
+        *change_costs(),
     ]

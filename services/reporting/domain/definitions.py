@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from services.reporting.domain import continuity, costs, customer_levels
+from services.reporting.domain import change_costs, continuity, costs, customer_levels
 
 Frequency = Literal["daily", "weekly", "monthly"]
 
@@ -375,6 +375,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
     _d(**continuity.DEFINITION),
     _d(**customer_levels.DEFINITION),
     _d(**costs.DEFINITION),
+    _d(**change_costs.DEFINITION),
 )
 
 BY_NAME: dict[str, ReportDefinition] = {d.name: d for d in DEFINITIONS}

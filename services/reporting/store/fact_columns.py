@@ -15,6 +15,7 @@ from shared.db import UtcDateTime
 
 _BOOLEAN = {"major", "response_met", "resolution_met", "fulfilment_met", "response_breached"}
 _BOOLEAN |= {"resolution_breached", "fulfilment_breached", "backed_out", "covered"}
+_BOOLEAN |= {"estimate_stated", "actual_stated"}
 _INTEGER = {"priority", "impact", "urgency", "criticality", "incident_count", "score", "document_version"}
 _INTEGER |= {"allocation_version"}
 _DAYS = {"period_start", "period_end", "incurred_on"}

@@ -29,7 +29,7 @@ from sqlalchemy import (
     literal_column,
 )
 
-from services.reporting.domain import continuity, costs
+from services.reporting.domain import change_costs, continuity, costs
 from services.reporting.domain.facts import FACT_TABLES
 from services.reporting.store.fact_columns import fact_tables
 from shared.db import BigIntKey, UtcDateTime
@@ -68,7 +68,10 @@ _INDEXED = {
 _INDEXED_WHERE_SET = {"incident_facts": ("ci_id", "supplier_id")}
 
 FACTS: dict[str, Table] = fact_tables(
-    (*FACT_TABLES, *continuity.FACT_TABLES, *costs.FACT_TABLES), metadata, _INDEXED, _INDEXED_WHERE_SET
+    (*FACT_TABLES, *continuity.FACT_TABLES, *costs.FACT_TABLES, *change_costs.FACT_TABLES),
+    metadata,
+    _INDEXED,
+    _INDEXED_WHERE_SET,
 )
 incident_facts = FACTS["incident_facts"]
 request_facts = FACTS["request_facts"]

@@ -13,11 +13,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reporting.domain import continuity, costs, customer_levels, figures, report_rows, satisfaction
+from services.reporting.domain import (
+    change_costs,
+    continuity,
+    costs,
+    customer_levels,
+    figures,
+    report_rows,
+    satisfaction,
+)
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
 from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
+from services.reporting.store import change_costs as change_cost_store
 from services.reporting.store import changes as change_store
 from services.reporting.store import continuity as continuity_store
 from services.reporting.store import costs as cost_store
@@ -192,6 +201,10 @@ async def _figures(
         spent = await cost_store.budget_actuals(conn, filters, as_of)
         names = await cmdb.service_names(conn, (b["service_id"] for b in found))
         return costs.cost_rows(found, lines, spent, names, as_of)
+    if name == "change-costs":
+        stated = await change_cost_store.change_costs(conn, filters)
+        names = await cmdb.service_names(conn, {c["service_id"] for c in stated if c["service_id"] is not None})
+        return change_costs.change_cost_rows(stated, names)
     if name == "workload":
         return report_rows.workload_rows(*await incidents.workload_groups(conn, filters))
     raise NotFound(f"no report named {name!r}")

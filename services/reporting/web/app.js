@@ -20,6 +20,7 @@
     satisfaction: ["satisfaction"],
     capacity: ["capacity"],
     costs: ["costs"],
+    "change-costs": ["change-costs"],
     improvements: ["improvements"],
   };
   // Sources that are not reports: the improvement register (4.5.5), read as it stands (no filters).
@@ -36,7 +37,8 @@
     [/^itsm\.(survey|complaint)\./, ["satisfaction"]],
     [/^itsm\.improvement\./, ["improvements"]],
     [/^itsm\.(budget|cost)\./, ["costs"]],
-    [/^itsm\.ci\./, ["costs"]], // service names
+    [/^itsm\.change\.cost_stated\./, ["change-costs"]],
+    [/^itsm\.ci\./, ["costs", "change-costs"]], // service names
   ];
 
   const state = {
@@ -685,6 +687,43 @@
     box.replaceChildren(table);
   }
 
+  // The cost of changes per service and month (6.4): a change touching two services is in both rows.
+  function drawChangeCosts() {
+    const body = state.reports.get("change-costs");
+    const box = $("change-costs");
+    if (!body) return unavailable("change-costs", "change-costs");
+    ignoredHint("panel-change-costs", ["change-costs"]);
+    const t = body.totals;
+    $("change-costs-note").textContent = t.changes
+      ? `${t.changes} change${t.changes === 1 ? "" : "s"} costed · ${t.with_actual} with an actual` +
+        (t.currency ? ` · estimated ${t.estimated}, actual ${t.actual} ${t.currency}` : "")
+      : "";
+    if (!body.rows.length) return Charts.empty(box, "No change costed for these services in this period.");
+    const table = document.createElement("table");
+    table.className = "scores";
+    table.innerHTML = "<thead><tr><th>Service</th><th>Month</th><th>Changes</th><th>Estimated</th><th>Actual</th><th>Variance</th></tr></thead><tbody></tbody>";
+    for (const row of body.rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.service = row.service_id || "";
+      tr.dataset.period = row.period_start;
+      const cells = [
+        serviceName(row),
+        row.period_start.slice(0, 7),
+        String(row.changes),
+        `${row.estimated} ${row.currency}`,
+        `${row.actual} ${row.currency}`,
+        `${row.variance.startsWith("-") ? "" : "+"}${row.variance}`,
+      ];
+      for (const content of cells) {
+        const td = document.createElement("td");
+        td.textContent = content;
+        tr.appendChild(td);
+      }
+      table.tBodies[0].appendChild(tr);
+    }
+    box.replaceChildren(table);
+  }
+
   function drawImprovements() {
     const body = state.reports.get("improvements");
     const box = $("improvements");
@@ -720,7 +759,7 @@
     box.replaceChildren(table);
   }
 
-  const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity, costs: drawCosts };
+  const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity, costs: drawCosts, "change-costs": drawChangeCosts };
 
   function draw(reportNames) {
     const changed = new Set(reportNames);

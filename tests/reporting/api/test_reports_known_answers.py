@@ -485,6 +485,8 @@ async def test_every_defined_report_is_covered_here() -> None:
     tested |= {"customer-service-levels"}
     # Costs (6.4): hand-computed rows in tests/reporting/api/test_cost_report.py.
     tested |= {"costs"}
+    # The cost of changes (6.4): hand-computed rows in tests/reporting/api/test_change_cost_report.py.
+    tested |= {"change-costs"}
     assert {d.name for d in DEFINITIONS} == tested
 
 

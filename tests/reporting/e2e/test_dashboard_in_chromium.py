@@ -28,7 +28,7 @@ from shared.events import CloudEvent, EventData, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented
 from shared.events.complaint import ComplaintReceived
 from shared.events.config import CapacityThresholdBreached, ConfigItemCreated
-from shared.events.cost import AllocatedPart, BudgetCreated, BudgetLine, CostActualRecorded
+from shared.events.cost import AllocatedPart, BudgetCreated, BudgetLine, ChangeCostStated, CostActualRecorded
 from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentResolved, SlaResult
 from shared.messaging import BrokerConnection, EventPublisher
 from tests.conftest import TEST_JWT_SECRET
@@ -329,6 +329,24 @@ async def assert_costs_drawn(page: Any, *, api_token: str, base: str, actual: st
     assert drawn["forecast"] == {label: float(email["forecast"])}
 
 
+async def send_change_cost(feed: Feed, change_id: uuid.UUID, estimate: str, actual: str | None) -> None:
+    """The change service states a change's cost on Email (each statement replaces the last)."""
+    stated_at = datetime.now(UTC)
+    data = ChangeCostStated(
+        change_id=change_id,
+        number="CHG0000099",
+        service_ids=[EMAIL],
+        currency="EUR",
+        estimated_cost=Decimal(estimate),
+        actual_cost=None if actual is None else Decimal(actual),
+        cost_category="opex",
+        budget_id=None,
+        stated_at=stated_at,
+        stated_by="carol",
+    )
+    await feed.send(data, subject=change_id, at=stated_at, source="change")
+
+
 async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_live(
     reporting: str, feed: Feed, token: Callable[..., str]
 ) -> None:
@@ -400,6 +418,21 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
                 f"() => document.querySelector('{row} td:nth-child(4)')?.textContent === '100.00 EUR'", timeout=30_000
             )
             await assert_costs_drawn(page, api_token=token("auditor"), base=reporting, actual="100.00 EUR")
+
+            # The cost of changes (6.4): a change's cost stated, then restated with its actual, live.
+            assert "No change costed" in await page.inner_text("#change-costs")
+            costed = uuid.uuid4()
+            await send_change_cost(feed, costed, "200.00", None)
+            change_row = f'#change-costs tr[data-service="{EMAIL}"]'
+            await page.wait_for_selector(change_row, timeout=30_000)
+            await send_change_cost(feed, costed, "200.00", "250.10")
+            await page.wait_for_function(
+                f"() => document.querySelector('{change_row} td:nth-child(5)')?.textContent === '250.10 EUR'",
+                timeout=30_000,
+            )
+            cells = await page.locator(f"{change_row} td").all_inner_texts()
+            month = datetime.now(UTC).date().isoformat()[:7]
+            assert cells == ["Email", month, "1", "200.00 EUR", "250.10 EUR", "+50.10"]
 
             # An event arriving now updates the panels it concerns, without a reload.
             draws_before = int(await page.get_attribute("#panel-cis", "data-draws") or "0")
