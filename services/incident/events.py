@@ -154,7 +154,7 @@ def linked_to_problem(
     incident_id: UUID,
     incident_number: str,
     problem: Problem,
-    reason: Literal["recurrence", "known_error", "manual"],
+    reason: Literal["recurrence", "known_error", "manual", "outage"],
     workaround: str | None,
     now: datetime,
 ) -> contracts.IncidentLinkedToProblem:

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.incident.domain.complaints import ComplaintTargets
 from services.incident.domain.incident_lifecycle import IncidentPolicy
+from services.incident.domain.outages import OutagePolicy
 from services.incident.domain.priority import priority_matrix
 from services.incident.domain.surveys import SurveyPolicy
 from shared.settings import ServiceSettings
@@ -39,6 +40,19 @@ class IncidentSettings(ServiceSettings):
     alert_default_impact: int = Field(default=2, ge=1, le=3)
     alert_default_urgency: int = Field(default=2, ge=1, le=3)
     alert_during_change: Literal["lower_priority", "annotate"] = "lower_priority"
+    # Unplanned outages (ISO/IEC 20000-1 6.3): a priority 1 or major incident on a service that lasted
+    # longer than the threshold (opened -> resolved) needs an investigation, a linked problem; when
+    # nobody links one within the grace period after the resolution, the service opens it.
+    outage_investigation_threshold_min: float = Field(default=60, gt=0, le=60 * 24 * 366)
+    outage_investigation_grace_h: float = Field(default=24, ge=0, le=24 * 366)
+    outage_investigation_owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Owner of the problems opened for outages when the incident has no assignment group",
+    )
+    outage_investigation_interval_s: float = Field(default=300, gt=0, description="How often the outage job runs")
+    outage_investigation_batch: int = Field(default=100, ge=1, le=10_000, description="Outages per transaction")
     priority_matrix: list[list[int]] = Field(
         default=[[1, 2, 3], [2, 3, 4], [3, 4, 5]],
         description="Priority (1 critical .. 5 planning) by impact (rows 1-3) and urgency (columns 1-3), as JSON:"
@@ -115,6 +129,13 @@ class IncidentSettings(ServiceSettings):
             priority_matrix=priority_matrix(self.priority_matrix),
             reopen_window=timedelta(days=self.reopen_window_days),
             auto_close_after=timedelta(days=self.auto_close_after_days),
+        )
+
+    @cached_property
+    def outage_policy(self) -> OutagePolicy:
+        return OutagePolicy(
+            threshold=timedelta(minutes=self.outage_investigation_threshold_min),
+            grace=timedelta(hours=self.outage_investigation_grace_h),
         )
 
     @property

@@ -10,7 +10,8 @@ problem or incident is linked only to a known change), its implementation events
 incidents and alerts raised during a change; and notify's e-mail intake (`mail.received.v1`): a
 message to the desk opens an incident (or a request) or becomes a customer comment on one.
 
-Scheduled: the SLA watcher, auto-close of resolved incidents, the disposal of incidents,
+Scheduled: the SLA watcher, auto-close of resolved incidents, the investigation (a problem) of
+unplanned outages over the threshold that nobody linked a problem to, the disposal of incidents,
 requests and complaints past their retention period (never one under legal hold), and the purge of expired
 Idempotency-Keys."""
 
@@ -22,7 +23,17 @@ from services.incident.settings import IncidentSettings
 from services.incident.store.incidents import idempotency
 from services.incident.store.records_control import DISPOSABLES
 from services.incident.store.tables import ci_read_model, retention
-from services.incident.usecases import agreements, alerts, analysis, incidents, mail_intake, sla, sla_watcher, surveys
+from services.incident.usecases import (
+    agreements,
+    alerts,
+    analysis,
+    incidents,
+    mail_intake,
+    outages,
+    sla,
+    sla_watcher,
+    surveys,
+)
 from shared.events.agreement import AgreementAgreed, AgreementRetired, AgreementSuperseded
 from shared.events.change import (
     ChangeApproved,
@@ -91,6 +102,8 @@ async def purge_idempotency_keys(ctx: JobContext) -> None:
 PERIODIC: tuple[PeriodicJob, ...] = (
     PeriodicJob(sla.WATCHER, sla_watcher.watch, lambda s: s.sla_watch_interval_s),
     PeriodicJob("auto-close", auto_close, lambda s: s.auto_close_interval_s),
+    # Unplanned outages over the threshold nobody investigated get a problem (ISO/IEC 20000-1 6.3).
+    PeriodicJob(outages.JOB, outages.investigate, lambda s: s.outage_investigation_interval_s),
     PeriodicJob("idempotency-purge", purge_idempotency_keys, lambda s: 3600.0),
     # Incidents, requests and complaints past their retention period (ISO/IEC 20000-1 4.3.3).
     disposal_job(retention, DISPOSABLES),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from pydantic import Field
@@ -40,6 +41,13 @@ class ReportingSettings(ServiceSettings):
         default_factory=dict,
         description='Per service id, its availability target (JSON, e.g. {"<uuid>": 99.9})',
     )
+    outage_investigation_threshold_min: float = Field(
+        default=60,
+        gt=0,
+        le=60 * 24 * 366,
+        description="An unplanned outage longer than this needs an investigation (keep it equal to the incident"
+        " service's INCIDENT_OUTAGE_INVESTIGATION_THRESHOLD_MIN)",
+    )
     report_schedule_interval_s: float = Field(
         default=300.0, gt=0, description="How often the scheduler looks for a report period without its run"
     )
@@ -63,6 +71,10 @@ class ReportingSettings(ServiceSettings):
         gt=0,
         description="How often the daily service-level figures merge their changes (reports sum the rest)",
     )
+
+    @property
+    def outage_threshold(self) -> timedelta:
+        return timedelta(minutes=self.outage_investigation_threshold_min)
 
     def availability_target(self, service_id: str) -> float:
         return self.availability_targets.get(service_id, self.availability_target_pct)

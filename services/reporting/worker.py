@@ -30,7 +30,12 @@ HANDLERS: Mapping[str, Handler] = {events.CONSUMES: on_any_event}
 async def schedule_report_runs(ctx: JobContext) -> None:
     """Store the agreed reports' last complete periods, then deliver what is due to their recipients."""
     settings = ctx.settings
-    await runs.run_scheduled_reports(ctx.unit_of_work, ctx.now, availability_target=settings.availability_target)
+    await runs.run_scheduled_reports(
+        ctx.unit_of_work,
+        ctx.now,
+        availability_target=settings.availability_target,
+        outage_threshold=settings.outage_threshold,
+    )
     retry = RetryPolicy(
         first_delay=timedelta(seconds=settings.report_delivery_retry_s),
         max_delay=timedelta(seconds=settings.report_delivery_retry_max_s),

@@ -156,14 +156,15 @@ class IncidentLinkedToProblem(EventData):
     producer: ClassVar[str] = "incident"
     description: ClassVar[str] = (
         "An incident was linked to a problem: found recurring by problem analysis, matched to a known error"
-        " (its workaround attached), or linked by hand."
+        " (its workaround attached), linked by hand, or linked to the investigation the incident service opened for"
+        " an unplanned outage (reason outage)."
     )
 
     incident_id: UUID
     incident_number: str
     problem_id: UUID
     problem_number: str = Field(examples=["PRB0000001"])
-    reason: Literal["recurrence", "known_error", "manual"]
+    reason: Literal["recurrence", "known_error", "manual", "outage"]
     known_error: bool = False
     workaround: str | None = None
     occurred_at: datetime
@@ -317,9 +318,12 @@ class ProblemEvent(EventData):
 class ProblemCreated(ProblemEvent):
     routing_key: ClassVar[str] = "problem.created.v1"
     producer: ClassVar[str] = "incident"
-    description: ClassVar[str] = "A problem was opened, by hand or by problem analysis finding recurring incidents."
+    description: ClassVar[str] = (
+        "A problem was opened, by hand, by problem analysis finding recurring incidents, or by the incident"
+        " service as the investigation of an unplanned outage nobody investigated (origin outage)."
+    )
 
-    origin: Literal["manual", "recurrence"]
+    origin: Literal["manual", "recurrence", "outage"]
 
 
 class ProblemUpdated(ProblemEvent):

@@ -37,6 +37,7 @@ class ProblemAction(StrEnum):
 class ProblemOrigin(StrEnum):
     MANUAL = "manual"
     RECURRENCE = "recurrence"
+    OUTAGE = "outage"  # the investigation of an unplanned outage (6.3), opened by the service
 
 
 S, A = ProblemStatus, ProblemAction

@@ -137,7 +137,7 @@ class ProblemHistoryEntry(FieldChangeEntry):
 class ProblemIncidentLink(ApiModel):
     incident_id: UUID
     incident_number: str
-    reason: Literal["recurrence", "known_error", "manual"]
+    reason: Literal["recurrence", "known_error", "manual", "outage"]
     linked_at: datetime
     actor: str
 

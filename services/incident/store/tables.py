@@ -180,7 +180,7 @@ problem_incident = Table(
     Column("problem_id", Uuid, primary_key=True),
     Column("incident_id", Uuid, primary_key=True, index=True),
     Column("incident_number", String(20), nullable=False),
-    Column("reason", String(20), nullable=False),  # recurrence | known_error | manual
+    Column("reason", String(20), nullable=False),  # recurrence | known_error | manual | outage
     Column("linked_at", UtcDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
 )

@@ -68,7 +68,13 @@ async def get_report(
         supplier_id=supplier_id,
         period=period,
     )
-    report = await usecases.produce(conn, name, filters, availability_target=settings.availability_target)
+    report = await usecases.produce(
+        conn,
+        name,
+        filters,
+        availability_target=settings.availability_target,
+        outage_threshold=settings.outage_threshold,
+    )
     if representation(request, JSON_OR_CSV) == "csv":
         return Response(
             usecases.to_csv(report.definition, report.rows),

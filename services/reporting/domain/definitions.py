@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from services.reporting.domain import change_costs, continuity, costs, customer_levels
+from services.reporting.domain import change_costs, continuity, costs, customer_levels, outages
 
 Frequency = Literal["daily", "weekly", "monthly"]
 
@@ -373,6 +373,7 @@ DEFINITIONS: tuple[ReportDefinition, ...] = (
         },
     ),
     _d(**continuity.DEFINITION),
+    _d(**outages.DEFINITION),
     _d(**customer_levels.DEFINITION),
     _d(**costs.DEFINITION),
     _d(**change_costs.DEFINITION),

@@ -212,6 +212,23 @@ async def outage_incidents(
     return await as_dicts(conn, select(i.c.service_id, i.c.opened_at, i.c.resolved_at).where(*conditions))
 
 
+async def resolved_outages(conn: AsyncConnection, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Priority 1 or major incidents on a service resolved in the period (their last resolution
+    recorded), with the problem linked to them (None: none)."""
+    i = incident_facts
+    conditions: list[ColumnElement[bool]] = [
+        i.c.opened_at.is_not(None),
+        i.c.service_id.is_not(None),
+        OUTAGE,
+        i.c.resolved_at.is_not(None),
+        *in_period(i.c.resolved_at, filters),
+    ]
+    if filters.service_id is not None:
+        conditions.append(i.c.service_id == filters.service_id)
+    columns = (i.c.incident_id, i.c.number, i.c.service_id, i.c.priority, i.c.major, i.c.opened_at, i.c.resolved_at)
+    return await as_dicts(conn, select(*columns, i.c.problem_id).where(*conditions))
+
+
 def _request_conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     r = request_facts
     conditions: list[ColumnElement[bool]] = [r.c.submitted_at.is_not(None), *in_period(r.c.submitted_at, filters)]

@@ -23,6 +23,7 @@ from services.reporting.domain import (
     satisfaction,
 )
 from services.reporting.domain.definitions import BY_NAME, DEFINITIONS, ReportDefinition
+from services.reporting.domain.outages import DEFAULT_THRESHOLD, outage_investigation_rows
 from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.domain.significant_events import significant_events_report
 from services.reporting.store import capacity, cmdb, incidents, service_levels, significant_events, suppliers
@@ -118,11 +119,12 @@ async def produce(
     *,
     now: datetime | None = None,
     availability_target: Callable[[str], float] = lambda _: 99.5,
+    outage_threshold: timedelta = DEFAULT_THRESHOLD,
 ) -> Report:
     d = definition(name)
     check_filters(filters)
     now = now or clock.now()
-    rows, totals = await _figures(conn, name, filters, now, availability_target)
+    rows, totals = await _figures(conn, name, filters, now, availability_target, outage_threshold)
     return Report(definition=d, filters=filters, generated_at=now, rows=rows, totals=totals)
 
 
@@ -132,6 +134,7 @@ async def _figures(
     filters: ReportFilters,
     now: datetime,
     availability_target: Callable[[str], float],
+    outage_threshold: timedelta = DEFAULT_THRESHOLD,
 ) -> figures.Result:
     if name == "significant-events":
         return await _significant_events(conn, filters)
@@ -171,6 +174,10 @@ async def _figures(
         services_ = await cmdb.services(conn, filters)
         names = await cmdb.service_names(conn, {*services_, *(o["service_id"] for o in outages)})
         return figures.availability_report(window, outages, services_, names, availability_target)
+    if name == "outage-investigations":
+        found = await incidents.resolved_outages(conn, filters)
+        names = await cmdb.service_names(conn, {o["service_id"] for o in found})
+        return outage_investigation_rows(found, names, outage_threshold)
     if name == "cmdb":
         return report_rows.cmdb_rows(*await cmdb.cmdb_groups(conn, filters))
     if name == "suppliers":

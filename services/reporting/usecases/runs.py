@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from services.reporting import events
 from services.reporting.domain import agreements as domain
 from services.reporting.domain.definitions import DEFINITIONS
 from services.reporting.domain.improvements import ImprovementKind, ImprovementSource
+from services.reporting.domain.outages import DEFAULT_THRESHOLD
 from services.reporting.domain.report_filters import ReportFilters, last_complete_period
 from services.reporting.store import agreements as agreements_store
 from services.reporting.store import distribution as distribution_store
@@ -33,6 +34,7 @@ async def run_scheduled_reports(
     now: datetime,
     *,
     availability_target: Callable[[str], float] = lambda _: 99.5,
+    outage_threshold: timedelta = DEFAULT_THRESHOLD,
 ) -> list[str]:
     """Produce the last complete period (by its frequency) of each *agreed* report once; returns
     the reports run. Each run records the agreement version in force and its content's SHA-256,
@@ -55,7 +57,14 @@ async def run_scheduled_reports(
             if await store.run_exists(conn, d.name, d.frequency, start):
                 continue
             filters = ReportFilters(start=start, end=end)
-            report = await produce(conn, d.name, filters, now=now, availability_target=availability_target)
+            report = await produce(
+                conn,
+                d.name,
+                filters,
+                now=now,
+                availability_target=availability_target,
+                outage_threshold=outage_threshold,
+            )
             body = report.as_json()
             run_id = uuid.uuid4()
             row = {

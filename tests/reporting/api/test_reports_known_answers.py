@@ -74,8 +74,11 @@ async def engine(database: Callable[[str], Awaitable[str]]) -> AsyncIterator[Asy
 
 async def report(engine: AsyncEngine, name: str, **filters: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     target = filters.pop("availability_target", lambda _: 99.5)
+    threshold = filters.pop("outage_threshold", timedelta(minutes=60))
     async with engine.connect() as conn:
-        produced = await reports.produce(conn, name, ReportFilters(**filters), now=NOW, availability_target=target)
+        produced = await reports.produce(
+            conn, name, ReportFilters(**filters), now=NOW, availability_target=target, outage_threshold=threshold
+        )
     for row in produced.rows:
         assert list(row) == list(produced.definition.columns), f"{name}: columns differ from the definition"
     return produced.rows, produced.totals
@@ -265,6 +268,35 @@ async def test_availability_from_outage_incidents_against_targets(engine: AsyncE
         "Mail": (98.0, True),
         "Payroll": (99.5, False),
     }
+
+
+async def test_outages_over_the_threshold_without_an_investigation(engine: AsyncEngine) -> None:
+    # INC1 (Mail, priority 1, major) was down T0 -> T0 + 2 h and no problem is linked to it; INC5
+    # (Payroll, priority 1) is not resolved; INC2 and INC3 are linked to a problem but no outages.
+    rows, totals = await report(engine, "outage-investigations", **OCT)
+    assert rows == [
+        {
+            "incident_id": INC[1],
+            "number": "INC0000001",
+            "service_id": MAIL,
+            "service_name": "Mail",
+            "priority": 1,
+            "major": True,
+            "opened_at": T0,
+            "resolved_at": T0 + 2 * H,
+            "duration_minutes": 120.0,
+        }
+    ]
+    assert totals == {
+        "threshold_minutes": 60.0,
+        "outages_over_threshold": 1,
+        "investigated": 0,
+        "without_investigation": 1,
+    }
+    # not longer than a 2-hour threshold; resolved outside the period; on another service
+    assert (await report(engine, "outage-investigations", outage_threshold=2 * H, **OCT))[0] == []
+    assert (await report(engine, "outage-investigations", start=T0 + 3 * H, end=T0 + 7 * D))[0] == []
+    assert (await report(engine, "outage-investigations", service_id=PAYROLL, **OCT))[0] == []
 
 
 async def test_cmdb_cis_by_type_and_status_with_unauthorised_changes(engine: AsyncEngine) -> None:
@@ -487,6 +519,9 @@ async def test_every_defined_report_is_covered_here() -> None:
     tested |= {"costs"}
     # The cost of changes (6.4): hand-computed rows in tests/reporting/api/test_change_cost_report.py.
     tested |= {"change-costs"}
+    # Outages without an investigation (6.3): the one here above, and with an investigated outage
+    # in tests/reporting/unit/test_outage_investigation_rows.py.
+    tested |= {"outage-investigations"}
     assert {d.name for d in DEFINITIONS} == tested
 
 
