@@ -79,7 +79,7 @@ def test_an_address_with_an_optional_display_name_is_a_mailbox(value: str) -> No
     ],
 )
 def test_anything_else_is_not(value: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not one address|no line breaks"):
         check_mailbox(value)
 
 
@@ -127,7 +127,7 @@ def test_no_desks_is_the_one_desk_of_mail_from() -> None:
         ([desk("x" * 101, assignment_groups=["a"])], "name"),
         ([desk("IT", assignment_groups=["x" * 101])], "an assignment group is 1 to 100 characters"),
         ([desk("IT", service_ids=["nope"])], "service_ids"),
-        ([desk("IT", assignment_groups=[f"g{i}" for i in range(501)])], "assignment_groups"),
+        ([desk("IT", assignment_groups=[f"g{i}" for i in range(501)])], "at most 500"),
         ([desk(f"D{i}", assignment_groups=[f"g{i}"]) for i in range(21)], "at most 20"),
     ],
 )
