@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.notify.domain.recipients import Person
+from services.notify.schemas.notifications import MessageRead
 from services.notify.settings import MailDesk
 from services.notify.usecases import notifications
 from shared import clock
@@ -70,6 +71,8 @@ async def test_each_incident_is_mailed_from_the_desk_of_its_service_or_group(not
     )
     assert (rows["bob"].desk_name, rows["bob"].mail_from, rows["bob"].mail_reply_to) == ("People Desk", DESK_B, "")
     assert (rows["carol"].desk_name, rows["carol"].mail_from, rows["carol"].mail_reply_to) == (None, None, None)
+    logged = [MessageRead.of(rows[u]) for u in ("ada", "bob", "carol")]  # as the message log shows them
+    assert [(m.desk, m.mail_from) for m in logged] == [("Network Desk", DESK_A), ("People Desk", DESK_B), (None, None)]
 
     assert await notifications.deliver_mail(notify.unit_of_work, config) == 3
 
