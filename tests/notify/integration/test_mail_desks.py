@@ -1,7 +1,8 @@
 """Service desks through a real Exim: with two desks configured, an incident of desk A's service
 is mailed From desk A with its Reply-To, one of desk B's assignment group from desk B (which has no
 Reply-To of its own), and one neither serves from the default desk (`mail_from`, `mail_reply_to`);
-each signed with its desk's name. A digest goes from the desk of its first message."""
+each signed with its desk's name. A digest goes from the desk of its first message, and a
+resolution mail rendered again with its survey link keeps its desk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from services.notify import worker
 from services.notify.domain.recipients import Person
 from services.notify.schemas.notifications import MessageRead
 from services.notify.settings import MailDesk
@@ -22,6 +25,7 @@ from shared.events.incident import IncidentResolved
 from tests.infra import eventually
 from tests.notify.helpers import Notify
 from tests.notify.integration.test_mail import DESK, REPLY_TO, config_for, consume, messages, resolved
+from tests.notify.integration.test_survey_link import PAGE, SECRET, issued, send_all, with_mail
 from tests.notify.mta import EXIM, Mta, exim
 
 pytestmark = [
@@ -116,3 +120,29 @@ async def test_a_digest_goes_from_the_desk_of_its_first_message(notify: Notify, 
     assert (digest["From"], digest["Reply-To"]) == (DESK_B, None)
     assert digest["Message-ID"] == f"<digest.{waiting[0].id}@hr.itsm.test>"
     assert digest.get_body(("plain",)).get_content().rstrip().endswith("People Desk")
+
+
+async def test_the_resolution_mail_rendered_again_with_its_survey_link_keeps_its_desk(notify: Notify, mta: Mta) -> None:
+    desk = with_mail(
+        notify,
+        mta,
+        mail_desks=DESKS,
+        survey_link_secret=SecretStr(SECRET),
+        survey_page_url=PAGE,
+        mail_survey_wait_s=600,
+    )
+    incident = uuid.uuid4()
+    await desk.consume_with(worker.on_event, about("ada", "INC0000021", incident_id=incident, service_id=NETWORK))
+    assert await send_all(desk) == 0, "the caller's mail waits for its survey"
+    await desk.consume_with(worker.on_event, issued(incident, "ada"))
+    assert await send_all(desk) == 1
+
+    async def arrived() -> None:
+        assert len(mta.mailbox("ada")) == 1, mta.log()
+
+    await eventually(arrived)
+    (mail,) = mta.mailbox("ada")
+    text = mail.get_body(("plain",)).get_content()
+    assert f"{PAGE}/" in text, "rendered again, with the link"
+    assert (mail["From"], mail["Reply-To"]) == (DESK_A, DESK_A_REPLY_TO)
+    assert text.rstrip().endswith("Network Desk")
