@@ -6,11 +6,51 @@ from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.notify.domain.desks import MAX_DESKS, MAX_ENTRIES, MAX_GROUP, MAX_NAME, Desk, check_desks, check_mailbox
 from services.notify.domain.intake import SenderPolicy
 from shared.settings import ServiceSettings
+
+
+class MailDesk(BaseModel):
+    """One service desk of `mail_desks`: its mail's From and Reply-To, and what it serves."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=MAX_NAME, pattern=r"^[^\x00-\x1f\x7f]+$")
+    sender: str = Field(alias="from", max_length=320, description="Name <address>, or an address")
+    reply_to: str = Field(default="", max_length=320, description="Empty: no Reply-To")
+    service_ids: list[UUID] = Field(default=[], max_length=MAX_ENTRIES)
+    assignment_groups: list[str] = Field(default=[], max_length=MAX_ENTRIES)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return check_mailbox(value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: str) -> str:
+        return check_mailbox(value) if value else value
+
+    @field_validator("assignment_groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        for group in value:
+            if not 1 <= len(group) <= MAX_GROUP or not group.strip():
+                raise ValueError(f"an assignment group is 1 to {MAX_GROUP} characters: {group[:80]!r}")
+        return value
+
+    def desk(self) -> Desk:
+        return Desk(
+            name=self.name,
+            sender=self.sender,
+            reply_to=self.reply_to,
+            service_ids=frozenset(self.service_ids),
+            assignment_groups=frozenset(g.lower() for g in self.assignment_groups),
+        )
 
 
 class NotifySettings(ServiceSettings):
@@ -59,6 +99,14 @@ class NotifySettings(ServiceSettings):
         default="Service Desk <servicedesk@localhost>", max_length=320, description="The From of the desk's e-mail"
     )
     mail_reply_to: str = Field(default="", max_length=320, description="The Reply-To of the desk's e-mail (optional)")
+    mail_desks: list[MailDesk] = Field(
+        default=[],
+        max_length=MAX_DESKS,
+        description="Service desks, each with its own From and Reply-To for the mail about the services"
+        ' (service_ids) and assignment groups it serves (JSON: [{"name": ..., "from": ..., "reply_to": ...,'
+        ' "service_ids": [...], "assignment_groups": [...]}]); mail about anything else goes from mail_from.'
+        " Empty: one desk",
+    )
     mail_recipient_domain: str = Field(
         default="",
         max_length=253,
@@ -188,6 +236,12 @@ class NotifySettings(ServiceSettings):
         gt=0,
         description="Days an intake record and its attachments are kept (purged by the event-log-purge job)",
     )
+
+    @field_validator("mail_desks")
+    @classmethod
+    def _desks_apart(cls, value: list[MailDesk]) -> list[MailDesk]:
+        check_desks([d.desk() for d in value])
+        return value
 
     @model_validator(mode="after")
     def _one_kind_of_imap_tls(self) -> NotifySettings:

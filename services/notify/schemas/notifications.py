@@ -175,10 +175,16 @@ class MessageRead(ApiModel):
     sent_at: datetime | None
     created_at: datetime
     digest: bool = Field(description="Waits for (or was sent in) the recipient's digest")
+    desk: str | None = Field(
+        default=None, description="The service desk it goes from (NOTIFY_MAIL_DESKS); null: the default desk"
+    )
+    mail_from: str | None = Field(
+        default=None, description="Its desk's From; null: the default desk's (NOTIFY_MAIL_FROM)"
+    )
 
     @classmethod
     def of(cls, row: Any) -> Self:
-        return cls.from_record(row, status=MessageStatus(row.status))
+        return cls.from_record(row, status=MessageStatus(row.status), desk=row.desk_name)
 
 
 MessagePage = Page[MessageRead]

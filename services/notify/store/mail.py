@@ -72,11 +72,13 @@ class SmtpConfig:
     password: str
     timeout_s: float
     sender: str
+    """The default desk's From (a message queued for another desk carries its own)."""
     reply_to: str
 
 
 def message_of(
-    config: SmtpConfig,
+    sender: str,
+    reply_to: str,
     recipient: str,
     subject: str,
     text: str,
@@ -86,12 +88,13 @@ def message_of(
     unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message: the plain text first, the HTML second (RFC 2046); with
-    an unsubscribe link, the RFC 8058 one-click headers."""
+    an unsubscribe link, the RFC 8058 one-click headers. `sender` and `reply_to` are the desk's
+    (no Reply-To when it is empty)."""
     msg = EmailMessage()
-    msg["From"] = config.sender
+    msg["From"] = sender
     msg["To"] = recipient
-    if config.reply_to:
-        msg["Reply-To"] = config.reply_to
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id

@@ -164,6 +164,11 @@ mail_message = Table(
     Column("unsubscribe_url", String(1000), nullable=True),
     # Waits for its recipient's digest: sent gathered with the others due then, in one mail.
     Column("digest", Boolean, nullable=False, server_default=false()),
+    # The service desk it goes from (its name, From and Reply-To, chosen when it was queued);
+    # NULL: the default desk of the settings (`mail_from`, `mail_reply_to`).
+    Column("desk_name", String(100), nullable=True),
+    Column("mail_from", String(320), nullable=True),
+    Column("mail_reply_to", String(320), nullable=True),
     Index("ix_mail_message_due", "status", "next_attempt_at"),
     Index("uq_mail_message_once", "event_id", "rule_id", "recipient", unique=True),
 )

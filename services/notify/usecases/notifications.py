@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.notify.domain.deliveries import RetryPolicy
+from services.notify.domain.desks import Desk, desk_for
 from services.notify.domain.notifications import MessageStatus, Rule
 from services.notify.domain.preferences import preferences_of, send_at, unsubscribe_token, verify_unsubscribe
 from services.notify.domain.recipients import Person, Recipient, needs_directory
@@ -48,10 +49,17 @@ class MailConfig:
     public_url: str = "http://localhost:8006"
     unsubscribe_secret: bytes = b""
     survey: SurveyLinks = field(default_factory=SurveyLinks)
+    desks: tuple[Desk, ...] = ()
+    """The service desks of `mail_desks`; empty: the default desk only."""
 
     @property
     def enabled(self) -> bool:
         return bool(self.smtp.host)
+
+    @property
+    def default_desk(self) -> Desk:
+        """The desk of the mail about what no desk serves: `mail_from`, `mail_reply_to`."""
+        return Desk(name=self.desk, sender=self.smtp.sender, reply_to=self.smtp.reply_to)
 
 
 def mail_config_of(settings: NotifySettings) -> MailConfig:
@@ -84,6 +92,7 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
             page_url=settings.survey_page_url,
             wait=timedelta(seconds=settings.mail_survey_wait_s),
         ),
+        desks=tuple(d.desk() for d in settings.mail_desks),
     )
 
 
@@ -91,10 +100,18 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
     """Queue the e-mails the enabled rules ask for this event; returns how many."""
     conn = uow.connection
     now = clock.now()
+    default = config.default_desk
+    desk = desk_for(event.data, config.desks, default)
     context: dict[str, Any] = {
         "data": event.data,
         "event": {"type": event.type, "subject": event.subject, "time": event.time},
-        "desk": config.desk,
+        "desk": desk.name,
+    }
+    own_desk = desk is not default
+    from_desk = {  # NULL: the default desk's, as the settings say when the message is sent
+        "desk_name": desk.name if own_desk else None,
+        "mail_from": desk.sender if own_desk else None,
+        "mail_reply_to": desk.reply_to if own_desk else None,
     }
     rows = []
     matched = [r for r in await store.enabled_rules(conn) if r.matches(event.routing_key, event.data)]
@@ -140,6 +157,7 @@ async def on_event(event: CloudEvent, uow: UnitOfWork, config: MailConfig) -> in
                     "digest": digest,
                     "created_at": now,
                     "unsubscribe_url": None if rule.mandatory else _unsubscribe_url(config, recipient, rule.id),
+                    **from_desk,
                 }
             )
     await store.queue_messages(conn, rows)
@@ -208,24 +226,34 @@ async def _send_one(
     return error is None
 
 
+def desk_of(config: MailConfig, message: Any) -> Desk:
+    """The desk a queued message goes from: the one stored with it, or the default desk (NULL)."""
+    if message.mail_from is None:
+        return config.default_desk
+    return Desk(name=message.desk_name or config.desk, sender=message.mail_from, reply_to=message.mail_reply_to or "")
+
+
 def _message_of(config: MailConfig, due: Any, batch: list[Any]) -> EmailMessage:
     """The mail for a claimed message: itself, or the digest of the messages gathered with it (one
     mail listing each one's subject and plain text, without an unsubscribe link: its messages may
-    come from several rules; its own Message-ID, which matches no single message's record)."""
+    come from several rules; its own Message-ID, which matches no single message's record). Both
+    go from the claimed message's desk: a digest, from the desk of its first message."""
+    desk = desk_of(config, due)
     if len(batch) <= 1:
         return mail.message_of(
-            config.smtp,
+            desk.sender,
+            desk.reply_to,
             due.recipient,
             due.subject,
             due.text_body,
             due.html_body,
-            _message_id(due.id, config.smtp.sender),
+            _message_id(due.id, desk.sender),
             unsubscribe_url=due.unsubscribe_url,
         )
     items = [{"subject": m.subject, "text": m.text_body} for m in batch]
-    parts = mail.render(DIGEST_TEMPLATE, config.locale, {"items": items, "desk": config.desk})
-    message_id = _message_id(due.id, config.smtp.sender).replace("<", "<digest.", 1)
-    return mail.message_of(config.smtp, due.recipient, parts.subject, parts.text, parts.html, message_id)
+    parts = mail.render(DIGEST_TEMPLATE, config.locale, {"items": items, "desk": desk.name})
+    message_id = _message_id(due.id, desk.sender).replace("<", "<digest.", 1)
+    return mail.message_of(desk.sender, desk.reply_to, due.recipient, parts.subject, parts.text, parts.html, message_id)
 
 
 @dataclass(frozen=True)

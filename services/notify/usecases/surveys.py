@@ -22,7 +22,7 @@ from services.notify.domain.preferences import preferences_of, send_at
 from services.notify.domain.surveys import respondent_address
 from services.notify.store import directory, event_log, mail
 from services.notify.store import notifications as store
-from services.notify.usecases.notifications import MailConfig
+from services.notify.usecases.notifications import MailConfig, desk_of
 from shared.errors import RuleViolation
 from shared.events import CloudEvent
 from shared.events.incident import IncidentResolved
@@ -49,7 +49,8 @@ async def on_survey_issued(event: CloudEvent, uow: UnitOfWork, config: MailConfi
     updated = 0
     for message in (m for m in waiting if m.recipient.lower() == respondent):
         rule = await store.get_rule(conn, message.rule_id)
-        parts = await _rendered_with(conn, message, rule, link, person.locale if person else config.locale, config.desk)
+        locale = person.locale if person else config.locale
+        parts = await _rendered_with(conn, message, rule, link, locale, desk_of(config, message).name)
         if rule is None or parts is None:
             continue
         values: dict[str, Any] = {"subject": parts.subject, "text_body": parts.text, "html_body": parts.html}
