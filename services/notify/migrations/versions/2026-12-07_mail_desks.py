@@ -3,7 +3,7 @@ the event's service or assignment group when it was queued). NULL is the default
 settings, so the messages queued before this revision still go out as they would have.
 
 Revision ID: 0008_desks
-Revises: 0007_reportrun
+Revises: 0008_accessfollow
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_desks"
-down_revision: str | None = "0007_reportrun"
+down_revision: str | None = "0008_accessfollow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
