@@ -357,14 +357,28 @@ def continuity_pack(
         str | None,
         typer.Option(envvar="ITSM_TOKEN", help="A configuration manager's bearer token (default: a development one)"),
     ] = None,
+    dated: Annotated[
+        bool, typer.Option(help="Write into a new folder under --out named by the export's time (for scheduled runs)")
+    ] = False,
+    keep: Annotated[
+        int, typer.Option(min=0, help="With --dated: keep only this many newest packs under --out (0: keep all)")
+    ] = 0,
 ) -> None:
     """Write the offline continuity pack: plans, contact lists, the covered services with their CIs
-    and relationships, a readable HTML page and a SHA-256 manifest. The export is recorded in config."""
-    from itsm.continuity_pack import fetch_pack, write_pack
+    and relationships, a readable HTML page and a SHA-256 manifest. The export is recorded in config.
+    Scheduled (cron, the Helm chart's CronJob): `--dated --keep N` keeps the N newest packs."""
+    from itsm.continuity_pack import dated_folder, fetch_pack, prune_packs, write_pack
 
+    if keep and not dated:
+        raise typer.BadParameter("--keep prunes dated packs: give --dated with it", param_hint="--keep")
     bearer = token or _dev_token("continuity-pack", [Role.CONFIG_MANAGER.value], 1)
     pack = asyncio.run(fetch_pack(url or _service_urls(host)["config"], bearer))
+    if dated:
+        out = dated_folder(pack, out)
     manifest = write_pack(pack, out)
+    if keep:
+        for folder in prune_packs(out.parent, keep):
+            console.print(f"removed the older pack {folder}")
     counts = manifest["counts"]
     console.print(
         f"Continuity pack {manifest['export_id']} in {out}: {counts['plans']} plan(s), "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,30 @@ def write_pack(pack: Mapping[str, Any], out: Path) -> dict[str, Any]:
     (out / "manifest.json").write_bytes(_json(manifest))
     (out / "SHA256SUMS").write_text("".join(f"{sums[name]}  {name}\n" for name in FILES))
     return manifest
+
+
+def dated_folder(pack: Mapping[str, Any], root: Path) -> Path:
+    """Where a scheduled export goes under `root`: a folder named by the export's UTC time and id
+    (`20261207T030000Z-1a2b3c4d`), so that the names sort in the order the packs were made."""
+    stamp = "".join(c for c in str(pack["exported_at"])[:19] if c.isdigit())
+    return root / f"{stamp[:8]}T{stamp[8:14]}Z-{str(pack['export_id'])[:8]}"
+
+
+def prune_packs(root: Path, keep: int) -> list[Path]:
+    """Remove all but the `keep` newest packs under `root` (dated folders holding a manifest; any
+    other folder or file there is left alone); the folders removed."""
+    packs = sorted(
+        f for f in root.iterdir() if f.is_dir() and _DATED.fullmatch(f.name) and (f / "manifest.json").is_file()
+    )
+    gone = packs[: max(len(packs) - keep, 0)]
+    for folder in gone:
+        for name in (*FILES, "manifest.json", "SHA256SUMS"):
+            (folder / name).unlink(missing_ok=True)
+        folder.rmdir()  # fails, and keeps the folder, if someone put anything else in it
+    return gone
+
+
+_DATED = re.compile(r"\d{8}T\d{6}Z-[0-9a-f-]{1,8}")
 
 
 def verify_pack(folder: Path) -> list[str]:

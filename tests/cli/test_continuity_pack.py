@@ -18,15 +18,14 @@ import uvicorn
 from typer.testing import CliRunner
 
 from itsm.cli import app as cli
-from itsm.continuity_pack import verify_pack
+from itsm.continuity_pack import dated_folder, prune_packs, verify_pack, write_pack
 from services.config.app import create_app
 from services.config.settings import ConfigSettings
 from tests.infra import eventually
 from tests.prometheus import free_port
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-
+@pytest.mark.asyncio(loop_scope="session")
 async def test_the_pack_opens_and_lists_the_critical_cis_while_the_suite_is_stopped(
     service_database: Callable[[str], Any],
     make_settings: Callable[..., Any],
@@ -99,3 +98,38 @@ async def test_the_pack_opens_and_lists_the_critical_cis_while_the_suite_is_stop
 
     (out / "cmdb.json").write_text((out / "cmdb.json").read_text().replace(database["number"], "CI9999999"))
     assert verify_pack(out) == ["cmdb.json"]  # a changed file does not verify
+
+
+def _pack(exported_at: str) -> dict[str, Any]:
+    return {
+        "export_id": str(uuid.uuid4()),
+        "exported_at": exported_at,
+        "exported_by": "cron",
+        "plans": [],
+        "services": [],
+        "relationships": [],
+    }
+
+
+def test_scheduled_packs_go_to_dated_folders_and_only_the_newest_are_kept(tmp_path: Path) -> None:
+    """What `--dated --keep N` does on every scheduled run: a new folder per export, named so that
+    names sort by time, and the oldest beyond N removed; anything else in the folder stays."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "README.txt").write_text("kept offline, see the runbook")
+    made = []
+    for day in ("05", "06", "07"):
+        pack = _pack(f"2026-12-{day}T03:00:00.123456Z")
+        folder = dated_folder(pack, tmp_path)
+        write_pack(pack, folder)
+        made.append(folder)
+        assert verify_pack(folder) == []
+    assert made[0].name.startswith("20261205T030000Z-") and made[0].name < made[1].name < made[2].name
+    assert prune_packs(tmp_path, 2) == [made[0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["README.txt", "notes", made[1].name, made[2].name])
+    assert prune_packs(tmp_path, 2) == []  # nothing more to remove
+
+
+def test_keep_without_dated_is_refused_before_anything_is_fetched(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["continuity-pack", "--out", str(tmp_path), "--keep", "3", "--host", "192.0.2.1"])
+    assert result.exit_code == 2 and "--dated" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -107,10 +107,13 @@ OTEL_NAMES = frozenset(
 # Set by the chart for the image or for Kubernetes itself, not read as a setting: PORT is the port
 # the image's command serves on (deploy/Dockerfile), the POD_* ones fill OTEL_RESOURCE_ATTRIBUTES.
 NOT_SETTINGS = {"PORT": "deploy/Dockerfile", "POD_NAME": "$(POD_NAME)", "POD_NAMESPACE": "$(POD_NAMESPACE)"}
+CLI_VARIABLES = {"ITSM_TOKEN": "continuity-pack"}
+"""Read by a command of the `itsm` CLI (its option's envvar), not by a service: the continuity
+pack CronJob's token."""
 
 
 def unknown_variables(service: str, names: set[str]) -> set[str]:
     """The names among these that no setting of the service, the OpenTelemetry SDK or the image reads."""
-    return {n for n in names if n not in OTEL_NAMES and n not in NOT_SETTINGS} - setting_names(
-        settings_class(service), service
-    )
+    return {
+        n for n in names if n not in OTEL_NAMES and n not in NOT_SETTINGS and n not in CLI_VARIABLES
+    } - setting_names(settings_class(service), service)

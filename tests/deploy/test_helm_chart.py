@@ -17,6 +17,7 @@ from shared.app import health_router
 from shared.settings import ServiceSettings
 from tests.deploy.chart import (
     CHART,
+    CLI_VARIABLES,
     NOT_SETTINGS,
     OTEL_NAMES,
     SERVICES,
@@ -136,7 +137,7 @@ def test_every_variable_the_templates_name_is_a_setting_the_code_reads() -> None
     assert "INCIDENT_LIST_COUNT_LIMIT" in own["incident"]
     assert "REPORTING_STREAM_MAX_READERS" in own["reporting"]
     assert {"NOTIFY_MAIL_SMTP_HOST", "NOTIFY_MAIL_SMTP_PASSWORD"} <= own["notify"]
-    common = {n for n in named if n.startswith("ITSM_")}
+    common = {n for n in named if n.startswith("ITSM_")} - set(CLI_VARIABLES)
     assert {n for n in common if n.removeprefix("ITSM_").lower() not in ServiceSettings.model_fields} == set()
     for service in SERVICES:
         others = set().union(*(own[s] for s in SERVICES if s != service))
@@ -161,6 +162,19 @@ def test_the_names_that_are_not_settings_are_what_the_image_and_the_pods_use() -
     helpers = (CHART / "templates" / "_helpers.tpl").read_text()
     assert all(reference in helpers for reference in ("$(POD_NAME)", "$(POD_NAMESPACE)"))
     assert set(NOT_SETTINGS) == {"PORT", "POD_NAME", "POD_NAMESPACE"}
+
+
+def test_the_cli_variables_the_chart_sets_are_read_by_those_commands() -> None:
+    import typer.main
+
+    from itsm.cli import app as cli
+
+    commands = {
+        c.name or "": typer.main.get_command_from_info(c, pretty_exceptions_short=True, rich_markup_mode=None)
+        for c in cli.registered_commands
+    }
+    for variable, command in CLI_VARIABLES.items():
+        assert variable in {p.envvar for p in commands[command].params}, (variable, command)
 
 
 def test_the_limits_in_values_yaml_are_the_codes_defaults() -> None:
@@ -261,6 +275,29 @@ def test_the_api_probes_and_the_worker_metrics_port(tmp_path: Path) -> None:
         (worker,) = containers(deployments[f"itsm-{name}-worker"])
         assert worker["ports"] == [{"name": "metrics", "containerPort": port + 100, "protocol": "TCP"}]
         assert env_of(worker)[f"{name.upper()}_WORKER_METRICS_PORT"] == str(port + 100)
+
+
+@needs_helm
+def test_the_continuity_pack_cronjob_writes_dated_packs_into_its_claim_with_the_token_secret(tmp_path: Path) -> None:
+    chosen = {"enabled": True, "schedule": "15 2 * * *", "keep": 14, "claimName": "dr-packs"}
+    chosen["token"] = {"secretName": "itsm-continuity-token", "secretKey": "token"}
+    (job,) = of_kind(render({"continuityPack": chosen}, tmp_path), "CronJob").values()
+    assert job["metadata"]["name"] == "itsm-config-continuity-pack"
+    assert (job["spec"]["schedule"], job["spec"]["concurrencyPolicy"]) == ("15 2 * * *", "Forbid")
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    port = values()["services"]["config"]["port"]
+    assert container["command"] == [
+        *("itsm", "continuity-pack", "--dated", "--keep", "14"),
+        *("--url", f"http://itsm-config:{port}", "--out", "/pack"),
+    ]
+    secret = container["env"][0]["valueFrom"]["secretKeyRef"]
+    assert container["env"][0]["name"] == "ITSM_TOKEN" and secret == {"name": "itsm-continuity-token", "key": "token"}
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["pack"] == "/pack" and volumes["pack"]["persistentVolumeClaim"] == {"claimName": "dr-packs"}
+    with pytest.raises(RenderError, match="claimName"):
+        render({"continuityPack": {**chosen, "claimName": ""}}, tmp_path)
 
 
 @needs_helm
