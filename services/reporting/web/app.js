@@ -761,6 +761,15 @@
 
   const DRAW = { improvements: drawImprovements, tiles: drawTiles, trend: drawTrend, sla: drawSla, backlog: drawBacklog, changes: drawChanges, cis: drawCis, suppliers: drawSuppliers, satisfaction: drawSatisfaction, capacity: drawCapacity, costs: drawCosts, "change-costs": drawChangeCosts };
 
+  // Panels kept in their own scripts (panels_*.js, loaded before this one) register in
+  // window.DashboardPanels: { panel, reports, affectedBy: [[pattern, reports]], draw(helpers) }.
+  const HELPERS = { reports: state.reports, $, Charts, unavailable, ignoredHint, serviceName, shortId, num, duration };
+  for (const extra of window.DashboardPanels || []) {
+    PANELS[extra.panel] = extra.reports;
+    AFFECTED_BY.push(...extra.affectedBy);
+    DRAW[extra.panel] = () => extra.draw(HELPERS);
+  }
+
   function draw(reportNames) {
     const changed = new Set(reportNames);
     for (const [panel, reports] of Object.entries(PANELS)) {

@@ -28,8 +28,15 @@ from shared.events import CloudEvent, EventData, new_event
 from shared.events.change import ChangeCreated, ChangeImplemented
 from shared.events.complaint import ComplaintReceived
 from shared.events.config import CapacityThresholdBreached, ConfigItemCreated
+from shared.events.continuity import ContinuityPlanRecorded, ContinuityRetestDue, ContinuityTestRecorded
 from shared.events.cost import AllocatedPart, BudgetCreated, BudgetLine, ChangeCostStated, CostActualRecorded
-from shared.events.incident import IncidentAssigned, IncidentCreated, IncidentResolved, SlaResult
+from shared.events.incident import (
+    IncidentAssigned,
+    IncidentCreated,
+    IncidentLinkedToProblem,
+    IncidentResolved,
+    SlaResult,
+)
 from shared.messaging import BrokerConnection, EventPublisher
 from tests.conftest import TEST_JWT_SECRET
 from tests.infra import Servers, create_service_database, eventually
@@ -45,6 +52,8 @@ pytestmark = [
 NOW = datetime.now(UTC).replace(microsecond=0)
 EMAIL, PORTAL = uuid.uuid4(), uuid.uuid4()
 MAIL_GW, WEB_API, WEB_DB = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+MAIL_FAILOVER, PORTAL_DR, PORTAL_AVAILABILITY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+DASH = "\N{EN DASH}"  # what a panel shows for no value
 
 
 def _free_port() -> int:
@@ -89,12 +98,12 @@ class Feed:
         opened: datetime,
         resolved_after: timedelta | None = None,
         sla: tuple[bool, bool] | None = None,
-    ) -> None:
+    ) -> tuple[uuid.UUID, str]:
         self.numbers += 1
         incident_id, number = uuid.uuid4(), f"INC{self.numbers:07d}"
         common = {"incident_id": incident_id, "number": number, "priority": priority}
         context = {"ci_id": ci, "service_id": service, "assignment_group": group}
-        impact, urgency = {2: (1, 2), 3: (2, 2), 4: (2, 3)}[priority]
+        impact, urgency = {1: (1, 1), 2: (1, 2), 3: (2, 2), 4: (2, 3)}[priority]
         created = IncidentCreated(
             **common, title="t", impact=impact, urgency=urgency, caller="c", opened_at=opened, **context
         )
@@ -105,7 +114,7 @@ class Feed:
         )
         await self.send(assigned, subject=incident_id, at=assigned_at, source="incident")
         if resolved_after is None:
-            return
+            return incident_id, number
         resolved_at = opened + resolved_after
         results = []
         if sla is not None:
@@ -127,6 +136,7 @@ class Feed:
             **context,
         )
         await self.send(resolved, subject=incident_id, at=resolved_at, source="incident")
+        return incident_id, number
 
 
 def _spawn(command: list[str], env: dict[str, str], output: Any) -> subprocess.Popen[bytes]:
@@ -261,6 +271,51 @@ async def load_known_data_set(feed: Feed) -> None:
     )
 
 
+async def send_plans(feed: Feed) -> None:
+    """Config's continuity plans: Email's failover test due in 10 days, the portal's DR test overdue
+    by 2 days, the portal's availability plan tested in 200 days (not due)."""
+    plans = [
+        (MAIL_FAILOVER, "Mail failover", "continuity", EMAIL, 10),
+        (PORTAL_DR, "Portal disaster recovery", "continuity", PORTAL, -2),
+        (PORTAL_AVAILABILITY, "Portal availability", "availability", PORTAL, 200),
+    ]
+    recorded = NOW - timedelta(days=30)
+    for plan_id, title, kind, service, due_in in plans:
+        plan = ContinuityPlanRecorded(
+            plan_id=plan_id,
+            kind=kind,
+            title=title,
+            version=1,
+            service_ids=[service],
+            test_due_by=NOW + timedelta(days=due_in),
+            recorded_at=recorded,
+            recorded_by="cora",
+        )
+        await feed.send(plan, subject=plan_id, at=recorded, source="config")
+
+
+async def continuity_rows(page: Any) -> list[list[str]]:
+    """The continuity panel's rows: plan id, then its cells."""
+    found: list[list[str]] = await page.eval_on_selector_all(
+        "#continuity tr[data-plan]",
+        "rows => rows.map(r => [r.dataset.plan, ...[...r.cells].map(c => c.textContent)])",
+    )
+    return found
+
+
+async def outage_rows(page: Any) -> list[list[str]]:
+    """The outages panel's rows: incident id, then its cells."""
+    found: list[list[str]] = await page.eval_on_selector_all(
+        "#outages tr[data-incident]",
+        "rows => rows.map(r => [r.dataset.incident, ...[...r.cells].map(c => c.textContent)])",
+    )
+    return found
+
+
+def minute(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
 async def marks(page: Any, chart: str) -> dict[str, float]:
     """label -> value of the marks drawn in a chart (one series)."""
     found: dict[str, float] = await page.eval_on_selector_all(
@@ -351,6 +406,7 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
     reporting: str, feed: Feed, token: Callable[..., str]
 ) -> None:
     await load_known_data_set(feed)
+    await send_plans(feed)
     async with httpx.AsyncClient(base_url=reporting, headers={"Authorization": f"Bearer {token('auditor')}"}) as api:
 
         async def all_recorded() -> None:
@@ -433,6 +489,166 @@ async def test_the_dashboard_draws_the_reports_filters_them_and_follows_events_l
             cells = await page.locator(f"{change_row} td").all_inner_texts()
             month = datetime.now(UTC).date().isoformat()[:7]
             assert cells == ["Email", month, "1", "200.00 EUR", "250.10 EUR", "+50.10"]
+
+            # Continuity tests due (6.3.3): the report's overdue and due plans, overdue first; the
+            # plan not due yet is left out.
+            async with httpx.AsyncClient(
+                base_url=reporting, headers={"Authorization": f"Bearer {token('auditor')}"}
+            ) as api:
+                report = (await api.get("/api/v1/reports/continuity")).json()
+            assert [(r["plan_id"], r["test_status"]) for r in report["rows"]] == [
+                (str(PORTAL_DR), "overdue"),
+                (str(MAIL_FAILOVER), "due"),
+                (str(PORTAL_AVAILABILITY), "ok"),
+            ]
+            due = {
+                str(p): (NOW + timedelta(days=d)).date().isoformat() for p, d in [(PORTAL_DR, -2), (MAIL_FAILOVER, 10)]
+            }
+            await page.wait_for_selector("#continuity tr[data-plan]")
+            assert await continuity_rows(page) == [
+                [
+                    str(PORTAL_DR),
+                    "Portal disaster recovery",
+                    "continuity",
+                    "Customer portal",
+                    due[str(PORTAL_DR)],
+                    "overdue",
+                    DASH,
+                    DASH,
+                ],
+                [
+                    str(MAIL_FAILOVER),
+                    "Mail failover",
+                    "continuity",
+                    "Email",
+                    due[str(MAIL_FAILOVER)],
+                    "due",
+                    DASH,
+                    DASH,
+                ],
+            ]
+            assert (
+                await page.inner_text("#continuity-note")
+                == "3 plans · 1 overdue · 1 due · 0 re-tests due · 0 invocations"
+            )
+
+            # Live: the DR test is recorded (next one in a year), and a major change makes the
+            # availability plan's re-test due in 20 days.
+            tested = datetime.now(UTC).replace(microsecond=0)
+            test = ContinuityTestRecorded(
+                test_id=uuid.uuid4(),
+                plan_id=PORTAL_DR,
+                plan_version=1,
+                type="failover",
+                tested_at=tested,
+                requirements_met=3,
+                requirements_missed=0,
+                deficiencies=0,
+                reviewed=True,
+                test_due_by=tested + timedelta(days=365),
+                recorded_by="cora",
+            )
+            await feed.send(test, subject=PORTAL_DR, at=tested, source="config")
+            retest = ContinuityRetestDue(
+                plan_id=PORTAL_AVAILABILITY,
+                title="Portal availability",
+                change_number="CHG0000042",
+                service_ids=[PORTAL],
+                test_due_by=tested + timedelta(days=20),
+                occurred_at=tested,
+            )
+            await feed.send(retest, subject=PORTAL_AVAILABILITY, at=tested, source="config")
+            await page.wait_for_function(
+                "() => document.querySelector('#continuity-note').textContent.includes('1 re-test due')"
+                f" && !document.querySelector('#continuity tr[data-plan=\"{PORTAL_DR}\"]')",
+                timeout=30_000,
+            )
+            assert await continuity_rows(page) == [
+                [
+                    str(MAIL_FAILOVER),
+                    "Mail failover",
+                    "continuity",
+                    "Email",
+                    due[str(MAIL_FAILOVER)],
+                    "due",
+                    DASH,
+                    DASH,
+                ],
+                [
+                    str(PORTAL_AVAILABILITY),
+                    "Portal availability",
+                    "availability",
+                    "Customer portal",
+                    (tested + timedelta(days=20)).date().isoformat(),
+                    "due",
+                    "CHG0000042",
+                    DASH,
+                ],
+            ]
+
+            # Outages without an investigation (6.3): P1 outages on Email over the 60 minutes with
+            # no problem, longest first (the 30-minute one is under the threshold); then a problem
+            # linked to the longest one takes it off, live.
+            assert "No unplanned outage" in await page.inner_text("#outages")
+            started = NOW - timedelta(hours=6)
+            await feed.incident(
+                ci=MAIL_GW,
+                service=EMAIL,
+                group="mail",
+                priority=1,
+                opened=started + timedelta(hours=2),
+                resolved_after=timedelta(minutes=30),
+            )
+            longest = await feed.incident(
+                ci=MAIL_GW, service=EMAIL, group="mail", priority=1, opened=started, resolved_after=timedelta(hours=3)
+            )
+            shorter = await feed.incident(
+                ci=MAIL_GW,
+                service=EMAIL,
+                group="mail",
+                priority=1,
+                opened=started + timedelta(hours=1),
+                resolved_after=timedelta(minutes=90),
+            )
+            await page.wait_for_function(
+                "() => document.querySelectorAll('#outages tr[data-incident]').length === 2",
+                timeout=30_000,
+            )
+            assert await outage_rows(page) == [
+                [
+                    str(longest[0]),
+                    longest[1],
+                    "Email",
+                    "P1",
+                    minute(started),
+                    minute(started + timedelta(hours=3)),
+                    "3.0 h",
+                ],
+                [
+                    str(shorter[0]),
+                    shorter[1],
+                    "Email",
+                    "P1",
+                    minute(started + timedelta(hours=1)),
+                    minute(started + timedelta(hours=2, minutes=30)),
+                    "1.5 h",
+                ],
+            ]
+            assert await page.inner_text("#outages-note") == "2 outages over 60 min · 0 investigated · 2 without"
+            linked_at = datetime.now(UTC)
+            link = IncidentLinkedToProblem(
+                incident_id=longest[0],
+                incident_number=longest[1],
+                problem_id=uuid.uuid4(),
+                problem_number="PRB0000007",
+                reason="outage",
+                occurred_at=linked_at,
+            )
+            await feed.send(link, subject=longest[0], at=linked_at, source="incident")
+            await page.wait_for_function(
+                "() => document.querySelector('#outages-note').textContent.includes('1 investigated')", timeout=30_000
+            )
+            assert [r[0] for r in await outage_rows(page)] == [str(shorter[0])]
 
             # An event arriving now updates the panels it concerns, without a reload.
             draws_before = int(await page.get_attribute("#panel-cis", "data-draws") or "0")
