@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from services.notify import worker
 from services.notify.api import ROUTERS
 from services.notify.settings import NotifySettings
-from services.notify.store.tables import metadata
+from services.notify.store.records_control import DISPOSABLES
+from services.notify.store.tables import metadata, retention
 from shared.app import build_app
+from shared.retention_store import disposal_job
 from shared.runtime import ServiceSpec
 
 SPEC = ServiceSpec(
@@ -21,7 +23,8 @@ SPEC = ServiceSpec(
     ),
     metadata=metadata,
     handlers=worker.HANDLERS,
-    periodic=worker.PERIODIC,
+    # Messages and deliveries past their retention period (ISO/IEC 20000-1 4.3.3).
+    periodic=(*worker.PERIODIC, disposal_job(retention, DISPOSABLES)),
 )
 
 

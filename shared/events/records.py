@@ -13,7 +13,7 @@ from pydantic import Field
 
 from shared.events.envelope import EventData
 
-PRODUCERS = ("incident", "supplier", "change")
+PRODUCERS = ("incident", "supplier", "change", "notify")
 
 
 class RecordDisposed(EventData):

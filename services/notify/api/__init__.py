@@ -1,6 +1,6 @@
 """The notify service's HTTP API, by area (routes are thin: validate, call a use case, answer)."""
 
-from services.notify.api import deliveries, intake, notifications, subscriptions
+from services.notify.api import deliveries, intake, notifications, records_control, subscriptions
 
 ROUTERS = [
     subscriptions.router,
@@ -8,4 +8,5 @@ ROUTERS = [
     notifications.router,
     notifications.unsubscribe_router,
     intake.router,
+    records_control.router,
 ]

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from services.notify.domain.subscriptions import Subscription
 from services.notify.settings import NotifySettings
 from services.notify.store.subscriptions import get_subscription
+from shared import records_control
 from shared.app import ReadConnectionDep
 from shared.auth import Principal, Role
 from shared.authorization import Access, Policy, Rule, row
@@ -55,6 +56,9 @@ TABLE: dict[str, dict[str, Rule]] = {
     "notifications.list_directory": _READ,
     "notifications.get_directory_person": _READ,
     "notifications.delete_directory_person": _MANAGE,
+    # Records control (4.3.3): admin sets retention policies and legal holds; the auditor reads them
+    # and the disposal log.
+    **records_control.AUTHORISATION,
 }
 
 PUBLIC = frozenset({"notifications.unsubscribe"})

@@ -20,10 +20,13 @@ from sqlalchemy import (
 
 from shared.db import BigIntKey, UtcDateTime
 from shared.idempotency import idempotency_table
+from shared.retention_store import retention_tables
 from shared.store import service_tables
 
 metadata, outbox, inbox, number_sequence = service_tables()
 idempotency_key = idempotency_table(metadata)
+retention = retention_tables(metadata)
+"""Records control (4.3.3): retention policies, legal holds, the disposal log."""
 
 # Every event the service consumed, as it came (its CloudEvent JSON): what a replay sends again.
 received_event = Table(

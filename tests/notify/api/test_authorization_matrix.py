@@ -20,7 +20,7 @@ from services.notify.api.deps import POLICY
 from services.notify.store import tables
 from shared.auth import Role
 from shared.db import create_engine
-from tests.authorization import Expect, Matrix, expect
+from tests.authorization import RECORDS_CONTROL, Expect, Matrix, expect
 from tests.authorization_allowed import ownerless_matrix
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,6 +51,8 @@ EXPECTED: dict[str, Expect] = {
     "notifications.list_directory": READ,
     "notifications.get_directory_person": READ,
     "notifications.delete_directory_person": MANAGE,
+    # Records control: the same rows in every service that mounts it.
+    **RECORDS_CONTROL,
     "subscriptions.delete_subscription_record": MANAGE,  # last: it removes the walk's subscription
 }
 
