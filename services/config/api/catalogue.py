@@ -20,7 +20,7 @@ from services.config.schemas.impact import AffectedCI
 from services.config.store.catalogue import business_services, member_counts
 from services.config.store.impact import walk
 from services.config.store.items import ConfigItemRepository, get_config_item
-from services.config.usecases.spof import service_spofs
+from services.config.usecases.spof import service_spofs, spofs_json
 from shared.app import ReadConnectionDep
 from shared.deps import Limit, Offset
 from shared.errors import found as found_record
@@ -71,17 +71,5 @@ async def single_points_of_failure(conn: ReadConnectionDep, service_id: UUID) ->
     (walking what it depends on, runs on and its groups' members, to any depth); 404 for an
     unknown CI, 422 for a CI that is no business service or a graph over the bound."""
     service = found_record(await get_config_item(conn, service_id), f"configuration item {service_id}")
-    found = await service_spofs(conn, service)
-    items = [
-        SinglePointOfFailure(
-            id=ci.id,
-            number=ci.number,
-            name=ci.name,
-            type=ci.type,
-            criticality=ci.criticality,
-            cut_off=cut_off,
-            types_lost=list(lost),
-        )
-        for ci, cut_off, lost in found
-    ]
-    return ServiceSpofs(service_id=service.id, items=items)
+    items = spofs_json(await service_spofs(conn, service)) or []
+    return ServiceSpofs(service_id=service.id, items=[SinglePointOfFailure.model_validate(i) for i in items])
