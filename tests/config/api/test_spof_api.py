@@ -108,3 +108,17 @@ async def test_an_unknown_ci_is_404_and_a_ci_that_is_no_service_422(client: http
     r = await client.get(f"/api/v1/services/{ids['api']}/single-points-of-failure", headers=agent)
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "service_id"
+
+
+async def test_a_graph_over_the_bound_is_refused_naming_the_service(
+    client: httpx.AsyncClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager, agent = auth("config_manager", subject="cmdb-admin"), auth("agent")
+    ids = await _cmdb(client, manager)
+    monkeypatch.setattr("services.config.store.spof.MAX_CIS", 5)  # payments reaches 6 CIs
+    r = await client.get(f"/api/v1/services/{ids['payments']}/single-points-of-failure", headers=agent)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "service_id"
+    monkeypatch.setattr("services.config.store.spof.MAX_CIS", 6)
+    r = await client.get(f"/api/v1/services/{ids['payments']}/single-points-of-failure", headers=agent)
+    assert r.status_code == 200, r.text
