@@ -68,6 +68,7 @@ TABLE: dict[str, dict[str, Rule]] = {
     "catalogue.service_catalogue": row(allow=READ_ROLES),
     # A service's detail adds the CIs it runs on, which is the CMDB: staff only.
     "catalogue.service_detail": _CMDB,
+    "catalogue.single_points_of_failure": _CMDB,
     "bulk.export_cis": _CMDB,
     "bulk.export_relationships": _CMDB,
     "bulk.import_cis": _WRITE,

@@ -81,6 +81,11 @@ def _next_hops(edge: Edge, node: UUID, direction: Direction) -> list[tuple[UUID,
     return hops
 
 
+def next_hops(edge: Edge, node: UUID, direction: Direction) -> list[tuple[UUID, bool]]:
+    """Where the walk goes from `node` along `edge` (other end, relationship reversed?)."""
+    return _next_hops(edge, node, direction)
+
+
 def check_depth(depth: int) -> None:
     if not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must be from 1 to {MAX_DEPTH}")

@@ -160,5 +160,9 @@ class PackRead(ApiModel):
     exported_at: datetime
     exported_by: str
     plans: list[PlanRead]
-    services: list[dict[str, Any]] = Field(description="The services the plans cover, each with its CIs")
+    services: list[dict[str, Any]] = Field(
+        description="The services the plans cover, each with its CIs and its `single_points_of_failure` (as"
+        " `GET /api/v1/services/{id}/single-points-of-failure` lists them; null when the service depends on"
+        " too many CIs to analyse)"
+    )
     relationships: list[dict[str, Any]] = Field(description="Relationships among those services and CIs")

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from services.config.domain.continuity import InvocationStatus, PlanKind, advance, check_return
 from services.config.store import continuity as store
 from services.config.usecases.continuity import plan_answer
+from services.config.usecases.spof import spofs_json, spofs_of
 from shared import clock
 from shared.errors import NotFound, RuleViolation, check_version
 from shared.events.continuity import (
@@ -132,6 +133,8 @@ async def export_pack(actor: str, uow: UnitOfWork) -> dict[str, Any]:
         services, members = await store.services_and_cis(conn, service_ids)
         ids = [*(s.id for s in services), *(m.id for m in members)]
         relationships = await store.relationships_among(conn, ids)
+        # The availability plan's single points of failure per service (None: too large to analyse).
+        spofs = {s.id: spofs_json(await spofs_of(conn, s.id)) for s in services}
         by_service: dict[UUID, list[dict[str, Any]]] = {}
         for m in members:
             by_service.setdefault(m.service_id, []).append(_ci(m))
@@ -161,7 +164,9 @@ async def export_pack(actor: str, uow: UnitOfWork) -> dict[str, Any]:
         "exported_at": now,
         "exported_by": actor,
         "plans": [plan_answer(p, now) for p in plans],
-        "services": [{**_ci(s), "cis": by_service.get(s.id, [])} for s in services],
+        "services": [
+            {**_ci(s), "cis": by_service.get(s.id, []), "single_points_of_failure": spofs[s.id]} for s in services
+        ],
         "relationships": [
             {"source_id": str(r.source_id), "type": r.type, "target_id": str(r.target_id)} for r in relationships
         ],

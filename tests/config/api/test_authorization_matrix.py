@@ -57,6 +57,7 @@ EXPECTED: dict[str, Expect] = {
     "audit.configuration_audit": CMDB,
     "catalogue.service_catalogue": expect(HUMANS),  # the offering a requester picks a service from
     "catalogue.service_detail": CMDB,  # adds the CIs the service runs on
+    "catalogue.single_points_of_failure": CMDB,  # the CMDB's view of the service's availability
     "bulk.export_cis": CMDB,
     "bulk.export_relationships": CMDB,
     "bulk.import_cis": WRITE,

@@ -227,6 +227,8 @@ async def test_the_pack_holds_the_covered_services_cis_and_is_recorded(
     app = await _ci(client, manager, "server", service_id=service["id"])
     link = {"source_id": app["id"], "type": "depends_on", "target_id": db["id"]}
     assert (await client.post("/api/v1/relationships", json=link, headers=manager)).status_code == 201
+    uses = {"source_id": service["id"], "type": "runs_on", "target_id": app["id"]}
+    assert (await client.post("/api/v1/relationships", json=uses, headers=manager)).status_code == 201
     await client.post("/api/v1/continuity/plans", json=plan_body(service["id"]), headers=manager)
     r = await client.post("/api/v1/continuity/pack-exports", headers=manager)
     assert r.status_code == 201, r.text
@@ -234,6 +236,9 @@ async def test_the_pack_holds_the_covered_services_cis_and_is_recorded(
     mine = next(s for s in pack["services"] if s["id"] == service["id"])
     assert sorted(c["number"] for c in mine["cis"]) == sorted([db["number"], app["number"]])
     assert {**link} in [dict(x) for x in pack["relationships"]]
+    # The availability plan's single points of failure: the only server, then the only database.
+    spofs = [(s["number"], s["cut_off"], s["types_lost"]) for s in mine["single_points_of_failure"]]
+    assert spofs == [(app["number"], 2, ["database", "server"]), (db["number"], 1, ["database"])]
     exports = [e.data for e in await outbox_events(config_db, "continuity.pack_exported.v1")]
     assert pack["export_id"] in [e["export_id"] for e in exports]
 
