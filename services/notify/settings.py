@@ -92,6 +92,13 @@ class NotifySettings(ServiceSettings):
     mail_smtp_host: str = Field(default="", max_length=255, description="SMTP server; empty: no e-mail is sent")
     mail_smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 for submission)")
     mail_smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS (required then)")
+    mail_smtp_tls: bool = Field(default=False, description="Implicit TLS from the first byte (port 465)")
+    mail_smtp_ca_file: str = Field(
+        default="",
+        max_length=4096,
+        description="A PEM file of the certificates to trust for the SMTP server instead of the system's (empty:"
+        " the system's)",
+    )
     mail_smtp_username: str = Field(default="", max_length=255, description="SMTP AUTH user; empty: no AUTH")
     mail_smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP AUTH password")
     mail_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Seconds the SMTP server has to answer")
@@ -242,6 +249,12 @@ class NotifySettings(ServiceSettings):
     def _desks_apart(cls, value: list[MailDesk]) -> list[MailDesk]:
         check_desks([d.desk() for d in value])
         return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_smtp_tls(self) -> NotifySettings:
+        if self.mail_smtp_tls and self.mail_smtp_starttls:
+            raise ValueError("mail_smtp_starttls upgrades a plain connection: set mail_smtp_tls to false with it")
+        return self
 
     @model_validator(mode="after")
     def _one_kind_of_imap_tls(self) -> NotifySettings:

@@ -23,6 +23,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from tests.notify.imap import _self_signed
+
 EXIM = shutil.which("exim4") or shutil.which("exim")
 
 CONFIG = """\
@@ -33,10 +35,13 @@ spool_directory = {home}/spool
 log_file_path = {home}/log/%slog
 pid_file_path = {home}/exim.pid
 local_interfaces = 127.0.0.1
-daemon_smtp_ports = {port}
-tls_advertise_hosts =
+daemon_smtp_ports = {ports}
+{tls}
+{auth_hosts}
 # deliver every message of a connection at once (the default queues those after the tenth)
 smtp_accept_queue_per_connection = 0
+# the subject on each arrival line (T="..."), to tell messages apart in the log
+log_selector = +subject
 acl_smtp_rcpt = check_rcpt
 exim_user = {run_user}
 exim_group = {run_group}
@@ -45,6 +50,7 @@ trusted_users = {run_user}
 
 begin acl
 check_rcpt:
+{auth_required}
   accept domains = +local_domains
          local_parts = lsearch;{home}/users
   deny   message = no such mailbox here
@@ -68,6 +74,29 @@ maildir:
   user = {mail_user}
   group = {mail_group}
   mode = 0600
+{authenticators}
+"""
+
+TLS = """tls_advertise_hosts = *
+tls_certificate = {home}/cert.pem
+tls_privatekey = {home}/key.pem
+tls_on_connect_ports = {tls_port}"""
+
+# Exim's own ${if ...} syntax below: not formatted by Python, so written as it is.
+AUTHENTICATORS = r"""
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = ${if and {{eq{$auth2}{USER}}{eq{$auth3}{PASSWORD}}}}
+  server_set_id = $auth2
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = "Username:: : Password::"
+  server_condition = ${if and {{eq{$auth1}{USER}}{eq{$auth2}{PASSWORD}}}}
+  server_set_id = $auth1
 """
 
 
@@ -83,6 +112,13 @@ class Mta:
     home: Path
     port: int
     domain: str
+    tls_port: int | None = None
+    """With `tls=True`: the port of implicit TLS (STARTTLS is offered on `port` too)."""
+
+    @property
+    def ca_file(self) -> str:
+        """The self-signed certificate it presents, for a client to trust (with `tls=True`)."""
+        return str(self.home / "cert.pem")
 
     def address(self, user: str) -> str:
         return f"{user}@{self.domain}"
@@ -106,10 +142,17 @@ class Mta:
 
 
 @contextlib.contextmanager
-def exim(users: list[str], domain: str = "example.test") -> Iterator[Mta]:
-    """Exim listening on a free port of 127.0.0.1, with a mailbox for each of `users`."""
+def exim(
+    users: list[str], domain: str = "example.test", *, tls: bool = False, auth: tuple[str, str] | None = None
+) -> Iterator[Mta]:
+    """Exim listening on a free port of 127.0.0.1, with a mailbox for each of `users`. `tls`: it
+    offers STARTTLS there and implicit TLS on a second port, with a self-signed certificate for
+    127.0.0.1; `auth` (user, password): it accepts mail only from a client that authenticated
+    (PLAIN or LOGIN, offered only over TLS)."""
     assert EXIM is not None
     home = Path(tempfile.mkdtemp(prefix="itsm-exim-"))
+    if tls:
+        _self_signed(home)
     for sub in ("spool", "log", "mail"):
         (home / sub).mkdir()
     (home / "users").write_text("".join(f"{u}: {u}\n" for u in users))
@@ -121,11 +164,18 @@ def exim(users: list[str], domain: str = "example.test") -> Iterator[Mta]:
         home.chmod(0o755)
         shutil.chown(home / "mail", mail_user, mail_group)
     port = _free_port()
+    tls_port = _free_port() if tls else None
+    ports = f"{port} : {tls_port}" if tls_port else str(port)
+    authenticators = AUTHENTICATORS.replace("USER", auth[0]).replace("PASSWORD", auth[1]) if auth else ""
     config = home / "exim.conf"
     config.write_text(
         CONFIG.format(
             home=home,
-            port=port,
+            ports=ports,
+            tls=TLS.format(home=home, tls_port=tls_port) if tls else "tls_advertise_hosts =",
+            auth_hosts="auth_advertise_hosts = ${if eq{$tls_in_cipher}{}{}{*}}" if auth else "",
+            auth_required="  deny   !authenticated = *\n         message = authentication required" if auth else "",
+            authenticators=authenticators,
             domain=domain,
             run_user=run_user,
             run_group=run_group,
@@ -134,7 +184,7 @@ def exim(users: list[str], domain: str = "example.test") -> Iterator[Mta]:
         )
     )
     process = subprocess.Popen(
-        [EXIM, "-C", str(config), "-bdf", "-oX", str(port)],
+        [EXIM, "-C", str(config), "-bdf", "-oX", ports.replace(" ", "")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -147,7 +197,7 @@ def exim(users: list[str], domain: str = "example.test") -> Iterator[Mta]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"exim did not start: {process.stderr.read() if process.stderr else b''!r}")
             time.sleep(0.05)
-        yield Mta(home, port, domain)
+        yield Mta(home, port, domain, tls_port)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -4,6 +4,7 @@ parts, and sent over SMTP (aiosmtplib; STARTTLS and AUTH when the settings ask f
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -74,6 +75,16 @@ class SmtpConfig:
     sender: str
     """The default desk's From (a message queued for another desk carries its own)."""
     reply_to: str
+    tls: bool = False
+    """Implicit TLS (port 465); `starttls` upgrades a plain connection instead."""
+    ca_file: str = ""
+    """Certificates to trust instead of the system's; the server's certificate and name are
+    verified either way."""
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        if not (self.tls or self.starttls):
+            return None
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 def message_of(
@@ -143,7 +154,8 @@ class SmtpSession:
                     hostname=config.host,
                     port=config.port,
                     start_tls=config.starttls,
-                    use_tls=False,
+                    use_tls=config.tls,
+                    tls_context=config.tls_context(),
                     username=config.username or None,
                     password=config.password or None,
                     timeout=config.timeout_s,

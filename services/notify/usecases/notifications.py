@@ -68,6 +68,8 @@ def mail_config_of(settings: NotifySettings) -> MailConfig:
             host=settings.mail_smtp_host,
             port=settings.mail_smtp_port,
             starttls=settings.mail_smtp_starttls,
+            tls=settings.mail_smtp_tls,
+            ca_file=settings.mail_smtp_ca_file,
             username=settings.mail_smtp_username,
             password=settings.mail_smtp_password.get_secret_value(),
             timeout_s=settings.mail_timeout_s,
