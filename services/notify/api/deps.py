@@ -46,6 +46,8 @@ TABLE: dict[str, dict[str, Rule]] = {
     "notifications.create_rule": _MANAGE,
     "notifications.list_all_rules": _READ,
     "notifications.delete_rule_record": _MANAGE,
+    "notifications.disable_rule": _MANAGE,
+    "notifications.enable_rule": _MANAGE,
     "notifications.list_all_messages": _READ,
     "intake.list_intake_log": _READ,
     "intake.get_intake_record": _READ,

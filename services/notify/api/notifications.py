@@ -55,6 +55,18 @@ async def list_all_rules(conn: ReadConnectionDep, limit: Limit = 50, offset: Off
     return RulePage(items=[RuleRead.of(r) for r in items], total=total, limit=limit, offset=offset)
 
 
+@router.post("/rules/{rule_id}/disable", response_model=RuleRead)
+async def disable_rule(rule_id: UUID, uow: UnitOfWorkDep) -> RuleRead:
+    """The rule matches no event from now on (kept, with what it queued before); idempotent."""
+    return RuleRead.of(await usecases.set_rule_enabled(rule_id, False, uow))
+
+
+@router.post("/rules/{rule_id}/enable", response_model=RuleRead)
+async def enable_rule(rule_id: UUID, uow: UnitOfWorkDep) -> RuleRead:
+    """The rule matches events again; idempotent."""
+    return RuleRead.of(await usecases.set_rule_enabled(rule_id, True, uow))
+
+
 @router.delete("/rules/{rule_id}", status_code=204)
 async def delete_rule_record(rule_id: UUID, uow: UnitOfWorkDep) -> Response:
     await usecases.delete_rule(rule_id, uow)

@@ -76,6 +76,10 @@ async def add_rule(conn: AsyncConnection, rule: Rule) -> None:
     )
 
 
+async def set_rule_enabled(conn: AsyncConnection, rule_id: UUID, enabled: bool) -> None:
+    await conn.execute(update(R).where(R.c.id == rule_id).values(enabled=enabled))
+
+
 async def delete_rule(conn: AsyncConnection, rule_id: UUID) -> bool:
     return bool((await conn.execute(delete(R).where(R.c.id == rule_id))).rowcount)
 

@@ -295,6 +295,16 @@ async def create_rule(cmd: NewRule, actor: str, uow: UnitOfWork) -> Rule:
     return rule
 
 
+async def set_rule_enabled(rule_id: UUID, enabled: bool, uow: UnitOfWork) -> Rule:
+    """Turn a rule on or off (a disabled rule matches no event; what it queued before still goes)."""
+    async with uow:
+        found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")
+        await store.set_rule_enabled(uow.connection, rule_id, enabled)
+        rule = found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")
+        await uow.commit()
+    return rule
+
+
 async def delete_rule(rule_id: UUID, uow: UnitOfWork) -> None:
     async with uow:
         found(await store.get_rule(uow.connection, rule_id), f"rule {rule_id}")

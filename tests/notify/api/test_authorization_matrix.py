@@ -42,6 +42,8 @@ EXPECTED: dict[str, Expect] = {
     "notifications.list_all_rules": READ,
     "notifications.list_all_messages": READ,
     "notifications.delete_rule_record": MANAGE,
+    "notifications.disable_rule": MANAGE,
+    "notifications.enable_rule": MANAGE,
     "intake.list_intake_log": READ,
     "intake.get_intake_record": READ,
     "intake.get_attachment_content": expect([Role.ADMIN, Role.AUDITOR, Role.AGENT, Role.INCIDENT_MANAGER]),

@@ -52,8 +52,18 @@ async def test_create_refuse_and_delete(client: httpx.AsyncClient, auth: Auth) -
         )
         assert answer.status_code == 422, (bad, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
+    off = await client.post(f"{RULES}/{made['id']}/disable", headers=auth("admin"))
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert (await client.post(f"{RULES}/{made['id']}/disable", headers=auth("admin"))).json()["enabled"] is False
+    listed = {
+        r["id"]: r for r in (await client.get(RULES, params={"limit": 200}, headers=auth("admin"))).json()["items"]
+    }
+    assert listed[made["id"]]["enabled"] is False
+    on = await client.post(f"{RULES}/{made['id']}/enable", headers=auth("admin"))
+    assert on.status_code == 200 and on.json()["enabled"] is True and on.json()["name"] == made["name"]
     assert (await client.delete(f"{RULES}/{made['id']}", headers=auth("admin"))).status_code == 204
     assert (await client.delete(f"{RULES}/{made['id']}", headers=auth("admin"))).status_code == 404
+    assert (await client.post(f"{RULES}/{made['id']}/enable", headers=auth("admin"))).status_code == 404
 
 
 async def test_the_message_log_lists_and_filters(client: httpx.AsyncClient, auth: Auth) -> None:
