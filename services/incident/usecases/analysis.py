@@ -22,9 +22,10 @@ per cluster (PostgreSQL), with a unique index on the open problem's cluster as b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -287,7 +288,7 @@ async def _count_recurrence(uow: UnitOfWork, fact: IncidentFact, cluster: Cluste
         recurrence_key=cluster.key,
     )
     await repo.add(problem)
-    await repo.add_links(_link_rows(problem, facts, "recurrence", now))
+    await repo.add_links(link_rows(problem, _pairs(facts), "recurrence", ANALYST, now))
     uow.emit_pending(problem, events.problem_contract)
     await _mark_incidents(uow, problem, facts, "recurrence", now, workaround=None)
     return True
@@ -308,52 +309,73 @@ async def _add_to_problem(
     new = [f for f in facts if f.incident_id in added]
     if not new:
         return
-    await repo.save(problem, read_version, _link_rows(problem, new, reason, now))
+    await repo.save(problem, read_version, link_rows(problem, _pairs(new), reason, ANALYST, now))
     uow.emit_pending(problem, events.problem_contract)
     await _mark_incidents(uow, problem, new, reason, now, workaround=workaround)
 
 
-def _link_rows(problem: Problem, facts: list[IncidentFact], reason: str, now: datetime) -> list[dict[str, Any]]:
+LinkReason = Literal["recurrence", "known_error", "manual", "outage"]
+"""Why an incident was linked to a problem, as `incident.linked_to_problem.v1` says it."""
+
+
+def link_rows(
+    problem: Problem, incidents: Sequence[tuple[UUID, str]], reason: str, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The link rows of incidents (id, number) a job linked to `problem`."""
     return [
         {
             "problem_id": problem.id,
-            "incident_id": f.incident_id,
-            "incident_number": f.number,
+            "incident_id": incident_id,
+            "incident_number": number,
             "reason": reason,
             "linked_at": now,
-            "actor": ANALYST,
+            "actor": actor,
         }
-        for f in facts
+        for incident_id, number in incidents
     ]
 
 
-async def _mark_incidents(
+async def mark_linked(
     uow: UnitOfWork,
     problem: Problem,
-    facts: list[IncidentFact],
-    reason: str,
-    now: datetime,
+    incidents: Sequence[tuple[UUID, str]],
     *,
-    workaround: str | None,
+    reason: LinkReason,
+    actor: str,
+    now: datetime,
+    workaround: str | None = None,
 ) -> None:
+    """Each incident (id, number) now names `problem` (with its history), and says so in
+    `incident.linked_to_problem.v1` with `reason`."""
     conn: AsyncConnection = uow.connection
-    for f in facts:
+    for incident_id, number in incidents:
         await link_incident_fields(
             conn,
-            f.incident_id,
+            incident_id,
             {"problem_id": problem.id, "problem_number": problem.number},
-            actor=ANALYST,
+            actor=actor,
             action="link_problem",
             now=now,
         )
         uow.emit(
             events.linked_to_problem(
-                incident_id=f.incident_id,
-                incident_number=f.number,
+                incident_id=incident_id,
+                incident_number=number,
                 problem=problem,
-                reason="known_error" if reason == "known_error" else "recurrence",
+                reason=reason,
                 workaround=workaround,
                 now=now,
             ),
-            subject=str(f.incident_id),
+            subject=str(incident_id),
         )
+
+
+def _pairs(facts: list[IncidentFact]) -> list[tuple[UUID, str]]:
+    return [(f.incident_id, f.number) for f in facts]
+
+
+async def _mark_incidents(
+    uow: UnitOfWork, problem: Problem, facts: list[IncidentFact], reason: str, now: datetime, *, workaround: str | None
+) -> None:
+    event_reason: LinkReason = "known_error" if reason == "known_error" else "recurrence"
+    await mark_linked(uow, problem, _pairs(facts), reason=event_reason, actor=ANALYST, now=now, workaround=workaround)

@@ -33,9 +33,9 @@ from services.incident.domain.outages import (
 from services.incident.domain.priority import Impact, Urgency
 from services.incident.domain.problems import Problem, ProblemOrigin
 from services.incident.store.analysis import ci_names
-from services.incident.store.incident_links import link_incident_fields
 from services.incident.store.outages import claim_uninvestigated, has_problem
 from services.incident.store.problems import ProblemRepository
+from services.incident.usecases.analysis import link_rows, mark_linked
 from shared.periodic import JobContext
 from shared.uow import UnitOfWork
 
@@ -109,36 +109,8 @@ async def _open_investigation(
     )
     repo = ProblemRepository(conn)
     await repo.add(problem)
-    await repo.add_links(
-        [
-            {
-                "problem_id": problem.id,
-                "incident_id": outage.incident_id,
-                "incident_number": outage.number,
-                "reason": "outage",
-                "linked_at": now,
-                "actor": INVESTIGATOR,
-            }
-        ]
-    )
+    linked = [(outage.incident_id, outage.number)]
+    await repo.add_links(link_rows(problem, linked, "outage", INVESTIGATOR, now))
     uow.emit_pending(problem, events.problem_contract)
-    await link_incident_fields(
-        conn,
-        outage.incident_id,
-        {"problem_id": problem.id, "problem_number": problem.number},
-        actor=INVESTIGATOR,
-        action="link_problem",
-        now=now,
-    )
-    uow.emit(
-        events.linked_to_problem(
-            incident_id=outage.incident_id,
-            incident_number=outage.number,
-            problem=problem,
-            reason="outage",
-            workaround=None,
-            now=now,
-        ),
-        subject=str(outage.incident_id),
-    )
+    await mark_linked(uow, problem, linked, reason="outage", actor=INVESTIGATOR, now=now)
     return problem
