@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -35,7 +34,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.app import create_app
-from services.reporting.domain.report_filters import ReportFilters
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import projections as store
 from services.reporting.store import tables
@@ -45,7 +43,8 @@ from shared.db import create_engine
 from shared.uow import UnitOfWork
 from tests.conftest import running
 from tests.infra import Servers
-from tests.reporting.databases import BACKENDS, reporting_database
+from tests.reporting.databases import BACKENDS, project_dataset, reporting_database
+from tests.reporting.databases import produce as produce_report
 from tests.reporting.dataset import MAIL, NOW, PAYROLL, T0, D, M, all_events
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -61,18 +60,7 @@ def database(
 
 @pytest.fixture(scope="module")
 async def url(database: Callable[[str], Awaitable[str]]) -> str:
-    url = await database("costs")
-    engine = create_engine(url)
-    events = all_events()
-    random.Random(64).shuffle(events)
-    try:
-        while events:
-            batch, events = events[:5], events[5:]
-            async with engine.begin() as conn:
-                await projections.project(conn, batch)
-    finally:
-        await engine.dispose()
-    return url
+    return await project_dataset(await database("costs"), seed=64)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +71,7 @@ async def engine(url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def produce(engine: AsyncEngine, **filters: Any) -> reports.Report:
-    async with engine.connect() as conn:
-        report = await reports.produce(conn, "costs", ReportFilters(**filters), now=NOW)
-    for row in report.rows:
-        assert list(row) == list(report.definition.columns)
-    return report
+    return await produce_report(engine, "costs", **filters)
 
 
 def money(text: str) -> Decimal:
